@@ -37,7 +37,9 @@ class ReplayClock:
     def advance_to(self, ts_ns: int) -> None:
         """Move the clock to ``ts_ns``; refuses to go back in time."""
         if ts_ns < self._now_ns:
-            raise ClockWentBackwards(f"replay clock at {self._now_ns} ns asked to go back to {ts_ns} ns")
+            raise ClockWentBackwards(
+                f"replay clock at {self._now_ns} ns asked to go back to {ts_ns} ns"
+            )
         self._now_ns = ts_ns
 
 

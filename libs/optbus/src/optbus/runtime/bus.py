@@ -1,0 +1,112 @@
+"""The JetStream side of a service: streams, publishing events, and parking bad messages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+
+import structlog
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import BadRequestError
+
+from optbus import subjects
+from optbus.clock import Clock
+from optbus.codec import dead_letter_payload, encode
+from optbus.events import DeadLetter, Event
+from optbus.ids import derived_event_id
+from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED
+
+_log = structlog.get_logger()
+
+_STREAM_NAME_IN_USE = 10058
+
+
+async def ensure_streams(
+    js: JetStreamContext, specs: Sequence[subjects.StreamSpec] = subjects.STREAMS
+) -> None:
+    """Create every stream of the bus, or bring an existing one to its current definition."""
+    for spec in specs:
+        try:
+            await js.add_stream(spec.config())
+        except BadRequestError as exc:
+            if exc.err_code != _STREAM_NAME_IN_USE:
+                raise
+            await js.update_stream(spec.config())
+
+
+class EventPublisher:
+    """Publishes events to JetStream, each with its ``event_id`` as ``Nats-Msg-Id`` for dedupe.
+
+    ``js`` is asked for the JetStream context at each publish, so a publisher can be wired
+    before the connection exists (FastStream connects when the app starts).
+    """
+
+    def __init__(
+        self, js: Callable[[], JetStreamContext], service: str, *, timeout: float = 10.0
+    ) -> None:
+        self._js = js
+        self._service = service
+        self._timeout = timeout
+
+    async def publish(self, subject: str, event: Event) -> None:
+        """Publish one event and wait until JetStream has stored it."""
+        await self._js().publish(
+            subject,
+            encode(event),
+            timeout=self._timeout,
+            headers={"Nats-Msg-Id": event.event_id},
+        )
+        EVENTS_PUBLISHED.labels(self._service, type(event).__name__).inc()
+
+    async def publish_all(self, batch: Iterable[tuple[str, Event]]) -> None:
+        """Publish several events with their acks in flight together, in order on the wire."""
+        await asyncio.gather(*(self.publish(subject, event) for subject, event in batch))
+
+
+class DeadLetterOffice:
+    """Parks a message that cannot be handled on ``dlq.<subject>`` and terminates it.
+
+    Termination (not a nak) is deliberate: a message that fails to decode would fail forever,
+    and redelivering it would block everything behind it.
+    """
+
+    def __init__(self, publisher: EventPublisher, service: str, consumer: str, clock: Clock):
+        self._publisher = publisher
+        self._service = service
+        self._consumer = consumer
+        self._clock = clock
+
+    async def park(self, msg: Msg, reason: str) -> None:
+        """Publish the message with ``reason`` to the dead-letter stream, then terminate it."""
+        meta = msg.metadata
+        stream_seq = meta.sequence.stream
+        payload, encoding = dead_letter_payload(msg.data)
+        letter = DeadLetter(
+            event_id=derived_event_id("dlq", meta.stream, stream_seq, self._consumer),
+            ts_event=delivered_ns(msg),
+            ts_init=self._clock.now_ns(),
+            original_subject=msg.subject,
+            stream=meta.stream,
+            stream_seq=stream_seq,
+            consumer=self._consumer,
+            reason=reason,
+            payload=payload,
+            payload_encoding=encoding,
+        )
+        await self._publisher.publish(subjects.dead_letter(msg.subject), letter)
+        await msg.term()
+        DEAD_LETTERS.labels(self._service, self._consumer).inc()
+        _log.error(
+            "message dead-lettered",
+            subject=msg.subject,
+            stream=meta.stream,
+            stream_seq=stream_seq,
+            consumer=self._consumer,
+            reason=reason,
+        )
+
+
+def delivered_ns(msg: Msg) -> int:
+    """When JetStream stored a message, in epoch nanoseconds."""
+    return int(msg.metadata.timestamp.timestamp() * 1_000_000_000)

@@ -1,0 +1,28 @@
+"""Prometheus metrics every service exports, all named ``optbus_*``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES_HANDLED = Counter(
+    "optbus_messages_handled_total",
+    "Messages a consumer finished with, by outcome (ok, dead_lettered, retried)",
+    ["service", "consumer", "outcome"],
+)
+HANDLER_SECONDS = Histogram(
+    "optbus_handler_seconds",
+    "Time spent handling one message or batch",
+    ["service", "consumer"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+EVENTS_PUBLISHED = Counter(
+    "optbus_events_published_total",
+    "Events published to JetStream, by event type",
+    ["service", "type"],
+)
+DEAD_LETTERS = Counter(
+    "optbus_dead_letters_total",
+    "Messages parked on the dead-letter stream",
+    ["service", "consumer"],
+)
+UP = Gauge("optbus_up", "1 while the service runs", ["service"])

@@ -1,0 +1,91 @@
+"""The FastStream app factory every service's composition root uses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi.factories import make_ping_asgi
+from faststream.nats import NatsBroker
+from prometheus_client import make_asgi_app
+
+from optbus.runtime.bus import ensure_streams
+from optbus.runtime.logs import configure_logging
+from optbus.runtime.metrics import UP
+from optbus.runtime.settings import ServiceSettings
+
+HealthCheck = Callable[[], Awaitable[bool]]
+Hook = Callable[[], Awaitable[None]]
+
+
+def make_broker(settings: ServiceSettings) -> NatsBroker:
+    """A NATS broker that logs nothing per message and drains in-flight work on shutdown."""
+    return NatsBroker(
+        settings.nats_url,
+        logger=None,
+        graceful_timeout=settings.graceful_timeout_seconds,
+        max_reconnect_attempts=-1,
+    )
+
+
+def _health_route(broker: NatsBroker, checks: Sequence[HealthCheck]) -> object:
+    broker_ping = make_ping_asgi(broker, timeout=2.0)
+    if not checks:
+        return broker_ping
+
+    @get
+    async def healthz(scope: object) -> AsgiResponse:
+        if not await broker.ping(2.0):
+            return AsgiResponse(b"nats unreachable", 500)
+        for check in checks:
+            if not await check():
+                return AsgiResponse(f"{check.__name__} failed".encode(), 500)
+        return AsgiResponse(b"", 204)
+
+    return healthz
+
+
+def create_app(
+    service: str,
+    settings: ServiceSettings,
+    broker: NatsBroker,
+    *,
+    on_ready: Sequence[Hook] = (),
+    on_stopping: Sequence[Hook] = (),
+    health_checks: Sequence[HealthCheck] = (),
+) -> AsgiFastStream:
+    """A service app: streams ensured at start, ``/metrics`` and ``/healthz`` served over HTTP."""
+
+    async def connect_and_ensure_streams() -> None:
+        await broker.connect()
+        await ensure_streams(broker.connection.jetstream())
+        UP.labels(service).set(1)
+
+    async def mark_down() -> None:
+        UP.labels(service).set(0)
+
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/metrics", make_asgi_app()),
+            ("/healthz", _health_route(broker, health_checks)),  # type: ignore[list-item]
+        ],
+        logger=configure_logging(service, settings.log_level),  # type: ignore[arg-type]
+        on_startup=[connect_and_ensure_streams],
+        after_startup=list(on_ready),
+        on_shutdown=[*on_stopping, mark_down],
+    )
+
+
+async def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
+    """Run the app until SIGINT/SIGTERM; FastStream then drains in-flight messages."""
+    await app.run(
+        log_level=logging.getLevelName(settings.log_level.upper()),
+        run_extra_options={
+            "host": settings.http_host,
+            "port": settings.http_port,
+            "log_config": None,
+            "access_log": "false",
+        },
+    )

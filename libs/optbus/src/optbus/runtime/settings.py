@@ -1,0 +1,30 @@
+"""Service configuration from the environment (12-factor): shared URLs plus per-service prefixes."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/optbus"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; subclasses set ``env_prefix`` (``OPTBUS_<SERVICE>_``).
+
+    ``NATS_URL`` and ``DATABASE_URL`` are read without a prefix so one environment serves all.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPTBUS_", extra="ignore", frozen=True)
+
+    nats_url: str = Field(
+        default=DEFAULT_NATS_URL, validation_alias=AliasChoices("NATS_URL", "nats_url")
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535, description="metrics and health; 0 = any")
+    log_level: str = "INFO"
+    graceful_timeout_seconds: float = Field(default=15.0, gt=0)

@@ -1,0 +1,84 @@
+"""Subject builders and JetStream stream definitions: the one place that names the bus.
+
+Publishers always publish full subjects built here; only subscribers use the wildcards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+KILLSWITCH = "control.killswitch"
+END_OF_DAY = "control.eod"
+DEAD_LETTER_PREFIX = "dlq"
+
+MD_CHAINS = "md.chain.>"
+GREEKS_CHAINS = "greeks.chain.>"
+
+
+def _token(value: str) -> str:
+    """A subject token: upper-case, no separators or wildcards, so a name can never split it."""
+    if not value or any(ch in value for ch in ".*> \t\r\n"):
+        raise ValueError(f"not a valid subject token: {value!r}")
+    return value.upper()
+
+
+def md_chain(underlying: str, expiry: date) -> str:
+    """Subject of the option-chain snapshots of one underlying and expiry."""
+    return f"md.chain.{_token(underlying)}.{expiry:%Y%m%d}"
+
+
+def md_vix(index: str = "INDIAVIX") -> str:
+    """Subject of a volatility index's ticks."""
+    return f"md.vix.{_token(index)}"
+
+
+def greeks_chain(underlying: str, expiry: date) -> str:
+    """Subject of the chains enriched with implied volatilities and Greeks."""
+    return f"greeks.chain.{_token(underlying)}.{expiry:%Y%m%d}"
+
+
+def dead_letter(original_subject: str) -> str:
+    """Subject where a message that could not be handled is parked, by its original subject."""
+    return f"{DEAD_LETTER_PREFIX}.{original_subject}"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One JetStream stream of the bus: its name, subjects and how long it keeps messages."""
+
+    name: str
+    subjects: tuple[str, ...]
+    max_age_seconds: float
+    description: str
+
+    def config(self) -> StreamConfig:
+        """The JetStream configuration that creates or updates this stream."""
+        return StreamConfig(
+            name=self.name,
+            subjects=list(self.subjects),
+            description=self.description,
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=self.max_age_seconds,
+            duplicate_window=120.0,
+        )
+
+
+_DAY = 86_400.0
+
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec("MD", ("md.>",), 7 * _DAY, "market data: chain snapshots, spot, VIX"),
+    StreamSpec("ANALYTICS", ("greeks.>",), 7 * _DAY, "chains with IV and Greeks, aggregates"),
+    StreamSpec("TRADING", ("strategy.>", "risk.>", "exec.>"), 30 * _DAY, "the trading event log"),
+    StreamSpec("CONTROL", ("control.>",), 365 * _DAY, "kill switch, end of day, config changes"),
+    StreamSpec("MODELS", ("model.>",), 365 * _DAY, "trained and promoted models"),
+    StreamSpec(
+        "DLQ", (f"{DEAD_LETTER_PREFIX}.>",), 30 * _DAY, "messages that could not be handled"
+    ),
+)
+
+STREAM_NAMES: tuple[str, ...] = tuple(spec.name for spec in STREAMS)

@@ -1,0 +1,83 @@
+"""The storage schema: created idempotently on TimescaleDB when present, else plain PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+PARTITIONED_TABLES = ("events", "option_ticks")
+
+
+class StorageMode(StrEnum):
+    """Which engine holds the time series."""
+
+    TIMESCALEDB = "timescaledb"
+    POSTGRES = "postgres"
+
+
+def _script(name: str) -> str:
+    return resources.files("optbus_persistence").joinpath("sql", name).read_text("utf-8")
+
+
+def _timescaledb_available(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _recorded_mode(conn: psycopg.Connection) -> StorageMode | None:
+    exists = conn.execute("SELECT to_regclass('schema_info') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = conn.execute("SELECT value FROM schema_info WHERE key = 'storage_mode'").fetchone()
+    return StorageMode(row[0]) if row else None
+
+
+def migrate(database_url: str) -> StorageMode:
+    """Create or complete the schema and return the storage mode it uses.
+
+    A database keeps the mode it was first created with, so re-running is always safe.
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        mode = _recorded_mode(conn)
+        if mode is None:
+            mode = StorageMode.TIMESCALEDB if _timescaledb_available(conn) else StorageMode.POSTGRES
+        if mode is StorageMode.TIMESCALEDB:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        partition_clause = "" if mode is StorageMode.TIMESCALEDB else "PARTITION BY RANGE (time)"
+        with conn.transaction():
+            conn.execute(_script("tables.sql").replace("{partition_clause}", partition_clause))
+            conn.execute(_script(f"{mode.value}.sql"))
+            conn.execute(
+                "INSERT INTO schema_info (key, value) VALUES ('storage_mode', %s) "
+                "ON CONFLICT (key) DO NOTHING",
+                (mode.value,),
+            )
+        conn.execute(_script("roles.sql"))
+    return mode
+
+
+def read_mode(conn: psycopg.Connection) -> StorageMode:
+    """The storage mode of a migrated database; a clear error if it was never migrated."""
+    mode = _recorded_mode(conn)
+    if mode is None:
+        raise RuntimeError("the database has no optbus schema: run `optbus db migrate` first")
+    return mode
+
+
+def day_partition_ddl(table: str, day: date) -> sql.Composed:
+    """DDL that creates the daily partition of ``table`` holding ``day`` (UTC), if missing."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return sql.SQL(
+        "CREATE TABLE IF NOT EXISTS {part} PARTITION OF {table} FOR VALUES FROM ({lo}) TO ({hi})"
+    ).format(
+        part=sql.Identifier(f"{table}_{day:%Y%m%d}"),
+        table=sql.Identifier(table),
+        lo=sql.Literal(start),
+        hi=sql.Literal(start + timedelta(days=1)),
+    )

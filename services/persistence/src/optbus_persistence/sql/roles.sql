@@ -1,0 +1,19 @@
+-- Least privilege: services write through a role that can only insert and select.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_writer') THEN
+        CREATE ROLE optbus_writer NOLOGIN;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'cannot create role optbus_writer: grant it by hand';
+END
+$$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_writer') THEN
+        GRANT USAGE ON SCHEMA public TO optbus_writer;
+        GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO optbus_writer;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO optbus_writer;
+    END IF;
+END
+$$;

@@ -1,0 +1,48 @@
+-- Tables shared by both storage modes. Partitioning is added by the mode's own script.
+CREATE TABLE IF NOT EXISTS schema_info (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    time         timestamptz NOT NULL,
+    stream       text        NOT NULL,
+    seq          bigint      NOT NULL,
+    subject      text        NOT NULL,
+    type         text        NOT NULL,
+    event_id     text        NOT NULL,
+    ts_event     bigint      NOT NULL,
+    ts_init      bigint      NOT NULL,
+    recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    payload      jsonb       NOT NULL
+) {partition_clause};
+
+CREATE UNIQUE INDEX IF NOT EXISTS events_stream_seq ON events (stream, seq, time);
+CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
+
+CREATE TABLE IF NOT EXISTS option_ticks (
+    time          timestamptz      NOT NULL,
+    underlying    text             NOT NULL,
+    expiry        date             NOT NULL,
+    strike        double precision NOT NULL,
+    option_type   text             NOT NULL,
+    bid           double precision,
+    ask           double precision,
+    last          double precision,
+    bid_size      integer,
+    ask_size      integer,
+    volume        bigint,
+    open_interest bigint,
+    spot          double precision NOT NULL,
+    forward       double precision,
+    iv            double precision,
+    delta         double precision,
+    gamma         double precision,
+    theta         double precision,
+    vega          double precision,
+    rho           double precision,
+    iv_status     text             NOT NULL
+) {partition_clause};
+
+CREATE INDEX IF NOT EXISTS option_ticks_contract_time
+    ON option_ticks (underlying, expiry, strike, option_type, time);

@@ -1,0 +1,24 @@
+-- TimescaleDB: 1-day hypertable chunks, compression of ticks older than a day.
+SELECT create_hypertable('events', by_range('time', INTERVAL '1 day'), if_not_exists => TRUE);
+SELECT create_hypertable('option_ticks', by_range('time', INTERVAL '1 day'), if_not_exists => TRUE);
+
+ALTER TABLE option_ticks SET (
+    timescaledb.compress,
+    timescaledb.compress_segmentby = 'underlying, expiry',
+    timescaledb.compress_orderby = 'time, strike, option_type'
+);
+SELECT add_compression_policy('option_ticks', INTERVAL '1 day', if_not_exists => TRUE);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS option_minute_bars
+WITH (timescaledb.continuous) AS
+SELECT time_bucket(INTERVAL '1 minute', time) AS bucket,
+       underlying, expiry, strike, option_type,
+       first((bid + ask) / 2, time) AS open,
+       max((bid + ask) / 2)         AS high,
+       min((bid + ask) / 2)         AS low,
+       last((bid + ask) / 2, time)  AS close,
+       last(iv, time)               AS iv,
+       last(open_interest, time)    AS open_interest
+FROM option_ticks
+GROUP BY bucket, underlying, expiry, strike, option_type
+WITH NO DATA;

@@ -1,0 +1,151 @@
+"""Writes batches of decoded messages to PostgreSQL with COPY, exactly once per (stream, seq)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from optbus.events import ChainGreeks
+from psycopg.types.json import Jsonb
+
+from optbus_persistence.rows import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    OPTION_TICK_COLUMNS,
+    OPTION_TICK_TYPES,
+    StoredEvent,
+    option_tick_rows,
+)
+from optbus_persistence.schema import PARTITIONED_TABLES, StorageMode, day_partition_ddl, read_mode
+
+_PARTITION_LOCK = 7_340_001
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one batch write did."""
+
+    events: int
+    option_ticks: int
+    duplicates: int
+
+
+class EventStore:
+    """One database connection that writes batches in single transactions.
+
+    Synchronous on purpose: the service runs it in a worker thread, and psycopg's sync COPY is
+    the fastest path. Reconnects on the next batch after the database went away.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._conn: psycopg.Connection | None = None
+        self._mode: StorageMode | None = None
+        self._partitions: set[tuple[str, date]] = set()
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(self._database_url, connect_timeout=5)
+            self._mode = read_mode(self._conn)
+            self._conn.commit()
+        return self._conn
+
+    def close(self) -> None:
+        """Close the connection, if open."""
+        if self._conn is not None:
+            self._conn.close()
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            self._connection().execute("SELECT 1")
+            self._connection().commit()
+        except psycopg.Error:
+            return False
+        return True
+
+    def write(self, batch: Sequence[StoredEvent]) -> WriteResult:
+        """Store every message of ``batch`` not stored yet, all in one transaction."""
+        conn = self._connection()
+        with conn.transaction():
+            fresh = self._not_yet_stored(conn, batch)
+            event_rows = [_with_jsonb_payload(stored.event_row()) for stored in fresh]
+            tick_rows = [
+                row
+                for stored in fresh
+                if isinstance(stored.event, ChainGreeks)
+                for row in option_tick_rows(stored.event)
+            ]
+            self._ensure_partitions(conn, event_rows, tick_rows)
+            _copy(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
+            _copy(conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES, tick_rows)
+        return WriteResult(len(event_rows), len(tick_rows), len(batch) - len(fresh))
+
+    @staticmethod
+    def _not_yet_stored(
+        conn: psycopg.Connection, batch: Sequence[StoredEvent]
+    ) -> list[StoredEvent]:
+        keys = [(stored.message.stream, stored.message.seq) for stored in batch]
+        if not keys:
+            return []
+        stored_keys = set(
+            conn.execute(
+                "SELECT stream, seq FROM events WHERE (stream, seq) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::int8[]))",
+                ([stream for stream, _ in keys], [seq for _, seq in keys]),
+            ).fetchall()
+        )
+        seen: set[tuple[str, int]] = set()
+        fresh = []
+        for stored, key in zip(batch, keys, strict=True):
+            if key not in stored_keys and key not in seen:
+                seen.add(key)
+                fresh.append(stored)
+        return fresh
+
+    def _ensure_partitions(
+        self,
+        conn: psycopg.Connection,
+        event_rows: Iterable[tuple[Any, ...]],
+        tick_rows: Iterable[tuple[Any, ...]],
+    ) -> None:
+        if self._mode is not StorageMode.POSTGRES:
+            return
+        needed = {("events", row[0].date()) for row in event_rows}
+        needed |= {("option_ticks", row[0].date()) for row in tick_rows}
+        missing = needed - self._partitions
+        if not missing:
+            return
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PARTITION_LOCK,))
+        for table, day in sorted(missing):
+            assert table in PARTITIONED_TABLES
+            conn.execute(day_partition_ddl(table, day))
+        self._partitions |= missing
+
+
+def _already_json(payload: bytes) -> bytes:
+    return payload
+
+
+def _with_jsonb_payload(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The payload column is the message's JSON as received: stored as-is, never re-encoded."""
+    return (*row[:-1], Jsonb(row[-1], dumps=_already_json))
+
+
+def _copy(
+    conn: psycopg.Connection,
+    table: str,
+    columns: Sequence[str],
+    types: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    if not rows:
+        return
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with conn.cursor().copy(statement) as copy:  # type: ignore[arg-type]
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
