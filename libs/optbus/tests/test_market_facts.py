@@ -1,0 +1,147 @@
+"""Market facts: the data files load, and the calendar answers match NSE's rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from optbus.market import (
+    CalendarNotCovered,
+    MarketFacts,
+    MarketFactsError,
+    NotATradingDay,
+    load_market_facts,
+)
+
+
+@pytest.fixture(scope="module")
+def facts() -> MarketFacts:
+    return load_market_facts()
+
+
+def test_nifty_contract_has_the_lot_freeze_and_step_of_the_data_file(facts: MarketFacts) -> None:
+    nifty = facts.contract("NIFTY")
+
+    assert (nifty.lot_size, nifty.freeze_quantity, nifty.strike_step) == (65, 1800, 50.0)
+
+
+def test_banknifty_contract_has_the_lot_freeze_and_step_of_the_data_file(
+    facts: MarketFacts,
+) -> None:
+    bank = facts.contract("BANKNIFTY")
+
+    assert (bank.lot_size, bank.freeze_quantity, bank.strike_step) == (30, 600, 100.0)
+
+
+def test_every_fact_names_its_source_and_effective_date(facts: MarketFacts) -> None:
+    assert all(entry.source and entry.effective_date for entry in facts.contracts)
+    assert all(entry.source and entry.effective_date for entry in facts.sessions)
+    assert all(year.source for year in facts.holiday_years)
+
+
+def test_an_unknown_underlying_is_refused_with_the_known_ones_named(facts: MarketFacts) -> None:
+    with pytest.raises(MarketFactsError, match="NIFTY"):
+        facts.contract("FINNIFTY")
+
+
+def test_a_date_before_the_data_starts_has_no_contract(facts: MarketFacts) -> None:
+    with pytest.raises(MarketFactsError, match="data starts"):
+        facts.contract("NIFTY", on=date(2020, 1, 1))
+
+
+def test_weekends_are_not_trading_days(facts: MarketFacts) -> None:
+    saturday, sunday = date(2026, 11, 21), date(2026, 11, 22)
+
+    assert not facts.is_trading_day(saturday)
+    assert not facts.is_trading_day(sunday)
+
+
+def test_a_listed_holiday_is_not_a_trading_day(facts: MarketFacts) -> None:
+    assert not facts.is_trading_day(date(2026, 10, 2))
+
+
+def test_an_ordinary_weekday_is_a_trading_day(facts: MarketFacts) -> None:
+    assert facts.is_trading_day(date(2026, 11, 23))
+
+
+def test_next_trading_day_skips_the_weekend_and_a_holiday(facts: MarketFacts) -> None:
+    # 2026-03-31 (Tuesday) is Mahavir Jayanti; the Friday before, 27 March, trades.
+    assert facts.next_trading_day(date(2026, 3, 27)) == date(2026, 3, 30)
+    assert facts.next_trading_day(date(2026, 3, 30)) == date(2026, 4, 1)
+
+
+def test_a_year_without_a_holiday_list_is_refused(facts: MarketFacts) -> None:
+    with pytest.raises(CalendarNotCovered, match="2031"):
+        facts.is_trading_day(date(2031, 6, 3))
+
+
+def test_2027_is_on_file_but_marked_incomplete(facts: MarketFacts) -> None:
+    assert facts.holiday_year(2026).complete
+    assert not facts.holiday_year(2027).complete
+
+
+def test_nifty_weekly_expiries_fall_on_tuesdays(facts: MarketFacts) -> None:
+    expiries = facts.expiries("NIFTY", date(2026, 6, 1), 4)
+
+    assert expiries == [date(2026, 6, 2), date(2026, 6, 9), date(2026, 6, 16), date(2026, 6, 23)]
+
+
+def test_an_expiry_on_a_holiday_moves_to_the_previous_trading_day(facts: MarketFacts) -> None:
+    # Tuesday 2026-11-24 is Guru Nanak Jayanti: that week's expiry is Monday the 23rd.
+    assert facts.expiries("NIFTY", date(2026, 11, 18), 1) == [date(2026, 11, 23)]
+
+
+def test_the_expiry_day_itself_still_counts_as_an_upcoming_expiry(facts: MarketFacts) -> None:
+    assert facts.expiries("NIFTY", date(2026, 6, 9), 1) == [date(2026, 6, 9)]
+
+
+def test_banknifty_has_only_monthly_expiries_on_the_last_tuesday(facts: MarketFacts) -> None:
+    expiries = facts.expiries("BANKNIFTY", date(2026, 6, 1), 3)
+
+    assert expiries == [date(2026, 6, 30), date(2026, 7, 28), date(2026, 8, 25)]
+
+
+def test_a_monthly_expiry_on_a_holiday_moves_to_the_previous_trading_day(
+    facts: MarketFacts,
+) -> None:
+    # Last Tuesday of March 2026 (the 31st) is a holiday; last of November (the 24th) too.
+    assert facts.monthly_expiries("BANKNIFTY", date(2026, 3, 1), 1) == [date(2026, 3, 30)]
+    assert facts.monthly_expiries("NIFTY", date(2026, 11, 1), 1) == [date(2026, 11, 23)]
+
+
+def test_the_nifty_monthly_expiry_is_recognised_among_the_weeklies(facts: MarketFacts) -> None:
+    assert facts.is_monthly_expiry("NIFTY", date(2026, 6, 30))
+    assert not facts.is_monthly_expiry("NIFTY", date(2026, 6, 23))
+
+
+def test_the_session_opens_at_0915_ist(facts: MarketFacts) -> None:
+    opening = facts.session_open_ns(date(2026, 6, 2))
+
+    assert datetime.fromtimestamp(opening / 1e9, tz=UTC) == datetime(2026, 6, 2, 3, 45, tzinfo=UTC)
+
+
+def test_the_session_lasts_six_and_a_quarter_hours(facts: MarketFacts) -> None:
+    day = date(2026, 6, 2)
+
+    length = facts.session_close_ns(day) - facts.session_open_ns(day)
+
+    assert length == int(timedelta(hours=6, minutes=15).total_seconds()) * 1_000_000_000
+
+
+def test_an_expiry_closes_with_its_session(facts: MarketFacts) -> None:
+    expiry = date(2026, 6, 30)
+
+    assert facts.expiry_close_ns(expiry) == facts.session_close_ns(expiry)
+
+
+def test_no_session_is_given_for_a_holiday(facts: MarketFacts) -> None:
+    with pytest.raises(NotATradingDay, match="2026-10-02"):
+        facts.session_open_ns(date(2026, 10, 2))
+
+
+def test_loading_twice_gives_the_same_immutable_facts() -> None:
+    first, second = load_market_facts(), load_market_facts()
+
+    assert first is second
+    with pytest.raises(TypeError):
+        first.holiday_year(2026).holidays[date(2026, 1, 1)] = "New Year"  # type: ignore[index]
