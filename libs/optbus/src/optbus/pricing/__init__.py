@@ -1,5 +1,16 @@
 """optbus pricing: Black-76 and Black-Scholes-Merton prices, Greeks and implied volatility."""
 
-from optbus.pricing.black76 import black76_price
+from optbus.pricing._types import IV_STATUS_NAMES, Greeks, IvResult, IvStatus
+from optbus.pricing.black76 import black76_greeks, black76_price
+from optbus.pricing.bsm import bsm_greeks, bsm_price
 
-__all__ = ["black76_price"]
+__all__ = [
+    "IV_STATUS_NAMES",
+    "Greeks",
+    "IvResult",
+    "IvStatus",
+    "black76_greeks",
+    "black76_price",
+    "bsm_greeks",
+    "bsm_price",
+]
