@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.factories import make_ping_asgi
 from faststream.nats import NatsBroker
@@ -78,14 +78,30 @@ def create_app(
     )
 
 
+class ServiceRunner:
+    """Serves an app over HTTP until SIGINT/SIGTERM or ``request_stop``; FastStream then drains
+    in-flight messages before the process exits."""
+
+    def __init__(self, app: AsgiFastStream, settings: ServiceSettings) -> None:
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+
+    async def serve(self) -> None:
+        """Run until told to stop."""
+        await self._server.serve()
+
+    def request_stop(self) -> None:
+        """Ask the server to shut down gracefully, as SIGTERM would."""
+        self._server.should_exit = True
+
+
 async def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
-    """Run the app until SIGINT/SIGTERM; FastStream then drains in-flight messages."""
-    await app.run(
-        log_level=logging.getLevelName(settings.log_level.upper()),
-        run_extra_options={
-            "host": settings.http_host,
-            "port": settings.http_port,
-            "log_config": None,
-            "access_log": "false",
-        },
-    )
+    """Run the app until SIGINT/SIGTERM."""
+    await ServiceRunner(app, settings).serve()

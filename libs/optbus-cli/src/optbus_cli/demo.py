@@ -1,0 +1,206 @@
+"""``optbus demo``: every service as its own process, one simulated session, a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import platformdirs
+import psycopg
+from optbus.market import load_market_facts
+from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
+from optbus_persistence.schema import StorageMode, migrate
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from optbus_cli.demo_summary import DemoBaseline, print_summary, read_summary
+from optbus_cli.inspect_bus import BusView, nats_answers, read_bus
+from optbus_cli.servers import (
+    LocalNats,
+    LocalPostgres,
+    create_database,
+    postgres_answers,
+)
+
+PIPELINE_SERVICES = ("persistence", "greeks")
+DRAIN_TIMEOUT_SECONDS = 600.0
+STORAGE_NAMES = {
+    StorageMode.TIMESCALEDB: "TimescaleDB",
+    StorageMode.POSTGRES: "plain PostgreSQL (TimescaleDB not available)",
+}
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What the user asked the demo for."""
+
+    minutes: int
+    speed: str
+    seed: int
+
+
+def state_dir() -> Path:
+    """Where the demo keeps embedded servers' data and service logs."""
+    return platformdirs.user_state_path("optbus")
+
+
+def _resolve_nats(stack: contextlib.ExitStack, console: Console) -> str:
+    url = os.environ.get("NATS_URL", DEFAULT_NATS_URL)
+    if asyncio.run(nats_answers(url)):
+        console.print(f"NATS: using {url}")
+        return url
+    server = LocalNats(state_dir() / "nats").start()
+    stack.callback(server.stop)
+    console.print(f"NATS: {url} does not answer; started an embedded nats-server at {server.url}")
+    return server.url
+
+
+def _admin_url(database_url: str) -> str:
+    base, _, _ = database_url.rpartition("/")
+    return f"{base}/postgres"
+
+
+def _resolve_database(console: Console) -> str:
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if postgres_answers(_admin_url(url)):
+        create_database(_admin_url(url), url.rpartition("/")[2].split("?")[0])
+        console.print(f"PostgreSQL: using {url}")
+        return url
+    data_dir = Path("/var/lib/optbus/postgres") if os.geteuid() == 0 else state_dir() / "postgres"
+    server = LocalPostgres(data_dir, port=55432)
+    if not postgres_answers(server.admin_url):
+        server.start()
+    create_database(server.admin_url, "optbus")
+    console.print(
+        f"PostgreSQL: {url} does not answer; a local server runs at {server.url('optbus')} "
+        f"(data in {data_dir}; it stays up so you can query it)"
+    )
+    return server.url("optbus")
+
+
+def _next_session_date(database_url: str) -> date:
+    """The trading day after the last one stored, so that every demo adds a new session."""
+    facts = load_market_facts()
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT max(time) FROM events WHERE type = 'md.chain'").fetchone()
+    last = row[0] if row else None
+    if last is not None:
+        return facts.next_trading_day(last.date())
+    today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    return today if facts.is_trading_day(today) else facts.next_trading_day(today)
+
+
+class ServiceProcesses:
+    """The services of the demo, each its own ``optbus run`` process with its own log."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self._env = env
+        self._log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start service ``name``."""
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self._log_dir / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "optbus_cli.main", "run", name],
+            env=self._env | (extra_env or {}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def failed(self) -> list[str]:
+        """Services that exited with an error."""
+        return [name for name, p in self.processes.items() if p.poll() not in (None, 0)]
+
+    def stop_all(self) -> None:
+        """SIGTERM every service (they drain in-flight messages), then wait for them."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _pipeline_drained(view: BusView) -> bool:
+    relevant = [c for c in view.consumers if c.stream in ("MD", "ANALYTICS", "DLQ")]
+    return bool(relevant) and all(c.caught_up for c in relevant)
+
+
+def _watch(
+    processes: ServiceProcesses, nats_url: str, baseline: DemoBaseline, steps: int, console: Console
+) -> bool:
+    """Show progress until the session is played and every consumer caught up."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        total = steps * baseline.chains_per_step
+        published = progress.add_task("snapshots published", total=total)
+        priced = progress.add_task("chains priced", total=total)
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if processes.failed():
+                console.print(f"[red]service failed: {', '.join(processes.failed())}[/red]")
+                return False
+            view = asyncio.run(read_bus(nats_url))
+            progress.update(published, completed=view.chain_snapshots - baseline.chain_snapshots)
+            progress.update(priced, completed=view.last_seq("ANALYTICS") - baseline.analytics_seq)
+            if processes.processes["market-data"].poll() == 0 and _pipeline_drained(view):
+                return True
+            time.sleep(0.5)
+    console.print("[red]the pipeline did not drain in time[/red]")
+    return False
+
+
+def run_demo(options: DemoOptions) -> int:
+    """Run the demo; returns the process exit status."""
+    console = Console()
+    with contextlib.ExitStack() as stack:
+        nats_url = _resolve_nats(stack, console)
+        database_url = _resolve_database(console)
+        mode = migrate(database_url)
+        console.print(f"storage: {STORAGE_NAMES[mode]}")
+        session = _next_session_date(database_url)
+        run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
+        view = asyncio.run(read_bus(nats_url))
+        baseline = DemoBaseline.take(view, session, options.minutes)
+        env = os.environ | {"NATS_URL": nats_url, "DATABASE_URL": database_url}
+        log_dir = state_dir() / "logs" / run_id
+        processes = ServiceProcesses(env, log_dir)
+        stack.callback(processes.stop_all)
+        console.print(
+            f"playing {options.minutes} trading minutes of {session} at speed {options.speed} "
+            f"(run {run_id}; logs in {log_dir})"
+        )
+        for name in PIPELINE_SERVICES:
+            processes.start(name)
+        processes.start("market-data", {
+            "OPTBUS_MARKET_DATA_SEED": str(options.seed),
+            "OPTBUS_MARKET_DATA_RUN_ID": run_id,
+            "OPTBUS_MARKET_DATA_START_DATE": session.isoformat(),
+            "OPTBUS_MARKET_DATA_MINUTES": str(options.minutes),
+            "OPTBUS_MARKET_DATA_SPEED": options.speed,
+            "OPTBUS_MARKET_DATA_EXIT_WHEN_DONE": "true",
+        })  # fmt: skip
+        ok = _watch(processes, nats_url, baseline, options.minutes * 60, console)
+        processes.stop_all()
+        summary = read_summary(database_url, asyncio.run(read_bus(nats_url)), baseline)
+        print_summary(summary, console)
+        console.print(f"data left in {database_url}; try: optbus status")
+    return 0 if ok and summary.healthy else 1

@@ -1,0 +1,114 @@
+"""The ``optbus`` command: run services, migrate the database, price, demo and status."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
+
+app = typer.Typer(
+    name="optbus",
+    help="optbus: event-sourced options trading for Indian index options over NATS JetStream.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+SERVICES: dict[str, str] = {
+    "market-data": "optbus_market_data.main",
+    "greeks": "optbus_greeks.main",
+    "persistence": "optbus_persistence.main",
+}
+
+NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server URL.")]
+DatabaseUrl = Annotated[str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.")]
+
+
+@app.command()
+def run(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+) -> None:
+    """Run one service in the foreground (configured from the environment)."""
+    if service not in SERVICES:
+        typer.echo(f"unknown service {service!r}; choose one of: {', '.join(SERVICES)}", err=True)
+        raise typer.Exit(2)
+    service_main: Callable[[], None] = import_module(SERVICES[service]).main
+    service_main()
+
+
+@db_app.command("migrate")
+def db_migrate(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Create or complete the schema (TimescaleDB when available, else plain PostgreSQL)."""
+    from optbus_persistence.schema import StorageMode, migrate
+
+    mode = migrate(database_url)
+    how = (
+        "TimescaleDB hypertables with compression"
+        if mode is StorageMode.TIMESCALEDB
+        else "plain PostgreSQL with daily range partitions (TimescaleDB not available)"
+    )
+    typer.echo(f"schema ready: {how}")
+
+
+@app.command()
+def status(
+    nats_url: NatsUrl = DEFAULT_NATS_URL, database_url: DatabaseUrl = DEFAULT_DATABASE_URL
+) -> None:
+    """Show streams, consumers and their lag, and row counts."""
+    from optbus_cli.status import print_status
+
+    asyncio.run(print_status(nats_url, database_url))
+
+
+@app.command()
+def price(
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV of options to price.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output CSV (stdout if omitted).")
+    ] = None,
+) -> None:
+    """Price a CSV of options: implied volatility or price, and the five Greeks per row."""
+    from optbus.pricing import price_csv
+
+    try:
+        source = input.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"cannot read {input}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from exc
+    with source:
+        if output is None:
+            price_csv(source, sys.stdout, sys.stderr)
+        else:
+            with output.open("w", newline="", encoding="utf-8") as sink:
+                price_csv(source, sink, sys.stderr)
+
+
+@app.command()
+def demo(
+    minutes: Annotated[
+        int, typer.Option(min=1, max=375, help="Trading minutes of the session to play.")
+    ] = 60,
+    speed: Annotated[
+        str, typer.Option(help="'max' (as fast as possible) or a multiple of real time.")
+    ] = "max",
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+) -> None:
+    """Play a simulated session through every service and print what it did.
+
+    Uses NATS_URL and DATABASE_URL when they answer; otherwise starts an embedded nats-server
+    and a local PostgreSQL under the user's state directory.
+    """
+    from optbus_cli.demo import DemoOptions, run_demo
+
+    raise typer.Exit(run_demo(DemoOptions(minutes=minutes, speed=speed, seed=seed)))
+
+
+if __name__ == "__main__":
+    app()

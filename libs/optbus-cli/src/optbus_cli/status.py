@@ -1,0 +1,42 @@
+"""``optbus status``: streams, consumers and their lag, and what the database holds."""
+
+from __future__ import annotations
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from optbus_cli.inspect_bus import nats_answers, read_bus, table_counts
+
+
+async def print_status(nats_url: str, database_url: str) -> None:
+    """Print the state of the bus and the database as tables."""
+    console = Console()
+    if await nats_answers(nats_url):
+        view = await read_bus(nats_url)
+        streams = Table(title=f"Streams at {nats_url}")
+        for column in ("stream", "messages", "bytes", "last seq"):
+            streams.add_column(column, justify="right" if column != "stream" else "left")
+        for s in view.streams:
+            streams.add_row(s.name, f"{s.messages:,}", f"{s.bytes:,}", f"{s.last_seq:,}")
+        console.print(streams)
+        consumers = Table(title="Consumers")
+        for column in ("stream", "consumer", "lag (pending)", "awaiting ack", "redelivered"):
+            consumers.add_column(column)
+        for c in view.consumers:
+            consumers.add_row(c.stream, c.name, f"{c.pending:,}", f"{c.ack_pending:,}",
+                              f"{c.redelivered:,}")  # fmt: skip
+        console.print(consumers)
+    else:
+        console.print(f"[red]NATS does not answer at {nats_url}[/red]")
+    try:
+        counts = table_counts(database_url)
+    except psycopg.Error as exc:
+        console.print(f"[red]database unreachable: {exc}[/red]")
+        return
+    rows = Table(title="Database")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for table, count in counts.items():
+        rows.add_row(table, f"{count:,}")
+    console.print(rows if counts else "[yellow]no optbus schema: run `optbus db migrate`[/yellow]")

@@ -1,0 +1,104 @@
+from datetime import date
+
+import msgspec
+import pytest
+
+from optbus.codec import Decoder, UndecodableMessage, encode
+from optbus.events import (
+    ChainAggregates,
+    ChainGreeks,
+    ChainSide,
+    EndOfDay,
+    KillSwitchCommand,
+    OptionChainSnapshot,
+    SideGreeks,
+)
+
+
+def _side(n: int) -> ChainSide:
+    return ChainSide(
+        bid=[10.0] * n, ask=[10.5] * n, last=[10.25] * n, bid_size=[65] * n,
+        ask_size=[130] * n, volume=[1000] * n, open_interest=[5000] * n,
+    )  # fmt: skip
+
+
+def make_snapshot(event_id: str = "snap-1") -> OptionChainSnapshot:
+    return OptionChainSnapshot(
+        event_id=event_id, ts_event=1_764_000_000_000_000_000, ts_init=1_764_000_000_000_000_100,
+        underlying="NIFTY", expiry=date(2026, 11, 24), spot=26_000.0, futures=26_050.0,
+        lot_size=65, strikes=[25_950.0, 26_000.0], calls=_side(2), puts=_side(2),
+    )  # fmt: skip
+
+
+def test_a_snapshot_survives_a_round_trip_through_json() -> None:
+    snapshot = make_snapshot()
+
+    decoded = Decoder(OptionChainSnapshot).decode(encode(snapshot))
+
+    assert decoded == snapshot
+
+
+def test_an_event_carries_its_tag_and_schema_version_on_the_wire() -> None:
+    wire = msgspec.json.decode(encode(make_snapshot()))
+
+    assert (wire["type"], wire["schema_version"]) == ("md.chain", 1)
+
+
+def test_an_unknown_field_is_rejected() -> None:
+    wire = msgspec.json.decode(encode(make_snapshot()))
+    wire["surprise"] = 1
+
+    with pytest.raises(UndecodableMessage, match="surprise"):
+        Decoder(OptionChainSnapshot).decode(msgspec.json.encode(wire))
+
+
+def test_a_newer_schema_version_is_rejected() -> None:
+    wire = msgspec.json.decode(encode(make_snapshot()))
+    wire["schema_version"] = 2
+
+    with pytest.raises(UndecodableMessage, match="schema_version"):
+        Decoder(OptionChainSnapshot).decode(msgspec.json.encode(wire))
+
+
+def test_events_are_immutable() -> None:
+    snapshot = make_snapshot()
+
+    with pytest.raises(AttributeError):
+        snapshot.spot = 1.0  # type: ignore[misc]
+
+
+def test_a_missing_implied_volatility_travels_as_null_and_comes_back_as_none() -> None:
+    greeks = SideGreeks(
+        iv=[None, 0.15], delta=[None, 0.5], gamma=[None, 0.001], theta=[None, -5.0],
+        vega=[None, 12.0], rho=[None, 3.0], iv_status=["below_intrinsic", "ok"],
+    )  # fmt: skip
+    chain = ChainGreeks(
+        event_id="g-1", ts_event=1, ts_init=2, source_event_id="snap-1", snapshot=make_snapshot(),
+        model="black76", forward=26_040.0, rate=0.065, time_to_expiry=0.01, calls=greeks,
+        puts=greeks, aggregates=ChainAggregates(
+            atm_iv=0.15, risk_reversal_25d=None, butterfly_25d=None, pcr_open_interest=1.0,
+            pcr_volume=1.0, max_pain=26_000.0,
+        ),
+    )  # fmt: skip
+
+    encoded = encode(chain)
+
+    assert b'"iv":[null,0.15]' in encoded
+    assert Decoder(ChainGreeks).decode(encoded) == chain
+
+
+def test_a_kill_switch_command_needs_only_an_action() -> None:
+    command = Decoder(KillSwitchCommand).decode(b'{"action":"engage"}')
+
+    assert command == KillSwitchCommand(action="engage", reason="", operator="", flatten=False)
+
+
+def test_a_kill_switch_command_with_an_unknown_action_is_rejected() -> None:
+    with pytest.raises(UndecodableMessage, match="action"):
+        Decoder(KillSwitchCommand).decode(b'{"action":"pause"}')
+
+
+def test_a_date_travels_as_an_iso_string() -> None:
+    event = EndOfDay(event_id="e", ts_event=1, ts_init=1, trading_date=date(2026, 11, 20))
+
+    assert b'"trading_date":"2026-11-20"' in encode(event)

@@ -1,0 +1,72 @@
+"""Composition root of the greeks service."""
+
+from __future__ import annotations
+
+import asyncio
+
+from faststream.asgi import AsgiFastStream
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsMessage, PullSub
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from optbus import subjects
+from optbus.clock import LiveClock
+from optbus.market import load_market_facts
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher
+from optbus.runtime.metrics import HANDLER_SECONDS
+from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.settings import ServiceSettings
+from optbus_greeks.domain import GreeksConfig
+from optbus_greeks.handlers import GreeksDeps, handle_snapshots
+
+SERVICE = "greeks"
+CONSUMER = "greeks"
+
+
+class GreeksSettings(ServiceSettings):
+    """Settings of the greeks service (``OPTBUS_GREEKS_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPTBUS_GREEKS_", extra="ignore")
+
+    rate: float = Field(default=0.065, ge=-0.05, le=0.5, description="risk-free rate per year")
+    batch_size: int = Field(default=32, ge=1, le=1000)
+    batch_timeout_seconds: float = Field(default=0.05, gt=0)
+
+
+def build_app(settings: GreeksSettings) -> AsgiFastStream:
+    """Wire the greeks service."""
+    broker = make_broker(settings)
+    clock = LiveClock()
+    publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
+    facts = load_market_facts()
+    deps = GreeksDeps(
+        service=SERVICE,
+        consumer=CONSUMER,
+        config=GreeksConfig(rate=settings.rate, expiry_close_ns=facts.expiry_close_ns),
+        clock=clock,
+        publisher=publisher,
+        dead_letters=DeadLetterOffice(publisher, SERVICE, CONSUMER, clock),
+    )
+
+    @broker.subscriber(
+        subjects.MD_CHAINS,
+        stream=JStream("MD", declare=False),
+        durable=CONSUMER,
+        pull_sub=PullSub(
+            batch_size=settings.batch_size, timeout=settings.batch_timeout_seconds, batch=True
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        config=ConsumerConfig(ack_wait=30.0, max_ack_pending=8 * settings.batch_size),
+    )
+    async def on_snapshots(msg: NatsMessage) -> None:
+        with HANDLER_SECONDS.labels(SERVICE, CONSUMER).time():
+            await handle_snapshots(msg.raw_message, deps)
+
+    return create_app(SERVICE, settings, broker)
+
+
+def main() -> None:
+    """Run the greeks service until it is told to stop."""
+    settings = GreeksSettings()
+    asyncio.run(serve(build_app(settings), settings))

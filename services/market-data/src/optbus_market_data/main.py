@@ -1,0 +1,106 @@
+"""Composition root of the market-data service: a source (simulator or file) onto the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import structlog
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from optbus.clock import LiveClock
+from optbus.events import Event
+from optbus.market import MarketFacts, load_market_facts
+from optbus.runtime.bus import EventPublisher
+from optbus.runtime.service import ServiceRunner, create_app, make_broker
+from optbus.runtime.settings import ServiceSettings
+from optbus_market_data.pacing import parse_speed
+from optbus_market_data.publishing import play
+from optbus_market_data.recorded import read_session
+from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
+
+SERVICE = "market-data"
+_log = structlog.get_logger()
+
+
+class MarketDataSettings(ServiceSettings):
+    """Settings of the market-data service (``OPTBUS_MARKET_DATA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPTBUS_MARKET_DATA_", extra="ignore")
+
+    source: Literal["simulator", "file"] = "simulator"
+    file: Path | None = Field(default=None, description="recorded session (CSV or Parquet)")
+    seed: int = 7
+    run_id: str | None = Field(default=None, description="default: a fresh id per start")
+    start_date: date | None = Field(default=None, description="default: today or next session")
+    days: int = Field(default=1, ge=1)
+    minutes: int | None = Field(default=None, ge=1, description="trading minutes per run")
+    step_seconds: float = Field(default=1.0, gt=0)
+    speed: str = Field(default="1", description="'max' or a multiple of real time")
+    exit_when_done: bool = False
+
+
+def _default_start(facts: MarketFacts) -> date:
+    today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    return today if facts.is_trading_day(today) else facts.next_trading_day(today)
+
+
+def _steps(settings: MarketDataSettings, facts: MarketFacts) -> Iterator[list[Event]]:
+    if settings.source == "file":
+        if settings.file is None:
+            raise ValueError("OPTBUS_MARKET_DATA_FILE is required with the file source")
+        steps: Iterator[list[Event]] = read_session(settings.file)
+    else:
+        config = SimulatorConfig(
+            seed=settings.seed,
+            run_id=settings.run_id or f"sim-{settings.seed}-{uuid.uuid4().hex[:12]}",
+            start_date=settings.start_date or _default_start(facts),
+            days=settings.days,
+            step_seconds=settings.step_seconds,
+        )
+        steps = ChainSimulator(config, facts, LiveClock()).ticks()
+    if settings.minutes is not None:
+        steps = itertools.islice(steps, int(settings.minutes * 60 / settings.step_seconds))
+    return steps
+
+
+async def run_service(settings: MarketDataSettings) -> None:
+    """Play the configured source; with ``exit_when_done`` stop once it is exhausted."""
+    broker = make_broker(settings)
+    publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
+    facts = load_market_facts()
+    speed = parse_speed(settings.speed)
+    tasks: list[asyncio.Task[None]] = []
+    runner: ServiceRunner
+
+    async def play_source() -> None:
+        sent = await play(_steps(settings, facts), publisher, speed)
+        _log.info("source exhausted", events=sent)
+        if settings.exit_when_done:
+            runner.request_stop()
+
+    async def start_playing() -> None:
+        tasks.append(asyncio.create_task(play_source()))
+
+    async def stop_playing() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = create_app(SERVICE, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing])
+    runner = ServiceRunner(app, settings)
+    await runner.serve()
+
+
+def main() -> None:
+    """Run the market-data service."""
+    asyncio.run(run_service(MarketDataSettings()))

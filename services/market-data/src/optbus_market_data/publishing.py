@@ -1,0 +1,41 @@
+"""Where each market-data event is published, and the loop that plays a source onto the bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import structlog
+
+from optbus import subjects
+from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
+from optbus.runtime.bus import EventPublisher
+from optbus_market_data.pacing import Speed, wait_seconds
+
+_log = structlog.get_logger()
+
+
+def subject_for(event: Event) -> str:
+    """The full subject of a market-data event."""
+    if isinstance(event, OptionChainSnapshot):
+        return subjects.md_chain(event.underlying, event.expiry)
+    if isinstance(event, VolatilityIndexTick):
+        return subjects.md_vix(event.index)
+    raise TypeError(f"not a market-data event: {type(event).__name__}")
+
+
+async def play(steps: Iterable[list[Event]], publisher: EventPublisher, speed: Speed) -> int:
+    """Publish every step of a source, paced to ``speed``; returns how many events it sent."""
+    sent = 0
+    previous_ns: int | None = None
+    for events in steps:
+        if not events:
+            continue
+        step_ns = events[0].ts_event
+        delay = wait_seconds(speed, previous_ns, step_ns)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await publisher.publish_all([(subject_for(event), event) for event in events])
+        sent += len(events)
+        previous_ns = step_ns
+    return sent
