@@ -1,0 +1,87 @@
+from datetime import date, datetime, timezone
+
+import pytest
+
+from optbus.codec import UndecodableMessage, encode
+from optbus.events import ChainAggregates, ChainGreeks, ChainSide, OptionChainSnapshot, SideGreeks
+from optbus_persistence.rows import (
+    OPTION_TICK_COLUMNS,
+    BusMessage,
+    datetime_from_ns,
+    decode_stored,
+    option_tick_rows,
+)
+
+TS = 1_764_564_300_123_456_789
+
+
+def _chain() -> ChainGreeks:
+    side = ChainSide(
+        bid=[100.0, 50.0], ask=[101.0, 51.0], last=[100.5, 50.5], bid_size=[65, 65],
+        ask_size=[130, 130], volume=[10, 20], open_interest=[300, 400],
+    )  # fmt: skip
+    greeks = SideGreeks(
+        iv=[0.14, None], delta=[0.5, None], gamma=[0.001, None], theta=[-9.0, None],
+        vega=[12.0, None], rho=[2.0, None], iv_status=["ok", "below_intrinsic"],
+    )  # fmt: skip
+    snapshot = OptionChainSnapshot(
+        event_id="s", ts_event=TS, ts_init=TS, underlying="NIFTY", expiry=date(2026, 12, 1),
+        spot=26_000.0, futures=26_040.0, lot_size=65, strikes=[26_000.0, 26_050.0],
+        calls=side, puts=side,
+    )  # fmt: skip
+    return ChainGreeks(
+        event_id="g", ts_event=TS, ts_init=TS, source_event_id="s", snapshot=snapshot,
+        model="black76", forward=26_030.0, rate=0.065, time_to_expiry=0.02, calls=greeks,
+        puts=greeks, aggregates=ChainAggregates(
+            atm_iv=0.14, risk_reversal_25d=None, butterfly_25d=None, pcr_open_interest=1.0,
+            pcr_volume=1.0, max_pain=26_000.0,
+        ),
+    )  # fmt: skip
+
+
+def _message(subject: str, data: bytes) -> BusMessage:
+    return BusMessage(stream="CONTROL", seq=9, subject=subject, data=data, stored_ns=TS,
+                      msg_id=None)  # fmt: skip
+
+
+def test_a_chain_gives_one_row_per_strike_and_side() -> None:
+    rows = option_tick_rows(_chain())
+
+    assert [(row[3], row[4]) for row in rows] == [
+        (26_000.0, "CE"), (26_050.0, "CE"), (26_000.0, "PE"), (26_050.0, "PE"),
+    ]  # fmt: skip
+
+
+def test_a_tick_row_fills_every_column() -> None:
+    rows = option_tick_rows(_chain())
+
+    assert {len(row) for row in rows} == {len(OPTION_TICK_COLUMNS)}
+
+
+def test_an_option_without_implied_volatility_keeps_null_greeks_and_its_reason() -> None:
+    row = dict(zip(OPTION_TICK_COLUMNS, option_tick_rows(_chain())[1], strict=True))
+
+    assert (row["iv"], row["delta"], row["iv_status"]) == (None, None, "below_intrinsic")
+
+
+def test_the_row_time_is_the_event_time_to_the_microsecond() -> None:
+    assert datetime_from_ns(TS) == datetime(2025, 12, 1, 4, 45, 0, 123456, tzinfo=timezone.utc)
+
+
+def test_an_operator_kill_switch_command_is_stored_at_the_time_jetstream_stored_it() -> None:
+    stored = decode_stored(_message("control.killswitch", b'{"action":"engage","reason":"x"}'))
+
+    row = stored.event_row()
+
+    assert (row[0], row[4], row[6]) == (datetime_from_ns(TS), "control.killswitch", TS)
+
+
+def test_an_event_that_does_not_validate_is_refused_for_storage() -> None:
+    with pytest.raises(UndecodableMessage):
+        decode_stored(_message("md.chain.NIFTY.20261201", b'{"type":"md.chain"}'))
+
+
+def test_an_event_is_stored_under_its_tag() -> None:
+    stored = decode_stored(_message("greeks.chain.NIFTY.20261201", encode(_chain())))
+
+    assert stored.event_row()[4] == "greeks.chain"

@@ -1,0 +1,62 @@
+"""Real servers for integration and end-to-end tests.
+
+A nats-server of our own on a free port, and a fresh PostgreSQL database on DATABASE_URL's
+server, else the local one, else a cluster these tests start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from optbus_cli.servers import LocalNats, LocalPostgres, create_database, postgres_answers
+from optbus_persistence.schema import StorageMode, migrate
+
+LOCAL_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _admin_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured.rsplit("/", 1)[0] + "/postgres"
+    return LOCAL_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = LocalNats(tmp_path_factory.mktemp("nats")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    admin = _admin_url()
+    if postgres_answers(admin):
+        yield admin
+        return
+    data_dir = Path("/var/tmp") / f"optbus-test-pg-{os.getpid()}"
+    server = LocalPostgres(data_dir).start()
+    yield server.admin_url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def storage(postgres_admin_url: str) -> Iterator[tuple[str, StorageMode]]:
+    """A fresh, migrated database for the whole test session, and the storage mode it uses."""
+    name = f"optbus_test_{os.getpid()}"
+    create_database(postgres_admin_url, name, fresh=True)
+    url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    mode = migrate(url)
+    print(f"\nstorage under test: {mode.value} ({url})")
+    yield url, mode
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(storage: tuple[str, StorageMode]) -> str:
+    return storage[0]

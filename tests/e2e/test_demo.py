@@ -1,0 +1,69 @@
+"""``optbus demo`` end to end, as a user runs it, against our own servers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from optbus_cli.servers import create_database
+
+pytestmark = pytest.mark.e2e
+
+MINUTES = 5
+
+
+@pytest.fixture(scope="module")
+def demo_database(postgres_admin_url: str) -> Iterator[str]:
+    name = f"optbus_demo_test_{os.getpid()}"
+    create_database(postgres_admin_url, name, fresh=True)
+    yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def demo_run(nats_url: str, demo_database: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"NATS_URL": nats_url, "DATABASE_URL": demo_database, "COLUMNS": "160"}
+    return subprocess.run(
+        [sys.executable, "-m", "optbus_cli.main", "demo", "--minutes", str(MINUTES),
+         "--speed", "max"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def test_the_demo_exits_successfully(demo_run: subprocess.CompletedProcess[str]) -> None:
+    assert demo_run.returncode == 0, demo_run.stdout + demo_run.stderr
+
+
+def test_the_demo_prints_its_summary(demo_run: subprocess.CompletedProcess[str]) -> None:
+    assert "optbus demo summary" in demo_run.stdout
+    assert "all snapshots priced and stored" in demo_run.stdout
+
+
+def test_the_demo_stores_chains_for_every_simulated_second(
+    demo_run: subprocess.CompletedProcess[str], demo_database: str
+) -> None:
+    with psycopg.connect(demo_database) as conn:
+        steps, chains = conn.execute(
+            "SELECT count(DISTINCT time), count(*) FROM events WHERE type = 'md.chain'"
+        ).fetchone()  # type: ignore[misc]
+
+    assert steps == MINUTES * 60
+    assert chains % steps == 0
+
+
+def test_the_demo_stores_every_option_of_every_chain(
+    demo_run: subprocess.CompletedProcess[str], demo_database: str
+) -> None:
+    with psycopg.connect(demo_database) as conn:
+        (options,) = conn.execute(
+            "SELECT sum(jsonb_array_length(payload -> 'strikes') * 2) FROM events "
+            "WHERE type = 'md.chain'"
+        ).fetchone()  # type: ignore[misc]
+        (rows,) = conn.execute("SELECT count(*) FROM option_ticks").fetchone()  # type: ignore[misc]
+
+    assert rows == options > 0

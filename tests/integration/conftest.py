@@ -1,0 +1,103 @@
+"""In-process services against the real servers, and small helpers to drive them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
+
+import nats
+import psycopg
+import pytest
+from optbus.clock import ReplayClock
+from optbus.events import Event
+from optbus.market import load_market_facts
+from optbus.runtime.service import ServiceRunner
+from optbus_greeks.main import GreeksSettings
+from optbus_greeks.main import build_app as build_greeks
+from optbus_market_data.publishing import subject_for
+from optbus_market_data.simulation import ChainSimulator, SimulatorConfig
+from optbus_persistence.main import PersistenceSettings
+from optbus_persistence.main import build_app as build_persistence
+
+pytestmark = pytest.mark.integration
+
+
+class RunningService:
+    """A service app running as a task of the test's event loop."""
+
+    def __init__(self, runner: ServiceRunner) -> None:
+        self.runner = runner
+        self.task = asyncio.create_task(runner.serve())
+
+    async def stop(self) -> None:
+        self.runner.request_stop()
+        await asyncio.wait_for(self.task, timeout=30)
+
+
+def start_greeks(nats_url: str) -> RunningService:
+    settings = GreeksSettings(nats_url=nats_url, http_port=0)
+    return RunningService(ServiceRunner(build_greeks(settings), settings))
+
+
+def start_persistence(nats_url: str, database_url: str) -> RunningService:
+    settings = PersistenceSettings(
+        nats_url=nats_url, database_url=database_url, http_port=0, retry_delay_seconds=0.5
+    )
+    return RunningService(ServiceRunner(build_persistence(settings), settings))
+
+
+@pytest.fixture
+async def pipeline(nats_url: str, database_url: str) -> AsyncIterator[None]:
+    """greeks and persistence running against the test servers."""
+    services = [start_persistence(nats_url, database_url), start_greeks(nats_url)]
+    await asyncio.sleep(1.0)
+    yield
+    for service in services:
+        await service.stop()
+
+
+def simulated_steps(start: date, steps: int, run_id: str) -> list[list[Event]]:
+    """``steps`` market steps of a simulated session (each: every chain and the VIX)."""
+    config = SimulatorConfig(seed=11, run_id=run_id, start_date=start, days=1)
+    ticks = ChainSimulator(config, load_market_facts(), ReplayClock()).ticks()
+    return [next(ticks) for _ in range(steps)]
+
+
+async def publish_raw(nats_url: str, messages: list[tuple[str, bytes]]) -> None:
+    """Publish bytes to JetStream as any other client would."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for subject, data in messages:
+        await js.publish(subject, data)
+    await nc.close()
+
+
+async def publish_events(nats_url: str, events: list[Event]) -> None:
+    from optbus.codec import encode
+
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for event in events:
+        await js.publish(subject_for(event), encode(event), headers={"Nats-Msg-Id": event.event_id})
+    await nc.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], within: float = 60.0, interval: float = 0.2
+) -> None:
+    """Wait until ``check`` holds; fail with the timeout otherwise."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {within} s")
+
+
+def query_one(database_url: str, sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return tuple(row)
