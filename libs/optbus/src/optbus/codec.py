@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import msgspec
 
@@ -43,7 +43,7 @@ class Decoder(Generic[T]):
             raise UndecodableMessage(f"malformed JSON: {exc}") from exc
 
 
-def dead_letter_payload(data: bytes) -> tuple[str, str]:
+def dead_letter_payload(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
     """The original bytes as text for a dead letter: UTF-8 when they are, else base64."""
     try:
         return data.decode("utf-8"), "utf-8"

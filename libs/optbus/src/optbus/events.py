@@ -40,7 +40,7 @@ class ChainSide(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     open_interest: list[int]
 
 
-class OptionChainSnapshot(Event, tag="md.chain", kw_only=True):
+class OptionChainSnapshot(Event, tag="md.chain", kw_only=True, frozen=True):
     """One underlying and expiry at one instant: spot, futures and every strike's quotes."""
 
     schema_version: Literal[1] = 1
@@ -54,7 +54,7 @@ class OptionChainSnapshot(Event, tag="md.chain", kw_only=True):
     puts: ChainSide
 
 
-class VolatilityIndexTick(Event, tag="md.vix", kw_only=True):
+class VolatilityIndexTick(Event, tag="md.vix", kw_only=True, frozen=True):
     """A volatility index value (India VIX), in index points."""
 
     schema_version: Literal[1] = 1
@@ -89,7 +89,7 @@ class ChainAggregates(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     max_pain: OptionalFloat
 
 
-class ChainGreeks(Event, tag="greeks.chain", kw_only=True):
+class ChainGreeks(Event, tag="greeks.chain", kw_only=True, frozen=True):
     """A chain snapshot enriched with the forward, implied volatilities, Greeks and aggregates."""
 
     schema_version: Literal[1] = 1
@@ -114,14 +114,14 @@ class KillSwitchCommand(msgspec.Struct, kw_only=True, frozen=True, forbid_unknow
     flatten: bool = False
 
 
-class EndOfDay(Event, tag="control.eod", kw_only=True):
+class EndOfDay(Event, tag="control.eod", kw_only=True, frozen=True):
     """The trading day is over: end-of-day jobs (training, data quality) may start."""
 
     schema_version: Literal[1] = 1
     trading_date: date
 
 
-class DeadLetter(Event, tag="dlq.message", kw_only=True):
+class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     """A message a consumer could not decode or process, kept with the reason.
 
     ``payload`` holds the original bytes as UTF-8 text when they are valid UTF-8, else base64.

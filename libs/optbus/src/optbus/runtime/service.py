@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.factories import make_ping_asgi
+from faststream.asgi.types import ASGIApp
 from faststream.nats import NatsBroker
 from prometheus_client import make_asgi_app
 
@@ -29,7 +30,7 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
     )
 
 
-def _health_route(broker: NatsBroker, checks: Sequence[HealthCheck]) -> object:
+def _health_route(broker: NatsBroker, checks: Sequence[HealthCheck]) -> ASGIApp:
     broker_ping = make_ping_asgi(broker, timeout=2.0)
     if not checks:
         return broker_ping
@@ -69,9 +70,9 @@ def create_app(
         broker,
         asgi_routes=[
             ("/metrics", make_asgi_app()),
-            ("/healthz", _health_route(broker, health_checks)),  # type: ignore[list-item]
+            ("/healthz", _health_route(broker, health_checks)),
         ],
-        logger=configure_logging(service, settings.log_level),  # type: ignore[arg-type]
+        logger=configure_logging(service, settings.log_level),
         on_startup=[connect_and_ensure_streams],
         after_startup=list(on_ready),
         on_shutdown=[*on_stopping, mark_down],
