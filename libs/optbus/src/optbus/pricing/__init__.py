@@ -3,6 +3,7 @@
 from optbus.pricing._types import IV_STATUS_NAMES, Greeks, IvResult, IvStatus
 from optbus.pricing.black76 import black76_greeks, black76_price
 from optbus.pricing.bsm import bsm_greeks, bsm_price
+from optbus.pricing.implied_vol import implied_vol_black76, implied_vol_bsm
 
 __all__ = [
     "IV_STATUS_NAMES",
@@ -13,4 +14,6 @@ __all__ = [
     "black76_price",
     "bsm_greeks",
     "bsm_price",
+    "implied_vol_black76",
+    "implied_vol_bsm",
 ]
