@@ -1,12 +1,19 @@
-"""optbus pricing: Black-76 and Black-Scholes-Merton prices, Greeks and implied volatility."""
+"""optbus pricing: Black-76 and Black-Scholes-Merton prices, Greeks and implied volatility.
+
+Units, conventions and methods are documented in docs/pricing.md.
+"""
 
 from optbus.pricing._types import IV_STATUS_NAMES, Greeks, IvResult, IvStatus
+from optbus.pricing.aggregates import Aggregates, chain_aggregates
 from optbus.pricing.black76 import black76_greeks, black76_price
 from optbus.pricing.bsm import bsm_greeks, bsm_price
+from optbus.pricing.expiry import time_to_expiry_years
 from optbus.pricing.implied_vol import implied_vol_black76, implied_vol_bsm
+from optbus.pricing.parity import forward_from_parity
 
 __all__ = [
     "IV_STATUS_NAMES",
+    "Aggregates",
     "Greeks",
     "IvResult",
     "IvStatus",
@@ -14,6 +21,9 @@ __all__ = [
     "black76_price",
     "bsm_greeks",
     "bsm_price",
+    "chain_aggregates",
+    "forward_from_parity",
     "implied_vol_black76",
     "implied_vol_bsm",
+    "time_to_expiry_years",
 ]
