@@ -42,3 +42,6 @@ format: setup
 
 schemas: setup
 	$(UV) run --frozen python -m optbus.schemas schemas
+
+dashboards: setup
+	$(UV) run --frozen python grafana/generate.py

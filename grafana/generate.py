@@ -1,0 +1,293 @@
+"""Grafana dashboards as code: writes grafana/dashboards/*.json (run by `make dashboards`).
+
+The metric names come from the code that defines the metrics, and the list of services from the
+``optbus`` command, so a renamed metric or a new service shows up here as a diff. The committed
+JSON is what Grafana loads (grafana/provisioning/dashboards); a test fails when it is stale.
+
+    uv run python grafana/generate.py            # write
+    uv run python grafana/generate.py --check    # exit 1 if a committed file differs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.builders import prometheus, stat, timeseries
+from grafana_foundation_sdk.builders.common import (
+    ReduceDataOptions,
+    VizLegendOptions,
+    VizTooltipOptions,
+)
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, HANDLER_SECONDS, MESSAGES_HANDLED
+from optbus_cli.main import SERVICES
+from optbus_greeks.handlers import CHAIN_PRICING_SECONDS
+from prometheus_client.metrics import MetricWrapperBase
+
+DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
+DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
+RATE = "$__rate_interval"
+
+
+def metric(collector: MetricWrapperBase, suffix: str = "") -> str:
+    """The exported name of a prometheus_client metric, plus a sample suffix (_bucket, _total)."""
+    (family,) = collector.describe()
+    return str(family.name) + suffix
+
+
+HANDLED = metric(MESSAGES_HANDLED, "_total")
+PUBLISHED = metric(EVENTS_PUBLISHED, "_total")
+DLQ = metric(DEAD_LETTERS, "_total")
+HANDLER_BUCKET = metric(HANDLER_SECONDS, "_bucket")
+PRICING_BUCKET = metric(CHAIN_PRICING_SECONDS, "_bucket")
+
+
+def query(expr: str, legend: str, ref: str = "A") -> prometheus.Dataquery:
+    """A Prometheus range query with its legend."""
+    return (
+        prometheus.Dataquery()
+        .expr(expr)
+        .legend_format(legend)
+        .ref_id(ref)
+        .range()
+        .datasource(DATASOURCE)
+    )
+
+
+def quantiles(bucket: str, by: Iterable[str], legend: str) -> list[prometheus.Dataquery]:
+    """p50 and p99 of a histogram, by the given labels."""
+    labels = ", ".join([*by, "le"])
+    return [
+        query(
+            f"histogram_quantile({q}, sum by ({labels}) (rate({bucket}[{RATE}])))",
+            f"{name} {legend}".strip(),
+            ref,
+        )
+        for q, name, ref in ((0.5, "p50", "A"), (0.99, "p99", "B"))
+    ]
+
+
+def graph(
+    title: str,
+    description: str,
+    unit: str,
+    targets: list[prometheus.Dataquery],
+    span: int = 12,
+    height: int = 8,
+) -> Any:
+    """A time series panel, half the width of the dashboard unless told otherwise."""
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .unit(unit)
+        .min(0)
+        .span(span)
+        .height(height)
+        .line_width(1)
+        .fill_opacity(10)
+        .legend(
+            VizLegendOptions()
+            .display_mode(common.LegendDisplayMode.TABLE)
+            .placement(common.LegendPlacement.BOTTOM)
+            .show_legend(True)
+            .calcs(["mean", "max", "lastNotNull"])
+        )
+        .tooltip(VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI))
+    )
+    for target in targets:
+        panel = panel.with_target(target)
+    return panel
+
+
+def _thresholds(*steps: tuple[float | None, str]) -> db.ThresholdsConfig:
+    return (
+        db.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=value, color=color) for value, color in steps])
+    )
+
+
+def number(title: str, description: str, span: int) -> Any:
+    """A stat panel: the last value, coloured by thresholds."""
+    return (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .span(span)
+        .height(5)
+        .graph_mode(common.BigValueGraphMode.NONE)
+        .color_mode(common.BigValueColorMode.BACKGROUND)
+        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+    )
+
+
+def services_up() -> Any:
+    """One tile per service: how many of its instances Prometheus scrapes; 0 reads DOWN."""
+    panel = (
+        number(
+            "Service up",
+            "Instances of each service that answer Prometheus's scrape of /metrics (`up`), "
+            "0 when none does or none is found.",
+            12,
+        )
+        .mappings(
+            [model.ValueMap(options={"0": model.ValueMappingResult(text="DOWN", color="red")})]
+        )
+        .thresholds(_thresholds((None, "red"), (1, "green")))
+        .decimals(0)
+    )
+    for index, service in enumerate(SERVICES):
+        ref = chr(ord("A") + index)
+        panel = panel.with_target(query(f'sum(up{{job="{service}"}}) or vector(0)', service, ref))
+    return panel
+
+
+def health_row(dash: db.Dashboard) -> db.Dashboard:
+    """Is everything running, and is anything being parked?"""
+    dead_letters = (
+        number(
+            "Dead letters in range",
+            f"Messages parked on dlq.> in the selected time range ({DLQ}). Anything above 0 "
+            "needs a look: see docs/operations.md, 'Dead letters'.",
+            6,
+        )
+        .with_target(query(f"sum(increase({DLQ}[$__range])) or vector(0)", "dead letters"))
+        .thresholds(_thresholds((None, "green"), (1, "red")))
+        .decimals(0)
+    )
+    published = (
+        number(
+            "Events published / s",
+            f"All events stored by JetStream per second, every service ({PUBLISHED}).",
+            6,
+        )
+        .with_target(query(f"sum(rate({PUBLISHED}[{RATE}])) or vector(0)", "events/s"))
+        .thresholds(_thresholds((None, "blue")))
+        .unit("suffix: ev/s")
+        .color_mode(common.BigValueColorMode.VALUE)
+    )
+    return (
+        dash.with_row(db.Row("Health"))
+        .with_panel(services_up())
+        .with_panel(dead_letters)
+        .with_panel(published)
+    )
+
+
+def flow_row(dash: db.Dashboard) -> db.Dashboard:
+    """What moves through the bus: handled messages, published events, dead letters."""
+    handled = graph(
+        "Messages handled / s by service and outcome",
+        f"{HANDLED}: ok = stored or processed and acked; retried = nak'd to come again (the "
+        "database was down); dead_lettered = parked on dlq.> and terminated.",
+        "suffix: msg/s",
+        [
+            query(
+                f"sum by (service, outcome) (rate({HANDLED}[{RATE}]))",
+                "{{service}} {{outcome}}",
+            )
+        ],
+    )
+    published = graph(
+        "Events published / s by type",
+        f"Events stored by JetStream, by event type and publishing service ({PUBLISHED}).",
+        "suffix: ev/s",
+        [query(f"sum by (service, type) (rate({PUBLISHED}[{RATE}]))", "{{type}} ({{service}})")],
+    )
+    dead = graph(
+        "Dead letters / s by consumer",
+        f"Messages a consumer could not decode or process, parked on dlq.<subject> ({DLQ}).",
+        "suffix: msg/s",
+        [query(f"sum by (service, consumer) (rate({DLQ}[{RATE}]))", "{{service}}/{{consumer}}")],
+        span=24,
+        height=6,
+    )
+    return dash.with_row(db.Row("Flow")).with_panel(handled).with_panel(published).with_panel(dead)
+
+
+def latency_row(dash: db.Dashboard) -> db.Dashboard:
+    """How long handling takes: per batch, and per chain for the pricing itself."""
+    handler = graph(
+        "Handler latency p50 / p99",
+        f"Time to handle one message or batch, by service and consumer ({HANDLER_SECONDS}).",
+        "s",
+        quantiles(HANDLER_BUCKET, ("service", "consumer"), "{{service}}/{{consumer}}"),
+    )
+    pricing = graph(
+        "Greeks chain pricing time p50 / p99",
+        "Time to price one whole chain: forward, implied volatilities, Greeks and aggregates "
+        f"({metric(CHAIN_PRICING_SECONDS)}).",
+        "s",
+        quantiles(PRICING_BUCKET, (), ""),
+    )
+    return dash.with_row(db.Row("Latency")).with_panel(handler).with_panel(pricing)
+
+
+def pipeline() -> db.Dashboard:
+    """The 'optbus pipeline' dashboard."""
+    dash = (
+        db.Dashboard("optbus pipeline")
+        .uid("optbus-pipeline")
+        .description("The optbus services: health, message flow, dead letters and latency.")
+        .tags(["optbus", "generated"])
+        .readonly()
+        .timezone("browser")
+        .time("now-1h", "now")
+        .refresh("30s")
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .with_variable(db.DatasourceVariable("datasource").label("Data source").type("prometheus"))
+    )
+    return latency_row(flow_row(health_row(dash)))
+
+
+def dashboards() -> dict[str, db.Dashboard]:
+    """Every generated dashboard, by file name."""
+    return {"optbus-pipeline.json": pipeline()}
+
+
+def render(dash: db.Dashboard) -> str:
+    """The dashboard as stable, sorted JSON with a final newline."""
+    built = dash.build()
+    for number_, panel in enumerate(built.panels or [], start=1):
+        panel.id_val = number_
+    return JSONEncoder(sort_keys=True, indent=2).encode(built) + "\n"
+
+
+def rendered() -> dict[Path, str]:
+    """What each dashboard file should contain."""
+    return {DASHBOARDS_DIR / name: render(dash) for name, dash in dashboards().items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the dashboards, or with --check report the stale ones."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if a file is stale")
+    args = parser.parse_args(argv)
+    stale = [path for path, text in rendered().items() if _read(path) != text]
+    if args.check:
+        for path in stale:
+            print(f"stale: {path} (run `make dashboards`)", file=sys.stderr)
+        return 1 if stale else 0
+    DASHBOARDS_DIR.mkdir(parents=True, exist_ok=True)
+    for path, text in rendered().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

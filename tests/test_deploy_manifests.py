@@ -1,0 +1,684 @@
+"""The deployment files agree with the code: compose, Kubernetes, NATS, Prometheus, Grafana.
+
+No Docker engine or cluster is needed: the files are parsed and checked against the services'
+settings, metric names, subjects and durable consumer names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from optbus.runtime.settings import ServiceSettings
+from optbus_cli.main import SERVICES
+from optbus_cli.servers import nats_server_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+GRAFANA = ROOT / "grafana"
+NEEDS_DATABASE = {"persistence"}
+
+
+def _load_script(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_deploy_{path.stem}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _yaml_documents(path: Path) -> list[Any]:
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    spec: dict[str, Any] = _yaml(DEPLOY / "compose.yaml")
+    return spec
+
+
+@pytest.fixture(scope="module")
+def accounts() -> ModuleType:
+    return _load_script(DEPLOY / "nats" / "generate_accounts.py")
+
+
+@pytest.fixture(scope="module")
+def nats_users(accounts: ModuleType) -> dict[str, Any]:
+    return {user.name: user for user in accounts.users()}
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The settings class a service's composition root reads its environment with."""
+    module = importlib.import_module(SERVICES[service])
+    classes = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value is not ServiceSettings
+    ]
+    assert len(classes) == 1, f"{service}: expected one settings class, found {classes}"
+    return classes[0]
+
+
+def env_prefix(service: str) -> str:
+    return str(settings_class(service).model_config["env_prefix"])
+
+
+def http_port(environment: dict[str, str], service: str) -> int:
+    return int(environment[f"{env_prefix(service)}HTTP_PORT"])
+
+
+def k8s_documents() -> Iterator[tuple[Path, dict[str, Any]]]:
+    for path in sorted(K8S.rglob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for doc in _yaml_documents(path):
+            if isinstance(doc, dict):
+                yield path, doc
+
+
+def base_objects(kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        doc["metadata"]["name"]: doc
+        for path, doc in k8s_documents()
+        if path.parent == K8S / "base" and doc.get("kind") == kind
+    }
+
+
+def base_config() -> dict[str, str]:
+    data: dict[str, str] = base_objects("ConfigMap")["optbus-config"]["data"]
+    return data
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` is one token, ``>`` one or more at the end."""
+    wanted, tokens = pattern.split("."), subject.split(".")
+    for index, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > index
+        if index >= len(tokens) or token not in ("*", tokens[index]):
+            return False
+    return len(wanted) == len(tokens)
+
+
+def may(user: Any, action: str, subject: str) -> bool:
+    return any(subject_matches(pattern, subject) for pattern in getattr(user, action))
+
+
+# --- YAML parses -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        [*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml"), *GRAFANA.rglob("*.yaml")],
+        key=str,
+    ),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_every_yaml_file_parses(path: Path) -> None:
+    assert _yaml_documents(path)
+
+
+# --- compose ---------------------------------------------------------------------------------
+
+
+def test_compose_runs_every_optbus_service_with_its_own_command(compose: dict[str, Any]) -> None:
+    for service in SERVICES:
+        assert compose["services"][service]["command"] == ["run", service]
+
+
+def test_every_long_running_compose_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        if service.get("restart") == "no":
+            continue  # a one-shot job
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_each_service_healthcheck_gets_healthz_on_its_own_port(compose: dict[str, Any]) -> None:
+    for service in SERVICES:
+        spec = compose["services"][service]
+        port = http_port(spec["environment"], service)
+        assert f"http://127.0.0.1:{port}/healthz" in " ".join(spec["healthcheck"]["test"])
+
+
+def test_each_service_serves_http_on_all_interfaces(compose: dict[str, Any]) -> None:
+    for service in SERVICES:
+        environment = compose["services"][service]["environment"]
+        assert environment[f"{env_prefix(service)}HTTP_HOST"] == "0.0.0.0"
+
+
+def test_services_serve_http_on_distinct_ports(compose: dict[str, Any]) -> None:
+    ports = [http_port(compose["services"][s]["environment"], s) for s in SERVICES]
+    assert len(set(ports)) == len(ports)
+
+
+def test_every_optbus_variable_in_compose_is_a_setting_the_service_reads(
+    compose: dict[str, Any],
+) -> None:
+    for service in SERVICES:
+        prefix = env_prefix(service)
+        fields = set(settings_class(service).model_fields)
+        for variable in compose["services"][service]["environment"]:
+            if variable.startswith("OPTBUS_"):
+                assert variable.startswith(prefix), f"{service} gets {variable}"
+                assert variable.removeprefix(prefix).lower() in fields, f"{service}: {variable}"
+
+
+def test_each_service_connects_to_nats_as_its_own_user(compose: dict[str, Any]) -> None:
+    for service in SERVICES:
+        url = compose["services"][service]["environment"]["NATS_URL"]
+        assert url.startswith(f"nats://{service}:${{"), url
+        assert url.endswith("@nats:4222"), url
+
+
+def test_only_services_that_store_get_a_database_url(compose: dict[str, Any]) -> None:
+    for service in SERVICES:
+        has_url = "DATABASE_URL" in compose["services"][service]["environment"]
+        assert has_url == (service in NEEDS_DATABASE), service
+
+
+def test_persistence_writes_as_the_insert_and_select_role_member(compose: dict[str, Any]) -> None:
+    url = compose["services"]["persistence"]["environment"]["DATABASE_URL"]
+    assert url.startswith("postgresql://optbus_persistence:${")
+    init = (DEPLOY / "postgres" / "initdb" / "10-optbus-roles.sh").read_text(encoding="utf-8")
+    assert "CREATE ROLE optbus_persistence LOGIN" in init
+    assert "IN ROLE optbus_writer" in init
+
+
+def test_migrate_job_runs_db_migrate_as_the_schema_owner(compose: dict[str, Any]) -> None:
+    migrate = compose["services"]["migrate"]
+    assert migrate["command"] == ["db", "migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgresql://optbus_migrator:${")
+
+
+def test_persistence_starts_only_after_the_migration_succeeded(compose: dict[str, Any]) -> None:
+    depends = compose["services"]["persistence"]["depends_on"]
+    assert depends["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_postgres_is_timescaledb_on_postgresql_16(compose: dict[str, Any]) -> None:
+    image = compose["services"]["postgres"]["image"]
+    assert "timescale/timescaledb:" in image
+    assert "pg16" in image
+
+
+def test_nats_runs_the_repo_configuration_with_every_password_it_reads(
+    compose: dict[str, Any], nats_users: dict[str, Any]
+) -> None:
+    nats = compose["services"]["nats"]
+    assert "/etc/nats/nats-server.conf" in nats["command"]
+    mounts = {volume.split(":")[0] for volume in nats["volumes"]}
+    assert {"./nats/nats-server.conf", "./nats/accounts.conf"} <= mounts
+    needed = {user.password_env for user in nats_users.values()} | {"NATS_SERVER_NAME"}
+    assert needed <= set(nats["environment"])
+
+
+def test_compose_mounts_only_files_that_exist(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_compose_builds_the_image_from_the_deploy_dockerfile(compose: dict[str, Any]) -> None:
+    for service in [*SERVICES, "migrate"]:
+        build = compose["services"][service]["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
+
+
+def test_compose_passwords_are_references_to_the_environment(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for variable, value in (service.get("environment") or {}).items():
+            text = str(value)
+            if "PASSWORD" in variable:
+                assert re.fullmatch(r"\$\{\w+(:\?[^}]*)?\}", text), f"{name}: {variable}"
+            for password in re.findall(r"://[^:/@\s]+:([^@\s]+)@", text):
+                assert password.startswith("${"), f"{name}: {variable}"
+
+
+# --- Dockerfile ------------------------------------------------------------------------------
+
+
+def dockerfile_final_stage() -> list[str]:
+    lines = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("FROM ")]
+    return lines[starts[-1] :]
+
+
+def test_the_image_runs_as_a_non_root_user() -> None:
+    users = [line.split()[1] for line in dockerfile_final_stage() if line.startswith("USER ")]
+    assert users
+    assert users[-1].split(":")[0] not in ("root", "0")
+
+
+def test_the_image_entrypoint_is_the_optbus_command() -> None:
+    assert 'ENTRYPOINT ["optbus"]' in dockerfile_final_stage()
+
+
+def test_the_image_installs_every_workspace_member() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    for project in sorted(
+        [*ROOT.glob("libs/*/pyproject.toml"), *ROOT.glob("services/*/pyproject.toml")]
+    ):
+        relative = project.relative_to(ROOT).as_posix()
+        assert f"COPY {relative} {relative}" in dockerfile, relative
+
+
+def test_the_image_exposes_each_service_port(compose: dict[str, Any]) -> None:
+    expose = next(line for line in dockerfile_final_stage() if line.startswith("EXPOSE "))
+    for service in SERVICES:
+        assert str(http_port(compose["services"][service]["environment"], service)) in expose
+
+
+# --- Prometheus ------------------------------------------------------------------------------
+
+
+def scrape_jobs() -> dict[str, dict[str, Any]]:
+    config = _yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def test_prometheus_scrapes_each_service_as_a_job_of_its_name() -> None:
+    assert set(SERVICES) <= set(scrape_jobs())
+
+
+def test_prometheus_targets_are_the_services_metrics_ports(compose: dict[str, Any]) -> None:
+    jobs = scrape_jobs()
+    for service in SERVICES:
+        (discovery,) = jobs[service]["dns_sd_configs"]
+        assert discovery["names"] == [service]
+        assert discovery["port"] == http_port(compose["services"][service]["environment"], service)
+        assert jobs[service].get("metrics_path", "/metrics") == "/metrics"
+
+
+def test_compose_mounts_the_prometheus_configuration(compose: dict[str, Any]) -> None:
+    volumes = compose["services"]["prometheus"]["volumes"]
+    assert "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kustomization",
+    sorted(K8S.rglob("kustomization.yaml")),
+    ids=lambda p: str(p.relative_to(K8S)),
+)
+def test_kustomization_lists_only_files_that_exist(kustomization: Path) -> None:
+    spec = _yaml(kustomization)
+    listed = [*spec.get("resources", []), *spec.get("components", [])]
+    listed += [patch["path"] for patch in spec.get("patches", []) if "path" in patch]
+    assert listed
+    for entry in listed:
+        assert (kustomization.parent / entry).exists(), f"{kustomization}: {entry}"
+
+
+def test_base_kustomization_lists_every_base_manifest() -> None:
+    spec = _yaml(K8S / "base" / "kustomization.yaml")
+    manifests = {p.name for p in (K8S / "base").glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(spec["resources"]) == manifests
+
+
+def test_base_has_a_deployment_and_a_service_per_optbus_service() -> None:
+    assert set(SERVICES) <= set(base_objects("Deployment"))
+    assert set(SERVICES) <= set(base_objects("Service"))
+
+
+def test_each_deployment_runs_the_service_of_its_name() -> None:
+    for service in SERVICES:
+        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["run", service]
+
+
+def test_each_deployment_probes_healthz_for_liveness_and_readiness() -> None:
+    for service in SERVICES:
+        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        for probe in ("livenessProbe", "readinessProbe"):
+            assert container[probe]["httpGet"]["path"] == "/healthz", f"{service} {probe}"
+            assert container[probe]["httpGet"]["port"] == "http"
+
+
+def test_each_deployment_is_scraped_on_the_port_it_serves() -> None:
+    config = base_config()
+    for service in SERVICES:
+        template = base_objects("Deployment")[service]["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        port = http_port(config, service)
+        assert container["ports"] == [{"name": "http", "containerPort": port}]
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(port)
+        assert annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_each_service_object_exposes_the_metrics_port() -> None:
+    config = base_config()
+    for service in SERVICES:
+        (port,) = base_objects("Service")[service]["spec"]["ports"]
+        assert port["port"] == http_port(config, service)
+
+
+def test_the_configmap_has_only_settings_the_services_read() -> None:
+    prefixes = {env_prefix(service): service for service in SERVICES}
+    for key in base_config():
+        if key in ("NATS_ADDRESS", "DATABASE_ADDRESS"):
+            continue
+        service = next(s for prefix, s in prefixes.items() if key.startswith(prefix))
+        assert key.removeprefix(env_prefix(service)).lower() in settings_class(service).model_fields
+
+
+def test_each_deployment_builds_its_nats_url_from_a_secret_reference() -> None:
+    for service in SERVICES:
+        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        env = {item["name"]: item for item in container["env"]}
+        assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == service
+        assert env["NATS_URL"]["value"] == f"nats://{service}:$(NATS_PASSWORD)@$(NATS_ADDRESS)"
+
+
+def test_the_migration_job_runs_db_migrate_as_the_schema_owner() -> None:
+    (job,) = base_objects("Job").values()
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["db", "migrate"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["DATABASE_URL"]["value"].startswith("postgresql://optbus_migrator:$(")
+
+
+def test_only_services_that_store_get_a_database_url_on_kubernetes() -> None:
+    for service in SERVICES:
+        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        names = {item["name"] for item in container["env"]}
+        assert ("DATABASE_URL" in names) == (service in NEEDS_DATABASE), service
+
+
+def test_k8s_manifests_hold_no_secret_object() -> None:
+    kinds = {doc.get("kind") for _, doc in k8s_documents()}
+    assert "Secret" not in kinds
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        assert "secretGenerator" not in _yaml(kustomization)
+
+
+def test_k8s_passwords_come_only_from_secret_references() -> None:
+    for path, doc in k8s_documents():
+        for container in _containers(doc):
+            for item in container.get("env", []):
+                if "PASSWORD" in item["name"]:
+                    assert "secretKeyRef" in item["valueFrom"], f"{path}: {item['name']}"
+
+
+def test_every_pod_runs_as_non_root_on_a_read_only_filesystem() -> None:
+    for path, doc in k8s_documents():
+        pod = _pod_spec(doc)
+        if pod is None:
+            continue
+        assert pod["securityContext"]["runAsNonRoot"] is True, path
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, path
+            assert security["allowPrivilegeEscalation"] is False, path
+            assert security["capabilities"]["drop"] == ["ALL"], path
+
+
+def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
+    if doc.get("kind") not in ("Deployment", "Job"):
+        return None
+    spec: dict[str, Any] = doc["spec"]["template"]["spec"]
+    return spec
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = _pod_spec(doc)
+    return [] if pod is None else pod["containers"]
+
+
+# --- NATS ------------------------------------------------------------------------------------
+
+
+def test_accounts_conf_is_what_the_generator_makes_from_the_code(accounts: ModuleType) -> None:
+    committed = (DEPLOY / "nats" / "accounts.conf").read_text(encoding="utf-8")
+    assert committed == accounts.render(accounts.users()), (
+        "deploy/nats/accounts.conf is stale: run `uv run python deploy/nats/generate_accounts.py`"
+    )
+
+
+def _check_nats_config(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", "nats-server.conf"],
+        cwd=DEPLOY / "nats",
+        env={"PATH": os.environ.get("PATH", ""), **environment},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_nats_server_accepts_the_configuration(nats_users: dict[str, Any]) -> None:
+    environment = {user.password_env: "not-a-secret" for user in nats_users.values()}
+    result = _check_nats_config({**environment, "NATS_SERVER_NAME": "test"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nats_server_refuses_to_start_without_the_passwords() -> None:
+    result = _check_nats_config({"NATS_SERVER_NAME": "test"})
+    assert result.returncode != 0
+    assert "PASSWORD" in result.stdout + result.stderr
+
+
+def test_nats_server_stores_jetstream_on_the_data_volume(compose: dict[str, Any]) -> None:
+    conf = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    assert 'store_dir: "/data/jetstream"' in conf
+    assert "nats-data:/data" in compose["services"]["nats"]["volumes"]
+
+
+def test_every_service_has_a_nats_user(nats_users: dict[str, Any]) -> None:
+    assert set(SERVICES) <= set(nats_users)
+
+
+def test_market_data_may_publish_market_data_only(nats_users: dict[str, Any]) -> None:
+    user = nats_users["market-data"]
+    assert may(user, "publish", "md.chain.NIFTY.20261124")
+    assert may(user, "publish", "md.vix.INDIAVIX")
+    for subject in ("greeks.chain.NIFTY.20261124", "control.killswitch", "exec.order.X", "dlq.md"):
+        assert not may(user, "publish", subject), subject
+
+
+def test_greeks_may_read_market_data_and_publish_greeks_and_dead_letters(
+    nats_users: dict[str, Any],
+) -> None:
+    user = nats_users["greeks"]
+    assert may(user, "subscribe", "md.chain.NIFTY.20261124")
+    assert may(user, "publish", "greeks.chain.NIFTY.20261124")
+    assert may(user, "publish", "dlq.md.chain.NIFTY.20261124")
+    for subject in ("md.chain.NIFTY.20261124", "control.killswitch", "risk.decision.X"):
+        assert not may(user, "publish", subject), subject
+
+
+def test_greeks_may_pull_and_ack_from_its_own_durable_only(nats_users: dict[str, Any]) -> None:
+    user = nats_users["greeks"]
+    assert may(user, "publish", "$JS.API.CONSUMER.CREATE.MD.greeks.md.chain.>")
+    assert may(user, "publish", "$JS.API.CONSUMER.MSG.NEXT.MD.greeks")
+    assert may(user, "publish", "$JS.ACK.MD.greeks.1.42.42.1763769600000000000.0")
+    assert not may(user, "publish", "$JS.API.CONSUMER.MSG.NEXT.MD.persistence-md-md")
+    assert not may(user, "publish", "$JS.ACK.MD.persistence-md-md.1.42.42.1763769600000000000.0")
+
+
+def test_persistence_may_pull_from_every_stream_through_its_own_durables(
+    accounts: ModuleType, nats_users: dict[str, Any]
+) -> None:
+    from optbus.subjects import STREAMS
+
+    user = nats_users["persistence"]
+    consumers = accounts.persistence_consumers()
+    assert {stream for stream, _ in consumers} == {spec.name for spec in STREAMS}
+    for stream, durable in consumers:
+        assert may(user, "publish", f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}")
+        assert may(user, "publish", f"$JS.ACK.{stream}.{durable}.1.7.7.1763769600000000000.0")
+    assert not may(user, "publish", "$JS.API.CONSUMER.MSG.NEXT.MD.greeks")
+
+
+def test_persistence_publishes_nothing_but_dead_letters(nats_users: dict[str, Any]) -> None:
+    user = nats_users["persistence"]
+    plain = [pattern for pattern in user.publish if not pattern.startswith("$JS.")]
+    assert plain == ["dlq.>"]
+
+
+def test_persistence_may_subscribe_to_every_stream(nats_users: dict[str, Any]) -> None:
+    from optbus.subjects import STREAMS
+
+    user = nats_users["persistence"]
+    for spec in STREAMS:
+        for subject in spec.subjects:
+            assert may(user, "subscribe", subject.replace(">", "any.thing"))
+
+
+def test_only_the_operator_may_publish_the_kill_switch(nats_users: dict[str, Any]) -> None:
+    allowed = {
+        name for name, user in nats_users.items() if may(user, "publish", "control.killswitch")
+    }
+    assert allowed == {"operator"}
+
+
+def test_the_operator_may_read_dead_letters_but_not_market_data(
+    nats_users: dict[str, Any],
+) -> None:
+    user = nats_users["operator"]
+    assert may(user, "publish", "$JS.API.STREAM.MSG.GET.DLQ")
+    assert may(user, "subscribe", "dlq.md.chain.NIFTY.20261124")
+    assert not may(user, "publish", "$JS.API.STREAM.MSG.GET.MD")
+    assert not may(user, "publish", "md.chain.NIFTY.20261124")
+
+
+def test_nobody_may_delete_or_purge_a_stream(nats_users: dict[str, Any]) -> None:
+    for user in nats_users.values():
+        for verb in ("DELETE", "PURGE"):
+            assert not may(user, "publish", f"$JS.API.STREAM.{verb}.MD"), user.name
+
+
+def test_every_user_receives_jetstream_replies_on_its_inbox(nats_users: dict[str, Any]) -> None:
+    for user in nats_users.values():
+        assert may(user, "subscribe", "_INBOX.abc123.def"), user.name
+
+
+def test_every_service_may_create_the_streams_it_ensures_at_start(
+    nats_users: dict[str, Any],
+) -> None:
+    from optbus.subjects import STREAM_NAMES
+
+    for service in SERVICES:
+        for stream in STREAM_NAMES:
+            assert may(nats_users[service], "publish", f"$JS.API.STREAM.CREATE.{stream}")
+            assert may(nats_users[service], "publish", f"$JS.API.STREAM.UPDATE.{stream}")
+
+
+# --- no secrets ------------------------------------------------------------------------------
+
+_ASSIGNED_SECRET = re.compile(
+    r"(?i)(?<![\w${])(?:[a-z0-9]+_)*(?:password|passwd|secret|token)\b\s*[:=]\s*(?P<value>[^\s,;]+)"
+)
+_URL_PASSWORD = re.compile(r"://[^:/@\s]+:(?P<value>[^@\s]+)@")
+_PSQL_VARIABLE = re.compile(r":'\w+'")
+_REFERENCE = re.compile(r"""^["']?(\$|<|\{\{)""")
+
+
+def secret_literals(text: str) -> list[str]:
+    """Passwords written as values rather than as references ($VAR, ${VAR}, $(VAR), <...>)."""
+    text = _PSQL_VARIABLE.sub("$psql", text)
+    found = []
+    for pattern in (_ASSIGNED_SECRET, _URL_PASSWORD):
+        for match in pattern.finditer(text):
+            if not _REFERENCE.match(match.group("value")):
+                found.append(match.group(0))
+    return found
+
+
+def test_the_secret_check_finds_a_literal_password() -> None:
+    assert secret_literals("POSTGRES_PASSWORD: hunter2")
+    assert secret_literals("url: postgresql://app:hunter2@db:5432/optbus")
+    assert not secret_literals("POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it}")
+    assert not secret_literals("value: nats://greeks:$(NATS_PASSWORD)@$(NATS_ADDRESS)")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for p in [*DEPLOY.rglob("*"), *GRAFANA.rglob("*")]
+        if p.is_file() and p.suffix != ".json" and p.name != ".env" and "__pycache__" not in p.parts
+    ),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_deploy_file_holds_a_secret_value(path: Path) -> None:
+    assert secret_literals(path.read_text(encoding="utf-8")) == []
+
+
+# --- Grafana ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dashboards() -> ModuleType:
+    return _load_script(GRAFANA / "generate.py")
+
+
+def test_committed_dashboards_are_what_the_generator_makes_now(dashboards: ModuleType) -> None:
+    for path, text in dashboards.rendered().items():
+        assert path.exists(), f"{path} is missing: run `make dashboards`"
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run `make dashboards`"
+
+
+def test_no_dashboard_file_is_left_over_from_an_old_generator(dashboards: ModuleType) -> None:
+    committed = set((GRAFANA / "dashboards").glob("*.json"))
+    assert committed == set(dashboards.rendered())
+
+
+def test_the_pipeline_dashboard_shows_what_operators_watch(dashboards: ModuleType) -> None:
+    import json
+
+    board = json.loads(dashboards.render(dashboards.pipeline()))
+    assert board["title"] == "optbus pipeline"
+    exprs = " ".join(t["expr"] for p in board["panels"] for t in p.get("targets", []))
+    for needle in (
+        "optbus_messages_handled_total",
+        "optbus_dead_letters_total",
+        "histogram_quantile(0.5, sum by (service, consumer, le) (rate(optbus_handler_seconds",
+        "histogram_quantile(0.99, sum by (service, consumer, le) (rate(optbus_handler_seconds",
+        "histogram_quantile(0.99, sum by (le) (rate(optbus_greeks_chain_pricing_seconds_bucket",
+        "sum by (service, type) (rate(optbus_events_published_total",
+        'up{job="greeks"}',
+    ):
+        assert needle in exprs, needle
+
+
+def test_grafana_loads_the_dashboards_from_where_compose_mounts_them(
+    compose: dict[str, Any],
+) -> None:
+    provider = _yaml(GRAFANA / "provisioning" / "dashboards" / "optbus.yaml")["providers"][0]
+    mounts = dict(v.rsplit(":", 2)[:2] for v in compose["services"]["grafana"]["volumes"])
+    assert mounts["../grafana/dashboards"] == provider["options"]["path"]
+    assert mounts["../grafana/provisioning"] == "/etc/grafana/provisioning"
+
+
+def test_grafana_queries_the_compose_prometheus(compose: dict[str, Any]) -> None:
+    (source,) = _yaml(GRAFANA / "provisioning" / "datasources" / "prometheus.yaml")["datasources"]
+    assert source["type"] == "prometheus"
+    assert source["url"] == "http://prometheus:9090"
+    assert "prometheus" in compose["services"]
