@@ -7,6 +7,7 @@ from optbus.pricing._types import IV_STATUS_NAMES, Greeks, IvResult, IvStatus
 from optbus.pricing.aggregates import Aggregates, chain_aggregates
 from optbus.pricing.black76 import black76_greeks, black76_price
 from optbus.pricing.bsm import bsm_greeks, bsm_price
+from optbus.pricing.csv_price import CsvFileError, price_csv
 from optbus.pricing.expiry import time_to_expiry_years
 from optbus.pricing.implied_vol import implied_vol_black76, implied_vol_bsm
 from optbus.pricing.parity import forward_from_parity
@@ -14,6 +15,7 @@ from optbus.pricing.parity import forward_from_parity
 __all__ = [
     "IV_STATUS_NAMES",
     "Aggregates",
+    "CsvFileError",
     "Greeks",
     "IvResult",
     "IvStatus",
@@ -25,5 +27,6 @@ __all__ = [
     "forward_from_parity",
     "implied_vol_black76",
     "implied_vol_bsm",
+    "price_csv",
     "time_to_expiry_years",
 ]
