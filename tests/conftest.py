@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from optbus_cli.servers import LocalNats, LocalPostgres, create_database, postgres_answers
 from optbus_persistence.schema import StorageMode, migrate
 

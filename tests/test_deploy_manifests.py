@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from optbus.runtime.settings import ServiceSettings
 from optbus_cli.main import SERVICES
 from optbus_cli.servers import nats_server_binary

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+
 from optbus_cli.servers import create_database
 
 pytestmark = pytest.mark.e2e

@@ -10,6 +10,7 @@ from datetime import date
 import nats
 import psycopg
 import pytest
+
 from optbus.clock import ReplayClock
 from optbus.events import Event
 from optbus.market import load_market_facts
@@ -17,7 +18,7 @@ from optbus.runtime.service import ServiceRunner
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
 from optbus_market_data.publishing import subject_for
-from optbus_market_data.simulation import ChainSimulator, SimulatorConfig
+from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.main import PersistenceSettings
 from optbus_persistence.main import build_app as build_persistence
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import nats
 import pytest
+
 from optbus.events import OptionChainSnapshot
 from optbus.subjects import md_chain
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from optbus_persistence.schema import StorageMode, migrate
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -65,7 +65,7 @@ def test_an_option_without_implied_volatility_keeps_null_greeks_and_its_reason()
 
 
 def test_the_row_time_is_the_event_time_to_the_microsecond() -> None:
-    assert datetime_from_ns(TS) == datetime(2025, 12, 1, 4, 45, 0, 123456, tzinfo=timezone.utc)
+    assert datetime_from_ns(TS) == datetime(2025, 12, 1, 4, 45, 0, 123456, tzinfo=UTC)
 
 
 def test_an_operator_kill_switch_command_is_stored_at_the_time_jetstream_stored_it() -> None:

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 import platformdirs
 import psycopg
-from optbus.market import load_market_facts
-from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
-from optbus_persistence.schema import StorageMode, migrate
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from optbus.clock import ReplayClock
+from optbus.events import OptionChainSnapshot
+from optbus.market import load_market_facts
+from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 from optbus_cli.demo_summary import DemoBaseline, print_summary, read_summary
 from optbus_cli.inspect_bus import BusView, nats_answers, read_bus
 from optbus_cli.servers import (
@@ -30,6 +31,8 @@ from optbus_cli.servers import (
     create_database,
     postgres_answers,
 )
+from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
+from optbus_persistence.schema import StorageMode, migrate
 
 PIPELINE_SERVICES = ("persistence", "greeks")
 DRAIN_TIMEOUT_SECONDS = 600.0
@@ -97,6 +100,15 @@ def _next_session_date(database_url: str) -> date:
         return facts.next_trading_day(last.date())
     today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
     return today if facts.is_trading_day(today) else facts.next_trading_day(today)
+
+
+def _chains_per_step(session: date) -> int:
+    """How many chains the simulator quotes at each step of ``session``."""
+    simulator = ChainSimulator(
+        SimulatorConfig(start_date=session), load_market_facts(), ReplayClock()
+    )
+    first_step = next(simulator.ticks())
+    return sum(isinstance(event, OptionChainSnapshot) for event in first_step)
 
 
 class ServiceProcesses:
@@ -179,7 +191,7 @@ def run_demo(options: DemoOptions) -> int:
         session = _next_session_date(database_url)
         run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
         view = asyncio.run(read_bus(nats_url))
-        baseline = DemoBaseline.take(view, session, options.minutes)
+        baseline = DemoBaseline.take(view, session, options.minutes, _chains_per_step(session))
         env = os.environ | {"NATS_URL": nats_url, "DATABASE_URL": database_url}
         log_dir = state_dir() / "logs" / run_id
         processes = ServiceProcesses(env, log_dir)

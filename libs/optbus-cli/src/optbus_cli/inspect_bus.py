@@ -8,6 +8,7 @@ import nats
 import psycopg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+
 from optbus.subjects import MD_CHAINS, STREAM_NAMES
 
 

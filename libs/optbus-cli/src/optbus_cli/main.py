@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 
 app = typer.Typer(
@@ -94,7 +95,7 @@ def price(
 def demo(
     minutes: Annotated[
         int, typer.Option(min=1, max=375, help="Trading minutes of the session to play.")
-    ] = 60,
+    ] = 30,
     speed: Annotated[
         str, typer.Option(help="'max' (as fast as possible) or a multiple of real time.")
     ] = "max",

@@ -23,6 +23,9 @@ from optbus.pricing import (
 
 FloatArray = NDArray[np.float64]
 
+NO_QUOTE = "no_quote"
+"""The ``iv_status`` of an option without a two-sided quote: there is no price to invert."""
+
 
 @dataclass(frozen=True)
 class GreeksConfig:
@@ -56,7 +59,10 @@ def _side_greeks(
         theta=_optional(greeks.theta),
         vega=_optional(greeks.vega),
         rho=_optional(greeks.rho),
-        iv_status=[IV_STATUS_NAMES[code] for code in solved.status.tolist()],
+        iv_status=[
+            IV_STATUS_NAMES[code] if quoted else NO_QUOTE
+            for code, quoted in zip(solved.status.tolist(), np.isfinite(mids).tolist(), strict=True)
+        ],
     )
     return side, np.asarray(greeks.delta, dtype=np.float64)
 

@@ -6,7 +6,7 @@ import asyncio
 
 from faststream.asgi import AsgiFastStream
 from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsMessage, PullSub
+from faststream.nats import ConsumerConfig, JStream, PullSub
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -15,7 +15,7 @@ from optbus.clock import LiveClock
 from optbus.market import load_market_facts
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.metrics import HANDLER_SECONDS
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import NatsBatch, create_app, make_broker, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import GreeksDeps, handle_snapshots
@@ -59,7 +59,7 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
         ack_policy=AckPolicy.MANUAL,
         config=ConsumerConfig(ack_wait=30.0, max_ack_pending=8 * settings.batch_size),
     )
-    async def on_snapshots(msg: NatsMessage) -> None:
+    async def on_snapshots(msg: NatsBatch) -> None:
         with HANDLER_SECONDS.labels(SERVICE, CONSUMER).time():
             await handle_snapshots(msg.raw_message, deps)
 

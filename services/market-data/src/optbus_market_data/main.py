@@ -96,7 +96,9 @@ async def run_service(settings: MarketDataSettings) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = create_app(SERVICE, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing])
+    app = create_app(
+        SERVICE, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing]
+    )
     runner = ServiceRunner(app, settings)
     await runner.serve()
 

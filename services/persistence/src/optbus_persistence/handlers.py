@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import psycopg
 import structlog
 from nats.aio.msg import Msg
+
 from optbus.codec import UndecodableMessage
 from optbus.runtime.bus import DeadLetterOffice, delivered_ns
 from optbus.runtime.metrics import MESSAGES_HANDLED
-
 from optbus_persistence.rows import BusMessage, StoredEvent, decode_stored
 from optbus_persistence.store import EventStore, WriteResult
 

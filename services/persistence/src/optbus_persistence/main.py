@@ -6,16 +6,16 @@ import asyncio
 
 from faststream.asgi import AsgiFastStream
 from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
-from optbus.clock import LiveClock
-from optbus.runtime.bus import DeadLetterOffice, EventPublisher
-from optbus.runtime.metrics import HANDLER_SECONDS
-from optbus.runtime.service import create_app, make_broker, serve
-from optbus.runtime.settings import ServiceSettings
-from optbus.subjects import STREAMS, StreamSpec
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from optbus.clock import LiveClock
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher
+from optbus.runtime.metrics import HANDLER_SECONDS
+from optbus.runtime.service import NatsBatch, create_app, make_broker, serve
+from optbus.runtime.settings import ServiceSettings
+from optbus.subjects import STREAMS, StreamSpec
 from optbus_persistence.handlers import PersistenceDeps, persist_batch
 from optbus_persistence.store import EventStore
 
@@ -69,7 +69,7 @@ def _register_consumer(
             ack_wait=settings.ack_wait_seconds, max_ack_pending=4 * settings.batch_size
         ),
     )
-    async def persist(msg: NatsMessage) -> None:
+    async def persist(msg: NatsBatch) -> None:
         with HANDLER_SECONDS.labels(SERVICE, consumer).time():
             await persist_batch(msg.raw_message, deps)
 

@@ -8,9 +8,9 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from optbus.events import ChainGreeks
 from psycopg.types.json import Jsonb
 
+from optbus.events import ChainGreeks
 from optbus_persistence.rows import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -145,7 +145,7 @@ def _copy(
     if not rows:
         return
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-    with conn.cursor().copy(statement) as copy:  # type: ignore[arg-type]
+    with conn.cursor().copy(statement) as copy:
         copy.set_types(list(types))
         for row in rows:
             copy.write_row(row)

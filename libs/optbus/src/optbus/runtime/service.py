@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated
 
 import uvicorn
+from faststream import Context
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.factories import make_ping_asgi
 from faststream.asgi.types import ASGIApp
 from faststream.nats import NatsBroker
+from faststream.nats.message import NatsBatchMessage
 from prometheus_client import make_asgi_app
 
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
 from optbus.runtime.settings import ServiceSettings
+
+NatsBatch = Annotated[NatsBatchMessage, Context("message")]
+"""What a batch pull subscriber receives: ``raw_message`` is the list of JetStream messages."""
 
 HealthCheck = Callable[[], Awaitable[bool]]
 Hook = Callable[[], Awaitable[None]]
