@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from optbus.clock import ReplayClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts

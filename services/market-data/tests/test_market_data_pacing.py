@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from optbus_market_data.pacing import MAX_SPEED, parse_speed, wait_seconds
 
 SECOND_NS = 1_000_000_000

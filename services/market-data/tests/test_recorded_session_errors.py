@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from optbus.events import Event
 from optbus_market_data.recorded import RecordedSessionError, read_session, write_session
 

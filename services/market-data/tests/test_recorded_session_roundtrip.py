@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 import pyarrow.parquet as pq
 import pytest
+
 from optbus.events import ChainSide, Event, OptionChainSnapshot, VolatilityIndexTick
 from optbus_market_data.recorded import read_session, write_session
 

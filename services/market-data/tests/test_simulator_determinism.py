@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+
 from optbus.clock import ReplayClock
 from optbus.events import Event
 from optbus.market import MarketFacts

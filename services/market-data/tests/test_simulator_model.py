@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from optbus.clock import seeded_rng
 from optbus_market_data.simulator import (
     QuotingModel,

@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from optbus.events import ChainSide, Event, OptionChainSnapshot
 
 Steps = list[list[Event]]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
 from optbus.market import MarketFacts
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig

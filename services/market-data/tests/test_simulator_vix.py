@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+
 from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
 from optbus.market import MarketFacts
 from optbus.pricing import implied_vol_black76, time_to_expiry_years

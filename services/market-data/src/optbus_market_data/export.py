@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
+
 from optbus.clock import ReplayClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
-
 from optbus_market_data.recorded import write_session
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 

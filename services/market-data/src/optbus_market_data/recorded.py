@@ -16,8 +16,8 @@ from typing import Any, Final, Literal, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from optbus.events import Event
 
+from optbus.events import Event
 from optbus_market_data.recorded_rows import (
     COLUMNS,
     RecordedSessionError,

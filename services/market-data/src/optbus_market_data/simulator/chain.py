@@ -12,9 +12,9 @@ from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
+
 from optbus.events import ChainSide, OptionChainSnapshot
 from optbus.pricing import black76_price, time_to_expiry_years
-
 from optbus_market_data.simulator import quoting, surface
 from optbus_market_data.simulator.config import QuotingModel, SurfaceModel, UnderlyingConfig
 from optbus_market_data.simulator.spot import TRADING_DAYS_PER_YEAR

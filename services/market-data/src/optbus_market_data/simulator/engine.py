@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+
 from optbus.clock import Clock, seeded_rng
 from optbus.events import Event, VolatilityIndexTick
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
-
 from optbus_market_data.simulator import quoting, spot, surface
 from optbus_market_data.simulator.chain import (
     ChainBook,
