@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated
@@ -89,6 +90,30 @@ def price(
         else:
             with output.open("w", newline="", encoding="utf-8") as sink:
                 price_csv(source, sink, sys.stderr)
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .csv.gz or .parquet")],
+    start_date: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="First session (a trading day).")
+    ],
+    days: Annotated[int, typer.Option(min=1, help="Trading days to simulate.")] = 1,
+    minutes: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N trading minutes.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+) -> None:
+    """Write a simulated session as a recorded-session file (docs/recorded-session-format.md)."""
+    from optbus_market_data.export import export_session
+    from optbus_market_data.simulator import SimulatorConfig
+
+    config = SimulatorConfig(
+        seed=seed, run_id=f"export-{seed}", start_date=start_date.date(), days=days
+    )
+    max_steps = None if minutes is None else int(minutes * 60 / config.step_seconds)
+    rows = export_session(config, output, max_steps=max_steps)
+    typer.echo(f"wrote {rows:,} rows to {output}")
 
 
 @app.command()

@@ -72,17 +72,27 @@ def _steps(settings: MarketDataSettings, facts: MarketFacts) -> Iterator[list[Ev
     return steps
 
 
-async def run_service(settings: MarketDataSettings) -> None:
-    """Play the configured source; with ``exit_when_done`` stop once it is exhausted."""
+async def run_service(settings: MarketDataSettings) -> bool:
+    """Play the configured source; with ``exit_when_done`` stop once it is exhausted.
+
+    Returns False when the source failed (a bad file, say).
+    """
     broker = make_broker(settings)
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     facts = load_market_facts()
     speed = parse_speed(settings.speed)
     tasks: list[asyncio.Task[None]] = []
+    failures: list[str] = []
     runner: ServiceRunner
 
     async def play_source() -> None:
-        sent = await play(_steps(settings, facts), publisher, speed)
+        try:
+            sent = await play(_steps(settings, facts), publisher, speed)
+        except Exception:
+            _log.exception("the source failed; stopping")
+            failures.append("source")
+            runner.request_stop()
+            return
         _log.info("source exhausted", events=sent)
         if settings.exit_when_done:
             runner.request_stop()
@@ -101,8 +111,10 @@ async def run_service(settings: MarketDataSettings) -> None:
     )
     runner = ServiceRunner(app, settings)
     await runner.serve()
+    return not failures
 
 
 def main() -> None:
-    """Run the market-data service."""
-    asyncio.run(run_service(MarketDataSettings()))
+    """Run the market-data service; exits non-zero when its source failed."""
+    if not asyncio.run(run_service(MarketDataSettings())):
+        raise SystemExit(1)

@@ -1,0 +1,54 @@
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from optbus_cli.main import app
+
+runner = CliRunner()
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = runner.invoke(app, ["--help"])
+
+    for command in ("run", "db", "status", "price", "export", "demo"):
+        assert command in result.output
+
+
+def test_running_an_unknown_service_is_refused_with_the_choices() -> None:
+    result = runner.invoke(app, ["run", "gamma-bot"])
+
+    assert result.exit_code == 2
+    assert "market-data" in result.output
+
+
+def test_pricing_an_unreadable_file_fails_with_its_name(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+
+    result = runner.invoke(app, ["price", "--input", str(missing)])
+
+    assert result.exit_code == 1
+    assert "missing.csv" in result.output
+
+
+def test_pricing_a_csv_writes_iv_and_greeks_per_row(tmp_path: Path) -> None:
+    source = tmp_path / "chain.csv"
+    source.write_text("kind,underlying,strike,expiry_years,rate,price\ncall,100,100,0.5,0.05,5.0\n")
+    output = tmp_path / "out.csv"
+
+    result = runner.invoke(app, ["price", "--input", str(source), "--output", str(output)])
+
+    header, row = output.read_text().splitlines()
+    assert result.exit_code == 0
+    assert {"iv", "delta", "gamma", "theta", "vega", "rho", "error"} <= set(header.split(","))
+    assert row.split(",")[header.split(",").index("error")] == ""
+
+
+def test_exporting_a_session_writes_the_file(tmp_path: Path) -> None:
+    output = tmp_path / "session.csv"
+
+    result = runner.invoke(
+        app, ["export", "-o", str(output), "--start-date", "2026-12-02", "--minutes", "1"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert output.stat().st_size > 0
