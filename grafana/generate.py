@@ -26,10 +26,11 @@ from grafana_foundation_sdk.builders.common import (
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
+from prometheus_client.metrics import MetricWrapperBase
+
 from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, HANDLER_SECONDS, MESSAGES_HANDLED
 from optbus_cli.main import SERVICES
 from optbus_greeks.handlers import CHAIN_PRICING_SECONDS
-from prometheus_client.metrics import MetricWrapperBase
 
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
