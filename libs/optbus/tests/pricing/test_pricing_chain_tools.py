@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+
 from optbus.pricing import (
     black76_greeks,
     black76_price,

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from optbus.pricing import black76_greeks, bsm_greeks, bsm_price
 
 

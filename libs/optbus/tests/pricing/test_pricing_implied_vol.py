@@ -4,11 +4,14 @@ import math
 
 import numpy as np
 import pytest
+
 from optbus.pricing import (
     IV_STATUS_NAMES,
     IvStatus,
+    black76_greeks,
     black76_price,
     bsm_price,
+    implied_greeks_black76,
     implied_vol_black76,
     implied_vol_bsm,
 )
@@ -158,3 +161,44 @@ def test_status_names_of_a_result_are_readable() -> None:
     result = implied_vol_black76([True, True], [10.0, -1.0], 24000.0, 24100.0, 0.05, 0.065)
 
     assert result.status_names().tolist() == ["ok", "invalid_input"]
+
+
+def test_implied_greeks_equal_implied_vol_then_black76_greeks() -> None:
+    c = _random_chain(20_000, seed=7)
+    price = black76_price(c["is_call"], c["forward"], c["strike"], c["t"], c["rate"], c["vol"])
+    args = (c["is_call"], price, c["forward"], c["strike"], c["t"], c["rate"])
+
+    result, greeks = implied_greeks_black76(*args)
+
+    separate = implied_vol_black76(*args)
+    expected = black76_greeks(
+        c["is_call"], c["forward"], c["strike"], c["t"], c["rate"], separate.iv
+    )
+    np.testing.assert_array_equal(result.status, separate.status)
+    np.testing.assert_array_equal(result.iv, separate.iv)
+    f = c["forward"]
+    units = {"price": f, "delta": 1.0, "gamma": 1 / f, "theta": f, "vega": f, "rho": f}
+    for name, unit in units.items():
+        ours, theirs = getattr(greeks, name), getattr(expected, name)
+        close = np.abs(ours - theirs) <= 1e-11 * np.abs(theirs) + 1e-14 * unit
+        assert (close | (np.isnan(ours) & np.isnan(theirs))).all(), name
+
+
+def test_implied_greeks_are_nan_where_there_is_no_implied_vol() -> None:
+    result, greeks = implied_greeks_black76([True, True], [-1.0, 10.0], 100.0, 100.0, 0.1, 0.0)
+
+    assert result.status.tolist() == [IvStatus.INVALID_INPUT, IvStatus.OK]
+    assert np.isnan(greeks.delta[0])
+    assert np.isfinite(greeks.delta[1])
+
+
+def test_several_workers_give_the_same_result_as_one() -> None:
+    c = _random_chain(120_000, seed=11)
+    price = black76_price(c["is_call"], c["forward"], c["strike"], c["t"], c["rate"], c["vol"])
+    args = (c["is_call"], price, c["forward"], c["strike"], c["t"], c["rate"])
+
+    one = implied_vol_black76(*args)
+    two = implied_vol_black76(*args, workers=2)
+
+    np.testing.assert_array_equal(one.iv, two.iv)
+    np.testing.assert_array_equal(one.status, two.status)

@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 import pytest
+
 from optbus.pricing import black76_greeks, bsm_greeks, price_csv
 from optbus.pricing.csv_inputs import CsvFileError
 

@@ -15,6 +15,7 @@ import numpy as np
 import QuantLib as ql
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from optbus.pricing import black76_greeks, bsm_greeks
 
 ONE_MINUTE = 1.0 / (365.0 * 24 * 60)

@@ -9,7 +9,11 @@ from optbus.pricing.black76 import black76_greeks, black76_price
 from optbus.pricing.bsm import bsm_greeks, bsm_price
 from optbus.pricing.csv_price import CsvFileError, price_csv
 from optbus.pricing.expiry import time_to_expiry_years
-from optbus.pricing.implied_vol import implied_vol_black76, implied_vol_bsm
+from optbus.pricing.implied_vol import (
+    implied_greeks_black76,
+    implied_vol_black76,
+    implied_vol_bsm,
+)
 from optbus.pricing.parity import forward_from_parity
 
 __all__ = [
@@ -25,6 +29,7 @@ __all__ = [
     "bsm_price",
     "chain_aggregates",
     "forward_from_parity",
+    "implied_greeks_black76",
     "implied_vol_black76",
     "implied_vol_bsm",
     "price_csv",

@@ -1,4 +1,4 @@
-"""The compiled loop behind implied_vol_black76: per-option checks, normalisation, solve."""
+"""The compiled loops behind the implied-vol functions: checks, normalisation, solve, Greeks."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import numpy.typing as npt
 
 from optbus.pricing._jit import kernel
 from optbus.pricing._lbr import normalised_implied_vol
+from optbus.pricing._special import INV_SQRT_2, INV_SQRT_2PI, erfcx_nonneg
 
 # Status codes; the names live in _types.IvStatus (numba needs plain ints here).
 OK, INVALID_INPUT, BELOW_INTRINSIC, ABOVE_UPPER_BOUND, NO_TIME_VALUE, NO_CONVERGENCE = range(6)
 _DBL_EPSILON = 2.220446049250313e-16
 _ROUNDING_ULPS = 8.0
+_DAYS_PER_YEAR = 365.0  # as _types.DAYS_PER_YEAR
+_PER_POINT = 0.01  # as _types.PER_POINT
 
 
 @kernel
@@ -22,6 +25,42 @@ def _valid(price: float, forward: float, strike: float, t: float, rate: float) -
     finite = math.isfinite(price) and math.isfinite(forward) and math.isfinite(strike)
     finite = finite and math.isfinite(t) and math.isfinite(rate)
     return finite and price > 0.0 and forward > 0.0 and strike > 0.0 and t > 0.0
+
+
+@kernel
+def _total_vol(
+    is_call: bool,
+    price: float,
+    forward: float,
+    strike: float,
+    df: float,
+    log_moneyness: float,
+    min_time_value: float,
+) -> tuple[float, int]:
+    """Total volatility sigma sqrt(T) implied by a valid option's price, and the status."""
+    intrinsic = df * max(forward - strike if is_call else strike - forward, 0.0)
+    # A price within rounding of the intrinsic value (a few ulps of the larger of the
+    # discounted forward and strike) has no time value rather than being below intrinsic.
+    if price < intrinsic - _ROUNDING_ULPS * _DBL_EPSILON * df * max(forward, strike):
+        return math.nan, BELOW_INTRINSIC
+    if price >= df * (forward if is_call else strike):
+        return math.nan, ABOVE_UPPER_BOUND
+    # The time value is the price of the out-of-the-money option of the same strike (by
+    # put-call parity), to which the in-the-money one is mapped without losing digits.
+    time_value = price - intrinsic
+    if not (time_value >= min_time_value and time_value > 0.0):
+        return math.nan, NO_TIME_VALUE
+    x = -abs(log_moneyness)
+    beta = time_value / (df * math.sqrt(forward * strike))
+    b_max = math.exp(0.5 * x)
+    if beta >= b_max:
+        return math.nan, ABOVE_UPPER_BOUND
+    if beta < 1e-300:
+        return math.nan, NO_TIME_VALUE  # underflows the normalised Black function
+    s = normalised_implied_vol(beta, x, b_max)
+    if not (s > 0.0 and math.isfinite(s)):
+        return math.nan, NO_CONVERGENCE
+    return s, OK
 
 
 @kernel
@@ -38,29 +77,16 @@ def implied_vol_one(
     if not _valid(price, forward, strike, t, rate):
         return math.nan, INVALID_INPUT
     df = math.exp(-rate * t)
-    intrinsic = df * max(forward - strike if is_call else strike - forward, 0.0)
-    # A price within rounding of the intrinsic value (a few ulps of the larger of the
-    # discounted forward and strike) has no time value rather than being below intrinsic.
-    if price < intrinsic - _ROUNDING_ULPS * _DBL_EPSILON * df * max(forward, strike):
-        return math.nan, BELOW_INTRINSIC
-    if price >= df * (forward if is_call else strike):
-        return math.nan, ABOVE_UPPER_BOUND
-    # The time value is the price of the out-of-the-money option of the same strike (by
-    # put-call parity), to which the in-the-money one is mapped without losing digits.
-    time_value = price - intrinsic
-    if not (time_value >= min_time_value and time_value > 0.0):
-        return math.nan, NO_TIME_VALUE
-    x = -abs(math.log(forward / strike))
-    beta = time_value / (df * math.sqrt(forward * strike))
-    b_max = math.exp(0.5 * x)
-    if beta >= b_max:
-        return math.nan, ABOVE_UPPER_BOUND
-    if beta < 1e-300:
-        return math.nan, NO_TIME_VALUE  # underflows the normalised Black function
-    s = normalised_implied_vol(beta, x, b_max)
-    if not (s > 0.0 and math.isfinite(s)):
-        return math.nan, NO_CONVERGENCE
-    return s / math.sqrt(t), OK
+    s, status = _total_vol(
+        is_call, price, forward, strike, df, math.log(forward / strike), min_time_value
+    )
+    return s / math.sqrt(t), status
+
+
+@kernel
+def _step(a: npt.NDArray[np.float64]) -> int:
+    """Index multiplier that broadcasts a length-1 input over the loop: 0, else 1."""
+    return 0 if a.shape[0] == 1 else 1
 
 
 @kernel
@@ -75,10 +101,100 @@ def implied_vol_loop(
     iv_out: npt.NDArray[np.float64],
     status_out: npt.NDArray[np.int8],
 ) -> None:
-    """Fill iv_out and status_out for equally long 1-D input arrays."""
-    for i in range(price.shape[0]):
+    """Fill iv_out and status_out; each input has the outputs' length or length 1."""
+    c, p, f, k = 0 if is_call.shape[0] == 1 else 1, _step(price), _step(forward), _step(strike)
+    dt, dr = _step(t), _step(rate)
+    for i in range(iv_out.shape[0]):
         iv, status = implied_vol_one(
-            is_call[i], price[i], forward[i], strike[i], t[i], rate[i], min_time_value
+            is_call[c * i],
+            price[p * i],
+            forward[f * i],
+            strike[k * i],
+            t[dt * i],
+            rate[dr * i],
+            min_time_value,
         )
         iv_out[i] = iv
         status_out[i] = status
+
+
+@kernel
+def _cdf(z: float, half_z_squared_exp: float) -> float:
+    """N(z) given exp(-z^2/2), which the caller has anyway: erfcx supplies the rest."""
+    tail = 0.5 * erfcx_nonneg(abs(z) * INV_SQRT_2) * half_z_squared_exp
+    return tail if z < 0.0 else 1.0 - tail
+
+
+@kernel
+def _write_greeks(
+    out: npt.NDArray[np.float64],
+    i: int,
+    is_call: bool,
+    forward: float,
+    strike: float,
+    t: float,
+    rate: float,
+    df: float,
+    log_moneyness: float,
+    s: float,
+    raw: bool,
+) -> None:
+    """Black-76 price and Greeks at total vol s > 0 into column i of out (formulas as in
+    black76_greeks). exp(-d2^2/2) = exp(-d1^2/2) F/K saves an exponential."""
+    w = 1.0 if is_call else -1.0
+    sqrt_t = math.sqrt(t)
+    d1 = log_moneyness / s + 0.5 * s
+    e1 = math.exp(-0.5 * d1 * d1)
+    n1 = _cdf(w * d1, e1)
+    n2 = _cdf(w * (d1 - s), e1 * forward / strike)
+    pdf = INV_SQRT_2PI * e1
+    price = df * w * (forward * n1 - strike * n2)
+    vega = df * forward * pdf * sqrt_t
+    theta = rate * price - 0.5 * df * forward * pdf * s / t
+    rho = -t * price
+    out[0, i] = price
+    out[1, i] = df * w * n1
+    out[2, i] = df * pdf / (forward * s)
+    out[3, i] = theta if raw else theta / _DAYS_PER_YEAR
+    out[4, i] = vega if raw else vega * _PER_POINT
+    out[5, i] = rho if raw else rho * _PER_POINT
+
+
+@kernel
+def implied_greeks_loop(
+    is_call: npt.NDArray[np.bool_],
+    price: npt.NDArray[np.float64],
+    forward: npt.NDArray[np.float64],
+    strike: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+    rate: npt.NDArray[np.float64],
+    min_time_value: float,
+    raw: bool,
+    iv_out: npt.NDArray[np.float64],
+    status_out: npt.NDArray[np.int8],
+    greeks_out: npt.NDArray[np.float64],
+) -> None:
+    """Implied vol, status and the Greeks at it (rows of greeks_out) in one pass; each input
+    has the outputs' length or length 1."""
+    c, p, f, k = 0 if is_call.shape[0] == 1 else 1, _step(price), _step(forward), _step(strike)
+    dt, dr = _step(t), _step(rate)
+    for i in range(iv_out.shape[0]):
+        call, fwd, strk, ti, ri = (
+            is_call[c * i],
+            forward[f * i],
+            strike[k * i],
+            t[dt * i],
+            rate[dr * i],
+        )
+        if not _valid(price[p * i], fwd, strk, ti, ri):
+            s, status = math.nan, INVALID_INPUT
+        else:
+            df = math.exp(-ri * ti)
+            log_moneyness = math.log(fwd / strk)
+            s, status = _total_vol(call, price[p * i], fwd, strk, df, log_moneyness, min_time_value)
+        iv_out[i] = s / math.sqrt(ti)
+        status_out[i] = status
+        if status == OK:
+            _write_greeks(greeks_out, i, call, fwd, strk, ti, ri, df, log_moneyness, s, raw)
+        else:
+            greeks_out[:, i] = math.nan

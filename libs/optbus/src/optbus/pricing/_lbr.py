@@ -38,7 +38,6 @@ from optbus.pricing._special import (
     erfcx_nonneg,
     inverse_norm_cdf,
     norm_cdf,
-    norm_pdf,
 )
 
 LOWER, MIDDLE, UPPER = 0, 1, 2
@@ -210,16 +209,20 @@ def _iterate(
 @kernel
 def _lower_map_guess(x: float, beta: float, s_l: float, b_l: float) -> float:
     """Initial guess below s_l, through Jaeckel's f_lower map and its rational cubic."""
+    # Jaeckel's map uses N(-z) and n(z); with N(-z) = erfcx(z/sqrt2) exp(-z^2/2) / 2 the map
+    # and its two derivatives need two exponentials instead of four transcendentals.
     ax = abs(x)
     z = _SQRT_ONE_OVER_THREE * ax / s_l
     y = z * z
     s2 = s_l * s_l
-    cdf = norm_cdf(-z)
-    pdf = norm_pdf(z)
-    curvature = 8.0 * _SQRT_THREE * s_l * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * x * x) * cdf / pdf
-    fpp = _PI_OVER_SIX * y / (s2 * s_l) * cdf * curvature * math.exp(2.0 * y + 0.25 * s2)
-    fp = _TWO_PI * y * cdf * cdf * math.exp(y + 0.125 * s2)
-    f_l = _TWO_PI_OVER_SQRT_27 * ax * cdf * cdf * cdf
+    scaled = erfcx_nonneg(z * INV_SQRT_2)  # N(-z) = scaled exp(-y/2) / 2
+    cdf_over_pdf = _SQRT_PI_OVER_TWO * scaled
+    decay = math.exp(-1.5 * y)  # (exp(-y/2))^3
+    growth = math.exp(0.125 * s2)
+    curvature = 8.0 * _SQRT_THREE * s_l * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * x * x) * cdf_over_pdf
+    fpp = _PI_OVER_SIX * y / (s2 * s_l) * 0.5 * scaled * curvature * growth * growth / decay
+    fp = _TWO_PI * y * 0.25 * scaled * scaled * growth
+    f_l = _TWO_PI_OVER_SQRT_27 * ax * 0.125 * scaled * scaled * scaled * decay
     r = control_fit_right(0.0, b_l, 0.0, f_l, 1.0, fp, fpp, True)
     f = rational_cubic(beta, 0.0, b_l, 0.0, f_l, 1.0, fp, r)
     if not f > 0.0:

@@ -7,13 +7,66 @@ compiled with numba; the first call in a fresh environment compiles it (cached o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from optbus.pricing._arrays import ArrayLike, FloatArray, as_float
-from optbus.pricing._iv_kernel import implied_vol_loop
-from optbus.pricing._types import IvResult
+from optbus.pricing._iv_kernel import implied_greeks_loop, implied_vol_loop
+from optbus.pricing._types import Greeks, IvResult
 
 TICK = 0.05  # NSE option price tick, in rupees: less time value than this carries no vol
+_MIN_CHUNK = 50_000  # below this a thread costs more than it saves
+
+
+def _flat_inputs(
+    is_call: ArrayLike, *floats: ArrayLike
+) -> tuple[tuple[int, ...], int, list[npt.NDArray[Any]]]:
+    """The arguments' broadcast shape, its size, and 1-D contiguous arrays for the loops.
+
+    Scalars and 1-D arrays of one length (the usual chain) are passed as they are, the loops
+    broadcasting length-1 inputs themselves: numpy's broadcasting would cost more than
+    pricing a chain of a few hundred options. Other shapes are broadcast and flattened.
+    """
+    arrays = [np.asarray(is_call, dtype=np.bool_), *map(as_float, floats)]
+    lengths = {a.shape[0] for a in arrays if a.ndim == 1 and a.shape[0] != 1}
+    if all(a.ndim <= 1 for a in arrays) and len(lengths) <= 1:
+        n = lengths.pop() if lengths else 1
+        shape = (n,) if any(a.ndim == 1 for a in arrays) else ()
+        return shape, n, [np.ascontiguousarray(a.reshape(-1)) for a in arrays]
+    broadcast = np.broadcast_arrays(*arrays)
+    shape = broadcast[0].shape
+    return shape, broadcast[0].size, [np.ascontiguousarray(a).reshape(-1) for a in broadcast]
+
+
+def _run(
+    loop: Callable[..., None],
+    inputs: list[npt.NDArray[Any]],
+    options: tuple[float | bool, ...],
+    outputs: list[npt.NDArray[Any]],
+    workers: int,
+) -> None:
+    """Run a compiled loop, split into contiguous chunks over threads when it pays off.
+
+    The loops release the GIL (nogil), so the chunks run in parallel on separate cores.
+    """
+    n = outputs[0].shape[-1]
+    chunks = min(max(workers, 1), n // _MIN_CHUNK) or 1
+    if chunks == 1:
+        loop(*inputs, *options, *outputs)
+        return
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
+
+    def run_chunk(k: int) -> None:
+        part = slice(bounds[k], bounds[k + 1])
+        parts = (a[part] if a.shape[0] > 1 else a for a in inputs)
+        loop(*parts, *options, *(o[..., part] for o in outputs))
+
+    with ThreadPoolExecutor(max_workers=chunks) as pool:
+        list(pool.map(run_chunk, range(chunks)))
 
 
 def implied_vol_black76(
@@ -25,6 +78,7 @@ def implied_vol_black76(
     rate: ArrayLike,
     *,
     min_time_value: float = TICK,
+    workers: int = 1,
 ) -> IvResult:
     """Black-76 implied volatility of option prices on a forward; arguments broadcast.
 
@@ -32,18 +86,41 @@ def implied_vol_black76(
     strike or expiry (or a NaN rate); below_intrinsic when the price is below the discounted
     intrinsic value; above_upper_bound at or above the discounted forward (calls) or strike
     (puts); no_time_value when price minus intrinsic is below ``min_time_value`` (one 0.05
-    tick by default; pass 0.0 to invert any positive time value).
+    tick by default; pass 0.0 to invert any positive time value). ``workers`` > 1 splits
+    large batches (50,000 options or more per thread) over threads.
     """
-    arrays = np.broadcast_arrays(
-        np.asarray(is_call, dtype=np.bool_),
-        *(as_float(a) for a in (price, forward, strike, expiry_years, rate)),
-    )
-    shape = arrays[0].shape
-    call, p, f, k, t, r = (np.ascontiguousarray(a).reshape(-1) for a in arrays)
-    iv = np.empty(p.shape[0], dtype=np.float64)
-    status = np.empty(p.shape[0], dtype=np.int8)
-    implied_vol_loop(call, p, f, k, t, r, float(min_time_value), iv, status)
+    shape, n, inputs = _flat_inputs(is_call, price, forward, strike, expiry_years, rate)
+    iv, status = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.int8)
+    _run(implied_vol_loop, inputs, (float(min_time_value),), [iv, status], workers)
     return IvResult(iv=iv.reshape(shape), status=status.reshape(shape))
+
+
+def implied_greeks_black76(
+    is_call: ArrayLike,
+    price: ArrayLike,
+    forward: ArrayLike,
+    strike: ArrayLike,
+    expiry_years: ArrayLike,
+    rate: ArrayLike,
+    *,
+    raw: bool = False,
+    min_time_value: float = TICK,
+    workers: int = 1,
+) -> tuple[IvResult, Greeks]:
+    """Implied vol and the Greeks at it, in one compiled pass: what a chain snapshot needs.
+
+    Equal to implied_vol_black76 followed by black76_greeks at the implied vols (to about
+    1e-12 relative: N(d) is computed through erfcx here, scipy's ndtr there), without their
+    temporaries and per-call overhead. Greeks are NaN wherever the status is not ok; units
+    as in Greeks (trader units unless ``raw``).
+    """
+    shape, n, inputs = _flat_inputs(is_call, price, forward, strike, expiry_years, rate)
+    iv, status = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.int8)
+    greeks: FloatArray = np.empty((6, n), dtype=np.float64)
+    options = (float(min_time_value), bool(raw))
+    _run(implied_greeks_loop, inputs, options, [iv, status, greeks], workers)
+    result = IvResult(iv=iv.reshape(shape), status=status.reshape(shape))
+    return result, Greeks(*(g.reshape(shape) for g in greeks))
 
 
 def implied_vol_bsm(
@@ -56,6 +133,7 @@ def implied_vol_bsm(
     dividend_yield: ArrayLike,
     *,
     min_time_value: float = TICK,
+    workers: int = 1,
 ) -> IvResult:
     """Black-Scholes-Merton implied volatility of option prices on a spot; arguments broadcast.
 
@@ -65,4 +143,6 @@ def implied_vol_bsm(
     s, t, r, q = (as_float(a) for a in (spot, expiry_years, rate, dividend_yield))
     with np.errstate(over="ignore", invalid="ignore"):
         forward: FloatArray = s * np.exp((r - q) * t)
-    return implied_vol_black76(is_call, price, forward, strike, t, r, min_time_value=min_time_value)
+    return implied_vol_black76(
+        is_call, price, forward, strike, t, r, min_time_value=min_time_value, workers=workers
+    )
