@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: setup demo test test-unit test-integration test-e2e bench lint format schemas
+.PHONY: setup demo test test-unit test-integration test-fault test-e2e bench lint format schemas
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -17,13 +17,16 @@ setup: $(UV)
 demo: setup
 	$(UV) run --frozen optbus demo
 
-test: setup lint test-unit test-integration test-e2e
+test: setup lint test-unit test-integration test-fault test-e2e
 
 test-unit:
-	$(PYTEST) -m "not integration and not e2e" -q
+	$(PYTEST) -m "not integration and not e2e and not fault" -q
 
 test-integration:
 	$(PYTEST) -m integration -q
+
+test-fault:
+	$(PYTEST) -m fault -q
 
 test-e2e:
 	$(PYTEST) -m e2e -q

@@ -32,6 +32,15 @@ class RunningService:
         self.runner = runner
         self.task = asyncio.create_task(runner.serve())
 
+    async def ready(self, within: float = 30.0) -> RunningService:
+        """Wait until the service consumes (its streams exist from then on)."""
+        deadline = time.monotonic() + within
+        while not self.runner.started:
+            if self.task.done() or time.monotonic() > deadline:
+                raise AssertionError("service did not start")
+            await asyncio.sleep(0.05)
+        return self
+
     async def stop(self) -> None:
         self.runner.request_stop()
         await asyncio.wait_for(self.task, timeout=30)
@@ -52,8 +61,10 @@ def start_persistence(nats_url: str, database_url: str) -> RunningService:
 @pytest.fixture
 async def pipeline(nats_url: str, database_url: str) -> AsyncIterator[None]:
     """greeks and persistence running against the test servers."""
-    services = [start_persistence(nats_url, database_url), start_greeks(nats_url)]
-    await asyncio.sleep(1.0)
+    services = [
+        await start_persistence(nats_url, database_url).ready(),
+        await start_greeks(nats_url).ready(),
+    ]
     yield
     for service in services:
         await service.stop()

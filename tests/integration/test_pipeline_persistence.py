@@ -96,7 +96,8 @@ async def test_a_forced_redelivery_of_every_message_adds_no_row(
 ) -> None:
     day = date(2026, 12, 3)
     steps = simulated_steps(day, 3, "it-redelivery")
-    greeks, persistence = start_greeks(nats_url), start_persistence(nats_url, database_url)
+    greeks = await start_greeks(nats_url).ready()
+    persistence = await start_persistence(nats_url, database_url).ready()
     await publish_events(nats_url, [event for step in steps for event in step])
 
     async def all_rows_in() -> bool:
@@ -111,8 +112,7 @@ async def test_a_forced_redelivery_of_every_message_adds_no_row(
         await nc.jetstream().delete_consumer(stream, durable)
     await nc.close()
 
-    persistence = start_persistence(nats_url, database_url)
-    await asyncio.sleep(1.0)
+    persistence = await start_persistence(nats_url, database_url).ready()
     await eventually(lambda: _persistence_caught_up(nats_url))
 
     assert _ticks_on(database_url, day) == _expected_rows(steps)

@@ -26,8 +26,7 @@ def _get(url: str) -> tuple[int, str]:
 async def greeks_port(nats_url: str) -> AsyncIterator[int]:
     port = free_port()
     settings = GreeksSettings(nats_url=nats_url, http_port=port)
-    service = RunningService(ServiceRunner(build_app(settings), settings))
-    await asyncio.sleep(1.5)
+    service = await RunningService(ServiceRunner(build_app(settings), settings)).ready()
     yield port
     await service.stop()
 

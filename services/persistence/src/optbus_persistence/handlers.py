@@ -14,6 +14,7 @@ from optbus.codec import UndecodableMessage
 from optbus.runtime.bus import DeadLetterOffice, delivered_ns
 from optbus.runtime.metrics import MESSAGES_HANDLED
 from optbus_persistence.rows import BusMessage, StoredEvent, decode_stored
+from optbus_persistence.schema import SchemaMissing
 from optbus_persistence.store import EventStore, WriteResult
 
 _log = structlog.get_logger()
@@ -57,7 +58,7 @@ async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> Write
             undecodable.append((msg, exc.reason))
     try:
         result = await asyncio.to_thread(deps.store.write, [stored for _, stored in decoded])
-    except psycopg.Error as exc:
+    except (psycopg.Error, SchemaMissing) as exc:
         _log.warning("database write failed; batch will be redelivered", error=str(exc))
         await asyncio.gather(*(msg.nak(delay=deps.retry_delay_seconds) for msg, _ in decoded))
         MESSAGES_HANDLED.labels(deps.service, deps.consumer, "retried").inc(len(decoded))

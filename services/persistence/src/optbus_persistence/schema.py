@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 
 import psycopg
-from psycopg import sql
-
-PARTITIONED_TABLES = ("events", "option_ticks")
 
 
 class StorageMode(StrEnum):
@@ -62,22 +58,13 @@ def migrate(database_url: str) -> StorageMode:
     return mode
 
 
+class SchemaMissing(RuntimeError):
+    """The database was never migrated."""
+
+
 def read_mode(conn: psycopg.Connection) -> StorageMode:
-    """The storage mode of a migrated database; a clear error if it was never migrated."""
+    """The storage mode of a migrated database; ``SchemaMissing`` if it was never migrated."""
     mode = _recorded_mode(conn)
     if mode is None:
-        raise RuntimeError("the database has no optbus schema: run `optbus db migrate` first")
+        raise SchemaMissing("the database has no optbus schema: run `optbus db migrate` first")
     return mode
-
-
-def day_partition_ddl(table: str, day: date) -> sql.Composed:
-    """DDL that creates the daily partition of ``table`` holding ``day`` (UTC), if missing."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return sql.SQL(
-        "CREATE TABLE IF NOT EXISTS {part} PARTITION OF {table} FOR VALUES FROM ({lo}) TO ({hi})"
-    ).format(
-        part=sql.Identifier(f"{table}_{day:%Y%m%d}"),
-        table=sql.Identifier(table),
-        lo=sql.Literal(start),
-        hi=sql.Literal(start + timedelta(days=1)),
-    )

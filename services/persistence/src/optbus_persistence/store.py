@@ -19,9 +19,7 @@ from optbus_persistence.rows import (
     StoredEvent,
     option_tick_rows,
 )
-from optbus_persistence.schema import PARTITIONED_TABLES, StorageMode, day_partition_ddl, read_mode
-
-_PARTITION_LOCK = 7_340_001
+from optbus_persistence.schema import SchemaMissing, StorageMode, read_mode
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class EventStore:
         try:
             self._connection().execute("SELECT 1")
             self._connection().commit()
-        except psycopg.Error:
+        except (psycopg.Error, SchemaMissing):
             return False
         return True
 
@@ -119,10 +117,8 @@ class EventStore:
         missing = needed - self._partitions
         if not missing:
             return
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PARTITION_LOCK,))
         for table, day in sorted(missing):
-            assert table in PARTITIONED_TABLES
-            conn.execute(day_partition_ddl(table, day))
+            conn.execute("SELECT optbus_ensure_day_partition(%s, %s)", (table, day))
         self._partitions |= missing
 
 

@@ -104,6 +104,11 @@ class ServiceRunner:
         """Run until told to stop."""
         await self._server.serve()
 
+    @property
+    def started(self) -> bool:
+        """True once the app has connected, ensured its streams and started consuming."""
+        return bool(self._server.started)
+
     def request_stop(self) -> None:
         """Ask the server to shut down gracefully, as SIGTERM would."""
         self._server.should_exit = True

@@ -14,3 +14,21 @@ SELECT date_bin(INTERVAL '1 minute', time, TIMESTAMPTZ '2000-01-01') AS bucket,
        (array_agg(open_interest ORDER BY time DESC))[1]   AS open_interest
 FROM option_ticks
 GROUP BY bucket, underlying, expiry, strike, option_type;
+
+-- The writer role may not run DDL, so daily partitions are created through this function,
+-- which runs with its owner's rights and can create nothing but a day of an optbus table.
+CREATE OR REPLACE FUNCTION optbus_ensure_day_partition(parent text, day date) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+    IF parent NOT IN ('events', 'option_ticks') THEN
+        RAISE EXCEPTION 'not a day-partitioned optbus table: %', parent;
+    END IF;
+    PERFORM pg_advisory_xact_lock(7340001);
+    EXECUTE format(
+        'CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+        parent || '_' || to_char(day, 'YYYYMMDD'), parent,
+        day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC'
+    );
+END
+$$;
+REVOKE ALL ON FUNCTION optbus_ensure_day_partition(text, date) FROM PUBLIC;

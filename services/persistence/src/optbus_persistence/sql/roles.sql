@@ -14,6 +14,9 @@ BEGIN
         GRANT USAGE ON SCHEMA public TO optbus_writer;
         GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO optbus_writer;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO optbus_writer;
+        IF to_regprocedure('optbus_ensure_day_partition(text, date)') IS NOT NULL THEN
+            GRANT EXECUTE ON FUNCTION optbus_ensure_day_partition(text, date) TO optbus_writer;
+        END IF;
     END IF;
 END
 $$;

@@ -1,0 +1,37 @@
+"""Servers of the fault tests' own, which the tests stop and kill."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+from optbus_cli.servers import LocalNats, LocalPostgres, create_database
+from optbus_persistence.schema import migrate
+
+_clusters = count()
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[LocalNats]:
+    server = LocalNats(tmp_path / "nats").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[LocalPostgres, str]]:
+    """A PostgreSQL cluster of this test's own (its data where the postgres user may write)."""
+    data_dir = Path("/var/tmp") / f"optbus-fault-pg-{os.getpid()}-{next(_clusters)}"
+    server = LocalPostgres(data_dir).start()
+    create_database(server.admin_url, "optbus")
+    migrate(server.url("optbus"))
+    yield server, server.url("optbus")
+    try:
+        server.stop()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
