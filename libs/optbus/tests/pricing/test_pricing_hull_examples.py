@@ -35,3 +35,12 @@ def test_raw_greeks_are_trader_greeks_rescaled() -> None:
         [raw.theta / 365.0, raw.vega / 100.0, raw.rho / 100.0],
         rtol=1e-15,
     )
+
+
+def test_greeks_at_expiry_are_the_limits_of_the_payoff() -> None:
+    g = black76_greeks([True, False, True], 100.0, [90.0, 90.0, 100.0], 0.0, 0.05, 0.2)
+
+    np.testing.assert_array_equal(g.price, [10.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g.delta, [1.0, 0.0, 0.5])  # half exactly at the money
+    np.testing.assert_array_equal(g.gamma, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g.vega, [0.0, 0.0, 0.0])
