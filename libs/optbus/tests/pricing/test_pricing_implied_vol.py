@@ -202,3 +202,35 @@ def test_several_workers_give_the_same_result_as_one() -> None:
 
     np.testing.assert_array_equal(one.iv, two.iv)
     np.testing.assert_array_equal(one.status, two.status)
+
+
+def test_strike_beyond_the_guess_table_falls_back_to_the_full_method() -> None:
+    price = black76_price(True, 1.0, 200.0, 2.0, 0.0, 2.5)  # |ln(F/K)| = 5.3 > 4.5
+
+    result = implied_vol_black76(True, price, 1.0, 200.0, 2.0, 0.0, min_time_value=0.0)
+
+    assert float(result.iv) == pytest.approx(2.5, abs=1e-10)
+
+
+def test_tabulated_guess_solves_as_jaeckels_guess_does() -> None:
+    rng = np.random.default_rng(13)
+    x = -np.abs(np.log(rng.uniform(0.5, 1.5, 20_000)))
+    s = np.exp(rng.uniform(math.log(1e-4), math.log(4.0), x.size))
+    beta = black76_price(True, np.exp(x / 2), np.exp(-x / 2), 1.0, 0.0, s)  # normalised
+    solvable = (beta > 1e-280) & (beta < np.exp(x / 2))
+
+    fast, full = _normalised_solutions(beta[solvable], x[solvable])
+
+    np.testing.assert_allclose(fast, full, rtol=1e-11)
+
+
+def _normalised_solutions(beta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The solver with the tabulated guess and with Jaeckel's, option by option."""
+    from optbus.pricing._guess_table import fast_implied_vol
+    from optbus.pricing._lbr import normalised_implied_vol
+    from optbus.pricing.implied_vol import _table
+
+    b_max = np.exp(x / 2)
+    fast = [fast_implied_vol(_table(), *args) for args in zip(beta, x, b_max, strict=True)]
+    full = [normalised_implied_vol(*args) for args in zip(beta, x, b_max, strict=True)]
+    return np.array(fast), np.array(full)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from optbus.pricing._guess_table import fast_implied_vol
 from optbus.pricing._jit import kernel
-from optbus.pricing._lbr import normalised_implied_vol
 from optbus.pricing._special import INV_SQRT_2, INV_SQRT_2PI, erfcx_nonneg
 
 # Status codes; the names live in _types.IvStatus (numba needs plain ints here).
@@ -29,6 +29,7 @@ def _valid(price: float, forward: float, strike: float, t: float, rate: float) -
 
 @kernel
 def _total_vol(
+    table: npt.NDArray[np.float64],
     is_call: bool,
     price: float,
     forward: float,
@@ -57,7 +58,7 @@ def _total_vol(
         return math.nan, ABOVE_UPPER_BOUND
     if beta < 1e-300:
         return math.nan, NO_TIME_VALUE  # underflows the normalised Black function
-    s = normalised_implied_vol(beta, x, b_max)
+    s = fast_implied_vol(table, beta, x, b_max)
     if not (s > 0.0 and math.isfinite(s)):
         return math.nan, NO_CONVERGENCE
     return s, OK
@@ -65,6 +66,7 @@ def _total_vol(
 
 @kernel
 def implied_vol_one(
+    table: npt.NDArray[np.float64],
     is_call: bool,
     price: float,
     forward: float,
@@ -78,7 +80,7 @@ def implied_vol_one(
         return math.nan, INVALID_INPUT
     df = math.exp(-rate * t)
     s, status = _total_vol(
-        is_call, price, forward, strike, df, math.log(forward / strike), min_time_value
+        table, is_call, price, forward, strike, df, math.log(forward / strike), min_time_value
     )
     return s / math.sqrt(t), status
 
@@ -98,6 +100,7 @@ def implied_vol_loop(
     t: npt.NDArray[np.float64],
     rate: npt.NDArray[np.float64],
     min_time_value: float,
+    table: npt.NDArray[np.float64],
     iv_out: npt.NDArray[np.float64],
     status_out: npt.NDArray[np.int8],
 ) -> None:
@@ -106,6 +109,7 @@ def implied_vol_loop(
     dt, dr = _step(t), _step(rate)
     for i in range(iv_out.shape[0]):
         iv, status = implied_vol_one(
+            table,
             is_call[c * i],
             price[p * i],
             forward[f * i],
@@ -170,6 +174,7 @@ def implied_greeks_loop(
     rate: npt.NDArray[np.float64],
     min_time_value: float,
     raw: bool,
+    table: npt.NDArray[np.float64],
     iv_out: npt.NDArray[np.float64],
     status_out: npt.NDArray[np.int8],
     greeks_out: npt.NDArray[np.float64],
@@ -191,7 +196,9 @@ def implied_greeks_loop(
         else:
             df = math.exp(-ri * ti)
             log_moneyness = math.log(fwd / strk)
-            s, status = _total_vol(call, price[p * i], fwd, strk, df, log_moneyness, min_time_value)
+            s, status = _total_vol(
+                table, call, price[p * i], fwd, strk, df, log_moneyness, min_time_value
+            )
         iv_out[i] = s / math.sqrt(ti)
         status_out[i] = status
         if status == OK:

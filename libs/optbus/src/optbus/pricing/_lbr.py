@@ -165,8 +165,15 @@ def _middle_step(x: float, s: float, b_max: float, beta: float) -> tuple[float, 
 
 
 @kernel
-def _iterate(
-    x: float, beta: float, b_max: float, s: float, s_left: float, s_right: float, mode: int
+def iterate(
+    x: float,
+    beta: float,
+    b_max: float,
+    s: float,
+    s_left: float,
+    s_right: float,
+    mode: int,
+    tolerance: float = _STEP_TOLERANCE,
 ) -> float:
     """Householder iterations from s, kept inside the bracket (s_left, s_right) by bisection."""
     if mode == LOWER:
@@ -201,7 +208,7 @@ def _iterate(
         if ds * previous < 0.0:
             reversals += 1
         s += ds
-        if abs(ds) <= _STEP_TOLERANCE * s:
+        if abs(ds) <= tolerance * s:
             break
     return s
 
@@ -268,21 +275,21 @@ def normalised_implied_vol(beta: float, x: float, b_max: float) -> float:
         s_l = s_c - b_c / v_c
         if not s_l > 0.0:
             # |x| so small that s_l rounds away: b is nearly linear below s_c.
-            return _iterate(x, beta, b_max, s_c * beta / b_c, 0.0, s_c, MIDDLE)
+            return iterate(x, beta, b_max, s_c * beta / b_c, 0.0, s_c, MIDDLE)
         b_l, v_l = normalised_black_and_vega(x, s_l, b_max)
         if beta < b_l:
             s = _lower_map_guess(x, beta, s_l, b_l)
-            return _iterate(x, beta, b_max, s, 0.0, s_l, LOWER)
+            return iterate(x, beta, b_max, s, 0.0, s_l, LOWER)
         r = control_fit_right(b_l, b_c, s_l, s_c, 1.0 / v_l, 1.0 / v_c, 0.0, False)
         s = rational_cubic(beta, b_l, b_c, s_l, s_c, 1.0 / v_l, 1.0 / v_c, r)
-        return _iterate(x, beta, b_max, s, s_l, s_c, MIDDLE)
+        return iterate(x, beta, b_max, s, s_l, s_c, MIDDLE)
     s_h = s_c + (b_max - b_c) / v_c if v_c > _DBL_MIN else s_c
     b_h, v_h = normalised_black_and_vega(x, s_h, b_max)
     if beta <= b_h:
         r = control_fit_left(b_c, b_h, s_c, s_h, 1.0 / v_c, 1.0 / v_h, 0.0, False)
         s = rational_cubic(beta, b_c, b_h, s_c, s_h, 1.0 / v_c, 1.0 / v_h, r)
-        return _iterate(x, beta, b_max, s, s_c, s_h, MIDDLE)
+        return iterate(x, beta, b_max, s, s_c, s_h, MIDDLE)
     s = _upper_map_guess(x, beta, b_max, s_h, b_h)
     # Below b_max/2 the plain objective b - beta is better conditioned than ln(b_max - b).
     mode = UPPER if beta > 0.5 * b_max else MIDDLE
-    return _iterate(x, beta, b_max, s, s_h, _DBL_MAX, mode)
+    return iterate(x, beta, b_max, s, s_h, _DBL_MAX, mode)

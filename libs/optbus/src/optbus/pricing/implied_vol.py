@@ -7,6 +7,7 @@ compiled with numba; the first call in a fresh environment compiles it (cached o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,11 +16,20 @@ import numpy as np
 import numpy.typing as npt
 
 from optbus.pricing._arrays import ArrayLike, FloatArray, as_float
+from optbus.pricing._guess_table import build_table
 from optbus.pricing._iv_kernel import implied_greeks_loop, implied_vol_loop
 from optbus.pricing._types import Greeks, IvResult
 
 TICK = 0.05  # NSE option price tick, in rupees: less time value than this carries no vol
 _MIN_CHUNK = 50_000  # below this a thread costs more than it saves
+
+
+@functools.cache
+def _table() -> FloatArray:
+    """The initial-guess table, built by the exact solver on first use (about 15 ms)."""
+    table: FloatArray = build_table()
+    table.setflags(write=False)
+    return table
 
 
 def _flat_inputs(
@@ -45,7 +55,7 @@ def _flat_inputs(
 def _run(
     loop: Callable[..., None],
     inputs: list[npt.NDArray[Any]],
-    options: tuple[float | bool, ...],
+    options: tuple[object, ...],
     outputs: list[npt.NDArray[Any]],
     workers: int,
 ) -> None:
@@ -91,7 +101,7 @@ def implied_vol_black76(
     """
     shape, n, inputs = _flat_inputs(is_call, price, forward, strike, expiry_years, rate)
     iv, status = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.int8)
-    _run(implied_vol_loop, inputs, (float(min_time_value),), [iv, status], workers)
+    _run(implied_vol_loop, inputs, (float(min_time_value), _table()), [iv, status], workers)
     return IvResult(iv=iv.reshape(shape), status=status.reshape(shape))
 
 
@@ -117,7 +127,7 @@ def implied_greeks_black76(
     shape, n, inputs = _flat_inputs(is_call, price, forward, strike, expiry_years, rate)
     iv, status = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.int8)
     greeks: FloatArray = np.empty((6, n), dtype=np.float64)
-    options = (float(min_time_value), bool(raw))
+    options = (float(min_time_value), bool(raw), _table())
     _run(implied_greeks_loop, inputs, options, [iv, status, greeks], workers)
     result = IvResult(iv=iv.reshape(shape), status=status.reshape(shape))
     return result, Greeks(*(g.reshape(shape) for g in greeks))
