@@ -86,7 +86,7 @@ def implied_vol_one(
 
 
 @kernel
-def _step(a: npt.NDArray[np.float64]) -> int:
+def _stride(a: npt.NDArray[np.float64]) -> int:
     """Index multiplier that broadcasts a length-1 input over the loop: 0, else 1."""
     return 0 if a.shape[0] == 1 else 1
 
@@ -105,8 +105,8 @@ def implied_vol_loop(
     status_out: npt.NDArray[np.int8],
 ) -> None:
     """Fill iv_out and status_out; each input has the outputs' length or length 1."""
-    c, p, f, k = 0 if is_call.shape[0] == 1 else 1, _step(price), _step(forward), _step(strike)
-    dt, dr = _step(t), _step(rate)
+    c = 0 if is_call.shape[0] == 1 else 1
+    p, f, k, dt, dr = _stride(price), _stride(forward), _stride(strike), _stride(t), _stride(rate)
     for i in range(iv_out.shape[0]):
         iv, status = implied_vol_one(
             table,
@@ -181,8 +181,8 @@ def implied_greeks_loop(
 ) -> None:
     """Implied vol, status and the Greeks at it (rows of greeks_out) in one pass; each input
     has the outputs' length or length 1."""
-    c, p, f, k = 0 if is_call.shape[0] == 1 else 1, _step(price), _step(forward), _step(strike)
-    dt, dr = _step(t), _step(rate)
+    c = 0 if is_call.shape[0] == 1 else 1
+    p, f, k, dt, dr = _stride(price), _stride(forward), _stride(strike), _stride(t), _stride(rate)
     for i in range(iv_out.shape[0]):
         call, fwd, strk, ti, ri = (
             is_call[c * i],
