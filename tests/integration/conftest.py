@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from optbus.clock import ReplayClock
-from optbus.events import Event
+from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.runtime.service import ServiceRunner
 from optbus_greeks.main import GreeksSettings
@@ -113,3 +113,32 @@ def query_one(database_url: str, sql: str, params: tuple[object, ...] = ()) -> t
         row = conn.execute(sql, params).fetchone()
     assert row is not None
     return tuple(row)
+
+
+def ticks_on(database_url: str, day: date) -> int:
+    """Rows of ``option_ticks`` on one (UTC) day."""
+    (count,) = query_one(
+        database_url,
+        "SELECT count(*) FROM option_ticks WHERE time >= %s::date AND time < %s::date + 1",
+        (day, day),
+    )
+    return int(count)  # type: ignore[call-overload]
+
+
+def expected_rows(steps: list[list[Event]]) -> int:
+    """One row per option of every snapshot of ``steps``."""
+    return sum(
+        2 * len(event.strikes)
+        for step in steps
+        for event in step
+        if isinstance(event, OptionChainSnapshot)
+    )
+
+
+async def wait_for_rows(database_url: str, day: date, rows: int, within: float = 60.0) -> None:
+    """Wait until ``day`` holds at least ``rows`` option ticks."""
+
+    async def enough() -> bool:
+        return ticks_on(database_url, day) >= rows
+
+    await eventually(enough, within=within)

@@ -13,30 +13,18 @@ from optbus.subjects import md_chain
 
 from .conftest import (
     eventually,
+    expected_rows,
     publish_events,
     publish_raw,
     query_one,
     simulated_steps,
     start_greeks,
     start_persistence,
+    ticks_on,
+    wait_for_rows,
 )
 
 pytestmark = pytest.mark.integration
-
-TICKS_OF_DAY = "SELECT count(*) FROM option_ticks WHERE time >= %s::date AND time < %s::date + 1"
-
-
-def _ticks_on(database_url: str, day: date) -> int:
-    return int(query_one(database_url, TICKS_OF_DAY, (day, day))[0])  # type: ignore[call-overload]
-
-
-def _expected_rows(steps: list[list[object]]) -> int:
-    return sum(
-        2 * len(event.strikes)
-        for step in steps
-        for event in step
-        if isinstance(event, OptionChainSnapshot)
-    )
 
 
 async def test_every_option_of_every_snapshot_becomes_exactly_one_tick_row(
@@ -47,12 +35,9 @@ async def test_every_option_of_every_snapshot_becomes_exactly_one_tick_row(
 
     await publish_events(nats_url, [event for step in steps for event in step])
 
-    async def all_rows_in() -> bool:
-        return _ticks_on(database_url, day) >= _expected_rows(steps)
-
-    await eventually(all_rows_in)
+    await wait_for_rows(database_url, day, expected_rows(steps))
     await asyncio.sleep(1.0)
-    assert _ticks_on(database_url, day) == _expected_rows(steps)
+    assert ticks_on(database_url, day) == expected_rows(steps)
 
 
 async def test_no_stored_option_with_an_implied_volatility_lacks_a_greek(
@@ -63,10 +48,7 @@ async def test_no_stored_option_with_an_implied_volatility_lacks_a_greek(
 
     await publish_events(nats_url, [event for step in steps for event in step])
 
-    async def all_rows_in() -> bool:
-        return _ticks_on(database_url, day) >= _expected_rows(steps)
-
-    await eventually(all_rows_in)
+    await wait_for_rows(database_url, day, expected_rows(steps))
     with_iv, missing_greek = query_one(
         database_url,
         "SELECT count(iv), count(*) FILTER (WHERE iv IS NOT NULL AND (delta IS NULL OR "
@@ -100,10 +82,7 @@ async def test_a_forced_redelivery_of_every_message_adds_no_row(
     persistence = await start_persistence(nats_url, database_url).ready()
     await publish_events(nats_url, [event for step in steps for event in step])
 
-    async def all_rows_in() -> bool:
-        return _ticks_on(database_url, day) >= _expected_rows(steps)
-
-    await eventually(all_rows_in)
+    await wait_for_rows(database_url, day, expected_rows(steps))
     await eventually(lambda: _persistence_caught_up(nats_url))
     events_before = query_one(database_url, "SELECT count(*) FROM events")[0]
     await persistence.stop()
@@ -115,7 +94,7 @@ async def test_a_forced_redelivery_of_every_message_adds_no_row(
     persistence = await start_persistence(nats_url, database_url).ready()
     await eventually(lambda: _persistence_caught_up(nats_url))
 
-    assert _ticks_on(database_url, day) == _expected_rows(steps)
+    assert ticks_on(database_url, day) == expected_rows(steps)
     assert query_one(database_url, "SELECT count(*) FROM events")[0] == events_before
     await persistence.stop()
     await greeks.stop()
@@ -142,9 +121,6 @@ async def test_a_malformed_snapshot_is_dead_lettered_and_the_next_one_still_pers
         )
         return bool(count)
 
-    async def all_rows_in() -> bool:
-        return _ticks_on(database_url, day) >= _expected_rows(steps)
-
     await eventually(parked_by_greeks)
-    await eventually(all_rows_in)
-    assert _ticks_on(database_url, day) == _expected_rows(steps)
+    await wait_for_rows(database_url, day, expected_rows(steps))
+    assert ticks_on(database_url, day) == expected_rows(steps)

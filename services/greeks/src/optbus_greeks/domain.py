@@ -14,10 +14,11 @@ from optbus.events import ChainAggregates, ChainGreeks, ChainSide, OptionChainSn
 from optbus.ids import derived_event_id
 from optbus.pricing import (
     IV_STATUS_NAMES,
-    black76_greeks,
+    Greeks,
+    IvResult,
     chain_aggregates,
     forward_from_parity,
-    implied_vol_black76,
+    implied_greeks_black76,
     time_to_expiry_years,
 )
 
@@ -44,27 +45,50 @@ def mid_prices(side: ChainSide) -> FloatArray:
 
 
 def _optional(values: FloatArray) -> list[float | None]:
-    return [None if value != value else value for value in values.tolist()]
+    """Python floats, with None where the value is NaN (no value exists)."""
+    boxed = values.astype(object)
+    boxed[np.isnan(values)] = None
+    result: list[float | None] = boxed.tolist()
+    return result
 
 
-def _side_greeks(
-    is_call: bool, mids: FloatArray, forward: float, strikes: FloatArray, t: float, rate: float
-) -> tuple[SideGreeks, FloatArray]:
-    solved = implied_vol_black76(is_call, mids, forward, strikes, t, rate)
-    greeks = black76_greeks(is_call, forward, strikes, t, rate, solved.iv)
-    side = SideGreeks(
-        iv=_optional(solved.iv),
-        delta=_optional(greeks.delta),
-        gamma=_optional(greeks.gamma),
-        theta=_optional(greeks.theta),
-        vega=_optional(greeks.vega),
-        rho=_optional(greeks.rho),
+def _side_greeks(solved: IvResult, greeks: Greeks, part: slice, mids: FloatArray) -> SideGreeks:
+    quoted = np.isfinite(mids).tolist()
+    return SideGreeks(
+        iv=_optional(solved.iv[part]),
+        delta=_optional(greeks.delta[part]),
+        gamma=_optional(greeks.gamma[part]),
+        theta=_optional(greeks.theta[part]),
+        vega=_optional(greeks.vega[part]),
+        rho=_optional(greeks.rho[part]),
         iv_status=[
-            IV_STATUS_NAMES[code] if quoted else NO_QUOTE
-            for code, quoted in zip(solved.status.tolist(), np.isfinite(mids).tolist(), strict=True)
+            IV_STATUS_NAMES[code] if has_quote else NO_QUOTE
+            for code, has_quote in zip(solved.status[part].tolist(), quoted, strict=True)
         ],
     )
-    return side, np.asarray(greeks.delta, dtype=np.float64)
+
+
+def _both_sides(
+    call_mid: FloatArray,
+    put_mid: FloatArray,
+    forward: float,
+    strikes: FloatArray,
+    t: float,
+    rate: float,
+) -> tuple[SideGreeks, SideGreeks, FloatArray, FloatArray]:
+    """Both sides of the chain in one compiled pass (calls first, then puts)."""
+    n = len(strikes)
+    solved, greeks = implied_greeks_black76(
+        np.arange(2 * n) < n, np.concatenate([call_mid, put_mid]), forward,
+        np.tile(strikes, 2), t, rate,
+    )  # fmt: skip
+    calls, puts = slice(0, n), slice(n, 2 * n)
+    return (
+        _side_greeks(solved, greeks, calls, call_mid),
+        _side_greeks(solved, greeks, puts, put_mid),
+        greeks.delta[calls],
+        greeks.delta[puts],
+    )
 
 
 def enrich_chain(snapshot: OptionChainSnapshot, config: GreeksConfig, clock: Clock) -> ChainGreeks:
@@ -79,8 +103,9 @@ def enrich_chain(snapshot: OptionChainSnapshot, config: GreeksConfig, clock: Clo
     forward = float(forward_from_parity(strikes, call_mid, put_mid, t, config.rate))
     if not np.isfinite(forward):
         forward = snapshot.futures
-    calls, call_delta = _side_greeks(True, call_mid, forward, strikes, t, config.rate)
-    puts, put_delta = _side_greeks(False, put_mid, forward, strikes, t, config.rate)
+    calls, puts, call_delta, put_delta = _both_sides(
+        call_mid, put_mid, forward, strikes, t, config.rate
+    )
     aggregates = chain_aggregates(
         strikes,
         forward,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from faststream.asgi import AsgiFastStream
-from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, PullSub
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -14,8 +13,8 @@ from optbus import subjects
 from optbus.clock import LiveClock
 from optbus.market import load_market_facts
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
-from optbus.runtime.metrics import HANDLER_SECONDS
-from optbus.runtime.service import NatsBatch, create_app, make_broker, serve
+from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus.runtime.service import create_app, make_broker, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import GreeksDeps, handle_snapshots
@@ -30,14 +29,15 @@ class GreeksSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPTBUS_GREEKS_", extra="ignore")
 
     rate: float = Field(default=0.065, ge=-0.05, le=0.5, description="risk-free rate per year")
-    batch_size: int = Field(default=32, ge=1, le=1000)
-    batch_timeout_seconds: float = Field(default=0.05, gt=0)
+    batch_size: int = Field(default=64, ge=1, le=1000)
+    ack_wait_seconds: float = Field(default=30.0, gt=0)
 
 
 def build_app(settings: GreeksSettings) -> AsgiFastStream:
     """Wire the greeks service."""
     broker = make_broker(settings)
     clock = LiveClock()
+
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     facts = load_market_facts()
     deps = GreeksDeps(
@@ -48,22 +48,17 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
         publisher=publisher,
         dead_letters=DeadLetterOffice(publisher, SERVICE, CONSUMER, clock),
     )
-
-    @broker.subscriber(
-        subjects.MD_CHAINS,
-        stream=JStream("MD", declare=False),
+    spec = PullConsumerSpec(
+        stream="MD",
+        subject=subjects.MD_CHAINS,
         durable=CONSUMER,
-        pull_sub=PullSub(
-            batch_size=settings.batch_size, timeout=settings.batch_timeout_seconds, batch=True
-        ),
-        ack_policy=AckPolicy.MANUAL,
-        config=ConsumerConfig(ack_wait=30.0, max_ack_pending=8 * settings.batch_size),
+        batch_size=settings.batch_size,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_ack_pending=8 * settings.batch_size,
     )
-    async def on_snapshots(msg: NatsBatch) -> None:
-        with HANDLER_SECONDS.labels(SERVICE, CONSUMER).time():
-            await handle_snapshots(msg.raw_message, deps)
-
-    return create_app(SERVICE, settings, broker)
+    handler = partial(handle_snapshots, deps=deps)
+    consumer = PullConsumer(lambda: broker.connection.jetstream(), spec, handler, SERVICE)
+    return create_app(SERVICE, settings, broker, consumers=[consumer])
 
 
 def main() -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from functools import partial
 
 from faststream.asgi import AsgiFastStream
-from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from nats.js import JetStreamContext
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from optbus.clock import LiveClock
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
-from optbus.runtime.metrics import HANDLER_SECONDS
-from optbus.runtime.service import NatsBatch, create_app, make_broker, serve
+from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus.runtime.service import create_app, make_broker, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import STREAMS, StreamSpec
 from optbus_persistence.handlers import PersistenceDeps, persist_batch
@@ -28,7 +29,6 @@ class PersistenceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPTBUS_PERSISTENCE_", extra="ignore")
 
     batch_size: int = Field(default=200, ge=1, le=10_000)
-    batch_timeout_seconds: float = Field(default=0.2, gt=0)
     retry_delay_seconds: float = Field(default=2.0, gt=0)
     ack_wait_seconds: float = Field(default=60.0, gt=0)
 
@@ -38,50 +38,49 @@ def durable_name(spec: StreamSpec, subject: str) -> str:
     return f"persistence-{spec.name.lower()}-{subject.split('.')[0]}"
 
 
-def _register_consumer(
-    broker: NatsBroker,
+def _consumer(
+    jetstream: Callable[[], JetStreamContext],
     spec: StreamSpec,
     subject: str,
     settings: PersistenceSettings,
     publisher: EventPublisher,
-    stores: list[EventStore],
-) -> None:
-    consumer = durable_name(spec, subject)
-    store = EventStore(settings.database_url)
-    stores.append(store)
+    store: EventStore,
+) -> PullConsumer:
+    durable = durable_name(spec, subject)
     deps = PersistenceDeps(
         service=SERVICE,
-        consumer=consumer,
+        consumer=durable,
         store=store,
-        dead_letters=DeadLetterOffice(publisher, SERVICE, consumer, LiveClock()),
+        dead_letters=DeadLetterOffice(publisher, SERVICE, durable, LiveClock()),
         retry_delay_seconds=settings.retry_delay_seconds,
     )
-
-    @broker.subscriber(
-        subject,
-        stream=JStream(spec.name, declare=False),
-        durable=consumer,
-        pull_sub=PullSub(
-            batch_size=settings.batch_size, timeout=settings.batch_timeout_seconds, batch=True
-        ),
-        ack_policy=AckPolicy.MANUAL,
-        config=ConsumerConfig(
-            ack_wait=settings.ack_wait_seconds, max_ack_pending=4 * settings.batch_size
-        ),
+    consumer_spec = PullConsumerSpec(
+        stream=spec.name,
+        subject=subject,
+        durable=durable,
+        batch_size=settings.batch_size,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_ack_pending=4 * settings.batch_size,
+        retry_delay_seconds=settings.retry_delay_seconds,
     )
-    async def persist(msg: NatsBatch) -> None:
-        with HANDLER_SECONDS.labels(SERVICE, consumer).time():
-            await persist_batch(msg.raw_message, deps)
+    return PullConsumer(jetstream, consumer_spec, partial(persist_batch, deps=deps), SERVICE)
 
 
 def build_app(settings: PersistenceSettings) -> AsgiFastStream:
-    """Wire the persistence service."""
+    """Wire the persistence service: one consumer, and one database connection, per subject."""
     broker = make_broker(settings)
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     stores: list[EventStore] = []
+    consumers: list[PullConsumer] = []
     for spec in STREAMS:
         for subject in spec.subjects:
-            _register_consumer(broker, spec, subject, settings, publisher, stores)
+            store = EventStore(settings.database_url)
+            stores.append(store)
+            consumers.append(
+                _consumer(
+                    lambda: broker.connection.jetstream(), spec, subject, settings, publisher, store
+                )
+            )
 
     async def database_reachable() -> bool:
         return await asyncio.to_thread(stores[0].ping)
@@ -94,6 +93,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
         SERVICE,
         settings,
         broker,
+        consumers=consumers,
         on_stopping=[close_stores],
         health_checks=[database_reachable],
     )

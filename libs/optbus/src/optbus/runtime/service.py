@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated
 
 import uvicorn
-from faststream import Context
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.factories import make_ping_asgi
 from faststream.asgi.types import ASGIApp
 from faststream.nats import NatsBroker
-from faststream.nats.message import NatsBatchMessage
 from prometheus_client import make_asgi_app
 
 from optbus.runtime.bus import ensure_streams
+from optbus.runtime.consumer import PullConsumer
 from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
 from optbus.runtime.settings import ServiceSettings
-
-NatsBatch = Annotated[NatsBatchMessage, Context("message")]
-"""What a batch pull subscriber receives: ``raw_message`` is the list of JetStream messages."""
 
 HealthCheck = Callable[[], Awaitable[bool]]
 Hook = Callable[[], Awaitable[None]]
@@ -58,16 +54,25 @@ def create_app(
     settings: ServiceSettings,
     broker: NatsBroker,
     *,
+    consumers: Sequence[PullConsumer] = (),
     on_ready: Sequence[Hook] = (),
     on_stopping: Sequence[Hook] = (),
     health_checks: Sequence[HealthCheck] = (),
 ) -> AsgiFastStream:
-    """A service app: streams ensured at start, ``/metrics`` and ``/healthz`` served over HTTP."""
+    """A service app: streams ensured and consumers started at start, stopped (after their
+    batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP."""
 
     async def connect_and_ensure_streams() -> None:
         await broker.connect()
         await ensure_streams(broker.connection.jetstream())
         UP.labels(service).set(1)
+
+    async def start_consumers() -> None:
+        for consumer in consumers:
+            await consumer.start()
+
+    async def stop_consumers() -> None:
+        await asyncio.gather(*(consumer.stop() for consumer in consumers))
 
     async def mark_down() -> None:
         UP.labels(service).set(0)
@@ -80,8 +85,8 @@ def create_app(
         ],
         logger=configure_logging(service, settings.log_level),
         on_startup=[connect_and_ensure_streams],
-        after_startup=list(on_ready),
-        on_shutdown=[*on_stopping, mark_down],
+        after_startup=[start_consumers, *on_ready],
+        on_shutdown=[stop_consumers, *on_stopping, mark_down],
     )
 
 
