@@ -52,7 +52,16 @@ class DemoOptions:
 
 
 def state_dir() -> Path:
-    """Where the demo keeps embedded servers' data and service logs."""
+    """Where the demo keeps embedded servers' data and service logs.
+
+    ``OPTBUS_STATE_DIR`` when set; for root ``/var/lib/optbus`` (PostgreSQL runs as the
+    postgres user, who cannot enter root's home); else the user's state directory.
+    """
+    configured = os.environ.get("OPTBUS_STATE_DIR")
+    if configured:
+        return Path(configured)
+    if os.geteuid() == 0:
+        return Path("/var/lib/optbus")
     return platformdirs.user_state_path("optbus")
 
 
@@ -78,14 +87,15 @@ def _resolve_database(console: Console) -> str:
         create_database(_admin_url(url), url.rpartition("/")[2].split("?")[0])
         console.print(f"PostgreSQL: using {url}")
         return url
-    data_dir = Path("/var/lib/optbus/postgres") if os.geteuid() == 0 else state_dir() / "postgres"
-    server = LocalPostgres(data_dir, port=55432)
+    data_dir = state_dir() / "postgres"
+    server = LocalPostgres(data_dir, port=int(os.environ.get("OPTBUS_LOCAL_PG_PORT", "55432")))
     if not postgres_answers(server.admin_url):
         server.start()
     create_database(server.admin_url, "optbus")
     console.print(
         f"PostgreSQL: {url} does not answer; a local server runs at {server.url('optbus')} "
-        f"(data in {data_dir}; it stays up so you can query it)"
+        f"(data in {data_dir}; it stays up so you can query it; stop it with "
+        f"`pg_ctl -D {data_dir} stop`)"
     )
     return server.url("optbus")
 

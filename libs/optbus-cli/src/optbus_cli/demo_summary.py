@@ -19,7 +19,6 @@ class DemoBaseline:
     session: date
     minutes: int
     chains_per_step: int
-    md_seq: int
     chain_snapshots: int
     analytics_seq: int
     dlq_seq: int
@@ -31,7 +30,6 @@ class DemoBaseline:
             session=session,
             minutes=minutes,
             chains_per_step=chains_per_step,
-            md_seq=view.last_seq("MD"),
             chain_snapshots=view.chain_snapshots,
             analytics_seq=view.last_seq("ANALYTICS"),
             dlq_seq=view.last_seq("DLQ"),
@@ -70,7 +68,7 @@ _RUN_FIGURES = """
 WITH md AS (
     SELECT count(*) AS n, extract(epoch FROM max(to_timestamp(ts_init / 1e9))
            - min(to_timestamp(ts_init / 1e9))) AS span
-    FROM events WHERE stream = 'MD' AND seq > %(md)s AND type = 'md.chain'
+    FROM events WHERE type = 'md.chain' AND time >= %(day)s::date AND time < %(day)s::date + 1
 ), greeks AS (
     SELECT count(*) AS n,
            sum(jsonb_array_length(payload -> 'snapshot' -> 'strikes') * 2) AS options,
@@ -81,7 +79,8 @@ WITH md AS (
                - to_timestamp((payload -> 'snapshot' ->> 'ts_init')::bigint / 1e9))) AS p50,
            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM recorded_at
                - to_timestamp((payload -> 'snapshot' ->> 'ts_init')::bigint / 1e9))) AS p99
-    FROM events WHERE stream = 'ANALYTICS' AND seq > %(analytics)s AND type = 'greeks.chain'
+    FROM events
+    WHERE type = 'greeks.chain' AND time >= %(day)s::date AND time < %(day)s::date + 1
 )
 SELECT md.n, md.span, greeks.n, greeks.options, greeks.span, greeks.stored_span,
        greeks.p50, greeks.p99
@@ -101,7 +100,7 @@ def _rate(count: float | None, seconds: float | None) -> float | None:
 
 def read_summary(database_url: str, view: BusView, baseline: DemoBaseline) -> DemoSummary:
     """Count this run's events and rows, and its latency from publish to commit."""
-    params = {"md": baseline.md_seq, "analytics": baseline.analytics_seq, "day": baseline.session}
+    params = {"day": baseline.session}
     with psycopg.connect(database_url) as conn:
         md_n, md_span, greeks_n, options, greeks_span, stored_span, p50, p99 = conn.execute(
             _RUN_FIGURES, params

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import nats
 import psycopg
@@ -50,11 +52,23 @@ class BusView:
         return next((s.last_seq for s in self.streams if s.name == stream), 0)
 
 
+async def _silent(_: Exception) -> None:
+    return None
+
+
 async def nats_answers(url: str, connect_timeout: float = 2.0) -> bool:
     """True when a NATS server with JetStream answers at ``url``."""
+    address = urlsplit(url)
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(address.hostname, address.port or 4222), connect_timeout
+        )
+    except (TimeoutError, OSError):
+        return False
+    writer.close()
     try:
         nc = await nats.connect(url, connect_timeout=connect_timeout, max_reconnect_attempts=0,
-                                allow_reconnect=False)  # fmt: skip
+                                allow_reconnect=False, error_cb=_silent)  # fmt: skip
     except Exception:
         return False
     try:
