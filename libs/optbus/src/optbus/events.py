@@ -137,12 +137,271 @@ class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     payload_encoding: Literal["utf-8", "base64"]
 
 
-BusEvent = OptionChainSnapshot | VolatilityIndexTick | ChainGreeks | EndOfDay | DeadLetter
+OptionType = Literal["CE", "PE"]
+Side = Literal["BUY", "SELL"]
+OrderPurpose = Literal["open", "close"]
+
+
+class Contract(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One option contract."""
+
+    underlying: str
+    expiry: date
+    strike: float
+    option_type: OptionType
+
+
+class Leg(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One leg of an intent: buy or sell a quantity (in units, a multiple of the lot)."""
+
+    contract: Contract
+    side: Side
+    quantity: int
+    limit_price: float | None = None
+
+
+class MarketContext(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The option and its market at one instant (captured at entry and at exit of a trade)."""
+
+    ts: int
+    option_price: float
+    iv: float | None
+    delta: float | None
+    gamma: float | None
+    theta: float | None
+    vega: float | None
+    spot: float
+    forward: float
+    india_vix: float | None
+    pcr: float | None
+    open_interest: int
+
+
+class ModelStamp(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Which scorer produced a score, and the features it saw."""
+
+    ml_score: float
+    model_version: str
+    model_hash: str
+    features: dict[str, float]
+
+
+class Signal(Event, tag="strategy.signal", kw_only=True, frozen=True):
+    """A strategy's view that a trade is worth taking, with its score and provenance."""
+
+    schema_version: Literal[1] = 1
+    strategy: str
+    underlying: str
+    expiry: date
+    strength: float
+    model: ModelStamp
+    source_event_id: str
+
+
+class OrderIntent(Event, tag="strategy.intent", kw_only=True, frozen=True):
+    """What a strategy (or position monitoring) wants done: one or several legs as a group."""
+
+    schema_version: Literal[1] = 1
+    intent_id: str
+    group_id: str
+    strategy: str
+    purpose: OrderPurpose
+    legs: list[Leg]
+    reason: str
+    signal_id: str | None = None
+    position_ids: list[str] = []
+    model: ModelStamp | None = None
+
+
+class RiskCheck(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One pre-trade check and its verdict."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class RiskDecision(Event, tag="risk.decision", kw_only=True, frozen=True):
+    """Risk's verdict on an intent, with every check it ran."""
+
+    schema_version: Literal[1] = 1
+    intent: OrderIntent
+    approved: bool
+    checks: list[RiskCheck]
+
+    @property
+    def failures(self) -> list[RiskCheck]:
+        """The checks that failed (empty when approved)."""
+        return [check for check in self.checks if not check.passed]
+
+
+class CircuitBreakerTripped(Event, tag="risk.circuit_breaker", kw_only=True, frozen=True):
+    """Trading halted for the day by the circuit breaker."""
+
+    schema_version: Literal[1] = 1
+    reason: str
+    daily_pnl: float
+    consecutive_losses: int
+
+
+class Order(Event, tag="exec.order", kw_only=True, frozen=True):
+    """An order sent to the broker (a freeze-quantity slice is an order of its own)."""
+
+    schema_version: Literal[1] = 1
+    client_order_id: str
+    algo_id: str
+    intent_id: str
+    group_id: str
+    strategy: str
+    purpose: OrderPurpose
+    contract: Contract
+    side: Side
+    quantity: int
+    order_type: Literal["market", "limit"]
+    limit_price: float | None
+
+
+class OrderAccepted(Event, tag="exec.order.accepted", kw_only=True, frozen=True):
+    """The broker took the order."""
+
+    schema_version: Literal[1] = 1
+    client_order_id: str
+    broker_order_id: str
+
+
+class OrderRejected(Event, tag="exec.order.rejected", kw_only=True, frozen=True):
+    """The broker (or execution, for a halted market) refused the order."""
+
+    schema_version: Literal[1] = 1
+    client_order_id: str
+    reason: str
+
+
+class OrderCancelled(Event, tag="exec.order.cancelled", kw_only=True, frozen=True):
+    """A working order was cancelled (the kill switch, or its time ran out)."""
+
+    schema_version: Literal[1] = 1
+    client_order_id: str
+    reason: str
+
+
+class Charges(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Itemised charges of one fill, in rupees."""
+
+    brokerage: float
+    stt: float
+    exchange_transaction: float
+    sebi: float
+    stamp_duty: float
+    gst: float
+
+    @property
+    def total(self) -> float:
+        """Every charge added up."""
+        return (
+            self.brokerage + self.stt + self.exchange_transaction + self.sebi
+            + self.stamp_duty + self.gst
+        )  # fmt: skip
+
+
+class Fill(Event, tag="exec.fill", kw_only=True, frozen=True):
+    """A (possibly partial) execution of an order, priced from the quote at that moment."""
+
+    schema_version: Literal[1] = 1
+    fill_id: str
+    client_order_id: str
+    contract: Contract
+    side: Side
+    quantity: int
+    price: float
+    bid: float
+    ask: float
+    charges: Charges
+
+
+class Position(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """An open position: signed quantity (negative is short) and what it was opened on."""
+
+    position_id: str
+    strategy: str
+    group_id: str
+    contract: Contract
+    quantity: int
+    average_price: float
+    entry: MarketContext
+    model: ModelStamp | None
+    charges: float
+
+
+class PositionOpened(Event, tag="exec.position.opened", kw_only=True, frozen=True):
+    """A new position."""
+
+    schema_version: Literal[1] = 1
+    position: Position
+
+
+class PositionUpdated(Event, tag="exec.position.updated", kw_only=True, frozen=True):
+    """A position whose quantity or average price changed."""
+
+    schema_version: Literal[1] = 1
+    position: Position
+
+
+class PositionClosed(Event, tag="exec.position.closed", kw_only=True, frozen=True):
+    """A position brought back to zero."""
+
+    schema_version: Literal[1] = 1
+    position_id: str
+
+
+class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
+    """A round trip: entry and exit with their market context, P&L and charges."""
+
+    schema_version: Literal[1] = 1
+    trade_id: str
+    position_id: str
+    strategy: str
+    group_id: str
+    contract: Contract
+    quantity: int
+    entry_price: float
+    exit_price: float
+    entry: MarketContext
+    exit: MarketContext
+    model: ModelStamp | None
+    exit_reason: str
+    gross_pnl: float
+    charges: float
+    net_pnl: float
+
+
+class KillSwitchEngaged(Event, tag="control.killswitch.engaged", kw_only=True, frozen=True):
+    """Trading halted by an operator."""
+
+    schema_version: Literal[1] = 1
+    operator: str
+    reason: str
+    flatten: bool
+
+
+class KillSwitchReleased(Event, tag="control.killswitch.released", kw_only=True, frozen=True):
+    """Trading resumed by an operator."""
+
+    schema_version: Literal[1] = 1
+    operator: str
+    reason: str
+
+
+BusEvent = (
+    OptionChainSnapshot | VolatilityIndexTick | ChainGreeks | EndOfDay | DeadLetter | Signal
+    | OrderIntent | RiskDecision | CircuitBreakerTripped | Order | OrderAccepted | OrderRejected
+    | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | TradeClosed
+    | KillSwitchEngaged | KillSwitchReleased
+)  # fmt: skip
 
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
-    OptionChainSnapshot,
-    VolatilityIndexTick,
-    ChainGreeks,
-    EndOfDay,
-    DeadLetter,
-)
+    OptionChainSnapshot, VolatilityIndexTick, ChainGreeks, EndOfDay, DeadLetter, Signal,
+    OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
+    OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
+    KillSwitchEngaged, KillSwitchReleased,
+)  # fmt: skip

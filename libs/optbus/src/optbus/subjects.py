@@ -82,3 +82,32 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 STREAM_NAMES: tuple[str, ...] = tuple(spec.name for spec in STREAMS)
+
+
+def strategy_signal(strategy: str, underlying: str) -> str:
+    """Subject of a strategy's signals on one underlying."""
+    return f"strategy.signal.{_token(strategy)}.{_token(underlying)}"
+
+
+def strategy_intent(strategy: str) -> str:
+    """Subject of a strategy's order intents (and position monitoring's, as ``MONITOR``)."""
+    return f"strategy.intent.{_token(strategy)}"
+
+
+def risk_decision(strategy: str) -> str:
+    """Subject of risk's decisions on one strategy's intents."""
+    return f"risk.decision.{_token(strategy)}"
+
+
+RISK_CIRCUIT_BREAKER = "risk.circuit_breaker"
+
+
+def exec_event(kind: str, underlying: str) -> str:
+    """Subject of an execution event (``order.new``, ``fill``, ``trade.closed``, ...)."""
+    return f"exec.{kind}.{_token(underlying)}"
+
+
+KILLSWITCH_ENGAGED = "control.killswitch.engaged"
+KILLSWITCH_RELEASED = "control.killswitch.released"
+KILLSWITCH_BUCKET = "optbus_control"
+"""JetStream key-value bucket holding the kill-switch state (key ``killswitch``)."""
