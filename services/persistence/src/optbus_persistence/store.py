@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from optbus.events import ChainGreeks
@@ -20,6 +21,7 @@ from optbus_persistence.rows import (
     option_tick_rows,
 )
 from optbus_persistence.schema import SchemaMissing, StorageMode, read_mode
+from optbus_persistence.trading_rows import trading_row
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class EventStore:
             self._ensure_partitions(conn, event_rows, tick_rows)
             _copy(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
             _copy(conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES, tick_rows)
+            _insert_trading_rows(conn, fresh)
         return WriteResult(len(event_rows), len(tick_rows), len(batch) - len(fresh))
 
     @staticmethod
@@ -120,6 +123,26 @@ class EventStore:
         for table, day in sorted(missing):
             conn.execute("SELECT optbus_ensure_day_partition(%s, %s)", (table, day))
         self._partitions |= missing
+
+
+def _insert_trading_rows(conn: psycopg.Connection, fresh: Sequence[StoredEvent]) -> None:
+    """Trading events also land in their own table; low volume, so plain idempotent INSERTs."""
+    by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+    for stored in fresh:
+        row = trading_row(stored.event)
+        if row is not None:
+            columns = tuple(row.values)
+            by_table.setdefault((row.table, columns), []).append(tuple(row.values.values()))
+    for (table, columns), rows in by_table.items():
+        statement = sql.SQL(
+            "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (event_id) DO NOTHING"
+        ).format(
+            table=sql.Identifier(table),
+            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        )
+        with conn.cursor() as cursor:
+            cursor.executemany(statement, rows)
 
 
 def _already_json(payload: bytes) -> bytes:

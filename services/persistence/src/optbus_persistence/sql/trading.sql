@@ -1,0 +1,70 @@
+-- The trading log in queryable form: one table per kind of trading event. Written in the same
+-- transaction as the event's row in `events`; unique on event_id, so replays add nothing.
+CREATE TABLE IF NOT EXISTS signals (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, strategy text NOT NULL,
+    underlying text NOT NULL, expiry date NOT NULL, strength double precision NOT NULL,
+    ml_score double precision NOT NULL, model_version text NOT NULL, model_hash text NOT NULL,
+    features jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS risk_decisions (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, intent_id text NOT NULL,
+    group_id text NOT NULL, strategy text NOT NULL, purpose text NOT NULL,
+    approved boolean NOT NULL, failed_checks text[] NOT NULL, checks jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, client_order_id text NOT NULL,
+    algo_id text NOT NULL, intent_id text NOT NULL, group_id text NOT NULL,
+    strategy text NOT NULL, purpose text NOT NULL, underlying text NOT NULL,
+    expiry date NOT NULL, strike double precision NOT NULL, option_type text NOT NULL,
+    side text NOT NULL, quantity integer NOT NULL, order_type text NOT NULL,
+    limit_price double precision
+);
+CREATE TABLE IF NOT EXISTS order_updates (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, client_order_id text NOT NULL,
+    status text NOT NULL, detail text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fills (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, fill_id text NOT NULL,
+    client_order_id text NOT NULL, underlying text NOT NULL, expiry date NOT NULL,
+    strike double precision NOT NULL, option_type text NOT NULL, side text NOT NULL,
+    quantity integer NOT NULL, price double precision NOT NULL, bid double precision NOT NULL,
+    ask double precision NOT NULL, brokerage double precision NOT NULL,
+    stt double precision NOT NULL, exchange_transaction double precision NOT NULL,
+    sebi double precision NOT NULL, stamp_duty double precision NOT NULL,
+    gst double precision NOT NULL, total_charges double precision NOT NULL
+);
+CREATE TABLE IF NOT EXISTS positions (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, change text NOT NULL,
+    position_id text NOT NULL, strategy text, underlying text, expiry date,
+    strike double precision, option_type text, quantity integer,
+    average_price double precision, charges double precision
+);
+CREATE TABLE IF NOT EXISTS trades (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, trade_id text NOT NULL,
+    position_id text NOT NULL, strategy text NOT NULL, group_id text NOT NULL,
+    underlying text NOT NULL, expiry date NOT NULL, strike double precision NOT NULL,
+    option_type text NOT NULL, quantity integer NOT NULL,
+    entry_time timestamptz NOT NULL, entry_price double precision NOT NULL,
+    entry_iv double precision, entry_delta double precision, entry_gamma double precision,
+    entry_theta double precision, entry_vega double precision,
+    entry_spot double precision NOT NULL, entry_forward double precision NOT NULL,
+    entry_india_vix double precision, entry_pcr double precision,
+    entry_open_interest bigint NOT NULL,
+    exit_time timestamptz NOT NULL, exit_price double precision NOT NULL,
+    exit_iv double precision, exit_delta double precision, exit_gamma double precision,
+    exit_theta double precision, exit_vega double precision,
+    exit_spot double precision NOT NULL, exit_forward double precision NOT NULL,
+    exit_india_vix double precision, exit_pcr double precision,
+    exit_open_interest bigint NOT NULL,
+    model_version text, model_hash text, features jsonb, exit_reason text NOT NULL,
+    gross_pnl double precision NOT NULL, charges double precision NOT NULL,
+    net_pnl double precision NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kill_switch_events (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, action text NOT NULL,
+    operator text NOT NULL, reason text NOT NULL, flatten boolean NOT NULL
+);
+CREATE TABLE IF NOT EXISTS circuit_breaker_trips (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, reason text NOT NULL,
+    daily_pnl double precision NOT NULL, consecutive_losses integer NOT NULL
+);
