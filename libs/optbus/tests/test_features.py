@@ -244,12 +244,12 @@ def test_a_feature_vector_refuses_a_feature_set_of_another_version() -> None:
     values = features()
     values.pop("gamma")
 
-    with pytest.raises(FeatureError, match="missing \\['gamma'\\]"):
+    with pytest.raises(FeatureError, match=r"missing \['gamma'\]"):
         feature_vector(values)
 
 
 def test_a_contract_outside_the_chain_is_refused() -> None:
-    with pytest.raises(FeatureError, match="strike 99999.0"):
+    with pytest.raises(FeatureError, match=r"strike 99999\.0"):
         features(contract=contract(99_999.0))
 
 
