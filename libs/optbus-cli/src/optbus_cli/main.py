@@ -120,7 +120,7 @@ def export(
 def demo(
     minutes: Annotated[
         int, typer.Option(min=1, max=375, help="Trading minutes of the session to play.")
-    ] = 30,
+    ] = 120,
     speed: Annotated[
         str, typer.Option(help="'max' (as fast as possible) or a multiple of real time.")
     ] = "max",

@@ -87,7 +87,7 @@ async def run_service(settings: MarketDataSettings) -> bool:
 
     async def play_source() -> None:
         try:
-            sent = await play(_steps(settings, facts), publisher, speed)
+            sent = await play(_steps(settings, facts), publisher, speed, LiveClock())
         except Exception:
             _log.exception("the source failed; stopping")
             failures.append("source")

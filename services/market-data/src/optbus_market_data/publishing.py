@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+import msgspec
 import structlog
 
 from optbus import subjects
+from optbus.clock import Clock
 from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
 from optbus.runtime.bus import EventPublisher
 from optbus_market_data.pacing import Speed, wait_seconds
@@ -24,8 +26,14 @@ def subject_for(event: Event) -> str:
     raise TypeError(f"not a market-data event: {type(event).__name__}")
 
 
-async def play(steps: Iterable[list[Event]], publisher: EventPublisher, speed: Speed) -> int:
-    """Publish every step of a source, paced to ``speed``; returns how many events it sent."""
+async def play(
+    steps: Iterable[list[Event]], publisher: EventPublisher, speed: Speed, clock: Clock
+) -> int:
+    """Publish every step of a source, paced to ``speed``; returns how many events it sent.
+
+    ``ts_init`` is stamped when a step is released, after its pacing wait: a source makes a
+    step before it is due, and the latency we measure starts when the market would have it.
+    """
     sent = 0
     previous_ns: int | None = None
     for events in steps:
@@ -35,7 +43,13 @@ async def play(steps: Iterable[list[Event]], publisher: EventPublisher, speed: S
         delay = wait_seconds(speed, previous_ns, step_ns)
         if delay > 0:
             await asyncio.sleep(delay)
-        await publisher.publish_all([(subject_for(event), event) for event in events])
+        released = clock.now_ns()
+        await publisher.publish_all(
+            [
+                (subject_for(event), msgspec.structs.replace(event, ts_init=released))
+                for event in events
+            ]
+        )
         sent += len(events)
         previous_ns = step_ns
     return sent
