@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from optbus.events import KillSwitchCommand
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 
 app = typer.Typer(
@@ -22,6 +23,11 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+killswitch_app = typer.Typer(
+    help="Halt or resume trading (the same as `nats pub control.killswitch ...`).",
+    no_args_is_help=True,
+)
+app.add_typer(killswitch_app, name="killswitch")
 
 SERVICES: dict[str, str] = {
     "market-data": "optbus_market_data.main",
@@ -57,6 +63,46 @@ def db_migrate(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
         else "plain PostgreSQL with daily range partitions (TimescaleDB not available)"
     )
     typer.echo(f"schema ready: {how}")
+
+
+Operator = Annotated[str, typer.Option(envvar="USER", help="Who is acting (for the audit).")]
+
+
+@killswitch_app.command("engage")
+def killswitch_engage(
+    reason: Annotated[str, typer.Option(help="Why trading is halted.")],
+    operator: Operator = "operator",
+    flatten: Annotated[bool, typer.Option(help="Also close every position at market.")] = False,
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
+) -> None:
+    """Halt trading: no new positions, working orders cancelled (and with --flatten, closed)."""
+    from optbus_cli.killswitch import send_command
+
+    command = KillSwitchCommand(action="engage", reason=reason, operator=operator, flatten=flatten)
+    asyncio.run(send_command(nats_url, command))
+    typer.echo(f"kill switch engage sent by {operator}: {reason}")
+
+
+@killswitch_app.command("release")
+def killswitch_release(
+    reason: Annotated[str, typer.Option(help="Why trading may resume.")],
+    operator: Operator = "operator",
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
+) -> None:
+    """Resume trading."""
+    from optbus_cli.killswitch import send_command
+
+    command = KillSwitchCommand(action="release", reason=reason, operator=operator)
+    asyncio.run(send_command(nats_url, command))
+    typer.echo(f"kill switch release sent by {operator}: {reason}")
+
+
+@killswitch_app.command("status")
+def killswitch_status(nats_url: NatsUrl = DEFAULT_NATS_URL) -> None:
+    """Show whether trading is halted, by whom and why."""
+    from optbus_cli.killswitch import describe_state
+
+    typer.echo(asyncio.run(describe_state(nats_url)))
 
 
 @app.command()
