@@ -14,10 +14,10 @@ import pytest
 from optbus.clock import ReplayClock
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
+from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
-from optbus_market_data.publishing import subject_for
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.main import PersistenceSettings
 from optbus_persistence.main import build_app as build_persistence
@@ -92,7 +92,7 @@ async def publish_events(nats_url: str, events: list[Event]) -> None:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     for event in events:
-        await js.publish(subject_for(event), encode(event), headers={"Nats-Msg-Id": event.event_id})
+        await js.publish(subject_of(event), encode(event), headers={"Nats-Msg-Id": event.event_id})
     await nc.close()
 
 

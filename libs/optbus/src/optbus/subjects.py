@@ -102,9 +102,9 @@ def risk_decision(strategy: str) -> str:
 RISK_CIRCUIT_BREAKER = "risk.circuit_breaker"
 
 
-def exec_event(kind: str, underlying: str) -> str:
+def exec_event(kind: str) -> str:
     """Subject of an execution event (``order.new``, ``fill``, ``trade.closed``, ...)."""
-    return f"exec.{kind}.{_token(underlying)}"
+    return f"exec.{kind}"
 
 
 KILLSWITCH_ENGAGED = "control.killswitch.engaged"

@@ -8,22 +8,13 @@ from collections.abc import Iterable
 import msgspec
 import structlog
 
-from optbus import subjects
 from optbus.clock import Clock
-from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
+from optbus.events import Event
+from optbus.routing import subject_of
 from optbus.runtime.bus import EventPublisher
 from optbus_market_data.pacing import Speed, wait_seconds
 
 _log = structlog.get_logger()
-
-
-def subject_for(event: Event) -> str:
-    """The full subject of a market-data event."""
-    if isinstance(event, OptionChainSnapshot):
-        return subjects.md_chain(event.underlying, event.expiry)
-    if isinstance(event, VolatilityIndexTick):
-        return subjects.md_vix(event.index)
-    raise TypeError(f"not a market-data event: {type(event).__name__}")
 
 
 async def play(
@@ -46,7 +37,7 @@ async def play(
         released = clock.now_ns()
         await publisher.publish_all(
             [
-                (subject_for(event), msgspec.structs.replace(event, ts_init=released))
+                (subject_of(event), msgspec.structs.replace(event, ts_init=released))
                 for event in events
             ]
         )

@@ -1,0 +1,62 @@
+"""Where every event is published: one full subject per event, from its type and content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from optbus import subjects
+from optbus.events import (
+    ChainGreeks,
+    CircuitBreakerTripped,
+    DeadLetter,
+    EndOfDay,
+    Event,
+    Fill,
+    KillSwitchEngaged,
+    KillSwitchReleased,
+    OptionChainSnapshot,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderIntent,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    RiskDecision,
+    Signal,
+    TradeClosed,
+    VolatilityIndexTick,
+)
+
+_ROUTES: dict[type[Event], Callable[[Any], str]] = {
+    OptionChainSnapshot: lambda e: subjects.md_chain(e.underlying, e.expiry),
+    VolatilityIndexTick: lambda e: subjects.md_vix(e.index),
+    ChainGreeks: lambda e: subjects.greeks_chain(e.snapshot.underlying, e.snapshot.expiry),
+    EndOfDay: lambda e: subjects.END_OF_DAY,
+    DeadLetter: lambda e: subjects.dead_letter(e.original_subject),
+    Signal: lambda e: subjects.strategy_signal(e.strategy, e.underlying),
+    OrderIntent: lambda e: subjects.strategy_intent(e.strategy),
+    RiskDecision: lambda e: subjects.risk_decision(e.intent.strategy),
+    CircuitBreakerTripped: lambda e: subjects.RISK_CIRCUIT_BREAKER,
+    Order: lambda e: subjects.exec_event("order.new"),
+    OrderAccepted: lambda e: subjects.exec_event("order.accepted"),
+    OrderRejected: lambda e: subjects.exec_event("order.rejected"),
+    OrderCancelled: lambda e: subjects.exec_event("order.cancelled"),
+    Fill: lambda e: subjects.exec_event("fill"),
+    PositionOpened: lambda e: subjects.exec_event("position.opened"),
+    PositionUpdated: lambda e: subjects.exec_event("position.updated"),
+    PositionClosed: lambda e: subjects.exec_event("position.closed"),
+    TradeClosed: lambda e: subjects.exec_event("trade.closed"),
+    KillSwitchEngaged: lambda e: subjects.KILLSWITCH_ENGAGED,
+    KillSwitchReleased: lambda e: subjects.KILLSWITCH_RELEASED,
+}
+
+
+def subject_of(event: Event) -> str:
+    """The full subject ``event`` is published on."""
+    route = _ROUTES.get(type(event))
+    if route is None:
+        raise TypeError(f"no subject for {type(event).__name__}")
+    return route(event)
