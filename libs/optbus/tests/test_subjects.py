@@ -43,3 +43,10 @@ def test_every_subject_built_falls_in_a_stream() -> None:
     roots = {subject.split(".")[0] for spec in subjects.STREAMS for subject in spec.subjects}
 
     assert all(subject.split(".")[0] in roots for subject in built)
+
+
+def test_every_event_type_has_a_route_to_a_subject() -> None:
+    from optbus import routing
+    from optbus.events import ALL_EVENT_TYPES
+
+    assert set(ALL_EVENT_TYPES) <= set(routing._ROUTES)
