@@ -1,0 +1,98 @@
+"""The book the portfolio checks measure: positions plus approved quantities not yet filled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from optbus.events import ChainGreeks, Contract, OrderIntent
+from optbus_risk.orders import signed_quantity
+from optbus_risk.quotes import ChainKey, ContractQuote, latest_quote
+from optbus_risk.state import RiskState
+
+Book = Mapping[Contract, int]
+"""Net signed quantity (units, negative is short) per contract."""
+
+
+class MissingMarketData(ValueError):
+    """A contract in the book has no quote, implied volatility or Greek to measure it with."""
+
+
+def _add(book: dict[Contract, int], entries: Iterable[tuple[Contract, int]]) -> dict[Contract, int]:
+    for contract, quantity in entries:
+        net = book.get(contract, 0) + quantity
+        if net:
+            book[contract] = net
+        else:
+            book.pop(contract, None)
+    return book
+
+
+def current_book(state: RiskState) -> dict[Contract, int]:
+    """Open positions plus the unfilled rest of every approved intent, netted per contract."""
+    positions = ((p.contract, p.quantity) for p in state.positions.values())
+    return _add(_add({}, positions), state.working_legs())
+
+
+def book_after(book: Book, intent: OrderIntent) -> dict[Contract, int]:
+    """The book as it would be once every leg of ``intent`` is filled."""
+    return _add(dict(book), ((leg.contract, signed_quantity(leg)) for leg in intent.legs))
+
+
+def reduces_only(book: Book, intent: OrderIntent) -> bool:
+    """Whether the intent only brings existing net positions towards zero (never past it)."""
+    change = _add({}, ((leg.contract, signed_quantity(leg)) for leg in intent.legs))
+    for contract, delta in change.items():
+        held = book.get(contract, 0)
+        if held == 0 or held * delta > 0 or abs(delta) > abs(held):
+            return False
+    return True
+
+
+def open_positions_after(state: RiskState, intent: OrderIntent) -> tuple[int, int]:
+    """Open positions now (working opens included) and after the intent.
+
+    An opening intent adds one position per leg (execution may net some: this errs on the
+    safe side); an intent that only reduces positions adds none.
+    """
+    before = len(state.positions) + state.working_opens()
+    if reduces_only(current_book(state), intent):
+        return before, before
+    return before, before + len(intent.legs)
+
+
+def quote_or_raise(chains: Mapping[ChainKey, ChainGreeks], contract: Contract) -> ContractQuote:
+    """The latest quote of ``contract``; raises MissingMarketData when it was never quoted."""
+    quote = latest_quote(chains, contract)
+    if quote is None:
+        raise MissingMarketData(f"no quote for {describe(contract)}")
+    return quote
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """First-order risk of a book: delta in rupees of underlying, vega in rupees per vol point."""
+
+    delta_notional: float
+    vega: float
+
+
+def exposure(book: Book, chains: Mapping[ChainKey, ChainGreeks]) -> Exposure:
+    """Sum of delta x quantity x forward and of vega x quantity over the book."""
+    delta_notional = 0.0
+    vega = 0.0
+    for contract, quantity in book.items():
+        quote = quote_or_raise(chains, contract)
+        if quote.delta is None or quote.vega is None:
+            raise MissingMarketData(f"no Greeks for {describe(contract)}")
+        delta_notional += quote.delta * quantity * quote.forward
+        vega += quote.vega * quantity
+    return Exposure(delta_notional=delta_notional, vega=vega)
+
+
+def describe(contract: Contract) -> str:
+    """A contract as a trader writes it: NIFTY 2026-12-08 26000 CE."""
+    return (
+        f"{contract.underlying} {contract.expiry.isoformat()} "
+        f"{contract.strike:g} {contract.option_type}"
+    )

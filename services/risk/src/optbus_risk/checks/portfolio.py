@@ -1,0 +1,91 @@
+"""Checks of the whole book with the intent in it: margin, open positions, delta and vega.
+
+Each limit is checked on the book as it would be once the intent fills (positions, plus
+approved quantities not filled yet, plus the intent). A book can drift over a limit without
+any order (prices move), so an intent also passes when it does not make a breach worse: then
+it can only help (a hedge, a close). A contract that cannot be measured fails the check.
+"""
+
+from __future__ import annotations
+
+from optbus.events import OrderIntent, RiskCheck
+from optbus_risk.book import (
+    Book,
+    MissingMarketData,
+    book_after,
+    current_book,
+    exposure,
+    open_positions_after,
+)
+from optbus_risk.context import CheckContext, failed, passed
+from optbus_risk.margin import margin_required
+
+MARGIN = "margin"
+OPEN_POSITIONS = "open_positions"
+PORTFOLIO_DELTA = "portfolio_delta"
+PORTFOLIO_VEGA = "portfolio_vega"
+
+
+def within_or_not_worse(after: float, before: float, limit: float) -> bool:
+    """The portfolio rule: within the limit, or no further from zero than before."""
+    return abs(after) <= limit or abs(after) <= abs(before)
+
+
+def _verdict(name: str, after: float, limit: float, book: Book, ctx: CheckContext) -> RiskCheck:
+    """Pass within the limit; over it, compare with the book before the intent."""
+    if abs(after) <= limit:
+        return passed(name, f"{after:,.2f} after the intent (limit {limit:,.2f})")
+    try:
+        before = _measure(name, book, ctx)
+    except MissingMarketData as exc:
+        return failed(name, f"{after:,.2f} over the limit {limit:,.2f}; before: {exc}")
+    detail = f"{after:,.2f} after the intent, {before:,.2f} before (limit {limit:,.2f})"
+    if within_or_not_worse(after, before, limit):
+        return passed(name, f"{detail}: not worse")
+    return failed(name, detail)
+
+
+def _measure(name: str, book: Book, ctx: CheckContext) -> float:
+    if name == MARGIN:
+        return margin_required(book, ctx.state.chains, ctx.config.margin).total
+    risk = exposure(book, ctx.state.chains)
+    return risk.delta_notional if name == PORTFOLIO_DELTA else risk.vega
+
+
+def _portfolio_check(name: str, limit: float, intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+    book = current_book(ctx.state)
+    try:
+        after = _measure(name, book_after(book, intent), ctx)
+    except MissingMarketData as exc:
+        return failed(name, str(exc))
+    return _verdict(name, after, limit, book, ctx)
+
+
+def margin_limit(ctx: CheckContext) -> float:
+    """The most margin the book may use, in rupees."""
+    return ctx.config.margin.max_use_pct / 100 * ctx.config.capital
+
+
+def check_margin(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+    """Refuse an intent that takes the book's scenario margin over its share of capital."""
+    return _portfolio_check(MARGIN, margin_limit(ctx), intent, ctx)
+
+
+def check_portfolio_delta(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+    """Refuse an intent that takes |sum of delta x quantity x forward| over its limit."""
+    limit = ctx.config.portfolio.max_abs_delta_notional
+    return _portfolio_check(PORTFOLIO_DELTA, limit, intent, ctx)
+
+
+def check_portfolio_vega(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+    """Refuse an intent that takes |sum of vega x quantity| over its limit."""
+    return _portfolio_check(PORTFOLIO_VEGA, ctx.config.portfolio.max_abs_vega, intent, ctx)
+
+
+def check_open_positions(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+    """Refuse an intent that would take the number of open positions over the maximum."""
+    before, after = open_positions_after(ctx.state, intent)
+    limit = ctx.config.portfolio.max_open_positions
+    detail = f"{after} open after the intent, {before} now (limit {limit})"
+    ok = within_or_not_worse(after, before, limit)
+    return passed(OPEN_POSITIONS, detail) if ok else failed(OPEN_POSITIONS, detail)

@@ -1,0 +1,45 @@
+"""What the pure risk functions depend on, and the shape of a pre-trade check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from optbus.clock import Clock
+from optbus.events import OrderIntent, RiskCheck
+from optbus.market import MarketFacts
+from optbus_risk.config import RiskConfig
+from optbus_risk.state import RiskState
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEnv:
+    """The dependencies of the fold, the engine and the monitor: limits, market facts, clock."""
+
+    config: RiskConfig
+    facts: MarketFacts
+    clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may read: the limits, the market facts, the folded state and the time."""
+
+    config: RiskConfig
+    facts: MarketFacts
+    state: RiskState
+    now_ns: int
+
+
+Check = Callable[[OrderIntent, CheckContext], RiskCheck]
+"""A pre-trade check: a pure function of the intent and the context."""
+
+
+def passed(name: str, detail: str) -> RiskCheck:
+    """A check that holds, with what it saw."""
+    return RiskCheck(name=name, passed=True, detail=detail)
+
+
+def failed(name: str, detail: str) -> RiskCheck:
+    """A check that fails, with the reason."""
+    return RiskCheck(name=name, passed=False, detail=detail)

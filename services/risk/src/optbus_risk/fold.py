@@ -1,0 +1,196 @@
+"""The risk state folded purely from events: ``evolve(state, event, env) -> Step``.
+
+Positions come from PositionOpened/Updated/Closed, the day's P&L from TradeClosed, orders sent
+and working quantities from approved RiskDecisions, Orders, Fills and order ends, quotes and
+Greeks from ChainGreeks, and the kill switch from its events or an operator's command. Only two
+things emit events: a TradeClosed that trips the circuit breaker (CircuitBreakerTripped, once a
+day) and a kill-switch command (KillSwitchEngaged or KillSwitchReleased).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from optbus.events import (
+    ChainGreeks,
+    CircuitBreakerTripped,
+    Event,
+    Fill,
+    KillSwitchCommand,
+    KillSwitchEngaged,
+    KillSwitchReleased,
+    Order,
+    OrderCancelled,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    RiskDecision,
+    TradeClosed,
+)
+from optbus_risk import killswitch
+from optbus_risk.circuit import record_trade, record_trip
+from optbus_risk.context import RiskEnv
+from optbus_risk.orders import orders_by_segment
+from optbus_risk.quotes import key_of_chain
+from optbus_risk.sessions import trading_date
+from optbus_risk.state import LegKey, OrderRef, RiskState, WorkingIntent
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The state after one event, and the events that folding it emitted."""
+
+    state: RiskState
+    events: tuple[Event, ...] = ()
+
+
+def evolve(state: RiskState, event: Event, env: RiskEnv) -> Step:
+    """Fold one bus event into the state; events the risk state does not use change nothing."""
+    match event:
+        case ChainGreeks():
+            return Step(_chain(state, event))
+        case PositionOpened() | PositionUpdated():
+            return Step(_position(state, event))
+        case PositionClosed():
+            return Step(_position_closed(state, event))
+        case TradeClosed():
+            pnl, tripped = record_trade(state.pnl, event, env.config, env.facts, env.clock)
+            return Step(replace(state, pnl=pnl), tripped)
+        case CircuitBreakerTripped():
+            return Step(replace(state, pnl=record_trip(state.pnl, event, env.facts)))
+        case RiskDecision():
+            return Step(_decision(state, event, env))
+        case Order():
+            return Step(_order(state, event))
+        case Fill():
+            return Step(_fill(state, event))
+        case OrderRejected() | OrderCancelled():
+            return Step(_order_ended(state, event.client_order_id))
+        case KillSwitchEngaged() | KillSwitchReleased():
+            switch = killswitch.apply_kill_switch_event(state.kill_switch, event)
+            return Step(replace(state, kill_switch=switch))
+    return Step(state)
+
+
+def command(
+    state: RiskState, cmd: KillSwitchCommand, *, command_id: str, ts_event: int, env: RiskEnv
+) -> Step:
+    """Apply an operator's kill-switch command (see ``killswitch.apply_command``)."""
+    outcome = killswitch.apply_command(
+        cmd, state.kill_switch, command_id=command_id, ts_event=ts_event, clock=env.clock
+    )
+    return Step(replace(state, kill_switch=outcome.state), outcome.events)
+
+
+def _chain(state: RiskState, chain: ChainGreeks) -> RiskState:
+    key = key_of_chain(chain)
+    known = state.chains.get(key)
+    if known is not None and known.ts_event > chain.ts_event:
+        return state
+    return replace(state, chains={**state.chains, key: chain})
+
+
+def _position(state: RiskState, event: PositionOpened | PositionUpdated) -> RiskState:
+    position = event.position
+    if position.quantity == 0:
+        return _without_position(state, position.position_id)
+    return replace(state, positions={**state.positions, position.position_id: position})
+
+
+def _position_closed(state: RiskState, event: PositionClosed) -> RiskState:
+    return _without_position(state, event.position_id)
+
+
+def _without_position(state: RiskState, position_id: str) -> RiskState:
+    positions = {k: v for k, v in state.positions.items() if k != position_id}
+    pending = {k: v for k, v in state.pending_closes.items() if k != position_id}
+    return replace(state, positions=positions, pending_closes=pending)
+
+
+def _decision(state: RiskState, decision: RiskDecision, env: RiskEnv) -> RiskState:
+    """Record an intent as seen; an approval adds its orders to the rate window and its legs to
+    the working quantities. A decision already folded (same intent id) changes nothing."""
+    intent = decision.intent
+    if intent.intent_id in state.seen_intents:
+        return state
+    day = trading_date(intent.ts_event, env.facts)
+    state = _on_day(state, day)
+    state = replace(state, seen_intents=state.seen_intents | {intent.intent_id})
+    if not decision.approved:
+        pending = {k: v for k, v in state.pending_closes.items() if v.intent_id != intent.intent_id}
+        return replace(state, pending_closes=pending)
+    windows = dict(state.order_windows)
+    window_ns = env.config.order_rate.window_ns
+    for segment, count in orders_by_segment(intent, env.config, env.facts).items():
+        windows[segment] = state.order_window(segment).record(intent.ts_event, count, window_ns)
+    remaining: dict[LegKey, int] = {}
+    for leg in intent.legs:
+        key = (leg.contract, leg.side)
+        remaining[key] = remaining.get(key, 0) + max(leg.quantity, 0)
+    working = WorkingIntent(
+        intent_id=intent.intent_id, purpose=intent.purpose,
+        position_ids=tuple(intent.position_ids), day=day, remaining=remaining,
+    )  # fmt: skip
+    return replace(
+        state, order_windows=windows, working={**state.working, intent.intent_id: working}
+    )
+
+
+def _on_day(state: RiskState, day: date) -> RiskState:
+    """Start a new day when ``day`` is later than the one on record: forget the ids seen and
+    the working quantities (exchange orders of options are day orders)."""
+    if state.seen_day is not None and day <= state.seen_day:
+        return state
+    return replace(state, seen_intents=frozenset(), seen_day=day, working={}, orders={})
+
+
+def _order(state: RiskState, order: Order) -> RiskState:
+    """Remember which working intent an exchange order belongs to (others are not ours)."""
+    if order.intent_id not in state.working:
+        return state
+    ref = OrderRef(
+        intent_id=order.intent_id, contract=order.contract, side=order.side,
+        remaining=order.quantity,
+    )  # fmt: skip
+    return replace(state, orders={**state.orders, order.client_order_id: ref})
+
+
+def _fill(state: RiskState, fill: Fill) -> RiskState:
+    """A fill moves quantity from working to the position execution will report."""
+    ref = state.orders.get(fill.client_order_id)
+    if ref is None:
+        return state
+    left = ref.remaining - fill.quantity
+    orders = dict(state.orders)
+    if left > 0:
+        orders[fill.client_order_id] = replace(ref, remaining=left)
+    else:
+        del orders[fill.client_order_id]
+    working = _reduce_working(state, ref, min(fill.quantity, ref.remaining))
+    return replace(state, orders=orders, working=working)
+
+
+def _order_ended(state: RiskState, client_order_id: str) -> RiskState:
+    """A rejected or cancelled order will fill no more: its rest leaves the working quantity."""
+    ref = state.orders.get(client_order_id)
+    if ref is None:
+        return state
+    orders = {k: v for k, v in state.orders.items() if k != client_order_id}
+    return replace(state, orders=orders, working=_reduce_working(state, ref, ref.remaining))
+
+
+def _reduce_working(state: RiskState, ref: OrderRef, quantity: int) -> dict[str, WorkingIntent]:
+    working = dict(state.working)
+    intent = working.get(ref.intent_id)
+    if intent is None:
+        return working
+    key = (ref.contract, ref.side)
+    remaining = {**intent.remaining, key: max(0, intent.remaining.get(key, 0) - quantity)}
+    updated = replace(intent, remaining=remaining)
+    if updated.done:
+        del working[ref.intent_id]
+    else:
+        working[ref.intent_id] = updated
+    return working

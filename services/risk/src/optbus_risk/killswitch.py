@@ -1,0 +1,177 @@
+"""The kill switch as pure state: operator commands in, KillSwitchEngaged/Released events out.
+
+Fail closed: a state that could not be read is ``unknown``, and ``unknown`` halts trading like
+``engaged``. Engage is idempotent: engaging an engaged switch emits nothing and leaves the state
+as it is, except that an engage asking to flatten upgrades a switch engaged without flatten
+(that emits a new KillSwitchEngaged, because positions must now be closed). Release of a
+released switch emits nothing either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal, TypeAlias
+
+import msgspec
+
+from optbus.clock import Clock
+from optbus.events import KillSwitchCommand, KillSwitchEngaged, KillSwitchReleased
+from optbus.ids import derived_event_id
+
+KillSwitchStatus = Literal["engaged", "released", "unknown"]
+KillSwitchEvent: TypeAlias = KillSwitchEngaged | KillSwitchReleased
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchState:
+    """Whether trading is halted by an operator, by whom, why and since when."""
+
+    status: KillSwitchStatus
+    operator: str = ""
+    reason: str = ""
+    flatten: bool = False
+    since_ns: int | None = None
+
+    @classmethod
+    def unknown(cls, reason: str = "kill switch state could not be read") -> KillSwitchState:
+        """The state when it could not be read: halted (fail closed)."""
+        return cls(status="unknown", reason=reason)
+
+    @classmethod
+    def released(cls) -> KillSwitchState:
+        """The state of a switch that was never engaged."""
+        return cls(status="released")
+
+    @property
+    def halted(self) -> bool:
+        """Whether new positions are refused: engaged, or unknown (fail closed)."""
+        return self.status != "released"
+
+    @property
+    def flattening(self) -> bool:
+        """Whether every position must be closed (engaged with flatten; never when unknown)."""
+        return self.status == "engaged" and self.flatten
+
+    def describe(self) -> str:
+        """One line for a check's detail or a log."""
+        if self.status == "released":
+            return "kill switch released"
+        who = f" by {self.operator}" if self.operator else ""
+        why = f": {self.reason}" if self.reason else ""
+        return f"kill switch {self.status}{who}{why}"
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchOutcome:
+    """What a command does: the new state and the events to publish (none when idempotent)."""
+
+    state: KillSwitchState
+    events: tuple[KillSwitchEvent, ...]
+
+
+def apply_command(
+    command: KillSwitchCommand,
+    state: KillSwitchState,
+    *,
+    command_id: str,
+    ts_event: int,
+    clock: Clock,
+) -> KillSwitchOutcome:
+    """Decide an operator's command against the current state.
+
+    ``command_id`` identifies the command message (its stream sequence or message id) so that a
+    redelivered command makes the same event ids; ``ts_event`` is when it was published.
+    """
+    if command.action == "engage":
+        return _engage(command, state, command_id, ts_event, clock)
+    return _release(command, state, command_id, ts_event, clock)
+
+
+def _engage(
+    command: KillSwitchCommand, state: KillSwitchState, command_id: str, ts: int, clock: Clock
+) -> KillSwitchOutcome:
+    upgrade_to_flatten = state.status == "engaged" and command.flatten and not state.flatten
+    if state.status == "engaged" and not upgrade_to_flatten:
+        return KillSwitchOutcome(state=state, events=())
+    event = KillSwitchEngaged(
+        event_id=derived_event_id(command_id, "killswitch.engaged"),
+        ts_event=ts,
+        ts_init=clock.now_ns(),
+        operator=command.operator,
+        reason=command.reason,
+        flatten=command.flatten,
+    )
+    return KillSwitchOutcome(state=apply_kill_switch_event(state, event), events=(event,))
+
+
+def _release(
+    command: KillSwitchCommand, state: KillSwitchState, command_id: str, ts: int, clock: Clock
+) -> KillSwitchOutcome:
+    if state.status == "released":
+        return KillSwitchOutcome(state=state, events=())
+    event = KillSwitchReleased(
+        event_id=derived_event_id(command_id, "killswitch.released"),
+        ts_event=ts,
+        ts_init=clock.now_ns(),
+        operator=command.operator,
+        reason=command.reason,
+    )
+    return KillSwitchOutcome(state=apply_kill_switch_event(state, event), events=(event,))
+
+
+def apply_kill_switch_event(state: KillSwitchState, event: KillSwitchEvent) -> KillSwitchState:
+    """Fold a KillSwitchEngaged or KillSwitchReleased (ours, replayed, or another instance's)."""
+    if isinstance(event, KillSwitchEngaged):
+        flatten = event.flatten or (state.status == "engaged" and state.flatten)
+        return KillSwitchState(
+            status="engaged",
+            operator=event.operator,
+            reason=event.reason,
+            flatten=flatten,
+            since_ns=state.since_ns if state.status == "engaged" else event.ts_event,
+        )
+    return replace(
+        KillSwitchState.released(),
+        operator=event.operator,
+        reason=event.reason,
+        since_ns=event.ts_event,
+    )
+
+
+class _StoredState(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The kill switch as kept in the key-value bucket."""
+
+    status: Literal["engaged", "released"]
+    operator: str
+    reason: str
+    flatten: bool
+    since_ns: int | None
+
+
+def encode_state(state: KillSwitchState) -> bytes:
+    """The bytes to keep in the key-value bucket (an unknown state is stored as engaged)."""
+    stored = _StoredState(
+        status="released" if state.status == "released" else "engaged",
+        operator=state.operator,
+        reason=state.reason,
+        flatten=state.flatten,
+        since_ns=state.since_ns,
+    )
+    return msgspec.json.encode(stored)
+
+
+def decode_state(raw: bytes | None) -> KillSwitchState:
+    """The state from the bucket's bytes: None (never set) is released; garbage is unknown."""
+    if raw is None:
+        return KillSwitchState.released()
+    try:
+        stored = msgspec.json.decode(raw, type=_StoredState)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        return KillSwitchState.unknown(f"stored kill switch state is unreadable: {exc}")
+    return KillSwitchState(
+        status=stored.status,
+        operator=stored.operator,
+        reason=stored.reason,
+        flatten=stored.flatten,
+        since_ns=stored.since_ns,
+    )

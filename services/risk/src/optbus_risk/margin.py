@@ -1,0 +1,141 @@
+"""A SPAN-style scenario margin for a book of index options (docs/risk.md, "Margin").
+
+Per underlying: every contract is repriced with Black-76 on a grid of forward moves (up to
+plus and minus the price scan range, in equal steps) crossed with implied-volatility moves
+(up and down by the vol scan), plus two extreme moves of which only a fraction of the loss
+counts. The scan loss is the worst weighted loss of the whole book on that underlying, so long
+options hedge short ones. The margin of the underlying is the larger of the premium of its long
+options and its scan loss, plus an exposure margin on its short options (a percent of notional).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optbus.events import ChainGreeks, Contract
+from optbus.pricing import black76_price
+from optbus_risk.book import Book, MissingMarketData, describe, quote_or_raise
+from optbus_risk.config import MarginConfig
+from optbus_risk.quotes import ChainKey, ContractQuote
+
+FloatArray = npt.NDArray[np.float64]
+
+_POINTS = 100.0  # vol points and percents to decimals
+
+
+@dataclass(frozen=True, slots=True)
+class Scenarios:
+    """The scan grid: forward factor, vol shift (decimal) and loss weight per scenario."""
+
+    forward_factor: FloatArray
+    vol_shift: FloatArray
+    weight: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class MarginBreakdown:
+    """The margin of a book and its parts, in rupees, summed over underlyings."""
+
+    scan_loss: float
+    long_premium: float
+    exposure: float
+    total: float
+
+
+def scenarios(config: MarginConfig) -> Scenarios:
+    """The scan grid of ``config``: (2 steps + 1) moves x vol up/down, plus two extremes."""
+    steps = config.price_scan_steps
+    scan = config.price_scan_pct / _POINTS
+    moves = scan * np.arange(-steps, steps + 1, dtype=np.float64) / steps
+    shift = config.vol_scan_points / _POINTS
+    shifts = np.array([-shift, shift]) if shift > 0 else np.zeros(1)
+    grid_moves = np.repeat(moves, len(shifts))
+    grid_shifts = np.tile(shifts, len(moves))
+    weights = np.ones(len(grid_moves))
+    if config.extreme_move_multiple > 0:
+        extreme = scan * config.extreme_move_multiple
+        grid_moves = np.concatenate([grid_moves, [-extreme, extreme]])
+        grid_shifts = np.concatenate([grid_shifts, [0.0, 0.0]])
+        cover = config.extreme_move_cover_pct / _POINTS
+        weights = np.concatenate([weights, [cover, cover]])
+    return Scenarios(forward_factor=1.0 + grid_moves, vol_shift=grid_shifts, weight=weights)
+
+
+def margin_required(
+    book: Book, chains: Mapping[ChainKey, ChainGreeks], config: MarginConfig
+) -> MarginBreakdown:
+    """The margin the book ties up; raises MissingMarketData when a contract cannot be priced."""
+    by_underlying: dict[str, list[tuple[Contract, int]]] = {}
+    for contract, quantity in book.items():
+        if quantity:
+            by_underlying.setdefault(contract.underlying, []).append((contract, quantity))
+    grid = scenarios(config)
+    parts = [_underlying_margin(held, chains, config, grid) for held in by_underlying.values()]
+    return MarginBreakdown(
+        scan_loss=sum(p.scan_loss for p in parts),
+        long_premium=sum(p.long_premium for p in parts),
+        exposure=sum(p.exposure for p in parts),
+        total=sum(p.total for p in parts),
+    )
+
+
+def _underlying_margin(
+    held: list[tuple[Contract, int]],
+    chains: Mapping[ChainKey, ChainGreeks],
+    config: MarginConfig,
+    grid: Scenarios,
+) -> MarginBreakdown:
+    quotes = [quote_or_raise(chains, contract) for contract, _ in held]
+    quantities = np.array([quantity for _, quantity in held], dtype=np.float64)
+    premium = 0.0
+    for quote, quantity in zip(quotes, quantities.tolist(), strict=True):
+        if quantity > 0:
+            premium += quantity * _mark(quote)
+    shorts = quantities < 0
+    if not shorts.any():
+        return MarginBreakdown(scan_loss=0.0, long_premium=premium, exposure=0.0, total=premium)
+    scan_loss = _scan_loss(quotes, quantities, config, grid)
+    spots = np.array([quote.spot for quote in quotes])
+    exposure = float(np.sum(-quantities[shorts] * spots[shorts])) * config.exposure_pct / _POINTS
+    total = max(premium, scan_loss) + exposure
+    return MarginBreakdown(
+        scan_loss=scan_loss, long_premium=premium, exposure=exposure, total=total
+    )
+
+
+def _scan_loss(
+    quotes: list[ContractQuote], quantities: FloatArray, config: MarginConfig, grid: Scenarios
+) -> float:
+    """The worst weighted loss of the contracts over the grid (zero when every scenario gains)."""
+    vols = np.array([_vol(quote) for quote in quotes])[:, None]
+    is_call = np.array([quote.contract.option_type == "CE" for quote in quotes])[:, None]
+    forward = np.array([quote.forward for quote in quotes])[:, None]
+    strike = np.array([quote.contract.strike for quote in quotes])[:, None]
+    expiry = np.array([quote.time_to_expiry for quote in quotes])[:, None]
+    rate = np.array([quote.rate for quote in quotes])[:, None]
+    now = black76_price(is_call, forward, strike, expiry, rate, vols)
+    scenario_vols = np.maximum(vols + grid.vol_shift[None, :], config.min_vol_pct / _POINTS)
+    moved = black76_price(
+        is_call, forward * grid.forward_factor[None, :], strike, expiry, rate, scenario_vols
+    )
+    if not (np.all(np.isfinite(now)) and np.all(np.isfinite(moved))):
+        raise MissingMarketData("a contract could not be priced (bad forward, strike or time)")
+    losses = -(quantities[:, None] * (moved - now)).sum(axis=0) * grid.weight
+    return max(0.0, float(losses.max()))
+
+
+def _vol(quote: ContractQuote) -> float:
+    if quote.iv is None:
+        raise MissingMarketData(f"no implied volatility for {describe(quote.contract)}")
+    return quote.iv
+
+
+def _mark(quote: ContractQuote) -> float:
+    mark = quote.mark
+    if mark is None:
+        raise MissingMarketData(f"no price for {describe(quote.contract)}")
+    return mark

@@ -1,0 +1,167 @@
+"""Position monitoring: close intents for open positions on stop, target, time, expiry, flatten.
+
+On each ChainGreeks, every open position quoted by that chain is tested against the exit rules
+in order (kill-switch flatten, expiry day, stop loss, target, holding time); the first that
+fires makes one close intent (purpose "close", the position's strategy and group, a market
+order for the whole quantity, the trigger in the reason). A position with a close pending (the
+monitor's own, younger than the retry time, or any approved close still working) gets no other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from optbus.events import ChainGreeks, Leg, OrderIntent, Position
+from optbus.ids import derived_event_id
+from optbus_risk.config import NS_PER_MINUTE, MonitorConfig
+from optbus_risk.context import RiskEnv
+from optbus_risk.quotes import ContractQuote, chain_key, key_of_chain, quote_in_chain
+from optbus_risk.sessions import local_datetime
+from optbus_risk.state import PendingClose, RiskState
+
+FLATTEN = "kill_switch_flatten"
+EXPIRY_DAY = "expiry_day"
+STOP_LOSS = "stop_loss"
+TARGET = "target"
+MAX_HOLDING = "max_holding_time"
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorResult:
+    """The state with the new closes marked pending, and the close intents to publish."""
+
+    state: RiskState
+    intents: tuple[OrderIntent, ...]
+
+
+def close_pending(state: RiskState, position_id: str, ts_ns: int, config: MonitorConfig) -> bool:
+    """Whether a close of the position is under way, so that no other may be sent now."""
+    pending = state.pending_closes.get(position_id)
+    if pending is not None and ts_ns - pending.ts_ns < config.close_retry_ns:
+        return True
+    return state.closing(position_id)
+
+
+def price_trigger(position: Position, mark: float, config: MonitorConfig) -> str | None:
+    """Stop loss or target from the move of the price since entry, or None."""
+    entry = position.average_price
+    if entry <= 0:
+        return None
+    move_pct = (mark - entry) / entry * 100
+    direction = "long" if position.quantity > 0 else "short"
+    seen = f"{direction} price {mark:.2f} vs entry {entry:.2f} ({move_pct:+.1f}%)"
+    if position.quantity > 0:
+        if move_pct <= -config.stop_loss_long_pct:
+            return f"{STOP_LOSS}: {seen}, stop at -{config.stop_loss_long_pct}%"
+        if move_pct >= config.target_long_pct:
+            return f"{TARGET}: {seen}, target at +{config.target_long_pct}%"
+        return None
+    if move_pct >= config.stop_loss_short_pct:
+        return f"{STOP_LOSS}: {seen}, stop at +{config.stop_loss_short_pct}%"
+    if move_pct <= -config.target_short_pct:
+        return f"{TARGET}: {seen}, target at -{config.target_short_pct}%"
+    return None
+
+
+def exit_trigger(
+    position: Position, quote: ContractQuote | None, ts_ns: int, state: RiskState, env: RiskEnv
+) -> str | None:
+    """The first exit rule that fires for the position at ``ts_ns`` (with its detail), or None."""
+    config = env.config.monitor
+    if state.kill_switch.flattening:
+        return f"{FLATTEN}: {state.kill_switch.describe()}"
+    now = local_datetime(ts_ns, env.facts)
+    expiry = position.contract.expiry
+    if now.date() > expiry or (now.date() == expiry and now.time() >= config.expiry_day_exit):
+        return f"{EXPIRY_DAY}: expires {expiry.isoformat()}, exit from {config.expiry_day_exit}"
+    mark = None if quote is None else quote.mark
+    if mark is not None:
+        by_price = price_trigger(position, mark, config)
+        if by_price is not None:
+            return by_price
+    held_ns = ts_ns - position.entry.ts
+    if held_ns >= config.max_holding_ns:
+        minutes = held_ns / NS_PER_MINUTE
+        return f"{MAX_HOLDING}: held {minutes:,.0f} min (limit {config.max_holding_minutes})"
+    return None
+
+
+def close_intent(
+    position: Position, reason: str, *, trigger_id: str, ts_event: int, env: RiskEnv
+) -> OrderIntent:
+    """A market order closing the whole position, with ids fixed by the trigger event."""
+    quantity: int = position.quantity
+    return OrderIntent(
+        event_id=derived_event_id(trigger_id, "risk.monitor.close", position.position_id),
+        ts_event=ts_event,
+        ts_init=env.clock.now_ns(),
+        intent_id=derived_event_id("close", position.position_id, trigger_id),
+        group_id=position.group_id,
+        strategy=position.strategy,
+        purpose="close",
+        legs=[
+            Leg(
+                contract=position.contract,
+                side="SELL" if quantity > 0 else "BUY",
+                quantity=abs(quantity),
+            )
+        ],
+        reason=f"monitor {reason}",
+        position_ids=[position.position_id],
+        model=position.model,
+    )
+
+
+def _in_closing_order(positions: list[Position]) -> list[Position]:
+    """Shorts first (closing them frees the most margin), then by id for determinism."""
+    return sorted(positions, key=lambda p: (p.quantity > 0, p.position_id))
+
+
+def _emit(
+    state: RiskState, closes: list[tuple[Position, str]], trigger_id: str, ts: int, env: RiskEnv
+) -> MonitorResult:
+    intents = tuple(
+        close_intent(position, reason, trigger_id=trigger_id, ts_event=ts, env=env)
+        for position, reason in closes
+    )
+    pending = dict(state.pending_closes)
+    for intent in intents:
+        pending[intent.position_ids[0]] = PendingClose(intent_id=intent.intent_id, ts_ns=ts)
+    return MonitorResult(state=replace(state, pending_closes=pending), intents=intents)
+
+
+def monitor_positions(chain: ChainGreeks, state: RiskState, env: RiskEnv) -> MonitorResult:
+    """Close intents for the open positions quoted by ``chain`` whose exit rule fires."""
+    key = key_of_chain(chain)
+    ts = chain.ts_event
+    config = env.config.monitor
+    closes: list[tuple[Position, str]] = []
+    quoted = [p for p in state.positions.values() if chain_key(p.contract) == key]
+    for position in _in_closing_order(quoted):
+        if close_pending(state, position.position_id, ts, config):
+            continue
+        quote = quote_in_chain(chain, position.contract)
+        reason = exit_trigger(position, quote, ts, state, env)
+        if reason is not None:
+            closes.append((position, reason))
+    return _emit(state, closes, chain.event_id, ts, env)
+
+
+def flatten_positions(
+    state: RiskState, *, trigger_id: str, ts_event: int, env: RiskEnv
+) -> MonitorResult:
+    """Close intents for every open position, at once, when the kill switch says flatten.
+
+    Call it when a KillSwitchEngaged with flatten is folded (``trigger_id`` is that event's
+    id); it does nothing unless the state is flattening.
+    """
+    if not state.kill_switch.flattening:
+        return MonitorResult(state=state, intents=())
+    config = env.config.monitor
+    reason = f"{FLATTEN}: {state.kill_switch.describe()}"
+    closes = [
+        (position, reason)
+        for position in _in_closing_order(list(state.positions.values()))
+        if not close_pending(state, position.position_id, ts_event, config)
+    ]
+    return _emit(state, closes, trigger_id, ts_event, env)
