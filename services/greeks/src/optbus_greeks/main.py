@@ -11,13 +11,16 @@ from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
 from optbus.clock import LiveClock
+from optbus.codec import Decoder
+from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.service import create_app, make_broker, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_greeks.domain import GreeksConfig
-from optbus_greeks.handlers import GreeksDeps, handle_snapshots
+from optbus_greeks.handlers import price_snapshot
 
 SERVICE = "greeks"
 CONSUMER = "greeks"
@@ -40,11 +43,12 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
 
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     facts = load_market_facts()
-    deps = GreeksDeps(
+    config = GreeksConfig(rate=settings.rate, expiry_close_ns=facts.expiry_close_ns)
+    dispatcher = Dispatcher(
         service=SERVICE,
         consumer=CONSUMER,
-        config=GreeksConfig(rate=settings.rate, expiry_close_ns=facts.expiry_close_ns),
-        clock=clock,
+        decoder=Decoder(OptionChainSnapshot),
+        handle=partial(price_snapshot, config=config, clock=clock),
         publisher=publisher,
         dead_letters=DeadLetterOffice(publisher, SERVICE, CONSUMER, clock),
     )
@@ -56,8 +60,7 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
         ack_wait_seconds=settings.ack_wait_seconds,
         max_ack_pending=8 * settings.batch_size,
     )
-    handler = partial(handle_snapshots, deps=deps)
-    consumer = PullConsumer(lambda: broker.connection.jetstream(), spec, handler, SERVICE)
+    consumer = PullConsumer(lambda: broker.connection.jetstream(), spec, dispatcher, SERVICE)
     return create_app(SERVICE, settings, broker, consumers=[consumer])
 
 
