@@ -1,0 +1,184 @@
+"""The market book: the latest quote, IV and Greeks of every contract, and the latest India VIX.
+
+It keeps the latest ``ChainGreeks`` per underlying and expiry (one dictionary write per chain,
+whatever its size) and reads a contract's quote out of it on demand, so that following the
+market costs almost nothing between orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from optbus.events import (
+    ChainGreeks,
+    Contract,
+    MarketContext,
+    SideGreeks,
+    VolatilityIndexTick,
+)
+
+ChainKey = tuple[str, date]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One option's market at one instant: touch, sizes, last, IV, Greeks and its chain's facts."""
+
+    contract: Contract
+    ts: int
+    bid: float
+    ask: float
+    bid_size: int
+    ask_size: int
+    last: float
+    iv: float | None
+    delta: float | None
+    gamma: float | None
+    theta: float | None
+    vega: float | None
+    spot: float
+    forward: float
+    pcr: float | None
+    open_interest: int
+
+    @property
+    def has_bid(self) -> bool:
+        """Whether someone is bidding (a price and a size)."""
+        return self.bid > 0.0 and self.bid_size > 0
+
+    @property
+    def has_ask(self) -> bool:
+        """Whether someone is offering (a price and a size)."""
+        return self.ask > 0.0 and self.ask_size > 0
+
+    @property
+    def mid(self) -> float:
+        """The mid of a two-sided quote; the one side there is, or the last price, otherwise."""
+        if self.has_bid and self.has_ask:
+            return (self.bid + self.ask) / 2.0
+        if self.has_ask:
+            return self.ask
+        if self.has_bid:
+            return self.bid
+        return self.last
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    event: ChainGreeks
+    strike_index: dict[float, int]
+
+
+class MarketBook:
+    """The latest market per contract, fed by chain and VIX events; answers freshness questions."""
+
+    def __init__(self, max_quote_age_ns: int, vix_index: str = "INDIAVIX") -> None:
+        self._max_quote_age_ns = max_quote_age_ns
+        self._vix_index = vix_index
+        self._chains: dict[ChainKey, _Chain] = {}
+        self._vix: float | None = None
+        self._market_time_ns = 0
+
+    @property
+    def market_time_ns(self) -> int:
+        """The latest source time seen on any market event (0 before the first)."""
+        return self._market_time_ns
+
+    @property
+    def india_vix(self) -> float | None:
+        """The latest value of the volatility index (None before the first tick)."""
+        return self._vix
+
+    def on_chain(self, chain: ChainGreeks) -> None:
+        """Take a chain as the latest market of its underlying and expiry."""
+        snapshot = chain.snapshot
+        key = (snapshot.underlying, snapshot.expiry)
+        previous = self._chains.get(key)
+        if previous is not None and previous.event.ts_event > chain.ts_event:
+            return  # an older chain delivered late never replaces a newer one
+        if previous is not None and previous.event.snapshot.strikes == snapshot.strikes:
+            strike_index = previous.strike_index
+        else:
+            strike_index = {strike: i for i, strike in enumerate(snapshot.strikes)}
+        self._chains[key] = _Chain(chain, strike_index)
+        self._market_time_ns = max(self._market_time_ns, chain.ts_event)
+
+    def on_vix(self, tick: VolatilityIndexTick) -> None:
+        """Take a volatility index tick (only the configured index counts)."""
+        if tick.index != self._vix_index:
+            return
+        self._vix = tick.value
+        self._market_time_ns = max(self._market_time_ns, tick.ts_event)
+
+    def quote(self, contract: Contract) -> Quote | None:
+        """The latest quote of ``contract``, or None when its chain or strike was never seen."""
+        chain = self._chains.get((contract.underlying, contract.expiry))
+        if chain is None:
+            return None
+        i = chain.strike_index.get(contract.strike)
+        if i is None:
+            return None
+        return _quote(contract, chain.event, i)
+
+    def quote_age_ns(self, contract: Contract, at_ns: int) -> int | None:
+        """How old the latest quote of ``contract`` is at ``at_ns`` (None when there is none)."""
+        chain = self._chains.get((contract.underlying, contract.expiry))
+        if chain is None or contract.strike not in chain.strike_index:
+            return None
+        return max(0, at_ns - chain.event.ts_event)
+
+    def is_fresh(self, contract: Contract, at_ns: int) -> bool:
+        """Whether ``contract`` has a quote at most the configured age old at ``at_ns``."""
+        age = self.quote_age_ns(contract, at_ns)
+        return age is not None and age <= self._max_quote_age_ns
+
+    def context(self, contract: Contract, at_ns: int) -> MarketContext | None:
+        """The market of ``contract`` as known at ``at_ns`` (None when it has no quote)."""
+        quote = self.quote(contract)
+        if quote is None:
+            return None
+        return context_of(quote, at_ns, self._vix)
+
+
+def context_of(quote: Quote, at_ns: int, india_vix: float | None) -> MarketContext:
+    """A quote as the market context of a position at ``at_ns`` (option price: the mid)."""
+    return MarketContext(
+        ts=at_ns,
+        option_price=quote.mid,
+        iv=quote.iv,
+        delta=quote.delta,
+        gamma=quote.gamma,
+        theta=quote.theta,
+        vega=quote.vega,
+        spot=quote.spot,
+        forward=quote.forward,
+        india_vix=india_vix,
+        pcr=quote.pcr,
+        open_interest=quote.open_interest,
+    )
+
+
+def _quote(contract: Contract, chain: ChainGreeks, i: int) -> Quote:
+    snapshot = chain.snapshot
+    is_call = contract.option_type == "CE"
+    side = snapshot.calls if is_call else snapshot.puts
+    greeks: SideGreeks = chain.calls if is_call else chain.puts
+    return Quote(
+        contract=contract,
+        ts=chain.ts_event,
+        bid=side.bid[i],
+        ask=side.ask[i],
+        bid_size=side.bid_size[i],
+        ask_size=side.ask_size[i],
+        last=side.last[i],
+        iv=greeks.iv[i],
+        delta=greeks.delta[i],
+        gamma=greeks.gamma[i],
+        theta=greeks.theta[i],
+        vega=greeks.vega[i],
+        spot=snapshot.spot,
+        forward=chain.forward,
+        pcr=chain.aggregates.pcr_open_interest,
+        open_interest=side.open_interest[i],
+    )

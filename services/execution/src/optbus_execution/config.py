@@ -1,0 +1,50 @@
+"""Configuration of the paper broker: latency, slippage, quote freshness, algo id, brokerage."""
+
+from __future__ import annotations
+
+import msgspec
+
+_NS_PER_MS = 1_000_000
+
+
+class SlippageModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """How far beyond the touch a fill is priced, as fractions of the bid-ask spread.
+
+    slippage = spread x (spread_fraction + size_impact x fill quantity / displayed size),
+    rounded to the nearest tick and paid against the trader (see docs/execution.md).
+    """
+
+    spread_fraction: float = 0.0
+    size_impact: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.spread_fraction < 0 or self.size_impact < 0:
+            raise ValueError("slippage fractions must not be negative")
+
+
+class PaperBrokerConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Everything the paper broker needs to know that is not market data.
+
+    ``algo_id`` is stamped on every order (the exchange's algo identifier). ``latency_ns`` is
+    how long after its order time an order can first fill. ``max_quote_age_ns`` is how old the
+    latest quote may be for an order to be accepted. ``brokerage_per_order`` is the broker's fee
+    per executed order (None: the charges schedule's default). ``order_ttl_ns`` cancels orders
+    still working that long after their order time (None: they work until cancelled).
+    ``vix_index`` names the volatility index recorded in market contexts.
+    """
+
+    algo_id: str
+    latency_ns: int = 200 * _NS_PER_MS
+    max_quote_age_ns: int = 5_000 * _NS_PER_MS
+    slippage: SlippageModel = SlippageModel()
+    brokerage_per_order: float | None = None
+    order_ttl_ns: int | None = None
+    vix_index: str = "INDIAVIX"
+
+    def __post_init__(self) -> None:
+        if not self.algo_id:
+            raise ValueError("every order carries an algo id: algo_id must not be empty")
+        if self.latency_ns < 0 or self.max_quote_age_ns < 0:
+            raise ValueError("latency and quote age must not be negative")
+        if self.order_ttl_ns is not None and self.order_ttl_ns <= 0:
+            raise ValueError("order_ttl_ns must be positive (or None)")
