@@ -180,11 +180,19 @@ def feature_vector(features: Mapping[str, float]) -> list[float]:
 
 def session_open_ns(ts_ns: int, facts: MarketFacts) -> int:
     """The opening instant of the exchange day holding ``ts_ns`` (any calendar day)."""
-    utc_day = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=UTC).date()
-    hours = facts.session_hours(utc_day)
-    local_day = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=hours.timezone).date()
-    opening = datetime.combine(local_day, hours.open, tzinfo=hours.timezone)
-    return int(opening.timestamp()) * 1_000_000_000
+    return session_bounds_ns(ts_ns, facts)[0]
+
+
+def session_bounds_ns(ts_ns: int, facts: MarketFacts) -> tuple[int, int]:
+    """The normal-market open and close (epoch ns) of the exchange day holding ``ts_ns``."""
+    seconds = ts_ns // 1_000_000_000
+    hours = facts.session_hours(datetime.fromtimestamp(seconds, tz=UTC).date())
+    local_day = datetime.fromtimestamp(seconds, tz=hours.timezone).date()
+    bounds = (
+        datetime.combine(local_day, at, tzinfo=hours.timezone) for at in (hours.open, hours.close)
+    )
+    opening, closing = (int(moment.timestamp()) * 1_000_000_000 for moment in bounds)
+    return opening, closing
 
 
 class FeatureHistory:

@@ -1,0 +1,128 @@
+"""The strategy interface and the context a strategy sees with each chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias
+
+from optbus.events import (
+    ChainGreeks,
+    Contract,
+    OrderIntent,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    RiskDecision,
+    Signal,
+)
+from optbus.features import FeatureHistory, iv_percentile, option_features
+from optbus.market import ContractSpec
+from optbus_strategy.chainview import ChainView
+from optbus_strategy.scoring import Scorer
+
+Output: TypeAlias = Signal | OrderIntent
+"""What a strategy asks to publish."""
+
+_NS_PER_MINUTE = 60 * 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyContext:
+    """Everything a strategy may use besides its own state, for one chain.
+
+    ``history`` is shared by all strategies and must only be read; ``now_ns`` is the injected
+    clock's time (for ``ts_init``); session bounds are those of the chain's trading day.
+    """
+
+    view: ChainView
+    scorer: Scorer
+    spec: ContractSpec
+    history: FeatureHistory
+    now_ns: int
+    session_open_ns: int
+    session_close_ns: int
+
+    @property
+    def chain(self) -> ChainGreeks:
+        """The chain being handled."""
+        return self.view.chain
+
+    @property
+    def ts_ns(self) -> int:
+        """Market time: the chain's ``ts_event``."""
+        return self.view.chain.ts_event
+
+    @property
+    def minutes_since_open(self) -> float:
+        """Minutes from the session's open to this chain."""
+        return (self.ts_ns - self.session_open_ns) / _NS_PER_MINUTE
+
+    @property
+    def minutes_to_close(self) -> float:
+        """Minutes from this chain to the session's close."""
+        return (self.session_close_ns - self.ts_ns) / _NS_PER_MINUTE
+
+    def iv_history_size(self) -> int:
+        """How many trailing ATM IV samples this chain's underlying and expiry have."""
+        anchor = self.view.contract(self.view.atm_index(), "CE")
+        return len(self.history.context(self.chain, anchor).iv_history)
+
+    def iv_percentile(self) -> float:
+        """The chain's ATM IV percentile in its trailing window (0.5 without history)."""
+        anchor = self.view.contract(self.view.atm_index(), "CE")
+        window = self.history.context(self.chain, anchor).iv_history
+        return iv_percentile(self.chain.aggregates.atm_iv, window)
+
+    def features(self, contract: Contract, kind: str, strength: float) -> dict[str, float]:
+        """The scoring features of ``contract`` for a signal of ``kind`` and ``strength``."""
+        return option_features(
+            self.chain,
+            contract,
+            self.history.context(self.chain, contract),
+            strategy=kind,
+            signal_strength=strength,
+        )
+
+
+class Strategy(Protocol):
+    """A trading strategy: reads chains, proposes signals and intents, follows its positions.
+
+    Implementations keep their own state (open groups, cooldowns) and do no I/O; time comes
+    from the events. ``name`` is unique among configured strategies (it is the ``strategy``
+    field of every event the strategy makes); ``kind`` is the registry name of its code.
+    """
+
+    @property
+    def name(self) -> str:
+        """The configured, unique name."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """The registry name of the strategy's code (``short_strangle``, ...)."""
+        ...
+
+    @property
+    def underlyings(self) -> frozenset[str]:
+        """The underlyings it trades."""
+        ...
+
+    def on_chain(self, chain: ChainGreeks, context: StrategyContext) -> list[Output]:
+        """React to a chain of one of its underlyings: enter, adjust, exit or nothing."""
+        ...
+
+    def on_position_opened(self, event: PositionOpened) -> None:
+        """One of its positions opened."""
+        ...
+
+    def on_position_updated(self, event: PositionUpdated) -> None:
+        """One of its positions changed quantity or average price."""
+        ...
+
+    def on_position_closed(self, event: PositionClosed) -> None:
+        """One of its positions closed."""
+        ...
+
+    def on_risk_decision(self, event: RiskDecision) -> None:
+        """Risk decided on one of its intents (a rejection frees a pending entry)."""
+        ...

@@ -1,0 +1,139 @@
+"""A chain with Greeks as numpy columns, and the quote-based prices strategies trade at."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from optbus.events import ChainGreeks, ChainSide, Contract, OptionType, Side, SideGreeks
+from optbus_strategy.params import Pricing
+
+FloatArray = NDArray[np.float64]
+
+_MINUTES_PER_YEAR = 365 * 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class SideView:
+    """One side of a chain as arrays (NaN where a value does not exist)."""
+
+    bid: FloatArray
+    ask: FloatArray
+    last: FloatArray
+    mid: FloatArray
+    iv: FloatArray
+    delta: FloatArray
+    gamma: FloatArray
+    open_interest: FloatArray
+
+    @classmethod
+    def of(cls, quotes: ChainSide, greeks: SideGreeks) -> SideView:
+        """Columns of one side's quotes and Greeks."""
+        bid = np.asarray(quotes.bid, dtype=np.float64)
+        ask = np.asarray(quotes.ask, dtype=np.float64)
+        quoted = (bid > 0) & (ask >= bid)
+        return cls(
+            bid=bid,
+            ask=ask,
+            last=np.asarray(quotes.last, dtype=np.float64),
+            mid=np.where(quoted, (bid + ask) / 2, np.nan),
+            iv=np.asarray(greeks.iv, dtype=np.float64),
+            delta=np.asarray(greeks.delta, dtype=np.float64),
+            gamma=np.asarray(greeks.gamma, dtype=np.float64),
+            open_interest=np.asarray(quotes.open_interest, dtype=np.float64),
+        )
+
+
+class ChainView:
+    """Read-only columns of a ``ChainGreeks`` with lookups by contract."""
+
+    def __init__(self, chain: ChainGreeks) -> None:
+        snapshot = chain.snapshot
+        self.chain = chain
+        self.underlying = snapshot.underlying
+        self.expiry = snapshot.expiry
+        self.spot = snapshot.spot
+        self.forward = chain.forward
+        self.strikes = np.asarray(snapshot.strikes, dtype=np.float64)
+        self.calls = SideView.of(snapshot.calls, chain.calls)
+        self.puts = SideView.of(snapshot.puts, chain.puts)
+
+    @property
+    def minutes_to_expiry(self) -> float:
+        """Calendar minutes from this chain to its expiry's close."""
+        return self.chain.time_to_expiry * _MINUTES_PER_YEAR
+
+    def side(self, option_type: OptionType) -> SideView:
+        """The calls (``CE``) or the puts (``PE``)."""
+        return self.calls if option_type == "CE" else self.puts
+
+    def contract(self, index: int, option_type: OptionType) -> Contract:
+        """The contract at strike ``index`` of this chain."""
+        return Contract(
+            underlying=self.underlying,
+            expiry=self.expiry,
+            strike=float(self.strikes[index]),
+            option_type=option_type,
+        )
+
+    def index_of(self, strike: float) -> int | None:
+        """The index of ``strike`` in the chain, or None when it is not listed."""
+        hits = np.flatnonzero(np.abs(self.strikes - strike) < 1e-6)
+        return int(hits[0]) if hits.size else None
+
+    def atm_index(self) -> int:
+        """The index of the strike nearest the forward."""
+        return int(np.argmin(np.abs(self.strikes - self.forward)))
+
+    def mark(self, contract: Contract) -> float | None:
+        """The contract's fair price now: the mid, else the last trade; None when unlisted."""
+        index = self.index_of(contract.strike)
+        if index is None or contract.expiry != self.expiry:
+            return None
+        side = self.side(contract.option_type)
+        mid = float(side.mid[index])
+        if math.isfinite(mid):
+            return mid
+        last = float(side.last[index])
+        return last if last > 0 else None
+
+    def delta(self, contract: Contract) -> float | None:
+        """The contract's delta now, or None when it has none."""
+        index = self.index_of(contract.strike)
+        if index is None or contract.expiry != self.expiry:
+            return None
+        value = float(self.side(contract.option_type).delta[index])
+        return value if math.isfinite(value) else None
+
+    def limit_price(
+        self, contract: Contract, side: Side, pricing: Pricing, tick: float
+    ) -> float | None:
+        """A limit price from the quote, on the tick; None when that side is not quoted.
+
+        ``mid``: the mid, rounded towards the touch we would cross (up to buy, down to sell);
+        ``touch``: the ask to buy, the bid to sell.
+        """
+        index = self.index_of(contract.strike)
+        if index is None:
+            return None
+        quotes = self.side(contract.option_type)
+        bid, ask = float(quotes.bid[index]), float(quotes.ask[index])
+        if not (bid > 0 and ask >= bid):
+            return None
+        touch = ask if side == "BUY" else bid
+        price = touch if pricing == "touch" else (bid + ask) / 2
+        return round_to_tick(price, tick, up=side == "BUY")
+
+
+def round_to_tick(price: float, tick: float, *, up: bool) -> float:
+    """``price`` on the ``tick`` grid, rounded up or down, never below one tick."""
+    steps = price / tick
+    nearest = round(steps)
+    if math.isclose(steps, nearest, abs_tol=1e-9):
+        whole = nearest
+    else:
+        whole = math.ceil(steps) if up else math.floor(steps)
+    return round(max(whole, 1) * tick, 10)

@@ -1,0 +1,149 @@
+"""The strategy engine: configured strategies and shared feature history, fed by events.
+
+Pure: the composition root decodes messages and calls ``handle`` (or the typed ``on_*``
+methods) in delivery order, then publishes what they return. Time comes from the events,
+``ts_init`` from the injected clock; the same events in the same order give the same output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from optbus.clock import Clock
+from optbus.events import (
+    ChainGreeks,
+    Event,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    RiskDecision,
+    VolatilityIndexTick,
+)
+from optbus.features import FeatureHistory, session_bounds_ns
+from optbus.market import MarketFacts
+from optbus_strategy.base import Output, Strategy, StrategyContext
+from optbus_strategy.chainview import ChainView
+from optbus_strategy.scoring import Scorer
+
+
+class DuplicateStrategyName(ValueError):
+    """Two strategies given to the engine share a name."""
+
+
+class StrategyEngine:
+    """Routes chains, VIX ticks, position events and risk decisions to the strategies."""
+
+    def __init__(
+        self,
+        strategies: Iterable[Strategy],
+        scorer: Scorer,
+        facts: MarketFacts,
+        clock: Clock,
+        history: FeatureHistory | None = None,
+    ) -> None:
+        self._strategies: dict[str, Strategy] = {}
+        for strategy in strategies:
+            if strategy.name in self._strategies:
+                raise DuplicateStrategyName(f"two strategies are named {strategy.name!r}")
+            self._strategies[strategy.name] = strategy
+        self._scorer = scorer
+        self._facts = facts
+        self._clock = clock
+        self._history = history or FeatureHistory(facts)
+        self._position_owner: dict[str, str] = {}
+
+    @property
+    def strategies(self) -> list[Strategy]:
+        """The strategies, in configuration order."""
+        return list(self._strategies.values())
+
+    @property
+    def scorer(self) -> Scorer:
+        """The scorer in force."""
+        return self._scorer
+
+    @property
+    def history(self) -> FeatureHistory:
+        """The feature history the engine folds events into."""
+        return self._history
+
+    def set_scorer(self, scorer: Scorer) -> None:
+        """Swap in a newly promoted model: every later signal carries its version and hash."""
+        self._scorer = scorer
+
+    def handle(self, event: Event) -> list[Output]:
+        """Dispatch any event; types the engine does not follow give nothing."""
+        if isinstance(event, ChainGreeks):
+            return self.on_chain(event)
+        if isinstance(event, VolatilityIndexTick):
+            return self.on_vix(event)
+        if isinstance(event, PositionOpened):
+            return self.on_position_opened(event)
+        if isinstance(event, PositionUpdated):
+            return self.on_position_updated(event)
+        if isinstance(event, PositionClosed):
+            return self.on_position_closed(event)
+        if isinstance(event, RiskDecision):
+            return self.on_risk_decision(event)
+        return []
+
+    def on_chain(self, chain: ChainGreeks) -> list[Output]:
+        """Let each strategy of the chain's underlying act, then fold the chain into history."""
+        underlying = chain.snapshot.underlying
+        interested = [s for s in self._strategies.values() if underlying in s.underlyings]
+        outputs: list[Output] = []
+        if interested:
+            context = self._context(chain)
+            for strategy in interested:
+                outputs.extend(strategy.on_chain(chain, context))
+        self._history.observe_chain(chain)
+        return outputs
+
+    def on_vix(self, tick: VolatilityIndexTick) -> list[Output]:
+        """Remember India VIX for the features."""
+        self._history.observe_vix(tick)
+        return []
+
+    def on_position_opened(self, event: PositionOpened) -> list[Output]:
+        """Hand a new position to the strategy that owns it."""
+        strategy = self._strategies.get(event.position.strategy)
+        if strategy is not None:
+            self._position_owner[event.position.position_id] = strategy.name
+            strategy.on_position_opened(event)
+        return []
+
+    def on_position_updated(self, event: PositionUpdated) -> list[Output]:
+        """Hand a changed position to the strategy that owns it."""
+        strategy = self._strategies.get(event.position.strategy)
+        if strategy is not None:
+            strategy.on_position_updated(event)
+        return []
+
+    def on_position_closed(self, event: PositionClosed) -> list[Output]:
+        """Tell the owning strategy that its position closed."""
+        owner = self._position_owner.pop(event.position_id, None)
+        strategy = self._strategies.get(owner) if owner else None
+        if strategy is not None:
+            strategy.on_position_closed(event)
+        return []
+
+    def on_risk_decision(self, event: RiskDecision) -> list[Output]:
+        """Tell the strategy that made the intent what risk decided."""
+        strategy = self._strategies.get(event.intent.strategy)
+        if strategy is not None:
+            strategy.on_risk_decision(event)
+        return []
+
+    def _context(self, chain: ChainGreeks) -> StrategyContext:
+        opening, closing = session_bounds_ns(chain.ts_event, self._facts)
+        day = datetime.fromtimestamp(opening // 1_000_000_000, tz=UTC).date()
+        return StrategyContext(
+            view=ChainView(chain),
+            scorer=self._scorer,
+            spec=self._facts.contract(chain.snapshot.underlying, day),
+            history=self._history,
+            now_ns=self._clock.now_ns(),
+            session_open_ns=opening,
+            session_close_ns=closing,
+        )

@@ -1,0 +1,40 @@
+"""Strike selection shared by the strategies: masks of tradeable options, nearest delta."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from optbus.events import OptionType
+from optbus_strategy.chainview import ChainView
+
+BoolArray = NDArray[np.bool_]
+
+
+def quoted(view: ChainView, option_type: OptionType) -> BoolArray:
+    """Options with a two-sided quote and a delta (so they can be priced and sized)."""
+    side = view.side(option_type)
+    return np.isfinite(side.mid) & np.isfinite(side.delta)
+
+
+def out_of_the_money(view: ChainView, option_type: OptionType) -> BoolArray:
+    """Calls struck at or above the forward, puts at or below it."""
+    if option_type == "CE":
+        return view.strikes >= view.forward
+    return view.strikes <= view.forward
+
+
+def nearest_delta(
+    view: ChainView, option_type: OptionType, target: float, mask: BoolArray
+) -> int | None:
+    """The index, among ``mask``, whose absolute delta is nearest ``target`` (None if none)."""
+    candidates = np.flatnonzero(mask & quoted(view, option_type))
+    if candidates.size == 0:
+        return None
+    distance = np.abs(np.abs(view.side(option_type).delta[candidates]) - target)
+    return int(candidates[int(np.argmin(distance))])
+
+
+def premium_at_least(view: ChainView, option_type: OptionType, minimum: float) -> BoolArray:
+    """Options whose bid is at least ``minimum`` rupees (worth selling)."""
+    return view.side(option_type).bid >= minimum
