@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from optbus.events import (
+    Event,
     Fill,
     OrderRejected,
     PositionClosed,
@@ -37,15 +38,15 @@ def _open(e: ExecutionEngine, side: str = "BUY", lots: int = 1, **quote: float) 
 
 def _close(
     e: ExecutionEngine, position_id: str, side: str = "SELL", lots: int = 1, **quote: float
-) -> list[object]:
+) -> list[Event]:
     close = intent(
         side, lots * LOT, purpose="close", intent_id="exit-1", reason="target hit",  # type: ignore[arg-type]
         position_ids=[position_id],
     )  # fmt: skip
-    return list(submit_and_fill(e, close, LATER, **quote))
+    return submit_and_fill(e, close, LATER, **quote)
 
 
-def _trade(events: list[object]) -> TradeClosed:
+def _trade(events: list[Event]) -> TradeClosed:
     return next(event for event in events if isinstance(event, TradeClosed))
 
 
@@ -158,7 +159,7 @@ def test_a_partial_close_updates_the_position_and_closes_no_trade() -> None:
 
     events = _close(e, position_id, lots=1)
 
-    assert of_type(events, TradeClosed) == []  # type: ignore[arg-type]
+    assert of_type(events, TradeClosed) == []
     assert [p.quantity for p in e.positions()] == [LOT]
 
 
@@ -168,7 +169,7 @@ def test_a_close_larger_than_the_position_is_cut_to_the_position() -> None:
 
     events = _close(e, position_id, lots=5)
 
-    assert sum(f.quantity for f in events if isinstance(f, Fill)) == 2 * LOT  # type: ignore[attr-defined]
+    assert sum(f.quantity for f in events if isinstance(f, Fill)) == 2 * LOT
     assert e.positions() == []
 
 
