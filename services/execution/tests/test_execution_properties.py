@@ -142,7 +142,7 @@ def _step(e: ExecutionEngine, i: int, action: object, at: int) -> list[Event]:
     return [decision, *e.on_decision(decision)]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(actions=_actions)
 def test_net_pnl_is_always_gross_less_charges(actions: list[object]) -> None:
     _, log = _run(actions)
@@ -152,7 +152,7 @@ def test_net_pnl_is_always_gross_less_charges(actions: list[object]) -> None:
         assert trade.charges > 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(actions=_actions)
 def test_no_order_fills_more_than_its_quantity_and_no_position_changes_sign(
     actions: list[object],
@@ -171,7 +171,7 @@ def test_no_order_fills_more_than_its_quantity_and_no_position_changes_sign(
             assert signs.setdefault(ev.position.position_id, is_long) == is_long
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(actions=_actions)
 def test_no_opening_order_is_accepted_while_the_kill_switch_is_engaged(
     actions: list[object],
@@ -189,7 +189,7 @@ def test_no_opening_order_is_accepted_while_the_kill_switch_is_engaged(
             assert all(order.purpose == "close" for order in opens)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(actions=_actions)
 def test_a_session_replays_to_the_same_events_and_restores_to_the_same_positions(
     actions: list[object],
