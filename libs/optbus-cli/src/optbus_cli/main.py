@@ -33,6 +33,9 @@ SERVICES: dict[str, str] = {
     "market-data": "optbus_market_data.main",
     "greeks": "optbus_greeks.main",
     "persistence": "optbus_persistence.main",
+    "strategy": "optbus_strategy.main",
+    "risk": "optbus_risk.main",
+    "execution": "optbus_execution.main",
 }
 
 NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server URL.")]

@@ -15,7 +15,7 @@ from optbus.clock import Clock
 from optbus.codec import dead_letter_payload, encode
 from optbus.events import DeadLetter, Event
 from optbus.ids import derived_event_id
-from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED
+from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, KILLSWITCH_INVALID_COMMANDS
 
 _log = structlog.get_logger()
 
@@ -110,3 +110,13 @@ class DeadLetterOffice:
 def delivered_ns(msg: Msg) -> int:
     """When JetStream stored a message, in epoch nanoseconds."""
     return int(msg.metadata.timestamp.timestamp() * 1_000_000_000)
+
+
+class KillSwitchDeadLetterOffice(DeadLetterOffice):
+    """Parks a kill-switch command that does not parse, loudly: it never releases the switch."""
+
+    async def park(self, msg: Msg, reason: str) -> None:
+        """Park the command, count it for the alert, and log at critical level."""
+        await super().park(msg, reason)
+        KILLSWITCH_INVALID_COMMANDS.labels(self._service).inc()
+        _log.critical("INVALID KILL-SWITCH COMMAND ignored", reason=reason, payload=msg.data[:200])

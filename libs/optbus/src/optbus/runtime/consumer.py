@@ -98,7 +98,7 @@ class PullConsumer:
         while not self._stopping.is_set():
             try:
                 batch = await subscription.fetch(spec.batch_size, timeout=spec.idle_poll_seconds)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):
                 continue
             except Exception as exc:
                 _log.warning("fetch failed; retrying", consumer=spec.durable, error=repr(exc))

@@ -26,3 +26,12 @@ DEAD_LETTERS = Counter(
     ["service", "consumer"],
 )
 UP = Gauge("optbus_up", "1 while the service runs", ["service"])
+
+KILLSWITCH_INVALID_COMMANDS = Counter(
+    "optbus_killswitch_invalid_commands_total",
+    "Kill-switch commands that did not parse or named an unknown action (alert on any)",
+    ["service"],
+)
+KILLSWITCH_ENGAGED = Gauge(
+    "optbus_killswitch_engaged", "1 while this service considers trading halted", ["service"]
+)

@@ -55,16 +55,22 @@ def create_app(
     broker: NatsBroker,
     *,
     consumers: Sequence[PullConsumer] = (),
+    on_connected: Sequence[Hook] = (),
     on_ready: Sequence[Hook] = (),
     on_stopping: Sequence[Hook] = (),
     health_checks: Sequence[HealthCheck] = (),
 ) -> AsgiFastStream:
     """A service app: streams ensured and consumers started at start, stopped (after their
-    batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP."""
+    batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP.
+
+    ``on_connected`` hooks run once the streams exist and before any consumer starts (to
+    restore state); ``on_ready`` hooks run after the consumers started."""
 
     async def connect_and_ensure_streams() -> None:
         await broker.connect()
         await ensure_streams(broker.connection.jetstream())
+        for hook in on_connected:
+            await hook()
         UP.labels(service).set(1)
 
     async def start_consumers() -> None:
