@@ -50,15 +50,13 @@ def reduces_only(book: Book, intent: OrderIntent) -> bool:
 
 
 def open_positions_after(state: RiskState, intent: OrderIntent) -> tuple[int, int]:
-    """Open positions now (working opens included) and after the intent.
+    """Contracts held now and after the intent, counting approved quantities not yet filled.
 
-    An opening intent adds one position per leg (execution may net some: this errs on the
-    safe side); an intent that only reduces positions adds none.
+    A position is a contract with a net quantity in the book, so an intent that adds to a
+    contract already held adds no position and one that closes it removes one.
     """
-    before = len(state.positions) + state.working_opens()
-    if reduces_only(current_book(state), intent):
-        return before, before
-    return before, before + len(intent.legs)
+    book = current_book(state)
+    return len(book), len(book_after(book, intent))
 
 
 def quote_or_raise(chains: Mapping[ChainKey, ChainGreeks], contract: Contract) -> ContractQuote:

@@ -122,11 +122,3 @@ class RiskState:
             working.purpose == "close" and position_id in working.position_ids
             for working in self.working.values()
         )
-
-    def working_opens(self) -> int:
-        """How many legs of approved opening intents are still to fill (future positions)."""
-        return sum(
-            sum(1 for quantity in working.remaining.values() if quantity > 0)
-            for working in self.working.values()
-            if working.purpose == "open"
-        )

@@ -83,7 +83,7 @@ def check_portfolio_vega(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
 
 
 def check_open_positions(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
-    """Refuse an intent that would take the number of open positions over the maximum."""
+    """Refuse an intent that would take the number of contracts held over the maximum."""
     before, after = open_positions_after(ctx.state, intent)
     limit = ctx.config.portfolio.max_open_positions
     detail = f"{after} open after the intent, {before} now (limit {limit})"
