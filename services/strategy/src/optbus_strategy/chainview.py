@@ -89,16 +89,21 @@ class ChainView:
         return int(np.argmin(np.abs(self.strikes - self.forward)))
 
     def mark(self, contract: Contract) -> float | None:
-        """The contract's fair price now: the mid, else the last trade; None when unlisted."""
+        """The contract's fair price now; None when it is not listed or has no price at all.
+
+        The mid of a two-sided quote; else the last trade; else half the ask (an option
+        offered with no bid is worth between nothing and the ask).
+        """
         index = self.index_of(contract.strike)
         if index is None or contract.expiry != self.expiry:
             return None
         side = self.side(contract.option_type)
-        mid = float(side.mid[index])
+        mid, last, ask = float(side.mid[index]), float(side.last[index]), float(side.ask[index])
         if math.isfinite(mid):
             return mid
-        last = float(side.last[index])
-        return last if last > 0 else None
+        if last > 0:
+            return last
+        return ask / 2 if ask > 0 else None
 
     def delta(self, contract: Contract) -> float | None:
         """The contract's delta now, or None when it has none."""

@@ -1,0 +1,200 @@
+"""Gamma scalping: entries only where every filter holds, delta hedges with options, exits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optbus.events import ChainGreeks, Event, OrderIntent, Signal
+from optbus_strategy.engine import StrategyEngine
+
+MakeChain = Callable[..., ChainGreeks]
+Fill = Callable[[Iterable[Any]], list[Event]]
+OPEN_ALL_DAY = {
+    "min_score": 0.0, "max_days_to_expiry": 30.0, "entry_after_open_minutes": 0.0,
+    "entry_before_close_minutes": 0.0, "exit_minutes_before_expiry": 0.0,
+    "exit_minutes_before_close": 0.0,
+}  # fmt: skip
+HEDGING = {
+    "target_profit": 10.0, "stop_loss": 10.0, "rebalance_delta_lots": 0.2,
+    "rebalance_cooldown_seconds": 0.0,
+}  # fmt: skip
+DAYS = [date(2026, 12, d) for d in (1, 2, 3, 4, 7, 8)]
+
+
+def _engine(make_strategy: Any, make_engine: Any, **params: Any) -> StrategyEngine:
+    engine: StrategyEngine = make_engine(make_strategy("gamma_scalping", **params))
+    return engine
+
+
+def _intents(outputs: Iterable[Any]) -> list[OrderIntent]:
+    return [o for o in outputs if isinstance(o, OrderIntent)]
+
+
+def _open(engine: StrategyEngine, chain: ChainGreeks, fill: Fill) -> OrderIntent:
+    outputs = engine.on_chain(chain)
+    for event in fill(outputs):
+        engine.handle(event)
+    (intent,) = _intents(outputs)
+    return intent
+
+
+def _passes(chain: ChainGreeks, index: int, is_call: bool) -> bool:
+    """Every documented filter, read straight off the event (not through the strategy)."""
+    quotes = chain.snapshot.calls if is_call else chain.snapshot.puts
+    greeks = chain.calls if is_call else chain.puts
+    delta, gamma = greeks.delta[index], greeks.gamma[index]
+    spot, strike = chain.snapshot.spot, chain.snapshot.strikes[index]
+    return (
+        abs(strike - spot) <= 0.05 * spot
+        and delta is not None and 0.3 < abs(delta) < 0.7
+        and gamma is not None and gamma > 0.0005
+        and quotes.last[index] > 50.0
+        and quotes.bid[index] > 0 and quotes.ask[index] >= quotes.bid[index]
+    )  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    spot=st.floats(24_000.0, 28_000.0),
+    vol=st.floats(0.06, 0.6),
+    skew=st.floats(-0.4, 0.1),
+    day=st.sampled_from(DAYS),
+    minutes=st.floats(0.0, 374.0),
+)
+def test_an_entry_happens_exactly_when_a_strike_passes_every_filter_on_both_sides(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any,
+    spot: float, vol: float, skew: float, day: date, minutes: float,
+) -> None:  # fmt: skip
+    chain = make_chain(spot=spot, vol=vol, skew=skew, day=day, minutes=minutes)
+    eligible = [i for i in range(len(chain.snapshot.strikes))
+                if _passes(chain, i, True) and _passes(chain, i, False)]  # fmt: skip
+
+    intents = _intents(_engine(make_strategy, make_engine, **OPEN_ALL_DAY).on_chain(chain))
+
+    assert bool(intents) == bool(eligible)
+    for leg in (leg for intent in intents for leg in intent.legs):
+        index = chain.snapshot.strikes.index(leg.contract.strike)
+        assert _passes(chain, index, leg.contract.option_type == "CE")
+
+
+def test_an_entry_buys_the_call_and_the_put_of_one_strike(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+) -> None:
+    engine = _engine(make_strategy, make_engine, **OPEN_ALL_DAY)
+
+    (intent,) = _intents(engine.on_chain(make_chain()))
+
+    legs = {(leg.contract.option_type, leg.side, leg.contract.strike) for leg in intent.legs}
+    assert {(t, s) for t, s, _ in legs} == {("CE", "BUY"), ("PE", "BUY")}
+    assert len({strike for _, _, strike in legs}) == 1
+
+
+def test_no_entry_is_made_when_no_option_is_priced_above_the_floor(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+) -> None:
+    engine = _engine(make_strategy, make_engine, min_last_price=10_000.0, **OPEN_ALL_DAY)
+
+    assert engine.on_chain(make_chain()) == []
+
+
+def test_quantities_are_whole_lots(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+) -> None:
+    engine = _engine(make_strategy, make_engine, lots=3, **OPEN_ALL_DAY)
+
+    (intent,) = _intents(engine.on_chain(make_chain()))
+
+    assert [leg.quantity for leg in intent.legs] == [3 * 65, 3 * 65]
+
+
+def test_the_open_intent_carries_its_signal_s_id_and_model_stamp(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+) -> None:
+    engine = _engine(make_strategy, make_engine, **OPEN_ALL_DAY)
+
+    signal, intent = engine.on_chain(make_chain())
+
+    assert isinstance(signal, Signal)
+    assert isinstance(intent, OrderIntent)
+    assert (intent.signal_id, intent.model) == (signal.event_id, signal.model)
+
+
+def test_the_signal_s_features_are_those_of_the_entry_call(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+) -> None:
+    chain = make_chain()
+    engine = _engine(make_strategy, make_engine, **OPEN_ALL_DAY)
+
+    signal, intent = engine.on_chain(chain)
+
+    features = signal.model.features  # type: ignore[union-attr]
+    call = next(leg.contract for leg in intent.legs if leg.contract.option_type == "CE")  # type: ignore[union-attr]
+    assert features["is_call"] == 1.0
+    assert math.isclose(features["moneyness"], math.log(call.strike / chain.forward))
+
+
+def test_a_long_delta_is_hedged_by_buying_a_put_in_the_same_group(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+) -> None:
+    engine = _engine(make_strategy, make_engine, **HEDGING, **OPEN_ALL_DAY)
+    entry = _open(engine, make_chain(minutes=60), fill)
+
+    (hedge,) = _intents(engine.on_chain(make_chain(minutes=70, spot=26_250.0)))
+
+    assert (hedge.purpose, hedge.group_id) == ("open", entry.group_id)
+    assert [(leg.contract.option_type, leg.side) for leg in hedge.legs] == [("PE", "BUY")]
+
+
+def test_a_short_delta_is_hedged_by_buying_a_call(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+) -> None:
+    engine = _engine(make_strategy, make_engine, **HEDGING, **OPEN_ALL_DAY)
+    _open(engine, make_chain(minutes=60), fill)
+
+    (hedge,) = _intents(engine.on_chain(make_chain(minutes=70, spot=25_750.0)))
+
+    assert [(leg.contract.option_type, leg.side) for leg in hedge.legs] == [("CE", "BUY")]
+
+
+def test_hedging_stops_at_the_maximum_number_of_hedges(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+) -> None:
+    engine = _engine(make_strategy, make_engine, **HEDGING, max_hedges=1, **OPEN_ALL_DAY)
+    _open(engine, make_chain(minutes=60), fill)
+    assert len(_intents(engine.on_chain(make_chain(minutes=70, spot=26_250.0)))) == 1
+
+    later = engine.on_chain(make_chain(minutes=80, spot=26_600.0))
+
+    assert _intents(later) == []
+
+
+def test_the_group_closes_when_the_target_profit_is_reached(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+) -> None:
+    engine = _engine(make_strategy, make_engine, target_profit=0.2, **OPEN_ALL_DAY)
+    entry = _open(engine, make_chain(minutes=60), fill)
+
+    (close,) = _intents(engine.on_chain(make_chain(minutes=70, spot=26_600.0)))
+
+    assert (close.purpose, close.reason, close.group_id) == ("close", "target", entry.group_id)
+    assert sorted(leg.side for leg in close.legs) == ["SELL", "SELL"]
+
+
+def test_the_group_closes_before_the_session_ends(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+) -> None:
+    params = {**OPEN_ALL_DAY, "exit_minutes_before_close": 15.0}
+    engine = _engine(make_strategy, make_engine, **params)
+    _open(engine, make_chain(minutes=60), fill)
+
+    (close,) = _intents(engine.on_chain(make_chain(minutes=361)))
+
+    assert close.reason == "session_close"
