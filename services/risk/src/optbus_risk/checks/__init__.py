@@ -1,6 +1,11 @@
 """The pre-trade checks, each a pure function ``(intent, context) -> RiskCheck``."""
 
 from optbus_risk.checks.gates import (
+    CIRCUIT_BREAKER,
+    DUPLICATE,
+    INTENT_AGE,
+    KILL_SWITCH,
+    TRADING_HOURS,
     check_circuit_breaker,
     check_duplicate,
     check_intent_age,
@@ -8,6 +13,12 @@ from optbus_risk.checks.gates import (
     check_trading_hours,
 )
 from optbus_risk.checks.orders import (
+    FREEZE_QUANTITY,
+    LOT_SIZE,
+    MAX_NOTIONAL,
+    MAX_PREMIUM,
+    ORDER_RATE,
+    PRICE_BAND,
     check_freeze_quantity,
     check_lot_size,
     check_max_notional,
@@ -17,6 +28,10 @@ from optbus_risk.checks.orders import (
     price_band,
 )
 from optbus_risk.checks.portfolio import (
+    MARGIN,
+    OPEN_POSITIONS,
+    PORTFOLIO_DELTA,
+    PORTFOLIO_VEGA,
     check_margin,
     check_open_positions,
     check_portfolio_delta,
@@ -26,21 +41,21 @@ from optbus_risk.checks.portfolio import (
 from optbus_risk.context import Check
 
 ALL_CHECKS: tuple[tuple[str, Check], ...] = (
-    ("kill_switch", check_kill_switch),
-    ("circuit_breaker", check_circuit_breaker),
-    ("trading_hours", check_trading_hours),
-    ("intent_age", check_intent_age),
-    ("duplicate", check_duplicate),
-    ("order_rate", check_order_rate),
-    ("lot_size", check_lot_size),
-    ("freeze_quantity", check_freeze_quantity),
-    ("price_band", check_price_band),
-    ("max_notional", check_max_notional),
-    ("max_premium", check_max_premium),
-    ("margin", check_margin),
-    ("open_positions", check_open_positions),
-    ("portfolio_delta", check_portfolio_delta),
-    ("portfolio_vega", check_portfolio_vega),
+    (KILL_SWITCH, check_kill_switch),
+    (CIRCUIT_BREAKER, check_circuit_breaker),
+    (TRADING_HOURS, check_trading_hours),
+    (INTENT_AGE, check_intent_age),
+    (DUPLICATE, check_duplicate),
+    (ORDER_RATE, check_order_rate),
+    (LOT_SIZE, check_lot_size),
+    (FREEZE_QUANTITY, check_freeze_quantity),
+    (PRICE_BAND, check_price_band),
+    (MAX_NOTIONAL, check_max_notional),
+    (MAX_PREMIUM, check_max_premium),
+    (MARGIN, check_margin),
+    (OPEN_POSITIONS, check_open_positions),
+    (PORTFOLIO_DELTA, check_portfolio_delta),
+    (PORTFOLIO_VEGA, check_portfolio_vega),
 )
 """Every check the engine runs, by name, in the order they appear in a RiskDecision."""
 
