@@ -107,55 +107,66 @@ def option_features(
 ) -> dict[str, float]:
     """The features of ``contract`` in ``chain``, keyed and ordered as ``FEATURE_NAMES``."""
     index = _strike_index(chain, contract)
+    values = {
+        **_contract_features(chain, contract, index, context),
+        **_market_features(chain, context),
+        "signal_strength": float(signal_strength),
+        **{f"strategy_{kind}": float(strategy == kind) for kind in STRATEGY_KINDS},
+    }
+    return {name: _finite_or_zero(values[name]) for name in FEATURE_NAMES}
+
+
+def _contract_features(
+    chain: ChainGreeks, contract: Contract, index: int, context: FeatureContext
+) -> dict[str, float]:
+    """The option itself: type, moneyness, time, price, entry Greeks, open interest."""
     is_call = contract.option_type == "CE"
     quotes = chain.snapshot.calls if is_call else chain.snapshot.puts
-    greeks = chain.calls if is_call else chain.puts
-    snapshot, aggregates = chain.snapshot, chain.aggregates
-    iv, delta, gamma = greeks.iv[index], greeks.delta[index], greeks.gamma[index]
-    theta, vega = greeks.theta[index], greeks.vega[index]
-    greeks_known = all(_finite(x) for x in (iv, delta, gamma, theta, vega))
-    if not greeks_known:
-        iv = delta = gamma = theta = vega = None
+    side = chain.calls if is_call else chain.puts
+    greeks = (side.iv[index], side.delta[index], side.gamma[index], side.theta[index],
+              side.vega[index])  # fmt: skip
+    known = all(_finite(x) for x in greeks)
     price, spread = _price_and_spread(quotes.bid[index], quotes.ask[index], quotes.last[index])
-    atm_iv = aggregates.atm_iv
-    rr, fly = aggregates.risk_reversal_25d, aggregates.butterfly_25d
-    oi = quotes.open_interest[index]
-    oi_ref = context.open_interest_reference
-    values: dict[str, float] = {
+    oi, oi_ref = quotes.open_interest[index], context.open_interest_reference
+    forward = chain.forward
+    return {
         "is_call": float(is_call),
-        "moneyness": math.log(contract.strike / chain.forward) if chain.forward > 0 else 0.0,
+        "moneyness": math.log(contract.strike / forward) if forward > 0 else 0.0,
         "days_to_expiry": chain.time_to_expiry * 365.0,
         "minutes_to_expiry": chain.time_to_expiry * _MINUTES_PER_YEAR,
         "option_price": price,
         "relative_spread": spread,
-        "iv": _or(iv, 0.0),
-        "delta": _or(delta, 0.0),
-        "gamma": _or(gamma, 0.0),
-        "theta": _or(theta, 0.0),
-        "vega": _or(vega, 0.0),
-        "greeks_known": float(greeks_known),
+        **{name: _or(value, 0.0) if known else 0.0
+           for name, value in zip(("iv", "delta", "gamma", "theta", "vega"), greeks, strict=True)},
+        "greeks_known": float(known),
+        "open_interest": float(oi),
+        "open_interest_change": (oi - oi_ref) / oi_ref if oi_ref else 0.0,
+        "open_interest_change_known": float(bool(oi_ref)),
+    }  # fmt: skip
+
+
+def _market_features(chain: ChainGreeks, context: FeatureContext) -> dict[str, float]:
+    """The market around the option: ATM IV and its rank, spot, basis, VIX, PCR, skew, time."""
+    snapshot, aggregates = chain.snapshot, chain.aggregates
+    atm_iv, rr, fly = aggregates.atm_iv, aggregates.risk_reversal_25d, aggregates.butterfly_25d
+    skew_known = _finite(rr) and _finite(fly)
+    spot = snapshot.spot
+    return {
         "atm_iv": _or(atm_iv, 0.0),
         "atm_iv_known": float(_finite(atm_iv)),
         "iv_percentile": iv_percentile(atm_iv, context.iv_history),
         "iv_history_known": float(_finite(atm_iv) and len(context.iv_history) > 0),
-        "spot": snapshot.spot,
-        "forward_basis": (chain.forward - snapshot.spot) / snapshot.spot if snapshot.spot else 0.0,
+        "spot": spot,
+        "forward_basis": (chain.forward - spot) / spot if spot else 0.0,
         "india_vix": _or(context.india_vix, 0.0),
         "india_vix_known": float(_finite(context.india_vix)),
         "pcr_open_interest": _or(aggregates.pcr_open_interest, 1.0),
         "pcr_known": float(_finite(aggregates.pcr_open_interest)),
-        "risk_reversal_25d": _or(rr, 0.0) if _finite(rr) and _finite(fly) else 0.0,
-        "butterfly_25d": _or(fly, 0.0) if _finite(rr) and _finite(fly) else 0.0,
-        "skew_known": float(_finite(rr) and _finite(fly)),
-        "open_interest": float(oi),
-        "open_interest_change": (oi - oi_ref) / oi_ref if oi_ref else 0.0,
-        "open_interest_change_known": float(bool(oi_ref)),
+        "risk_reversal_25d": _or(rr, 0.0) if skew_known else 0.0,
+        "butterfly_25d": _or(fly, 0.0) if skew_known else 0.0,
+        "skew_known": float(skew_known),
         "minutes_since_open": (snapshot.ts_event - context.session_open_ns) / _NS_PER_MINUTE,
-        "signal_strength": float(signal_strength),
     }
-    for kind in STRATEGY_KINDS:
-        values[f"strategy_{kind}"] = float(strategy == kind)
-    return {name: _finite_or_zero(values[name]) for name in FEATURE_NAMES}
 
 
 def iv_percentile(current: float | None, window: Sequence[float]) -> float:

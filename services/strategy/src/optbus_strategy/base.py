@@ -50,7 +50,7 @@ class StrategyContext:
     @property
     def ts_ns(self) -> int:
         """Market time: the chain's ``ts_event``."""
-        return self.view.chain.ts_event
+        return int(self.view.chain.ts_event)
 
     @property
     def minutes_since_open(self) -> float:
@@ -71,17 +71,18 @@ class StrategyContext:
         """The chain's ATM IV percentile in its trailing window (0.5 without history)."""
         anchor = self.view.contract(self.view.atm_index(), "CE")
         window = self.history.context(self.chain, anchor).iv_history
-        return iv_percentile(self.chain.aggregates.atm_iv, window)
+        return float(iv_percentile(self.chain.aggregates.atm_iv, window))
 
     def features(self, contract: Contract, kind: str, strength: float) -> dict[str, float]:
         """The scoring features of ``contract`` for a signal of ``kind`` and ``strength``."""
-        return option_features(
+        features: dict[str, float] = option_features(
             self.chain,
             contract,
             self.history.context(self.chain, contract),
             strategy=kind,
             signal_strength=strength,
         )
+        return features
 
 
 class Strategy(Protocol):

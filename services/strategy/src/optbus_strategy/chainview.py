@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,11 +53,11 @@ class ChainView:
 
     def __init__(self, chain: ChainGreeks) -> None:
         snapshot = chain.snapshot
-        self.chain = chain
-        self.underlying = snapshot.underlying
-        self.expiry = snapshot.expiry
-        self.spot = snapshot.spot
-        self.forward = chain.forward
+        self.chain: ChainGreeks = chain
+        self.underlying: str = snapshot.underlying
+        self.expiry: date = snapshot.expiry
+        self.spot: float = snapshot.spot
+        self.forward: float = chain.forward
         self.strikes = np.asarray(snapshot.strikes, dtype=np.float64)
         self.calls = SideView.of(snapshot.calls, chain.calls)
         self.puts = SideView.of(snapshot.puts, chain.puts)
@@ -64,7 +65,7 @@ class ChainView:
     @property
     def minutes_to_expiry(self) -> float:
         """Calendar minutes from this chain to its expiry's close."""
-        return self.chain.time_to_expiry * _MINUTES_PER_YEAR
+        return float(self.chain.time_to_expiry) * _MINUTES_PER_YEAR
 
     def side(self, option_type: OptionType) -> SideView:
         """The calls (``CE``) or the puts (``PE``)."""

@@ -113,14 +113,17 @@ def close_positions(
 ) -> OrderIntent:
     """A close intent for ``positions`` of ``group``: each the opposite side, same quantity.
 
-    A leg whose closing side has no quote gets no limit price (a market order): a close must
-    not wait for a quote that may never come.
+    Limit prices follow ``close_pricing``; a leg whose closing side has no quote gets no limit
+    price (a market order): a close must not wait for a quote that may never come.
     """
     chain = ctx.chain
     legs = []
     for position in positions:
         side: Side = "SELL" if position.quantity > 0 else "BUY"
-        price = ctx.view.limit_price(position.contract, side, params.pricing, ctx.spec.tick_size)
+        pricing = params.close_pricing
+        price = None
+        if pricing != "market":
+            price = ctx.view.limit_price(position.contract, side, pricing, ctx.spec.tick_size)
         legs.append(Leg(contract=position.contract, side=side,
                         quantity=abs(position.quantity), limit_price=price))  # fmt: skip
     intent_id = derived_event_id(chain.event_id, name, group.group_id, role)

@@ -38,7 +38,7 @@ class Group:
 
     def net_premium(self) -> float:
         """Premium paid (positive, a debit) or received (negative, a credit), in rupees."""
-        return sum(p.quantity * p.average_price for p in self.positions.values())
+        return float(sum(p.quantity * p.average_price for p in self.positions.values()))
 
     def pnl(self, view: ChainView) -> float | None:
         """Mark-to-market P&L in rupees at the chain's marks; None if a leg has no mark."""

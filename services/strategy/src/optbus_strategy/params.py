@@ -12,13 +12,17 @@ from typing import Literal
 import msgspec
 
 Pricing = Literal["mid", "touch"]
+ClosePricing = Literal["mid", "touch", "market"]
 
 
 class CommonParams(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Sizing, pricing, score gate, entry window, exits and pacing, common to every strategy.
 
     - ``lots``: size of each entry leg, in lots (the quantity is ``lots * lot_size`` units).
-    - ``pricing``: limit prices at the ``mid`` (rounded towards the touch) or at the ``touch``.
+    - ``pricing``: entry limit prices at the ``touch`` (the ask to buy, the bid to sell: fills
+      at once on a fresh quote) or at the ``mid`` (rounded towards the touch: cheaper, may
+      not fill).
+    - ``close_pricing``: the same for closes, or ``market`` (no limit price).
     - ``min_score``: an entry is taken only if the scorer's score reaches this.
     - ``min_days_to_expiry`` / ``max_days_to_expiry``: which expiries to enter (calendar days).
     - ``entry_after_open_minutes`` / ``entry_before_close_minutes``: the entry window.
@@ -34,7 +38,8 @@ class CommonParams(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     """
 
     lots: int = 1
-    pricing: Pricing = "mid"
+    pricing: Pricing = "touch"
+    close_pricing: ClosePricing = "touch"
     min_score: float = 0.4
     min_days_to_expiry: float = 0.0
     max_days_to_expiry: float = 10.0

@@ -4,7 +4,8 @@ Entry: when the ATM IV percentile is at least ``min_iv_percentile``, sell the ca
 ``call_delta`` and the put nearest ``put_delta`` (out of the money, bid at least
 ``min_premium``), and buy the call ``wing_steps`` strike steps above the short call and the
 put ``wing_steps`` steps below the short put; all four must be listed and quoted, and the
-net credit (at mids) must be at least ``min_credit`` rupees per unit. The wings are listed
+net credit at the touch (the shorts' bids less the wings' asks) must be at least
+``min_credit`` rupees per unit. The wings are listed
 first in the intent, so a broker filling legs in order is never naked short. The most the
 group can lose is the wing width less the credit, per unit. No adjustments: the risk is
 already defined. Exits (common): target and stop as fractions of the net credit, and
@@ -63,10 +64,11 @@ class IronCondor(GroupStrategy[IronCondorParams]):
         if long_call is None or long_put is None:
             return None
         credit = (
-            view.calls.mid[short_call] + view.puts.mid[short_put]
-            - view.calls.mid[long_call] - view.puts.mid[long_put]
+            view.calls.bid[short_call] + view.puts.bid[short_put]
+            - view.calls.ask[long_call] - view.puts.ask[long_put]
         )  # fmt: skip
-        if not math.isfinite(credit) or credit < p.min_credit:
+        wings_quoted = math.isfinite(view.calls.mid[long_call] + view.puts.mid[long_put])
+        if not wings_quoted or credit < p.min_credit:
             return None
         strength = 0.5 * ivp + 0.5 * min(1.0, 3.0 * float(credit) / width)
         sc, sp = view.contract(short_call, "CE"), view.contract(short_put, "PE")
