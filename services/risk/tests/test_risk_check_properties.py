@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optbus.events import RiskDecision
+from optbus_risk.book import book_after, exposure
 from optbus_risk.checks import (
     check_circuit_breaker,
     check_duplicate,
@@ -12,9 +13,12 @@ from optbus_risk.checks import (
     check_intent_age,
     check_kill_switch,
     check_lot_size,
+    check_max_notional,
     check_max_premium,
     check_order_rate,
+    check_portfolio_delta,
     check_price_band,
+    check_trading_hours,
     price_band,
 )
 from optbus_risk.circuit import DailyPnl, loss_limit
@@ -26,9 +30,11 @@ from optbus_risk.state import OrderWindow
 from .risk_builders import (
     CONFIG,
     DAY,
+    FACTS,
     FORWARD,
     NIFTY_FREEZE,
     NIFTY_LOT,
+    OPEN_NS,
     SECOND,
     TS,
     chain,
@@ -183,3 +189,38 @@ def test_a_window_keeps_its_times_in_order_even_when_an_order_is_stamped_earlier
     window = OrderWindow().record(TS, 1, SECOND).record(TS - 10, 1, SECOND)
 
     assert [stamp for stamp, _ in window.stamps] == [TS, TS]
+
+
+@FAST
+@given(st.integers(min_value=-3_600 * SECOND, max_value=10 * 3_600 * SECOND))
+def test_trading_hours_pass_exactly_between_the_open_and_the_close(offset_ns: int) -> None:
+    at = OPEN_NS + offset_ns
+
+    verdict = check_trading_hours(intent(ts=at), ctx(CHAIN_STATE))
+
+    assert verdict.passed == (OPEN_NS <= at < FACTS.session_close_ns(DAY))
+
+
+@FAST
+@given(st.integers(min_value=1, max_value=10))
+def test_max_notional_passes_exactly_when_quantity_times_spot_is_within_the_limit(
+    lots: int,
+) -> None:
+    spot = chain().snapshot.spot
+
+    verdict = check_max_notional(intent(leg(lots=lots)), ctx(CHAIN_STATE))
+
+    assert verdict.passed == (lots * NIFTY_LOT * spot <= CONFIG.orders.max_notional_per_order)
+
+
+@FAST
+@given(st.integers(min_value=1, max_value=30), st.sampled_from(["CE", "PE"]))
+def test_portfolio_delta_passes_a_fresh_book_exactly_when_its_delta_is_within_the_limit(
+    lots: int, option_type: str
+) -> None:
+    order = intent(leg(option_type=option_type, lots=lots))
+    delta = exposure(book_after({}, order), CHAIN_STATE.chains).delta_notional
+
+    verdict = check_portfolio_delta(order, ctx(CHAIN_STATE))
+
+    assert verdict.passed == (abs(delta) <= CONFIG.portfolio.max_abs_delta_notional)
