@@ -133,10 +133,11 @@ def test_the_signal_s_features_are_those_of_the_entry_call(
     chain = make_chain()
     engine = _engine(make_strategy, make_engine, **OPEN_ALL_DAY)
 
-    signal, intent = engine.on_chain(chain)
+    outputs = engine.on_chain(chain)
 
-    features = signal.model.features  # type: ignore[union-attr]
-    call = next(leg.contract for leg in intent.legs if leg.contract.option_type == "CE")  # type: ignore[union-attr]
+    features = next(o for o in outputs if isinstance(o, Signal)).model.features
+    (intent,) = _intents(outputs)
+    call = next(leg.contract for leg in intent.legs if leg.contract.option_type == "CE")
     assert features["is_call"] == 1.0
     assert math.isclose(features["moneyness"], math.log(call.strike / chain.forward))
 

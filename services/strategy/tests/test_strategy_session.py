@@ -84,9 +84,9 @@ def test_every_open_intent_carries_its_signal_s_id_and_stamp(
 ) -> None:
     signals = {o.event_id: o for _, o in session if isinstance(o, Signal)}
 
-    for _, intent in (
-        p for p in session if isinstance(p[1], OrderIntent) and p[1].purpose == "open"
-    ):
+    opens = [o for _, o in session if isinstance(o, OrderIntent) and o.purpose == "open"]
+
+    for intent in opens:
         assert intent.signal_id in signals
         assert intent.model == signals[intent.signal_id].model
 
