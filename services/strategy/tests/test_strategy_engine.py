@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+import msgspec
 import pytest
 
 from optbus.clock import ReplayClock
@@ -110,6 +111,21 @@ def test_a_chain_of_an_underlying_no_strategy_trades_gives_nothing(
     chain = make_chain(underlying="BANKNIFTY", spot=59_000.0, expiry=date(2026, 12, 29))
 
     assert engine.on_chain(chain) == []
+
+
+def test_a_chain_without_strikes_gives_nothing(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+) -> None:
+    chain = make_chain()
+    empty_side = msgspec.structs.replace(
+        chain.snapshot.calls, bid=[], ask=[], last=[], bid_size=[], ask_size=[], volume=[],
+        open_interest=[],
+    )  # fmt: skip
+    snapshot = msgspec.structs.replace(chain.snapshot, strikes=[], calls=empty_side,
+                                       puts=empty_side)  # fmt: skip
+    empty = msgspec.structs.replace(chain, snapshot=snapshot)
+
+    assert _engine(make_strategy, make_engine).on_chain(empty) == []
 
 
 def test_an_event_the_engine_does_not_follow_gives_nothing(

@@ -16,7 +16,6 @@ from optbus.market import MarketFacts
 from optbus_strategy.base import Output
 from optbus_strategy.config import default_strategies_path, load_strategies
 from optbus_strategy.engine import StrategyEngine
-from optbus_strategy.registry import default_registry
 from optbus_strategy.scoring import BaselineScorer
 
 Fill = Callable[[Iterable[Any]], list[Event]]
@@ -24,9 +23,8 @@ Fill = Callable[[Iterable[Any]], list[Event]]
 
 def _run(day: list[Event], facts: MarketFacts, fill: Fill) -> list[tuple[ChainGreeks, Output]]:
     """Every output of the default strategies over the day, with the chain that prompted it."""
-    registry = default_registry()
-    strategies = [registry.build(spec) for spec in load_strategies(default_strategies_path())]
-    engine = StrategyEngine(strategies, BaselineScorer(), facts, ReplayClock(0))
+    specs = load_strategies(default_strategies_path())
+    engine = StrategyEngine.from_specs(specs, BaselineScorer(), facts, ReplayClock(0))
     made: list[tuple[ChainGreeks, Output]] = []
     for event in day:
         outputs = engine.handle(event)

@@ -24,6 +24,8 @@ from optbus.features import FeatureHistory, session_bounds_ns
 from optbus.market import MarketFacts
 from optbus_strategy.base import Output, Strategy, StrategyContext
 from optbus_strategy.chainview import ChainView
+from optbus_strategy.params import StrategySpec
+from optbus_strategy.registry import StrategyRegistry, default_registry
 from optbus_strategy.scoring import Scorer
 
 
@@ -52,6 +54,19 @@ class StrategyEngine:
         self._clock = clock
         self._history = history or FeatureHistory(facts)
         self._position_owner: dict[str, str] = {}
+
+    @classmethod
+    def from_specs(
+        cls,
+        specs: Iterable[StrategySpec],
+        scorer: Scorer,
+        facts: MarketFacts,
+        clock: Clock,
+        registry: StrategyRegistry | None = None,
+    ) -> StrategyEngine:
+        """An engine running the configured strategies (``config.load_strategies``)."""
+        registry = registry or default_registry()
+        return cls([registry.build(spec) for spec in specs], scorer, facts, clock)
 
     @property
     def strategies(self) -> list[Strategy]:
@@ -89,11 +104,14 @@ class StrategyEngine:
         return []
 
     def on_chain(self, chain: ChainGreeks) -> list[Output]:
-        """Let each strategy of the chain's underlying act, then fold the chain into history."""
+        """Let each strategy of the chain's underlying act, then fold the chain into history.
+
+        A chain without strikes is only folded in: there is nothing to trade.
+        """
         underlying = chain.snapshot.underlying
         interested = [s for s in self._strategies.values() if underlying in s.underlyings]
         outputs: list[Output] = []
-        if interested:
+        if interested and chain.snapshot.strikes:
             context = self._context(chain)
             for strategy in interested:
                 outputs.extend(strategy.on_chain(chain, context))
