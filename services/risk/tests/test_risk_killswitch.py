@@ -1,3 +1,4 @@
+from optbus import control
 from optbus.clock import ReplayClock
 from optbus.events import KillSwitchCommand, KillSwitchEngaged, KillSwitchReleased
 from optbus.ids import derived_event_id
@@ -5,8 +6,8 @@ from optbus_risk.killswitch import (
     KillSwitchState,
     apply_command,
     apply_kill_switch_event,
-    decode_state,
-    encode_state,
+    from_stored,
+    to_stored,
 )
 
 from .risk_builders import TS
@@ -93,19 +94,19 @@ def test_an_engaged_event_from_the_log_engages_the_switch() -> None:
 
 
 def test_a_stored_state_reads_back_as_it_was() -> None:
-    assert decode_state(encode_state(ENGAGED)) == ENGAGED
+    assert from_stored(to_stored(ENGAGED)) == ENGAGED
 
 
-def test_a_missing_stored_state_reads_as_released() -> None:
-    assert decode_state(None) == KillSwitchState.released()
+def test_a_never_set_state_reads_as_released() -> None:
+    assert from_stored(control.RELEASED).status == "released"
 
 
 def test_an_unreadable_stored_state_reads_as_unknown_and_halts() -> None:
-    state = decode_state(b"{not json")
+    state = from_stored(control.UNKNOWN)
 
     assert state.status == "unknown"
     assert state.halted
 
 
 def test_an_unknown_state_is_stored_as_engaged() -> None:
-    assert decode_state(encode_state(KillSwitchState.unknown())).status == "engaged"
+    assert to_stored(KillSwitchState.unknown()).engaged

@@ -46,3 +46,22 @@ class ReplayClock:
 def seeded_rng(seed: int) -> np.random.Generator:
     """The one way to make randomness: a numpy generator from an explicit seed."""
     return np.random.default_rng(np.random.PCG64(seed))
+
+
+class EventClock:
+    """Market time: the latest event time a service has seen.
+
+    On a live feed it runs a few milliseconds behind the wall clock; on a simulated or
+    replayed session it runs on that session's own time, so checks that compare times (an
+    intent's age, trading hours) work the same in both.
+    """
+
+    def __init__(self, start_ns: int = 0) -> None:
+        self._now_ns = start_ns
+
+    def now_ns(self) -> int:
+        return self._now_ns
+
+    def observe(self, ts_ns: int) -> None:
+        """Note an event's time; the clock only moves forward."""
+        self._now_ns = max(self._now_ns, ts_ns)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, TypeAlias
 
-import msgspec
-
+from optbus import control
 from optbus.clock import Clock
 from optbus.events import KillSwitchCommand, KillSwitchEngaged, KillSwitchReleased
 from optbus.ids import derived_event_id
@@ -138,40 +137,27 @@ def apply_kill_switch_event(state: KillSwitchState, event: KillSwitchEvent) -> K
     )
 
 
-class _StoredState(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """The kill switch as kept in the key-value bucket."""
-
-    status: Literal["engaged", "released"]
-    operator: str
-    reason: str
-    flatten: bool
-    since_ns: int | None
-
-
-def encode_state(state: KillSwitchState) -> bytes:
-    """The bytes to keep in the key-value bucket (an unknown state is stored as engaged)."""
-    stored = _StoredState(
-        status="released" if state.status == "released" else "engaged",
+def to_stored(state: KillSwitchState) -> control.KillSwitchState:
+    """The shared form kept in the key-value bucket (an unknown state is stored as engaged)."""
+    return control.KillSwitchState(
+        engaged=state.status != "released",
         operator=state.operator,
         reason=state.reason,
         flatten=state.flatten,
-        since_ns=state.since_ns,
+        since_ns=state.since_ns or 0,
     )
-    return msgspec.json.encode(stored)
 
 
-def decode_state(raw: bytes | None) -> KillSwitchState:
-    """The state from the bucket's bytes: None (never set) is released; garbage is unknown."""
-    if raw is None:
-        return KillSwitchState.released()
-    try:
-        stored = msgspec.json.decode(raw, type=_StoredState)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        return KillSwitchState.unknown(f"stored kill switch state is unreadable: {exc}")
+def from_stored(stored: control.KillSwitchState) -> KillSwitchState:
+    """The risk view of the bucket's state; the shared UNKNOWN (unreadable) stays unknown."""
+    if stored is control.UNKNOWN:
+        return KillSwitchState.unknown()
+    if not stored.engaged:
+        return KillSwitchState(
+            status="released", operator=stored.operator, reason=stored.reason,
+            since_ns=stored.since_ns or None,
+        )  # fmt: skip
     return KillSwitchState(
-        status=stored.status,
-        operator=stored.operator,
-        reason=stored.reason,
-        flatten=stored.flatten,
-        since_ns=stored.since_ns,
-    )
+        status="engaged", operator=stored.operator, reason=stored.reason,
+        flatten=stored.flatten, since_ns=stored.since_ns or None,
+    )  # fmt: skip

@@ -1,0 +1,69 @@
+"""The risk desk: holds the risk state between messages and applies the pure domain to it."""
+
+from __future__ import annotations
+
+from optbus.clock import EventClock
+from optbus.events import ChainGreeks, Event, KillSwitchCommand, KillSwitchEngaged, OrderIntent
+from optbus_risk.context import RiskEnv
+from optbus_risk.engine import RiskEngine
+from optbus_risk.fold import command, evolve
+from optbus_risk.monitor import MonitorResult, flatten_positions, monitor_positions
+from optbus_risk.state import RiskState
+
+SERVICE = "risk"
+
+
+class RiskDesk:
+    """Each method takes one event and returns the events it causes, updating the state."""
+
+    def __init__(self, env: RiskEnv, clock: EventClock, state: RiskState) -> None:
+        self.env = env
+        self.clock = clock
+        self.state = state
+        self._engine = RiskEngine(env)
+
+    def fold(self, event: Event) -> list[Event]:
+        """Apply an event to the state (positions, fills, trades, ...)."""
+        self.clock.observe(event.ts_event)
+        step = evolve(self.state, event, self.env)
+        self.state = step.state
+        return list(step.events)
+
+    def on_intent(self, intent: OrderIntent) -> list[Event]:
+        """Decide an intent, once: a redelivered intent was decided already."""
+        if intent.intent_id in self.state.seen_intents:
+            return []
+        self.clock.observe(intent.ts_event)
+        decision = self._engine.decide(intent, self.state)
+        return [decision, *self.fold(decision)]
+
+    def on_chain(self, chain: ChainGreeks) -> list[Event]:
+        """New prices: update them, then close what hit a stop, a target or its time."""
+        produced = self.fold(chain)
+        return produced + self._decide_closes(monitor_positions(chain, self.state, self.env))
+
+    def on_exec(self, event: Event) -> list[Event]:
+        """Orders, fills, positions and closed trades (the circuit breaker may trip)."""
+        return self.fold(event)
+
+    def on_command(self, cmd: KillSwitchCommand, command_id: str) -> list[Event]:
+        """An operator's kill-switch command; with flatten, every position is closed."""
+        ts_event = self.clock.now_ns()
+        step = command(self.state, cmd, command_id=command_id, ts_event=ts_event, env=self.env)
+        self.state = step.state
+        produced: list[Event] = list(step.events)
+        for event in step.events:
+            self.fold(event)
+            if isinstance(event, KillSwitchEngaged) and event.flatten:
+                flatten = flatten_positions(
+                    self.state, trigger_id=event.event_id, ts_event=ts_event, env=self.env
+                )
+                produced += self._decide_closes(flatten)
+        return produced
+
+    def _decide_closes(self, result: MonitorResult) -> list[Event]:
+        self.state = result.state
+        produced: list[Event] = []
+        for intent in result.intents:
+            produced += [intent, *self.on_intent(intent)]
+        return produced
