@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from optbus_execution.book import MarketBook
+from execution_fixtures import CALL, PUT, SECOND, T0, chain, vix
 
-from .execution_fixtures import CALL, PUT, SECOND, T0, chain, vix
+from optbus_execution.book import MarketBook
 
 
 def _book() -> MarketBook:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import Fill, OrderCancelled
-from optbus.fees import charges_for
-
-from .execution_fixtures import (
+from execution_fixtures import (
     DAY,
     LATENCY,
     LOT,
@@ -18,6 +15,9 @@ from .execution_fixtures import (
     of_type,
     submit_and_fill,
 )
+
+from optbus.events import Fill, OrderCancelled
+from optbus.fees import charges_for
 
 
 def test_a_market_buy_fills_at_the_ask_of_the_first_quote_after_the_latency() -> None:

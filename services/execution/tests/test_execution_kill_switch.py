@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import (
-    Fill,
-    Order,
-    OrderAccepted,
-    OrderCancelled,
-    OrderIntent,
-    OrderRejected,
-    TradeClosed,
-)
-from optbus_execution.positions import flatten_intents
-
-from .execution_fixtures import (
+from execution_fixtures import (
     LOT,
     PUT,
     SECOND,
@@ -25,6 +14,17 @@ from .execution_fixtures import (
     of_type,
     submit_and_fill,
 )
+
+from optbus.events import (
+    Fill,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderIntent,
+    OrderRejected,
+    TradeClosed,
+)
+from optbus_execution.positions import flatten_intents
 
 LATER = T0 + 60 * SECOND
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import Order, OrderAccepted, OrderRejected, RiskDecision
-
-from .execution_fixtures import (
+from execution_fixtures import (
     CALL,
     LOT,
     SECOND,
@@ -15,6 +13,8 @@ from .execution_fixtures import (
     intent,
     of_type,
 )
+
+from optbus.events import Order, OrderAccepted, OrderRejected, RiskDecision
 
 
 def test_an_approved_intent_becomes_an_order_that_the_broker_accepts() -> None:

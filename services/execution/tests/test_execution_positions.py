@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import (
-    Event,
-    Fill,
-    OrderRejected,
-    PositionClosed,
-    PositionOpened,
-    PositionUpdated,
-    TradeClosed,
-)
-from optbus_execution.engine import ExecutionEngine
-
-from .execution_fixtures import (
+from execution_fixtures import (
     LOT,
     MODEL,
     PUT,
@@ -27,6 +16,17 @@ from .execution_fixtures import (
     submit_and_fill,
     vix,
 )
+
+from optbus.events import (
+    Event,
+    Fill,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    TradeClosed,
+)
+from optbus_execution.engine import ExecutionEngine
 
 LATER = T0 + 60 * SECOND
 

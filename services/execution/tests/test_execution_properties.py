@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from execution_fixtures import CALL, LOT, MS, PUT, T0, approved, chain, engine, intent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +22,6 @@ from optbus.events import (
 from optbus_execution.config import SlippageModel
 from optbus_execution.engine import ExecutionEngine
 from optbus_execution.slippage import fill_price, is_on_tick
-
-from .execution_fixtures import CALL, LOT, MS, PUT, T0, approved, chain, engine, intent
 
 TICK = 0.05
 MODEL = SlippageModel(spread_fraction=0.0, size_impact=0.5)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import Event, KillSwitchEngaged, TradeClosed
-from optbus_execution.engine import ExecutionEngine
-
-from .execution_fixtures import (
+from execution_fixtures import (
     LOT,
     MS,
     PUT,
@@ -18,6 +15,9 @@ from .execution_fixtures import (
     of_type,
     submit_and_fill,
 )
+
+from optbus.events import Event, KillSwitchEngaged, TradeClosed
+from optbus_execution.engine import ExecutionEngine
 
 
 def _session() -> tuple[ExecutionEngine, list[Event]]:

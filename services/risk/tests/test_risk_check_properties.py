@@ -3,6 +3,23 @@ from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from risk_builders import (
+    CONFIG,
+    DAY,
+    FACTS,
+    FORWARD,
+    NIFTY_FREEZE,
+    NIFTY_LOT,
+    OPEN_NS,
+    SECOND,
+    TS,
+    chain,
+    ctx,
+    env,
+    intent,
+    leg,
+    released_state,
+)
 
 from optbus.events import RiskDecision
 from optbus_risk.book import book_after, exposure
@@ -26,24 +43,6 @@ from optbus_risk.fold import evolve
 from optbus_risk.killswitch import KillSwitchState
 from optbus_risk.orders import slice_count
 from optbus_risk.state import OrderWindow
-
-from .risk_builders import (
-    CONFIG,
-    DAY,
-    FACTS,
-    FORWARD,
-    NIFTY_FREEZE,
-    NIFTY_LOT,
-    OPEN_NS,
-    SECOND,
-    TS,
-    chain,
-    ctx,
-    env,
-    intent,
-    leg,
-    released_state,
-)
 
 FAST = settings(max_examples=80, deadline=None)
 quantities = st.integers(min_value=-NIFTY_LOT, max_value=4 * NIFTY_FREEZE)

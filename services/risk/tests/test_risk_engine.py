@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 from msgspec import structs
+from risk_builders import SECOND, TS, chain, contract, env, intent, leg, released_state
 
 from optbus.events import OrderIntent, RiskCheck
 from optbus.ids import derived_event_id
@@ -8,8 +9,6 @@ from optbus_risk.checks import ALL_CHECKS
 from optbus_risk.context import CheckContext
 from optbus_risk.engine import RiskEngine
 from optbus_risk.killswitch import KillSwitchState
-
-from .risk_builders import SECOND, TS, chain, contract, env, intent, leg, released_state
 
 
 def _engine() -> RiskEngine:

@@ -1,6 +1,23 @@
 from dataclasses import replace
 from datetime import date
 
+from risk_builders import (
+    CONFIG,
+    FACTS,
+    FORWARD,
+    NIFTY_LOT,
+    SECOND,
+    TS,
+    chain,
+    contract,
+    env,
+    intent,
+    leg,
+    market_context,
+    position,
+    released_state,
+)
+
 from optbus.events import (
     Charges,
     CircuitBreakerTripped,
@@ -18,23 +35,6 @@ from optbus_risk.circuit import loss_limit
 from optbus_risk.fold import command, evolve
 from optbus_risk.killswitch import KillSwitchState
 from optbus_risk.state import PendingClose, RiskState
-
-from .risk_builders import (
-    CONFIG,
-    FACTS,
-    FORWARD,
-    NIFTY_LOT,
-    SECOND,
-    TS,
-    chain,
-    contract,
-    env,
-    intent,
-    leg,
-    market_context,
-    position,
-    released_state,
-)
 
 ENV = env(TS)
 SEGMENT = CONFIG.segments.of("NIFTY")

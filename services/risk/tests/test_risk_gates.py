@@ -1,18 +1,7 @@
 from dataclasses import replace
 from datetime import date
 
-from optbus_risk.checks import (
-    check_circuit_breaker,
-    check_duplicate,
-    check_intent_age,
-    check_kill_switch,
-    check_trading_hours,
-)
-from optbus_risk.circuit import DailyPnl, loss_limit
-from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.state import RiskState
-
-from .risk_builders import (
+from risk_builders import (
     CONFIG,
     DAY,
     FACTS,
@@ -29,6 +18,17 @@ from .risk_builders import (
     position,
     released_state,
 )
+
+from optbus_risk.checks import (
+    check_circuit_breaker,
+    check_duplicate,
+    check_intent_age,
+    check_kill_switch,
+    check_trading_hours,
+)
+from optbus_risk.circuit import DailyPnl, loss_limit
+from optbus_risk.killswitch import KillSwitchState
+from optbus_risk.state import RiskState
 
 ENGAGED = KillSwitchState(status="engaged", operator="ops", reason="drill")
 

@@ -1,3 +1,5 @@
+from risk_builders import TS
+
 from optbus import control
 from optbus.clock import ReplayClock
 from optbus.events import KillSwitchCommand, KillSwitchEngaged, KillSwitchReleased
@@ -9,8 +11,6 @@ from optbus_risk.killswitch import (
     from_stored,
     to_stored,
 )
-
-from .risk_builders import TS
 
 CLOCK = ReplayClock(TS)
 ENGAGE = KillSwitchCommand(action="engage", reason="drill", operator="asha")

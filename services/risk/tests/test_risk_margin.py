@@ -1,11 +1,10 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from risk_builders import CONFIG, EXPIRY, FORWARD, NIFTY_LOT, STRIKES, chain, contract
 
 from optbus_risk.book import MissingMarketData
 from optbus_risk.margin import margin_required, scenarios
-
-from .risk_builders import CONFIG, EXPIRY, FORWARD, NIFTY_LOT, STRIKES, chain, contract
 
 CHAINS = {("NIFTY", EXPIRY): chain()}
 MARGIN = CONFIG.margin

@@ -1,12 +1,7 @@
 from dataclasses import replace
 from datetime import date, datetime, time
 
-from optbus.events import Position
-from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.monitor import flatten_positions, monitor_positions
-from optbus_risk.state import RiskState, WorkingIntent
-
-from .risk_builders import (
+from risk_builders import (
     CONFIG,
     DAY,
     EXPIRY,
@@ -22,6 +17,11 @@ from .risk_builders import (
     position,
     released_state,
 )
+
+from optbus.events import Position
+from optbus_risk.killswitch import KillSwitchState
+from optbus_risk.monitor import flatten_positions, monitor_positions
+from optbus_risk.state import RiskState, WorkingIntent
 
 ENV = env(TS)
 CHAIN = chain()

@@ -1,17 +1,6 @@
 from dataclasses import replace
 
-from optbus_risk.checks import (
-    check_freeze_quantity,
-    check_lot_size,
-    check_max_notional,
-    check_max_premium,
-    check_order_rate,
-    check_price_band,
-    price_band,
-)
-from optbus_risk.state import OrderWindow, RiskState
-
-from .risk_builders import (
+from risk_builders import (
     CONFIG,
     FORWARD,
     NIFTY_FREEZE,
@@ -24,6 +13,17 @@ from .risk_builders import (
     released_state,
     with_config,
 )
+
+from optbus_risk.checks import (
+    check_freeze_quantity,
+    check_lot_size,
+    check_max_notional,
+    check_max_premium,
+    check_order_rate,
+    check_price_band,
+    price_band,
+)
+from optbus_risk.state import OrderWindow, RiskState
 
 LIMIT = CONFIG.order_rate.max_orders
 WINDOW = CONFIG.order_rate.window_ns

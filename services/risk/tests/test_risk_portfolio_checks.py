@@ -1,15 +1,6 @@
 from dataclasses import replace
 
-from optbus_risk.checks import (
-    check_margin,
-    check_open_positions,
-    check_portfolio_delta,
-    check_portfolio_vega,
-    margin_limit,
-)
-from optbus_risk.state import WorkingIntent
-
-from .risk_builders import (
+from risk_builders import (
     CONFIG,
     DAY,
     FORWARD,
@@ -23,6 +14,15 @@ from .risk_builders import (
     released_state,
     with_config,
 )
+
+from optbus_risk.checks import (
+    check_margin,
+    check_open_positions,
+    check_portfolio_delta,
+    check_portfolio_vega,
+    margin_limit,
+)
+from optbus_risk.state import WorkingIntent
 
 
 def test_margin_passes_a_book_well_within_its_share_of_capital() -> None:

@@ -13,6 +13,20 @@ from typing import Any
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from risk_builders import (
+    FORWARD,
+    NIFTY_FREEZE,
+    NIFTY_LOT,
+    TS,
+    chain,
+    contract,
+    ctx,
+    env,
+    intent,
+    position,
+    released_state,
+    with_config,
+)
 
 from optbus.events import (
     Charges,
@@ -37,21 +51,6 @@ from optbus_risk.engine import RiskEngine
 from optbus_risk.fold import command, evolve
 from optbus_risk.margin import margin_required
 from optbus_risk.state import RiskState
-
-from .risk_builders import (
-    FORWARD,
-    NIFTY_FREEZE,
-    NIFTY_LOT,
-    TS,
-    chain,
-    contract,
-    ctx,
-    env,
-    intent,
-    position,
-    released_state,
-    with_config,
-)
 
 TIGHT = with_config(
     capital=1_000_000.0,

@@ -34,7 +34,7 @@ from optbus_cli.servers import (
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.schema import StorageMode, migrate
 
-PIPELINE_SERVICES = ("persistence", "greeks")
+PIPELINE_SERVICES = ("persistence", "greeks", "risk", "execution", "strategy")
 DRAIN_TIMEOUT_SECONDS = 600.0
 STORAGE_NAMES = {
     StorageMode.TIMESCALEDB: "TimescaleDB",
@@ -157,7 +157,7 @@ class ServiceProcesses:
 
 
 def _pipeline_drained(view: BusView) -> bool:
-    relevant = [c for c in view.consumers if c.stream in ("MD", "ANALYTICS", "DLQ")]
+    relevant = [c for c in view.consumers if c.stream in ("MD", "ANALYTICS", "TRADING", "DLQ")]
     return bool(relevant) and all(c.caught_up for c in relevant)
 
 

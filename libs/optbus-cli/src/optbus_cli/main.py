@@ -172,7 +172,7 @@ def demo(
     ] = 120,
     speed: Annotated[
         str, typer.Option(help="'max' (as fast as possible) or a multiple of real time.")
-    ] = "max",
+    ] = "60",
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
 ) -> None:
     """Play a simulated session through every service and print what it did.

@@ -95,7 +95,11 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
             dead_letters=office_type(publisher, SERVICE, durable, clock),
         )  # fmt: skip
         spec = PullConsumerSpec(
-            stream=stream, subject=subject, durable=durable, batch_size=settings.batch_size
+            stream=stream,
+            subject=subject,
+            durable=durable,
+            batch_size=settings.batch_size,
+            from_start=False,
         )
         consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
 

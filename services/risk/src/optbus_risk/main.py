@@ -105,13 +105,13 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
             publisher=publisher, dead_letters=DeadLetterOffice(publisher, SERVICE, durable, clock),
         )  # fmt: skip
         spec = PullConsumerSpec(stream=stream, subject=subject, durable=durable,
-                                batch_size=settings.batch_size)  # fmt: skip
+                                batch_size=settings.batch_size, from_start=False)  # fmt: skip
         consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
     command_office = KillSwitchDeadLetterOffice(publisher, SERVICE, "risk-killswitch", clock)
     commands = partial(handle_commands, desk=desk, jetstream=jetstream, publisher=publisher,
                        dead_letters=command_office)  # fmt: skip
     spec = PullConsumerSpec(stream="CONTROL", subject=subjects.KILLSWITCH,
-                            durable="risk-killswitch", batch_size=16)  # fmt: skip
+                            durable="risk-killswitch", batch_size=16, from_start=False)  # fmt: skip
     consumers.append(PullConsumer(jetstream, spec, commands, SERVICE))
 
     async def restore() -> None:

@@ -76,7 +76,7 @@ def build_app(settings: StrategySettings) -> AsgiFastStream:
             dead_letters=DeadLetterOffice(publisher, SERVICE, durable, clock),
         )  # fmt: skip
         spec = PullConsumerSpec(stream=stream, subject=subject, durable=durable,
-                                batch_size=settings.batch_size)  # fmt: skip
+                                batch_size=settings.batch_size, from_start=False)  # fmt: skip
         consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
 
     async def restore() -> None:

@@ -38,14 +38,20 @@ class PullConsumerSpec:
     max_ack_pending: int = 1000
     idle_poll_seconds: float = 1.0
     retry_delay_seconds: float = 1.0
+    from_start: bool = True
 
     def config(self) -> ConsumerConfig:
-        """The JetStream consumer configuration (explicit acks, from the start of the stream)."""
+        """The JetStream consumer configuration (explicit acks).
+
+        A new durable starts at the beginning of the stream when ``from_start`` (persistence
+        must see everything), else at the next new message (a trading service restores its
+        state from the log and must not trade on old prices).
+        """
         return ConsumerConfig(
             durable_name=self.durable,
             filter_subject=self.subject,
             ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.ALL if self.from_start else DeliverPolicy.NEW,
             ack_wait=self.ack_wait_seconds,
             max_ack_pending=self.max_ack_pending,
         )
