@@ -31,6 +31,7 @@ from optbus_cli.servers import (
     create_database,
     postgres_answers,
 )
+from optbus_cli.trading_summary import print_trading_summary, read_trading_summary
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.schema import StorageMode, migrate
 
@@ -224,5 +225,6 @@ def run_demo(options: DemoOptions) -> int:
         processes.stop_all()
         summary = read_summary(database_url, asyncio.run(read_bus(nats_url)), baseline)
         print_summary(summary, console)
+        print_trading_summary(read_trading_summary(database_url, session), console)
         console.print(f"data left in {database_url}; try: optbus status")
     return 0 if ok and summary.healthy else 1
