@@ -141,6 +141,15 @@ class ServiceProcesses:
             stderr=subprocess.STDOUT,
         )
 
+    def stop(self, name: str) -> None:
+        """SIGTERM one service and wait for it to drain and exit."""
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
     def failed(self) -> list[str]:
         """Services that exited with an error."""
         return [name for name, p in self.processes.items() if p.poll() not in (None, 0)]

@@ -1,0 +1,191 @@
+"""The kill switch end to end, fired exactly as `nats pub` fires it, while the system trades."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import msgspec
+import nats
+import psycopg
+import pytest
+
+from optbus.events import Contract, Leg, OrderIntent
+from optbus.ids import derived_event_id
+from optbus_cli.demo import ServiceProcesses
+from optbus_cli.servers import LocalNats, create_database
+from optbus_persistence.schema import migrate
+
+pytestmark = pytest.mark.e2e
+
+SESSION = date(2026, 12, 9)
+ONE_SECOND_NS = 1_000_000_000
+
+
+def nats_pub(port: int, subject: str, body: bytes) -> None:
+    """Exactly the protocol bytes the NATS CLI sends for `nats pub SUBJECT BODY`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        reader = sock.makefile("rb")
+        assert reader.readline().startswith(b"INFO ")
+        connect = {"verbose": False, "pedantic": False, "tls_required": False,
+                   "name": "NATS CLI Version 0.2.2", "lang": "go", "version": "1.41.1",
+                   "protocol": 1, "echo": True, "headers": True, "no_responders": True}  # fmt: skip
+        sock.sendall(b"CONNECT " + json.dumps(connect).encode() + b"\r\n")
+        sock.sendall(b"PUB " + subject.encode() + b" " + str(len(body)).encode() + b"\r\n")
+        sock.sendall(body + b"\r\nPING\r\n")
+        assert reader.readline() == b"PONG\r\n"
+
+
+def _one(url: str, sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def _wait(condition: object, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"not within {within} s")
+
+
+@pytest.fixture(scope="module")
+def system(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
+) -> Iterator[dict[str, object]]:
+    """All six services, as processes, trading a simulated session at 20x real time."""
+    server = LocalNats(tmp_path_factory.mktemp("nats")).start()
+    name = f"optbus_killswitch_test_{os.getpid()}"
+    create_database(postgres_admin_url, name, fresh=True)
+    database_url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    migrate(database_url)
+    env = os.environ | {"NATS_URL": server.url, "DATABASE_URL": database_url}
+    processes = ServiceProcesses(env, Path(tmp_path_factory.mktemp("logs")))
+    for service in ("persistence", "greeks", "risk", "execution", "strategy"):
+        processes.start(service)
+    time.sleep(3)
+    processes.start("market-data", {
+        "OPTBUS_MARKET_DATA_START_DATE": SESSION.isoformat(), "OPTBUS_MARKET_DATA_SPEED": "20",
+        "OPTBUS_MARKET_DATA_RUN_ID": "killswitch-e2e", "OPTBUS_MARKET_DATA_MINUTES": "120",
+    })  # fmt: skip
+    try:
+        yield {"server": server, "db": database_url, "processes": processes}
+    finally:
+        processes.stop_all()
+        server.stop()
+        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _open_orders_accepted_after(db: str, ts_ns: int) -> int:
+    (count,) = _one(db, """
+        SELECT count(*) FROM events e JOIN orders o
+          ON o.client_order_id = e.payload ->> 'client_order_id'
+        WHERE e.type = 'exec.order.accepted' AND o.purpose = 'open' AND e.ts_init > %s
+    """, (ts_ns,))  # fmt: skip
+    return int(count)  # type: ignore[call-overload]
+
+
+def _manual_intent(db: str, tag: str) -> OrderIntent:
+    """Buy one lot of a liquid NIFTY call at its ask, stamped just after the latest chain."""
+    ts, expiry, strike, ask = _one(db, """
+        SELECT (extract(epoch FROM time) * 1e9)::bigint, expiry, strike, ask FROM option_ticks
+        WHERE underlying = 'NIFTY' AND option_type = 'CE' AND bid > 50 AND ask > bid
+          AND iv IS NOT NULL AND delta BETWEEN 0.4 AND 0.6
+        ORDER BY time DESC LIMIT 1
+    """)  # fmt: skip
+    contract = Contract(underlying="NIFTY", expiry=expiry, strike=strike, option_type="CE")  # type: ignore[arg-type]
+    intent_id = derived_event_id("killswitch-e2e", tag)
+    return OrderIntent(
+        event_id=intent_id, ts_event=int(ts) + ONE_SECOND_NS, ts_init=time.time_ns(),  # type: ignore[call-overload]
+        intent_id=intent_id, group_id=intent_id, strategy="TEST", purpose="open",
+        legs=[Leg(contract=contract, side="BUY", quantity=65, limit_price=float(ask))],  # type: ignore[arg-type]
+        reason=tag,
+    )  # fmt: skip
+
+
+def _decide(system: dict[str, object], tag: str) -> tuple[bool, list[str]]:
+    import asyncio
+
+    db = str(system["db"])
+    intent = _manual_intent(db, tag)
+
+    async def publish() -> None:
+        nc = await nats.connect(system["server"].url)  # type: ignore[attr-defined]
+        await nc.jetstream().publish("strategy.intent.TEST", msgspec.json.encode(intent))
+        await nc.close()
+
+    asyncio.run(publish())
+    query = "SELECT approved, failed_checks FROM risk_decisions WHERE intent_id = %s"
+    _wait(lambda: psycopg.connect(db).execute(query, (intent.intent_id,)).fetchone(), 30)
+    approved, failed = _one(db, query, (intent.intent_id,))
+    return bool(approved), list(failed)  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="module")
+def engaged_at(system: dict[str, object]) -> int:
+    db = str(system["db"])
+    _wait(lambda: _open_orders_accepted_after(db, 0) > 0)
+    engaged = time.time_ns()
+    body = b'{"action":"engage","reason":"e2e drill","operator":"ops-e2e"}'
+    nats_pub(system["server"].port, "control.killswitch", body)  # type: ignore[attr-defined]
+    time.sleep(3)
+    return engaged
+
+
+def test_no_opening_order_is_accepted_one_second_after_engagement(
+    system: dict[str, object], engaged_at: int
+) -> None:
+    assert _open_orders_accepted_after(str(system["db"]), engaged_at + ONE_SECOND_NS) == 0
+
+
+def test_no_order_is_left_working_after_engagement(
+    system: dict[str, object], engaged_at: int
+) -> None:
+    (working,) = _one(str(system["db"]), """
+        SELECT count(*) FROM orders o
+        WHERE NOT EXISTS (SELECT 1 FROM order_updates u WHERE u.client_order_id = o.client_order_id
+                          AND u.status IN ('cancelled', 'rejected'))
+          AND o.quantity > (SELECT coalesce(sum(f.quantity), 0) FROM fills f
+                            WHERE f.client_order_id = o.client_order_id)
+    """)  # fmt: skip
+    assert working == 0
+
+
+def test_the_engagement_is_stored_with_operator_and_reason(
+    system: dict[str, object], engaged_at: int
+) -> None:
+    assert _one(str(system["db"]), "SELECT operator, reason FROM kill_switch_events "
+                "WHERE action = 'engage'") == ("ops-e2e", "e2e drill")  # fmt: skip
+
+
+def test_a_restarted_risk_service_is_still_halted(
+    system: dict[str, object], engaged_at: int
+) -> None:
+    processes: ServiceProcesses = system["processes"]  # type: ignore[assignment]
+    processes.stop("risk")
+    processes.start("risk")
+    time.sleep(4)
+
+    approved, failed = _decide(system, "after-restart")
+
+    assert not approved
+    assert "kill_switch" in failed
+
+
+def test_release_resumes_trading(system: dict[str, object], engaged_at: int) -> None:
+    body = b'{"action":"release","reason":"drill over","operator":"ops-e2e"}'
+    nats_pub(system["server"].port, "control.killswitch", body)  # type: ignore[attr-defined]
+    time.sleep(2)
+
+    approved, failed = _decide(system, "after-release")
+
+    assert approved, failed
