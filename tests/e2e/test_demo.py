@@ -68,3 +68,18 @@ def test_the_demo_stores_every_option_of_every_chain(
         (rows,) = conn.execute("SELECT count(*) FROM option_ticks").fetchone()  # type: ignore[misc]
 
     assert rows == options > 0
+
+
+def test_status_after_the_demo_shows_streams_kill_switch_and_positions(
+    demo_run: subprocess.CompletedProcess[str], nats_url: str, demo_database: str
+) -> None:
+    env = os.environ | {"NATS_URL": nats_url, "DATABASE_URL": demo_database, "COLUMNS": "200"}
+
+    status = subprocess.run(
+        [sys.executable, "-m", "optbus_cli.main", "status"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert status.returncode == 0, status.stderr
+    for part in ("ANALYTICS", "kill switch: released", "Open positions", "option_ticks"):
+        assert part in status.stdout

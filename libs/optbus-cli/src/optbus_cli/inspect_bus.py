@@ -117,6 +117,6 @@ def table_counts(database_url: str) -> dict[str, int]:
         if not conn.execute("SELECT to_regclass('events') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
             return {}
         counts = {}
-        for table in ("events", "option_ticks"):
+        for table in ("events", "option_ticks", "signals", "orders", "fills", "trades"):
             counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
         return counts

@@ -7,12 +7,15 @@ from rich.console import Console
 from rich.table import Table
 
 from optbus_cli.inspect_bus import nats_answers, read_bus, table_counts
+from optbus_cli.killswitch import describe_state
+from optbus_cli.positions_view import circuit_breaker_lines, positions_table
 
 
 async def print_status(nats_url: str, database_url: str) -> None:
     """Print the state of the bus and the database as tables."""
     console = Console()
     if await nats_answers(nats_url):
+        console.print(await describe_state(nats_url))
         view = await read_bus(nats_url)
         streams = Table(title=f"Streams at {nats_url}")
         for column in ("stream", "messages", "bytes", "last seq"):
@@ -39,4 +42,11 @@ async def print_status(nats_url: str, database_url: str) -> None:
     rows.add_column("rows", justify="right")
     for table, count in counts.items():
         rows.add_row(table, f"{count:,}")
-    console.print(rows if counts else "[yellow]no optbus schema: run `optbus db migrate`[/yellow]")
+    if not counts:
+        console.print("[yellow]no optbus schema: run `optbus db migrate`[/yellow]")
+        return
+    console.print(rows)
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        console.print(positions_table(conn))
+        trips = circuit_breaker_lines(conn)
+    console.print("\n".join(trips) if trips else "circuit breaker: not tripped")
