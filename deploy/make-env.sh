@@ -18,6 +18,9 @@ umask 077
     echo "NATS_MARKET_DATA_PASSWORD=$(secret)"
     echo "NATS_GREEKS_PASSWORD=$(secret)"
     echo "NATS_PERSISTENCE_PASSWORD=$(secret)"
+    echo "NATS_STRATEGY_PASSWORD=$(secret)"
+    echo "NATS_RISK_PASSWORD=$(secret)"
+    echo "NATS_EXECUTION_PASSWORD=$(secret)"
     echo "NATS_OPERATOR_PASSWORD=$(secret)"
     echo "GRAFANA_ADMIN_PASSWORD=$(secret)"
 } > .env

@@ -28,7 +28,31 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 from prometheus_client.metrics import MetricWrapperBase
 
-from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, HANDLER_SECONDS, MESSAGES_HANDLED
+from optbus.events import (
+    CircuitBreakerTripped,
+    Fill,
+    KillSwitchEngaged,
+    KillSwitchReleased,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderIntent,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    RiskDecision,
+    Signal,
+    TradeClosed,
+)
+from optbus.runtime.metrics import (
+    DEAD_LETTERS,
+    EVENTS_PUBLISHED,
+    HANDLER_SECONDS,
+    KILLSWITCH_ENGAGED,
+    KILLSWITCH_INVALID_COMMANDS,
+    MESSAGES_HANDLED,
+)
 from optbus_cli.main import SERVICES
 from optbus_greeks.handlers import CHAIN_PRICING_SECONDS
 
@@ -48,6 +72,11 @@ PUBLISHED = metric(EVENTS_PUBLISHED, "_total")
 DLQ = metric(DEAD_LETTERS, "_total")
 HANDLER_BUCKET = metric(HANDLER_SECONDS, "_bucket")
 PRICING_BUCKET = metric(CHAIN_PRICING_SECONDS, "_bucket")
+ENGAGED = metric(KILLSWITCH_ENGAGED)
+INVALID_COMMANDS = metric(KILLSWITCH_INVALID_COMMANDS, "_total")
+TRADING_SERVICES = ("strategy", "risk", "execution")
+KILLSWITCH_SERVICES = ("risk", "execution")
+"""The services that export ``optbus_killswitch_engaged`` (they act on the kill switch)."""
 
 
 def query(expr: str, legend: str, ref: str = "A") -> prometheus.Dataquery:
@@ -251,9 +280,178 @@ def pipeline() -> db.Dashboard:
     return latency_row(flow_row(health_row(dash)))
 
 
+def _types(*events: type) -> str:
+    """A label matcher on the event type, e.g. ``type=~"Order|Fill"``."""
+    return 'type=~"' + "|".join(event.__name__ for event in events) + '"'
+
+
+def _published_by_type(*events: type) -> prometheus.Dataquery:
+    return query(
+        f"sum by (service, type) (rate({PUBLISHED}{{{_types(*events)}}}[{RATE}]))",
+        "{{type}} ({{service}})",
+    )
+
+
+def kill_switch_row(dash: db.Dashboard) -> db.Dashboard:
+    """Is trading halted, does every service agree, and did anyone send a bad command?"""
+    engaged = (
+        number(
+            "Kill switch",
+            f"{ENGAGED} of each service that acts on the kill switch: HALTED while it considers "
+            "trading halted (engaged, or its state could not be read: it fails closed). Risk and "
+            "execution must agree. `optbus killswitch status` says who engaged it and why.",
+            12,
+        )
+        .mappings(
+            [
+                model.ValueMap(
+                    options={
+                        "0": model.ValueMappingResult(text="trading", color="green"),
+                        "1": model.ValueMappingResult(text="HALTED", color="red"),
+                    }
+                )
+            ]
+        )
+        .thresholds(_thresholds((None, "green"), (1, "red")))
+        .decimals(0)
+    )
+    for index, service in enumerate(KILLSWITCH_SERVICES):
+        engaged = engaged.with_target(
+            query(f'max({ENGAGED}{{service="{service}"}})', service, chr(ord("A") + index))
+        )
+    invalid = (
+        number(
+            "Invalid kill-switch commands in range",
+            f"Commands on control.killswitch that did not parse or named an unknown action "
+            f"({INVALID_COMMANDS}): parked on dlq.control.killswitch and IGNORED. Anything "
+            "above 0 pages (alert OptbusKillSwitchInvalidCommand): see docs/operations.md, "
+            "'Kill switch'.",
+            12,
+        )
+        .with_target(
+            query(f"sum(increase({INVALID_COMMANDS}[$__range])) or vector(0)", "invalid commands")
+        )
+        .thresholds(_thresholds((None, "green"), (1, "red")))
+        .decimals(0)
+    )
+    history = graph(
+        "Kill switch engaged by service",
+        f"{ENGAGED}: 1 while the service considers trading halted.",
+        "none",
+        [query(f"max by (service) ({ENGAGED})", "{{service}}")],
+        span=12,
+        height=6,
+    )
+    invalid_rate = graph(
+        "Invalid kill-switch commands by service",
+        f"Invalid commands counted by each service that read them ({INVALID_COMMANDS}).",
+        "short",
+        [query(f"sum by (service) (increase({INVALID_COMMANDS}[{RATE}]))", "{{service}}")],
+        span=12,
+        height=6,
+    )
+    return (
+        dash.with_row(db.Row("Kill switch"))
+        .with_panel(engaged)
+        .with_panel(invalid)
+        .with_panel(history)
+        .with_panel(invalid_rate)
+    )
+
+
+def trading_flow_row(dash: db.Dashboard) -> db.Dashboard:
+    """From signal to fill: what each trading service published."""
+    decisions = graph(
+        "Signals, intents and decisions / s",
+        f"Strategy's signals and order intents (close intents come from risk's monitor and "
+        f"execution's flatten too), risk's decisions and circuit breakers ({PUBLISHED}).",
+        "suffix: ev/s",
+        [_published_by_type(Signal, OrderIntent, RiskDecision, CircuitBreakerTripped)],
+    )
+    orders = graph(
+        "Orders and fills / s",
+        f"The paper broker's orders, their acceptances, rejections and cancellations, and the "
+        f"fills ({PUBLISHED}).",
+        "suffix: ev/s",
+        [_published_by_type(Order, OrderAccepted, OrderRejected, OrderCancelled, Fill)],
+    )
+    positions = graph(
+        "Positions and closed trades / s",
+        f"Positions opened, updated and closed, and round trips closed ({PUBLISHED}).",
+        "suffix: ev/s",
+        [_published_by_type(PositionOpened, PositionUpdated, PositionClosed, TradeClosed)],
+    )
+    switches = graph(
+        "Kill-switch events in range",
+        f"Engagements and releases risk applied ({PUBLISHED}).",
+        "short",
+        [
+            query(
+                f"sum by (type) (increase({PUBLISHED}"
+                f"{{{_types(KillSwitchEngaged, KillSwitchReleased)}}}[$__range]))",
+                "{{type}}",
+            )
+        ],
+    )
+    return (
+        dash.with_row(db.Row("Trading flow"))
+        .with_panel(decisions)
+        .with_panel(orders)
+        .with_panel(positions)
+        .with_panel(switches)
+    )
+
+
+def trading_services_row(dash: db.Dashboard) -> db.Dashboard:
+    """How the trading services' consumers keep up."""
+    services = "|".join(TRADING_SERVICES)
+    handled = graph(
+        "Trading consumers: messages handled / s",
+        f"{HANDLED} of strategy, risk and execution, by consumer and outcome.",
+        "suffix: msg/s",
+        [
+            query(
+                f'sum by (service, consumer, outcome) (rate({HANDLED}{{service=~"{services}"}}'
+                f"[{RATE}]))",
+                "{{consumer}} {{outcome}}",
+            )
+        ],
+    )
+    latency = graph(
+        "Trading consumers: handler latency p99",
+        f"Time to handle one batch, by consumer ({HANDLER_SECONDS}).",
+        "s",
+        [
+            query(
+                f"histogram_quantile(0.99, sum by (service, consumer, le) "
+                f'(rate({HANDLER_BUCKET}{{service=~"{services}"}}[{RATE}])))',
+                "p99 {{consumer}}",
+            )
+        ],
+    )
+    return dash.with_row(db.Row("Trading services")).with_panel(handled).with_panel(latency)
+
+
+def trading() -> db.Dashboard:
+    """The 'optbus trading' dashboard."""
+    dash = (
+        db.Dashboard("optbus trading")
+        .uid("optbus-trading")
+        .description("Strategy, risk and execution: the kill switch, signals to fills.")
+        .tags(["optbus", "generated", "trading"])
+        .readonly()
+        .timezone("browser")
+        .time("now-1h", "now")
+        .refresh("30s")
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .with_variable(db.DatasourceVariable("datasource").label("Data source").type("prometheus"))
+    )
+    return trading_services_row(trading_flow_row(kill_switch_row(dash)))
+
+
 def dashboards() -> dict[str, db.Dashboard]:
     """Every generated dashboard, by file name."""
-    return {"optbus-pipeline.json": pipeline()}
+    return {"optbus-pipeline.json": pipeline(), "optbus-trading.json": trading()}
 
 
 def render(dash: db.Dashboard) -> str:

@@ -292,6 +292,28 @@ def test_the_image_exposes_each_service_port(compose: dict[str, Any]) -> None:
         assert str(http_port(compose["services"][service]["environment"], service)) in expose
 
 
+def test_the_image_holds_the_trading_services_configuration_files() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    for service, variable, source in (
+        ("strategy", "OPTBUS_STRATEGY_STRATEGIES_FILE", "services/strategy/config/strategies.toml"),
+        ("risk", "OPTBUS_RISK_CONFIG_FILE", "services/risk/config/risk.toml"),
+    ):
+        assert (ROOT / source).is_file(), source
+        target = f"/etc/optbus/{Path(source).name}"
+        assert f"COPY --from=build /src/{source} {target}" in dockerfile, service
+        assert f"{variable}={target}" in dockerfile, service
+        assert (
+            variable.removeprefix(env_prefix(service)).lower()
+            in settings_class(service).model_fields
+        )
+
+
+def test_the_example_overlay_risk_limits_are_a_valid_risk_configuration() -> None:
+    from optbus_risk.config import load_risk_config
+
+    load_risk_config(K8S / "overlays" / "example" / "risk.toml")
+
+
 # --- Prometheus ------------------------------------------------------------------------------
 
 
@@ -316,6 +338,24 @@ def test_prometheus_targets_are_the_services_metrics_ports(compose: dict[str, An
 def test_compose_mounts_the_prometheus_configuration(compose: dict[str, Any]) -> None:
     volumes = compose["services"]["prometheus"]["volumes"]
     assert "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
+
+
+def test_prometheus_loads_the_alert_rules_compose_mounts(compose: dict[str, Any]) -> None:
+    config = _yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    assert "/etc/prometheus/alerts.yml" in config["rule_files"]
+    volumes = compose["services"]["prometheus"]["volumes"]
+    assert "./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in volumes
+
+
+def test_an_invalid_kill_switch_command_raises_an_alert() -> None:
+    rules = {
+        rule["alert"]: rule
+        for group in _yaml(DEPLOY / "prometheus" / "alerts.yml")["groups"]
+        for rule in group["rules"]
+    }
+    rule = rules["OptbusKillSwitchInvalidCommand"]
+    assert "optbus_killswitch_invalid_commands_total" in rule["expr"]
+    assert rule["labels"]["severity"] == "critical"
 
 
 # --- Kubernetes ------------------------------------------------------------------------------
@@ -552,6 +592,89 @@ def test_persistence_may_subscribe_to_every_stream(nats_users: dict[str, Any]) -
             assert may(user, "subscribe", subject.replace(">", "any.thing"))
 
 
+def test_trading_services_may_pull_and_ack_from_their_own_durables_only(
+    accounts: ModuleType, nats_users: dict[str, Any]
+) -> None:
+    inputs = {
+        "strategy": accounts.strategy_inputs(),
+        "risk": accounts.risk_inputs(),
+        "execution": accounts.execution_inputs(),
+    }
+    assert {durable for _, _, durable in inputs["risk"]} >= {"risk-killswitch"}
+    assert {durable for _, _, durable in inputs["execution"]} >= {"execution-killswitch"}
+    for service, own in inputs.items():
+        user = nats_users[service]
+        for stream, subject, durable in own:
+            assert durable.startswith(f"{service}-"), durable
+            assert may(user, "publish", f"$JS.API.CONSUMER.CREATE.{stream}.{durable}.{subject}")
+            assert may(user, "publish", f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}")
+            assert may(user, "publish", f"$JS.ACK.{stream}.{durable}.1.7.7.1763769600000000000.0")
+        for other, theirs in inputs.items():
+            if other == service:
+                continue
+            for stream, _, durable in theirs:
+                ack = f"$JS.ACK.{stream}.{durable}.1.7.7.1763769600000000000.0"
+                assert not may(user, "publish", ack), (service, durable)
+
+
+def test_trading_services_may_read_the_trading_log_from_the_start(
+    nats_users: dict[str, Any],
+) -> None:
+    for service, filters in (
+        ("strategy", ("exec.position.>", "risk.decision.>")),
+        ("risk", ("risk.decision.>", "exec.>")),
+        ("execution", ("strategy.intent.>", "risk.decision.>", "exec.>")),
+    ):
+        user = nats_users[service]
+        assert may(user, "publish", "$JS.API.STREAM.INFO.TRADING"), service
+        for subject in filters:
+            create = f"$JS.API.CONSUMER.CREATE.TRADING.k3Jd9xQ2.{subject}"
+            assert may(user, "publish", create), (service, subject)
+        assert may(user, "publish", "$JS.API.CONSUMER.MSG.NEXT.TRADING.k3Jd9xQ2"), service
+        assert not may(user, "publish", "$JS.API.CONSUMER.CREATE.MD.k3Jd9xQ2.md.>"), service
+
+
+def test_each_trading_service_publishes_only_its_own_events(nats_users: dict[str, Any]) -> None:
+    strategy, risk, execution = (nats_users[s] for s in ("strategy", "risk", "execution"))
+    assert may(strategy, "publish", "strategy.signal.SHORT_STRANGLE.NIFTY")
+    assert may(strategy, "publish", "strategy.intent.SHORT_STRANGLE")
+    assert may(risk, "publish", "risk.decision.SHORT_STRANGLE")
+    assert may(risk, "publish", "risk.circuit_breaker")
+    assert may(risk, "publish", "strategy.intent.SHORT_STRANGLE")  # the monitor's closes
+    assert may(execution, "publish", "exec.order.new")
+    assert may(execution, "publish", "exec.fill")
+    assert may(execution, "publish", "strategy.intent.SHORT_STRANGLE")  # a flatten's closes
+    for user in (strategy, risk, execution):
+        assert may(user, "publish", "dlq.greeks.chain.NIFTY.20261124"), user.name
+    assert not may(strategy, "publish", "risk.decision.SHORT_STRANGLE")
+    assert not may(strategy, "publish", "exec.fill")
+    assert not may(risk, "publish", "exec.fill")
+    assert not may(execution, "publish", "risk.decision.SHORT_STRANGLE")
+    for user in (strategy, risk, execution):
+        assert not may(user, "publish", "md.chain.NIFTY.20261124"), user.name
+
+
+def test_only_risk_announces_the_kill_switch_and_writes_its_state(
+    nats_users: dict[str, Any],
+) -> None:
+    state = "$KV.optbus_control.killswitch"
+    for subject in ("control.killswitch.engaged", "control.killswitch.released", state):
+        allowed = {name for name, user in nats_users.items() if may(user, "publish", subject)}
+        assert allowed == {"risk"}, subject
+    assert may(nats_users["risk"], "publish", "$JS.API.STREAM.CREATE.KV_optbus_control")
+
+
+def test_execution_and_the_operator_may_read_the_kill_switch_state(
+    nats_users: dict[str, Any],
+) -> None:
+    for name in ("risk", "execution", "operator"):
+        user = nats_users[name]
+        assert may(user, "publish", "$JS.API.STREAM.INFO.KV_optbus_control"), name
+        direct = "$JS.API.DIRECT.GET.KV_optbus_control.$KV.optbus_control.killswitch"
+        assert may(user, "publish", direct), name
+        assert may(user, "publish", "$JS.API.STREAM.MSG.GET.KV_optbus_control"), name
+
+
 def test_only_the_operator_may_publish_the_kill_switch(nats_users: dict[str, Any]) -> None:
     allowed = {
         name for name, user in nats_users.items() if may(user, "publish", "control.killswitch")
@@ -665,6 +788,22 @@ def test_the_pipeline_dashboard_shows_what_operators_watch(dashboards: ModuleTyp
         "histogram_quantile(0.99, sum by (le) (rate(optbus_greeks_chain_pricing_seconds_bucket",
         "sum by (service, type) (rate(optbus_events_published_total",
         'up{job="greeks"}',
+    ):
+        assert needle in exprs, needle
+
+
+def test_the_trading_dashboard_shows_the_kill_switch_and_the_flow(dashboards: ModuleType) -> None:
+    import json
+
+    board = json.loads(dashboards.render(dashboards.trading()))
+    assert board["title"] == "optbus trading"
+    exprs = " ".join(t["expr"] for p in board["panels"] for t in p.get("targets", []))
+    for needle in (
+        'optbus_killswitch_engaged{service="risk"}',
+        'optbus_killswitch_engaged{service="execution"}',
+        "optbus_killswitch_invalid_commands_total",
+        'type=~"Signal|OrderIntent|RiskDecision',
+        'type=~"Order|OrderAccepted|OrderRejected|OrderCancelled|Fill"',
     ):
         assert needle in exprs, needle
 

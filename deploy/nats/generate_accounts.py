@@ -14,7 +14,16 @@ What each service needs from the bus, beyond its own subjects:
 - a durable pull consumer looks itself up, creates itself when missing, fetches batches and
   acks, naks or terminates each message: ``$JS.API.CONSUMER.{INFO,CREATE,DURABLE.CREATE,
   MSG.NEXT}.<S>.<durable>`` and ``$JS.ACK.<S>.<durable>.>`` (and the domain-qualified form
-  ``$JS.ACK.<domain>.<account>.<S>.<durable>.>``); the fetched messages arrive on the inbox.
+  ``$JS.ACK.<domain>.<account>.<S>.<durable>.>``); the fetched messages arrive on the inbox;
+- a trading service (strategy, risk, execution) rebuilds its state at start by reading the
+  TRADING stream from its beginning (``optbus.runtime.history.read_history``): it asks for the
+  stream's info, creates one ephemeral consumer per subject filter, named by a random NUID
+  (``$JS.API.CONSUMER.CREATE.TRADING.<nuid>.<filter>``: the filter is pinned, the name cannot
+  be) and fetches from it (``$JS.API.CONSUMER.MSG.NEXT.TRADING.<nuid>``, so ``*``); no acks;
+- the kill-switch state lives in the key-value bucket ``optbus_control`` (stream
+  ``KV_optbus_control``): risk creates it and puts the key ``killswitch``
+  (``$KV.optbus_control.killswitch``); risk, execution and the operator read it (stream info,
+  then a direct or a stream message get).
 """
 
 from __future__ import annotations
@@ -24,13 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optbus import subjects
+from optbus_execution import main as execution_main
 from optbus_greeks.main import CONSUMER as GREEKS_CONSUMER
 from optbus_persistence.main import durable_name
+from optbus_risk import main as risk_main
+from optbus_strategy import main as strategy_main
 
 ACCOUNT = "OPTBUS"
 OUTPUT = Path(__file__).with_name("accounts.conf")
 INBOX = "_INBOX.>"
 DEAD_LETTERS = f"{subjects.DEAD_LETTER_PREFIX}.>"
+KV_STREAM = f"KV_{subjects.KILLSWITCH_BUCKET}"
+KV_KILLSWITCH = f"$KV.{subjects.KILLSWITCH_BUCKET}.killswitch"
+STRATEGY_INTENTS = "strategy.intent.>"
+"""Close intents: risk's position monitor and execution's flatten publish them too."""
+RISK_KILLSWITCH_CONSUMER = "risk-killswitch"
+"""The durable of risk's kill-switch command consumer (wired in ``optbus_risk.main``)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,71 @@ def greeks_consumers() -> tuple[tuple[str, str], ...]:
     return ((stream_of(subjects.MD_CHAINS).name, GREEKS_CONSUMER),)
 
 
+class _AnyHandler:
+    """Stands in for risk's desk: only the wiring of its inputs is read, not the handlers."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+def strategy_inputs() -> tuple[tuple[str, str, str], ...]:
+    """(stream, filter, durable) of every durable consumer of the strategy service."""
+    return tuple((stream, subject, durable) for stream, subject, durable in strategy_main._INPUTS)
+
+
+def risk_inputs() -> tuple[tuple[str, str, str], ...]:
+    """(stream, filter, durable) of every durable consumer of the risk service."""
+    inputs = [
+        (stream, subject, durable)
+        for stream, subject, durable, *_ in risk_main._inputs(_AnyHandler())
+    ]
+    return (
+        *inputs,
+        (stream_of(subjects.KILLSWITCH).name, subjects.KILLSWITCH, RISK_KILLSWITCH_CONSUMER),
+    )
+
+
+def execution_inputs() -> tuple[tuple[str, str, str], ...]:
+    """(stream, filter, durable) of every durable consumer of the execution service."""
+    return tuple(
+        (stream, subject, durable) for stream, subject, durable, *_ in execution_main._INPUTS
+    )
+
+
+def _pairs(inputs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((stream, durable) for stream, _, durable in inputs)
+
+
+def _filters(inputs: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(subject for _, subject, _ in inputs))
+
+
+def history_reads(stream: str, filters: tuple[str, ...]) -> tuple[str, ...]:
+    """What ``read_history`` publishes to: the stream's info, ephemeral consumers, fetches."""
+    api = "$JS.API"
+    return (
+        f"{api}.STREAM.INFO.{stream}",
+        *(f"{api}.CONSUMER.CREATE.{stream}.*.{subject}" for subject in filters),
+        f"{api}.CONSUMER.MSG.NEXT.{stream}.*",
+    )
+
+
+def kill_switch_reads() -> tuple[str, ...]:
+    """Reading the kill-switch state from its bucket (``read_kill_switch``)."""
+    api = "$JS.API"
+    return (
+        f"{api}.STREAM.INFO.{KV_STREAM}",
+        f"{api}.DIRECT.GET.{KV_STREAM}",
+        f"{api}.DIRECT.GET.{KV_STREAM}.>",
+        f"{api}.STREAM.MSG.GET.{KV_STREAM}",
+    )
+
+
+def kill_switch_writes() -> tuple[str, ...]:
+    """Creating the bucket and storing the state (``write_kill_switch``)."""
+    return (f"$JS.API.STREAM.CREATE.{KV_STREAM}", KV_KILLSWITCH)
+
+
 def _consumers(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     return tuple(s for stream, durable in pairs for s in pull_consumer(stream, durable))
 
@@ -119,6 +202,7 @@ def operator_reads() -> tuple[str, ...]:
         f"{api}.CONSUMER.DELETE.{dlq}.*",
         f"$JS.ACK.{dlq}.>",
         f"$JS.FC.{dlq}.>",
+        *kill_switch_reads(),
     )
 
 
@@ -148,6 +232,49 @@ def users() -> tuple[User, ...]:
             role="consumes every stream (one durable per subject), publishes dead letters only",
             publish=(DEAD_LETTERS, *ensure_streams(), *_consumers(persistence_consumers())),
             subscribe=(*every_stream, INBOX),
+        ),
+        User(
+            name="strategy",
+            role="consumes chains, VIX, positions and decisions; publishes signals and intents",
+            publish=(
+                *_roots(subjects.strategy_signal("X", "NIFTY")),
+                DEAD_LETTERS,
+                *ensure_streams(),
+                *_consumers(_pairs(strategy_inputs())),
+                *history_reads("TRADING", strategy_main.HISTORY),
+            ),
+            subscribe=(*_filters(strategy_inputs()), INBOX),
+        ),
+        User(
+            name="risk",
+            role="checks intents, closes positions, keeps the kill switch and its bucket",
+            publish=(
+                *_roots(subjects.risk_decision("X")),
+                STRATEGY_INTENTS,
+                subjects.KILLSWITCH_ENGAGED,
+                subjects.KILLSWITCH_RELEASED,
+                DEAD_LETTERS,
+                *ensure_streams(),
+                *_consumers(_pairs(risk_inputs())),
+                *history_reads("TRADING", risk_main.TRADING_HISTORY),
+                *kill_switch_reads(),
+                *kill_switch_writes(),
+            ),
+            subscribe=(*_filters(risk_inputs()), INBOX),
+        ),
+        User(
+            name="execution",
+            role="paper broker: executes approved intents, publishes exec.> and flatten intents",
+            publish=(
+                *_roots(subjects.exec_event("fill")),
+                STRATEGY_INTENTS,
+                DEAD_LETTERS,
+                *ensure_streams(),
+                *_consumers(_pairs(execution_inputs())),
+                *history_reads("TRADING", execution_main.TRADING_HISTORY),
+                *kill_switch_reads(),
+            ),
+            subscribe=(*_filters(execution_inputs()), INBOX),
         ),
         User(
             name="operator",
