@@ -144,6 +144,16 @@ def engaged_at(system: dict[str, object]) -> int:
 def test_no_opening_order_is_accepted_one_second_after_engagement(
     system: dict[str, object], engaged_at: int
 ) -> None:
+    (last,) = _one(str(system["db"]), """
+        SELECT max(e.ts_init) FROM events e JOIN orders o
+          ON o.client_order_id = e.payload ->> 'client_order_id'
+        WHERE e.type = 'exec.order.accepted' AND o.purpose = 'open'""")  # fmt: skip
+    (stored,) = _one(str(system["db"]), "SELECT extract(epoch FROM recorded_at) FROM events "
+                     "WHERE type = 'control.killswitch.engaged'")  # fmt: skip
+    print(
+        f"\nlast open order accepted {(int(last) - engaged_at) / 1e6:.1f} ms after the publish;"  # type: ignore[call-overload]
+        f" engagement event committed {float(stored) * 1e3 - engaged_at / 1e6:.1f} ms after"
+    )  # type: ignore[arg-type]
     assert _open_orders_accepted_after(str(system["db"]), engaged_at + ONE_SECOND_NS) == 0
 
 
@@ -179,6 +189,22 @@ def test_a_restarted_risk_service_is_still_halted(
 
     assert not approved
     assert "kill_switch" in failed
+
+
+def test_a_malformed_command_is_dead_lettered_and_never_releases(
+    system: dict[str, object], engaged_at: int
+) -> None:
+    import asyncio
+
+    from optbus_cli.killswitch import describe_state
+
+    nats_pub(system["server"].port, "control.killswitch", b'{"action":"resume"}')  # type: ignore[attr-defined]
+    time.sleep(2)
+
+    (parked,) = _one(str(system["db"]), "SELECT count(*) FROM events WHERE type = 'dlq.message' "
+                     "AND payload ->> 'original_subject' = 'control.killswitch'")  # fmt: skip
+    assert parked >= 1  # type: ignore[operator]
+    assert "ENGAGED" in asyncio.run(describe_state(system["server"].url))  # type: ignore[attr-defined]
 
 
 def test_release_resumes_trading(system: dict[str, object], engaged_at: int) -> None:
