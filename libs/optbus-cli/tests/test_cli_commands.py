@@ -52,3 +52,10 @@ def test_exporting_a_session_writes_the_file(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert output.stat().st_size > 0
+
+
+def test_a_demo_speed_that_is_not_a_speed_is_refused_before_anything_starts() -> None:
+    result = runner.invoke(app, ["demo", "--speed", "fast-ish"])
+
+    assert result.exit_code == 2
+    assert "not a speed" in result.output

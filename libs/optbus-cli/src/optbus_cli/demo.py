@@ -32,6 +32,7 @@ from optbus_cli.servers import (
     postgres_answers,
 )
 from optbus_cli.trading_summary import print_trading_summary, read_trading_summary
+from optbus_market_data.pacing import MAX_SPEED, parse_speed
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.schema import StorageMode, migrate
 
@@ -111,6 +112,17 @@ def _next_session_date(database_url: str) -> date:
         return facts.next_trading_day(last.date())
     today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
     return today if facts.is_trading_day(today) else facts.next_trading_day(today)
+
+
+REAL_TIME_INTENT_AGE_MS = 5_000
+
+
+def _speed_settings(service: str, speed: str) -> dict[str, str]:
+    """An intent's age limit is in market time: at N x real time it must be N x as long."""
+    if service != "risk":
+        return {}
+    factor = 3_600.0 if parse_speed(speed) == MAX_SPEED else max(1.0, parse_speed(speed))
+    return {"OPTBUS_RISK_MAX_INTENT_AGE_MS": str(int(REAL_TIME_INTENT_AGE_MS * factor))}
 
 
 def _chains_per_step(session: date) -> int:
@@ -221,7 +233,7 @@ def run_demo(options: DemoOptions) -> int:
             f"(run {run_id}; logs in {log_dir})"
         )
         for name in PIPELINE_SERVICES:
-            processes.start(name)
+            processes.start(name, _speed_settings(name, options.speed))
         processes.start("market-data", {
             "OPTBUS_MARKET_DATA_SEED": str(options.seed),
             "OPTBUS_MARKET_DATA_RUN_ID": run_id,

@@ -181,7 +181,12 @@ def demo(
     and a local PostgreSQL under the user's state directory.
     """
     from optbus_cli.demo import DemoOptions, run_demo
+    from optbus_market_data.pacing import parse_speed
 
+    try:
+        parse_speed(speed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--speed") from exc
     raise typer.Exit(run_demo(DemoOptions(minutes=minutes, speed=speed, seed=seed)))
 
 

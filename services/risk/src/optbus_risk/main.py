@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import structlog
 from faststream.asgi import AsgiFastStream
 from nats.aio.msg import Msg
@@ -46,6 +47,9 @@ class RiskSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPTBUS_RISK_", extra="ignore")
 
     config_file: Path = Field(default=DEFAULT_CONFIG_PATH, description="risk limits (TOML)")
+    max_intent_age_ms: int | None = Field(
+        default=None, gt=0, description="overrides the file's; a replay at N x real time needs N x"
+    )
     batch_size: int = Field(default=64, ge=1)
 
 
@@ -89,8 +93,10 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
     """Wire the risk service: restore state from the log and the bucket, then consume."""
     broker = make_broker(settings)
     clock = EventClock()
-    env = RiskEnv(config=load_risk_config(settings.config_file), facts=load_market_facts(),
-                  clock=clock)  # fmt: skip
+    config = load_risk_config(settings.config_file)
+    if settings.max_intent_age_ms is not None:
+        config = msgspec.structs.replace(config, max_intent_age_ms=settings.max_intent_age_ms)
+    env = RiskEnv(config=config, facts=load_market_facts(), clock=clock)
     desk = RiskDesk(env, clock, RiskState.initial(from_stored(control.UNKNOWN)))
 
     def jetstream() -> JetStreamContext:
