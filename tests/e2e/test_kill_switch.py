@@ -25,6 +25,8 @@ pytestmark = pytest.mark.e2e
 
 SESSION = date(2026, 12, 9)
 ONE_SECOND_NS = 1_000_000_000
+LIMIT_CHECKS = {"margin", "portfolio_delta", "portfolio_vega", "open_positions", "order_rate"}
+"""Checks a manual intent may still fail once trading resumes, if the strategies filled the book."""
 
 
 def nats_pub(port: int, subject: str, body: bytes) -> None:
@@ -214,4 +216,5 @@ def test_release_resumes_trading(system: dict[str, object], engaged_at: int) -> 
 
     approved, failed = _decide(system, "after-release")
 
-    assert approved, failed
+    assert "kill_switch" not in failed
+    assert approved or set(failed) <= LIMIT_CHECKS, failed
