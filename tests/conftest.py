@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -45,17 +46,24 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     server.stop()
 
 
+@contextmanager
+def fresh_database(admin_url: str, name: str) -> Iterator[str]:
+    """A new empty database on the admin URL's server, dropped afterwards."""
+    create_database(admin_url, name, fresh=True)
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def storage(postgres_admin_url: str) -> Iterator[tuple[str, StorageMode]]:
     """A fresh, migrated database for the whole test session, and the storage mode it uses."""
-    name = f"optbus_test_{os.getpid()}"
-    create_database(postgres_admin_url, name, fresh=True)
-    url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    mode = migrate(url)
-    print(f"\nstorage under test: {mode.value} ({url})")
-    yield url, mode
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(postgres_admin_url, f"optbus_test_{os.getpid()}") as url:
+        mode = migrate(url)
+        print(f"\nstorage under test: {mode.value} ({url})")
+        yield url, mode
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from optbus_cli.servers import create_database
+from ..conftest import fresh_database
 
 pytestmark = pytest.mark.e2e
 
@@ -19,11 +19,8 @@ MINUTES = 5
 
 @pytest.fixture(scope="module")
 def demo_database(postgres_admin_url: str) -> Iterator[str]:
-    name = f"optbus_demo_test_{os.getpid()}"
-    create_database(postgres_admin_url, name, fresh=True)
-    yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(postgres_admin_url, f"optbus_demo_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

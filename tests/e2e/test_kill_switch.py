@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,8 +19,10 @@ import pytest
 from optbus.events import Contract, Leg, OrderIntent
 from optbus.ids import derived_event_id
 from optbus_cli.demo import ServiceProcesses
-from optbus_cli.servers import LocalNats, create_database
+from optbus_cli.servers import LocalNats
 from optbus_persistence.schema import migrate
+
+from ..conftest import fresh_database
 
 pytestmark = pytest.mark.e2e
 
@@ -64,27 +67,24 @@ def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
 ) -> Iterator[dict[str, object]]:
     """All six services, as processes, trading a simulated session at 20x real time."""
-    server = LocalNats(tmp_path_factory.mktemp("nats")).start()
-    name = f"optbus_killswitch_test_{os.getpid()}"
-    create_database(postgres_admin_url, name, fresh=True)
-    database_url = postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    migrate(database_url)
-    env = os.environ | {"NATS_URL": server.url, "DATABASE_URL": database_url}
-    processes = ServiceProcesses(env, Path(tmp_path_factory.mktemp("logs")))
-    for service in ("persistence", "greeks", "risk", "execution", "strategy"):
-        processes.start(service)
-    time.sleep(3)
-    processes.start("market-data", {
-        "OPTBUS_MARKET_DATA_START_DATE": SESSION.isoformat(), "OPTBUS_MARKET_DATA_SPEED": "20",
-        "OPTBUS_MARKET_DATA_RUN_ID": "killswitch-e2e", "OPTBUS_MARKET_DATA_MINUTES": "120",
-    })  # fmt: skip
-    try:
+    with contextlib.ExitStack() as stack:
+        server = LocalNats(tmp_path_factory.mktemp("nats")).start()
+        stack.callback(server.stop)
+        name = f"optbus_killswitch_test_{os.getpid()}"
+        database_url = stack.enter_context(fresh_database(postgres_admin_url, name))
+        migrate(database_url)
+        env = os.environ | {"NATS_URL": server.url, "DATABASE_URL": database_url}
+        processes = ServiceProcesses(env, Path(tmp_path_factory.mktemp("logs")))
+        stack.callback(processes.stop_all)
+        for service in ("persistence", "greeks", "risk", "execution", "strategy"):
+            processes.start(service)
+        time.sleep(3)
+        processes.start("market-data", {
+            "OPTBUS_MARKET_DATA_START_DATE": SESSION.isoformat(),
+            "OPTBUS_MARKET_DATA_SPEED": "20", "OPTBUS_MARKET_DATA_RUN_ID": "killswitch-e2e",
+            "OPTBUS_MARKET_DATA_MINUTES": "120",
+        })  # fmt: skip
         yield {"server": server, "db": database_url, "processes": processes}
-    finally:
-        processes.stop_all()
-        server.stop()
-        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _open_orders_accepted_after(db: str, ts_ns: int) -> int:

@@ -12,8 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from optbus_cli.servers import create_database
 from optbus_risk.config import DEFAULT_CONFIG_PATH
+
+from ..conftest import fresh_database
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +23,8 @@ MINUTES = 30
 
 @pytest.fixture(scope="module")
 def trading_database(postgres_admin_url: str) -> Iterator[str]:
-    name = f"optbus_trading_test_{os.getpid()}"
-    create_database(postgres_admin_url, name, fresh=True)
-    yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(postgres_admin_url, f"optbus_trading_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
