@@ -26,10 +26,10 @@ from optbus.events import (
 )
 from optbus.market import load_market_facts
 from optbus.pricing import black76_greeks, time_to_expiry_years
+from optbus.quotes import quote_in_chain
 from optbus_risk.config import RiskConfig, load_risk_config
 from optbus_risk.context import CheckContext, RiskEnv
 from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.quotes import quote_in_chain
 from optbus_risk.state import RiskState
 
 FACTS = load_market_facts()

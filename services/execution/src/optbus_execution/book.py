@@ -8,60 +8,14 @@ market costs almost nothing between orders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from optbus.events import (
     ChainGreeks,
     Contract,
     MarketContext,
-    SideGreeks,
     VolatilityIndexTick,
 )
-
-ChainKey = tuple[str, date]
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """One option's market at one instant: touch, sizes, last, IV, Greeks and its chain's facts."""
-
-    contract: Contract
-    ts: int
-    bid: float
-    ask: float
-    bid_size: int
-    ask_size: int
-    last: float
-    iv: float | None
-    delta: float | None
-    gamma: float | None
-    theta: float | None
-    vega: float | None
-    spot: float
-    forward: float
-    pcr: float | None
-    open_interest: int
-
-    @property
-    def has_bid(self) -> bool:
-        """Whether someone is bidding (a price and a size)."""
-        return self.bid > 0.0 and self.bid_size > 0
-
-    @property
-    def has_ask(self) -> bool:
-        """Whether someone is offering (a price and a size)."""
-        return self.ask > 0.0 and self.ask_size > 0
-
-    @property
-    def mid(self) -> float:
-        """The mid of a two-sided quote; the one side there is, or the last price, otherwise."""
-        if self.has_bid and self.has_ask:
-            return (self.bid + self.ask) / 2.0
-        if self.has_ask:
-            return self.ask
-        if self.has_bid:
-            return self.bid
-        return self.last
+from optbus.quotes import ChainKey, OptionQuote, quote_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +65,7 @@ class MarketBook:
         self._vix = tick.value
         self._market_time_ns = max(self._market_time_ns, tick.ts_event)
 
-    def quote(self, contract: Contract) -> Quote | None:
+    def quote(self, contract: Contract) -> OptionQuote | None:
         """The latest quote of ``contract``, or None when its chain or strike was never seen."""
         chain = self._chains.get((contract.underlying, contract.expiry))
         if chain is None:
@@ -119,7 +73,7 @@ class MarketBook:
         i = chain.strike_index.get(contract.strike)
         if i is None:
             return None
-        return _quote(contract, chain.event, i)
+        return quote_at(chain.event, contract, i)
 
     def quote_age_ns(self, contract: Contract, at_ns: int) -> int | None:
         """How old the latest quote of ``contract`` is at ``at_ns`` (None when there is none)."""
@@ -141,11 +95,11 @@ class MarketBook:
         return context_of(quote, at_ns, self._vix)
 
 
-def context_of(quote: Quote, at_ns: int, india_vix: float | None) -> MarketContext:
+def context_of(quote: OptionQuote, at_ns: int, india_vix: float | None) -> MarketContext:
     """A quote as the market context of a position at ``at_ns`` (option price: the mid)."""
     return MarketContext(
         ts=at_ns,
-        option_price=quote.mid,
+        option_price=quote.indicative_price,
         iv=quote.iv,
         delta=quote.delta,
         gamma=quote.gamma,
@@ -156,29 +110,4 @@ def context_of(quote: Quote, at_ns: int, india_vix: float | None) -> MarketConte
         india_vix=india_vix,
         pcr=quote.pcr,
         open_interest=quote.open_interest,
-    )
-
-
-def _quote(contract: Contract, chain: ChainGreeks, i: int) -> Quote:
-    snapshot = chain.snapshot
-    is_call = contract.option_type == "CE"
-    side = snapshot.calls if is_call else snapshot.puts
-    greeks: SideGreeks = chain.calls if is_call else chain.puts
-    return Quote(
-        contract=contract,
-        ts=chain.ts_event,
-        bid=side.bid[i],
-        ask=side.ask[i],
-        bid_size=side.bid_size[i],
-        ask_size=side.ask_size[i],
-        last=side.last[i],
-        iv=greeks.iv[i],
-        delta=greeks.delta[i],
-        gamma=greeks.gamma[i],
-        theta=greeks.theta[i],
-        vega=greeks.vega[i],
-        spot=snapshot.spot,
-        forward=chain.forward,
-        pcr=chain.aggregates.pcr_open_interest,
-        open_interest=side.open_interest[i],
     )

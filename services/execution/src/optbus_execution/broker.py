@@ -16,7 +16,8 @@ from optbus.events import ChainGreeks, Fill, Order, OrderAccepted, OrderCancelle
 from optbus.fees import charges_for
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
-from optbus_execution.book import ChainKey, MarketBook, Quote
+from optbus.quotes import ChainKey, OptionQuote
+from optbus_execution.book import MarketBook
 from optbus_execution.config import PaperBrokerConfig
 from optbus_execution.orders import OrderOrigin, Ticket, broker_order_id, trade_date
 from optbus_execution.slippage import fill_price, fillable_quantity, limit_allows, touch_price
@@ -144,7 +145,7 @@ class PaperBroker:
         self.count_fill(fill)
         return Execution(fill, ticket)
 
-    def _fill(self, ticket: Ticket, quote: Quote, quantity: int, displayed: int) -> Fill:
+    def _fill(self, ticket: Ticket, quote: OptionQuote, quantity: int, displayed: int) -> Fill:
         order = ticket.order
         price = fill_price(
             order.side, quote.bid, quote.ask, quantity, displayed, ticket.tick_size,

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from optbus.events import ChainGreeks, Contract, OrderIntent
+from optbus.quotes import ChainKey, OptionQuote
 from optbus_risk.orders import signed_quantity
-from optbus_risk.quotes import ChainKey, ContractQuote, latest_quote
+from optbus_risk.quotes import latest_quote
 from optbus_risk.state import RiskState
 
 Book = Mapping[Contract, int]
@@ -59,7 +60,7 @@ def open_positions_after(state: RiskState, intent: OrderIntent) -> tuple[int, in
     return len(book), len(book_after(book, intent))
 
 
-def quote_or_raise(chains: Mapping[ChainKey, ChainGreeks], contract: Contract) -> ContractQuote:
+def quote_or_raise(chains: Mapping[ChainKey, ChainGreeks], contract: Contract) -> OptionQuote:
     """The latest quote of ``contract``; raises MissingMarketData when it was never quoted."""
     quote = latest_quote(chains, contract)
     if quote is None:

@@ -29,11 +29,11 @@ from optbus.events import (
     RiskDecision,
     TradeClosed,
 )
+from optbus.quotes import key_of_chain
 from optbus_risk import killswitch
 from optbus_risk.circuit import record_trade, record_trip
 from optbus_risk.context import RiskEnv
 from optbus_risk.orders import orders_by_segment
-from optbus_risk.quotes import key_of_chain
 from optbus_risk.sessions import trading_date
 from optbus_risk.state import LegKey, OrderRef, RiskState, WorkingIntent
 

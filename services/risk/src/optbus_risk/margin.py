@@ -18,9 +18,9 @@ import numpy.typing as npt
 
 from optbus.events import ChainGreeks, Contract
 from optbus.pricing import black76_price
+from optbus.quotes import ChainKey, OptionQuote
 from optbus_risk.book import Book, MissingMarketData, describe, quote_or_raise
 from optbus_risk.config import MarginConfig
-from optbus_risk.quotes import ChainKey, ContractQuote
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -108,7 +108,7 @@ def _underlying_margin(
 
 
 def _scan_loss(
-    quotes: list[ContractQuote], quantities: FloatArray, config: MarginConfig, grid: Scenarios
+    quotes: list[OptionQuote], quantities: FloatArray, config: MarginConfig, grid: Scenarios
 ) -> float:
     """The worst weighted loss of the contracts over the grid (zero when every scenario gains)."""
     vols = np.array([_vol(quote) for quote in quotes])[:, None]
@@ -128,13 +128,13 @@ def _scan_loss(
     return max(0.0, float(losses.max()))
 
 
-def _vol(quote: ContractQuote) -> float:
+def _vol(quote: OptionQuote) -> float:
     if quote.iv is None:
         raise MissingMarketData(f"no implied volatility for {describe(quote.contract)}")
     return quote.iv
 
 
-def _mark(quote: ContractQuote) -> float:
+def _mark(quote: OptionQuote) -> float:
     mark = quote.mark
     if mark is None:
         raise MissingMarketData(f"no price for {describe(quote.contract)}")

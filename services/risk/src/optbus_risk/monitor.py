@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 from optbus.events import ChainGreeks, Leg, OrderIntent, Position
 from optbus.ids import derived_event_id
+from optbus.quotes import OptionQuote, chain_key, key_of_chain, quote_in_chain
 from optbus_risk.config import NS_PER_MINUTE, MonitorConfig
 from optbus_risk.context import RiskEnv
-from optbus_risk.quotes import ContractQuote, chain_key, key_of_chain, quote_in_chain
 from optbus_risk.sessions import local_datetime
 from optbus_risk.state import PendingClose, RiskState
 
@@ -64,7 +64,7 @@ def price_trigger(position: Position, mark: float, config: MonitorConfig) -> str
 
 
 def exit_trigger(
-    position: Position, quote: ContractQuote | None, ts_ns: int, state: RiskState, env: RiskEnv
+    position: Position, quote: OptionQuote | None, ts_ns: int, state: RiskState, env: RiskEnv
 ) -> str | None:
     """The first exit rule that fires for the position at ``ts_ns`` (with its detail), or None."""
     config = env.config.monitor

@@ -1,108 +1,14 @@
-"""The latest quote, implied volatility and Greeks of one contract, read off a ChainGreeks."""
+"""The latest quote of a contract among the chains risk has seen."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
 
-from optbus.events import ChainGreeks, ChainSide, Contract, SideGreeks
-
-ChainKey = tuple[str, date]
-"""A chain's identity: (underlying, expiry)."""
-
-_STRIKE_TOLERANCE = 1e-6
+from optbus.events import ChainGreeks, Contract
+from optbus.quotes import ChainKey, OptionQuote, chain_key, quote_in_chain
 
 
-@dataclass(frozen=True, slots=True)
-class ContractQuote:
-    """One option at one instant: its market, its model figures and the chain's underlying."""
-
-    contract: Contract
-    ts: int
-    bid: float
-    ask: float
-    last: float
-    iv: float | None
-    delta: float | None
-    vega: float | None
-    spot: float
-    forward: float
-    rate: float
-    time_to_expiry: float
-
-    @property
-    def two_sided(self) -> bool:
-        """Whether both a bid and an ask are quoted (and not crossed)."""
-        return self.bid > 0 and self.ask > 0 and self.ask >= self.bid
-
-    @property
-    def mid(self) -> float | None:
-        """The mid of bid and ask, or None without a two-sided quote."""
-        return (self.bid + self.ask) / 2 if self.two_sided else None
-
-    @property
-    def reference_price(self) -> float | None:
-        """The price the exchange's band is centred on: last traded, else the mid."""
-        return self.last if self.last > 0 else self.mid
-
-    @property
-    def mark(self) -> float | None:
-        """The price a position is valued at: the mid, else the last traded price."""
-        mid = self.mid
-        if mid is not None:
-            return mid
-        return self.last if self.last > 0 else None
-
-
-def chain_key(contract: Contract) -> ChainKey:
-    """The key of the chain that quotes ``contract``."""
-    return (contract.underlying, contract.expiry)
-
-
-def key_of_chain(chain: ChainGreeks) -> ChainKey:
-    """The key of a ChainGreeks event."""
-    return (chain.snapshot.underlying, chain.snapshot.expiry)
-
-
-def strike_index(strikes: list[float], strike: float) -> int | None:
-    """Where ``strike`` sits in a chain's strikes, or None when the chain does not list it."""
-    for index, listed in enumerate(strikes):
-        if math.isclose(listed, strike, rel_tol=0.0, abs_tol=_STRIKE_TOLERANCE):
-            return index
-    return None
-
-
-def quote_in_chain(chain: ChainGreeks, contract: Contract) -> ContractQuote | None:
-    """The quote of ``contract`` in ``chain``, or None when the chain does not list it."""
-    if key_of_chain(chain) != chain_key(contract):
-        return None
-    index = strike_index(chain.snapshot.strikes, contract.strike)
-    if index is None:
-        return None
-    is_call = contract.option_type == "CE"
-    side: ChainSide = chain.snapshot.calls if is_call else chain.snapshot.puts
-    greeks: SideGreeks = chain.calls if is_call else chain.puts
-    return ContractQuote(
-        contract=contract,
-        ts=chain.ts_event,
-        bid=side.bid[index],
-        ask=side.ask[index],
-        last=side.last[index],
-        iv=greeks.iv[index],
-        delta=greeks.delta[index],
-        vega=greeks.vega[index],
-        spot=chain.snapshot.spot,
-        forward=chain.forward,
-        rate=chain.rate,
-        time_to_expiry=chain.time_to_expiry,
-    )
-
-
-def latest_quote(
-    chains: Mapping[ChainKey, ChainGreeks], contract: Contract
-) -> ContractQuote | None:
+def latest_quote(chains: Mapping[ChainKey, ChainGreeks], contract: Contract) -> OptionQuote | None:
     """The latest quote of ``contract`` among the chains seen, or None if never quoted."""
     chain = chains.get(chain_key(contract))
     return None if chain is None else quote_in_chain(chain, contract)

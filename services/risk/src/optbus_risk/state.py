@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from optbus.events import ChainGreeks, Contract, Position, Side
+from optbus.quotes import ChainKey
 from optbus_risk.circuit import DailyPnl
 from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.quotes import ChainKey
 
 LegKey = tuple[Contract, Side]
 """A working quantity's identity within an intent: the contract and the side."""
