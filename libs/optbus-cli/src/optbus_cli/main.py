@@ -190,5 +190,37 @@ def demo(
     raise typer.Exit(run_demo(DemoOptions(minutes=minutes, speed=speed, seed=seed)))
 
 
+@app.command()
+def backtest(
+    days: Annotated[int, typer.Option(min=1, help="Trading days to simulate.")] = 1,
+    start_date: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="First session (a trading day).")
+    ] = datetime(2026, 6, 1),
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+    file: Annotated[
+        Path | None, typer.Option(help="A recorded session (.csv, .csv.gz, .parquet) instead.")
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N minutes of market steps.")
+    ] = None,
+    strategies: Annotated[Path | None, typer.Option(help="Strategies file (TOML).")] = None,
+    capital: Annotated[
+        float | None, typer.Option(min=1.0, help="Capital (overrides the risk file's).")
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Run id; the trade log is <run-id>.jsonl.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where the trade log is written.")] = Path(),
+) -> None:
+    """Replay market data through the live handlers in one process (no NATS, no database)."""
+    from optbus_backtest.console import BacktestOptions, run_command
+
+    options = BacktestOptions(
+        days=days, start_date=start_date.date(), seed=seed, file=file, minutes=minutes,
+        strategies=strategies, capital=capital, run_id=run_id, out_dir=out_dir,
+    )  # fmt: skip
+    run_command(options)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,88 @@
+"""The live services' handlers, subscribed to the in-memory bus as the services subscribe.
+
+The subjects and handler methods are those of ``services/*/src/*/main.py``; the order of the
+subscriptions (greeks, strategy, risk, execution: the flow of DESIGN.md) fixes the order in
+which one event reaches its consumers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+import optbus_execution.handlers as execution
+from optbus import subjects
+from optbus.events import Event
+from optbus.market import MarketFacts
+from optbus_backtest.bus import InMemoryBus
+from optbus_backtest.clock import BacktestClock
+from optbus_backtest.config import BacktestConfig
+from optbus_execution.engine import ExecutionEngine
+from optbus_greeks.domain import GreeksConfig
+from optbus_greeks.handlers import price_snapshot
+from optbus_risk.config import RiskConfig, load_risk_config
+from optbus_risk.context import RiskEnv
+from optbus_risk.handlers import RiskDesk
+from optbus_risk.killswitch import KillSwitchState
+from optbus_risk.state import RiskState
+from optbus_strategy.config import load_strategies
+from optbus_strategy.engine import StrategyEngine
+from optbus_strategy.scoring import BaselineScorer
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The domain engines of one backtest, for inspection after the run."""
+
+    strategy: StrategyEngine
+    risk: RiskDesk
+    execution: ExecutionEngine
+
+
+def risk_config(config: BacktestConfig) -> RiskConfig:
+    """The risk limits of the run: the risk file, with the run's capital if one is given."""
+    limits = load_risk_config(config.risk_file)
+    if config.capital is None:
+        return limits
+    return msgspec.structs.replace(limits, capital=config.capital)
+
+
+def build_services(config: BacktestConfig, facts: MarketFacts, clock: BacktestClock) -> Services:
+    """The strategy, risk and execution engines, all on the one backtest clock."""
+    specs = load_strategies(config.strategies_file, facts=facts)
+    env = RiskEnv(config=risk_config(config), facts=facts, clock=clock)
+    return Services(
+        strategy=StrategyEngine.from_specs(specs, BaselineScorer(), facts, clock),
+        risk=RiskDesk(env, clock, RiskState.initial(KillSwitchState.released())),
+        execution=ExecutionEngine(config.broker, clock, facts),
+    )
+
+
+def wire(
+    bus: InMemoryBus,
+    services: Services,
+    config: BacktestConfig,
+    facts: MarketFacts,
+    clock: BacktestClock,
+) -> None:
+    """Subscribe every handler to what its live service consumes."""
+    greeks = GreeksConfig(rate=config.rate, expiry_close_ns=facts.expiry_close_ns)
+    engine = services.execution
+    subscriptions: list[tuple[str, str, Callable[[Any], Sequence[Event]]]] = [
+        ("greeks", subjects.MD_CHAINS, lambda e: price_snapshot(e, greeks, clock)),
+        ("strategy-chains", subjects.GREEKS_CHAINS, services.strategy.handle),
+        ("strategy-vix", "md.vix.>", services.strategy.handle),
+        ("strategy-positions", "exec.position.>", services.strategy.handle),
+        ("strategy-decisions", "risk.decision.>", services.strategy.handle),
+        ("risk-intents", "strategy.intent.>", services.risk.on_intent),
+        ("risk-chains", subjects.GREEKS_CHAINS, services.risk.on_chain),
+        ("risk-executions", "exec.>", services.risk.on_exec),
+        ("execution-chains", subjects.GREEKS_CHAINS, lambda e: execution.on_chain(e, engine)),
+        ("execution-vix", "md.vix.>", lambda e: execution.on_vix(e, engine)),
+        ("execution-decisions", "risk.decision.>", lambda e: execution.on_decision(e, engine)),
+    ]
+    for name, pattern, handle in subscriptions:
+        bus.subscribe(name, pattern, handle)
