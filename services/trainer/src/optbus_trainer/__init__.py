@@ -1,0 +1,1 @@
+"""optbus trainer: walk-forward LightGBM training of the signal scorer and the promotion gate."""
