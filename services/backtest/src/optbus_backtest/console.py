@@ -14,6 +14,8 @@ from rich.table import Table
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.report import write_report
+from optbus_backtest.results import compute_results
 from optbus_backtest.run import BacktestResult, run_backtest
 from optbus_backtest.sources import first, recorded_steps, simulated_step_count, simulator
 
@@ -81,10 +83,16 @@ def run_command(options: BacktestOptions, console: Console | None = None) -> Bac
                 progress.update(task, completed=index + 1, market=_hhmm(now_ns))
 
         result = run_backtest(steps, config, facts=facts, on_step=on_step)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
     path = options.out_dir / f"{config.run_id}.jsonl"
     result.trade_log.write(path)
     console.print(summary_table(result))
     console.print(f"trade log: {path} ({len(result.trade_log.events):,} events)")
+    capital = result.services.risk.env.config.capital
+    report, figures = write_report(
+        options.out_dir, config.run_id, compute_results(result.trade_log.events, capital)
+    )
+    console.print(f"report: {report} (figures as JSON: {figures})")
     return result
 
 

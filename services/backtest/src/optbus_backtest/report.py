@@ -1,0 +1,153 @@
+"""A self-contained HTML report (inline SVG charts, no scripts) and the same figures as JSON."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from optbus.events import TradeClosed
+from optbus_backtest.results import GroupFigures, RunResults
+
+_IST = ZoneInfo("Asia/Kolkata")
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
+table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;border-bottom:1px solid #ddd;
+text-align:right}th:first-child,td:first-child{text-align:left}h2{margin-top:2em}
+svg{background:#fafafa;border:1px solid #eee}"""
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"₹{value:,.2f}"
+
+
+def _number(value: float | None, spec: str = ",.2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _when(ts_ns: int) -> str:
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=_IST).strftime("%Y-%m-%d %H:%M")
+
+
+def line_chart(points: Sequence[tuple[float, float]], title: str, width: int = 900,
+               height: int = 220) -> str:  # fmt: skip
+    """An SVG line chart of (x, y) points, scaled to fit, with its range written on it."""
+    if len(points) < 2:
+        return f"<p>{html.escape(title)}: not enough points to draw.</p>"
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    span_x, span_y = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    scaled = [
+        (10 + (x - x0) / span_x * (width - 20), height - 10 - (y - y0) / span_y * (height - 30))
+        for x, y in points
+    ]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in scaled)
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(title)}">'
+        f'<text x="10" y="15" font-size="12">{html.escape(title)} '
+        f"(min {y0:,.2f}, max {y1:,.2f})</text>"
+        f'<polyline fill="none" stroke="#1f6feb" stroke-width="1.5" points="{path}"/></svg>'
+    )
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _groups(groups: dict[str, GroupFigures]) -> str:
+    rows = [(name, f"{g.trades}", f"{g.wins / g.trades:.0%}" if g.trades else "n/a",
+             _money(g.net_pnl)) for name, g in groups.items()]  # fmt: skip
+    return _table(("", "trades", "win rate", "net P&L"), rows)
+
+
+def _headline(results: RunResults) -> str:
+    rows = [
+        ("closed trades", f"{results.trades}"),
+        ("net P&L", _money(results.net_pnl)),
+        ("gross P&L", _money(results.gross_pnl)),
+        ("charges", _money(results.charges)),
+        ("charges as a share of gross P&L", _number(results.charges_share_of_gross, ".1%")),
+        ("win rate", _number(results.win_rate, ".1%")),
+        ("average win", _money(results.average_win)),
+        ("average loss", _money(results.average_loss)),
+        ("profit factor", _number(results.profit_factor)),
+        ("Sharpe (daily, annualised)", _number(results.sharpe)),
+        ("Sortino (daily, annualised)", _number(results.sortino)),
+        ("maximum drawdown", f"{_money(results.max_drawdown)} ({results.max_drawdown_pct:.2f}%)"),
+        ("turnover (premium traded)", _money(results.turnover)),
+        ("capital", _money(results.capital)),
+    ]  # fmt: skip
+    return _table(("figure", "value"), rows)
+
+
+def _contract(trade: TradeClosed) -> str:
+    c = trade.contract
+    return f"{c.underlying} {c.expiry} {c.strike:g} {c.option_type}"
+
+
+def render_html(run_id: str, results: RunResults) -> str:
+    """The whole report as one HTML page."""
+    trades = [
+        (_when(t.entry.ts), _when(t.exit.ts), t.strategy,
+         _contract(t),
+         f"{t.quantity}", f"{t.entry_price:,.2f}", f"{t.exit_price:,.2f}", t.exit_reason,
+         _money(t.gross_pnl), _money(t.charges), _money(t.net_pnl))
+        for t in results.trade_list
+    ]  # fmt: skip
+    sections = [
+        f"<h1>optbus backtest {html.escape(run_id)}</h1>",
+        "<h2>Summary</h2>",
+        _headline(results),
+        "<h2>Equity</h2>",
+        line_chart([(t, v) for t, v in results.equity], "equity (₹)"),
+        "<h2>Drawdown</h2>",
+        line_chart([(t, v) for t, v in results.drawdown], "drawdown (₹)"),
+        "<h2>Daily P&L</h2>",
+        _table(("day", "net P&L"), [(d, _money(v)) for d, v in results.daily_pnl]),
+        "<h2>By strategy</h2>",
+        _groups(results.by_strategy),
+        "<h2>By underlying</h2>",
+        _groups(results.by_underlying),
+        "<h2>Exposure and portfolio Greeks</h2>",
+        line_chart([(t, p) for t, p, _, _ in results.exposure], "premium held (₹)"),
+        line_chart([(t, d) for t, _, d, _ in results.exposure], "portfolio delta (units)"),
+        line_chart([(t, v) for t, _, _, v in results.exposure], "portfolio vega (₹ per vol point)"),
+        "<h2>Trades</h2>",
+        _table(
+            (
+                "entry",
+                "exit",
+                "strategy",
+                "contract",
+                "qty",
+                "entry price",
+                "exit price",
+                "exit reason",
+                "gross",
+                "charges",
+                "net",
+            ),
+            trades,
+        ),
+    ]
+    head = (
+        f"<meta charset='utf-8'><title>optbus {html.escape(run_id)}</title><style>{_STYLE}</style>"
+    )
+    return f"<!doctype html><html><head>{head}</head><body>{''.join(sections)}</body></html>"
+
+
+def write_report(directory: Path, run_id: str, results: RunResults) -> tuple[Path, Path]:
+    """Write ``<run-id>.html`` and ``<run-id>.json``; returns both paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    page = directory / f"{run_id}.html"
+    figures = directory / f"{run_id}.json"
+    page.write_text(render_html(run_id, results), encoding="utf-8")
+    figures.write_bytes(msgspec.json.format(msgspec.json.encode(results), indent=2))
+    return page, figures

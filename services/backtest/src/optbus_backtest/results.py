@@ -1,0 +1,149 @@
+"""The figures a quant reads off a run: equity, drawdown, P&L by strategy, ratios, exposure."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from optbus.events import (
+    Event,
+    Fill,
+    Position,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    TradeClosed,
+)
+
+_IST = ZoneInfo("Asia/Kolkata")
+TRADING_DAYS_PER_YEAR = 252
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """Closed trades of one strategy or one underlying."""
+
+    trades: int
+    wins: int
+    net_pnl: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunResults:
+    """Everything the report shows (money in rupees, times in epoch ns)."""
+
+    capital: float
+    trades: int
+    win_rate: float | None
+    average_win: float | None
+    average_loss: float | None
+    profit_factor: float | None
+    gross_pnl: float
+    charges: float
+    net_pnl: float
+    charges_share_of_gross: float | None
+    turnover: float
+    sharpe: float | None
+    sortino: float | None
+    max_drawdown: float
+    max_drawdown_pct: float
+    equity: list[tuple[int, float]] = field(default_factory=list)
+    drawdown: list[tuple[int, float]] = field(default_factory=list)
+    daily_pnl: list[tuple[str, float]] = field(default_factory=list)
+    by_strategy: dict[str, GroupFigures] = field(default_factory=dict)
+    by_underlying: dict[str, GroupFigures] = field(default_factory=dict)
+    exposure: list[tuple[int, float, float, float]] = field(default_factory=list)
+    """(time, gross premium held, portfolio delta, portfolio vega), after each position change."""
+    trade_list: list[TradeClosed] = field(default_factory=list)
+
+
+def _day(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=_IST).date()
+
+
+def _ratio(daily: list[float], downside_only: bool) -> float | None:
+    if len(daily) < 2:
+        return None
+    mean = sum(daily) / len(daily)
+    deviations = [min(0.0, x) for x in daily] if downside_only else [x - mean for x in daily]
+    spread = math.sqrt(sum(d * d for d in deviations) / (len(daily) - 1))
+    return mean / spread * math.sqrt(TRADING_DAYS_PER_YEAR) if spread > 0 else None
+
+
+def _groups(trades: list[TradeClosed], key: str) -> dict[str, GroupFigures]:
+    grouped: dict[str, list[TradeClosed]] = defaultdict(list)
+    for trade in trades:
+        grouped[trade.strategy if key == "strategy" else trade.contract.underlying].append(trade)
+    return {
+        name: GroupFigures(len(ts), sum(t.net_pnl > 0 for t in ts), sum(t.net_pnl for t in ts))
+        for name, ts in sorted(grouped.items())
+    }
+
+
+def _equity(
+    trades: list[TradeClosed], capital: float
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]], float, float]:
+    equity, drawdown = [], []
+    level = peak = capital
+    worst = worst_pct = 0.0
+    for trade in trades:
+        level += trade.net_pnl
+        peak = max(peak, level)
+        equity.append((trade.ts_event, level))
+        drawdown.append((trade.ts_event, level - peak))
+        worst = min(worst, level - peak)
+        worst_pct = min(worst_pct, (level - peak) / peak * 100 if peak else 0.0)
+    return equity, drawdown, worst, worst_pct
+
+
+def _exposure(events: list[Event]) -> list[tuple[int, float, float, float]]:
+    """Premium, delta and vega of what is held, valued at each position's entry context."""
+    held: dict[str, Position] = {}
+    points = []
+    for event in events:
+        if isinstance(event, (PositionOpened, PositionUpdated)):
+            held[event.position.position_id] = event.position
+        elif isinstance(event, PositionClosed):
+            held.pop(event.position_id, None)
+        else:
+            continue
+        premium = sum(abs(p.quantity) * p.average_price for p in held.values())
+        delta = sum(p.quantity * (p.entry.delta or 0.0) for p in held.values())
+        vega = sum(p.quantity * (p.entry.vega or 0.0) for p in held.values())
+        points.append((event.ts_event, premium, delta, vega))
+    return points
+
+
+def compute_results(events: Iterable[Event], capital: float) -> RunResults:
+    """The run's figures from its trade log."""
+    log = list(events)
+    trades = sorted((e for e in log if isinstance(e, TradeClosed)), key=lambda t: t.ts_event)
+    wins = [t.net_pnl for t in trades if t.net_pnl > 0]
+    losses = [t.net_pnl for t in trades if t.net_pnl <= 0]
+    daily: dict[date, float] = defaultdict(float)
+    for trade in trades:
+        daily[_day(trade.ts_event)] += trade.net_pnl
+    daily_values = [daily[d] for d in sorted(daily)]
+    equity, drawdown, worst, worst_pct = _equity(trades, capital)
+    gross = sum(t.gross_pnl for t in trades)
+    charges = sum(t.charges for t in trades)
+    return RunResults(
+        capital=capital, trades=len(trades),
+        win_rate=len(wins) / len(trades) if trades else None,
+        average_win=sum(wins) / len(wins) if wins else None,
+        average_loss=sum(losses) / len(losses) if losses else None,
+        profit_factor=sum(wins) / -sum(losses) if losses and sum(losses) < 0 else None,
+        gross_pnl=gross, charges=charges, net_pnl=sum(t.net_pnl for t in trades),
+        charges_share_of_gross=charges / abs(gross) if gross else None,
+        turnover=sum(f.price * f.quantity for f in log if isinstance(f, Fill)),
+        sharpe=_ratio(daily_values, downside_only=False),
+        sortino=_ratio(daily_values, downside_only=True),
+        max_drawdown=worst, max_drawdown_pct=worst_pct, equity=equity, drawdown=drawdown,
+        daily_pnl=[(d.isoformat(), daily[d]) for d in sorted(daily)],
+        by_strategy=_groups(trades, "strategy"), by_underlying=_groups(trades, "underlying"),
+        exposure=_exposure(log), trade_list=trades,
+    )  # fmt: skip
