@@ -222,5 +222,21 @@ def backtest(
     run_command(options)
 
 
+@app.command()
+def train(
+    out_dir: Annotated[Path, typer.Option(help="Where the model text and metadata go.")] = Path(
+        "models"
+    ),
+    version: Annotated[
+        str | None, typer.Option(help="Model version (default: a timestamp).")
+    ] = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Train the LightGBM scorer on the closed trades in the database (walk-forward by day)."""
+    from optbus_cli.training import train_command
+
+    raise typer.Exit(train_command(database_url, out_dir, version))
+
+
 if __name__ == "__main__":
     app()

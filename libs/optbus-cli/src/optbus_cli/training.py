@@ -1,0 +1,60 @@
+"""``optbus train``: progress, a metrics table, and the promotion verdict against the baseline."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from optbus_strategy.scoring import BaselineScorer
+from optbus_trainer.dataset import InsufficientDataError
+from optbus_trainer.job import TrainingRun, load_closed_trades, run_training
+
+
+def _metrics_table(run: TrainingRun, seconds: float) -> Table:
+    meta = run.artifact.metadata
+    table = Table(title=f"model {meta.version}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    latest, pooled = meta.latest.metrics, meta.pooled
+
+    def fmt(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    for what, value in (
+        ("training rows / days", f"{meta.rows:,} / {meta.days}"),
+        ("window", f"{meta.train_first_day} .. {meta.train_last_day}"),
+        ("trees", f"{meta.num_trees}"),
+        ("latest fold AUC / log loss / Brier",
+         f"{fmt(latest.auc)} / {fmt(latest.log_loss)} / {fmt(latest.brier)}"),
+        ("all folds AUC / log loss / Brier",
+         f"{fmt(pooled.auc)} / {fmt(pooled.log_loss)} / {fmt(pooled.brier)}"),
+        ("baseline AUC on the latest fold", fmt(run.decision.active_auc)),
+        ("promote", f"{'yes' if run.decision.promote else 'no'}: {run.decision.reason}"),
+        ("model sha256", meta.model_sha256),
+        ("files", f"{run.model_path}, {run.metadata_path}"),
+        ("training time", f"{seconds:.1f} s"),
+    ):  # fmt: skip
+        table.add_row(what, value)
+    return table
+
+
+def train_command(database_url: str, out_dir: Path, version: str | None) -> int:
+    """Run one training; 2 when there is too little data (said plainly), else 0."""
+    console = Console()
+    version = version or f"lgbm-{datetime.now(tz=UTC):%Y%m%dT%H%M%S}"
+    with console.status("reading closed trades ..."):
+        trades = load_closed_trades(database_url)
+    console.print(f"{len(trades):,} closed trades in {database_url}")
+    started = time.perf_counter()
+    try:
+        with console.status(f"training {version} (walk-forward by trading day) ..."):
+            run = run_training(trades, version=version, active=BaselineScorer(), out_dir=out_dir)
+    except InsufficientDataError as exc:
+        console.print(f"[yellow]not training: {exc}[/yellow]")
+        return 2
+    console.print(_metrics_table(run, time.perf_counter() - started))
+    return 0
