@@ -238,5 +238,18 @@ def train(
     raise typer.Exit(train_command(database_url, out_dir, version))
 
 
+@app.command()
+def dq(
+    days: Annotated[int, typer.Option(min=1, help="Look-back window, in days of data.")] = 5,
+    trades_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.95,
+    chains_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.80,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Data quality: coverage of trade and chain fields; exits 1 below a threshold."""
+    from optbus_cli.training import dq_command
+
+    raise typer.Exit(dq_command(database_url, days, trades_threshold, chains_threshold))
+
+
 if __name__ == "__main__":
     app()

@@ -1,4 +1,4 @@
-"""``optbus train``: progress, a metrics table, and the promotion verdict against the baseline."""
+"""``optbus train`` and ``optbus dq``: the trainer and the data-quality monitor, for people."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from rich.table import Table
 from optbus_strategy.scoring import BaselineScorer
 from optbus_trainer.dataset import InsufficientDataError
 from optbus_trainer.job import TrainingRun, load_closed_trades, run_training
+from optbus_trainer.quality import Thresholds
+from optbus_trainer.quality_sql import quality_report
 
 
 def _metrics_table(run: TrainingRun, seconds: float) -> Table:
@@ -58,3 +60,20 @@ def train_command(database_url: str, out_dir: Path, version: str | None) -> int:
         return 2
     console.print(_metrics_table(run, time.perf_counter() - started))
     return 0
+
+
+def dq_command(database_url: str, days: int, trades: float, chains: float) -> int:
+    """Print every field's coverage; 1 when any is below its threshold, else 0."""
+    console = Console()
+    report = quality_report(database_url, days, Thresholds(trades=trades, chains=chains))
+    table = Table(title=f"data quality, last {days} days of data")
+    for column in ("group", "field", "coverage", "threshold", "rows", ""):
+        table.add_column(column, justify="left" if column in ("group", "field") else "right")
+    for c in report.coverages:
+        ratio = "n/a" if c.ratio is None else f"{c.ratio:.1%}"
+        mark = "[green]ok[/green]" if c.passed else "[red]BELOW[/red]"
+        table.add_row(c.group, c.field, ratio, f"{c.threshold:.0%}", f"{c.total:,}", mark)
+    console.print(table)
+    verdict = "passed" if report.passed else f"FAILED ({len(report.failures)} fields below)"
+    console.print(f"data quality {verdict}")
+    return 0 if report.passed else 1
