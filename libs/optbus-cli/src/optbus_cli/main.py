@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated
@@ -220,6 +220,35 @@ def backtest(
         strategies=strategies, capital=capital, run_id=run_id, out_dir=out_dir,
     )  # fmt: skip
     run_command(options)
+
+
+@app.command()
+def replay(
+    start: Annotated[datetime, typer.Option("--from", help="Start of the window (UTC, ISO).")],
+    end: Annotated[datetime, typer.Option("--to", help="End of the window (UTC, ISO).")],
+    target_nats_url: Annotated[
+        str, typer.Option(help="The isolated bus to replay onto (never the live one).")
+    ],
+    speed: Annotated[str, typer.Option(help="'max' or a multiple of real time.")] = "max",
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Republish recorded market events from the database onto an isolated NATS server."""
+    from optbus_cli.replay import replay as replay_window
+    from optbus_market_data.pacing import parse_speed
+
+    if target_nats_url == nats_url:
+        typer.echo(
+            "refusing to replay onto the live bus: give an isolated --target-nats-url", err=True
+        )
+        raise typer.Exit(2)
+    try:
+        pace = parse_speed(speed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--speed") from exc
+    utc = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in (start, end)]
+    sent = asyncio.run(replay_window(database_url, target_nats_url, utc[0], utc[1], pace))
+    typer.echo(f"replayed {sent:,} market events onto {target_nats_url}")
 
 
 @app.command()
