@@ -10,7 +10,19 @@ runner = CliRunner()
 def test_help_lists_every_subcommand() -> None:
     result = runner.invoke(app, ["--help"])
 
-    for command in ("run", "db", "status", "price", "export", "demo"):
+    for command in (
+        "run",
+        "db",
+        "status",
+        "price",
+        "export",
+        "demo",
+        "killswitch",
+        "replay",
+        "backtest",
+        "train",
+        "dq",
+    ):
         assert command in result.output
 
 
