@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -19,6 +20,7 @@ import pytest
 from optbus.events import Contract, Leg, OrderIntent
 from optbus.ids import derived_event_id
 from optbus_cli.demo import ServiceProcesses
+from optbus_cli.killswitch import describe_state
 from optbus_cli.servers import LocalNats
 from optbus_persistence.schema import migrate
 
@@ -115,8 +117,6 @@ def _manual_intent(db: str, tag: str) -> OrderIntent:
 
 
 def _decide(system: dict[str, object], tag: str) -> tuple[bool, list[str]]:
-    import asyncio
-
     db = str(system["db"])
     intent = _manual_intent(db, tag)
 
@@ -196,9 +196,6 @@ def test_a_restarted_risk_service_is_still_halted(
 def test_a_malformed_command_is_dead_lettered_and_never_releases(
     system: dict[str, object], engaged_at: int
 ) -> None:
-    import asyncio
-
-    from optbus_cli.killswitch import describe_state
 
     nats_pub(system["server"].port, "control.killswitch", b'{"action":"resume"}')  # type: ignore[attr-defined]
     time.sleep(2)

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from optbus.clock import ReplayClock
+from optbus.codec import encode
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
@@ -21,8 +22,6 @@ from optbus_greeks.main import build_app as build_greeks
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.main import PersistenceSettings
 from optbus_persistence.main import build_app as build_persistence
-
-pytestmark = pytest.mark.integration
 
 
 class RunningService:
@@ -87,8 +86,6 @@ async def publish_raw(nats_url: str, messages: list[tuple[str, bytes]]) -> None:
 
 
 async def publish_events(nats_url: str, events: list[Event]) -> None:
-    from optbus.codec import encode
-
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     for event in events:

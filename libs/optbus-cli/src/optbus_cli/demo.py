@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import nats
 import platformdirs
 import psycopg
 from rich.console import Console
@@ -24,7 +25,7 @@ from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 from optbus_cli.demo_summary import DemoBaseline, print_summary, read_summary
-from optbus_cli.inspect_bus import BusView, nats_answers, read_bus
+from optbus_cli.inspect_bus import BusView, nats_answers, read_bus, view_bus
 from optbus_cli.servers import (
     LocalNats,
     LocalPostgres,
@@ -34,14 +35,10 @@ from optbus_cli.servers import (
 from optbus_cli.trading_summary import print_trading_summary, read_trading_summary
 from optbus_market_data.pacing import MAX_SPEED, parse_speed
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
-from optbus_persistence.schema import StorageMode, migrate
+from optbus_persistence.schema import migrate
 
 PIPELINE_SERVICES = ("persistence", "greeks", "risk", "execution", "strategy")
 DRAIN_TIMEOUT_SECONDS = 600.0
-STORAGE_NAMES = {
-    StorageMode.TIMESCALEDB: "TimescaleDB",
-    StorageMode.POSTGRES: "plain PostgreSQL (TimescaleDB not available)",
-}
 
 
 @dataclass(frozen=True)
@@ -183,7 +180,7 @@ def _pipeline_drained(view: BusView) -> bool:
     return bool(relevant) and all(c.caught_up for c in relevant)
 
 
-def _watch(
+async def _watch(
     processes: ServiceProcesses, nats_url: str, baseline: DemoBaseline, steps: int, console: Console
 ) -> bool:
     """Show progress until the session is played and every consumer caught up."""
@@ -193,21 +190,29 @@ def _watch(
         TextColumn("{task.completed:,}/{task.total:,}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console) as progress:
-        total = steps * baseline.chains_per_step
-        published = progress.add_task("snapshots published", total=total)
-        priced = progress.add_task("chains priced", total=total)
-        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if processes.failed():
-                console.print(f"[red]service failed: {', '.join(processes.failed())}[/red]")
-                return False
-            view = asyncio.run(read_bus(nats_url))
-            progress.update(published, completed=view.chain_snapshots - baseline.chain_snapshots)
-            progress.update(priced, completed=view.last_seq("ANALYTICS") - baseline.analytics_seq)
-            if processes.processes["market-data"].poll() == 0 and _pipeline_drained(view):
-                return True
-            time.sleep(0.5)
+    nc = await nats.connect(nats_url, connect_timeout=3)
+    try:
+        with Progress(*columns, console=console) as progress:
+            total = steps * baseline.chains_per_step
+            published = progress.add_task("snapshots published", total=total)
+            priced = progress.add_task("chains priced", total=total)
+            deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+            while time.monotonic() < deadline:
+                if processes.failed():
+                    console.print(f"[red]service failed: {', '.join(processes.failed())}[/red]")
+                    return False
+                view = await view_bus(nc.jetstream())
+                progress.update(
+                    published, completed=view.chain_snapshots - baseline.chain_snapshots
+                )
+                progress.update(
+                    priced, completed=view.last_seq("ANALYTICS") - baseline.analytics_seq
+                )
+                if processes.processes["market-data"].poll() == 0 and _pipeline_drained(view):
+                    return True
+                await asyncio.sleep(0.5)
+    finally:
+        await nc.close()
     console.print("[red]the pipeline did not drain in time[/red]")
     return False
 
@@ -219,11 +224,11 @@ def run_demo(options: DemoOptions) -> int:
         nats_url = _resolve_nats(stack, console)
         database_url = _resolve_database(console)
         mode = migrate(database_url)
-        console.print(f"storage: {STORAGE_NAMES[mode]}")
+        console.print(f"storage: {mode.description}")
         session = _next_session_date(database_url)
         run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
         view = asyncio.run(read_bus(nats_url))
-        baseline = DemoBaseline.take(view, session, options.minutes, _chains_per_step(session))
+        baseline = DemoBaseline.take(view, session, _chains_per_step(session))
         env = os.environ | {"NATS_URL": nats_url, "DATABASE_URL": database_url}
         log_dir = state_dir() / "logs" / run_id
         processes = ServiceProcesses(env, log_dir)
@@ -242,7 +247,7 @@ def run_demo(options: DemoOptions) -> int:
             "OPTBUS_MARKET_DATA_SPEED": options.speed,
             "OPTBUS_MARKET_DATA_EXIT_WHEN_DONE": "true",
         })  # fmt: skip
-        ok = _watch(processes, nats_url, baseline, options.minutes * 60, console)
+        ok = asyncio.run(_watch(processes, nats_url, baseline, options.minutes * 60, console))
         processes.stop_all()
         summary = read_summary(database_url, asyncio.run(read_bus(nats_url)), baseline)
         print_summary(summary, console)

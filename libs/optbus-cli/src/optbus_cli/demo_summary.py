@@ -7,9 +7,9 @@ from datetime import date
 
 import psycopg
 from rich.console import Console
-from rich.table import Table
 
 from optbus_cli.inspect_bus import BusView
+from optbus_cli.tables import figure, figures_table
 
 
 @dataclass(frozen=True)
@@ -17,18 +17,16 @@ class DemoBaseline:
     """Where the streams stood before the run, so the summary counts only this run."""
 
     session: date
-    minutes: int
     chains_per_step: int
     chain_snapshots: int
     analytics_seq: int
     dlq_seq: int
 
     @classmethod
-    def take(cls, view: BusView, session: date, minutes: int, chains_per_step: int) -> DemoBaseline:
+    def take(cls, view: BusView, session: date, chains_per_step: int) -> DemoBaseline:
         """The baseline from the current state of the bus."""
         return cls(
             session=session,
-            minutes=minutes,
             chains_per_step=chains_per_step,
             chain_snapshots=view.chain_snapshots,
             analytics_seq=view.last_seq("ANALYTICS"),
@@ -122,15 +120,8 @@ def read_summary(database_url: str, view: BusView, baseline: DemoBaseline) -> De
     )
 
 
-def _fmt(value: float | None, unit: str = "") -> str:
-    return "n/a" if value is None else f"{value:,.1f}{unit}"
-
-
 def print_summary(summary: DemoSummary, console: Console) -> None:
     """Print the summary table."""
-    table = Table(title="optbus demo summary")
-    table.add_column("what")
-    table.add_column("value", justify="right")
     rows = [
         ("snapshots published", f"{summary.snapshots_published:,}"),
         ("snapshots stored (events)", f"{summary.snapshots_stored:,}"),
@@ -139,15 +130,13 @@ def print_summary(summary: DemoSummary, console: Console) -> None:
         ("  with an implied volatility", f"{summary.rows_with_iv:,}"),
         ("  with IV but a Greek missing", f"{summary.rows_iv_without_greeks:,}"),
         ("messages in the DLQ", f"{summary.dead_letters:,}"),
-        ("latency snapshot publish -> ticks committed, p50", _fmt(summary.latency_p50_ms, " ms")),
-        ("latency snapshot publish -> ticks committed, p99", _fmt(summary.latency_p99_ms, " ms")),
-        ("market-data throughput", _fmt(summary.market_data_per_s, " snapshots/s")),
-        ("greeks throughput", _fmt(summary.greeks_chains_per_s, " chains/s")),
-        ("persistence throughput", _fmt(summary.persistence_rows_per_s, " option rows/s")),
+        ("latency snapshot publish -> ticks committed, p50", figure(summary.latency_p50_ms, " ms")),
+        ("latency snapshot publish -> ticks committed, p99", figure(summary.latency_p99_ms, " ms")),
+        ("market-data throughput", figure(summary.market_data_per_s, " snapshots/s")),
+        ("greeks throughput", figure(summary.greeks_chains_per_s, " chains/s")),
+        ("persistence throughput", figure(summary.persistence_rows_per_s, " option rows/s")),
     ]
-    for what, value in rows:
-        table.add_row(what, value)
-    console.print(table)
+    console.print(figures_table("optbus demo summary", rows))
     verdict = (
         "[green]all snapshots priced and stored[/green]"
         if summary.healthy

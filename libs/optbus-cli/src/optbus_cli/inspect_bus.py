@@ -88,25 +88,29 @@ async def _count_subjects(js: JetStreamContext, stream: str, subjects: str) -> i
     return sum((info.state.subjects or {}).values())
 
 
+async def view_bus(js: JetStreamContext) -> BusView:
+    """Every optbus stream and its consumers, over a connection the caller holds."""
+    streams, consumers = [], []
+    for name in STREAM_NAMES:
+        try:
+            info = await js.stream_info(name)
+        except NotFoundError:
+            continue
+        streams.append(StreamView(name, info.state.messages, info.state.bytes,
+                                  info.state.last_seq))  # fmt: skip
+        for consumer in await js.consumers_info(name):
+            consumers.append(
+                ConsumerView(name, consumer.name, consumer.num_pending or 0,
+                             consumer.num_ack_pending or 0, consumer.num_redelivered or 0)
+            )  # fmt: skip
+    return BusView(streams, consumers, await _count_subjects(js, "MD", MD_CHAINS))
+
+
 async def read_bus(url: str) -> BusView:
-    """Every optbus stream and its consumers."""
+    """Every optbus stream and its consumers, on a connection of its own."""
     nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=1)
     try:
-        js = nc.jetstream()
-        streams, consumers = [], []
-        for name in STREAM_NAMES:
-            try:
-                info = await js.stream_info(name)
-            except NotFoundError:
-                continue
-            streams.append(StreamView(name, info.state.messages, info.state.bytes,
-                                      info.state.last_seq))  # fmt: skip
-            for consumer in await js.consumers_info(name):
-                consumers.append(
-                    ConsumerView(name, consumer.name, consumer.num_pending or 0,
-                                 consumer.num_ack_pending or 0, consumer.num_redelivered or 0)
-                )  # fmt: skip
-        return BusView(streams, consumers, await _count_subjects(js, "MD", MD_CHAINS))
+        return await view_bus(nc.jetstream())
     finally:
         await nc.close()
 

@@ -57,15 +57,9 @@ def run(
 @db_app.command("migrate")
 def db_migrate(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     """Create or complete the schema (TimescaleDB when available, else plain PostgreSQL)."""
-    from optbus_persistence.schema import StorageMode, migrate
+    from optbus_persistence.schema import migrate
 
-    mode = migrate(database_url)
-    how = (
-        "TimescaleDB hypertables with compression"
-        if mode is StorageMode.TIMESCALEDB
-        else "plain PostgreSQL with daily range partitions (TimescaleDB not available)"
-    )
-    typer.echo(f"schema ready: {how}")
+    typer.echo(f"schema ready: {migrate(database_url).description}")
 
 
 Operator = Annotated[str, typer.Option(envvar="USER", help="Who is acting (for the audit).")]

@@ -7,7 +7,8 @@ from datetime import date
 
 import psycopg
 from rich.console import Console
-from rich.table import Table
+
+from optbus_cli.tables import figure, figures_table
 
 _DAY = "time >= %(day)s::date AND time < %(day)s::date + 1"
 
@@ -90,9 +91,6 @@ def read_trading_summary(database_url: str, session: date) -> TradingSummary:
 
 def print_trading_summary(summary: TradingSummary, console: Console) -> None:
     """Print the trading table."""
-    table = Table(title="trading")
-    table.add_column("what")
-    table.add_column("value", justify="right")
     rows = [
         ("signals", f"{summary.signals:,}"),
         ("intents approved by risk", f"{summary.approved:,}"),
@@ -104,13 +102,7 @@ def print_trading_summary(summary: TradingSummary, console: Console) -> None:
         ("gross P&L of closed trades", f"₹{summary.gross_pnl:,.2f}"),
         ("charges on all fills", f"₹{summary.charges:,.2f}"),
         ("net P&L of closed trades", f"₹{summary.net_pnl:,.2f}"),
-        ("tick to order accepted, p50", _ms(summary.tick_to_order_p50_ms)),
-        ("tick to order accepted, p99", _ms(summary.tick_to_order_p99_ms)),
+        ("tick to order accepted, p50", figure(summary.tick_to_order_p50_ms, " ms")),
+        ("tick to order accepted, p99", figure(summary.tick_to_order_p99_ms, " ms")),
     ]
-    for what, value in rows:
-        table.add_row(what, value)
-    console.print(table)
-
-
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f} ms"
+    console.print(figures_table("trading", rows))

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from optbus_cli.tables import figures_table
 from optbus_strategy.scoring import BaselineScorer
 from optbus_trainer.dataset import InsufficientDataError
 from optbus_trainer.job import TrainingRun, load_closed_trades, run_training
@@ -18,15 +19,12 @@ from optbus_trainer.quality_sql import quality_report
 
 def _metrics_table(run: TrainingRun, seconds: float) -> Table:
     meta = run.artifact.metadata
-    table = Table(title=f"model {meta.version}")
-    table.add_column("what")
-    table.add_column("value", justify="right")
     latest, pooled = meta.latest.metrics, meta.pooled
 
     def fmt(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.4f}"
 
-    for what, value in (
+    rows = [
         ("training rows / days", f"{meta.rows:,} / {meta.days}"),
         ("window", f"{meta.train_first_day} .. {meta.train_last_day}"),
         ("trees", f"{meta.num_trees}"),
@@ -39,9 +37,8 @@ def _metrics_table(run: TrainingRun, seconds: float) -> Table:
         ("model sha256", meta.model_sha256),
         ("files", f"{run.model_path}, {run.metadata_path}"),
         ("training time", f"{seconds:.1f} s"),
-    ):  # fmt: skip
-        table.add_row(what, value)
-    return table
+    ]  # fmt: skip
+    return figures_table(f"model {meta.version}", rows)
 
 
 def train_command(database_url: str, out_dir: Path, version: str | None) -> int:

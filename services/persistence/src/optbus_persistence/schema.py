@@ -14,6 +14,13 @@ class StorageMode(StrEnum):
     TIMESCALEDB = "timescaledb"
     POSTGRES = "postgres"
 
+    @property
+    def description(self) -> str:
+        """What the schema is built of, in words for people."""
+        if self is StorageMode.TIMESCALEDB:
+            return "TimescaleDB hypertables with compression"
+        return "plain PostgreSQL with daily range partitions (TimescaleDB not available)"
+
 
 def _script(name: str) -> str:
     return resources.files("optbus_persistence").joinpath("sql", name).read_text("utf-8")
