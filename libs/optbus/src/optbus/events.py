@@ -392,16 +392,74 @@ class KillSwitchReleased(Event, tag="control.killswitch.released", kw_only=True,
     reason: str
 
 
+class ModelRecord(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A registered model: its identity, where its text is, what it learned from and how well.
+
+    ``object_name`` is the model text's name in the models object store; ``metrics`` are the
+    latest walk-forward fold's (AUC, log loss, Brier score; null where undefined).
+    """
+
+    model_version: str
+    model_hash: str
+    kind: str
+    object_name: str
+    feature_names: list[str]
+    train_first_day: date
+    train_last_day: date
+    rows: int
+    metrics: dict[str, OptionalFloat]
+
+
+class ModelTrained(Event, tag="model.trained", kw_only=True, frozen=True):
+    """A model was trained and registered, with the gate's verdict and its reason."""
+
+    schema_version: Literal[1] = 1
+    model: ModelRecord
+    promoted: bool
+    reason: str
+
+
+class ModelPromoted(Event, tag="model.promoted", kw_only=True, frozen=True):
+    """A registered model became the active scorer; strategies load it on receipt."""
+
+    schema_version: Literal[1] = 1
+    model: ModelRecord
+    previous_version: str | None
+    reason: str
+
+
+class CoverageCheck(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One field's coverage over the window against its threshold."""
+
+    name: str
+    group: str
+    present: int
+    total: int
+    coverage: OptionalFloat
+    threshold: float
+    passed: bool
+
+
+class DataQualityReported(Event, tag="control.dq", kw_only=True, frozen=True):
+    """The data-quality monitor's report on a look-back window; ``passed`` when every check did."""
+
+    schema_version: Literal[1] = 1
+    window_start: int
+    window_end: int
+    checks: list[CoverageCheck]
+    passed: bool
+
+
 BusEvent = (
     OptionChainSnapshot | VolatilityIndexTick | ChainGreeks | EndOfDay | DeadLetter | Signal
     | OrderIntent | RiskDecision | CircuitBreakerTripped | Order | OrderAccepted | OrderRejected
     | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | TradeClosed
-    | KillSwitchEngaged | KillSwitchReleased
+    | KillSwitchEngaged | KillSwitchReleased | ModelTrained | ModelPromoted | DataQualityReported
 )  # fmt: skip
 
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OptionChainSnapshot, VolatilityIndexTick, ChainGreeks, EndOfDay, DeadLetter, Signal,
     OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
     OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
-    KillSwitchEngaged, KillSwitchReleased,
+    KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted, DataQualityReported,
 )  # fmt: skip

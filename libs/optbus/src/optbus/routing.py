@@ -9,12 +9,15 @@ from optbus import subjects
 from optbus.events import (
     ChainGreeks,
     CircuitBreakerTripped,
+    DataQualityReported,
     DeadLetter,
     EndOfDay,
     Event,
     Fill,
     KillSwitchEngaged,
     KillSwitchReleased,
+    ModelPromoted,
+    ModelTrained,
     OptionChainSnapshot,
     Order,
     OrderAccepted,
@@ -51,6 +54,9 @@ _ROUTES: dict[type[Event], Callable[[Any], str]] = {
     TradeClosed: lambda e: subjects.exec_event("trade.closed"),
     KillSwitchEngaged: lambda e: subjects.KILLSWITCH_ENGAGED,
     KillSwitchReleased: lambda e: subjects.KILLSWITCH_RELEASED,
+    ModelTrained: lambda e: subjects.MODEL_TRAINED,
+    ModelPromoted: lambda e: subjects.MODEL_PROMOTED,
+    DataQualityReported: lambda e: subjects.DATA_QUALITY,
 }
 
 

@@ -12,6 +12,10 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 KILLSWITCH = "control.killswitch"
 END_OF_DAY = "control.eod"
+DATA_QUALITY = "control.dq"
+MODEL_TRAINED = "model.trained"
+MODEL_PROMOTED = "model.promoted"
+MODELS_BUCKET = "optbus_models"
 DEAD_LETTER_PREFIX = "dlq"
 
 MD_CHAINS = "md.chain.>"
