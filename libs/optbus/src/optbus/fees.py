@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import msgspec
@@ -89,19 +90,40 @@ def charges_schedule(on: date) -> ChargesSchedule:
     return in_force[-1]
 
 
+def shipped_charges_schedule(name: str) -> ChargesSchedule:
+    """The shipped schedule named by its effective date (``2024-10-01`` or its file name)."""
+    wanted = name.removeprefix(_FILE_PREFIX).removesuffix(".toml")
+    for schedule in load_charges_schedules():
+        if schedule.effective_date.isoformat() == wanted:
+            return schedule
+    known = ", ".join(s.effective_date.isoformat() for s in load_charges_schedules())
+    raise ChargesScheduleError(f"no shipped charges schedule {name!r}; known: {known}")
+
+
+def read_charges_schedule(path: Path) -> ChargesSchedule:
+    """A charges schedule file of the shipped format (named ``charges-YYYY-MM-DD.toml``)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ChargesScheduleError(f"cannot read charges schedule {path}: {exc}") from exc
+    return _schedule(raw, path.name)
+
+
 def charges_for(
     side: Side,
     premium_turnover: float,
     trade_date: date,
     brokerage_per_order: float | None = None,
+    schedule: ChargesSchedule | None = None,
 ) -> Charges:
     """Itemised charges of one fill of ``premium_turnover`` rupees (price x units) on one side.
 
     ``brokerage_per_order`` is what the broker takes for this fill: its flat fee on an order's
     first fill, 0 on the later fills of the same order; None means the schedule's default fee.
+    ``schedule`` pins the rates (a what-if backtest); None means the one in force that day.
     Every item is rounded half up to the paisa (see the module docstring).
     """
-    schedule = charges_schedule(trade_date)
+    schedule = schedule if schedule is not None else charges_schedule(trade_date)
     turnover = _rupees(premium_turnover, "premium turnover")
     brokerage = _brokerage(brokerage_per_order, schedule)
     buy = turnover if side == "BUY" else Decimal(0)

@@ -153,8 +153,9 @@ class PaperBroker:
         )  # fmt: skip
         brokerage = self._config.brokerage_per_order if ticket.fills == 0 else 0.0
         charges = charges_for(
-            order.side, price * quantity, trade_date(quote.ts, self._facts), brokerage
-        )
+            order.side, price * quantity, trade_date(quote.ts, self._facts), brokerage,
+            self._config.charges_schedule,
+        )  # fmt: skip
         fill_id = derived_event_id("fill", order.client_order_id, ticket.fills)
         return Fill(
             event_id=derived_event_id("exec.fill", fill_id),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from optbus.fees import ChargesSchedule
+
 _NS_PER_MS = 1_000_000
 
 
@@ -31,6 +33,7 @@ class PaperBrokerConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknow
     per executed order (None: the charges schedule's default). ``order_ttl_ns`` cancels orders
     still working that long after their order time (None: they work until cancelled).
     ``vix_index`` names the volatility index recorded in market contexts.
+    ``charges_schedule`` pins the charges rates (None: the dated schedule in force each day).
     """
 
     algo_id: str
@@ -40,6 +43,7 @@ class PaperBrokerConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknow
     brokerage_per_order: float | None = None
     order_ttl_ns: int | None = None
     vix_index: str = "INDIAVIX"
+    charges_schedule: ChargesSchedule | None = None
 
     def __post_init__(self) -> None:
         if not self.algo_id:
