@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from optbus.features import FEATURE_NAMES
-from optbus_strategy.scoring import BaselineScorer, Scorer, stamp
+from optbus_strategy.scoring import BaselineScorer, ModelError, Scorer, stamp
 from optbus_trainer.dataset import TrainingSet
 from optbus_trainer.gate import PromotionPolicy, decide, evaluate_scorer, rows_of_day
 from optbus_trainer.metrics import Metrics, evaluate
-from optbus_trainer.scorer import LightGBMScorer, ModelError
+from optbus_trainer.scorer import artifact_scorer
 from optbus_trainer.storage import read_artifact, write_artifact
 from optbus_trainer.training import ModelArtifact
 
@@ -27,7 +27,7 @@ def test_the_scorer_reproduces_lightgbms_predictions_and_carries_version_and_has
     planted: Planted,
 ) -> None:
     data, artifact, _ = planted
-    scorer = LightGBMScorer.from_artifact(artifact)
+    scorer = artifact_scorer(artifact)
     assert isinstance(scorer, Scorer)
     assert scorer.version == "test-1"
     assert scorer.hash == artifact.metadata.model_sha256
@@ -40,7 +40,7 @@ def test_the_scorer_reproduces_lightgbms_predictions_and_carries_version_and_has
 
 def test_the_scorer_refuses_a_feature_set_other_than_its_own(planted: Planted) -> None:
     data, artifact, _ = planted
-    scorer = LightGBMScorer.from_artifact(artifact)
+    scorer = artifact_scorer(artifact)
     features = _features(data, 0)
     del features["iv"]
     with pytest.raises(ModelError, match=r"missing \['iv'\]"):
@@ -55,7 +55,7 @@ def test_a_model_whose_text_does_not_match_its_hash_is_refused(
     _, artifact, _ = planted
     tampered = msgspec.structs.replace(artifact, model_text=artifact.model_text + "\n")
     with pytest.raises(ModelError, match="sha256"):
-        LightGBMScorer.from_artifact(tampered)
+        artifact_scorer(tampered)
     write_artifact(artifact, tmp_path)
     (tmp_path / "test-1.txt").write_text(artifact.model_text.replace("tree", "tree ", 1))
     with pytest.raises(ModelError, match="does not match"):
@@ -109,6 +109,6 @@ def test_the_gate_compares_candidate_and_active_model_on_the_same_latest_fold_ro
     decision = decide(artifact.metadata.latest.metrics, baseline)
     assert decision.promote, decision.reason
     # a coin flip never beats the trained model
-    itself = evaluate_scorer(LightGBMScorer.from_artifact(artifact), data, rows)
+    itself = evaluate_scorer(artifact_scorer(artifact), data, rows)
     assert itself.rows == len(rows)
     assert not decide(evaluate(data.winner[rows], np.full(len(rows), 0.5)), itself).promote

@@ -9,9 +9,9 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from optbus_strategy.scoring import Scorer
 from optbus_trainer.dataset import TrainingSet
 from optbus_trainer.metrics import Metrics, evaluate
-from optbus_trainer.scorer import Scorer
 
 
 class PromotionPolicy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

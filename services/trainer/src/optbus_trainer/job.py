@@ -9,9 +9,9 @@ import msgspec
 import psycopg
 
 from optbus.events import TradeClosed
+from optbus_strategy.scoring import Scorer
 from optbus_trainer.dataset import DataRequirements, from_trades
 from optbus_trainer.gate import PromotionDecision, decide, evaluate_scorer, rows_of_day
-from optbus_trainer.scorer import Scorer
 from optbus_trainer.storage import write_artifact
 from optbus_trainer.training import ModelArtifact, TrainerConfig, train
 
