@@ -1,4 +1,5 @@
-"""Classification metrics with numpy alone: AUC (rank statistic), log loss, Brier, calibration."""
+"""Metrics with numpy alone: for a classifier AUC (rank statistic), log loss, Brier and a
+calibration table; for a regressor RMSE, MAE and R²."""
 
 from __future__ import annotations
 
@@ -93,6 +94,35 @@ def evaluate(y: npt.ArrayLike, p: npt.ArrayLike) -> Metrics:
         log_loss=log_loss(labels, p),
         brier=brier(labels, p),
         calibration=calibration(labels, p),
+    )
+
+
+class RegressionMetrics(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """How well predictions ``p`` estimate targets ``y`` on one set of rows.
+
+    ``r2`` compares with the best constant (the rows' own mean): above 0 is better than it, 0
+    is no better, below 0 is worse; None when the targets do not vary.
+    """
+
+    rows: int
+    rmse: float
+    mae: float
+    r2: float | None
+
+
+def evaluate_regression(y: npt.ArrayLike, p: npt.ArrayLike) -> RegressionMetrics:
+    """RMSE, MAE and R² of predictions ``p`` against targets ``y``."""
+    targets = np.asarray(y, dtype=np.float64)
+    if targets.size == 0:
+        raise ValueError("no rows to evaluate")
+    errors = np.asarray(p, dtype=np.float64) - targets
+    squared = float(np.sum(errors**2))
+    spread = float(np.sum((targets - targets.mean()) ** 2))
+    return RegressionMetrics(
+        rows=int(targets.size),
+        rmse=float(np.sqrt(squared / targets.size)),
+        mae=float(np.mean(np.abs(errors))),
+        r2=1.0 - squared / spread if spread > 0 else None,
     )
 
 
