@@ -36,6 +36,7 @@ SERVICES: dict[str, str] = {
     "strategy": "optbus_strategy.main",
     "risk": "optbus_risk.main",
     "execution": "optbus_execution.main",
+    "trainer": "optbus_trainer.main",
 }
 
 NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server URL.")]
@@ -247,18 +248,38 @@ def replay(
 
 @app.command()
 def train(
-    out_dir: Annotated[Path, typer.Option(help="Where the model text and metadata go.")] = Path(
-        "models"
-    ),
     version: Annotated[
-        str | None, typer.Option(help="Model version (default: a timestamp).")
+        str | None, typer.Option(help="Model version (default: lgbm-<UTC time>).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Train even if the data fail the data-quality monitor.")
+    ] = False,
+    min_auc_gain: Annotated[
+        float, typer.Option(help="AUC the model must gain over the active one to be promoted.")
+    ] = 0.01,
+    quality_days: Annotated[
+        int, typer.Option(min=1, help="Data-quality look-back window, in days of data.")
+    ] = 5,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Also write the model text and metadata here.")
+    ] = None,
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
-    """Train the LightGBM scorer on the closed trades in the database (walk-forward by day)."""
-    from optbus_cli.training import train_command
+    """Train the LightGBM scorer on the closed trades (walk-forward by day) and register it;
+    promoted (and hot-loaded by the strategy service) only if it beats the active model."""
+    import time
 
-    raise typer.Exit(train_command(database_url, out_dir, version))
+    from optbus_cli.training import TrainOptions, train_command
+    from optbus_trainer.gate import PromotionPolicy
+    from optbus_trainer.job import TrainingRequest, default_version
+
+    request = TrainingRequest(
+        version=version or default_version(time.time_ns()), force=force,
+        quality_days=quality_days, policy=PromotionPolicy(min_auc_gain=min_auc_gain),
+        out_dir=out_dir,
+    )  # fmt: skip
+    raise typer.Exit(train_command(TrainOptions(nats_url, database_url, request)))
 
 
 @app.command()
@@ -272,6 +293,49 @@ def dq(
     from optbus_cli.training import dq_command
 
     raise typer.Exit(dq_command(database_url, days, trades_threshold, chains_threshold))
+
+
+@app.command()
+def dataset(
+    source: Annotated[str, typer.Option(help="trades (closed trades) or chains (recorded).")],
+    start: Annotated[datetime, typer.Option("--from", help="Window start (UTC, ISO).")],
+    end: Annotated[datetime, typer.Option("--to", help="Window end (UTC, ISO, exclusive).")],
+    out: Annotated[Path, typer.Option(help="The Parquet file to write.")],
+    horizon_minutes: Annotated[
+        float, typer.Option(min=0.1, help="chains: the forward return's horizon.")
+    ] = 15.0,
+    sample_minutes: Annotated[
+        float, typer.Option(min=0.1, help="chains: sample every option every N minutes.")
+    ] = 5.0,
+    max_label_delay_seconds: Annotated[
+        float, typer.Option(min=0.0, help="chains: how late the quote at the horizon may be.")
+    ] = 60.0,
+    min_price: Annotated[
+        float, typer.Option(min=0.0, help="chains: leave out options whose mid is below.")
+    ] = 1.0,
+    warmup_hours: Annotated[
+        float, typer.Option(min=0.0, help="chains: events before --from that fill the history.")
+    ] = 0.0,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Write a training set as Parquet: closed trades, or recorded chains with forward returns."""
+    from datetime import timedelta
+
+    from optbus_cli.datasets import DatasetRequest, as_utc, dataset_command
+    from optbus_trainer.chains_dataset import ChainSampling
+
+    if source not in ("trades", "chains"):
+        raise typer.BadParameter("choose trades or chains", param_hint="--source")
+    sampling = ChainSampling(
+        sample_minutes=sample_minutes, horizon_minutes=horizon_minutes,
+        max_label_delay_seconds=max_label_delay_seconds, min_price=min_price,
+    )  # fmt: skip
+    request = DatasetRequest(
+        database_url=database_url, source="chains" if source == "chains" else "trades",
+        start=as_utc(start), end=as_utc(end), out=out, sampling=sampling,
+        warmup=timedelta(hours=warmup_hours),
+    )  # fmt: skip
+    raise typer.Exit(dataset_command(request))
 
 
 if __name__ == "__main__":

@@ -2,60 +2,134 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
 
+import nats
+from nats.errors import NoServersError
 from rich.console import Console
 from rich.table import Table
 
+from optbus.clock import LiveClock
+from optbus.runtime.bus import ensure_streams
+from optbus.subjects import MODELS_BUCKET
 from optbus_cli.tables import figures_table
-from optbus_strategy.scoring import BaselineScorer
 from optbus_trainer.dataset import InsufficientDataError
-from optbus_trainer.job import TrainingRun, load_closed_trades, run_training
+from optbus_trainer.job import (
+    DataQualityFailed,
+    Progress,
+    TrainingOutcome,
+    TrainingRequest,
+    prepare,
+    train_and_register,
+)
 from optbus_trainer.quality import Thresholds
 from optbus_trainer.quality_sql import quality_report
+from optbus_trainer.registry import ModelRegistry
 
 
-def _metrics_table(run: TrainingRun, seconds: float) -> Table:
-    meta = run.artifact.metadata
-    latest, pooled = meta.latest.metrics, meta.pooled
+@dataclass(frozen=True)
+class TrainOptions:
+    """What ``optbus train`` was asked: where the bus and the database are, and the request."""
 
-    def fmt(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.4f}"
+    nats_url: str
+    database_url: str
+    request: TrainingRequest
 
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _summary_table(outcome: TrainingOutcome, seconds: float) -> Table:
+    meta = outcome.run.artifact.metadata
+    latest, pooled, decision = meta.latest.metrics, meta.pooled, outcome.run.decision
     rows = [
-        ("training rows / days", f"{meta.rows:,} / {meta.days}"),
+        ("rows / trading days", f"{meta.rows:,} / {meta.days}"),
         ("window", f"{meta.train_first_day} .. {meta.train_last_day}"),
+        ("folds (validation days)", ", ".join(str(f.validation_day) for f in meta.folds)),
         ("trees", f"{meta.num_trees}"),
         ("latest fold AUC / log loss / Brier",
-         f"{fmt(latest.auc)} / {fmt(latest.log_loss)} / {fmt(latest.brier)}"),
+         f"{_fmt(latest.auc)} / {_fmt(latest.log_loss)} / {_fmt(latest.brier)}"),
         ("all folds AUC / log loss / Brier",
-         f"{fmt(pooled.auc)} / {fmt(pooled.log_loss)} / {fmt(pooled.brier)}"),
-        ("baseline AUC on the latest fold", fmt(run.decision.active_auc)),
-        ("promote", f"{'yes' if run.decision.promote else 'no'}: {run.decision.reason}"),
+         f"{_fmt(pooled.auc)} / {_fmt(pooled.log_loss)} / {_fmt(pooled.brier)}"),
+        ("active model's AUC on the latest fold", _fmt(decision.active_auc)),
+        ("status", f"{outcome.registration.status}: {decision.reason}"),
         ("model sha256", meta.model_sha256),
-        ("files", f"{run.model_path}, {run.metadata_path}"),
+        ("object store", f"{MODELS_BUCKET}/{outcome.registration.record.object_name}"),
         ("training time", f"{seconds:.1f} s"),
     ]  # fmt: skip
     return figures_table(f"model {meta.version}", rows)
 
 
-def train_command(database_url: str, out_dir: Path, version: str | None) -> int:
-    """Run one training; 2 when there is too little data (said plainly), else 0."""
+def _calibration_table(outcome: TrainingOutcome) -> Table:
+    latest = outcome.run.artifact.metadata.latest
+    table = Table(title=f"calibration, latest fold ({latest.validation_day})")
+    for column in ("predicted", "trades", "mean predicted", "observed winners"):
+        table.add_column(column, justify="right")
+    for b in latest.metrics.calibration:
+        table.add_row(f"{b.lower:.1f}-{b.upper:.1f}", f"{b.count:,}",
+                      f"{b.mean_predicted:.3f}", f"{b.observed:.3f}")  # fmt: skip
+    return table
+
+
+def _importance_table(outcome: TrainingOutcome, top: int = 10) -> Table:
+    gains = outcome.run.artifact.metadata.importance_gain
+    total = sum(gains.values()) or 1.0
+    table = Table(title=f"feature importance by gain (top {top})")
+    for column in ("feature", "gain", "share"):
+        table.add_column(column, justify="left" if column == "feature" else "right")
+    for name, gain in sorted(gains.items(), key=lambda item: -item[1])[:top]:
+        table.add_row(name, f"{gain:,.1f}", f"{gain / total:.1%}")
+    return table
+
+
+async def _train(options: TrainOptions, progress: Progress) -> TrainingOutcome:
+    prepared = await asyncio.to_thread(
+        prepare, options.request, database_url=options.database_url, progress=progress
+    )
+    nc = await nats.connect(options.nats_url, connect_timeout=5, max_reconnect_attempts=1)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js)
+        registry = ModelRegistry(lambda: js, options.database_url, LiveClock(), "optbus-train")
+        return await train_and_register(
+            options.request, prepared, registry=registry, progress=progress
+        )
+    finally:
+        await nc.close()
+
+
+def train_command(options: TrainOptions) -> int:
+    """Train, gate and register one model, showing progress, then print its summary.
+
+    0 when a model was registered; 2 when there is too little data and 3 when the data fail
+    the quality monitor (said plainly, no model); 1 when the bus cannot be reached.
+    """
     console = Console()
-    version = version or f"lgbm-{datetime.now(tz=UTC):%Y%m%dT%H%M%S}"
-    with console.status("reading closed trades ..."):
-        trades = load_closed_trades(database_url)
-    console.print(f"{len(trades):,} closed trades in {database_url}")
     started = time.perf_counter()
     try:
-        with console.status(f"training {version} (walk-forward by trading day) ..."):
-            run = run_training(trades, version=version, active=BaselineScorer(), out_dir=out_dir)
+        with console.status("starting ...") as status:
+
+            def progress(message: str) -> None:
+                console.log(message)
+                status.update(f"{message} ...")
+
+            outcome = asyncio.run(_train(options, progress))
     except InsufficientDataError as exc:
         console.print(f"[yellow]not training: {exc}[/yellow]")
         return 2
-    console.print(_metrics_table(run, time.perf_counter() - started))
+    except DataQualityFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 3
+    except (OSError, NoServersError) as exc:
+        console.print(f"[red]cannot reach NATS at {options.nats_url}: {exc}[/red]")
+        return 1
+    seconds = time.perf_counter() - started
+    for table in (_summary_table(outcome, seconds), _calibration_table(outcome),
+                  _importance_table(outcome)):  # fmt: skip
+        console.print(table)
     return 0
 
 

@@ -1,31 +1,89 @@
-"""One training run from the database: closed trades in, a model and its gate decision out."""
+"""One training run, the same by hand (``optbus train``) and on schedule (the trainer service):
+closed trades from the database, the data-quality check, walk-forward training, the gate
+against the active model, and registration."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 import psycopg
 
-from optbus.events import TradeClosed
-from optbus_strategy.scoring import Scorer
-from optbus_trainer.dataset import DataRequirements, from_trades
-from optbus_trainer.gate import PromotionDecision, decide, evaluate_scorer, rows_of_day
+from optbus.events import ModelRecord, TradeClosed
+from optbus.runtime.model_store import ModelNotStored
+from optbus_strategy.scoring import BaselineScorer, ModelError, Scorer
+from optbus_trainer.dataset import DataRequirements, TrainingSet, from_trades
+from optbus_trainer.gate import (
+    PromotionDecision,
+    PromotionPolicy,
+    decide,
+    evaluate_scorer,
+    rows_of_day,
+)
+from optbus_trainer.quality import QualityReport, Thresholds
+from optbus_trainer.quality_sql import quality_report
+from optbus_trainer.registry import ModelRegistry, Registration
 from optbus_trainer.storage import write_artifact
 from optbus_trainer.training import ModelArtifact, TrainerConfig, train
 
 _decoder = msgspec.json.Decoder(TradeClosed)
 
+Progress = Callable[[str], None]
+
+
+class DataQualityFailed(RuntimeError):
+    """The look-back window fails the data-quality monitor, so no model is trained on it."""
+
+    def __init__(self, report: QualityReport, days: int) -> None:
+        fields = ", ".join(
+            f"{c.group}.{c.field} {'n/a' if c.ratio is None else f'{c.ratio:.1%}'} "
+            f"< {c.threshold:.0%}"
+            for c in report.failures
+        )
+        super().__init__(
+            f"not training: the last {days} days of data fail the data-quality monitor "
+            f"({fields}); fix the data or train anyway with --force"
+        )
+        self.report = report
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """What to train and how strict to be: version, quality window and thresholds, gate."""
+
+    version: str
+    force: bool = False
+    quality_days: int = 5
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    policy: PromotionPolicy = field(default_factory=PromotionPolicy)
+    config: TrainerConfig = field(default_factory=TrainerConfig)
+    out_dir: Path | None = None
+
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """What ``optbus train`` did: the model, where it is, and whether it should be promoted."""
+    """A trained model and the gate's verdict against the scorer in force."""
 
     artifact: ModelArtifact
-    model_path: Path
-    metadata_path: Path
     decision: PromotionDecision
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What one run did: the model, its registration, and the quality report it passed."""
+
+    run: TrainingRun
+    registration: Registration
+    quality: QualityReport
+
+
+def default_version(now_ns: int) -> str:
+    """A model version from the time of training: ``lgbm-YYYYMMDDTHHMMSS`` (UTC)."""
+    return f"lgbm-{datetime.fromtimestamp(now_ns / 1e9, tz=UTC):%Y%m%dT%H%M%S}"
 
 
 def load_closed_trades(database_url: str) -> list[TradeClosed]:
@@ -37,22 +95,85 @@ def load_closed_trades(database_url: str) -> list[TradeClosed]:
     return [_decoder.decode(row[0]) for row in rows]
 
 
+def training_set(trades: list[TradeClosed], requirements: DataRequirements) -> TrainingSet:
+    """The training set of ``trades``; ``InsufficientDataError`` when it is too thin."""
+    data = from_trades(trades)
+    data.require(requirements)
+    return data
+
+
 def run_training(
-    trades: list[TradeClosed],
+    data: TrainingSet,
     *,
     version: str,
     active: Scorer,
-    out_dir: Path,
-    requirements: DataRequirements | None = None,
     config: TrainerConfig | None = None,
+    policy: PromotionPolicy | None = None,
 ) -> TrainingRun:
-    """Train on ``trades`` (``InsufficientDataError`` when too few), compare with ``active``."""
-    data = from_trades(trades)
-    data.require(requirements or DataRequirements())
+    """Train on ``data`` and compare with ``active`` on the latest fold's rows."""
     artifact = train(data, version=version, config=config)
     latest = artifact.metadata.latest
     active_metrics = evaluate_scorer(
         active, data, rows_of_day(data, latest.validation_day.toordinal())
     )
-    model_path, metadata_path = write_artifact(artifact, out_dir)
-    return TrainingRun(artifact, model_path, metadata_path, decide(latest.metrics, active_metrics))
+    return TrainingRun(artifact, decide(latest.metrics, active_metrics, policy))
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A training set thick enough to train on, and the quality report of its window."""
+
+    data: TrainingSet
+    quality: QualityReport
+
+
+def prepare(request: TrainingRequest, *, database_url: str, progress: Progress) -> PreparedData:
+    """Read the closed trades and check the data; raises ``InsufficientDataError`` (too little
+    data) or ``DataQualityFailed`` (unless ``request.force``), before anything is trained."""
+    progress("reading closed trades")
+    data = training_set(load_closed_trades(database_url), request.config.requirements)
+    progress(f"{data.rows:,} rows over {len(data.days)} trading days; checking data quality")
+    report = quality_report(database_url, request.quality_days, request.thresholds)
+    if not report.passed:
+        if not request.force:
+            raise DataQualityFailed(report, request.quality_days)
+        progress(f"data quality below threshold on {len(report.failures)} fields: forced")
+    return PreparedData(data, report)
+
+
+async def train_and_register(
+    request: TrainingRequest,
+    prepared: PreparedData,
+    *,
+    registry: ModelRegistry,
+    progress: Progress,
+) -> TrainingOutcome:
+    """Train on the prepared data, gate against the active model, and register the model."""
+    active, scorer = await _active_and_scorer(registry, progress)
+    progress(f"training {request.version} (walk-forward by trading day) against {scorer.version}")
+    run = await asyncio.to_thread(
+        run_training, prepared.data, version=request.version, active=scorer,
+        config=request.config, policy=request.policy,
+    )  # fmt: skip
+    if request.out_dir is not None:
+        write_artifact(run.artifact, request.out_dir)
+    progress("registering the model")
+    previous = None if active is None else active.model_version
+    registration = await registry.register(run.artifact, run.decision, previous)
+    return TrainingOutcome(run, registration, prepared.quality)
+
+
+async def _active_and_scorer(
+    registry: ModelRegistry, progress: Progress
+) -> tuple[ModelRecord | None, Scorer]:
+    """The promoted model (if any) and what to compare with: its scorer, or the baseline when
+    none was promoted or it can no longer be loaded (it is still the one a promotion retires)."""
+    try:
+        active = await registry.active()
+    except (ModelError, ModelNotStored) as exc:
+        promoted = await registry.promoted()
+        progress(f"the active model cannot score ({exc}); comparing with the baseline")
+        return (None if promoted is None else promoted.model), BaselineScorer()
+    if active is None:
+        return None, BaselineScorer()
+    return active.promoted.model, active.scorer

@@ -1,0 +1,144 @@
+"""Composition root of the trainer service: end-of-day training on schedule and on request.
+
+Trains at ``OPTBUS_TRAINER_TRAINING_TIME`` (16:00 IST) on trading days and on a
+``control.eod`` event, at most once per trading day; each run checks the data quality first
+and registers the model (object store, ``models`` table, ``model.trained``/``model.promoted``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, time
+
+import structlog
+from faststream.asgi import AsgiFastStream
+from nats.js import JetStreamContext
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from optbus import subjects
+from optbus.clock import LiveClock
+from optbus.codec import Decoder
+from optbus.events import EndOfDay, Event
+from optbus.market import load_market_facts
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher
+from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus.runtime.dispatch import Dispatcher
+from optbus.runtime.model_store import last_trained
+from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.settings import ServiceSettings
+from optbus_trainer.dataset import InsufficientDataError
+from optbus_trainer.gate import PromotionPolicy
+from optbus_trainer.job import (
+    DataQualityFailed,
+    TrainingRequest,
+    default_version,
+    prepare,
+    train_and_register,
+)
+from optbus_trainer.quality import Thresholds
+from optbus_trainer.registry import ModelRegistry
+from optbus_trainer.schedule import TrainingSchedule
+from optbus_trainer.worker import ScheduleLoop, TrainingWorker
+
+SERVICE = "trainer"
+EOD_CONSUMER = "trainer-eod"
+_log = structlog.get_logger()
+
+
+class TrainerSettings(ServiceSettings):
+    """Settings of the trainer service (``OPTBUS_TRAINER_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPTBUS_TRAINER_", extra="ignore")
+
+    training_time: time = Field(default=time(16, 0), description="exchange time (IST)")
+    check_interval_seconds: float = Field(default=30.0, gt=0)
+    force: bool = Field(default=False, description="train even if the data-quality check fails")
+    min_auc_gain: float = Field(default=0.01, ge=0.0)
+    quality_days: int = Field(default=5, ge=1)
+    trades_threshold: float = Field(default=0.95, ge=0.0, le=1.0)
+    chains_threshold: float = Field(default=0.80, ge=0.0, le=1.0)
+
+
+def on_end_of_day(event: EndOfDay, worker: TrainingWorker) -> list[Event]:
+    """A ``control.eod`` asks for that trading day's training."""
+    worker.request(event.trading_date, "control.eod")
+    return []
+
+
+def build_app(settings: TrainerSettings) -> AsgiFastStream:
+    """Wire the trainer: the worker, the schedule, and the ``control.eod`` consumer."""
+    broker = make_broker(settings)
+    clock = LiveClock()
+
+    def jetstream() -> JetStreamContext:
+        return broker.connection.jetstream()
+
+    registry = ModelRegistry(jetstream, settings.database_url, clock, SERVICE)
+
+    async def train_day(day: date, trigger: str) -> None:
+        request = TrainingRequest(
+            version=default_version(clock.now_ns()), force=settings.force,
+            quality_days=settings.quality_days,
+            thresholds=Thresholds(trades=settings.trades_threshold,
+                                  chains=settings.chains_threshold),
+            policy=PromotionPolicy(min_auc_gain=settings.min_auc_gain),
+        )  # fmt: skip
+        log = _log.bind(day=str(day), trigger=trigger, version=request.version)
+
+        def progress(message: str) -> None:
+            log.info(message)
+
+        try:
+            prepared = await asyncio.to_thread(
+                prepare, request, database_url=settings.database_url, progress=progress
+            )
+        except (InsufficientDataError, DataQualityFailed) as exc:
+            log.warning("no model trained", reason=str(exc))
+            return
+        outcome = await train_and_register(request, prepared, registry=registry, progress=progress)
+        log.info(
+            "training done", status=outcome.registration.status,
+            reason=outcome.run.decision.reason, hash=outcome.run.artifact.metadata.model_sha256,
+        )  # fmt: skip
+
+    worker = TrainingWorker(train_day)
+    training_schedule = TrainingSchedule(at=settings.training_time)
+    schedule = ScheduleLoop(
+        training_schedule, load_market_facts(), clock, worker, settings.check_interval_seconds
+    )
+    publisher = EventPublisher(jetstream, SERVICE)
+    dispatcher = Dispatcher(
+        service=SERVICE, consumer=EOD_CONSUMER, decoder=Decoder(EndOfDay),
+        handle=lambda event: on_end_of_day(event, worker), publisher=publisher,
+        dead_letters=DeadLetterOffice(publisher, SERVICE, EOD_CONSUMER, clock),
+    )  # fmt: skip
+    spec = PullConsumerSpec(
+        stream="CONTROL", subject=subjects.END_OF_DAY, durable=EOD_CONSUMER, batch_size=10,
+        from_start=False,
+    )  # fmt: skip
+    consumer = PullConsumer(jetstream, spec, dispatcher, SERVICE)
+
+    async def resume() -> None:
+        trained = await last_trained(jetstream())
+        if trained is not None:
+            worker.resume_after(training_schedule.covered_day(trained.ts_event))
+        worker.start()
+
+    async def start_schedule() -> None:
+        schedule.start()
+
+    async def stop() -> None:
+        await schedule.stop()
+        await worker.stop()
+
+    return create_app(
+        SERVICE, settings, broker, consumers=[consumer], on_connected=[resume],
+        on_ready=[start_schedule], on_stopping=[stop],
+    )  # fmt: skip
+
+
+def main() -> None:
+    """Run the trainer service until it is told to stop."""
+    settings = TrainerSettings()
+    asyncio.run(serve(build_app(settings), settings))
