@@ -10,7 +10,8 @@ from rich.console import Console
 
 from optbus.market import load_market_facts
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.console import BacktestOptions, run_command
+from optbus_backtest.console import run_command
+from optbus_backtest.options import BacktestOptions
 from optbus_backtest.run import run_backtest
 from optbus_backtest.sources import first, simulator
 from optbus_market_data.export import export_session
@@ -26,7 +27,7 @@ def _quiet() -> Console:
 def test_a_simulated_run_writes_its_trade_log_named_after_the_run_id(tmp_path: Path) -> None:
     options = BacktestOptions(days=1, start_date=START, seed=7, minutes=6, run_id="cli-sim",
                               out_dir=tmp_path)  # fmt: skip
-    result = run_command(options, _quiet())
+    result = run_command(options, _quiet()).result
     written = (tmp_path / "cli-sim.jsonl").read_bytes()
     assert written
     assert hashlib.sha256(written).hexdigest() == result.trade_log_sha256
@@ -41,7 +42,7 @@ def test_a_recorded_session_replays_to_the_same_trades_as_the_simulation_it_reco
     from_file = run_command(
         BacktestOptions(days=1, start_date=START, seed=0, file=recorded, out_dir=tmp_path),
         _quiet(),
-    )
+    ).result
     assert (tmp_path / "backtest-session.jsonl").exists()
     assert from_file.steps == 6 * 60
     assert from_file.summary.intents > 0

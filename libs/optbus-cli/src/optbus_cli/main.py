@@ -195,6 +195,13 @@ def backtest(
     file: Annotated[
         Path | None, typer.Option(help="A recorded session (.csv, .csv.gz, .parquet) instead.")
     ] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option("--from", help="Recorded events in the database from (UTC, ISO) instead."),
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", help="... up to (UTC, ISO, exclusive).")
+    ] = None,
     minutes: Annotated[
         int | None, typer.Option(min=1, help="Only the first N minutes of market steps.")
     ] = None,
@@ -202,19 +209,92 @@ def backtest(
     capital: Annotated[
         float | None, typer.Option(min=1.0, help="Capital (overrides the risk file's).")
     ] = None,
-    run_id: Annotated[
-        str | None, typer.Option(help="Run id; the trade log is <run-id>.jsonl.")
+    charges_schedule: Annotated[
+        str | None,
+        typer.Option(help="Pin the charges: a shipped schedule (2024-10-01) or a TOML file."),
     ] = None,
-    out_dir: Annotated[Path, typer.Option(help="Where the trade log is written.")] = Path(),
+    latency_ms: Annotated[
+        float | None, typer.Option(min=0.0, help="Paper broker: order to first fill (200).")
+    ] = None,
+    slippage_spread_fraction: Annotated[
+        float | None, typer.Option(min=0.0, help="Paper broker: slippage, spread share (0).")
+    ] = None,
+    slippage_size_impact: Annotated[
+        float | None, typer.Option(min=0.0, help="Paper broker: slippage per size taken (0.5).")
+    ] = None,
+    brokerage_per_order: Annotated[
+        float | None, typer.Option(min=0.0, help="Paper broker: brokerage per order (20).")
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Run id; files <run-id>.jsonl/.html/.json, DB row.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where the trade log and report go.")] = Path(),
+    store: Annotated[
+        bool | None,
+        typer.Option(
+            "--store/--no-store",
+            help="Store the run in the database (default: "
+            "when DATABASE_URL answers); a run id stored before is replaced.",
+        ),
+    ] = None,
+    compare: Annotated[
+        tuple[str, str] | None,
+        typer.Option(help="Show two stored runs side by side (RUN_A RUN_B) and exit."),
+    ] = None,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(help="name=v1,v2,... (repeatable): run the grid; see docs/backtesting.md."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Sweep processes (default: one per CPU).")
+    ] = None,
+    sweep_index: Annotated[
+        int | None, typer.Option(min=0, help="Run only this point of the sweep's grid.")
+    ] = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
-    """Replay market data through the live handlers in one process (no NATS, no database)."""
-    from optbus_backtest.console import BacktestOptions, run_command
+    """Replay market data through the live handlers in one process (no NATS needed)."""
+    from rich.console import Console
 
+    from optbus_backtest.compare import compare_command
+    from optbus_backtest.console import run_command, sweep_command
+    from optbus_backtest.options import BacktestInputError, BacktestOptions
+    from optbus_backtest.store import StoreError
+    from optbus_market_data.recorded import RecordedSessionError
+    from optbus_strategy.config import StrategyConfigError
+
+    if (start is None) != (end is None):
+        raise typer.BadParameter("give both --from and --to", param_hint="--from/--to")
+    window = None
+    if start is not None and end is not None:
+        window = (_as_utc(start), _as_utc(end))
     options = BacktestOptions(
-        days=days, start_date=start_date.date(), seed=seed, file=file, minutes=minutes,
-        strategies=strategies, capital=capital, run_id=run_id, out_dir=out_dir,
+        days=days, start_date=start_date.date(), seed=seed, file=file, window=window,
+        minutes=minutes, strategies=strategies, capital=capital,
+        charges_schedule=charges_schedule, latency_ms=latency_ms,
+        slippage_spread_fraction=slippage_spread_fraction,
+        slippage_size_impact=slippage_size_impact, brokerage_per_order=brokerage_per_order,
+        run_id=run_id, out_dir=out_dir, database_url=database_url, store=store,
     )  # fmt: skip
-    run_command(options)
+    console = Console()
+    try:
+        if compare is not None:
+            compare_command(database_url, *compare, console)
+        elif sweep:
+            sweep_command(options, sweep, jobs=jobs, index=sweep_index, console=console)
+        else:
+            run_command(options, console)
+    except (BacktestInputError, StrategyConfigError, RecordedSessionError) as exc:
+        typer.echo(f"backtest: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except StoreError as exc:
+        typer.echo(f"backtest: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A naive command-line time as UTC (the way ``optbus replay`` reads it)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command()

@@ -8,7 +8,7 @@ import nats
 
 from optbus.clock import LiveClock
 from optbus.runtime.bus import EventPublisher, ensure_streams
-from optbus_backtest.recorded_db import recorded_steps
+from optbus_backtest.recorded_db import recorded_steps as recorded_steps
 from optbus_market_data.pacing import Speed
 from optbus_market_data.publishing import play
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -17,7 +18,9 @@ class BacktestConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     """One backtest's settings; every field has the live services' default.
 
     ``capital`` overrides the risk file's capital (None keeps it); ``rate`` is the greeks
-    service's risk-free rate; ``broker`` is the paper broker (latency, slippage, brokerage).
+    service's risk-free rate; ``broker`` is the paper broker (latency, slippage, brokerage,
+    charges). ``strategy_params`` changes parameters of the strategies file's strategies:
+    ``{"short_strangle": {"target_profit": 0.4}}`` (a sweep's ``strategy.<name>.<param>``).
     """
 
     run_id: str = "backtest"
@@ -26,6 +29,7 @@ class BacktestConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     capital: float | None = None
     rate: float = 0.065
     broker: PaperBrokerConfig = PaperBrokerConfig(algo_id=BACKTEST_ALGO_ID)
+    strategy_params: dict[str, dict[str, Any]] = {}
 
     def __post_init__(self) -> None:
         if not self.run_id:

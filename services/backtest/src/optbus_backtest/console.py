@@ -1,99 +1,52 @@
-"""``optbus backtest``: pick the source, show progress, print the summary, write the log."""
+"""``optbus backtest``: one run with a progress bar, its figures, files and storage printed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
+import os
+from datetime import UTC, datetime, timedelta, timezone
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from optbus.events import Event
-from optbus.market import MarketFacts, load_market_facts
-from optbus_backtest.config import BacktestConfig
-from optbus_backtest.report import write_report
-from optbus_backtest.results import compute_results
-from optbus_backtest.run import BacktestResult, run_backtest
-from optbus_backtest.sources import first, recorded_steps, simulated_step_count, simulator
+from optbus_backtest.headline import HEADLINE
+from optbus_backtest.options import BacktestInputError, BacktestOptions
+from optbus_backtest.run import BacktestResult
+from optbus_backtest.runner import RunOutcome, execute, prepare
+from optbus_backtest.sweep import PointOutcome, check_points, expand_grid, parse_axis, run_sweep
 
 _IST = timezone(timedelta(hours=5, minutes=30))
-Steps = Iterator[list[Event]]
+_PROGRESS_EVERY_STEPS = 60
 
 
-@dataclass(frozen=True, slots=True)
-class BacktestOptions:
-    """The command line of ``optbus backtest``; ``file`` replaces the simulator when given."""
-
-    days: int
-    start_date: date
-    seed: int
-    file: Path | None = None
-    minutes: int | None = None
-    strategies: Path | None = None
-    capital: float | None = None
-    run_id: str | None = None
-    out_dir: Path = Path()
-
-    def resolved_run_id(self) -> str:
-        """The run id given, or one named after the input."""
-        if self.run_id:
-            return self.run_id
-        if self.file is not None:
-            return f"backtest-{self.file.name.split('.')[0]}"
-        return f"backtest-{self.start_date.isoformat()}-{self.days}d-seed{self.seed}"
-
-
-def _config(options: BacktestOptions) -> BacktestConfig:
-    base = BacktestConfig(run_id=options.resolved_run_id(), capital=options.capital)
-    if options.strategies is None:
-        return base
-    return BacktestConfig(
-        run_id=base.run_id, capital=options.capital, strategies_file=options.strategies
-    )
-
-
-def _source(options: BacktestOptions, facts: MarketFacts) -> tuple[Steps, int | None]:
-    """The market steps and, when it is known, how many there are."""
-    max_steps = None if options.minutes is None else options.minutes * 60
-    if options.file is not None:
-        return first(recorded_steps(options.file), max_steps), None
-    sim = simulator(
-        seed=options.seed, start_date=options.start_date, days=options.days, facts=facts
-    )
-    total = simulated_step_count(sim, facts)
-    return first(sim.ticks(), max_steps), total if max_steps is None else min(total, max_steps)
-
-
-def run_command(options: BacktestOptions, console: Console | None = None) -> BacktestResult:
-    """Run the backtest with a progress bar, print its summary and write its trade log."""
+def run_command(options: BacktestOptions, console: Console | None = None) -> RunOutcome:
+    """Run the backtest with a progress bar, print its summary, write and store its results."""
     console = console or Console()
-    facts = load_market_facts()
-    config = _config(options)
-    steps, total = _source(options, facts)
+    prepared = prepare(options)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[market]}"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(config.run_id, total=total, market="")
+        task = progress.add_task(prepared.config.run_id, total=prepared.total_steps, market="")
 
         def on_step(index: int, now_ns: int) -> None:
-            if index % 60 == 0:
+            if index % _PROGRESS_EVERY_STEPS == 0:
                 progress.update(task, completed=index + 1, market=_hhmm(now_ns))
 
-        result = run_backtest(steps, config, facts=facts, on_step=on_step)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    path = options.out_dir / f"{config.run_id}.jsonl"
-    result.trade_log.write(path)
-    console.print(summary_table(result))
-    console.print(f"trade log: {path} ({len(result.trade_log.events):,} events)")
-    capital = result.services.risk.env.config.capital
-    report, figures = write_report(
-        options.out_dir, config.run_id, compute_results(result.trade_log.events, capital)
+        outcome = execute(prepared, on_step)
+    console.print(summary_table(outcome.result))
+    console.print(
+        f"trade log: {outcome.trade_log} ({len(outcome.result.trade_log.events):,} events)"
     )
-    console.print(f"report: {report} (figures as JSON: {figures})")
-    return result
+    console.print(f"report: {outcome.report} (figures as JSON: {outcome.figures})")
+    console.print(outcome.stored)
+    return outcome
 
 
 def _hhmm(now_ns: int) -> str:
@@ -125,3 +78,59 @@ def summary_table(result: BacktestResult) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+_SWEEP_FIGURES = ("trades", "net_pnl", "charges", "win_rate", "profit_factor", "sharpe",
+                  "max_drawdown")  # fmt: skip
+
+
+def sweep_table(outcomes: list[PointOutcome]) -> Table:
+    """One row per point: its settings, its headline figures and its trade log's hash."""
+    figures = [f for f in HEADLINE if f.field in _SWEEP_FIGURES]
+    table = Table(title=f"sweep of {len(outcomes)} point(s)")
+    table.add_column("#", justify="right")
+    table.add_column("settings", overflow="fold")
+    for figure in figures:
+        table.add_column(figure.label, justify="right")
+    table.add_column("trade log sha256", no_wrap=True)
+    for o in outcomes:
+        settings = " ".join(f"{name}={value}" for name, value in o.settings)
+        values = [f.format(o.figures[f.field]) for f in figures]
+        table.add_row(str(o.index), settings, *values, o.trade_log_sha256[:12])
+    return table
+
+
+def sweep_command(
+    base: BacktestOptions,
+    sweeps: list[str],
+    *,
+    jobs: int | None = None,
+    index: int | None = None,
+    console: Console | None = None,
+) -> list[PointOutcome]:
+    """Run the grid (all of it in parallel processes, or only point ``index``) and print it."""
+    console = console or Console()
+    points = expand_grid(base, [parse_axis(text) for text in sweeps])
+    if index is not None:
+        if not 0 <= index < len(points):
+            raise BacktestInputError(
+                f"--sweep-index {index} is outside the grid of {len(points)} point(s) "
+                f"(0 to {len(points) - 1})"
+            )
+        point = points[index]
+        console.print(f"sweep point {index} of {len(points)}: {point.run_id}")
+        run_command(point.options, console)
+        return []
+    check_points(points)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(points)))
+    console.print(f"sweep: {len(points)} point(s) in {workers} process(es)")
+    columns = (TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("sweep", total=len(points))
+        outcomes = run_sweep(points, workers, on_done=lambda _: progress.advance(task))
+    console.print(sweep_table(outcomes))
+    for outcome in outcomes:
+        console.print(f"{outcome.run_id}: {outcome.stored}", style="dim")
+    console.print(f"trade logs and reports: {base.out_dir}/<run id>.jsonl|.html|.json")
+    return outcomes

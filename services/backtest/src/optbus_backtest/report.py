@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from optbus.events import TradeClosed
+from optbus_backtest.headline import HEADLINE
 from optbus_backtest.results import GroupFigures, RunResults
 
 _IST = ZoneInfo("Asia/Kolkata")
@@ -20,12 +21,17 @@ text-align:right}th:first-child,td:first-child{text-align:left}h2{margin-top:2em
 svg{background:#fafafa;border:1px solid #eee}"""
 
 
+_EXPOSURE_CHARTS = (
+    ("premium", "premium held (₹)"),
+    ("delta", "portfolio delta (units of the underlying)"),
+    ("gamma", "portfolio gamma (delta per index point)"),
+    ("theta", "portfolio theta (₹ per calendar day)"),
+    ("vega", "portfolio vega (₹ per vol point)"),
+)
+
+
 def _money(value: float | None) -> str:
     return "n/a" if value is None else f"₹{value:,.2f}"
-
-
-def _number(value: float | None, spec: str = ",.2f") -> str:
-    return "n/a" if value is None else format(value, spec)
 
 
 def _when(ts_ns: int) -> str:
@@ -68,22 +74,7 @@ def _groups(groups: dict[str, GroupFigures]) -> str:
 
 
 def _headline(results: RunResults) -> str:
-    rows = [
-        ("closed trades", f"{results.trades}"),
-        ("net P&L", _money(results.net_pnl)),
-        ("gross P&L", _money(results.gross_pnl)),
-        ("charges", _money(results.charges)),
-        ("charges as a share of gross P&L", _number(results.charges_share_of_gross, ".1%")),
-        ("win rate", _number(results.win_rate, ".1%")),
-        ("average win", _money(results.average_win)),
-        ("average loss", _money(results.average_loss)),
-        ("profit factor", _number(results.profit_factor)),
-        ("Sharpe (daily, annualised)", _number(results.sharpe)),
-        ("Sortino (daily, annualised)", _number(results.sortino)),
-        ("maximum drawdown", f"{_money(results.max_drawdown)} ({results.max_drawdown_pct:.2f}%)"),
-        ("turnover (premium traded)", _money(results.turnover)),
-        ("capital", _money(results.capital)),
-    ]  # fmt: skip
+    rows = [(f.label, f.format(f.value(results))) for f in HEADLINE]
     return _table(("figure", "value"), rows)
 
 
@@ -110,15 +101,17 @@ def render_html(run_id: str, results: RunResults) -> str:
         "<h2>Drawdown</h2>",
         line_chart([(t, v) for t, v in results.drawdown], "drawdown (₹)"),
         "<h2>Daily P&L</h2>",
+        line_chart([(i, v) for i, (_, v) in enumerate(results.daily_pnl)], "net P&L per day (₹)"),
         _table(("day", "net P&L"), [(d, _money(v)) for d, v in results.daily_pnl]),
         "<h2>By strategy</h2>",
         _groups(results.by_strategy),
         "<h2>By underlying</h2>",
         _groups(results.by_underlying),
         "<h2>Exposure and portfolio Greeks</h2>",
-        line_chart([(t, p) for t, p, _, _ in results.exposure], "premium held (₹)"),
-        line_chart([(t, d) for t, _, d, _ in results.exposure], "portfolio delta (units)"),
-        line_chart([(t, v) for t, _, _, v in results.exposure], "portfolio vega (₹ per vol point)"),
+        *(
+            line_chart([(p.ts, getattr(p, name)) for p in results.exposure], title)
+            for name, title in _EXPOSURE_CHARTS
+        ),
         "<h2>Trades</h2>",
         _table(
             (
@@ -143,11 +136,16 @@ def render_html(run_id: str, results: RunResults) -> str:
     return f"<!doctype html><html><head>{head}</head><body>{''.join(sections)}</body></html>"
 
 
+def figures_json(results: RunResults) -> bytes:
+    """The run's figures as indented JSON (the report's JSON file and the stored figures)."""
+    return msgspec.json.format(msgspec.json.encode(results), indent=2)
+
+
 def write_report(directory: Path, run_id: str, results: RunResults) -> tuple[Path, Path]:
     """Write ``<run-id>.html`` and ``<run-id>.json``; returns both paths."""
     directory.mkdir(parents=True, exist_ok=True)
     page = directory / f"{run_id}.html"
     figures = directory / f"{run_id}.json"
     page.write_text(render_html(run_id, results), encoding="utf-8")
-    figures.write_bytes(msgspec.json.format(msgspec.json.encode(results), indent=2))
+    figures.write_bytes(figures_json(results))
     return page, figures

@@ -33,6 +33,18 @@ class GroupFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposurePoint:
+    """What is held after a position change: premium and portfolio Greeks (entry values)."""
+
+    ts: int
+    premium: float
+    delta: float
+    gamma: float
+    theta: float
+    vega: float
+
+
+@dataclass(frozen=True, slots=True)
 class RunResults:
     """Everything the report shows (money in rupees, times in epoch ns)."""
 
@@ -56,8 +68,7 @@ class RunResults:
     daily_pnl: list[tuple[str, float]] = field(default_factory=list)
     by_strategy: dict[str, GroupFigures] = field(default_factory=dict)
     by_underlying: dict[str, GroupFigures] = field(default_factory=dict)
-    exposure: list[tuple[int, float, float, float]] = field(default_factory=list)
-    """(time, gross premium held, portfolio delta, portfolio vega), after each position change."""
+    exposure: list[ExposurePoint] = field(default_factory=list)
     trade_list: list[TradeClosed] = field(default_factory=list)
 
 
@@ -100,8 +111,8 @@ def _equity(
     return equity, drawdown, worst, worst_pct
 
 
-def _exposure(events: list[Event]) -> list[tuple[int, float, float, float]]:
-    """Premium, delta and vega of what is held, valued at each position's entry context."""
+def _exposure(events: list[Event]) -> list[ExposurePoint]:
+    """Premium and Greeks of what is held, each position valued at its entry context."""
     held: dict[str, Position] = {}
     points = []
     for event in events:
@@ -111,10 +122,17 @@ def _exposure(events: list[Event]) -> list[tuple[int, float, float, float]]:
             held.pop(event.position_id, None)
         else:
             continue
-        premium = sum(abs(p.quantity) * p.average_price for p in held.values())
-        delta = sum(p.quantity * (p.entry.delta or 0.0) for p in held.values())
-        vega = sum(p.quantity * (p.entry.vega or 0.0) for p in held.values())
-        points.append((event.ts_event, premium, delta, vega))
+        positions = held.values()
+        points.append(
+            ExposurePoint(
+                ts=event.ts_event,
+                premium=sum(abs(p.quantity) * p.average_price for p in positions),
+                delta=sum(p.quantity * (p.entry.delta or 0.0) for p in positions),
+                gamma=sum(p.quantity * (p.entry.gamma or 0.0) for p in positions),
+                theta=sum(p.quantity * (p.entry.theta or 0.0) for p in positions),
+                vega=sum(p.quantity * (p.entry.vega or 0.0) for p in positions),
+            )
+        )
     return points
 
 

@@ -7,6 +7,7 @@ which one event reaches its consumers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,9 @@ from optbus_risk.context import RiskEnv
 from optbus_risk.handlers import RiskDesk
 from optbus_risk.killswitch import KillSwitchState
 from optbus_risk.state import RiskState
-from optbus_strategy.config import load_strategies
+from optbus_strategy.config import StrategyConfigError, load_strategies
 from optbus_strategy.engine import StrategyEngine
+from optbus_strategy.params import StrategySpec
 from optbus_strategy.scoring import BaselineScorer
 
 
@@ -50,9 +52,39 @@ def risk_config(config: BacktestConfig) -> RiskConfig:
     return msgspec.structs.replace(limits, capital=config.capital)
 
 
+def with_params(
+    specs: list[StrategySpec], changes: dict[str, dict[str, Any]], source: str
+) -> list[StrategySpec]:
+    """``specs`` with the parameters in ``changes`` (by strategy name) changed and re-checked."""
+    unknown = sorted(set(changes) - {spec.name for spec in specs})
+    if unknown:
+        names = ", ".join(spec.name for spec in specs)
+        raise StrategyConfigError(f"{source}: no enabled strategy {unknown}; there are: {names}")
+    changed = []
+    for spec in specs:
+        if spec.name not in changes:
+            changed.append(spec)
+            continue
+        fields = {**msgspec.structs.asdict(spec.params), **changes[spec.name]}
+        try:
+            params = msgspec.convert(fields, type=type(spec.params))
+        except (msgspec.ValidationError, ValueError) as exc:
+            raise StrategyConfigError(f"{source}: strategy {spec.name!r}: {exc}") from None
+        changed.append(dataclasses.replace(spec, params=params))
+    return changed
+
+
+def strategy_specs(config: BacktestConfig, facts: MarketFacts) -> list[StrategySpec]:
+    """The strategies of the run: its strategies file with its parameter changes."""
+    specs: list[StrategySpec] = load_strategies(config.strategies_file, facts=facts)
+    if not config.strategy_params:
+        return specs
+    return with_params(specs, config.strategy_params, str(config.strategies_file))
+
+
 def build_services(config: BacktestConfig, facts: MarketFacts, clock: BacktestClock) -> Services:
     """The strategy, risk and execution engines, all on the one backtest clock."""
-    specs = load_strategies(config.strategies_file, facts=facts)
+    specs = strategy_specs(config, facts)
     env = RiskEnv(config=risk_config(config), facts=facts, clock=clock)
     return Services(
         strategy=StrategyEngine.from_specs(specs, BaselineScorer(), facts, clock),

@@ -64,6 +64,7 @@ def migrate(database_url: str) -> StorageMode:
                 (mode.value,),
             )
         conn.execute(_script("roles.sql"))
+        conn.execute(_script("backtest.sql"))
     return mode
 
 

@@ -1,0 +1,80 @@
+"""One backtest run from its options to its files and its stored row: no console, no progress.
+
+The command (console.py) wraps it with a progress bar; a sweep runs it in worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from optbus.events import Event
+from optbus.market import MarketFacts, load_market_facts
+from optbus_backtest.config import BacktestConfig
+from optbus_backtest.options import BacktestOptions, backtest_config, check_options, config_json
+from optbus_backtest.report import write_report
+from optbus_backtest.results import RunResults, compute_results
+from optbus_backtest.run import BacktestResult, StepCallback, run_backtest
+from optbus_backtest.sources import market_steps
+from optbus_backtest.store import RunRecord, store_run
+from optbus_backtest.wiring import strategy_specs
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """A finished run: what it produced, where its files are, and whether it was stored."""
+
+    result: BacktestResult
+    results: RunResults
+    trade_log: Path
+    report: Path
+    figures: Path
+    stored: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRun:
+    """A checked run, ready to go: its configuration and its market steps."""
+
+    options: BacktestOptions
+    config: BacktestConfig
+    facts: MarketFacts
+    steps: Iterator[list[Event]]
+    total_steps: int | None
+
+
+def checked_config(options: BacktestOptions, facts: MarketFacts) -> BacktestConfig:
+    """The run's configuration, once options and strategies are checked (errors up front)."""
+    check_options(options)
+    config = backtest_config(options)
+    strategy_specs(config, facts)
+    return config
+
+
+def prepare(options: BacktestOptions, facts: MarketFacts | None = None) -> PreparedRun:
+    """Check the options and open the source; every input error is raised here, up front."""
+    facts = facts if facts is not None else load_market_facts()
+    config = checked_config(options, facts)
+    steps, total = market_steps(options, facts)
+    return PreparedRun(options, config, facts, steps, total)
+
+
+def execute(prepared: PreparedRun, on_step: StepCallback | None = None) -> RunOutcome:
+    """Run it, write the trade log, the report and the figures, and store it as asked."""
+    options, config = prepared.options, prepared.config
+    result = run_backtest(prepared.steps, config, facts=prepared.facts, on_step=on_step)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    trade_log = options.out_dir / f"{config.run_id}.jsonl"
+    result.trade_log.write(trade_log)
+    results = compute_results(result.trade_log.events, result.services.risk.env.config.capital)
+    report, figures = write_report(options.out_dir, config.run_id, results)
+    record = RunRecord(
+        run_id=config.run_id,
+        source=options.source_description(),
+        config_json=config_json(config),
+        trade_log_sha256=result.trade_log_sha256,
+        results=results,
+    )
+    stored = store_run(options.database_url, record, options.store)
+    return RunOutcome(result, results, trade_log, report, figures, stored)
