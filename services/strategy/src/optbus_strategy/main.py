@@ -26,6 +26,7 @@ from optbus.runtime.service import create_app, make_broker, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_strategy.config import default_strategies_path, load_strategies
 from optbus_strategy.engine import StrategyEngine
+from optbus_strategy.model_reload import ModelReloader
 from optbus_strategy.scoring import BaselineScorer
 
 SERVICE = "strategy"
@@ -38,6 +39,8 @@ _INPUTS = (
     ("TRADING", "risk.decision.>", "strategy-decisions"),
 )
 HISTORY = ("exec.position.>", "risk.decision.>")
+MODELS_INPUT = ("MODELS", subjects.MODEL_PROMOTED, "strategy-models")
+"""Promotions, for the hot reload of the scorer (handled apart from the engine's inputs)."""
 
 
 class StrategySettings(ServiceSettings):
@@ -79,10 +82,20 @@ def build_app(settings: StrategySettings) -> AsgiFastStream:
                                 batch_size=settings.batch_size, from_start=False)  # fmt: skip
         consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
 
+    stream, subject, durable = MODELS_INPUT
+    reloader = ModelReloader(
+        jetstream, engine, DeadLetterOffice(publisher, SERVICE, durable, clock)
+    )
+    spec = PullConsumerSpec(stream=stream, subject=subject, durable=durable, batch_size=10,
+                            from_start=False)  # fmt: skip
+    consumers.append(PullConsumer(jetstream, spec, reloader, SERVICE))
+
     async def restore() -> None:
         for event in await read_history(jetstream(), "TRADING", HISTORY):
             handle(event, engine, clock)
-        _log.info("state restored", strategies=[s.name for s in engine.strategies])
+        await reloader.load_current()
+        _log.info("state restored", strategies=[s.name for s in engine.strategies],
+                  scorer=engine.scorer.version)  # fmt: skip
 
     return create_app(SERVICE, settings, broker, on_connected=[restore], consumers=consumers)
 
