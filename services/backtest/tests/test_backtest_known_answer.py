@@ -11,7 +11,6 @@ put stays open. Charges: the 2026-04-01 schedule in force on the day (STT 0.15%)
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -85,7 +84,7 @@ def _run(tmp_path: Path, **changes: object) -> RunOutcome:
         slippage_spread_fraction=0.0, slippage_size_impact=0.0, out_dir=tmp_path,
         run_id="known-answer", store=False, **changes,  # type: ignore[arg-type]
     )  # fmt: skip
-    return run_command(options, Console(file=open(os.devnull, "w")))
+    return run_command(options, Console(quiet=True))
 
 
 @pytest.fixture(scope="module")
