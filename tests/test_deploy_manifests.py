@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 GRAFANA = ROOT / "grafana"
-NEEDS_DATABASE = {"persistence"}
+NEEDS_DATABASE = {"persistence", "trainer"}
 
 
 def _load_script(path: Path) -> ModuleType:

@@ -23,7 +23,13 @@ What each service needs from the bus, beyond its own subjects:
 - the kill-switch state lives in the key-value bucket ``optbus_control`` (stream
   ``KV_optbus_control``): risk creates it and puts the key ``killswitch``
   (``$KV.optbus_control.killswitch``); risk, execution and the operator read it (stream info,
-  then a direct or a stream message get).
+  then a direct or a stream message get);
+- models live in the object store bucket ``optbus_models`` (stream ``OBJ_optbus_models``): the
+  trainer creates it and puts each model's objects (chunks on ``$O.optbus_models.C.<nuid>``,
+  metadata on ``$O.optbus_models.M.<name>``; replacing an object purges its old chunks);
+  the trainer and the strategy read them (stream info, the metadata by a stream message get,
+  the chunks through an ordered ephemeral consumer with flow control), and both read the last
+  ``model.promoted``/``model.trained`` of the MODELS stream by a stream message get.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from optbus_greeks.main import CONSUMER as GREEKS_CONSUMER
 from optbus_persistence.main import durable_name
 from optbus_risk import main as risk_main
 from optbus_strategy import main as strategy_main
+from optbus_trainer import main as trainer_main
 
 ACCOUNT = "OPTBUS"
 OUTPUT = Path(__file__).with_name("accounts.conf")
@@ -45,6 +52,7 @@ INBOX = "_INBOX.>"
 DEAD_LETTERS = f"{subjects.DEAD_LETTER_PREFIX}.>"
 KV_STREAM = f"KV_{subjects.KILLSWITCH_BUCKET}"
 KV_KILLSWITCH = f"$KV.{subjects.KILLSWITCH_BUCKET}.killswitch"
+MODELS_OBJECTS = f"OBJ_{subjects.MODELS_BUCKET}"
 STRATEGY_INTENTS = "strategy.intent.>"
 """Close intents: risk's position monitor and execution's flatten publish them too."""
 RISK_KILLSWITCH_CONSUMER = "risk-killswitch"
@@ -121,7 +129,13 @@ class _AnyHandler:
 
 def strategy_inputs() -> tuple[tuple[str, str, str], ...]:
     """(stream, filter, durable) of every durable consumer of the strategy service."""
-    return tuple((stream, subject, durable) for stream, subject, durable in strategy_main._INPUTS)
+    inputs = (*strategy_main._INPUTS, strategy_main.MODELS_INPUT)
+    return tuple((stream, subject, durable) for stream, subject, durable in inputs)
+
+
+def trainer_inputs() -> tuple[tuple[str, str, str], ...]:
+    """(stream, filter, durable) of the trainer's consumer of ``control.eod``."""
+    return ((stream_of(subjects.END_OF_DAY).name, subjects.END_OF_DAY, trainer_main.EOD_CONSUMER),)
 
 
 def risk_inputs() -> tuple[tuple[str, str, str], ...]:
@@ -175,6 +189,32 @@ def kill_switch_reads() -> tuple[str, ...]:
 def kill_switch_writes() -> tuple[str, ...]:
     """Creating the bucket and storing the state (``write_kill_switch``)."""
     return (f"$JS.API.STREAM.CREATE.{KV_STREAM}", KV_KILLSWITCH)
+
+
+def model_reads() -> tuple[str, ...]:
+    """Reading a model (``optbus.runtime.model_store``): the last promotion or training of the
+    MODELS stream, and the model's objects from the models bucket."""
+    api = "$JS.API"
+    return (
+        f"{api}.STREAM.MSG.GET.{stream_of(subjects.MODEL_PROMOTED).name}",
+        f"{api}.STREAM.NAMES",
+        f"{api}.STREAM.INFO.{MODELS_OBJECTS}",
+        f"{api}.STREAM.MSG.GET.{MODELS_OBJECTS}",
+        f"{api}.CONSUMER.CREATE.{MODELS_OBJECTS}",
+        f"{api}.CONSUMER.CREATE.{MODELS_OBJECTS}.>",
+        f"{api}.CONSUMER.DELETE.{MODELS_OBJECTS}.*",
+        f"$JS.FC.{MODELS_OBJECTS}.>",
+    )
+
+
+def model_writes() -> tuple[str, ...]:
+    """Creating the models bucket and putting (or replacing) a model's objects."""
+    api = "$JS.API"
+    return (
+        f"{api}.STREAM.CREATE.{MODELS_OBJECTS}",
+        f"{api}.STREAM.PURGE.{MODELS_OBJECTS}",
+        f"$O.{subjects.MODELS_BUCKET}.>",
+    )
 
 
 def _consumers(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
@@ -235,15 +275,29 @@ def users() -> tuple[User, ...]:
         ),
         User(
             name="strategy",
-            role="consumes chains, VIX, positions and decisions; publishes signals and intents",
+            role="consumes chains, VIX, positions, decisions and promotions; signals and intents",
             publish=(
                 *_roots(subjects.strategy_signal("X", "NIFTY")),
                 DEAD_LETTERS,
                 *ensure_streams(),
                 *_consumers(_pairs(strategy_inputs())),
                 *history_reads("TRADING", strategy_main.HISTORY),
+                *model_reads(),
             ),
             subscribe=(*_filters(strategy_inputs()), INBOX),
+        ),
+        User(
+            name="trainer",
+            role="trains at the close and on control.eod; registers models, publishes model.>",
+            publish=(
+                *_roots(subjects.MODEL_TRAINED),
+                DEAD_LETTERS,
+                *ensure_streams(),
+                *_consumers(_pairs(trainer_inputs())),
+                *model_reads(),
+                *model_writes(),
+            ),
+            subscribe=(*_filters(trainer_inputs()), INBOX),
         ),
         User(
             name="risk",

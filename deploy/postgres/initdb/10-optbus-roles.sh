@@ -6,17 +6,22 @@
 #   optbus_writer       no login; the migration grants it SELECT and INSERT on every table, and
 #                       nothing else (no UPDATE, DELETE, TRUNCATE or DDL)
 #   optbus_persistence  logs in; a member of optbus_writer: what the persistence service uses
+#   optbus_trainer      logs in; a member of optbus_writer: reads trades and ticks, registers
+#                       models (the models tables are insert-only)
 # The superuser (POSTGRES_USER) is used by nothing else in the stack.
 set -euo pipefail
 : "${OPTBUS_MIGRATOR_DB_PASSWORD:?set OPTBUS_MIGRATOR_DB_PASSWORD}"
 : "${OPTBUS_PERSISTENCE_DB_PASSWORD:?set OPTBUS_PERSISTENCE_DB_PASSWORD}"
+: "${OPTBUS_TRAINER_DB_PASSWORD:?set OPTBUS_TRAINER_DB_PASSWORD}"
 
 psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER}" --dbname "${POSTGRES_DB}" \
     --set=migrator_password="${OPTBUS_MIGRATOR_DB_PASSWORD}" \
-    --set=persistence_password="${OPTBUS_PERSISTENCE_DB_PASSWORD}" <<'SQL'
+    --set=persistence_password="${OPTBUS_PERSISTENCE_DB_PASSWORD}" \
+    --set=trainer_password="${OPTBUS_TRAINER_DB_PASSWORD}" <<'SQL'
 CREATE ROLE optbus_migrator LOGIN PASSWORD :'migrator_password';
 CREATE ROLE optbus_writer NOLOGIN;
 CREATE ROLE optbus_persistence LOGIN PASSWORD :'persistence_password' IN ROLE optbus_writer;
+CREATE ROLE optbus_trainer LOGIN PASSWORD :'trainer_password' IN ROLE optbus_writer;
 ALTER DATABASE :"DBNAME" OWNER TO optbus_migrator;
 REVOKE ALL ON DATABASE :"DBNAME" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"DBNAME" TO optbus_writer;
