@@ -822,3 +822,56 @@ def test_grafana_queries_the_compose_prometheus(compose: dict[str, Any]) -> None
     assert source["type"] == "prometheus"
     assert source["url"] == "http://prometheus:9090"
     assert "prometheus" in compose["services"]
+
+
+# --- backtest sweep --------------------------------------------------------------------------
+
+SWEEP_JOB = K8S / "backtest-sweep-job.yaml"
+
+
+def _sweep_job() -> tuple[dict[str, Any], dict[str, Any]]:
+    (job,) = _yaml_documents(SWEEP_JOB)
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    return job, container
+
+
+def _option_values(args: list[str], option: str) -> list[str]:
+    return [args[i + 1] for i, arg in enumerate(args) if arg == option]
+
+
+def test_the_sweep_job_is_indexed_with_one_completion_per_grid_point() -> None:
+    from optbus_backtest.options import BacktestOptions
+    from optbus_backtest.sweep import expand_grid, parse_axis
+
+    job, container = _sweep_job()
+    axes = [parse_axis(text) for text in _option_values(container["args"], "--sweep")]
+
+    points = expand_grid(BacktestOptions(), axes)
+
+    assert job["kind"] == "Job"
+    assert job["spec"]["completionMode"] == "Indexed"
+    assert job["spec"]["completions"] == len(points) > 1
+    assert 1 <= job["spec"]["parallelism"] <= len(points)
+
+
+def test_each_sweep_pod_runs_the_grid_point_of_its_completion_index_and_stores_it() -> None:
+    _, container = _sweep_job()
+    args = container["args"]
+    env = {item["name"]: item for item in container["env"]}
+
+    assert args[0] == "backtest"
+    assert _option_values(args, "--sweep-index") == ["$(JOB_COMPLETION_INDEX)"]
+    assert "--store" in args
+    annotation = env["JOB_COMPLETION_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert annotation == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+
+
+def test_the_sweep_job_writes_its_files_to_the_writable_tmp_and_stores_as_the_writer() -> None:
+    _, container = _sweep_job()
+    (out_dir,) = _option_values(container["args"], "--out-dir")
+    env = {item["name"]: item for item in container["env"]}
+
+    assert out_dir.startswith("/tmp/")
+    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/tmp"]
+    assert env["DATABASE_URL"]["value"].startswith("postgresql://optbus_persistence:$(")
+    assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "persistence"
