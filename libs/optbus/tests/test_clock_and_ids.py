@@ -1,6 +1,15 @@
+from types import SimpleNamespace
+
 import pytest
 
-from optbus.clock import ClockWentBackwards, ReplayClock, seeded_rng
+from optbus.clock import (
+    ClockWentBackwards,
+    LiveClock,
+    ReplayClock,
+    on_clock,
+    seeded_rng,
+    service_clock,
+)
 from optbus.ids import derived_event_id
 
 
@@ -33,3 +42,31 @@ def test_a_derived_event_id_is_fixed_by_its_parts() -> None:
 
 def test_derived_event_ids_differ_when_their_parts_differ() -> None:
     assert derived_event_id("run-1", 7) != derived_event_id("run-2", 7)
+
+
+def test_a_service_on_market_time_reads_the_time_of_the_event_it_handles() -> None:
+    clock = service_clock("market")
+    seen: list[int] = []
+    handle = on_clock(lambda event: seen.append(clock.now_ns()), clock)
+
+    handle(SimpleNamespace(ts_event=1_700_000_000_000_000_000))
+
+    assert seen == [1_700_000_000_000_000_000]
+
+
+def test_an_input_without_an_event_time_leaves_the_market_clock_alone() -> None:
+    clock = service_clock("market")
+    handle = on_clock(lambda event: clock.now_ns(), clock)
+    handle(SimpleNamespace(ts_event=5))
+
+    assert handle(SimpleNamespace(action="engage")) == 5
+
+
+def test_a_live_service_handles_events_unchanged_on_the_wall_clock() -> None:
+    clock = service_clock("live")
+
+    def handle(event: object) -> int:
+        return 1
+
+    assert isinstance(clock, LiveClock)
+    assert on_clock(handle, clock) is handle

@@ -103,7 +103,9 @@ def _next_session_date(database_url: str) -> date:
     """The trading day after the last one stored, so that every demo adds a new session."""
     facts = load_market_facts()
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT max(time) FROM events WHERE type = 'md.chain'").fetchone()
+        row = conn.execute(
+            "SELECT max(time) FROM events WHERE run_id = 'live' AND type = 'md.chain'"
+        ).fetchone()
     last = row[0] if row else None
     if last is not None:
         return facts.next_trading_day(last.date())

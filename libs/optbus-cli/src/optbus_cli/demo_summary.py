@@ -66,7 +66,8 @@ _RUN_FIGURES = """
 WITH md AS (
     SELECT count(*) AS n, extract(epoch FROM max(to_timestamp(ts_init / 1e9))
            - min(to_timestamp(ts_init / 1e9))) AS span
-    FROM events WHERE type = 'md.chain' AND time >= %(day)s::date AND time < %(day)s::date + 1
+    FROM events WHERE run_id = 'live' AND type = 'md.chain'
+      AND time >= %(day)s::date AND time < %(day)s::date + 1
 ), greeks AS (
     SELECT count(*) AS n,
            sum(jsonb_array_length(payload -> 'snapshot' -> 'strikes') * 2) AS options,
@@ -78,7 +79,8 @@ WITH md AS (
            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM recorded_at
                - to_timestamp((payload -> 'snapshot' ->> 'ts_init')::bigint / 1e9))) AS p99
     FROM events
-    WHERE type = 'greeks.chain' AND time >= %(day)s::date AND time < %(day)s::date + 1
+    WHERE run_id = 'live' AND type = 'greeks.chain'
+      AND time >= %(day)s::date AND time < %(day)s::date + 1
 )
 SELECT md.n, md.span, greeks.n, greeks.options, greeks.span, greeks.stored_span,
        greeks.p50, greeks.p99

@@ -301,29 +301,40 @@ def _as_utc(moment: datetime) -> datetime:
 def replay(
     start: Annotated[datetime, typer.Option("--from", help="Start of the window (UTC, ISO).")],
     end: Annotated[datetime, typer.Option("--to", help="End of the window (UTC, ISO).")],
+    run_id: Annotated[str | None, typer.Option(help="Run id the results are stored under.")] = None,
     target_nats_url: Annotated[
-        str, typer.Option(help="The isolated bus to replay onto (never the live one).")
-    ],
+        str | None,
+        typer.Option(help="An isolated bus to replay on (default: an embedded nats-server)."),
+    ] = None,
     speed: Annotated[str, typer.Option(help="'max' or a multiple of real time.")] = "max",
+    persist_chains: Annotated[
+        bool, typer.Option(help="Also store the recomputed greeks chains under the run id.")
+    ] = False,
+    strategies: Annotated[Path | None, typer.Option(help="Strategies file (TOML).")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where the trade log and report go.")] = Path(),
     nats_url: NatsUrl = DEFAULT_NATS_URL,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
-    """Republish recorded market events from the database onto an isolated NATS server."""
-    from optbus_cli.replay import replay as replay_window
+    """Replay recorded market events from the database through the services, on a bus of
+    their own and on market time; store what they emit under the run id."""
+    from optbus_cli.replay import EmptyWindow, LiveBusRefused, ReplayOptions, replay_command
     from optbus_market_data.pacing import parse_speed
 
-    if target_nats_url == nats_url:
-        typer.echo(
-            "refusing to replay onto the live bus: give an isolated --target-nats-url", err=True
-        )
-        raise typer.Exit(2)
     try:
         pace = parse_speed(speed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--speed") from exc
-    utc = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in (start, end)]
-    sent = asyncio.run(replay_window(database_url, target_nats_url, utc[0], utc[1], pace))
-    typer.echo(f"replayed {sent:,} market events onto {target_nats_url}")
+    window = _as_utc(start), _as_utc(end)
+    try:
+        options = ReplayOptions(
+            start=window[0], end=window[1], speed=pace, target_nats_url=target_nats_url,
+            run_id=run_id or f"replay-{window[0]:%Y%m%dT%H%M}-{window[1]:%Y%m%dT%H%M}",
+            live_nats_url=nats_url, persist_chains=persist_chains, strategies_file=strategies,
+        )  # fmt: skip
+        replay_command(options, database_url, out_dir)
+    except (LiveBusRefused, EmptyWindow, ValueError, OSError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command()

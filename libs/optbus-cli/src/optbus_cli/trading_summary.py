@@ -32,16 +32,16 @@ WHERE {_DAY} AND NOT approved GROUP BY reason ORDER BY count(*) DESC
 _TICK_TO_ORDER = f"""
 WITH accepted AS (
     SELECT payload ->> 'client_order_id' AS client_order_id, ts_init FROM events
-    WHERE type = 'exec.order.accepted' AND {_DAY}
+    WHERE run_id = 'live' AND type = 'exec.order.accepted' AND {_DAY}
 ), intents AS (
     SELECT payload ->> 'intent_id' AS intent_id, payload ->> 'signal_id' AS signal_id
-    FROM events WHERE type = 'strategy.intent' AND {_DAY}
+    FROM events WHERE run_id = 'live' AND type = 'strategy.intent' AND {_DAY}
 ), signals_ AS (
     SELECT event_id, payload ->> 'source_event_id' AS chain_id FROM events
-    WHERE type = 'strategy.signal' AND {_DAY}
+    WHERE run_id = 'live' AND type = 'strategy.signal' AND {_DAY}
 ), chains AS (
     SELECT event_id, (payload -> 'snapshot' ->> 'ts_init')::bigint AS published FROM events
-    WHERE type = 'greeks.chain' AND {_DAY}
+    WHERE run_id = 'live' AND type = 'greeks.chain' AND {_DAY}
 ), latency AS (
     SELECT (accepted.ts_init - chains.published) / 1e6 AS ms
     FROM accepted JOIN orders o USING (client_order_id)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
+
+EventT = TypeVar("EventT")
+ResultT = TypeVar("ResultT")
+ClockKind = Literal["live", "market"]
 
 
 class Clock(Protocol):
@@ -65,3 +70,28 @@ class EventClock:
     def observe(self, ts_ns: int) -> None:
         """Note an event's time; the clock only moves forward."""
         self._now_ns = max(self._now_ns, ts_ns)
+
+
+def service_clock(kind: ClockKind) -> LiveClock | EventClock:
+    """The clock a service runs on: the wall clock live, the events' time in a replay."""
+    return LiveClock() if kind == "live" else EventClock()
+
+
+def on_clock(
+    handle: Callable[[EventT], ResultT], clock: LiveClock | EventClock
+) -> Callable[[EventT], ResultT]:
+    """``handle`` as is on the wall clock; on market time, the clock first moves to the event.
+
+    A service replaying a session reads its time from the events, as the backtest does; an
+    input without a ``ts_event`` (an operator's command) leaves the clock where it is.
+    """
+    if isinstance(clock, LiveClock):
+        return handle
+
+    def handle_on_market_time(event: EventT) -> ResultT:
+        ts_event = getattr(event, "ts_event", None)
+        if isinstance(ts_event, int):
+            clock.observe(ts_event)
+        return handle(event)
+
+    return handle_on_market_time

@@ -37,7 +37,7 @@ def run_command(options: BacktestOptions, console: Console | None = None) -> Run
 
         def on_step(index: int, now_ns: int) -> None:
             if index % _PROGRESS_EVERY_STEPS == 0:
-                progress.update(task, completed=index + 1, market=_hhmm(now_ns))
+                progress.update(task, completed=index + 1, market=market_time(now_ns))
 
         outcome = execute(prepared, on_step)
     console.print(summary_table(outcome.result))
@@ -49,7 +49,8 @@ def run_command(options: BacktestOptions, console: Console | None = None) -> Run
     return outcome
 
 
-def _hhmm(now_ns: int) -> str:
+def market_time(now_ns: int) -> str:
+    """A market time (epoch ns) as the progress bar shows it, in IST."""
     moment = datetime.fromtimestamp(now_ns / 1e9, tz=UTC).astimezone(_IST)
     return moment.strftime("%Y-%m-%d %H:%M IST")
 

@@ -16,7 +16,10 @@ from optbus.codec import Decoder
 from optbus.events import BusEvent, Event
 
 _decoder: Decoder[Event] = Decoder(BusEvent)  # type: ignore[arg-type]
-_WINDOW = "stream = 'MD' AND type IN ('md.chain', 'md.vix') AND time >= %s AND time < %s"
+_WINDOW = (
+    "run_id = 'live' AND stream = 'MD' AND type IN ('md.chain', 'md.vix') "
+    "AND time >= %s AND time < %s"
+)
 _MARKET_EVENTS = f"SELECT payload::text FROM events WHERE {_WINDOW} ORDER BY time, seq"
 _STEP_COUNT = f"SELECT count(DISTINCT ts_event) FROM events WHERE {_WINDOW}"
 

@@ -9,12 +9,16 @@ recomputed from the market data, are left out. Each line is the event's wire for
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
+
+import msgspec
 
 from optbus.codec import encode
 from optbus.events import Event
 
 TRADING_PREFIXES = ("strategy.", "risk.", "exec.", "control.")
+_canonical = msgspec.json.Encoder(order="deterministic")
 
 
 def is_trading_subject(subject: str) -> bool:
@@ -50,3 +54,14 @@ class TradeLog:
     def write(self, path: Path) -> None:
         """Write the log as JSON lines to ``path``."""
         path.write_bytes(self.jsonl())
+
+
+def canonical_sha256(events: Iterable[Event]) -> str:
+    """The hex sha256 of a set of events, whatever order they were produced or stored in.
+
+    Each event is encoded with its maps' keys sorted (a database may reorder them) and the
+    lines are sorted: two runs that emitted the same events hash the same, which is how a
+    bus replay, whose services run side by side, is compared with the in-process backtest.
+    """
+    lines = sorted(_canonical.encode(event) for event in events)
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()

@@ -14,7 +14,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
-from optbus.clock import LiveClock
+from optbus.clock import on_clock, service_clock
 from optbus.codec import Decoder
 from optbus.events import ChainGreeks, KillSwitchCommand, RiskDecision, VolatilityIndexTick
 from optbus.market import load_market_facts
@@ -77,7 +77,7 @@ _INPUTS: tuple[tuple[str, str, str, type[Any], Callable[..., Any]], ...] = (
 def build_app(settings: ExecutionSettings) -> AsgiFastStream:
     """Wire the execution service: restore state from the log, then consume its inputs."""
     broker = make_broker(settings)
-    clock = LiveClock()
+    clock = service_clock(settings.clock)
     engine = ExecutionEngine(broker_config(settings), clock, load_market_facts(), halted=True)
 
     def jetstream() -> JetStreamContext:
@@ -91,7 +91,7 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
         )
         dispatcher = Dispatcher(
             service=SERVICE, consumer=durable, decoder=Decoder(event_type),
-            handle=partial(handle, engine=engine), publisher=publisher,
+            handle=on_clock(partial(handle, engine=engine), clock), publisher=publisher,
             dead_letters=office_type(publisher, SERVICE, durable, clock),
         )  # fmt: skip
         spec = PullConsumerSpec(

@@ -10,7 +10,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
-from optbus.clock import LiveClock
+from optbus.clock import on_clock, service_clock
 from optbus.codec import Decoder
 from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
@@ -39,7 +39,7 @@ class GreeksSettings(ServiceSettings):
 def build_app(settings: GreeksSettings) -> AsgiFastStream:
     """Wire the greeks service."""
     broker = make_broker(settings)
-    clock = LiveClock()
+    clock = service_clock(settings.clock)
 
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     facts = load_market_facts()
@@ -48,7 +48,7 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
         service=SERVICE,
         consumer=CONSUMER,
         decoder=Decoder(OptionChainSnapshot),
-        handle=partial(price_snapshot, config=config, clock=clock),
+        handle=on_clock(partial(price_snapshot, config=config, clock=clock), clock),
         publisher=publisher,
         dead_letters=DeadLetterOffice(publisher, SERVICE, CONSUMER, clock),
     )

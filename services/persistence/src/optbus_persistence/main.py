@@ -8,7 +8,7 @@ from functools import partial
 
 from faststream.asgi import AsgiFastStream
 from nats.js import JetStreamContext
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from optbus.clock import LiveClock
@@ -18,6 +18,7 @@ from optbus.runtime.service import create_app, make_broker, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import STREAMS, StreamSpec
 from optbus_persistence.handlers import PersistenceDeps, persist_batch
+from optbus_persistence.rows import LIVE_RUN_ID
 from optbus_persistence.store import EventStore
 
 SERVICE = "persistence"
@@ -31,6 +32,23 @@ class PersistenceSettings(ServiceSettings):
     batch_size: int = Field(default=200, ge=1, le=10_000)
     retry_delay_seconds: float = Field(default=2.0, gt=0)
     ack_wait_seconds: float = Field(default=60.0, gt=0)
+    run_id: str = Field(
+        default=LIVE_RUN_ID,
+        min_length=1,
+        description="what the stored events are tagged with; a replay run sets its own",
+    )
+    streams: list[str] = Field(
+        default_factory=lambda: [spec.name for spec in STREAMS],
+        description="the streams to store (a replay leaves out what it can recompute)",
+    )
+
+    @field_validator("streams")
+    @classmethod
+    def _known_streams(cls, streams: list[str]) -> list[str]:
+        unknown = sorted(set(streams) - {spec.name for spec in STREAMS})
+        if unknown:
+            raise ValueError(f"unknown streams {unknown}; known: {[s.name for s in STREAMS]}")
+        return streams
 
 
 def durable_name(spec: StreamSpec, subject: str) -> str:
@@ -72,9 +90,9 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     stores: list[EventStore] = []
     consumers: list[PullConsumer] = []
-    for spec in STREAMS:
+    for spec in (spec for spec in STREAMS if spec.name in settings.streams):
         for subject in spec.subjects:
-            store = EventStore(settings.database_url)
+            store = EventStore(settings.database_url, settings.run_id)
             stores.append(store)
             consumers.append(
                 _consumer(

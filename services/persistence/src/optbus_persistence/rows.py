@@ -13,8 +13,13 @@ from optbus.subjects import KILLSWITCH
 
 EVENT_COLUMNS = (
     "time", "stream", "seq", "subject", "type", "event_id", "ts_event", "ts_init", "payload",
+    "run_id",
 )  # fmt: skip
-EVENT_TYPES = ("timestamptz", "text", "int8", "text", "text", "text", "int8", "int8", "jsonb")
+EVENT_TYPES = (
+    "timestamptz", "text", "int8", "text", "text", "text", "int8", "int8", "jsonb", "text",
+)  # fmt: skip
+LIVE_RUN_ID = "live"
+"""The run id of what the live system records; replays store under their own."""
 
 OPTION_TICK_COLUMNS = (
     "time", "underlying", "expiry", "strike", "option_type", "bid", "ask", "last", "bid_size",

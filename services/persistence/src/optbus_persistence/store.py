@@ -15,6 +15,7 @@ from optbus.events import ChainGreeks
 from optbus_persistence.rows import (
     EVENT_COLUMNS,
     EVENT_TYPES,
+    LIVE_RUN_ID,
     OPTION_TICK_COLUMNS,
     OPTION_TICK_TYPES,
     StoredEvent,
@@ -36,12 +37,17 @@ class WriteResult:
 class EventStore:
     """One database connection that writes batches in single transactions.
 
+    Every ``events`` row carries ``run_id``. The live run also fills the tables derived from
+    the events (option ticks, trading tables); a replay run stores only its events, because
+    its event ids repeat those of the live session it replays.
+
     Synchronous on purpose: the service runs it in a worker thread, and psycopg's sync COPY is
     the fastest path. Reconnects on the next batch after the database went away.
     """
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, run_id: str = LIVE_RUN_ID) -> None:
         self._database_url = database_url
+        self._run_id = run_id
         self._conn: psycopg.Connection | None = None
         self._mode: StorageMode | None = None
         self._partitions: set[tuple[str, date]] = set()
@@ -72,31 +78,34 @@ class EventStore:
         conn = self._connection()
         with conn.transaction():
             fresh = self._not_yet_stored(conn, batch)
-            event_rows = [_with_jsonb_payload(stored.event_row()) for stored in fresh]
+            event_rows = [
+                (*_with_jsonb_payload(stored.event_row()), self._run_id) for stored in fresh
+            ]
+            live = self._run_id == LIVE_RUN_ID
             tick_rows = [
                 row
                 for stored in fresh
-                if isinstance(stored.event, ChainGreeks)
+                if live and isinstance(stored.event, ChainGreeks)
                 for row in option_tick_rows(stored.event)
             ]
             self._ensure_partitions(conn, event_rows, tick_rows)
             _copy(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
             _copy(conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES, tick_rows)
-            _insert_trading_rows(conn, fresh)
+            if live:
+                _insert_trading_rows(conn, fresh)
         return WriteResult(len(event_rows), len(tick_rows), len(batch) - len(fresh))
 
-    @staticmethod
     def _not_yet_stored(
-        conn: psycopg.Connection, batch: Sequence[StoredEvent]
+        self, conn: psycopg.Connection, batch: Sequence[StoredEvent]
     ) -> list[StoredEvent]:
         keys = [(stored.message.stream, stored.message.seq) for stored in batch]
         if not keys:
             return []
         stored_keys = set(
             conn.execute(
-                "SELECT stream, seq FROM events WHERE (stream, seq) IN "
+                "SELECT stream, seq FROM events WHERE run_id = %s AND (stream, seq) IN "
                 "(SELECT * FROM unnest(%s::text[], %s::int8[]))",
-                ([stream for stream, _ in keys], [seq for _, seq in keys]),
+                (self._run_id, [stream for stream, _ in keys], [seq for _, seq in keys]),
             ).fetchall()
         )
         seen: set[tuple[str, int]] = set()

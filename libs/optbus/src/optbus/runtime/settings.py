@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from optbus.clock import ClockKind
+
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/optbus"
 
@@ -28,3 +30,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=0, ge=0, le=65535, description="metrics and health; 0 = any")
     log_level: str = "INFO"
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
+    clock: ClockKind = Field(
+        default="live",
+        validation_alias=AliasChoices("OPTBUS_CLOCK", "clock"),
+        description="live: the wall clock; market: the latest event time seen (a replay)",
+    )

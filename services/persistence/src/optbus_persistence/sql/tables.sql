@@ -14,10 +14,16 @@ CREATE TABLE IF NOT EXISTS events (
     ts_event     bigint      NOT NULL,
     ts_init      bigint      NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    payload      jsonb       NOT NULL
+    payload      jsonb       NOT NULL,
+    run_id       text        NOT NULL DEFAULT 'live'
 ) {partition_clause};
 
-CREATE UNIQUE INDEX IF NOT EXISTS events_stream_seq ON events (stream, seq, time);
+-- A replay run (optbus replay) stores what the services emitted under its own run id, on a
+-- bus of its own whose stream sequences start again at 1: (stream, seq) is unique per run.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS run_id text NOT NULL DEFAULT 'live';
+DROP INDEX IF EXISTS events_stream_seq;
+CREATE UNIQUE INDEX IF NOT EXISTS events_run_stream_seq ON events (run_id, stream, seq, time);
+CREATE INDEX IF NOT EXISTS events_run_type ON events (run_id, type) WHERE run_id <> 'live';
 CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
 
 CREATE TABLE IF NOT EXISTS option_ticks (

@@ -1,0 +1,138 @@
+"""Lockstep on a real bus: know when everything one published event caused has been handled.
+
+A replay publishes one market event, then waits until every consumer of the services has
+acked every message that event caused, directly or through other services, before it
+publishes the next. That is what makes a bus replay give the trades of the in-process
+backtest, which delivers each market event's whole cascade before the next.
+
+How it knows, without polling: it watches the bus. Every message on a stream subject owes
+one ack to each consumer whose filter matches it; every ``$JS.ACK`` of such a consumer pays
+one back. A service publishes what a message caused before it acks that message (the
+Dispatcher's contract), and the server forwards one connection's messages in order, so the
+cause's ack never arrives before its effects; the count is trusted only when no watched
+subscription holds a message not yet counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+
+from optbus.subjects import STREAMS
+from optbus_backtest.bus import subject_matches
+
+_ACK_PREFIX = "$JS.ACK."
+_SETTLING_ACKS = (b"", b"+ACK", b"+TERM", b"+NXT")
+
+
+class ReplayStalled(RuntimeError):
+    """The services did not finish handling an event in time: one of them is stuck or down."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedConsumer:
+    """A durable consumer whose acks the lockstep waits for."""
+
+    stream: str
+    name: str
+    filter_subject: str | None
+
+
+def _stream_of(subject: str) -> str | None:
+    for spec in STREAMS:
+        if any(subject_matches(pattern, subject) for pattern in spec.subjects):
+            return spec.name
+    return None
+
+
+async def watched_consumers(
+    js: JetStreamContext, ignore_prefixes: Iterable[str] = ()
+) -> list[WatchedConsumer]:
+    """Every durable consumer of the bus's streams, but those named with ``ignore_prefixes``."""
+    ignored = tuple(ignore_prefixes)
+    found = []
+    for spec in STREAMS:
+        for info in await js.consumers_info(spec.name):
+            name = info.name
+            if name.startswith(ignored):
+                continue
+            found.append(WatchedConsumer(spec.name, name, info.config.filter_subject))
+    return found
+
+
+class Lockstep:
+    """Counts the acks the watched consumers still owe; ``settled`` waits for none."""
+
+    def __init__(self, consumers: Iterable[WatchedConsumer]) -> None:
+        self._consumers = list(consumers)
+        self._names = {(c.stream, c.name) for c in self._consumers}
+        self._owed_by_subject: dict[str, int] = {}
+        self._subscriptions: list[Subscription] = []
+        self._owed = 0
+        self._settled = asyncio.Event()
+        self.messages_seen = 0
+
+    @property
+    def owed(self) -> int:
+        """Acks still owed for what has been seen."""
+        return self._owed
+
+    async def watch(self, nc: Client) -> None:
+        """Subscribe to every stream subject and to the acks."""
+        patterns = [pattern for spec in STREAMS for pattern in spec.subjects]
+        for pattern in [*patterns, f"{_ACK_PREFIX}>"]:
+            self._subscriptions.append(await nc.subscribe(pattern, cb=self._on_message))
+        await nc.flush()
+
+    async def stop(self) -> None:
+        """Drop the subscriptions."""
+        for subscription in self._subscriptions:
+            await subscription.unsubscribe()
+
+    def expect(self) -> None:
+        """Call before publishing: the next ``settled`` waits for what that publish causes."""
+        self._settled.clear()
+
+    async def settled(self, patience_seconds: float) -> None:
+        """Wait until no ack is owed and nothing watched is still unread."""
+        self._check()
+        try:
+            await asyncio.wait_for(self._settled.wait(), patience_seconds)
+        except TimeoutError:
+            raise ReplayStalled(
+                f"{self._owed} acks still owed after {patience_seconds:.0f} s: "
+                "a service is stuck or down"
+            ) from None
+
+    def _owed_for(self, subject: str) -> int:
+        owed = self._owed_by_subject.get(subject)
+        if owed is None:
+            stream = _stream_of(subject)
+            owed = sum(
+                1
+                for c in self._consumers
+                if c.stream == stream
+                and (c.filter_subject is None or subject_matches(c.filter_subject, subject))
+            )
+            self._owed_by_subject[subject] = owed
+        return owed
+
+    async def _on_message(self, msg: Msg) -> None:
+        if msg.subject.startswith(_ACK_PREFIX):
+            stream, consumer = msg.subject.split(".", 4)[2:4]
+            if (stream, consumer) in self._names and msg.data in _SETTLING_ACKS:
+                self._owed -= 1
+        else:
+            self.messages_seen += 1
+            self._owed += self._owed_for(msg.subject)
+        self._check()
+
+    def _check(self) -> None:
+        if self._owed <= 0 and all(s.pending_msgs == 0 for s in self._subscriptions):
+            self._settled.set()
