@@ -19,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # "numpy" error model: x/0 gives inf or NaN (checked by the callers) instead of raising.
 _OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+# No fused multiply-add: every operation rounds as numpy's does, for bit-identical ports.
+_EXACT_OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
 
 
 def _sources_fingerprint() -> tuple[str, str]:
@@ -35,10 +37,20 @@ _FINGERPRINT = _sources_fingerprint()
 
 def kernel(func: F) -> F:
     """Compile func with numba in nopython mode, cached on disk under the sources' hash."""
-    dispatcher = njit(cache=True, **_OPTIONS)(func)
+    return _compiled(func, _OPTIONS)
+
+
+def exact_kernel(func: F) -> F:
+    """As ``kernel``, but every floating-point operation rounded on its own (no fused
+    multiply-add), so that a port of numpy code gives numpy's results to the last bit."""
+    return _compiled(func, _EXACT_OPTIONS)
+
+
+def _compiled(func: F, options: dict[str, Any]) -> F:
+    dispatcher = njit(cache=True, **options)(func)
     cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
     if cache_file is None or not hasattr(cache_file, "_source_stamp"):
         # numba's cache internals changed: correctness first, compile in every process.
-        return njit(cache=False, **_OPTIONS)(func)  # type: ignore[no-any-return]
+        return njit(cache=False, **options)(func)  # type: ignore[no-any-return]
     cache_file._source_stamp = _FINGERPRINT
     return dispatcher  # type: ignore[no-any-return]

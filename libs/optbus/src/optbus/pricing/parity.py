@@ -7,6 +7,15 @@ import math
 import numpy as np
 
 from optbus.pricing._arrays import ArrayLike, as_float
+from optbus.pricing._chain_kernel import parity_forward
+
+
+def parity_discount(expiry_years: float, rate: float) -> float:
+    """The discount factor exp(-rate T) parity divides by; NaN when it cannot be used."""
+    discount = math.exp(-rate * expiry_years)
+    if not (math.isfinite(discount) and discount > 0.0 and expiry_years >= 0.0):
+        return math.nan
+    return discount
 
 
 def forward_from_parity(
@@ -25,13 +34,8 @@ def forward_from_parity(
     the estimate least), and returns the median of their K + (C - P) / DF. NaN when no strike
     is usable or the expiry or rate is not a number.
     """
-    k, c, p = (as_float(a).reshape(-1) for a in (strikes, call_mid, put_mid))
-    df = math.exp(-rate * expiry_years)
-    if not (math.isfinite(df) and df > 0.0 and expiry_years >= 0.0):
+    discount = parity_discount(expiry_years, rate)
+    if math.isnan(discount):
         return math.nan
-    usable = np.isfinite(k) & (k > 0.0) & np.isfinite(c) & (c > 0.0) & np.isfinite(p) & (p > 0.0)
-    if not usable.any():
-        return math.nan
-    spread = c[usable] - p[usable]
-    closest = np.argsort(np.abs(spread), kind="stable")[: max(nearest, 1)]
-    return float(np.median(k[usable][closest] + spread[closest] / df))
+    k, c, p = (np.ascontiguousarray(as_float(a).reshape(-1)) for a in (strikes, call_mid, put_mid))
+    return float(parity_forward(k, c, p, discount, nearest))
