@@ -10,7 +10,8 @@ one ack to each consumer whose filter matches it; every ``$JS.ACK`` of such a co
 one back. A service publishes what a message caused before it acks that message (the
 Dispatcher's contract), and the server forwards one connection's messages in order, so the
 cause's ack never arrives before its effects; the count is trusted only when no watched
-subscription holds a message not yet counted.
+subscription holds a message not yet counted, and once the published message itself has
+come back (so the publisher need not wait for JetStream's acknowledgement).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Lockstep:
         self._owed_by_subject: dict[str, int] = {}
         self._subscriptions: list[Subscription] = []
         self._owed = 0
+        self._awaited_id: str | None = None
         self._settled = asyncio.Event()
         self.messages_seen = 0
 
@@ -95,8 +97,10 @@ class Lockstep:
         for subscription in self._subscriptions:
             await subscription.unsubscribe()
 
-    def expect(self) -> None:
-        """Call before publishing: the next ``settled`` waits for what that publish causes."""
+    def expect(self, msg_id: str) -> None:
+        """Call before publishing the message ``msg_id`` (its ``Nats-Msg-Id``): the next
+        ``settled`` waits until it is seen and everything it causes is handled."""
+        self._awaited_id = msg_id
         self._settled.clear()
 
     async def settled(self, patience_seconds: float) -> None:
@@ -131,8 +135,14 @@ class Lockstep:
         else:
             self.messages_seen += 1
             self._owed += self._owed_for(msg.subject)
+            if msg.header is not None and msg.header.get("Nats-Msg-Id") == self._awaited_id:
+                self._awaited_id = None
         self._check()
 
     def _check(self) -> None:
-        if self._owed <= 0 and all(s.pending_msgs == 0 for s in self._subscriptions):
+        if (
+            self._awaited_id is None
+            and self._owed <= 0
+            and all(s.pending_msgs == 0 for s in self._subscriptions)
+        ):
             self._settled.set()

@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -183,6 +184,38 @@ def _restamped(event: Event) -> Event:
     return msgspec.structs.replace(event, ts_init=event.ts_event)
 
 
+async def read_ahead(steps: Iterable[list[Event]], depth: int = 256) -> AsyncIterator[list[Event]]:
+    """``steps``, read and decoded in a thread ahead of the loop that publishes them."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[list[Event] | BaseException | None] = asyncio.Queue()
+    room = threading.Semaphore(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for step in steps:
+                room.acquire()
+                if stop.is_set():
+                    return
+                loop.call_soon_threadsafe(queue.put_nowait, step)
+        except BaseException as exc:  # handed to the consuming loop, which raises it
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+            return
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    producer = loop.run_in_executor(None, produce)
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            room.release()
+            yield item
+    finally:
+        stop.set()
+        room.release()
+        await producer
+
+
 async def publish_in_lockstep(
     steps: Iterable[list[Event]],
     nats_url: str,
@@ -198,18 +231,19 @@ async def publish_in_lockstep(
     sent = count = first_ns = last_ns = 0
     previous_ns: int | None = None
     try:
-        js = nc.jetstream()
-        lockstep = Lockstep(await watched_consumers(js, ignore_prefixes=[PERSISTENCE_PREFIX]))
+        lockstep = Lockstep(
+            await watched_consumers(nc.jetstream(), ignore_prefixes=[PERSISTENCE_PREFIX])
+        )
         await lockstep.watch(nc)
-        for step in steps:
+        async for step in read_ahead(steps):
             if not step:
                 continue
             delay = wait_seconds(speed, previous_ns, step[0].ts_event)
             if delay > 0:
                 await asyncio.sleep(delay)
             for event in step:
-                lockstep.expect()
-                await js.publish(
+                lockstep.expect(event.event_id)
+                await nc.publish(
                     subject_of(event), encode(_restamped(event)),
                     headers={"Nats-Msg-Id": event.event_id},
                 )  # fmt: skip

@@ -1,0 +1,84 @@
+"""Bus replay of the full trading day of bench_backtest: through the service processes.
+
+Issue 5's target: at least 100x real time on this machine. The day is simulated, stored in a
+scratch database as the live system stores market data, then ``optbus replay`` runs it in
+lockstep through the greeks, strategy, risk, execution and persistence processes on an
+embedded nats-server. References measured or fixed in the same run: the 100x target and
+the in-process backtest of the same window (its multiple of real time).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from _records import Record, record
+
+from optbus.codec import encode
+from optbus.market import load_market_facts
+from optbus.routing import subject_of
+from optbus.runtime.settings import DEFAULT_DATABASE_URL
+from optbus_backtest.config import BacktestConfig
+from optbus_backtest.recorded_db import recorded_steps
+from optbus_backtest.run import run_backtest
+from optbus_backtest.sources import first, simulator
+from optbus_cli.replay import ReplayOptions, run_replay
+from optbus_cli.servers import create_database
+from optbus_market_data.pacing import MAX_SPEED
+from optbus_persistence.rows import BusMessage, decode_stored
+from optbus_persistence.schema import migrate
+from optbus_persistence.store import EventStore
+
+TARGET_MULTIPLE = 100.0
+DAY = date(2026, 12, 2)
+_WRITE_BATCH = 2_000
+
+
+def _scratch_database() -> str:
+    base = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL).rpartition("/")[0]
+    create_database(f"{base}/postgres", "optbus_bench_replay", fresh=True)
+    return f"{base}/optbus_bench_replay"
+
+
+def _record_session(database_url: str, steps: int) -> None:
+    facts = load_market_facts()
+    events = [e for step in first(simulator(seed=11, start_date=DAY, days=1, facts=facts)
+                                  .ticks(), steps) for e in step]  # fmt: skip
+    migrate(database_url)
+    store = EventStore(database_url)
+    for start in range(0, len(events), _WRITE_BATCH):
+        chunk = events[start : start + _WRITE_BATCH]
+        store.write([
+            decode_stored(BusMessage("MD", seq, subject_of(e), encode(e), e.ts_event, None))
+            for seq, e in enumerate(chunk, start=start + 1)
+        ])  # fmt: skip
+    store.close()
+
+
+def run(scale: float) -> list[Record]:
+    """The day (a fraction of it with ``scale`` < 1) over the bus, and in process beside it."""
+    facts = load_market_facts()
+    steps_in_day = int((facts.session_close_ns(DAY) - facts.session_open_ns(DAY)) / 1e9)
+    database_url = _scratch_database()
+    _record_session(database_url, max(600, int(steps_in_day * scale)))
+    window = datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
+    options = ReplayOptions(start=window, end=window + timedelta(days=1),
+                            run_id="bench-bus-replay", speed=MAX_SPEED)  # fmt: skip
+    replayed = run_replay(options, database_url)
+    bus_multiple = replayed.market_seconds / replayed.wall_seconds
+    started = time.perf_counter()
+    in_process = run_backtest(
+        recorded_steps(database_url, options.start, options.end),
+        BacktestConfig(run_id="bench-bus-replay"),
+        facts=facts,
+    )
+    in_process_multiple = in_process.market_seconds / (time.perf_counter() - started)
+    return [
+        record("bus_replay_multiple_of_real_time", bus_multiple, "x real time",
+               "target", TARGET_MULTIPLE),
+        record("bus_replay_vs_in_process_same_window", bus_multiple, "x real time",
+               "in-process backtest of the same window", in_process_multiple),
+        record("bus_replay_seconds_per_day", replayed.wall_seconds * steps_in_day
+               / max(1, replayed.steps), "s", "a day at 100x", steps_in_day / TARGET_MULTIPLE),
+    ]  # fmt: skip
