@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from typing import TypeGuard
 
 from optbus.events import ChainGreeks, Contract, VolatilityIndexTick
-from optbus.market import MarketFacts
+from optbus.market import MarketFacts, SessionHours
 
 FEATURES_VERSION = "features-v1"
 """Changes whenever a feature is added, removed, reordered or redefined."""
@@ -74,7 +74,9 @@ FEATURE_NAMES_HASH = hashlib.sha256(",".join(FEATURE_NAMES).encode()).hexdigest(
 """sha256 of the comma-joined names: a model records it, a scorer checks it."""
 
 _MINUTES_PER_YEAR = 365 * 24 * 60  # ACT/365, as ``ChainGreeks.time_to_expiry``
-_NS_PER_MINUTE = 60 * 1_000_000_000
+_NS_PER_SECOND = 1_000_000_000
+_NS_PER_MINUTE = 60 * _NS_PER_SECOND
+_SECONDS_PER_DAY = 86_400
 _NEUTRAL_PERCENTILE = 0.5
 
 
@@ -171,9 +173,13 @@ def _market_features(chain: ChainGreeks, context: FeatureContext) -> dict[str, f
 
 def iv_percentile(current: float | None, window: Sequence[float]) -> float:
     """Where ``current`` ranks in ``window``, from 0 to 1 (ties count half); 0.5 with no data."""
-    if current is None or not math.isfinite(current) or not window:
+    return _rank_in_sorted(current, sorted(window))
+
+
+def _rank_in_sorted(current: float | None, ordered: Sequence[float]) -> float:
+    """``iv_percentile`` of an already sorted window."""
+    if current is None or not math.isfinite(current) or not ordered:
         return _NEUTRAL_PERCENTILE
-    ordered = sorted(window)
     below = bisect.bisect_left(ordered, current)
     equal = bisect.bisect_right(ordered, current) - below
     return (below + 0.5 * equal) / len(ordered)
@@ -196,14 +202,44 @@ def session_open_ns(ts_ns: int, facts: MarketFacts) -> int:
 
 def session_bounds_ns(ts_ns: int, facts: MarketFacts) -> tuple[int, int]:
     """The normal-market open and close (epoch ns) of the exchange day holding ``ts_ns``."""
-    seconds = ts_ns // 1_000_000_000
+    seconds = ts_ns // _NS_PER_SECOND
     hours = facts.session_hours(datetime.fromtimestamp(seconds, tz=UTC).date())
-    local_day = datetime.fromtimestamp(seconds, tz=hours.timezone).date()
+    return _day_bounds_ns(hours, datetime.fromtimestamp(seconds, tz=hours.timezone).date())
+
+
+def _day_bounds_ns(hours: SessionHours, local_day: date) -> tuple[int, int]:
     bounds = (
         datetime.combine(local_day, at, tzinfo=hours.timezone) for at in (hours.open, hours.close)
     )
-    opening, closing = (int(moment.timestamp()) * 1_000_000_000 for moment in bounds)
+    opening, closing = (int(moment.timestamp()) * _NS_PER_SECOND for moment in bounds)
     return opening, closing
+
+
+class SessionCalendar:
+    """``session_bounds_ns`` for a stream of event times, each day's answer computed once.
+
+    The hours in force are looked up once per UTC day and the bounds once per exchange day:
+    a chain a second asks the same question thousands of times a day.
+    """
+
+    def __init__(self, facts: MarketFacts) -> None:
+        self._facts = facts
+        self._hours: dict[int, SessionHours] = {}
+        self._bounds: dict[tuple[int, date], tuple[int, int]] = {}
+
+    def bounds_ns(self, ts_ns: int) -> tuple[int, int]:
+        """The normal-market open and close (epoch ns) of the exchange day holding ``ts_ns``."""
+        seconds = ts_ns // _NS_PER_SECOND
+        utc_day = seconds // _SECONDS_PER_DAY
+        hours = self._hours.get(utc_day)
+        if hours is None:
+            hours = self._facts.session_hours(datetime.fromtimestamp(seconds, tz=UTC).date())
+            self._hours[utc_day] = hours
+        local_day = datetime.fromtimestamp(seconds, tz=hours.timezone).date()
+        bounds = self._bounds.get((utc_day, local_day))
+        if bounds is None:
+            bounds = self._bounds[(utc_day, local_day)] = _day_bounds_ns(hours, local_day)
+        return bounds
 
 
 class FeatureHistory:
@@ -225,14 +261,19 @@ class FeatureHistory:
     ) -> None:
         if iv_window < 1 or iv_sample_seconds < 0:
             raise ValueError("iv_window must be at least 1 and iv_sample_seconds not negative")
-        self._facts = facts
+        self._sessions = SessionCalendar(facts)
         self._iv_window = iv_window
         self._sample_ns = int(iv_sample_seconds * 1_000_000_000)
         self._vix_index = vix_index
         self._vix: float | None = None
         self._ivs: dict[tuple[str, date], deque[float]] = {}
+        self._sorted_ivs: dict[tuple[str, date], list[float]] = {}  # until the next sample
         self._last_sample_ns: dict[tuple[str, date], int] = {}
         self._opening_oi: dict[tuple[str, date], tuple[int, dict[tuple[float, str], int]]] = {}
+
+    def session_bounds_ns(self, ts_ns: int) -> tuple[int, int]:
+        """The open and close (epoch ns) of the exchange day holding ``ts_ns``."""
+        return self._sessions.bounds_ns(ts_ns)
 
     @property
     def india_vix(self) -> float | None:
@@ -252,16 +293,29 @@ class FeatureHistory:
         last = self._last_sample_ns.get(key)
         if _finite(atm_iv) and (last is None or ts - last >= self._sample_ns):
             self._ivs.setdefault(key, deque(maxlen=self._iv_window)).append(float(atm_iv))
+            self._sorted_ivs.pop(key, None)
             self._last_sample_ns[key] = ts
-        opening = session_open_ns(ts, self._facts)
+        opening = self._sessions.bounds_ns(ts)[0]
         known = self._opening_oi.get(key)
         if known is None or known[0] != opening:
             self._opening_oi[key] = (opening, _open_interest_by_contract(chain))
 
+    def iv_history_size(self, chain: ChainGreeks) -> int:
+        """How many trailing ATM IV samples the chain's underlying and expiry have."""
+        return len(self._ivs.get((chain.snapshot.underlying, chain.snapshot.expiry), ()))
+
+    def iv_percentile(self, chain: ChainGreeks) -> float:
+        """``iv_percentile`` of the chain's ATM IV in its trailing window (as ``context``'s)."""
+        key = (chain.snapshot.underlying, chain.snapshot.expiry)
+        ordered = self._sorted_ivs.get(key)
+        if ordered is None:
+            ordered = self._sorted_ivs[key] = sorted(self._ivs.get(key, ()))
+        return _rank_in_sorted(chain.aggregates.atm_iv, ordered)
+
     def context(self, chain: ChainGreeks, contract: Contract) -> FeatureContext:
         """The context to compute ``contract``'s features in ``chain`` with."""
         key = (chain.snapshot.underlying, chain.snapshot.expiry)
-        opening = session_open_ns(chain.ts_event, self._facts)
+        opening = self._sessions.bounds_ns(chain.ts_event)[0]
         known = self._opening_oi.get(key)
         reference = None
         if known is not None and known[0] == opening:

@@ -15,7 +15,7 @@ from optbus.events import (
     RiskDecision,
     Signal,
 )
-from optbus.features import FeatureHistory, iv_percentile, option_features
+from optbus.features import FeatureHistory, option_features
 from optbus.market import ContractSpec
 from optbus_strategy.chainview import ChainView
 from optbus_strategy.scoring import Scorer
@@ -64,14 +64,11 @@ class StrategyContext:
 
     def iv_history_size(self) -> int:
         """How many trailing ATM IV samples this chain's underlying and expiry have."""
-        anchor = self.view.contract(self.view.atm_index(), "CE")
-        return len(self.history.context(self.chain, anchor).iv_history)
+        return self.history.iv_history_size(self.chain)
 
     def iv_percentile(self) -> float:
         """The chain's ATM IV percentile in its trailing window (0.5 without history)."""
-        anchor = self.view.contract(self.view.atm_index(), "CE")
-        window = self.history.context(self.chain, anchor).iv_history
-        return float(iv_percentile(self.chain.aggregates.atm_iv, window))
+        return float(self.history.iv_percentile(self.chain))
 
     def features(self, contract: Contract, kind: str, strength: float) -> dict[str, float]:
         """The scoring features of ``contract`` for a signal of ``kind`` and ``strength``."""

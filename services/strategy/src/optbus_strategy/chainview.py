@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
@@ -15,37 +15,73 @@ from optbus_strategy.params import Pricing
 FloatArray = NDArray[np.float64]
 
 _MINUTES_PER_YEAR = 365 * 24 * 60
+_STRIKE_TOLERANCE = 1e-6
 
 
-@dataclass(frozen=True, slots=True)
 class SideView:
-    """One side of a chain as arrays (NaN where a value does not exist)."""
+    """One side of a chain as arrays (NaN where a value does not exist).
 
-    bid: FloatArray
-    ask: FloatArray
-    last: FloatArray
-    mid: FloatArray
-    iv: FloatArray
-    delta: FloatArray
-    gamma: FloatArray
-    open_interest: FloatArray
+    Each column is converted from the event's lists when first read: a strategy reads a few
+    columns of most chains, and the conversion costs more than the reading.
+    """
 
-    @classmethod
-    def of(cls, quotes: ChainSide, greeks: SideGreeks) -> SideView:
-        """Columns of one side's quotes and Greeks."""
-        bid = np.asarray(quotes.bid, dtype=np.float64)
-        ask = np.asarray(quotes.ask, dtype=np.float64)
-        quoted = (bid > 0) & (ask >= bid)
-        return cls(
-            bid=bid,
-            ask=ask,
-            last=np.asarray(quotes.last, dtype=np.float64),
-            mid=np.where(quoted, (bid + ask) / 2, np.nan),
-            iv=np.asarray(greeks.iv, dtype=np.float64),
-            delta=np.asarray(greeks.delta, dtype=np.float64),
-            gamma=np.asarray(greeks.gamma, dtype=np.float64),
-            open_interest=np.asarray(quotes.open_interest, dtype=np.float64),
-        )
+    __slots__ = ("_columns", "_greeks", "_quotes")
+
+    def __init__(self, quotes: ChainSide, greeks: SideGreeks) -> None:
+        self._quotes = quotes
+        self._greeks = greeks
+        self._columns: dict[str, FloatArray] = {}
+
+    @property
+    def bid(self) -> FloatArray:
+        """Best bids (0 where nobody bids)."""
+        return self._column("bid", self._quotes.bid)
+
+    @property
+    def ask(self) -> FloatArray:
+        """Best asks (0 where nobody offers)."""
+        return self._column("ask", self._quotes.ask)
+
+    @property
+    def last(self) -> FloatArray:
+        """Last traded prices."""
+        return self._column("last", self._quotes.last)
+
+    @property
+    def open_interest(self) -> FloatArray:
+        """Open interest, in units."""
+        return self._column("open_interest", self._quotes.open_interest)
+
+    @property
+    def iv(self) -> FloatArray:
+        """Implied volatilities."""
+        return self._column("iv", self._greeks.iv)
+
+    @property
+    def delta(self) -> FloatArray:
+        """Deltas."""
+        return self._column("delta", self._greeks.delta)
+
+    @property
+    def gamma(self) -> FloatArray:
+        """Gammas."""
+        return self._column("gamma", self._greeks.gamma)
+
+    @property
+    def mid(self) -> FloatArray:
+        """Mids of two-sided, uncrossed quotes."""
+        mid = self._columns.get("mid")
+        if mid is None:
+            bid, ask = self.bid, self.ask
+            quoted = (bid > 0) & (ask >= bid)
+            mid = self._columns["mid"] = np.where(quoted, (bid + ask) / 2, np.nan)
+        return mid
+
+    def _column(self, name: str, values: Sequence[float | None]) -> FloatArray:
+        column = self._columns.get(name)
+        if column is None:
+            column = self._columns[name] = np.asarray(values, dtype=np.float64)
+        return column
 
 
 class ChainView:
@@ -59,8 +95,9 @@ class ChainView:
         self.spot: float = snapshot.spot
         self.forward: float = chain.forward
         self.strikes = np.asarray(snapshot.strikes, dtype=np.float64)
-        self.calls = SideView.of(snapshot.calls, chain.calls)
-        self.puts = SideView.of(snapshot.puts, chain.puts)
+        self.calls = SideView(snapshot.calls, chain.calls)
+        self.puts = SideView(snapshot.puts, chain.puts)
+        self._separated: bool | None = None
 
     @property
     def minutes_to_expiry(self) -> float:
@@ -82,8 +119,21 @@ class ChainView:
 
     def index_of(self, strike: float) -> int | None:
         """The index of ``strike`` in the chain, or None when it is not listed."""
-        hits = np.flatnonzero(np.abs(self.strikes - strike) < 1e-6)
+        if self._strikes_separated():
+            # Then a strike listed exactly is the only one within the tolerance.
+            try:
+                return self.chain.snapshot.strikes.index(strike)
+            except ValueError:
+                pass
+        hits = np.flatnonzero(np.abs(self.strikes - strike) < _STRIKE_TOLERANCE)
         return int(hits[0]) if hits.size else None
+
+    def _strikes_separated(self) -> bool:
+        """Whether no two strikes lie within the tolerance of each other."""
+        if self._separated is None:
+            gaps = np.diff(np.sort(self.strikes))
+            self._separated = bool(gaps.size == 0 or gaps.min() >= _STRIKE_TOLERANCE)
+        return self._separated
 
     def atm_index(self) -> int:
         """The index of the strike nearest the forward."""

@@ -20,8 +20,8 @@ from optbus.events import (
     RiskDecision,
     VolatilityIndexTick,
 )
-from optbus.features import FeatureHistory, session_bounds_ns
-from optbus.market import MarketFacts
+from optbus.features import FeatureHistory
+from optbus.market import ContractSpec, MarketFacts
 from optbus_strategy.base import Output, Strategy, StrategyContext
 from optbus_strategy.chainview import ChainView
 from optbus_strategy.params import StrategySpec
@@ -54,6 +54,7 @@ class StrategyEngine:
         self._clock = clock
         self._history = history or FeatureHistory(facts)
         self._position_owner: dict[str, str] = {}
+        self._contracts: dict[tuple[str, int], ContractSpec] = {}
 
     @classmethod
     def from_specs(
@@ -154,14 +155,22 @@ class StrategyEngine:
         return []
 
     def _context(self, chain: ChainGreeks) -> StrategyContext:
-        opening, closing = session_bounds_ns(chain.ts_event, self._facts)
-        day = datetime.fromtimestamp(opening // 1_000_000_000, tz=UTC).date()
+        opening, closing = self._history.session_bounds_ns(chain.ts_event)
         return StrategyContext(
             view=ChainView(chain),
             scorer=self._scorer,
-            spec=self._facts.contract(chain.snapshot.underlying, day),
+            spec=self._contract(chain.snapshot.underlying, opening),
             history=self._history,
             now_ns=self._clock.now_ns(),
             session_open_ns=opening,
             session_close_ns=closing,
         )
+
+    def _contract(self, underlying: str, session_open_ns: int) -> ContractSpec:
+        """The contract in force on the session's day (looked up once per day)."""
+        key = (underlying, session_open_ns)
+        spec = self._contracts.get(key)
+        if spec is None:
+            day = datetime.fromtimestamp(session_open_ns // 1_000_000_000, tz=UTC).date()
+            spec = self._contracts[key] = self._facts.contract(underlying, day)
+        return spec
