@@ -16,6 +16,7 @@ from optbus.market import load_market_facts
 from optbus_cli.tables import figures_table
 from optbus_trainer.chains_dataset import ChainSampling
 from optbus_trainer.dataset import from_trades
+from optbus_trainer.instants import epoch_ns
 from optbus_trainer.parquet import DatasetMetadata, write_chain_set, write_trade_set
 from optbus_trainer.recorded import build_chain_set, closed_trades
 
@@ -57,10 +58,7 @@ def dataset_command(request: DatasetRequest) -> int:
 
 
 def _window_ns(request: DatasetRequest) -> tuple[int, int]:
-    return (
-        int(request.start.timestamp() * 1e6) * 1_000,
-        int(request.end.timestamp() * 1e6) * 1_000,
-    )
+    return epoch_ns(request.start), epoch_ns(request.end)
 
 
 def _trades(request: DatasetRequest, console: Console) -> DatasetMetadata:

@@ -378,12 +378,20 @@ def dq(
     days: Annotated[int, typer.Option(min=1, help="Look-back window, in days of data.")] = 5,
     trades_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.95,
     chains_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.80,
+    publish: Annotated[
+        bool, typer.Option(help="Publish the report on control.dq when NATS answers.")
+    ] = True,
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
-    """Data quality: coverage of trade and chain fields; exits 1 below a threshold."""
-    from optbus_cli.training import dq_command
+    """Data quality: coverage of trade and chain fields, stored and published as a report;
+    exits 1 below a threshold."""
+    from optbus_cli.quality import QualityOptions, dq_command
+    from optbus_trainer.quality import Thresholds
 
-    raise typer.Exit(dq_command(database_url, days, trades_threshold, chains_threshold))
+    thresholds = Thresholds(trades=trades_threshold, chains=chains_threshold)
+    options = QualityOptions(database_url, nats_url, days, thresholds, publish=publish)
+    raise typer.Exit(dq_command(options))
 
 
 @app.command()

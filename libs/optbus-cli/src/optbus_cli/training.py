@@ -1,4 +1,4 @@
-"""``optbus train`` and ``optbus dq``: the trainer and the data-quality monitor, for people."""
+"""``optbus train``: the trainer, for people (``optbus dq`` is in ``optbus_cli.quality``)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ from optbus_trainer.job import (
     prepare,
     train_and_register,
 )
-from optbus_trainer.quality import Thresholds
-from optbus_trainer.quality_sql import quality_report
 from optbus_trainer.registry import ModelRegistry
 
 
@@ -131,20 +129,3 @@ def train_command(options: TrainOptions) -> int:
                   _importance_table(outcome)):  # fmt: skip
         console.print(table)
     return 0
-
-
-def dq_command(database_url: str, days: int, trades: float, chains: float) -> int:
-    """Print every field's coverage; 1 when any is below its threshold, else 0."""
-    console = Console()
-    report = quality_report(database_url, days, Thresholds(trades=trades, chains=chains))
-    table = Table(title=f"data quality, last {days} days of data")
-    for column in ("group", "field", "coverage", "threshold", "rows", ""):
-        table.add_column(column, justify="left" if column in ("group", "field") else "right")
-    for c in report.coverages:
-        ratio = "n/a" if c.ratio is None else f"{c.ratio:.1%}"
-        mark = "[green]ok[/green]" if c.passed else "[red]BELOW[/red]"
-        table.add_row(c.group, c.field, ratio, f"{c.threshold:.0%}", f"{c.total:,}", mark)
-    console.print(table)
-    verdict = "passed" if report.passed else f"FAILED ({len(report.failures)} fields below)"
-    console.print(f"data quality {verdict}")
-    return 0 if report.passed else 1

@@ -11,7 +11,7 @@ and what was left out. ``read_training_set`` reads either kind back as a ``Train
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from optbus.features import FEATURE_NAMES_HASH, FEATURES_VERSION
 from optbus_trainer.chains_dataset import LABEL_DEFINITION as CHAIN_LABEL_DEFINITION
 from optbus_trainer.chains_dataset import ChainSampling, ChainSet
 from optbus_trainer.dataset import TrainingSet
+from optbus_trainer.instants import utc_datetime
 
 METADATA_KEY = b"optbus.dataset"
 
@@ -62,7 +63,7 @@ class DatasetMetadata(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
 
 def iso(ts_ns: int) -> str:
     """An epoch-nanosecond instant as ISO 8601 UTC (microseconds)."""
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).isoformat()
+    return utc_datetime(ts_ns).isoformat()
 
 
 def write_trade_set(

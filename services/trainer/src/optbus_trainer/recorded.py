@@ -12,6 +12,7 @@ from optbus.codec import Decoder
 from optbus.events import ChainGreeks, TradeClosed, VolatilityIndexTick
 from optbus.market import MarketFacts
 from optbus_trainer.chains_dataset import ChainSampling, ChainSet, ChainSetBuilder
+from optbus_trainer.instants import epoch_ns
 
 MarketEvent = ChainGreeks | VolatilityIndexTick
 _market_decoder: Decoder[MarketEvent] = Decoder(MarketEvent)  # type: ignore[arg-type]
@@ -63,7 +64,9 @@ def build_chain_set(
     after = timedelta(minutes=sampling.horizon_minutes,
                       seconds=sampling.max_label_delay_seconds + 1)  # fmt: skip
     read_from, read_to = start - warmup, end + after
-    builder = ChainSetBuilder(facts, sampling, emit_from_ns=_ns(start), emit_until_ns=_ns(end))
+    builder = ChainSetBuilder(
+        facts, sampling, emit_from_ns=epoch_ns(start), emit_until_ns=epoch_ns(end)
+    )
     total = chains_between(database_url, read_from, read_to) if progress else 0
     for event in market_events(database_url, read_from, read_to):
         builder.observe(event)
@@ -84,7 +87,3 @@ def closed_trades(
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(query, (start, end)).fetchall()
     return [_trade_decoder.decode(row[0].encode()) for row in rows]
-
-
-def _ns(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000

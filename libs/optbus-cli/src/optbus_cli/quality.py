@@ -1,0 +1,99 @@
+"""``optbus dq``: the data-quality monitor by hand — a table, a stored row, an event on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import nats
+import psycopg
+from nats.errors import Error as NatsError
+from rich.console import Console
+from rich.table import Table
+
+from optbus.clock import LiveClock
+from optbus.events import DataQualityReported
+from optbus.runtime.bus import ensure_streams
+from optbus_trainer.monitor import QualityWindow, publish_report, record_report, run_quality_check
+from optbus_trainer.quality import Thresholds
+from optbus_trainer.quality_sql import latest_data_window
+
+
+@dataclass(frozen=True)
+class QualityOptions:
+    """What ``optbus dq`` was asked: where the data and the bus are, the window, the bars."""
+
+    database_url: str
+    nats_url: str
+    days: int
+    thresholds: Thresholds
+    publish: bool = True
+
+
+def dq_command(options: QualityOptions) -> int:
+    """Print every field's coverage, store and publish the report; 1 when any field is below
+    its threshold (or there is no data at all), else 0."""
+    console = Console()
+    clock = LiveClock()
+    bounds = latest_data_window(options.database_url, options.days)
+    window = (
+        QualityWindow.ending(clock.now_ns(), options.days)
+        if bounds is None
+        else QualityWindow.between(*bounds)
+    )
+    report = run_quality_check(options.database_url, window, options.thresholds, clock)
+    console.print(_table(report, options.days))
+    failures = [check for check in report.checks if not check.passed]
+    console.print(
+        "data quality passed" if report.passed else f"data quality FAILED ({len(failures)} "
+        f"fields below: {', '.join(check.name for check in failures)})"
+    )  # fmt: skip
+    _store(options.database_url, report, console)
+    if options.publish:
+        _publish(options.nats_url, report, console)
+    return 0 if report.passed else 1
+
+
+def _table(report: DataQualityReported, days: int) -> Table:
+    window = QualityWindow(report.window_start, report.window_end)
+    table = Table(title=f"data quality, last {days} days of data ({window.start:%Y-%m-%d %H:%M} "
+                        f".. {window.end:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+    for column in ("group", "field", "coverage", "threshold", "rows", ""):
+        table.add_column(column, justify="left" if column in ("group", "field") else "right")
+    for c in report.checks:
+        ratio = "n/a" if c.coverage is None else f"{c.coverage:.1%}"
+        mark = "[green]ok[/green]" if c.passed else "[red]BELOW[/red]"
+        table.add_row(c.group, c.name, ratio, f"{c.threshold:.0%}", f"{c.total:,}", mark)
+    return table
+
+
+def _store(database_url: str, report: DataQualityReported, console: Console) -> None:
+    try:
+        record_report(database_url, report)
+    except psycopg.errors.UndefinedTable:
+        console.print("[yellow]report not stored: run `optbus db migrate` first[/yellow]")
+        return
+    console.print(f"report {report.event_id} stored in data_quality_reports")
+
+
+def _publish(nats_url: str, report: DataQualityReported, console: Console) -> None:
+    try:
+        asyncio.run(_send(nats_url, report))
+    except (OSError, NatsError, TimeoutError) as exc:
+        console.print(f"[yellow]report not published: NATS at {nats_url} unreachable ({exc})[/]")
+        return
+    console.print("report published on control.dq")
+
+
+async def _quiet(error: Exception) -> None:
+    """Connection errors are reported once, by ``_publish``, not as tracebacks."""
+
+
+async def _send(nats_url: str, report: DataQualityReported) -> None:
+    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1, error_cb=_quiet)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js)
+        await publish_report(js, report)
+    finally:
+        await nc.close()
