@@ -48,19 +48,25 @@ def price_trigger(position: Position, mark: float, config: MonitorConfig) -> str
     if entry <= 0:
         return None
     move_pct = (mark - entry) / entry * 100
-    direction = "long" if position.quantity > 0 else "short"
-    seen = f"{direction} price {mark:.2f} vs entry {entry:.2f} ({move_pct:+.1f}%)"
     if position.quantity > 0:
         if move_pct <= -config.stop_loss_long_pct:
-            return f"{STOP_LOSS}: {seen}, stop at -{config.stop_loss_long_pct}%"
+            return f"{STOP_LOSS}: {_seen(position, mark)}, stop at -{config.stop_loss_long_pct}%"
         if move_pct >= config.target_long_pct:
-            return f"{TARGET}: {seen}, target at +{config.target_long_pct}%"
+            return f"{TARGET}: {_seen(position, mark)}, target at +{config.target_long_pct}%"
         return None
     if move_pct >= config.stop_loss_short_pct:
-        return f"{STOP_LOSS}: {seen}, stop at +{config.stop_loss_short_pct}%"
+        return f"{STOP_LOSS}: {_seen(position, mark)}, stop at +{config.stop_loss_short_pct}%"
     if move_pct <= -config.target_short_pct:
-        return f"{TARGET}: {seen}, target at -{config.target_short_pct}%"
+        return f"{TARGET}: {_seen(position, mark)}, target at -{config.target_short_pct}%"
     return None
+
+
+def _seen(position: Position, mark: float) -> str:
+    """What the monitor saw, for the reason of a price exit (written only when one fires)."""
+    entry = position.average_price
+    move_pct = (mark - entry) / entry * 100
+    direction = "long" if position.quantity > 0 else "short"
+    return f"{direction} price {mark:.2f} vs entry {entry:.2f} ({move_pct:+.1f}%)"
 
 
 def exit_trigger(
@@ -120,6 +126,8 @@ def _in_closing_order(positions: list[Position]) -> list[Position]:
 def _emit(
     state: RiskState, closes: list[tuple[Position, str]], trigger_id: str, ts: int, env: RiskEnv
 ) -> MonitorResult:
+    if not closes:
+        return MonitorResult(state=state, intents=())
     intents = tuple(
         close_intent(position, reason, trigger_id=trigger_id, ts_event=ts, env=env)
         for position, reason in closes

@@ -77,6 +77,16 @@ class SideView:
             mid = self._columns["mid"] = np.where(quoted, (bid + ask) / 2, np.nan)
         return mid
 
+    def touch_at(self, index: int) -> tuple[float, float, float]:
+        """Bid, ask and last of the option at ``index`` (read without building columns)."""
+        quotes = self._quotes
+        return float(quotes.bid[index]), float(quotes.ask[index]), float(quotes.last[index])
+
+    def delta_at(self, index: int) -> float:
+        """Delta of the option at ``index``, NaN where it has none."""
+        value = self._greeks.delta[index]
+        return math.nan if value is None else float(value)
+
     def _column(self, name: str, values: Sequence[float | None]) -> FloatArray:
         column = self._columns.get(name)
         if column is None:
@@ -131,8 +141,13 @@ class ChainView:
     def _strikes_separated(self) -> bool:
         """Whether no two strikes lie within the tolerance of each other."""
         if self._separated is None:
-            gaps = np.diff(np.sort(self.strikes))
-            self._separated = bool(gaps.size == 0 or gaps.min() >= _STRIKE_TOLERANCE)
+            strikes = self.strikes
+            # Strikes are listed ascending as a rule: then the neighbours' gaps tell.
+            separated = strikes.size < 2 or (strikes[1:] - strikes[:-1]).min() >= _STRIKE_TOLERANCE
+            if not separated:
+                ordered = np.sort(strikes)
+                separated = (ordered[1:] - ordered[:-1]).min() >= _STRIKE_TOLERANCE
+            self._separated = bool(separated)
         return self._separated
 
     def atm_index(self) -> int:
@@ -148,8 +163,8 @@ class ChainView:
         index = self.index_of(contract.strike)
         if index is None or contract.expiry != self.expiry:
             return None
-        side = self.side(contract.option_type)
-        mid, last, ask = float(side.mid[index]), float(side.last[index]), float(side.ask[index])
+        bid, ask, last = self.side(contract.option_type).touch_at(index)
+        mid = (bid + ask) / 2 if bid > 0 and ask >= bid else math.nan
         if math.isfinite(mid):
             return mid
         if last > 0:
@@ -161,7 +176,7 @@ class ChainView:
         index = self.index_of(contract.strike)
         if index is None or contract.expiry != self.expiry:
             return None
-        value = float(self.side(contract.option_type).delta[index])
+        value = self.side(contract.option_type).delta_at(index)
         return value if math.isfinite(value) else None
 
     def limit_price(
@@ -175,8 +190,7 @@ class ChainView:
         index = self.index_of(contract.strike)
         if index is None:
             return None
-        quotes = self.side(contract.option_type)
-        bid, ask = float(quotes.bid[index]), float(quotes.ask[index])
+        bid, ask, _ = self.side(contract.option_type).touch_at(index)
         if not (bid > 0 and ask >= bid):
             return None
         touch = ask if side == "BUY" else bid
