@@ -288,9 +288,10 @@ def users() -> tuple[User, ...]:
         ),
         User(
             name="trainer",
-            role="trains at the close and on control.eod; registers models, publishes model.>",
+            role="trains at the close and on control.eod; registers models; reports data quality",
             publish=(
                 *_roots(subjects.MODEL_TRAINED),
+                subjects.DATA_QUALITY,
                 DEAD_LETTERS,
                 *ensure_streams(),
                 *_consumers(_pairs(trainer_inputs())),

@@ -3,11 +3,14 @@
 Trains at ``OPTBUS_TRAINER_TRAINING_TIME`` (16:00 IST) on trading days and on a
 ``control.eod`` event, at most once per trading day; each run checks the data quality first
 and registers the model (object store, ``models`` table, ``model.trained``/``model.promoted``).
+At ``OPTBUS_TRAINER_QUALITY_TIME`` (15:45 IST) on trading days it reports the data quality
+(a ``control.dq`` event, a row and gauges), on the same once-a-day machinery.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, time
 
 import structlog
@@ -17,7 +20,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
-from optbus.clock import LiveClock
+from optbus.clock import Clock, LiveClock
 from optbus.codec import Decoder
 from optbus.events import EndOfDay, Event
 from optbus.market import load_market_facts
@@ -36,10 +39,17 @@ from optbus_trainer.job import (
     prepare,
     train_and_register,
 )
+from optbus_trainer.monitor import (
+    QualityWindow,
+    publish_report,
+    record_report,
+    run_quality_check,
+    set_gauges,
+)
 from optbus_trainer.quality import Thresholds
 from optbus_trainer.registry import ModelRegistry
 from optbus_trainer.schedule import TrainingSchedule
-from optbus_trainer.worker import ScheduleLoop, TrainingWorker
+from optbus_trainer.worker import ScheduleLoop, TrainDay, TrainingWorker
 
 SERVICE = "trainer"
 EOD_CONSUMER = "trainer-eod"
@@ -52,6 +62,7 @@ class TrainerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPTBUS_TRAINER_", extra="ignore")
 
     training_time: time = Field(default=time(16, 0), description="exchange time (IST)")
+    quality_time: time = Field(default=time(15, 45), description="exchange time (IST)")
     check_interval_seconds: float = Field(default=30.0, gt=0)
     force: bool = Field(default=False, description="train even if the data-quality check fails")
     min_auc_gain: float = Field(default=0.01, ge=0.0)
@@ -66,22 +77,16 @@ def on_end_of_day(event: EndOfDay, worker: TrainingWorker) -> list[Event]:
     return []
 
 
-def build_app(settings: TrainerSettings) -> AsgiFastStream:
-    """Wire the trainer: the worker, the schedule, and the ``control.eod`` consumer."""
-    broker = make_broker(settings)
-    clock = LiveClock()
-
-    def jetstream() -> JetStreamContext:
-        return broker.connection.jetstream()
-
-    registry = ModelRegistry(jetstream, settings.database_url, clock, SERVICE)
+def training_job(
+    settings: TrainerSettings, registry: ModelRegistry, clock: Clock, thresholds: Thresholds
+) -> TrainDay:
+    """One day's training: data checked, model trained, gated and registered; too little or
+    failing data is a warning in the log and no model."""
 
     async def train_day(day: date, trigger: str) -> None:
         request = TrainingRequest(
             version=default_version(clock.now_ns()), force=settings.force,
-            quality_days=settings.quality_days,
-            thresholds=Thresholds(trades=settings.trades_threshold,
-                                  chains=settings.chains_threshold),
+            quality_days=settings.quality_days, thresholds=thresholds,
             policy=PromotionPolicy(min_auc_gain=settings.min_auc_gain),
         )  # fmt: skip
         log = _log.bind(day=str(day), trigger=trigger, version=request.version)
@@ -102,11 +107,34 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
             reason=outcome.run.decision.reason, hash=outcome.run.artifact.metadata.model_sha256,
         )  # fmt: skip
 
-    worker = TrainingWorker(train_day)
-    training_schedule = TrainingSchedule(at=settings.training_time)
-    schedule = ScheduleLoop(
-        training_schedule, load_market_facts(), clock, worker, settings.check_interval_seconds
-    )
+    return train_day
+
+
+def quality_job(
+    settings: TrainerSettings,
+    jetstream: Callable[[], JetStreamContext],
+    clock: Clock,
+    thresholds: Thresholds,
+) -> TrainDay:
+    """One day's data-quality report: a ``control.dq`` event, a row and the gauges."""
+
+    async def report_quality(day: date, trigger: str) -> None:
+        window = QualityWindow.ending(clock.now_ns(), settings.quality_days)
+        event = await asyncio.to_thread(
+            run_quality_check, settings.database_url, window, thresholds, clock
+        )
+        await asyncio.to_thread(record_report, settings.database_url, event)
+        await publish_report(jetstream(), event)
+        set_gauges(event)
+        _log.info("data quality reported", day=str(day), trigger=trigger, passed=event.passed)
+
+    return report_quality
+
+
+def eod_consumer(
+    jetstream: Callable[[], JetStreamContext], worker: TrainingWorker, clock: Clock
+) -> PullConsumer:
+    """The durable consumer of ``control.eod``, each asking the worker for that day."""
     publisher = EventPublisher(jetstream, SERVICE)
     dispatcher = Dispatcher(
         service=SERVICE, consumer=EOD_CONSUMER, decoder=Decoder(EndOfDay),
@@ -117,24 +145,49 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
         stream="CONTROL", subject=subjects.END_OF_DAY, durable=EOD_CONSUMER, batch_size=10,
         from_start=False,
     )  # fmt: skip
-    consumer = PullConsumer(jetstream, spec, dispatcher, SERVICE)
+    return PullConsumer(jetstream, spec, dispatcher, SERVICE)
+
+
+def build_app(settings: TrainerSettings) -> AsgiFastStream:
+    """Wire the trainer: the workers, their schedules, and the ``control.eod`` consumer."""
+    broker = make_broker(settings)
+    clock = LiveClock()
+
+    def jetstream() -> JetStreamContext:
+        return broker.connection.jetstream()
+
+    registry = ModelRegistry(jetstream, settings.database_url, clock, SERVICE)
+    thresholds = Thresholds(trades=settings.trades_threshold, chains=settings.chains_threshold)
+    worker = TrainingWorker(training_job(settings, registry, clock, thresholds))
+    quality_worker = TrainingWorker(quality_job(settings, jetstream, clock, thresholds))
+    facts, interval = load_market_facts(), settings.check_interval_seconds
+    training_schedule = TrainingSchedule(at=settings.training_time)
+    schedules = [
+        ScheduleLoop(training_schedule, facts, clock, worker, interval),
+        ScheduleLoop(TrainingSchedule(at=settings.quality_time), facts, clock, quality_worker,
+                     interval),
+    ]  # fmt: skip
 
     async def resume() -> None:
         trained = await last_trained(jetstream())
         if trained is not None:
             worker.resume_after(training_schedule.covered_day(trained.ts_event))
         worker.start()
+        quality_worker.start()
 
-    async def start_schedule() -> None:
-        schedule.start()
+    async def start_schedules() -> None:
+        for schedule in schedules:
+            schedule.start()
 
     async def stop() -> None:
-        await schedule.stop()
+        for schedule in schedules:
+            await schedule.stop()
         await worker.stop()
+        await quality_worker.stop()
 
     return create_app(
-        SERVICE, settings, broker, consumers=[consumer], on_connected=[resume],
-        on_ready=[start_schedule], on_stopping=[stop],
+        SERVICE, settings, broker, consumers=[eod_consumer(jetstream, worker, clock)],
+        on_connected=[resume], on_ready=[start_schedules], on_stopping=[stop],
     )  # fmt: skip
 
 
