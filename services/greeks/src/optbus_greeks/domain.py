@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -30,6 +30,14 @@ class GreeksConfig:
 
     rate: float
     expiry_close_ns: Callable[[date], int]
+    _closes: dict[date, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def close_ns(self, expiry: date) -> int:
+        """``expiry_close_ns(expiry)``, looked up once per expiry (every chain asks it)."""
+        close = self._closes.get(expiry)
+        if close is None:
+            close = self._closes[expiry] = self.expiry_close_ns(expiry)
+        return close
 
 
 def _chain_columns(snapshot: OptionChainSnapshot) -> FloatArray:
@@ -63,7 +71,7 @@ def enrich_chain(snapshot: OptionChainSnapshot, config: GreeksConfig, clock: Clo
     The forward falls back to the futures price when parity cannot be read off the chain
     (no strike with both a call and a put quoted).
     """
-    t = float(time_to_expiry_years(snapshot.ts_event, config.expiry_close_ns(snapshot.expiry)))
+    t = float(time_to_expiry_years(snapshot.ts_event, config.close_ns(snapshot.expiry)))
     priced = price_chain(_chain_columns(snapshot), snapshot.futures, t, config.rate)
     calls, puts = _side_greeks(priced)
     aggregates = priced.aggregates
