@@ -10,6 +10,7 @@ monitor's own, younger than the retry time, or any approved close still working)
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from optbus.events import ChainGreeks, Leg, OrderIntent, Position
 from optbus.ids import derived_event_id
@@ -70,13 +71,22 @@ def _seen(position: Position, mark: float) -> str:
 
 
 def exit_trigger(
-    position: Position, quote: OptionQuote | None, ts_ns: int, state: RiskState, env: RiskEnv
+    position: Position,
+    quote: OptionQuote | None,
+    ts_ns: int,
+    state: RiskState,
+    env: RiskEnv,
+    now: datetime | None = None,
 ) -> str | None:
-    """The first exit rule that fires for the position at ``ts_ns`` (with its detail), or None."""
+    """The first exit rule that fires for the position at ``ts_ns`` (with its detail), or None.
+
+    ``now`` is ``ts_ns`` as exchange-local time, when the caller has it already.
+    """
     config = env.config.monitor
     if state.kill_switch.flattening:
         return f"{FLATTEN}: {state.kill_switch.describe()}"
-    now = local_datetime(ts_ns, env.facts)
+    if now is None:
+        now = local_datetime(ts_ns, env.facts)
     expiry = position.contract.expiry
     if now.date() > expiry or (now.date() == expiry and now.time() >= config.expiry_day_exit):
         return f"{EXPIRY_DAY}: expires {expiry.isoformat()}, exit from {config.expiry_day_exit}"
@@ -145,11 +155,12 @@ def monitor_positions(chain: ChainGreeks, state: RiskState, env: RiskEnv) -> Mon
     config = env.config.monitor
     closes: list[tuple[Position, str]] = []
     quoted = [p for p in state.positions.values() if chain_key(p.contract) == key]
+    now = local_datetime(ts, env.facts) if quoted else None
     for position in _in_closing_order(quoted):
         if close_pending(state, position.position_id, ts, config):
             continue
         quote = quote_in_chain(chain, position.contract)
-        reason = exit_trigger(position, quote, ts, state, env)
+        reason = exit_trigger(position, quote, ts, state, env, now)
         if reason is not None:
             closes.append((position, reason))
     return _emit(state, closes, chain.event_id, ts, env)

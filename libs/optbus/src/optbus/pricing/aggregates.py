@@ -24,7 +24,7 @@ class Aggregates:
     @classmethod
     def of(cls, values: ArrayLike) -> Aggregates:
         """The aggregates from their six values in field order (as the chain kernels write)."""
-        atm, rr, fly, pcr_oi, pcr_volume, pain = (float(v) for v in as_float(values))
+        atm, rr, fly, pcr_oi, pcr_volume, pain = as_float(values).tolist()
         return cls(atm, rr, fly, pcr_oi, pcr_volume, pain)
 
 
