@@ -226,10 +226,18 @@ class SessionCalendar:
         self._facts = facts
         self._hours: dict[int, SessionHours] = {}
         self._bounds: dict[tuple[int, date], tuple[int, int]] = {}
+        self._last_second: int | None = None
+        self._last_bounds = (0, 0)
 
     def bounds_ns(self, ts_ns: int) -> tuple[int, int]:
         """The normal-market open and close (epoch ns) of the exchange day holding ``ts_ns``."""
         seconds = ts_ns // _NS_PER_SECOND
+        if seconds == self._last_second:  # every handler of a chain asks the same second
+            return self._last_bounds
+        self._last_second, self._last_bounds = seconds, self._bounds_at(seconds)
+        return self._last_bounds
+
+    def _bounds_at(self, seconds: int) -> tuple[int, int]:
         utc_day = seconds // _SECONDS_PER_DAY
         hours = self._hours.get(utc_day)
         if hours is None:

@@ -33,6 +33,7 @@ class GroupStrategy(ABC, Generic[P]):
 
     def __init__(self, spec: StrategySpec, params: P) -> None:
         self._spec = spec
+        self._underlyings = frozenset(spec.underlyings)
         self.params: P = params
         self.book = GroupBook(
             cooldown_ns=int(params.cooldown_seconds * _NS_PER_SECOND),
@@ -52,7 +53,7 @@ class GroupStrategy(ABC, Generic[P]):
     @property
     def underlyings(self) -> frozenset[str]:
         """The underlyings it trades."""
-        return frozenset(self._spec.underlyings)
+        return self._underlyings
 
     @abstractmethod
     def plan_entry(self, ctx: StrategyContext) -> EntryPlan | None:
