@@ -39,13 +39,13 @@ def _count(database_url: str, query: str, *args: object) -> int:
 
 def test_the_same_stream_sequence_is_kept_once_per_run(database_url: str) -> None:
     events = simulated_steps(DAY, 1, "it-runs")[0]
-    _write(database_url, "live", events)
+    _write(database_url, "it-run-a", events)
 
-    _write(database_url, "it-run-a", events)
-    _write(database_url, "it-run-a", events)
+    _write(database_url, "it-run-b", events)
+    _write(database_url, "it-run-b", events)
 
     query = "SELECT count(*) FROM events WHERE run_id = %s AND time::date = %s"
-    counts = [_count(database_url, query, run, DAY) for run in ("live", "it-run-a")]
+    counts = [_count(database_url, query, run, DAY) for run in ("it-run-a", "it-run-b")]
     assert counts == [len(events), len(events)]
 
 
