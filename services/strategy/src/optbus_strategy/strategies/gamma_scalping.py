@@ -75,7 +75,10 @@ class GammaScalping(GroupStrategy[GammaScalpingParams]):
     def plan_entry(self, ctx: StrategyContext) -> EntryPlan | None:
         """Buy the call and the put of the best strike, if any strike passes for both."""
         view, p = ctx.view, self.params
-        both = passes_filters(view, "CE", p) & passes_filters(view, "PE", p)
+        calls = passes_filters(view, "CE", p)
+        if not calls.any():
+            return None  # no strike can pass for both sides
+        both = calls & passes_filters(view, "PE", p)
         if not both.any():
             return None
         gamma = np.where(both, view.calls.gamma + view.puts.gamma, -np.inf)
