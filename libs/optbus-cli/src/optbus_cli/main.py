@@ -354,6 +354,10 @@ def train(
     out_dir: Annotated[
         Path | None, typer.Option(help="Also write the model text and metadata here.")
     ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(help="Train on a stored backtest or replay run's trades, not the live."),
+    ] = None,
     nats_url: NatsUrl = DEFAULT_NATS_URL,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
@@ -368,7 +372,7 @@ def train(
     request = TrainingRequest(
         version=version or default_version(time.time_ns()), force=force,
         quality_days=quality_days, policy=PromotionPolicy(min_auc_gain=min_auc_gain),
-        out_dir=out_dir,
+        out_dir=out_dir, run_id=run_id,
     )  # fmt: skip
     raise typer.Exit(train_command(TrainOptions(nats_url, database_url, request)))
 
@@ -382,6 +386,9 @@ def dq(
         bool, typer.Option(help="Publish the report on control.dq when NATS answers.")
     ] = True,
     nats_url: NatsUrl = DEFAULT_NATS_URL,
+    run_id: Annotated[
+        str | None, typer.Option(help="Check a stored backtest or replay run's trades.")
+    ] = None,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Data quality: coverage of trade and chain fields, stored and published as a report;
@@ -390,7 +397,9 @@ def dq(
     from optbus_trainer.quality import Thresholds
 
     thresholds = Thresholds(trades=trades_threshold, chains=chains_threshold)
-    options = QualityOptions(database_url, nats_url, days, thresholds, publish=publish)
+    options = QualityOptions(
+        database_url, nats_url, days, thresholds, publish=publish, run_id=run_id
+    )
     raise typer.Exit(dq_command(options))
 
 

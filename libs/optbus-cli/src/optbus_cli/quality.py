@@ -12,9 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 from optbus.clock import LiveClock
-from optbus.events import DataQualityReported
+from optbus.events import DataQualityReported, TradeClosed
 from optbus.runtime.bus import ensure_streams
-from optbus_trainer.monitor import QualityWindow, publish_report, record_report, run_quality_check
+from optbus_trainer.job import UnknownRun, load_run_trades, run_quality
+from optbus_trainer.monitor import (
+    QualityWindow,
+    publish_report,
+    record_report,
+    report_event,
+    run_quality_check,
+)
 from optbus_trainer.quality import Thresholds
 from optbus_trainer.quality_sql import latest_data_window
 
@@ -28,6 +35,8 @@ class QualityOptions:
     days: int
     thresholds: Thresholds
     publish: bool = True
+    run_id: str | None = None
+    """Check a stored backtest or replay run's trades instead of the live data."""
 
 
 def dq_command(options: QualityOptions) -> int:
@@ -35,14 +44,25 @@ def dq_command(options: QualityOptions) -> int:
     its threshold (or there is no data at all), else 0."""
     console = Console()
     clock = LiveClock()
-    bounds = latest_data_window(options.database_url, options.days)
-    window = (
-        QualityWindow.ending(clock.now_ns(), options.days)
-        if bounds is None
-        else QualityWindow.between(*bounds)
-    )
-    report = run_quality_check(options.database_url, window, options.thresholds, clock)
-    console.print(_table(report, options.days))
+    if options.run_id is None:
+        bounds = latest_data_window(options.database_url, options.days)
+        window = (
+            QualityWindow.ending(clock.now_ns(), options.days)
+            if bounds is None
+            else QualityWindow.between(*bounds)
+        )
+        report = run_quality_check(options.database_url, window, options.thresholds, clock)
+        title = f"data quality, last {options.days} days of data"
+    else:
+        try:
+            trades = load_run_trades(options.database_url, options.run_id)
+        except UnknownRun as exc:
+            console.print(f"[red]{exc}[/red]")
+            return 2
+        window = _span(trades, clock.now_ns(), options.days)
+        report = report_event(run_quality(trades, options.thresholds), window, clock.now_ns())
+        title = f"data quality of run {options.run_id}'s {len(trades):,} trades"
+    console.print(_table(report, title))
     failures = [check for check in report.checks if not check.passed]
     console.print(
         "data quality passed" if report.passed else f"data quality FAILED ({len(failures)} "
@@ -54,9 +74,16 @@ def dq_command(options: QualityOptions) -> int:
     return 0 if report.passed else 1
 
 
-def _table(report: DataQualityReported, days: int) -> Table:
+def _span(trades: list[TradeClosed], now_ns: int, days: int) -> QualityWindow:
+    """From the first entry to just after the last exit of ``trades``."""
+    if not trades:
+        return QualityWindow.ending(now_ns, days)
+    return QualityWindow(min(t.entry.ts for t in trades), max(t.exit.ts for t in trades) + 1)
+
+
+def _table(report: DataQualityReported, title: str) -> Table:
     window = QualityWindow(report.window_start, report.window_end)
-    table = Table(title=f"data quality, last {days} days of data ({window.start:%Y-%m-%d %H:%M} "
+    table = Table(title=f"{title} ({window.start:%Y-%m-%d %H:%M} "
                         f".. {window.end:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
     for column in ("group", "field", "coverage", "threshold", "rows", ""):
         table.add_column(column, justify="left" if column in ("group", "field") else "right")

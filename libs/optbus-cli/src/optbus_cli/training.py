@@ -21,6 +21,7 @@ from optbus_trainer.job import (
     Progress,
     TrainingOutcome,
     TrainingRequest,
+    UnknownRun,
     prepare,
     train_and_register,
 )
@@ -121,6 +122,9 @@ def train_command(options: TrainOptions) -> int:
     except DataQualityFailed as exc:
         console.print(f"[red]{exc}[/red]")
         return 3
+    except UnknownRun as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
     except (OSError, NoServersError) as exc:
         console.print(f"[red]cannot reach NATS at {options.nats_url}: {exc}[/red]")
         return 1

@@ -14,7 +14,9 @@ from typing import Any
 import msgspec
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Jsonb
 
+from optbus.codec import encode
 from optbus.events import TradeClosed
 from optbus_backtest.report import figures_json
 from optbus_backtest.results import RunResults
@@ -22,7 +24,8 @@ from optbus_backtest.results import RunResults
 CONNECT_TIMEOUT_SECONDS = 3
 _TRADE_COLUMNS = (
     "run_id, seq, trade_id, strategy, underlying, expiry, strike, option_type, quantity, "
-    "entry_time, exit_time, entry_price, exit_price, exit_reason, gross_pnl, charges, net_pnl"
+    "entry_time, exit_time, entry_price, exit_price, exit_reason, gross_pnl, charges, net_pnl, "
+    "payload"
 )
 
 
@@ -97,7 +100,7 @@ def save_run(database_url: str, record: RunRecord) -> bool:
             with conn.cursor() as cursor:
                 cursor.executemany(
                     f"INSERT INTO backtest_trades ({_TRADE_COLUMNS}) VALUES "
-                    f"({', '.join(['%s'] * 17)})",
+                    f"({', '.join(['%s'] * 18)})",
                     [_trade_row(record.run_id, seq, t)
                      for seq, t in enumerate(record.results.trade_list)],
                 )  # fmt: skip
@@ -110,8 +113,12 @@ def _trade_row(run_id: str, seq: int, trade: TradeClosed) -> tuple[object, ...]:
         run_id, seq, trade.trade_id, trade.strategy, c.underlying, c.expiry, c.strike,
         c.option_type, trade.quantity, _moment(trade.entry.ts), _moment(trade.exit.ts),
         trade.entry_price, trade.exit_price, trade.exit_reason, trade.gross_pnl, trade.charges,
-        trade.net_pnl,
+        trade.net_pnl, Jsonb(trade, dumps=_encoded),
     )  # fmt: skip
+
+
+def _encoded(trade: TradeClosed) -> str:
+    return encode(trade).decode()
 
 
 def _moment(ts_ns: int) -> datetime:

@@ -24,7 +24,7 @@ from optbus_trainer.gate import (
     evaluate_scorer,
     rows_of_day,
 )
-from optbus_trainer.quality import QualityReport, Thresholds
+from optbus_trainer.quality import QualityReport, Thresholds, assess, trade_field_counts
 from optbus_trainer.quality_sql import quality_report
 from optbus_trainer.registry import ModelRegistry, Registration
 from optbus_trainer.storage import write_artifact
@@ -38,14 +38,14 @@ Progress = Callable[[str], None]
 class DataQualityFailed(RuntimeError):
     """The look-back window fails the data-quality monitor, so no model is trained on it."""
 
-    def __init__(self, report: QualityReport, days: int) -> None:
+    def __init__(self, report: QualityReport, scope: str) -> None:
         fields = ", ".join(
             f"{c.group}.{c.field} {'n/a' if c.ratio is None else f'{c.ratio:.1%}'} "
             f"< {c.threshold:.0%}"
             for c in report.failures
         )
         super().__init__(
-            f"not training: the last {days} days of data fail the data-quality monitor "
+            f"not training: {scope} fail the data-quality monitor "
             f"({fields}); fix the data or train anyway with --force"
         )
         self.report = report
@@ -62,6 +62,8 @@ class TrainingRequest:
     policy: PromotionPolicy = field(default_factory=PromotionPolicy)
     config: TrainerConfig = field(default_factory=TrainerConfig)
     out_dir: Path | None = None
+    run_id: str | None = None
+    """Train on a stored backtest or replay run's trades instead of the live ones."""
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,38 @@ def default_version(now_ns: int) -> str:
     return f"lgbm-{datetime.fromtimestamp(now_ns / 1e9, tz=UTC):%Y%m%dT%H%M%S}"
 
 
+class UnknownRun(LookupError):
+    """No stored backtest or replay run has the id asked for."""
+
+
 def load_closed_trades(database_url: str) -> list[TradeClosed]:
-    """Every closed trade in the database's event log, oldest first."""
+    """Every closed trade the live system recorded, oldest first."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT payload::text FROM events WHERE type = 'exec.trade.closed' ORDER BY time, seq"
+            "SELECT payload::text FROM events WHERE run_id = 'live' "
+            "AND type = 'exec.trade.closed' ORDER BY time, seq"
         ).fetchall()
     return [_decoder.decode(row[0]) for row in rows]
+
+
+def load_run_trades(database_url: str, run_id: str) -> list[TradeClosed]:
+    """The closed trades of a stored backtest or replay run (``optbus backtest --store``)."""
+    with psycopg.connect(database_url) as conn:
+        known = conn.execute("SELECT 1 FROM backtest_runs WHERE run_id = %s", (run_id,)).fetchone()
+        if known is None:
+            raise UnknownRun(f"no stored run {run_id!r}: store it with optbus backtest --store")
+        rows = conn.execute(
+            "SELECT payload::text FROM backtest_trades WHERE run_id = %s AND payload IS NOT NULL "
+            "ORDER BY seq",
+            (run_id,),
+        ).fetchall()
+    return [_decoder.decode(row[0]) for row in rows]
+
+
+def run_quality(trades: list[TradeClosed], thresholds: Thresholds) -> QualityReport:
+    """Coverage of a run's own trades (a run keeps no chains: only the trade checks apply)."""
+    counts, total = trade_field_counts(trades)
+    return assess(counts, total, None, 0, thresholds)
 
 
 def training_set(trades: list[TradeClosed], requirements: DataRequirements) -> TrainingSet:
@@ -130,13 +157,27 @@ class PreparedData:
 def prepare(request: TrainingRequest, *, database_url: str, progress: Progress) -> PreparedData:
     """Read the closed trades and check the data; raises ``InsufficientDataError`` (too little
     data) or ``DataQualityFailed`` (unless ``request.force``), before anything is trained."""
-    progress("reading closed trades")
-    data = training_set(load_closed_trades(database_url), request.config.requirements)
+    if request.run_id is None:
+        progress("reading closed trades")
+        trades = load_closed_trades(database_url)
+    else:
+        progress(f"reading the closed trades of run {request.run_id}")
+        trades = load_run_trades(database_url, request.run_id)
+    data = training_set(trades, request.config.requirements)
     progress(f"{data.rows:,} rows over {len(data.days)} trading days; checking data quality")
-    report = quality_report(database_url, request.quality_days, request.thresholds)
+    report = (
+        quality_report(database_url, request.quality_days, request.thresholds)
+        if request.run_id is None
+        else run_quality(trades, request.thresholds)
+    )
     if not report.passed:
         if not request.force:
-            raise DataQualityFailed(report, request.quality_days)
+            scope = (
+                f"the last {request.quality_days} days of data"
+                if request.run_id is None
+                else f"the trades of run {request.run_id}"
+            )
+            raise DataQualityFailed(report, scope)
         progress(f"data quality below threshold on {len(report.failures)} fields: forced")
     return PreparedData(data, report)
 

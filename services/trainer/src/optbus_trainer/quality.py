@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from psycopg.types.json import Jsonb
+
+from optbus.events import TradeClosed
+from optbus.features import FEATURE_NAMES
+from optbus_persistence.trading_rows import trading_row
 
 _CONTEXT_FIELDS = ("iv", "delta", "gamma", "theta", "vega", "spot", "forward", "india_vix", "pcr",
                    "open_interest")  # fmt: skip
@@ -65,12 +71,29 @@ class QualityReport:
 
 
 def assess(
-    trade_counts: Mapping[str, int], trades: int, chain_counts: Mapping[str, int], ticks: int,
-    thresholds: Thresholds,
+    trade_counts: Mapping[str, int], trades: int, chain_counts: Mapping[str, int] | None,
+    ticks: int, thresholds: Thresholds,
 ) -> QualityReport:  # fmt: skip
-    """The report from counts of rows with each field present (pure)."""
+    """The report from counts of rows with each field present (pure); no chain checks when
+    ``chain_counts`` is None (a backtest run keeps no chains of its own)."""
     coverages = [Coverage("trades", f, trade_counts[f], trades, thresholds.trades)
                  for f in TRADE_FIELDS]  # fmt: skip
-    coverages += [Coverage("chains", f, chain_counts[f], ticks, thresholds.chains)
-                  for f in CHAIN_FIELDS]  # fmt: skip
+    if chain_counts is not None:
+        coverages += [Coverage("chains", f, chain_counts[f], ticks, thresholds.chains)
+                      for f in CHAIN_FIELDS]  # fmt: skip
     return QualityReport(tuple(coverages))
+
+
+def trade_field_counts(trades: Iterable[TradeClosed]) -> tuple[dict[str, int], int]:
+    """How many of ``trades`` have each trade field, counted on the row the ``trades`` table
+    would hold for them (the persistence mapping), as the database count does (pure)."""
+    rows = [row.values for row in map(trading_row, trades) if row is not None]
+    counts = {field: sum(_present(row.get(field), field) for row in rows) for field in TRADE_FIELDS}
+    return counts, len(rows)
+
+
+def _present(value: object, field: str) -> bool:
+    if field != "features":
+        return value is not None
+    features = value.obj if isinstance(value, Jsonb) else value
+    return isinstance(features, Mapping) and all(name in features for name in FEATURE_NAMES)

@@ -28,8 +28,12 @@ CREATE TABLE IF NOT EXISTS backtest_trades (
     gross_pnl double precision NOT NULL,
     charges double precision NOT NULL,
     net_pnl double precision NOT NULL,
+    payload jsonb,
     PRIMARY KEY (run_id, seq)
 );
+-- The whole TradeClosed event, entry and exit context and features included: what optbus train
+-- --run-id learns from.
+ALTER TABLE backtest_trades ADD COLUMN IF NOT EXISTS payload jsonb;
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_writer') THEN
