@@ -358,6 +358,12 @@ def train(
         str | None,
         typer.Option(help="Train on a stored backtest or replay run's trades, not the live."),
     ] = None,
+    min_trades: Annotated[
+        int, typer.Option(min=10, help="Fewest closed trades a model is trained on.")
+    ] = 200,
+    min_days: Annotated[
+        int, typer.Option(min=4, help="Fewest trading days (3 to train, 1 to validate).")
+    ] = 5,
     nats_url: NatsUrl = DEFAULT_NATS_URL,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
@@ -366,13 +372,16 @@ def train(
     import time
 
     from optbus_cli.training import TrainOptions, train_command
+    from optbus_trainer.dataset import DataRequirements
     from optbus_trainer.gate import PromotionPolicy
     from optbus_trainer.job import TrainingRequest, default_version
+    from optbus_trainer.training import TrainerConfig
 
     request = TrainingRequest(
         version=version or default_version(time.time_ns()), force=force,
         quality_days=quality_days, policy=PromotionPolicy(min_auc_gain=min_auc_gain),
         out_dir=out_dir, run_id=run_id,
+        config=TrainerConfig(requirements=DataRequirements(min_rows=min_trades, min_days=min_days)),
     )  # fmt: skip
     raise typer.Exit(train_command(TrainOptions(nats_url, database_url, request)))
 
