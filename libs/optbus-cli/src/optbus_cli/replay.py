@@ -48,6 +48,7 @@ from optbus_backtest.wiring import risk_config
 from optbus_cli.demo import ServiceProcesses, state_dir
 from optbus_cli.lockstep import Lockstep, watched_consumers
 from optbus_cli.servers import LocalNats, free_port
+from optbus_cli.tables import figures_table
 from optbus_market_data.pacing import Speed, wait_seconds
 from optbus_persistence.schema import migrate
 from optbus_strategy.config import load_strategies
@@ -404,10 +405,7 @@ def replay_table(result: ReplayResult, files: ReplayFiles) -> Table:
     """The figures of a replay as a two-column table."""
     figures = files.results
     pace = result.market_seconds / result.wall_seconds if result.wall_seconds else 0.0
-    table = Table(title=f"replay {result.run_id}", show_header=False)
-    table.add_column("figure", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    rows = [
+    return figures_table(f"replay {result.run_id}", [
         ("market steps / events", f"{result.steps:,} / {result.market_events:,}"),
         ("events the services emitted (stored)", f"{len(result.events):,}"),
         ("closed trades", f"{figures.trades}"),
@@ -416,7 +414,4 @@ def replay_table(result: ReplayResult, files: ReplayFiles) -> Table:
         ("net P&L", f"₹{figures.net_pnl:,.2f}"),
         ("trade-log sha256 (canonical)", files.trade_log_sha256),
         ("speed", f"{pace:,.0f}x real time ({result.wall_seconds:.1f} s)"),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+    ])  # fmt: skip
