@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+import msgspec
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
 from optbus.market import MarketFacts
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
+from optbus_market_data.simulator.chain import session_strikes
 
 Steps = list[list[Event]]
 IST_OFFSET = timedelta(hours=5, minutes=30)
@@ -129,3 +135,70 @@ def test_lot_sizes_come_from_the_contract_facts(default_day: Steps, facts: Marke
 class _FixedClock:
     def now_ns(self) -> int:
         return 0
+
+
+def _strikes_by_day(steps: Steps) -> dict[tuple[str, date], dict[date, list[float]]]:
+    """The strikes of each chain on each day (strikes are fixed for a session)."""
+    found: dict[tuple[str, date], dict[date, list[float]]] = {}
+    for step in steps:
+        for e in step:
+            if isinstance(e, OptionChainSnapshot):
+                days = found.setdefault((e.underlying, e.expiry), {})
+                days.setdefault(_ist_date(e.ts_event), e.strikes)
+    return found
+
+
+def test_a_strike_once_listed_stays_listed_while_its_expiry_lives(
+    simulate: Callable[..., Steps], make_config: Callable[..., SimulatorConfig]
+) -> None:
+    narrow = tuple(
+        msgspec.structs.replace(u, strikes_per_side=3) for u in make_config().underlyings
+    )
+    steps = simulate(underlyings=narrow, start_date=date(2026, 6, 3), days=4, step_seconds=3000.0)
+
+    by_chain = _strikes_by_day(steps)
+
+    grown = 0
+    for days in by_chain.values():
+        listed = [days[day] for day in sorted(days)]
+        for before, after in itertools.pairwise(listed):
+            assert set(before) <= set(after)
+            assert after == sorted(after)
+            grown += len(after) > len(before)
+    assert grown > 0  # the spot moved the window at least once, so something was kept
+
+
+def test_each_session_lists_its_window_around_the_money(
+    simulate: Callable[..., Steps], make_config: Callable[..., SimulatorConfig], facts: MarketFacts
+) -> None:
+    narrow = tuple(
+        msgspec.structs.replace(u, strikes_per_side=3) for u in make_config().underlyings
+    )
+    steps = simulate(underlyings=narrow, start_date=date(2026, 6, 3), days=4, step_seconds=3000.0)
+    openings = [
+        e
+        for step in steps
+        for e in step
+        if isinstance(e, OptionChainSnapshot)
+        and e.ts_event == facts.session_open_ns(_ist_date(e.ts_event))
+    ]
+
+    for chain in openings:
+        step = facts.contract(chain.underlying, _ist_date(chain.ts_event)).strike_step
+        atm = round(chain.spot / step) * step
+        assert {atm + step * k for k in range(-3, 4)} <= set(chain.strikes)
+
+
+@given(
+    window_start=st.integers(-50, 50),
+    listed=st.lists(st.integers(-100, 100), unique=True).map(sorted),
+)
+def test_session_strikes_are_the_window_and_every_listed_strike_ascending_once(
+    window_start: int, listed: list[int]
+) -> None:
+    window = np.arange(window_start, window_start + 7, dtype=np.int64)
+    before = np.asarray(listed, dtype=np.int64)
+
+    strikes = session_strikes(window, before).tolist()
+
+    assert strikes == sorted(set(window.tolist()) | set(listed))

@@ -44,6 +44,12 @@ class ChainSpec:
         return self.strike_index.astype(np.float64) * self.strike_step
 
 
+def session_strikes(window: IntArray, listed: IntArray) -> IntArray:
+    """A session's strike indices, ascending: today's window around the money plus every strike
+    already listed for the expiry (an exchange never delists a strike of a live expiry)."""
+    return np.union1d(window, listed)
+
+
 @dataclass(slots=True)
 class ChainBook:
     """What a chain remembers from step to step: open interest, last prices, volume."""
@@ -57,7 +63,7 @@ class ChainBook:
     def open_session(
         self, spec: ChainSpec, model: QuotingModel, atm_index: int, tenor_days: float
     ) -> None:
-        """Re-centre on today's strikes, keep what is known of the old ones, reset volume."""
+        """List today's strikes, keep what is known of those listed before, reset volume."""
         new_index = spec.strike_index
         both = np.concatenate([new_index, new_index])
         is_call = np.repeat([True, False], len(new_index))

@@ -24,6 +24,7 @@ from optbus_market_data.simulator.chain import (
     ChainSpec,
     PricingContext,
     StepInputs,
+    session_strikes,
     simulate_block,
     snapshot,
 )
@@ -160,7 +161,12 @@ class _Run:
             )
         ]
         specs = session.specs
-        blocks = [simulate_block(s, self._book(s), self.pricing, inputs[s.column]) for s in specs]
+        blocks = [
+            simulate_block(
+                s, self._book(s.underlying.name, s.expiry), self.pricing, inputs[s.column]
+            )
+            for s in specs
+        ]
         vix = self._vix(session.variance[index, self.vix_column], remaining, session.vix_sessions)
         strikes = [s.strikes.tolist() for s in specs]
         for row, ts_event in enumerate(ts.tolist()):
@@ -187,6 +193,7 @@ class _Run:
         specs = []
         for expiry in self._expiries(day, u):
             futures_expiry = self.facts.monthly_expiries(u.name, expiry, 1)[0]
+            book = self._book(u.name, expiry)
             spec = ChainSpec(
                 underlying=u,
                 column=column,
@@ -196,11 +203,11 @@ class _Run:
                 lot_size=contract.lot_size,
                 tick=contract.tick_size,
                 strike_step=contract.strike_step,
-                strike_index=atm_index + offsets,
+                strike_index=session_strikes(atm_index + offsets, book.strike_index),
                 sessions_after_today=self._sessions_between(day, expiry),
             )
             tenor_days = (1.0 - self.config.overnight_variance_share) + spec.sessions_after_today
-            self._book(spec).open_session(spec, self.config.quoting, atm_index, tenor_days)
+            book.open_session(spec, self.config.quoting, atm_index, tenor_days)
             specs.append(spec)
         return specs
 
@@ -212,10 +219,10 @@ class _Run:
             chosen.update(self.facts.monthly_expiries(u.name, day, u.monthly_expiries))
         return sorted(chosen)
 
-    def _book(self, spec: ChainSpec) -> ChainBook:
-        key = (spec.underlying.name, spec.expiry)
+    def _book(self, underlying: str, expiry: date) -> ChainBook:
+        key = (underlying, expiry)
         if key not in self.books:
-            stream = f"chain/{spec.underlying.name}/{spec.expiry.isoformat()}"
+            stream = f"chain/{underlying}/{expiry.isoformat()}"
             self.books[key] = ChainBook(rng=seeded_rng(derived_seed(self.config.seed, stream)))
         return self.books[key]
 
