@@ -218,7 +218,7 @@ def test_portfolio_delta_passes_a_fresh_book_exactly_when_its_delta_is_within_th
     lots: int, option_type: str
 ) -> None:
     order = intent(leg(option_type=option_type, lots=lots))
-    delta = exposure(book_after({}, order), CHAIN_STATE.chains).delta_notional
+    delta = exposure(book_after({}, order), CHAIN_STATE.marks).delta_notional
 
     verdict = check_portfolio_delta(order, ctx(CHAIN_STATE))
 

@@ -7,6 +7,7 @@ from risk_builders import (
     FORWARD,
     NIFTY_LOT,
     SECOND,
+    STRIKES,
     TS,
     chain,
     contract,
@@ -31,6 +32,7 @@ from optbus.events import (
     RiskDecision,
     TradeClosed,
 )
+from optbus.quotes import quote_in_chain
 from optbus_risk.circuit import loss_limit
 from optbus_risk.fold import command, evolve
 from optbus_risk.killswitch import KillSwitchState
@@ -196,13 +198,68 @@ def test_a_rejected_order_leaves_nothing_working() -> None:
     assert state.orders == {}
 
 
-def test_a_rejected_close_frees_its_position_for_another_close() -> None:
+def test_a_rejected_close_stays_pending_and_counts_the_rejection() -> None:
     close = intent(leg(side="SELL"), purpose="close", position_ids=["p1"])
     state = replace(released_state(), pending_closes={"p1": PendingClose(close.intent_id, TS)})
 
     state = _fold(state, _decision(close, approved=False))
 
-    assert state.pending_closes == {}
+    assert state.pending_closes == {"p1": PendingClose(close.intent_id, TS, rejections=1)}
+
+
+def test_an_approved_close_clears_the_rejections_in_a_row() -> None:
+    close = intent(leg(side="SELL"), purpose="close", position_ids=["p1"])
+    pending = PendingClose(close.intent_id, TS, rejections=3)
+    state = replace(released_state(), pending_closes={"p1": pending})
+
+    state = _fold(state, _decision(close))
+
+    assert state.pending_closes["p1"].rejections == 0
+
+
+def test_a_decision_on_another_intent_leaves_a_pending_close_alone() -> None:
+    close = intent(leg(side="SELL"), purpose="close", position_ids=["p1"])
+    pending = PendingClose("the-monitors-close", TS, rejections=2)
+    state = replace(released_state(), pending_closes={"p1": pending})
+
+    state = _fold(state, _decision(close, approved=False))
+
+    assert state.pending_closes == {"p1": pending}
+
+
+def test_a_strike_the_next_chain_drops_keeps_its_last_quote() -> None:
+    dropped = contract(STRIKES[0])
+    first, second = chain(), chain(ts=TS + SECOND, strikes=STRIKES[1:])
+
+    state = _fold(released_state(), first, second)
+
+    assert state.delisted_quotes[dropped] == quote_in_chain(first, dropped)
+    assert state.marks.quote(dropped) == quote_in_chain(first, dropped)
+
+
+def test_a_strike_listed_again_is_marked_from_its_chain_again() -> None:
+    dropped = contract(STRIKES[0])
+    relisted = chain(ts=TS + 2 * SECOND)
+
+    state = _fold(released_state(), chain(), chain(ts=TS + SECOND, strikes=STRIKES[1:]), relisted)
+
+    assert dropped not in state.delisted_quotes
+    assert state.marks.quote(dropped) == quote_in_chain(relisted, dropped)
+
+
+def test_the_last_quotes_of_expired_contracts_are_forgotten() -> None:
+    later_expiry = date(2026, 12, 15)
+    after_expiry = FACTS.session_open_ns(date(2026, 12, 9))
+    chains = (
+        chain(),
+        chain(ts=TS + SECOND, strikes=STRIKES[1:]),
+        chain(ts=after_expiry, expiry=later_expiry),
+        chain(ts=after_expiry + SECOND, expiry=later_expiry, strikes=STRIKES[1:]),
+    )
+
+    state = _fold(released_state(), *chains)
+
+    assert {c.expiry for c in state.delisted_quotes} == {later_expiry}
 
 
 def test_a_new_trading_day_forgets_the_ids_seen() -> None:
@@ -210,7 +267,7 @@ def test_a_new_trading_day_forgets_the_ids_seen() -> None:
 
     state = _fold(released_state(), _decision(today), _decision(tomorrow))
 
-    assert state.seen_intents == frozenset({tomorrow.intent_id})
+    assert set(state.seen_intents) == {tomorrow.intent_id}
 
 
 def test_a_kill_switch_command_updates_the_state_and_emits_its_event() -> None:

@@ -28,7 +28,7 @@ from optbus_risk.checks import (
 )
 from optbus_risk.circuit import DailyPnl, loss_limit
 from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.state import RiskState
+from optbus_risk.state import RiskState, SeenIds
 
 ENGAGED = KillSwitchState(status="engaged", operator="ops", reason="drill")
 
@@ -157,6 +157,6 @@ def test_duplicate_passes_an_intent_id_never_decided() -> None:
 
 def test_duplicate_refuses_an_intent_id_already_decided() -> None:
     first = intent()
-    state = replace(released_state(), seen_intents=frozenset({first.intent_id}))
+    state = replace(released_state(), seen_intents=SeenIds.of([first.intent_id]))
 
     assert not check_duplicate(first, ctx(state)).passed

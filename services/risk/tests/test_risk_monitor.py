@@ -20,8 +20,8 @@ from risk_builders import (
 
 from optbus.events import Position
 from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.monitor import flatten_positions, monitor_positions
-from optbus_risk.state import RiskState, WorkingIntent
+from optbus_risk.monitor import flatten_positions, monitor_positions, retry_after_ns
+from optbus_risk.state import PendingClose, RiskState, WorkingIntent
 
 ENV = env(TS)
 CHAIN = chain()
@@ -129,6 +129,45 @@ def test_a_pending_close_not_done_within_the_retry_time_is_sent_again() -> None:
 
     assert len(again.intents) == 1
     assert again.intents[0].intent_id != first.intents[0].intent_id
+
+
+def _after_rejections(rejections: int) -> RiskState:
+    """A position whose monitor close, sent at TS, risk refused ``rejections`` times in a row."""
+    state = released_state(positions=(_held(NIFTY_LOT, MARK / 0.4),))
+    first = monitor_positions(CHAIN, state, ENV)
+    (close,) = first.intents
+    pending = PendingClose(close.intent_id, TS, rejections=rejections)
+    return replace(first.state, pending_closes={"p1": pending})
+
+
+def _closes_at(state: RiskState, at: int) -> int:
+    return len(monitor_positions(chain(ts=at), state, env(at)).intents)
+
+
+def test_a_refused_close_is_asked_again_only_after_the_order_rate_window() -> None:
+    state = _after_rejections(1)
+    window = CONFIG.order_rate.window_ns
+
+    assert _closes_at(state, TS + window // 2) == 0
+    assert _closes_at(state, TS + window) == 1
+
+
+def test_each_refusal_in_a_row_doubles_the_wait_up_to_the_retry_time() -> None:
+    window = CONFIG.order_rate.window_ns
+    waits = [retry_after_ns(PendingClose("c", TS, rejections=n), CONFIG) for n in range(1, 10)]
+
+    assert waits[:3] == [window, 2 * window, 4 * window]
+    assert max(waits) == waits[-1] == CONFIG.monitor.close_retry_ns
+
+
+def test_a_close_asked_again_keeps_the_count_of_refusals() -> None:
+    state = _after_rejections(2)
+    later = TS + 2 * CONFIG.order_rate.window_ns
+
+    again = monitor_positions(chain(ts=later), state, env(later))
+
+    assert again.state.pending_closes["p1"].rejections == 2
+    assert again.state.pending_closes["p1"].intent_id == again.intents[0].intent_id
 
 
 def test_a_position_with_an_approved_close_working_gets_no_monitor_close() -> None:

@@ -1,13 +1,19 @@
 from dataclasses import replace
+from datetime import date
 
+import pytest
 from risk_builders import (
     CONFIG,
     DAY,
     FORWARD,
     NIFTY_LOT,
+    SECOND,
+    STRIKES,
+    TS,
     chain,
     contract,
     ctx,
+    env,
     intent,
     leg,
     position,
@@ -15,6 +21,7 @@ from risk_builders import (
     with_config,
 )
 
+from optbus.events import Position
 from optbus_risk.checks import (
     check_margin,
     check_open_positions,
@@ -22,7 +29,9 @@ from optbus_risk.checks import (
     check_portfolio_vega,
     margin_limit,
 )
-from optbus_risk.state import WorkingIntent
+from optbus_risk.context import Check
+from optbus_risk.fold import evolve
+from optbus_risk.state import RiskState, WorkingIntent
 
 
 def test_margin_passes_a_book_well_within_its_share_of_capital() -> None:
@@ -127,3 +136,64 @@ def test_portfolio_vega_passes_a_vertical_spread_whose_vegas_nearly_cancel() -> 
     spread = intent(leg(lots=2), leg(side="SELL", lots=2, strike=FORWARD + 50))
 
     assert check_portfolio_vega(spread, ctx(released_state(chain()), config=config)).passed
+
+
+NEXT_WEEK = contract(FORWARD, expiry=date(2026, 12, 15))
+"""A contract of an expiry whose chain risk has never seen."""
+PORTFOLIO_CHECKS = (check_margin, check_portfolio_delta, check_portfolio_vega)
+
+
+def _delisted_state(*held: Position) -> RiskState:
+    """A state whose latest chain no longer lists STRIKES[0], quoted a second before."""
+    return evolve(
+        released_state(chain(ts=TS - SECOND), positions=held),
+        chain(strikes=STRIKES[1:]),
+        env(),
+    ).state
+
+
+@pytest.mark.parametrize("check", PORTFOLIO_CHECKS)
+def test_a_close_passes_when_another_held_contract_was_never_quoted(check: Check) -> None:
+    held = (position(contract(FORWARD), quantity=-NIFTY_LOT), position(NEXT_WEEK))
+    close = intent(leg(), purpose="close")
+
+    verdict = check(close, ctx(released_state(chain(), positions=held)))
+
+    assert verdict.passed
+    assert "no quote for NIFTY 2026-12-15" in verdict.detail
+
+
+@pytest.mark.parametrize("check", PORTFOLIO_CHECKS)
+def test_an_opening_intent_fails_when_a_held_contract_was_never_quoted(check: Check) -> None:
+    held = (position(NEXT_WEEK),)
+
+    verdict = check(intent(leg()), ctx(released_state(chain(), positions=held)))
+
+    assert not verdict.passed
+    assert "no quote for NIFTY 2026-12-15" in verdict.detail
+
+
+@pytest.mark.parametrize("check", PORTFOLIO_CHECKS)
+def test_a_held_contract_no_longer_listed_is_marked_at_its_last_quote(check: Check) -> None:
+    state = _delisted_state(position(contract(STRIKES[0])))
+
+    verdict = check(intent(leg()), ctx(state))
+
+    assert verdict.passed
+    assert f"{STRIKES[0]:g} CE marked at its last quote, 1 s old" in verdict.detail
+
+
+@pytest.mark.parametrize("check", PORTFOLIO_CHECKS)
+def test_an_opening_intent_is_not_measured_on_a_last_quote_of_its_own(check: Check) -> None:
+    state = _delisted_state()
+
+    verdict = check(intent(leg(strike=STRIKES[0])), ctx(state))
+
+    assert not verdict.passed
+    assert f"no quote for NIFTY 2026-12-08 {STRIKES[0]:g} CE" in verdict.detail
+
+
+def test_a_mark_from_the_current_chain_adds_nothing_to_the_detail() -> None:
+    verdict = check_margin(intent(leg()), ctx(_delisted_state(position(contract(FORWARD)))))
+
+    assert "last quote" not in verdict.detail

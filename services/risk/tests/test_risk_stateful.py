@@ -101,8 +101,8 @@ class Measures:
 def measure(state: RiskState, config: RiskConfig) -> Measures:
     """Every limited measure of the state's book (positions plus working quantities)."""
     book = current_book(state)
-    risk = exposure(book, state.chains)
-    margin = margin_required(book, state.chains, config.margin).total
+    risk = exposure(book, state.marks)
+    margin = margin_required(book, state.marks, config.margin).total
     return Measures(margin, risk.delta_notional, risk.vega, len(book))
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from optbus.events import ChainGreeks, Contract, OrderIntent
-from optbus.quotes import ChainKey, OptionQuote
+from msgspec import structs
+
+from optbus.events import Contract, OrderIntent, RiskCheck
+from optbus.quotes import OptionQuote
 from optbus_risk.orders import signed_quantity
-from optbus_risk.quotes import latest_quote
+from optbus_risk.quotes import Marks
 from optbus_risk.state import RiskState
 
 Book = Mapping[Contract, int]
@@ -60,9 +62,9 @@ def open_positions_after(state: RiskState, intent: OrderIntent) -> tuple[int, in
     return len(book), len(book_after(book, intent))
 
 
-def quote_or_raise(chains: Mapping[ChainKey, ChainGreeks], contract: Contract) -> OptionQuote:
+def quote_or_raise(marks: Marks, contract: Contract) -> OptionQuote:
     """The latest quote of ``contract``; raises MissingMarketData when it was never quoted."""
-    quote = latest_quote(chains, contract)
+    quote = marks.quote(contract)
     if quote is None:
         raise MissingMarketData(f"no quote for {describe(contract)}")
     return quote
@@ -76,17 +78,28 @@ class Exposure:
     vega: float
 
 
-def exposure(book: Book, chains: Mapping[ChainKey, ChainGreeks]) -> Exposure:
+def exposure(book: Book, marks: Marks) -> Exposure:
     """Sum of delta x quantity x forward and of vega x quantity over the book."""
     delta_notional = 0.0
     vega = 0.0
     for contract, quantity in book.items():
-        quote = quote_or_raise(chains, contract)
+        quote = quote_or_raise(marks, contract)
         if quote.delta is None or quote.vega is None:
             raise MissingMarketData(f"no Greeks for {describe(contract)}")
         delta_notional += quote.delta * quantity * quote.forward
         vega += quote.vega * quantity
     return Exposure(delta_notional=delta_notional, vega=vega)
+
+
+def with_staleness(check: RiskCheck, stale: list[OptionQuote], now_ns: int) -> RiskCheck:
+    """``check`` with its detail naming each contract marked at a last known quote, and its age."""
+    if not stale:
+        return check
+    ages = ((quote.contract, (now_ns - quote.ts) / 1e9) for quote in stale)
+    notes = "; ".join(
+        f"{describe(held)} marked at its last quote, {age:,.0f} s old" for held, age in ages
+    )
+    return structs.replace(check, detail=f"{check.detail}; {notes}")
 
 
 def describe(contract: Contract) -> str:

@@ -9,6 +9,7 @@ day) and a kill-switch command (KillSwitchEngaged or KillSwitchReleased).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -22,6 +23,7 @@ from optbus.events import (
     KillSwitchReleased,
     Order,
     OrderCancelled,
+    OrderIntent,
     OrderRejected,
     PositionClosed,
     PositionOpened,
@@ -34,8 +36,9 @@ from optbus_risk import killswitch
 from optbus_risk.circuit import record_trade, record_trip
 from optbus_risk.context import RiskEnv
 from optbus_risk.orders import orders_by_segment
+from optbus_risk.quotes import delisted_quotes
 from optbus_risk.sessions import trading_date
-from optbus_risk.state import LegKey, OrderRef, RiskState, WorkingIntent
+from optbus_risk.state import LegKey, OrderRef, PendingClose, RiskState, SeenIds, WorkingIntent
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,7 @@ def evolve(state: RiskState, event: Event, env: RiskEnv) -> Step:
     """Fold one bus event into the state; events the risk state does not use change nothing."""
     match event:
         case ChainGreeks():
-            return Step(_chain(state, event))
+            return Step(_chain(state, event, env))
         case PositionOpened() | PositionUpdated():
             return Step(_position(state, event))
         case PositionClosed():
@@ -84,12 +87,17 @@ def command(
     return Step(replace(state, kill_switch=outcome.state), outcome.events)
 
 
-def _chain(state: RiskState, chain: ChainGreeks) -> RiskState:
+def _chain(state: RiskState, chain: ChainGreeks, env: RiskEnv) -> RiskState:
     key = key_of_chain(chain)
     known = state.chains.get(key)
     if known is not None and known.ts_event > chain.ts_event:
         return state
-    return replace(state, chains={**state.chains, key: chain})
+    chains = {**state.chains, key: chain}
+    if known is None or known.snapshot.strikes == chain.snapshot.strikes:
+        return replace(state, chains=chains)
+    today = trading_date(chain.ts_event, env.facts)
+    delisted = delisted_quotes(state.delisted_quotes, known, chain, today)
+    return replace(state, chains=chains, delisted_quotes=delisted)
 
 
 def _position(state: RiskState, event: PositionOpened | PositionUpdated) -> RiskState:
@@ -117,10 +125,13 @@ def _decision(state: RiskState, decision: RiskDecision, env: RiskEnv) -> RiskSta
         return state
     day = trading_date(intent.ts_event, env.facts)
     state = _on_day(state, day)
-    state = replace(state, seen_intents=state.seen_intents | {intent.intent_id})
+    state = replace(
+        state,
+        seen_intents=state.seen_intents.with_id(intent.intent_id),
+        pending_closes=_pending_after(state.pending_closes, intent, approved=decision.approved),
+    )
     if not decision.approved:
-        pending = {k: v for k, v in state.pending_closes.items() if v.intent_id != intent.intent_id}
-        return replace(state, pending_closes=pending)
+        return state
     windows = dict(state.order_windows)
     window_ns = env.config.order_rate.window_ns
     for segment, count in orders_by_segment(intent, env.config, env.facts).items():
@@ -138,12 +149,26 @@ def _decision(state: RiskState, decision: RiskDecision, env: RiskEnv) -> RiskSta
     )
 
 
+def _pending_after(
+    pending: Mapping[str, PendingClose], intent: OrderIntent, *, approved: bool
+) -> Mapping[str, PendingClose]:
+    """The monitor's pending closes once risk decided ``intent``: a refusal of one of them adds
+    a rejection in a row (the monitor backs off), an approval clears the count."""
+    changed: dict[str, PendingClose] = {}
+    for position_id in intent.position_ids:
+        close = pending.get(position_id)
+        if close is not None and close.intent_id == intent.intent_id:
+            rejections = 0 if approved else close.rejections + 1
+            changed[position_id] = replace(close, rejections=rejections)
+    return {**pending, **changed} if changed else pending
+
+
 def _on_day(state: RiskState, day: date) -> RiskState:
     """Start a new day when ``day`` is later than the one on record: forget the ids seen and
     the working quantities (exchange orders of options are day orders)."""
     if state.seen_day is not None and day <= state.seen_day:
         return state
-    return replace(state, seen_intents=frozenset(), seen_day=day, working={}, orders={})
+    return replace(state, seen_intents=SeenIds(), seen_day=day, working={}, orders={})
 
 
 def _order(state: RiskState, order: Order) -> RiskState:

@@ -10,17 +10,17 @@ options and its scan loss, plus an exposure margin on its short options (a perce
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from optbus.events import ChainGreeks, Contract
+from optbus.events import Contract
 from optbus.pricing import black76_price
-from optbus.quotes import ChainKey, OptionQuote
+from optbus.quotes import OptionQuote
 from optbus_risk.book import Book, MissingMarketData, describe, quote_or_raise
 from optbus_risk.config import MarginConfig
+from optbus_risk.quotes import Marks
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -65,16 +65,14 @@ def scenarios(config: MarginConfig) -> Scenarios:
     return Scenarios(forward_factor=1.0 + grid_moves, vol_shift=grid_shifts, weight=weights)
 
 
-def margin_required(
-    book: Book, chains: Mapping[ChainKey, ChainGreeks], config: MarginConfig
-) -> MarginBreakdown:
+def margin_required(book: Book, marks: Marks, config: MarginConfig) -> MarginBreakdown:
     """The margin the book ties up; raises MissingMarketData when a contract cannot be priced."""
     by_underlying: dict[str, list[tuple[Contract, int]]] = {}
     for contract, quantity in book.items():
         if quantity:
             by_underlying.setdefault(contract.underlying, []).append((contract, quantity))
     grid = scenarios(config)
-    parts = [_underlying_margin(held, chains, config, grid) for held in by_underlying.values()]
+    parts = [_underlying_margin(held, marks, config, grid) for held in by_underlying.values()]
     return MarginBreakdown(
         scan_loss=sum(p.scan_loss for p in parts),
         long_premium=sum(p.long_premium for p in parts),
@@ -84,12 +82,9 @@ def margin_required(
 
 
 def _underlying_margin(
-    held: list[tuple[Contract, int]],
-    chains: Mapping[ChainKey, ChainGreeks],
-    config: MarginConfig,
-    grid: Scenarios,
+    held: list[tuple[Contract, int]], marks: Marks, config: MarginConfig, grid: Scenarios
 ) -> MarginBreakdown:
-    quotes = [quote_or_raise(chains, contract) for contract, _ in held]
+    quotes = [quote_or_raise(marks, contract) for contract, _ in held]
     quantities = np.array([quantity for _, quantity in held], dtype=np.float64)
     premium = 0.0
     for quote, quantity in zip(quotes, quantities.tolist(), strict=True):

@@ -4,7 +4,8 @@ On each ChainGreeks, every open position quoted by that chain is tested against 
 in order (kill-switch flatten, expiry day, stop loss, target, holding time); the first that
 fires makes one close intent (purpose "close", the position's strategy and group, a market
 order for the whole quantity, the trigger in the reason). A position with a close pending (the
-monitor's own, younger than the retry time, or any approved close still working) gets no other.
+monitor's own, younger than the retry time, or any approved close still working) gets no other;
+after risk refuses the monitor's close, it asks again only after a back-off (``retry_after_ns``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from optbus.events import ChainGreeks, Leg, OrderIntent, Position
 from optbus.ids import derived_event_id
 from optbus.quotes import OptionQuote, chain_key, key_of_chain, quote_in_chain
-from optbus_risk.config import NS_PER_MINUTE, MonitorConfig
+from optbus_risk.config import NS_PER_MINUTE, MonitorConfig, RiskConfig
 from optbus_risk.context import RiskEnv
 from optbus_risk.sessions import local_datetime
 from optbus_risk.state import PendingClose, RiskState
@@ -35,12 +36,28 @@ class MonitorResult:
     intents: tuple[OrderIntent, ...]
 
 
-def close_pending(state: RiskState, position_id: str, ts_ns: int, config: MonitorConfig) -> bool:
-    """Whether a close of the position is under way, so that no other may be sent now."""
+def close_pending(state: RiskState, position_id: str, ts_ns: int, config: RiskConfig) -> bool:
+    """Whether a close of the position is under way, or was refused too recently to ask again,
+    so that no other may be sent now."""
     pending = state.pending_closes.get(position_id)
-    if pending is not None and ts_ns - pending.ts_ns < config.close_retry_ns:
+    if pending is not None and ts_ns - pending.ts_ns < retry_after_ns(pending, config):
         return True
     return state.closing(position_id)
+
+
+def retry_after_ns(pending: PendingClose, config: RiskConfig) -> int:
+    """How long after ``pending`` was sent the monitor may send another close.
+
+    A close not done (no decision yet, or approved and not filled) waits the retry time. A
+    refused one is retried after the order-rate window (the most common passing refusal),
+    doubling with each refusal in a row, up to the retry time: a close that cannot pass is
+    asked for a few times a minute, not on every chain.
+    """
+    retry_ns = config.monitor.close_retry_ns
+    if pending.rejections == 0:
+        return retry_ns
+    doublings = min(pending.rejections - 1, retry_ns.bit_length())
+    return min(retry_ns, config.order_rate.window_ns << doublings)
 
 
 def price_trigger(position: Position, mark: float, config: MonitorConfig) -> str | None:
@@ -144,7 +161,10 @@ def _emit(
     )
     pending = dict(state.pending_closes)
     for intent in intents:
-        pending[intent.position_ids[0]] = PendingClose(intent_id=intent.intent_id, ts_ns=ts)
+        position_id = intent.position_ids[0]
+        before = pending.get(position_id)
+        rejections = 0 if before is None else before.rejections
+        pending[position_id] = PendingClose(intent.intent_id, ts_ns=ts, rejections=rejections)
     return MonitorResult(state=replace(state, pending_closes=pending), intents=intents)
 
 
@@ -152,12 +172,11 @@ def monitor_positions(chain: ChainGreeks, state: RiskState, env: RiskEnv) -> Mon
     """Close intents for the open positions quoted by ``chain`` whose exit rule fires."""
     key = key_of_chain(chain)
     ts = chain.ts_event
-    config = env.config.monitor
     closes: list[tuple[Position, str]] = []
     quoted = [p for p in state.positions.values() if chain_key(p.contract) == key]
     now = local_datetime(ts, env.facts) if quoted else None
     for position in _in_closing_order(quoted):
-        if close_pending(state, position.position_id, ts, config):
+        if close_pending(state, position.position_id, ts, env.config):
             continue
         quote = quote_in_chain(chain, position.contract)
         reason = exit_trigger(position, quote, ts, state, env, now)
@@ -176,11 +195,10 @@ def flatten_positions(
     """
     if not state.kill_switch.flattening:
         return MonitorResult(state=state, intents=())
-    config = env.config.monitor
     reason = f"{FLATTEN}: {state.kill_switch.describe()}"
     closes = [
         (position, reason)
         for position in _in_closing_order(list(state.positions.values()))
-        if not close_pending(state, position.position_id, ts_event, config)
+        if not close_pending(state, position.position_id, ts_event, env.config)
     ]
     return _emit(state, closes, trigger_id, ts_event, env)

@@ -6,14 +6,15 @@ state with copies, so any state a caller holds stays valid forever.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date
 
 from optbus.events import ChainGreeks, Contract, Position, Side
-from optbus.quotes import ChainKey
+from optbus.quotes import ChainKey, OptionQuote
 from optbus_risk.circuit import DailyPnl
 from optbus_risk.killswitch import KillSwitchState
+from optbus_risk.quotes import Marks
 
 LegKey = tuple[Contract, Side]
 """A working quantity's identity within an intent: the contract and the side."""
@@ -73,15 +74,78 @@ class OrderRef:
 
 @dataclass(frozen=True, slots=True)
 class PendingClose:
-    """A close the monitor has asked for and that is not done yet."""
+    """A close the monitor has asked for and that is not done yet.
+
+    ``rejections`` counts the monitor's closes of the position that risk refused in a row; it
+    sets how long the monitor waits before it asks again (see ``MonitorConfig.retry_after_ns``).
+    """
 
     intent_id: str
     ts_ns: int
+    rejections: int = 0
+
+
+class _IdLog:
+    """The ids of a line of ``SeenIds`` in the order they were added, with their positions."""
+
+    __slots__ = ("index", "order")
+
+    def __init__(self, ids: Iterable[str] = ()) -> None:
+        self.order: list[str] = []
+        self.index: dict[str, int] = {}
+        for intent_id in ids:
+            self.append(intent_id)
+
+    def append(self, intent_id: str) -> None:
+        self.index[intent_id] = len(self.order)
+        self.order.append(intent_id)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SeenIds(Set[str]):
+    """The intent ids decided today: an immutable set whose ``with_id`` is O(1) amortised.
+
+    Successive sets share one append-only log and each sees only its first ``size`` ids, so a
+    set a caller holds never changes. Adding to a set that is not the newest of its log (two
+    states evolved from one) copies its prefix first, the only case that costs O(n).
+    """
+
+    _log: _IdLog = field(default_factory=_IdLog)
+    _size: int = 0
+
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> SeenIds:
+        """A set holding ``ids``."""
+        log = _IdLog(dict.fromkeys(ids))
+        return cls(log, len(log.order))
+
+    def __contains__(self, item: object) -> bool:
+        position = self._log.index.get(item) if isinstance(item, str) else None
+        return position is not None and position < self._size
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._log.order[: self._size])
+
+    def __len__(self) -> int:
+        return self._size
+
+    def with_id(self, intent_id: str) -> SeenIds:
+        """This set and ``intent_id``."""
+        if intent_id in self:
+            return self
+        log = self._log
+        if len(log.order) != self._size:
+            log = _IdLog(log.order[: self._size])
+        log.append(intent_id)
+        return SeenIds(log, self._size + 1)
 
 
 @dataclass(frozen=True, slots=True)
 class RiskState:
     """Everything the checks and the monitor read: positions, quotes, P&L, orders, switches.
+
+    ``delisted_quotes`` keeps the last quote of each contract a chain stopped listing (until it
+    expires), so a position in it can still be marked.
 
     Build the first one with ``RiskState.initial(kill_switch)``: the caller must say what it
     knows of the kill switch (``KillSwitchState.unknown()`` when it could not read it).
@@ -94,14 +158,20 @@ class RiskState:
     order_windows: Mapping[str, OrderWindow] = field(default_factory=dict)
     working: Mapping[str, WorkingIntent] = field(default_factory=dict)
     orders: Mapping[str, OrderRef] = field(default_factory=dict)
-    seen_intents: frozenset[str] = frozenset()
+    seen_intents: SeenIds = field(default_factory=SeenIds)
     seen_day: date | None = None
     pending_closes: Mapping[str, PendingClose] = field(default_factory=dict)
+    delisted_quotes: Mapping[Contract, OptionQuote] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, kill_switch: KillSwitchState) -> RiskState:
         """An empty state with the kill switch as the caller found it."""
         return cls(kill_switch=kill_switch)
+
+    @property
+    def marks(self) -> Marks:
+        """Where the checks read a contract's quote: its latest chain, else its last one."""
+        return Marks(chains=self.chains, delisted=self.delisted_quotes)
 
     def order_window(self, segment: str) -> OrderWindow:
         """The recent orders of ``segment`` (empty when none)."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from optbus.events import Leg, OrderIntent, RiskCheck
-from optbus_risk.book import describe
+from optbus_risk.book import describe, with_staleness
 from optbus_risk.config import PriceBandConfig
 from optbus_risk.context import CheckContext, failed, passed
 from optbus_risk.orders import intent_day, leg_slices, orders_by_segment
-from optbus_risk.quotes import latest_quote
+from optbus_risk.quotes import Marks, latest_quote
 
 ORDER_RATE = "order_rate"
 LOT_SIZE = "lot_size"
@@ -103,12 +103,12 @@ def check_price_band(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
     return passed(PRICE_BAND, detail) if ok else failed(PRICE_BAND, detail)
 
 
-def _leg_price(leg: Leg, ctx: CheckContext) -> float | None:
+def _leg_price(leg: Leg, marks: Marks) -> float | None:
     """The price a leg pays or receives: its limit, else the contract's latest price."""
     limit: float | None = leg.limit_price
     if limit is not None:
         return limit
-    quote = latest_quote(ctx.state.chains, leg.contract)
+    quote = marks.quote(leg.contract)
     return None if quote is None else quote.reference_price
 
 
@@ -117,8 +117,9 @@ def check_max_premium(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
     limit = ctx.config.orders.max_premium_per_order
     notes: list[str] = []
     ok = True
+    marks = ctx.state.marks.for_intent(intent)
     for leg in intent.legs:
-        price = _leg_price(leg, ctx)
+        price = _leg_price(leg, marks)
         if price is None:
             ok = False
             notes.append(f"{describe(leg.contract)}: no price to value the premium")
@@ -127,7 +128,9 @@ def check_max_premium(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
         ok = ok and premium <= limit
         notes.append(f"{describe(leg.contract)}: premium {premium:,.2f}")
     detail = f"{'; '.join(notes) or 'no legs'} (limit {limit:,.2f})"
-    return passed(MAX_PREMIUM, detail) if ok else failed(MAX_PREMIUM, detail)
+    verdict = passed(MAX_PREMIUM, detail) if ok else failed(MAX_PREMIUM, detail)
+    marked = marks.stale(leg.contract for leg in intent.legs if leg.limit_price is None)
+    return with_staleness(verdict, marked, ctx.now_ns)
 
 
 def check_max_notional(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
@@ -135,8 +138,9 @@ def check_max_notional(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
     limit = ctx.config.orders.max_notional_per_order
     notes: list[str] = []
     ok = True
+    marks = ctx.state.marks.for_intent(intent)
     for leg in intent.legs:
-        quote = latest_quote(ctx.state.chains, leg.contract)
+        quote = marks.quote(leg.contract)
         if quote is None:
             ok = False
             notes.append(f"{describe(leg.contract)}: no spot to value the notional")
@@ -145,4 +149,5 @@ def check_max_notional(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
         ok = ok and notional <= limit
         notes.append(f"{describe(leg.contract)}: notional {notional:,.2f}")
     detail = f"{'; '.join(notes) or 'no legs'} (limit {limit:,.2f})"
-    return passed(MAX_NOTIONAL, detail) if ok else failed(MAX_NOTIONAL, detail)
+    verdict = passed(MAX_NOTIONAL, detail) if ok else failed(MAX_NOTIONAL, detail)
+    return with_staleness(verdict, marks.stale(leg.contract for leg in intent.legs), ctx.now_ns)

@@ -3,7 +3,10 @@
 Each limit is checked on the book as it would be once the intent fills (positions, plus
 approved quantities not filled yet, plus the intent). A book can drift over a limit without
 any order (prices move), so an intent also passes when it does not make a breach worse: then
-it can only help (a hedge, a close). A contract that cannot be measured fails the check.
+it can only help (a hedge, a close). A contract is marked at its latest quote, else at the
+last quote before its chain stopped listing it (said in the detail); an opening intent gets no
+such stand-in for the contracts it trades. A contract that cannot be measured fails the check,
+unless the intent is a close that only reduces held positions.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from optbus_risk.book import (
     current_book,
     exposure,
     open_positions_after,
+    with_staleness,
 )
+from optbus_risk.checks.gates import is_reducing_close
 from optbus_risk.context import CheckContext, failed, passed
 from optbus_risk.margin import margin_required
+from optbus_risk.quotes import Marks
 
 MARGIN = "margin"
 OPEN_POSITIONS = "open_positions"
@@ -31,34 +37,48 @@ def within_or_not_worse(after: float, before: float, limit: float) -> bool:
     return abs(after) <= limit or abs(after) <= abs(before)
 
 
-def _verdict(name: str, after: float, limit: float, book: Book, ctx: CheckContext) -> RiskCheck:
+def _verdict(
+    name: str, after: float, limit: float, book: Book, intent: OrderIntent, ctx: CheckContext
+) -> RiskCheck:
     """Pass within the limit; over it, compare with the book before the intent."""
     if abs(after) <= limit:
         return passed(name, f"{after:,.2f} after the intent (limit {limit:,.2f})")
     try:
-        before = _measure(name, book, ctx)
+        before = _measure(name, book, ctx.state.marks, ctx)
     except MissingMarketData as exc:
-        return failed(name, f"{after:,.2f} over the limit {limit:,.2f}; before: {exc}")
+        return _unmeasured(
+            name, f"{after:,.2f} over the limit {limit:,.2f}; before: {exc}", intent, ctx
+        )
     detail = f"{after:,.2f} after the intent, {before:,.2f} before (limit {limit:,.2f})"
     if within_or_not_worse(after, before, limit):
         return passed(name, f"{detail}: not worse")
     return failed(name, detail)
 
 
-def _measure(name: str, book: Book, ctx: CheckContext) -> float:
+def _unmeasured(name: str, why: str, intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+    """A book that cannot be measured fails the check, unless the intent is a close that only
+    reduces held positions: missing market data must never keep a position open."""
+    if is_reducing_close(intent, ctx):
+        return passed(name, f"{why}; a close that only reduces held positions passes")
+    return failed(name, why)
+
+
+def _measure(name: str, book: Book, marks: Marks, ctx: CheckContext) -> float:
     if name == MARGIN:
-        return margin_required(book, ctx.state.chains, ctx.config.margin).total
-    risk = exposure(book, ctx.state.chains)
+        return margin_required(book, marks, ctx.config.margin).total
+    risk = exposure(book, marks)
     return risk.delta_notional if name == PORTFOLIO_DELTA else risk.vega
 
 
 def _portfolio_check(name: str, limit: float, intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
     book = current_book(ctx.state)
+    after_book = book_after(book, intent)
     try:
-        after = _measure(name, book_after(book, intent), ctx)
+        after = _measure(name, after_book, ctx.state.marks.for_intent(intent), ctx)
     except MissingMarketData as exc:
-        return failed(name, str(exc))
-    return _verdict(name, after, limit, book, ctx)
+        return _unmeasured(name, str(exc), intent, ctx)
+    verdict = _verdict(name, after, limit, book, intent, ctx)
+    return with_staleness(verdict, ctx.state.marks.stale({**book, **after_book}), ctx.now_ns)
 
 
 def margin_limit(ctx: CheckContext) -> float:
