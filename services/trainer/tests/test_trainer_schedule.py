@@ -10,6 +10,7 @@ import pytest
 from optbus.clock import ReplayClock
 from optbus.market import CalendarNotCovered, load_market_facts
 from optbus_trainer.dataset import EXCHANGE_TIMEZONE
+from optbus_trainer.main import TrainerSettings
 from optbus_trainer.schedule import TrainingSchedule
 from optbus_trainer.worker import ScheduleLoop, TrainingWorker
 
@@ -132,3 +133,17 @@ async def test_a_failing_training_is_logged_and_the_worker_goes_on() -> None:
     await worker.stop()
 
     assert trained == [date(2026, 12, 2)]
+
+
+def test_the_data_quality_report_is_due_at_15_45_ist_before_training_at_16_00() -> None:
+    settings = TrainerSettings()
+    quality, training = (
+        TrainingSchedule(at=settings.quality_time),
+        TrainingSchedule(at=settings.training_time),
+    )
+
+    at_15_45 = ist_ns(TUESDAY, 15, 45)
+
+    assert quality.due(at_15_45, FACTS, None) == TUESDAY
+    assert training.due(at_15_45, FACTS, None) is None
+    assert quality.due(ist_ns(TUESDAY, 15, 44), FACTS, None) is None
