@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from optbus.runtime.settings import ServiceSettings
+from optbus.subjects import subject_matches
 from optbus_cli.main import SERVICES
 from optbus_cli.servers import nats_server_binary
 
@@ -107,17 +108,6 @@ def base_objects(kind: str) -> dict[str, dict[str, Any]]:
 def base_config() -> dict[str, str]:
     data: dict[str, str] = base_objects("ConfigMap")["optbus-config"]["data"]
     return data
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """NATS subject matching: ``*`` is one token, ``>`` one or more at the end."""
-    wanted, tokens = pattern.split("."), subject.split(".")
-    for index, token in enumerate(wanted):
-        if token == ">":
-            return len(tokens) > index
-        if index >= len(tokens) or token not in ("*", tokens[index]):
-            return False
-    return len(wanted) == len(tokens)
 
 
 def may(user: Any, action: str, subject: str) -> bool:

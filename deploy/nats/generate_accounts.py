@@ -74,15 +74,6 @@ class User:
         return f"NATS_{self.name.upper().replace('-', '_')}_PASSWORD"
 
 
-def stream_of(subject: str) -> subjects.StreamSpec:
-    """The stream that captures ``subject`` (a filter like ``md.chain.>`` or a full subject)."""
-    root = subject.split(".")[0]
-    for spec in subjects.STREAMS:
-        if any(s.split(".")[0] == root for s in spec.subjects):
-            return spec
-    raise LookupError(f"no stream captures {subject}")
-
-
 def ensure_streams() -> tuple[str, ...]:
     """What ``ensure_streams`` publishes to: create or update each stream of the bus."""
     return tuple(
@@ -117,7 +108,7 @@ def persistence_consumers() -> tuple[tuple[str, str], ...]:
 
 def greeks_consumers() -> tuple[tuple[str, str], ...]:
     """(stream, durable) of the greeks service's consumer of chain snapshots."""
-    return ((stream_of(subjects.MD_CHAINS).name, GREEKS_CONSUMER),)
+    return ((subjects.stream_of(subjects.MD_CHAINS).name, GREEKS_CONSUMER),)
 
 
 class _AnyHandler:
@@ -135,7 +126,13 @@ def strategy_inputs() -> tuple[tuple[str, str, str], ...]:
 
 def trainer_inputs() -> tuple[tuple[str, str, str], ...]:
     """(stream, filter, durable) of the trainer's consumer of ``control.eod``."""
-    return ((stream_of(subjects.END_OF_DAY).name, subjects.END_OF_DAY, trainer_main.EOD_CONSUMER),)
+    return (
+        (
+            subjects.stream_of(subjects.END_OF_DAY).name,
+            subjects.END_OF_DAY,
+            trainer_main.EOD_CONSUMER,
+        ),
+    )
 
 
 def risk_inputs() -> tuple[tuple[str, str, str], ...]:
@@ -146,7 +143,11 @@ def risk_inputs() -> tuple[tuple[str, str, str], ...]:
     ]
     return (
         *inputs,
-        (stream_of(subjects.KILLSWITCH).name, subjects.KILLSWITCH, RISK_KILLSWITCH_CONSUMER),
+        (
+            subjects.stream_of(subjects.KILLSWITCH).name,
+            subjects.KILLSWITCH,
+            RISK_KILLSWITCH_CONSUMER,
+        ),
     )
 
 
@@ -196,7 +197,7 @@ def model_reads() -> tuple[str, ...]:
     MODELS stream, and the model's objects from the models bucket."""
     api = "$JS.API"
     return (
-        f"{api}.STREAM.MSG.GET.{stream_of(subjects.MODEL_PROMOTED).name}",
+        f"{api}.STREAM.MSG.GET.{subjects.stream_of(subjects.MODEL_PROMOTED).name}",
         f"{api}.STREAM.NAMES",
         f"{api}.STREAM.INFO.{MODELS_OBJECTS}",
         f"{api}.STREAM.MSG.GET.{MODELS_OBJECTS}",
@@ -223,7 +224,7 @@ def _consumers(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
 
 def operator_reads() -> tuple[str, ...]:
     """Read-only JetStream API for ``optbus status`` and for reading the dead-letter stream."""
-    dlq = stream_of(DEAD_LETTERS).name
+    dlq = subjects.stream_of(DEAD_LETTERS).name
     api = "$JS.API"
     return (
         f"{api}.INFO",

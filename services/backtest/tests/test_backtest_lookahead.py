@@ -10,7 +10,7 @@ import pytest
 from optbus.clock import ClockWentBackwards
 from optbus.events import Event, Signal
 from optbus.market import MarketFacts
-from optbus_backtest.bus import subject_matches
+from optbus.subjects import subject_matches
 from optbus_backtest.clock import BacktestClock, LookAhead
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.run import Backtest

@@ -25,8 +25,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
-from optbus.subjects import STREAMS
-from optbus_backtest.bus import subject_matches
+from optbus.subjects import STREAMS, stream_of, subject_matches
 
 _ACK_PREFIX = "$JS.ACK."
 _SETTLING_ACKS = (b"", b"+ACK", b"+TERM", b"+NXT")
@@ -43,13 +42,6 @@ class WatchedConsumer:
     stream: str
     name: str
     filter_subject: str | None
-
-
-def _stream_of(subject: str) -> str | None:
-    for spec in STREAMS:
-        if any(subject_matches(pattern, subject) for pattern in spec.subjects):
-            return spec.name
-    return None
 
 
 async def watched_consumers(
@@ -78,7 +70,6 @@ class Lockstep:
         self._owed = 0
         self._awaited_id: str | None = None
         self._settled = asyncio.Event()
-        self.messages_seen = 0
 
     @property
     def owed(self) -> int:
@@ -117,7 +108,7 @@ class Lockstep:
     def _owed_for(self, subject: str) -> int:
         owed = self._owed_by_subject.get(subject)
         if owed is None:
-            stream = _stream_of(subject)
+            stream = stream_of(subject).name
             owed = sum(
                 1
                 for c in self._consumers
@@ -133,7 +124,6 @@ class Lockstep:
             if (stream, consumer) in self._names and msg.data in _SETTLING_ACKS:
                 self._owed -= 1
         else:
-            self.messages_seen += 1
             self._owed += self._owed_for(msg.subject)
             if msg.header is not None and msg.header.get("Nats-Msg-Id") == self._awaited_id:
                 self._awaited_id = None

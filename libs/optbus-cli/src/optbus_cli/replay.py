@@ -43,7 +43,7 @@ from optbus_backtest.recorded_db import recorded_step_count, recorded_steps
 from optbus_backtest.report import write_report
 from optbus_backtest.results import RunResults, compute_results
 from optbus_backtest.store import RunRecord, store_run, where
-from optbus_backtest.tradelog import canonical_sha256, is_trading_subject
+from optbus_backtest.tradelog import TradeLog, canonical_sha256
 from optbus_backtest.wiring import risk_config
 from optbus_cli.demo import ServiceProcesses, state_dir
 from optbus_cli.lockstep import Lockstep, watched_consumers
@@ -340,10 +340,13 @@ def finish_replay(
 ) -> ReplayFiles:
     """Write the replay's trade log, report and figures, and store it as a run."""
     config = replay_config(options)
-    trades = [event for event in result.events if is_trading_subject(subject_of(event))]
+    log = TradeLog()
+    for event in result.events:
+        log.record(subject_of(event), event)
+    trades = log.events
     out_dir.mkdir(parents=True, exist_ok=True)
     trade_log = out_dir / f"{result.run_id}.jsonl"
-    trade_log.write_bytes(b"".join(encode(event) + b"\n" for event in trades))
+    log.write(trade_log)
     results = compute_results(trades, risk_config(config).capital)
     report, figures = write_report(out_dir, result.run_id, results)
     record = RunRecord(

@@ -44,6 +44,17 @@ def greeks_chain(underlying: str, expiry: date) -> str:
     return f"greeks.chain.{_token(underlying)}.{expiry:%Y%m%d}"
 
 
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` is one token, ``>`` one or more at the end."""
+    wanted, tokens = pattern.split("."), subject.split(".")
+    for index, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > index
+        if index >= len(tokens) or token not in ("*", tokens[index]):
+            return False
+    return len(wanted) == len(tokens)
+
+
 def dead_letter(original_subject: str) -> str:
     """Subject where a message that could not be handled is parked, by its original subject."""
     return f"{DEAD_LETTER_PREFIX}.{original_subject}"
@@ -115,3 +126,11 @@ KILLSWITCH_ENGAGED = "control.killswitch.engaged"
 KILLSWITCH_RELEASED = "control.killswitch.released"
 KILLSWITCH_BUCKET = "optbus_control"
 """JetStream key-value bucket holding the kill-switch state (key ``killswitch``)."""
+
+
+def stream_of(subject: str) -> StreamSpec:
+    """The stream that captures ``subject`` (a full subject or a filter like ``md.chain.>``)."""
+    for spec in STREAMS:
+        if any(subject_matches(pattern, subject) for pattern in spec.subjects):
+            return spec
+    raise LookupError(f"no stream captures {subject}")

@@ -14,20 +14,10 @@ from dataclasses import dataclass
 
 from optbus.events import Event
 from optbus.routing import subject_of
+from optbus.subjects import subject_matches
 from optbus_backtest.clock import BacktestClock
 
 Handler = Callable[[Event], Iterable[Event]]
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """Whether a NATS subject pattern matches a full subject."""
-    want, have = pattern.split("."), subject.split(".")
-    for index, token in enumerate(want):
-        if token == ">":
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(want) == len(have)
 
 
 @dataclass(frozen=True, slots=True)
