@@ -1,8 +1,9 @@
 import asyncio
-from collections.abc import Sequence
+import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import NotFoundError
 
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 
@@ -10,89 +11,237 @@ from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 @dataclass
 class FakeMsg:
     data: bytes
+    headers: dict[str, str] | None = None
     naks: list[float] = field(default_factory=list)
 
     async def nak(self, delay: float) -> None:
         self.naks.append(delay)
 
 
-class FakeSubscription:
-    def __init__(self, batches: list[list[FakeMsg]]) -> None:
-        self._batches = batches
-        self.unsubscribed = False
+def status(code: str, pending: int | None = None) -> FakeMsg:
+    headers = {"Status": code}
+    if pending is not None:
+        headers["Nats-Pending-Messages"] = str(pending)
+    return FakeMsg(b"", headers)
 
-    async def fetch(self, batch: int, timeout: float) -> list[FakeMsg]:  # noqa: ASYNC109
-        if self._batches:
-            return self._batches.pop(0)
-        await asyncio.sleep(0.01)
-        raise NatsTimeoutError
+
+class FakeSubscription:
+    def __init__(self) -> None:
+        self.unsubscribed = False
 
     async def unsubscribe(self) -> None:
         self.unsubscribed = True
 
 
 class FakeJetStream:
-    def __init__(self, subscription: FakeSubscription) -> None:
-        self.subscription = subscription
+    def __init__(self, existing: bool) -> None:
+        self.existing = existing
+        self.added: list[tuple[str, object]] = []
 
-    async def pull_subscribe(self, *args: object, **kwargs: object) -> FakeSubscription:
+    async def consumer_info(self, stream: str, durable: str) -> object:
+        if not self.existing:
+            raise NotFoundError
+        return object()
+
+    async def add_consumer(self, stream: str, config: object) -> None:
+        self.added.append((stream, config))
+
+
+class FakeClient:
+    """Records pull requests; ``deliver`` plays the server pushing messages to the inbox."""
+
+    def __init__(self, existing_consumer: bool = True) -> None:
+        self.js = FakeJetStream(existing_consumer)
+        self.subscription = FakeSubscription()
+        self.pulls: list[tuple[str, dict[str, int], str]] = []
+        self._callback: Callable[[FakeMsg], Awaitable[None]] | None = None
+
+    def jetstream(self) -> FakeJetStream:
+        return self.js
+
+    def new_inbox(self) -> str:
+        return "_INBOX.test"
+
+    async def subscribe(
+        self, subject: str, cb: Callable[[FakeMsg], Awaitable[None]]
+    ) -> FakeSubscription:
+        self._callback = cb
         return self.subscription
 
+    async def publish(self, subject: str, payload: bytes, reply: str) -> None:
+        self.pulls.append((subject, json.loads(payload), reply))
 
-SPEC = PullConsumerSpec(stream="MD", subject="md.>", durable="test", retry_delay_seconds=0.5)
+    async def deliver(self, *messages: FakeMsg) -> None:
+        assert self._callback is not None
+        for msg in messages:
+            await self._callback(msg)
+        await asyncio.sleep(0.02)
+
+    def batches_asked(self) -> list[int]:
+        return [request["batch"] for _, request, _ in self.pulls]
 
 
-async def _run(consumer: PullConsumer, seconds: float = 0.1) -> None:
+SPEC = PullConsumerSpec(
+    stream="MD", subject="md.>", durable="test", batch_size=4, retry_delay_seconds=0.5
+)
+
+
+class Recorder:
+    def __init__(self, fail_on: bytes | None = None) -> None:
+        self.batches: list[list[bytes]] = []
+        self._fail_on = fail_on
+
+    async def __call__(self, batch: Sequence[FakeMsg]) -> None:
+        self.batches.append([msg.data for msg in batch])
+        if batch[0].data == self._fail_on:
+            raise RuntimeError("boom")
+
+
+async def started(
+    client: FakeClient, handler: Recorder, spec: PullConsumerSpec = SPEC
+) -> PullConsumer:
+    consumer = PullConsumer(lambda: client, spec, handler, "svc")  # type: ignore[arg-type, return-value]
     await consumer.start()
-    await asyncio.sleep(seconds)
+    await asyncio.sleep(0.01)
+    return consumer
+
+
+async def test_messages_that_arrived_together_reach_the_handler_as_one_batch() -> None:
+    client, handler = FakeClient(), Recorder()
+    consumer = await started(client, handler)
+
+    await client.deliver(FakeMsg(b"1"), FakeMsg(b"2"))
+    await client.deliver(FakeMsg(b"3"))
     await consumer.stop()
 
+    assert handler.batches == [[b"1", b"2"], [b"3"]]
 
-async def test_every_fetched_batch_reaches_the_handler_whole() -> None:
-    batches = [[FakeMsg(b"1"), FakeMsg(b"2")], [FakeMsg(b"3")]]
-    seen: list[list[bytes]] = []
 
-    async def handler(batch: Sequence[FakeMsg]) -> None:
-        seen.append([msg.data for msg in batch])
+async def test_the_first_pull_asks_the_durable_for_a_whole_batch_on_the_inbox() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+    await consumer.stop()
 
-    js = FakeJetStream(FakeSubscription(batches))
-    await _run(PullConsumer(lambda: js, SPEC, handler, "svc"))  # type: ignore[arg-type, return-value]
+    assert client.pulls == [
+        ("$JS.API.CONSUMER.MSG.NEXT.MD.test", {"batch": 4, "expires": 1_000_000_000}, "_INBOX.test")
+    ]
 
-    assert seen == [[b"1", b"2"], [b"3"]]
+
+async def test_requests_are_topped_up_once_half_the_batch_has_arrived() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+
+    await client.deliver(FakeMsg(b"1"))
+    await client.deliver(FakeMsg(b"2"))
+    await consumer.stop()
+
+    assert client.batches_asked() == [4, 2]
+
+
+async def test_an_expired_request_is_renewed_for_what_it_still_owed() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+
+    await client.deliver(FakeMsg(b"1"), status("408", pending=3))
+    await consumer.stop()
+
+    assert client.batches_asked() == [4, 4]
+
+
+async def test_status_messages_never_reach_the_handler() -> None:
+    client, handler = FakeClient(), Recorder()
+    consumer = await started(client, handler)
+
+    await client.deliver(status("100"), FakeMsg(b"1"), status("408", pending=3))
+    await consumer.stop()
+
+    assert handler.batches == [[b"1"]]
+
+
+async def test_silence_longer_than_a_request_lives_asks_afresh() -> None:
+    client = FakeClient()
+    spec = PullConsumerSpec(stream="MD", subject="md.>", durable="test", batch_size=4,
+                            idle_poll_seconds=0.05)  # fmt: skip
+    consumer = await started(client, Recorder(), spec)
+
+    await asyncio.sleep(1.2)
+    await consumer.stop()
+
+    assert client.batches_asked() == [4, 4]
+
+
+async def test_a_refused_request_is_asked_again_after_the_retry_delay() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+
+    await client.deliver(status("409"))
+    asked_at_once = list(client.batches_asked())
+    await asyncio.sleep(0.6)
+    await consumer.stop()
+
+    assert (asked_at_once, client.batches_asked()) == ([4], [4, 4])
 
 
 async def test_a_batch_whose_handler_fails_is_nakd_with_the_retry_delay() -> None:
-    batch = [FakeMsg(b"1"), FakeMsg(b"2")]
+    client = FakeClient()
+    consumer = await started(client, Recorder(fail_on=b"bad"))
+    batch = [FakeMsg(b"bad"), FakeMsg(b"2")]
 
-    async def handler(batch: Sequence[FakeMsg]) -> None:
-        raise RuntimeError("boom")
-
-    js = FakeJetStream(FakeSubscription([batch]))
-    await _run(PullConsumer(lambda: js, SPEC, handler, "svc"))  # type: ignore[arg-type, return-value]
+    await client.deliver(*batch)
+    await consumer.stop()
 
     assert [msg.naks for msg in batch] == [[0.5], [0.5]]
 
 
 async def test_the_consumer_keeps_going_after_a_failed_batch() -> None:
-    calls: list[bytes] = []
+    client, handler = FakeClient(), Recorder(fail_on=b"bad")
+    consumer = await started(client, handler)
 
-    async def handler(batch: Sequence[FakeMsg]) -> None:
-        calls.append(batch[0].data)
-        if batch[0].data == b"bad":
-            raise RuntimeError("boom")
+    await client.deliver(FakeMsg(b"bad"))
+    await client.deliver(FakeMsg(b"good"))
+    await consumer.stop()
 
-    js = FakeJetStream(FakeSubscription([[FakeMsg(b"bad")], [FakeMsg(b"good")]]))
-    await _run(PullConsumer(lambda: js, SPEC, handler, "svc"))  # type: ignore[arg-type, return-value]
+    assert handler.batches == [[b"bad"], [b"good"]]
 
-    assert calls == [b"bad", b"good"]
+
+async def test_messages_delivered_but_not_yet_handled_are_handed_back_at_stop() -> None:
+    client = FakeClient()
+    spec = PullConsumerSpec(stream="MD", subject="md.>", durable="test", batch_size=1)
+    release = asyncio.Event()
+
+    async def slow(batch: Sequence[FakeMsg]) -> None:
+        await release.wait()
+
+    consumer = PullConsumer(lambda: client, spec, slow, "svc")  # type: ignore[arg-type, return-value]
+    await consumer.start()
+    queued = FakeMsg(b"2")
+    await client.deliver(FakeMsg(b"1"), queued)
+    stopping = asyncio.create_task(consumer.stop())
+    release.set()
+    await stopping
+
+    assert queued.naks == [0.0]
 
 
 async def test_stopping_drops_the_subscription() -> None:
-    async def handler(batch: Sequence[FakeMsg]) -> None:
-        return None
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+    await consumer.stop()
 
-    subscription = FakeSubscription([])
-    js = FakeJetStream(subscription)
-    await _run(PullConsumer(lambda: js, SPEC, handler, "svc"))  # type: ignore[arg-type, return-value]
+    assert client.subscription.unsubscribed
 
-    assert subscription.unsubscribed
+
+async def test_a_missing_durable_is_created_from_the_spec() -> None:
+    client = FakeClient(existing_consumer=False)
+    consumer = await started(client, Recorder())
+    await consumer.stop()
+
+    assert [stream for stream, _ in client.js.added] == ["MD"]
+
+
+async def test_an_existing_durable_is_bound_not_recreated() -> None:
+    client = FakeClient(existing_consumer=True)
+    consumer = await started(client, Recorder())
+    await consumer.stop()
+
+    assert client.js.added == []

@@ -35,6 +35,7 @@ from optbus.events import BusEvent, Event
 from optbus.routing import subject_of
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.control_state import write_kill_switch
+from optbus.runtime.service import run_on_uvloop
 from optbus.runtime.settings import DEFAULT_NATS_URL
 from optbus_backtest.config import BACKTEST_ALGO_ID, BacktestConfig
 from optbus_backtest.console import market_time
@@ -314,7 +315,7 @@ def run_replay(
         on_status(f"services up on market time (logs in {log_dir})")
         started = time.perf_counter()
         steps = recorded_steps(database_url, options.start, options.end)
-        sent, count, first_ns, last_ns = asyncio.run(publish_in_lockstep(
+        sent, count, first_ns, last_ns = run_on_uvloop(publish_in_lockstep(
             steps, nats_url, options.speed, options.settle_timeout_seconds, on_step
         ))  # fmt: skip
         wall = time.perf_counter() - started

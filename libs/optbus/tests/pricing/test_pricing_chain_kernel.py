@@ -5,6 +5,8 @@ any difference, even in the last bit of a float, would change what a replay prod
 """
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 from hypothesis import given, settings
@@ -165,3 +167,17 @@ def test_price_chain_equals_the_step_by_step_functions(
     assert np.array_equal(priced.sides, expected_sides, equal_nan=True)
     assert np.array_equal(priced.status, solved.status.reshape(2, n))
     assert np.array_equal(priced.quoted, np.isfinite(np.stack(mids)))
+
+
+def test_compiling_the_kernels_readies_the_chain_kernel_of_a_fresh_process() -> None:
+    script = (
+        "from optbus.pricing import compile_kernels\n"
+        "from optbus.pricing._chain_kernel import price_chain_into\n"
+        "before = len(price_chain_into.signatures)\n"
+        "compile_kernels()\n"
+        "print(before, len(price_chain_into.signatures))\n"
+    )
+
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+
+    assert ran.stdout.split() == [b"0", b"1"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -24,7 +23,7 @@ from optbus.runtime.control_state import read_kill_switch
 from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.history import read_history
 from optbus.runtime.metrics import KILLSWITCH_ENGAGED
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_execution import handlers
 from optbus_execution.config import PaperBrokerConfig, SlippageModel
@@ -101,7 +100,7 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
             batch_size=settings.batch_size,
             from_start=False,
         )
-        consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
+        consumers.append(PullConsumer(lambda: broker.connection, spec, dispatcher, SERVICE))
 
     async def restore() -> None:
         engine.restore(await read_history(jetstream(), "TRADING", TRADING_HISTORY))
@@ -116,4 +115,4 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
 def main() -> None:
     """Run the execution service until it is told to stop."""
     settings = ExecutionSettings()
-    asyncio.run(serve(build_app(settings), settings))
+    run_on_uvloop(serve(build_app(settings), settings))

@@ -14,10 +14,11 @@ from optbus.clock import on_clock, service_clock
 from optbus.codec import Decoder
 from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
+from optbus.pricing import compile_kernels
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 from optbus.runtime.dispatch import Dispatcher
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
@@ -60,11 +61,17 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
         ack_wait_seconds=settings.ack_wait_seconds,
         max_ack_pending=8 * settings.batch_size,
     )
-    consumer = PullConsumer(lambda: broker.connection.jetstream(), spec, dispatcher, SERVICE)
-    return create_app(SERVICE, settings, broker, consumers=[consumer])
+    consumer = PullConsumer(lambda: broker.connection, spec, dispatcher, SERVICE)
+
+    async def compile_pricing() -> None:
+        await asyncio.to_thread(compile_kernels)
+
+    return create_app(
+        SERVICE, settings, broker, consumers=[consumer], on_connected=[compile_pricing]
+    )
 
 
 def main() -> None:
     """Run the greeks service until it is told to stop."""
     settings = GreeksSettings()
-    asyncio.run(serve(build_app(settings), settings))
+    run_on_uvloop(serve(build_app(settings), settings))

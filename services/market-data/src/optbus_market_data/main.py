@@ -20,7 +20,7 @@ from optbus.clock import LiveClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
 from optbus.runtime.bus import EventPublisher
-from optbus.runtime.service import ServiceRunner, create_app, make_broker
+from optbus.runtime.service import ServiceRunner, create_app, make_broker, run_on_uvloop
 from optbus.runtime.settings import ServiceSettings
 from optbus_market_data.pacing import parse_speed
 from optbus_market_data.publishing import play
@@ -116,5 +116,5 @@ async def run_service(settings: MarketDataSettings) -> bool:
 
 def main() -> None:
     """Run the market-data service; exits non-zero when its source failed."""
-    if not asyncio.run(run_service(MarketDataSettings())):
+    if not run_on_uvloop(run_service(MarketDataSettings())):
         raise SystemExit(1)

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from functools import partial
 
 from faststream.asgi import AsgiFastStream
-from nats.js import JetStreamContext
+from nats.aio.client import Client
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from optbus.clock import LiveClock
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import STREAMS, StreamSpec
 from optbus_persistence.handlers import PersistenceDeps, persist_batch
@@ -57,7 +57,7 @@ def durable_name(spec: StreamSpec, subject: str) -> str:
 
 
 def _consumer(
-    jetstream: Callable[[], JetStreamContext],
+    connection: Callable[[], Client],
     spec: StreamSpec,
     subject: str,
     settings: PersistenceSettings,
@@ -81,7 +81,7 @@ def _consumer(
         max_ack_pending=4 * settings.batch_size,
         retry_delay_seconds=settings.retry_delay_seconds,
     )
-    return PullConsumer(jetstream, consumer_spec, partial(persist_batch, deps=deps), SERVICE)
+    return PullConsumer(connection, consumer_spec, partial(persist_batch, deps=deps), SERVICE)
 
 
 def build_app(settings: PersistenceSettings) -> AsgiFastStream:
@@ -95,9 +95,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
             store = EventStore(settings.database_url, settings.run_id)
             stores.append(store)
             consumers.append(
-                _consumer(
-                    lambda: broker.connection.jetstream(), spec, subject, settings, publisher, store
-                )
+                _consumer(lambda: broker.connection, spec, subject, settings, publisher, store)
             )
 
     async def database_reachable() -> bool:
@@ -120,4 +118,4 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
 def main() -> None:
     """Run the persistence service until it is told to stop."""
     settings = PersistenceSettings()
-    asyncio.run(serve(build_app(settings), settings))
+    run_on_uvloop(serve(build_app(settings), settings))

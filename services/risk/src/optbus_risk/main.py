@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -29,7 +28,7 @@ from optbus.runtime.control_state import read_kill_switch, write_kill_switch
 from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.history import read_history
 from optbus.runtime.metrics import KILLSWITCH_ENGAGED
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_risk.config import DEFAULT_CONFIG_PATH, load_risk_config
 from optbus_risk.context import RiskEnv
@@ -112,13 +111,13 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
         )  # fmt: skip
         spec = PullConsumerSpec(stream=stream, subject=subject, durable=durable,
                                 batch_size=settings.batch_size, from_start=False)  # fmt: skip
-        consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
+        consumers.append(PullConsumer(lambda: broker.connection, spec, dispatcher, SERVICE))
     command_office = KillSwitchDeadLetterOffice(publisher, SERVICE, "risk-killswitch", clock)
     commands = partial(handle_commands, desk=desk, jetstream=jetstream, publisher=publisher,
                        dead_letters=command_office)  # fmt: skip
     spec = PullConsumerSpec(stream="CONTROL", subject=subjects.KILLSWITCH,
                             durable="risk-killswitch", batch_size=16, from_start=False)  # fmt: skip
-    consumers.append(PullConsumer(jetstream, spec, commands, SERVICE))
+    consumers.append(PullConsumer(lambda: broker.connection, spec, commands, SERVICE))
 
     async def restore() -> None:
         stored = await read_kill_switch(jetstream())
@@ -134,4 +133,4 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
 def main() -> None:
     """Run the risk service until it is told to stop."""
     settings = RiskSettings()
-    asyncio.run(serve(build_app(settings), settings))
+    run_on_uvloop(serve(build_app(settings), settings))

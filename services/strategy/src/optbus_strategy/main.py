@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -22,7 +21,7 @@ from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.history import read_history
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_strategy.config import default_strategies_path, load_strategies
 from optbus_strategy.engine import StrategyEngine
@@ -80,7 +79,7 @@ def build_app(settings: StrategySettings) -> AsgiFastStream:
         )  # fmt: skip
         spec = PullConsumerSpec(stream=stream, subject=subject, durable=durable,
                                 batch_size=settings.batch_size, from_start=False)  # fmt: skip
-        consumers.append(PullConsumer(jetstream, spec, dispatcher, SERVICE))
+        consumers.append(PullConsumer(lambda: broker.connection, spec, dispatcher, SERVICE))
 
     stream, subject, durable = MODELS_INPUT
     reloader = ModelReloader(
@@ -88,7 +87,7 @@ def build_app(settings: StrategySettings) -> AsgiFastStream:
     )
     spec = PullConsumerSpec(stream=stream, subject=subject, durable=durable, batch_size=10,
                             from_start=False)  # fmt: skip
-    consumers.append(PullConsumer(jetstream, spec, reloader, SERVICE))
+    consumers.append(PullConsumer(lambda: broker.connection, spec, reloader, SERVICE))
 
     async def restore() -> None:
         for event in await read_history(jetstream(), "TRADING", HISTORY):
@@ -103,4 +102,4 @@ def build_app(settings: StrategySettings) -> AsgiFastStream:
 def main() -> None:
     """Run the strategy service until it is told to stop."""
     settings = StrategySettings()
-    asyncio.run(serve(build_app(settings), settings))
+    run_on_uvloop(serve(build_app(settings), settings))

@@ -15,6 +15,7 @@ from datetime import date, time
 
 import structlog
 from faststream.asgi import AsgiFastStream
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -28,7 +29,7 @@ from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.model_store import last_trained
-from optbus.runtime.service import create_app, make_broker, serve
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus_trainer.dataset import InsufficientDataError
 from optbus_trainer.gate import PromotionPolicy
@@ -132,10 +133,10 @@ def quality_job(
 
 
 def eod_consumer(
-    jetstream: Callable[[], JetStreamContext], worker: TrainingWorker, clock: Clock
+    connection: Callable[[], Client], worker: TrainingWorker, clock: Clock
 ) -> PullConsumer:
     """The durable consumer of ``control.eod``, each asking the worker for that day."""
-    publisher = EventPublisher(jetstream, SERVICE)
+    publisher = EventPublisher(lambda: connection().jetstream(), SERVICE)
     dispatcher = Dispatcher(
         service=SERVICE, consumer=EOD_CONSUMER, decoder=Decoder(EndOfDay),
         handle=lambda event: on_end_of_day(event, worker), publisher=publisher,
@@ -145,7 +146,7 @@ def eod_consumer(
         stream="CONTROL", subject=subjects.END_OF_DAY, durable=EOD_CONSUMER, batch_size=10,
         from_start=False,
     )  # fmt: skip
-    return PullConsumer(jetstream, spec, dispatcher, SERVICE)
+    return PullConsumer(connection, spec, dispatcher, SERVICE)
 
 
 def build_app(settings: TrainerSettings) -> AsgiFastStream:
@@ -185,8 +186,9 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
         await worker.stop()
         await quality_worker.stop()
 
+    consumer = eod_consumer(lambda: broker.connection, worker, clock)
     return create_app(
-        SERVICE, settings, broker, consumers=[eod_consumer(jetstream, worker, clock)],
+        SERVICE, settings, broker, consumers=[consumer],
         on_connected=[resume], on_ready=[start_schedules], on_stopping=[stop],
     )  # fmt: skip
 
@@ -194,4 +196,4 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
 def main() -> None:
     """Run the trainer service until it is told to stop."""
     settings = TrainerSettings()
-    asyncio.run(serve(build_app(settings), settings))
+    run_on_uvloop(serve(build_app(settings), settings))

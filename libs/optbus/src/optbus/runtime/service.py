@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 import uvicorn
+import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.factories import make_ping_asgi
 from faststream.asgi.types import ASGIApp
@@ -18,6 +20,7 @@ from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
 from optbus.runtime.settings import ServiceSettings
 
+T = TypeVar("T")
 HealthCheck = Callable[[], Awaitable[bool]]
 Hook = Callable[[], Awaitable[None]]
 
@@ -128,3 +131,9 @@ class ServiceRunner:
 async def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
     """Run the app until SIGINT/SIGTERM."""
     await ServiceRunner(app, settings).serve()
+
+
+def run_on_uvloop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a process's main coroutine on uvloop, which handles each bus message with about
+    half the CPU of the standard event loop (every hop of a replay pays it)."""
+    return uvloop.run(main)
