@@ -132,11 +132,11 @@ def read_run_events(database_url: str, run_id: str) -> list[Event]:
 
 
 async def _prepare_bus(nats_url: str) -> None:
-    """Streams, and the kill switch released: a replay must not start halted."""
+    """Streams in memory, and the kill switch released: a replay must not start halted."""
     nc = await nats.connect(nats_url, connect_timeout=5)
     try:
         js = nc.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(js, ephemeral=True)
         await write_kill_switch(js, RELEASED)
     finally:
         await nc.close()

@@ -69,14 +69,19 @@ class StreamSpec:
     max_age_seconds: float
     description: str
 
-    def config(self) -> StreamConfig:
-        """The JetStream configuration that creates or updates this stream."""
+    def config(self, *, ephemeral: bool = False) -> StreamConfig:
+        """The JetStream configuration that creates or updates this stream.
+
+        On an ``ephemeral`` bus (a replay's, thrown away after the run, whose results the
+        persistence service stores in the database) a message lives in memory only until
+        every consumer has acked it: no disk writes, and a long replay does not fill memory.
+        """
         return StreamConfig(
             name=self.name,
             subjects=list(self.subjects),
             description=self.description,
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
+            retention=RetentionPolicy.INTEREST if ephemeral else RetentionPolicy.LIMITS,
+            storage=StorageType.MEMORY if ephemeral else StorageType.FILE,
             discard=DiscardPolicy.OLD,
             max_age=self.max_age_seconds,
             duplicate_window=120.0,

@@ -23,16 +23,26 @@ _STREAM_NAME_IN_USE = 10058
 
 
 async def ensure_streams(
-    js: JetStreamContext, specs: Sequence[subjects.StreamSpec] = subjects.STREAMS
+    js: JetStreamContext,
+    specs: Sequence[subjects.StreamSpec] = subjects.STREAMS,
+    *,
+    ephemeral: bool = False,
 ) -> None:
-    """Create every stream of the bus, or bring an existing one to its current definition."""
+    """Create every stream of the bus, or bring an existing one to its current definition.
+
+    An existing stream keeps its storage and retention, which JetStream cannot change: a
+    service joining a replay's ``ephemeral`` bus leaves it in memory.
+    """
     for spec in specs:
+        wanted = spec.config(ephemeral=ephemeral)
         try:
-            await js.add_stream(spec.config())
+            await js.add_stream(wanted)
         except BadRequestError as exc:
             if exc.err_code != _STREAM_NAME_IN_USE:
                 raise
-            await js.update_stream(spec.config())
+            existing = (await js.stream_info(spec.name)).config
+            wanted.storage, wanted.retention = existing.storage, existing.retention
+            await js.update_stream(wanted)
 
 
 class EventPublisher:
