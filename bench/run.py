@@ -47,19 +47,43 @@ def print_table(records: list[dict[str, object]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
+def _merged(
+    output: Path, records: list[dict[str, object]], only: list[str]
+) -> list[dict[str, object]]:
+    """``output``'s figures with ``records`` in their places (new ones at the end) when only
+    some benchmarks ran; else just ``records``."""
+    if not only or not output.exists():
+        return records
+    fresh = {record["name"]: record for record in records}
+    merged = [fresh.pop(str(old["name"]), old) for old in json.loads(output.read_text())]
+    return merged + list(fresh.values())
+
+
 def main() -> None:
     """Run the benchmarks and record the results."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the sizes")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only bench_<NAME>.py (repeatable); its figures replace theirs in --output",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(BENCH_DIR))
     print(f"python {platform.python_version()} on {platform.machine()}, scale {args.scale}")
+    paths = [BENCH_DIR / f"bench_{name}.py" for name in args.only] or sorted(
+        BENCH_DIR.glob("bench_*.py")
+    )
+    missing = [path.name for path in paths if not path.exists()]
+    if missing:
+        parser.error(f"no such benchmark: {', '.join(missing)}")
     records: list[dict[str, object]] = []
-    for path in sorted(BENCH_DIR.glob("bench_*.py")):
+    for path in paths:
         print(f"running {path.name} ...", flush=True)
         records += importlib.import_module(path.stem).run(args.scale)
-    args.output.write_text(json.dumps(records, indent=2) + "\n")
+    args.output.write_text(json.dumps(_merged(args.output, records, args.only), indent=2) + "\n")
     print_table(records)
     print(f"written {args.output}")
 
