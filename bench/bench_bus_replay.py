@@ -4,14 +4,19 @@ Issue 5's target: at least 100x real time on this machine. The day is simulated,
 scratch database as the live system stores market data, then ``optbus replay`` runs it in
 lockstep through the greeks, strategy, risk, execution and persistence processes on an
 embedded nats-server. References measured or fixed in the same run: the 100x target and
-the in-process backtest of the same window (its multiple of real time).
+the in-process backtest of the same window (its multiple of real time). Beside them, the CPU
+the replay's processes (this one, the services, nats-server) used per market second once up,
+and the ceiling that puts on the multiple with this machine's cores even if every core were
+busy all the time. PostgreSQL's share is not counted.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from _records import Record, record
 
@@ -56,6 +61,43 @@ def _record_session(database_url: str, steps: int) -> None:
     store.close()
 
 
+def _reaped_cpu_seconds() -> float:
+    """CPU used so far by this process and its children that have exited and been waited for."""
+    return sum(usage.ru_utime + usage.ru_stime for usage in
+               (resource.getrusage(resource.RUSAGE_SELF),
+                resource.getrusage(resource.RUSAGE_CHILDREN)))  # fmt: skip
+
+
+def _live_children_cpu_seconds() -> float:
+    """CPU used so far by this process's running children (Linux ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+class _CpuFromFirstStep:
+    """The CPU the replay's processes use once they are up: counted from the first market
+    step (the services' start-up left out) to the end."""
+
+    def __init__(self) -> None:
+        self._at_first_step: float | None = None
+
+    def on_step(self, sent: int, now_ns: int) -> None:
+        if self._at_first_step is None:
+            self._at_first_step = _reaped_cpu_seconds() + _live_children_cpu_seconds()
+
+    def since_first_step(self) -> float:
+        assert self._at_first_step is not None, "the replay sent nothing"
+        return _reaped_cpu_seconds() - self._at_first_step
+
+
 def run(scale: float) -> list[Record]:
     """The day (a fraction of it with ``scale`` < 1) over the bus, and in process beside it."""
     facts = load_market_facts()
@@ -65,7 +107,10 @@ def run(scale: float) -> list[Record]:
     window = datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
     options = ReplayOptions(start=window, end=window + timedelta(days=1),
                             run_id="bench-bus-replay", speed=MAX_SPEED)  # fmt: skip
-    replayed = run_replay(options, database_url)
+    cpu = _CpuFromFirstStep()
+    replayed = run_replay(options, database_url, on_step=cpu.on_step)
+    cpu_per_market_second = cpu.since_first_step() / replayed.market_seconds
+    cores = os.cpu_count() or 1
     bus_multiple = replayed.market_seconds / replayed.wall_seconds
     started = time.perf_counter()
     in_process = run_backtest(
@@ -81,4 +126,8 @@ def run(scale: float) -> list[Record]:
                "in-process backtest of the same window", in_process_multiple),
         record("bus_replay_seconds_per_day", replayed.wall_seconds * steps_in_day
                / max(1, replayed.steps), "s", "a day at 100x", steps_in_day / TARGET_MULTIPLE),
+        record("bus_replay_cpu_seconds_per_market_second", cpu_per_market_second, "CPU s",
+               f"what 100x allows on this machine's {cores} cores", cores / TARGET_MULTIPLE),
+        record("bus_replay_cpu_bound_ceiling", cores / cpu_per_market_second, "x real time",
+               "target", TARGET_MULTIPLE),
     ]  # fmt: skip
