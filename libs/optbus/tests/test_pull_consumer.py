@@ -26,11 +26,18 @@ def status(code: str, pending: int | None = None) -> FakeMsg:
 
 
 class FakeSubscription:
-    def __init__(self) -> None:
-        self.unsubscribed = False
+    """``drain`` plays the server's last in-flight messages reaching the callback."""
 
-    async def unsubscribe(self) -> None:
-        self.unsubscribed = True
+    def __init__(self) -> None:
+        self.drained = False
+        self.in_flight: list[FakeMsg] = []
+        self.callback: Callable[[FakeMsg], Awaitable[None]] | None = None
+
+    async def drain(self) -> None:
+        assert self.callback is not None
+        for msg in self.in_flight:
+            await self.callback(msg)
+        self.drained = True
 
 
 class FakeJetStream:
@@ -54,7 +61,8 @@ class FakeClient:
         self.js = FakeJetStream(existing_consumer)
         self.subscription = FakeSubscription()
         self.pulls: list[tuple[str, dict[str, int], str]] = []
-        self._callback: Callable[[FakeMsg], Awaitable[None]] | None = None
+        self.stats = {"reconnects": 0}
+        self.is_connected = True
 
     def jetstream(self) -> FakeJetStream:
         return self.js
@@ -65,16 +73,16 @@ class FakeClient:
     async def subscribe(
         self, subject: str, cb: Callable[[FakeMsg], Awaitable[None]]
     ) -> FakeSubscription:
-        self._callback = cb
+        self.subscription.callback = cb
         return self.subscription
 
     async def publish(self, subject: str, payload: bytes, reply: str) -> None:
         self.pulls.append((subject, json.loads(payload), reply))
 
     async def deliver(self, *messages: FakeMsg) -> None:
-        assert self._callback is not None
+        assert self.subscription.callback is not None
         for msg in messages:
-            await self._callback(msg)
+            await self.subscription.callback(msg)
         await asyncio.sleep(0.02)
 
     def batches_asked(self) -> list[int]:
@@ -223,12 +231,51 @@ async def test_messages_delivered_but_not_yet_handled_are_handed_back_at_stop() 
     assert queued.naks == [0.0]
 
 
-async def test_stopping_drops_the_subscription() -> None:
+async def test_stopping_drains_the_subscription() -> None:
     client = FakeClient()
     consumer = await started(client, Recorder())
     await consumer.stop()
 
-    assert client.subscription.unsubscribed
+    assert client.subscription.drained
+
+
+async def test_a_message_still_in_flight_at_stop_is_handed_back() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+    in_flight = FakeMsg(b"late")
+    client.subscription.in_flight.append(in_flight)
+
+    await consumer.stop()
+
+    assert in_flight.naks == [0.0]
+
+
+async def test_after_a_reconnect_a_whole_batch_is_asked_for_afresh() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+
+    await client.deliver(FakeMsg(b"1"))
+    client.stats["reconnects"] += 1
+    await client.deliver(FakeMsg(b"2"))
+    await consumer.stop()
+
+    assert client.batches_asked() == [4, 4]
+
+
+async def test_nothing_is_asked_for_while_disconnected() -> None:
+    client = FakeClient()
+    client.is_connected = False
+    spec = PullConsumerSpec(stream="MD", subject="md.>", durable="test", batch_size=4,
+                            retry_delay_seconds=0.01)  # fmt: skip
+    consumer = await started(client, Recorder(), spec)
+
+    await asyncio.sleep(0.1)
+    asked_while_down = list(client.batches_asked())
+    client.is_connected = True
+    await asyncio.sleep(0.05)
+    await consumer.stop()
+
+    assert (asked_while_down, client.batches_asked()) == ([], [4])
 
 
 async def test_a_missing_durable_is_created_from_the_spec() -> None:

@@ -38,6 +38,7 @@ _STATUS = "Status"
 _PENDING_MESSAGES = "Nats-Pending-Messages"
 _HEARTBEAT = "100"
 _REQUEST_ENDED = frozenset({"404", "408"})
+_DRAIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class PullConsumer:
 
     Pull requests for up to ``batch_size`` messages stay outstanding, each expiring after
     ``idle_poll_seconds`` and renewed; if nothing at all comes back for longer (the server
-    restarted and forgot them), they are asked for afresh. A handler that raises has its
+    restarted and forgot them), or the client reconnected, they are asked for afresh, and
+    none are asked for while disconnected. A handler that raises has its
     batch nak'd with a delay (logged loudly); the loop goes on. Stopping lets the batch in
     hand finish first, and naks what was delivered but not yet handled, so nothing in flight
     is abandoned.
@@ -124,9 +126,12 @@ class PullConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._subscription is not None:
-            # Unsubscribing first keeps the connection's drain from waiting on this inbox.
+            # Draining (not just unsubscribing) lets what the server sent before it saw the
+            # unsubscribe reach the queue, to be handed back below instead of waiting out
+            # ack_wait; done before the connection's own drain, which would wait on it.
             with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    await self._subscription.drain()  # type: ignore[no-untyped-call]
         await _nak_all(_drain(self._arrived), delay=0.0)
 
     async def _on_delivery(self, msg: Msg) -> None:
@@ -137,7 +142,17 @@ class PullConsumer:
         pull_subject = f"{_API_PREFIX}.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}"
         # Silence for longer than a request lives means the server no longer holds it.
         patience = spec.idle_poll_seconds + max(1.0, spec.idle_poll_seconds)
+        reconnects = nc.stats["reconnects"]
         while not self._stopping.is_set():
+            if not nc.is_connected:
+                # Requests published now would pile up in the client's buffer.
+                await asyncio.sleep(spec.retry_delay_seconds)
+                continue
+            if nc.stats["reconnects"] != reconnects:
+                # Messages lost with the old connection were counted as sent by the server,
+                # and its requests may be gone: ask for a whole batch afresh.
+                reconnects = nc.stats["reconnects"]
+                self._requested = 0
             try:
                 await self._top_up(nc, pull_subject, inbox)
             except Exception as exc:
