@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -14,8 +14,9 @@ from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
-from optbus_persistence.rows import BusMessage, decode_stored
+from optbus_persistence.rows import BusMessage, datetime_from_ns, decode_stored
 from optbus_persistence.store import EventStore
+from optbus_trainer.recorded import market_events
 
 from .conftest import simulated_steps
 
@@ -62,3 +63,17 @@ def test_a_replay_run_fills_no_option_ticks(database_url: str) -> None:
 
     assert _count(database_url, "SELECT count(*) FROM option_ticks") == before
     assert _count(database_url, "SELECT count(*) FROM events WHERE run_id = 'it-run-ticks'") == 1
+
+
+def test_the_trainer_reads_no_chain_a_replay_stored(database_url: str) -> None:
+    facts = load_market_facts()
+    config = GreeksConfig(rate=0.065, expiry_close_ns=facts.expiry_close_ns)
+    snapshot = next(e for e in simulated_steps(DAY, 1, "it-run-chains")[0]
+                    if isinstance(e, OptionChainSnapshot))  # fmt: skip
+    [chain] = price_snapshot(snapshot, config, ReplayClock(snapshot.ts_event))
+    _write(database_url, "it-run-chains", [chain], stream="ANALYTICS")
+    at = datetime_from_ns(chain.ts_event)
+
+    read = market_events(database_url, at - timedelta(seconds=1), at + timedelta(seconds=1))
+
+    assert chain.event_id not in {event.event_id for event in read}

@@ -26,6 +26,7 @@ from optbus_trainer.gate import (
 )
 from optbus_trainer.quality import QualityReport, Thresholds, assess, trade_field_counts
 from optbus_trainer.quality_sql import quality_report
+from optbus_trainer.recorded import closed_trades
 from optbus_trainer.registry import ModelRegistry, Registration
 from optbus_trainer.storage import write_artifact
 from optbus_trainer.training import ModelArtifact, TrainerConfig, train
@@ -92,16 +93,6 @@ class UnknownRun(LookupError):
     """No stored backtest or replay run has the id asked for."""
 
 
-def load_closed_trades(database_url: str) -> list[TradeClosed]:
-    """Every closed trade the live system recorded, oldest first."""
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT payload::text FROM events WHERE run_id = 'live' "
-            "AND type = 'exec.trade.closed' ORDER BY time, seq"
-        ).fetchall()
-    return [_decoder.decode(row[0]) for row in rows]
-
-
 def load_run_trades(database_url: str, run_id: str) -> list[TradeClosed]:
     """The closed trades of a stored backtest or replay run (``optbus backtest --store``)."""
     with psycopg.connect(database_url) as conn:
@@ -159,7 +150,7 @@ def prepare(request: TrainingRequest, *, database_url: str, progress: Progress) 
     data) or ``DataQualityFailed`` (unless ``request.force``), before anything is trained."""
     if request.run_id is None:
         progress("reading closed trades")
-        trades = load_closed_trades(database_url)
+        trades = closed_trades(database_url)
     else:
         progress(f"reading the closed trades of run {request.run_id}")
         trades = load_run_trades(database_url, request.run_id)

@@ -17,9 +17,13 @@ from optbus_trainer.instants import epoch_ns
 MarketEvent = ChainGreeks | VolatilityIndexTick
 _market_decoder: Decoder[MarketEvent] = Decoder(MarketEvent)  # type: ignore[arg-type]
 _trade_decoder = Decoder(TradeClosed)
-_MARKET_WINDOW = "type IN ('greeks.chain', 'md.vix') AND time >= %s AND time < %s"
+# The live system's events only: a replay stores what its services emitted under its run id.
+_MARKET_WINDOW = (
+    "run_id = 'live' AND type IN ('greeks.chain', 'md.vix') AND time >= %s AND time < %s"
+)
 _CHAINS_IN_WINDOW = (
-    "SELECT count(*) FROM events WHERE type = 'greeks.chain' AND time >= %s AND time < %s"
+    "SELECT count(*) FROM events WHERE run_id = 'live' AND type = 'greeks.chain' "
+    "AND time >= %s AND time < %s"
 )
 
 Progress = Callable[[int, int], None]
@@ -78,9 +82,9 @@ def build_chain_set(
 def closed_trades(
     database_url: str, start: datetime | None = None, end: datetime | None = None
 ) -> list[TradeClosed]:
-    """The trades closed in ``[start, end)`` (unbounded where None), oldest first."""
+    """The live trades closed in ``[start, end)`` (unbounded where None), oldest first."""
     query = (
-        "SELECT payload::text FROM events WHERE type = 'exec.trade.closed' "
+        "SELECT payload::text FROM events WHERE run_id = 'live' AND type = 'exec.trade.closed' "
         "AND time >= coalesce(%s, '-infinity'::timestamptz) "
         "AND time < coalesce(%s, 'infinity'::timestamptz) ORDER BY time, seq"
     )
