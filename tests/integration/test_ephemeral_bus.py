@@ -8,7 +8,7 @@ from pathlib import Path
 import nats
 import pytest
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, StorageType
+from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType
 
 from optbus.runtime.bus import ensure_streams
 from optbus_cli.servers import LocalNats
@@ -55,6 +55,16 @@ async def test_a_service_joining_an_ephemeral_bus_leaves_its_streams_in_memory(
     await ensure_streams(js)
 
     assert (await js.stream_info("TRADING")).config.storage == StorageType.MEMORY
+
+
+async def test_a_service_joining_an_ephemeral_bus_keeps_interest_retention(
+    js: JetStreamContext,
+) -> None:
+    await ensure_streams(js, ephemeral=True)
+
+    await ensure_streams(js)
+
+    assert (await js.stream_info("TRADING")).config.retention == RetentionPolicy.INTEREST
 
 
 async def test_a_live_bus_keeps_its_streams_on_disk(js: JetStreamContext) -> None:

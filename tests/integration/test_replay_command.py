@@ -26,7 +26,7 @@ from optbus_backtest.recorded_db import recorded_steps
 from optbus_backtest.run import run_backtest
 from optbus_backtest.tradelog import canonical_sha256
 from optbus_cli.main import app
-from optbus_cli.replay import ReplayOptions, read_run_events, run_replay
+from optbus_cli.replay import RESULT_STREAMS, ReplayOptions, read_run_events, run_replay
 from optbus_market_data.pacing import MAX_SPEED
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate
@@ -141,8 +141,13 @@ def test_a_replay_is_stored_under_its_run_id_and_leaves_the_live_tables_alone(
         live_events = conn.execute(
             "SELECT count(*) FROM events WHERE run_id = 'live' AND stream <> 'MD'"
         ).fetchone()
+        run_streams = {row[0] for row in conn.execute(
+            "SELECT DISTINCT stream FROM events WHERE run_id = 'it-replay-first'"
+        )}  # fmt: skip
 
     assert read_run_events(recorded.database_url, "it-replay-first") == first_replay
+    assert run_streams
+    assert run_streams <= set(RESULT_STREAMS)
     assert live_trades == (0,)
     assert live_events == (0,)
 

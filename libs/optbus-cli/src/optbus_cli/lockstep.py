@@ -71,11 +71,6 @@ class Lockstep:
         self._awaited_id: str | None = None
         self._settled = asyncio.Event()
 
-    @property
-    def owed(self) -> int:
-        """Acks still owed for what has been seen."""
-        return self._owed
-
     async def watch(self, nc: Client) -> None:
         """Subscribe to every stream subject and to the acks."""
         patterns = [pattern for spec in STREAMS for pattern in spec.subjects]

@@ -317,7 +317,7 @@ def replay(
 ) -> None:
     """Replay recorded market events from the database through the services, on a bus of
     their own and on market time; store what they emit under the run id."""
-    from optbus_cli.replay import EmptyWindow, LiveBusRefused, ReplayOptions, replay_command
+    from optbus_cli.replay import ReplayOptions, replay_command
     from optbus_market_data.pacing import parse_speed
 
     try:
@@ -332,7 +332,7 @@ def replay(
             live_nats_url=nats_url, persist_chains=persist_chains, strategies_file=strategies,
         )  # fmt: skip
         replay_command(options, database_url, out_dir)
-    except (LiveBusRefused, EmptyWindow, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # LiveBusRefused, BacktestInputError among them
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
 

@@ -40,13 +40,15 @@ from optbus.runtime.settings import DEFAULT_NATS_URL
 from optbus_backtest.config import BACKTEST_ALGO_ID, BacktestConfig
 from optbus_backtest.console import market_time
 from optbus_backtest.options import config_json
-from optbus_backtest.recorded_db import recorded_step_count, recorded_steps
-from optbus_backtest.report import write_report
-from optbus_backtest.results import RunResults, compute_results
-from optbus_backtest.store import RunRecord, store_run, where
+from optbus_backtest.recorded_db import recorded_steps
+from optbus_backtest.results import RunResults
+from optbus_backtest.runner import write_run_files
+from optbus_backtest.sources import database_steps
+from optbus_backtest.store import RunRecord, store_run
 from optbus_backtest.tradelog import TradeLog, canonical_sha256
 from optbus_backtest.wiring import risk_config
-from optbus_cli.demo import ServiceProcesses, state_dir
+from optbus_cli.demo import PIPELINE_SERVICES, ServiceProcesses, state_dir
+from optbus_cli.inspect_bus import view_bus
 from optbus_cli.lockstep import Lockstep, watched_consumers
 from optbus_cli.servers import LocalNats, free_port
 from optbus_cli.tables import figures_table
@@ -54,7 +56,6 @@ from optbus_market_data.pacing import Speed, wait_seconds
 from optbus_persistence.schema import migrate
 from optbus_strategy.config import load_strategies
 
-REPLAY_SERVICES = ("persistence", "greeks", "risk", "execution", "strategy")
 PERSISTENCE_PREFIX = "persistence-"
 RESULT_STREAMS = ("TRADING", "CONTROL", "DLQ")
 """What a replay stores by default: what the services decided. The greeks chains are left
@@ -166,7 +167,7 @@ def _healthy(port: int) -> bool:
 
 def _start_services(processes: ServiceProcesses, timeout: float) -> None:
     """Start every service and wait until each serves ``/healthz`` (its consumers exist)."""
-    ports = {name: free_port() for name in REPLAY_SERVICES}
+    ports = {name: free_port() for name in PIPELINE_SERVICES}
     for name, port in ports.items():
         variable = f"OPTBUS_{name.upper().replace('-', '_')}_HTTP_PORT"
         processes.start(name, {variable: str(port)})
@@ -263,15 +264,16 @@ async def publish_in_lockstep(
 
 
 async def wait_until_stored(nats_url: str, patience_seconds: float) -> None:
-    """Wait until the persistence service has acked everything on the replay bus."""
+    """Wait until the persistence service has acked everything on the replay bus, on every
+    stream it stores (the chains too with ``persist_chains``)."""
     nc = await nats.connect(nats_url, connect_timeout=5)
     try:
         js = nc.jetstream()
         deadline = time.monotonic() + patience_seconds
         while time.monotonic() < deadline:
-            infos = [info for spec in RESULT_STREAMS for info in await js.consumers_info(spec)]
-            stored = [i for i in infos if i.name.startswith(PERSISTENCE_PREFIX)]
-            if stored and all(i.num_pending == 0 and i.num_ack_pending == 0 for i in stored):
+            consumers = (await view_bus(js)).consumers
+            stored = [c for c in consumers if c.name.startswith(PERSISTENCE_PREFIX)]
+            if stored and all(c.caught_up for c in stored):
                 return
             await asyncio.sleep(0.2)
         raise RuntimeError(f"persistence did not store the run within {patience_seconds:.0f} s")
@@ -344,21 +346,19 @@ def finish_replay(
     log = TradeLog()
     for event in result.events:
         log.record(subject_of(event), event)
-    trades = log.events
-    out_dir.mkdir(parents=True, exist_ok=True)
-    trade_log = out_dir / f"{result.run_id}.jsonl"
-    log.write(trade_log)
-    results = compute_results(trades, risk_config(config).capital)
-    report, figures = write_report(out_dir, result.run_id, results)
+    files = write_run_files(out_dir, result.run_id, log, risk_config(config).capital)
     record = RunRecord(
         run_id=result.run_id,
         source=f"bus replay of the database window {result.window}",
         config_json=config_json(config),
-        trade_log_sha256=canonical_sha256(trades),
-        results=results,
+        trade_log_sha256=canonical_sha256(log.events),
+        results=files.results,
     )
     stored = store_run(database_url, record, store=True)
-    return ReplayFiles(trade_log, report, figures, stored, record.trade_log_sha256, results)
+    return ReplayFiles(
+        files.trade_log, files.report, files.figures, stored, record.trade_log_sha256,
+        files.results,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,12 +378,8 @@ def replay_command(
 ) -> ReplayFiles:
     """Run a replay with a progress bar, then print its figures and where its results are."""
     console = console or Console()
-    total = recorded_step_count(database_url, options.start, options.end)
-    if total == 0:
-        raise EmptyWindow(
-            f"no recorded market events in [{options.start}, {options.end}) "
-            f"at {where(database_url)}"
-        )
+    # Only the count and the backtest's checks of the window: run_replay reads the steps.
+    _, total = database_steps(database_url, (options.start, options.end))
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[market]}"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as progress:
@@ -399,10 +395,6 @@ def replay_command(
     console.print(f"report: {files.report} (figures as JSON: {files.figures})")
     console.print(files.stored)
     return files
-
-
-class EmptyWindow(ValueError):
-    """The window asked for holds no recorded market events."""
 
 
 def replay_table(result: ReplayResult, files: ReplayFiles) -> Table:

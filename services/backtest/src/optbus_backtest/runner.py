@@ -18,6 +18,7 @@ from optbus_backtest.results import RunResults, compute_results
 from optbus_backtest.run import BacktestResult, StepCallback, run_backtest
 from optbus_backtest.sources import market_steps
 from optbus_backtest.store import RunRecord, store_run
+from optbus_backtest.tradelog import TradeLog
 from optbus_backtest.wiring import strategy_specs
 
 
@@ -31,6 +32,26 @@ class RunOutcome:
     report: Path
     figures: Path
     stored: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunFiles:
+    """What a run writes: its trade log, its report and its figures (and those figures)."""
+
+    trade_log: Path
+    report: Path
+    figures: Path
+    results: RunResults
+
+
+def write_run_files(out_dir: Path, run_id: str, log: TradeLog, capital: float) -> RunFiles:
+    """Write ``<run-id>.jsonl``, the HTML report and its figures as JSON under ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trade_log = out_dir / f"{run_id}.jsonl"
+    log.write(trade_log)
+    results = compute_results(log.events, capital)
+    report, figures = write_report(out_dir, run_id, results)
+    return RunFiles(trade_log, report, figures, results)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +85,14 @@ def execute(prepared: PreparedRun, on_step: StepCallback | None = None) -> RunOu
     """Run it, write the trade log, the report and the figures, and store it as asked."""
     options, config = prepared.options, prepared.config
     result = run_backtest(prepared.steps, config, facts=prepared.facts, on_step=on_step)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    trade_log = options.out_dir / f"{config.run_id}.jsonl"
-    result.trade_log.write(trade_log)
-    results = compute_results(result.trade_log.events, result.services.risk.env.config.capital)
-    report, figures = write_report(options.out_dir, config.run_id, results)
+    capital = result.services.risk.env.config.capital
+    files = write_run_files(options.out_dir, config.run_id, result.trade_log, capital)
     record = RunRecord(
         run_id=config.run_id,
         source=options.source_description(),
         config_json=config_json(config),
         trade_log_sha256=result.trade_log_sha256,
-        results=results,
+        results=files.results,
     )
     stored = store_run(options.database_url, record, options.store)
-    return RunOutcome(result, results, trade_log, report, figures, stored)
+    return RunOutcome(result, files.results, files.trade_log, files.report, files.figures, stored)

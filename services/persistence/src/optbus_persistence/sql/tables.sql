@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS events (
 ALTER TABLE events ADD COLUMN IF NOT EXISTS run_id text NOT NULL DEFAULT 'live';
 DROP INDEX IF EXISTS events_stream_seq;
 CREATE UNIQUE INDEX IF NOT EXISTS events_run_stream_seq ON events (run_id, stream, seq, time);
-CREATE INDEX IF NOT EXISTS events_run_type ON events (run_id, type) WHERE run_id <> 'live';
+-- Replay rows are read and deleted by (run_id, stream); an index by type was never used.
+DROP INDEX IF EXISTS events_run_type;
 CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
 
 CREATE TABLE IF NOT EXISTS option_ticks (
