@@ -865,3 +865,15 @@ def test_the_sweep_job_writes_its_files_to_the_writable_tmp_and_stores_as_the_wr
     assert [m["mountPath"] for m in container["volumeMounts"]] == ["/tmp"]
     assert env["DATABASE_URL"]["value"].startswith("postgresql://optbus_persistence:$(")
     assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "persistence"
+
+
+def test_the_trainer_may_publish_its_reports_and_models_but_not_trade(
+    nats_users: dict[str, Any],
+) -> None:
+    user = nats_users["trainer"]
+
+    assert may(user, "publish", "control.dq")
+    assert may(user, "publish", "model.trained")
+    assert may(user, "publish", "model.promoted")
+    assert may(user, "publish", "$O.optbus_models.C.lgbm-20261122T035309")
+    assert not may(user, "publish", "strategy.intent.short_strangle")

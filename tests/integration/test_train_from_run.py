@@ -76,6 +76,7 @@ def test_training_on_a_run_too_short_to_validate_is_refused_plainly(stored_run: 
 
     assert code == 2, output
     assert "not training" in output
+    assert f"{len(load_run_trades(stored_run, RUN))} trades" in output
 
 
 def test_training_on_an_unknown_run_names_it(stored_run: str) -> None:

@@ -13,11 +13,11 @@ from rich.table import Table
 
 from optbus.clock import LiveClock
 from optbus.events import DataQualityReported, TradeClosed
-from optbus.runtime.bus import ensure_streams
+from optbus.runtime.bus import EventPublisher, ensure_streams
+from optbus.subjects import DATA_QUALITY
 from optbus_trainer.job import UnknownRun, load_run_trades, run_quality
 from optbus_trainer.monitor import (
     QualityWindow,
-    publish_report,
     record_report,
     report_event,
     run_quality_check,
@@ -121,6 +121,6 @@ async def _send(nats_url: str, report: DataQualityReported) -> None:
     try:
         js = nc.jetstream()
         await ensure_streams(js)
-        await publish_report(js, report)
+        await EventPublisher(lambda: js, "cli").publish(DATA_QUALITY, report)
     finally:
         await nc.close()

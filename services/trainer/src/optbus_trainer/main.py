@@ -42,7 +42,6 @@ from optbus_trainer.job import (
 )
 from optbus_trainer.monitor import (
     QualityWindow,
-    publish_report,
     record_report,
     run_quality_check,
     set_gauges,
@@ -118,6 +117,7 @@ def quality_job(
     thresholds: Thresholds,
 ) -> TrainDay:
     """One day's data-quality report: a ``control.dq`` event, a row and the gauges."""
+    publisher = EventPublisher(jetstream, SERVICE)
 
     async def report_quality(day: date, trigger: str) -> None:
         window = QualityWindow.ending(clock.now_ns(), settings.quality_days)
@@ -125,7 +125,7 @@ def quality_job(
             run_quality_check, settings.database_url, window, thresholds, clock
         )
         await asyncio.to_thread(record_report, settings.database_url, event)
-        await publish_report(jetstream(), event)
+        await publisher.publish(subjects.DATA_QUALITY, event)
         set_gauges(event)
         _log.info("data quality reported", day=str(day), trigger=trigger, passed=event.passed)
 

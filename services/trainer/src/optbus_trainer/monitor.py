@@ -2,7 +2,8 @@
 ``control.dq``), a row of ``data_quality_reports``, and Prometheus gauges of every coverage.
 
 ``run_quality_check`` is what the trainer service calls at 15:45 IST and ``optbus dq`` by hand;
-``record_report`` stores a report, ``publish_report`` sends it, ``set_gauges`` exports it.
+``record_report`` stores a report, ``set_gauges`` exports it; an ``EventPublisher`` sends it
+on ``control.dq``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from datetime import datetime
 
 import msgspec
 import psycopg
-from nats.js import JetStreamContext
 from prometheus_client import Gauge
 from psycopg.types.json import Jsonb
 
 from optbus.clock import Clock
-from optbus.codec import encode
 from optbus.events import CoverageCheck, DataQualityReported
 from optbus.ids import derived_event_id
-from optbus.subjects import DATA_QUALITY
-from optbus_trainer.instants import epoch_ns, utc_datetime
+from optbus_persistence.rows import datetime_from_ns
+from optbus_trainer.instants import epoch_ns
 from optbus_trainer.quality import QualityReport, Thresholds
 from optbus_trainer.quality_sql import quality_report_between
 
@@ -60,12 +59,12 @@ class QualityWindow:
     @property
     def start(self) -> datetime:
         """The start as an aware UTC datetime (microseconds, as PostgreSQL keeps time)."""
-        return utc_datetime(self.start_ns)
+        return datetime_from_ns(self.start_ns)
 
     @property
     def end(self) -> datetime:
         """The end as an aware UTC datetime (microseconds)."""
-        return utc_datetime(self.end_ns)
+        return datetime_from_ns(self.end_ns)
 
 
 def report_event(report: QualityReport, window: QualityWindow, now_ns: int) -> DataQualityReported:
@@ -86,7 +85,7 @@ def run_quality_check(
     database_url: str, window: QualityWindow, thresholds: Thresholds, clock: Clock
 ) -> DataQualityReported:
     """Count coverage in the database over ``window`` and return the report as an event
-    (not yet stored nor published: see ``record_report`` and ``publish_report``)."""
+    (not yet stored nor published: see ``record_report``)."""
     report = quality_report_between(database_url, window.start, window.end, thresholds)
     return report_event(report, window, clock.now_ns())
 
@@ -100,15 +99,10 @@ def record_report(database_url: str, event: DataQualityReported) -> bool:
             "INSERT INTO data_quality_reports (time, event_id, window_start, window_end, passed,"
             " failed_checks, checks) VALUES (%s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (event_id) DO NOTHING",
-            (utc_datetime(event.ts_event), event.event_id, utc_datetime(event.window_start),
-             utc_datetime(event.window_end), event.passed, failed, checks),
+            (datetime_from_ns(event.ts_event), event.event_id, datetime_from_ns(event.window_start),
+             datetime_from_ns(event.window_end), event.passed, failed, checks),
         )  # fmt: skip
         return cursor.rowcount == 1
-
-
-async def publish_report(js: JetStreamContext, event: DataQualityReported) -> None:
-    """Publish the report on ``control.dq`` (deduplicated by its event id)."""
-    await js.publish(DATA_QUALITY, encode(event), headers={"Nats-Msg-Id": event.event_id})
 
 
 def set_gauges(event: DataQualityReported) -> None:

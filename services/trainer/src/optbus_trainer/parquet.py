@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from optbus.features import FEATURE_NAMES_HASH, FEATURES_VERSION
+from optbus_persistence.rows import datetime_from_ns
 from optbus_trainer.chains_dataset import LABEL_DEFINITION as CHAIN_LABEL_DEFINITION
 from optbus_trainer.chains_dataset import ChainSampling, ChainSet
 from optbus_trainer.dataset import TrainingSet
-from optbus_trainer.instants import utc_datetime
 
 METADATA_KEY = b"optbus.dataset"
 
@@ -63,7 +63,7 @@ class DatasetMetadata(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
 
 def iso(ts_ns: int) -> str:
     """An epoch-nanosecond instant as ISO 8601 UTC (microseconds)."""
-    return utc_datetime(ts_ns).isoformat()
+    return datetime_from_ns(ts_ns).isoformat()
 
 
 def write_trade_set(
