@@ -7,6 +7,7 @@ any difference, even in the last bit of a float, would change what a replay prod
 import math
 import subprocess
 import sys
+from dataclasses import astuple
 
 import numpy as np
 from hypothesis import given, settings
@@ -167,6 +168,16 @@ def test_price_chain_equals_the_step_by_step_functions(
     assert np.array_equal(priced.sides, expected_sides, equal_nan=True)
     assert np.array_equal(priced.status, solved.status.reshape(2, n))
     assert np.array_equal(priced.quoted, np.isfinite(np.stack(mids)))
+    sides = expected_sides
+    expected_aggregates = chain_aggregates(
+        k, forward, sides[0, 0], sides[1, 0], sides[0, 1], sides[1, 1],
+        chain["call_open_interest"], chain["put_open_interest"],
+        chain["call_volume"], chain["put_volume"],
+    )  # fmt: skip
+    assert all(
+        _same(got, want)
+        for got, want in zip(astuple(priced.aggregates), astuple(expected_aggregates), strict=True)
+    )
 
 
 def test_compiling_the_kernels_readies_the_chain_kernel_of_a_fresh_process() -> None:

@@ -93,17 +93,15 @@ def exit_trigger(
     ts_ns: int,
     state: RiskState,
     env: RiskEnv,
-    now: datetime | None = None,
+    now: datetime,
 ) -> str | None:
     """The first exit rule that fires for the position at ``ts_ns`` (with its detail), or None.
 
-    ``now`` is ``ts_ns`` as exchange-local time, when the caller has it already.
+    ``now`` is ``ts_ns`` as exchange-local time, read once per chain by the caller.
     """
     config = env.config.monitor
     if state.kill_switch.flattening:
         return f"{FLATTEN}: {state.kill_switch.describe()}"
-    if now is None:
-        now = local_datetime(ts_ns, env.facts)
     expiry = position.contract.expiry
     if now.date() > expiry or (now.date() == expiry and now.time() >= config.expiry_day_exit):
         return f"{EXPIRY_DAY}: expires {expiry.isoformat()}, exit from {config.expiry_day_exit}"
@@ -174,7 +172,9 @@ def monitor_positions(chain: ChainGreeks, state: RiskState, env: RiskEnv) -> Mon
     ts = chain.ts_event
     closes: list[tuple[Position, str]] = []
     quoted = [p for p in state.positions.values() if chain_key(p.contract) == key]
-    now = local_datetime(ts, env.facts) if quoted else None
+    if not quoted:
+        return _emit(state, closes, chain.event_id, ts, env)
+    now = local_datetime(ts, env.facts)
     for position in _in_closing_order(quoted):
         if close_pending(state, position.position_id, ts, env.config):
             continue

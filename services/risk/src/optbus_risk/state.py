@@ -77,7 +77,7 @@ class PendingClose:
     """A close the monitor has asked for and that is not done yet.
 
     ``rejections`` counts the monitor's closes of the position that risk refused in a row; it
-    sets how long the monitor waits before it asks again (see ``MonitorConfig.retry_after_ns``).
+    sets how long the monitor waits before it asks again (see ``monitor.retry_after_ns``).
     """
 
     intent_id: str

@@ -22,7 +22,7 @@ FloatArray = npt.NDArray[np.float64]
 
 _PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE
 _UNROLL = 8
-_PARITY_NEAREST = 3  # parity.forward_from_parity's default
+_PARITY_NEAREST = 3  # strikes the parity forward is read from (forward_from_parity's default)
 
 
 @exact_kernel
@@ -162,7 +162,7 @@ def parity_forward(
 
 @exact_kernel
 def atm_iv(k: FloatArray, forward: float, call_iv: FloatArray, put_iv: FloatArray) -> float:
-    """IV at the forward across the out-of-the-money smile (see ``aggregates.atm_iv``)."""
+    """IV at the forward across the out-of-the-money smile (see ``aggregates.chain_aggregates``)."""
     both = np.isfinite(call_iv) & np.isfinite(put_iv)
     either = np.where(
         both, 0.5 * (call_iv + put_iv), np.where(np.isfinite(call_iv), call_iv, put_iv)
@@ -174,7 +174,7 @@ def atm_iv(k: FloatArray, forward: float, call_iv: FloatArray, put_iv: FloatArra
 
 @exact_kernel
 def max_pain(strikes: FloatArray, call_oi: FloatArray, put_oi: FloatArray) -> float:
-    """The settlement strike of least payout to holders (see ``aggregates.max_pain``)."""
+    """The settlement strike of least payout to holders (see ``aggregates.chain_aggregates``)."""
     keep = np.isfinite(strikes)
     k = strikes[keep]
     c_oi, p_oi = np.nan_to_num(call_oi[keep]), np.nan_to_num(put_oi[keep])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from optbus.pricing._arrays import ArrayLike, as_float
-from optbus.pricing._chain_kernel import parity_forward
+from optbus.pricing._chain_kernel import _PARITY_NEAREST, parity_forward
 
 
 def parity_discount(expiry_years: float, rate: float) -> float:
@@ -25,7 +25,7 @@ def forward_from_parity(
     expiry_years: float,
     rate: float,
     *,
-    nearest: int = 3,
+    nearest: int = _PARITY_NEAREST,
 ) -> float:
     """Forward price implied by put-call parity C - P = DF (F - K) across a chain.
 
