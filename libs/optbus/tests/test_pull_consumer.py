@@ -156,6 +156,16 @@ async def test_an_expired_request_is_renewed_for_what_it_still_owed() -> None:
     assert client.batches_asked() == [4, 4]
 
 
+async def test_a_request_that_ended_without_a_count_is_renewed_at_once() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+
+    await client.deliver(status("408"))
+    await consumer.stop()
+
+    assert client.batches_asked() == [4, 4]
+
+
 async def test_status_messages_never_reach_the_handler() -> None:
     client, handler = FakeClient(), Recorder()
     consumer = await started(client, handler)

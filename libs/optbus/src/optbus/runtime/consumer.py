@@ -24,7 +24,7 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy, Header, StatusCode
 from nats.js.errors import NotFoundError
 
 from optbus.runtime.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
@@ -33,11 +33,8 @@ _log = structlog.get_logger()
 
 BatchHandler = Callable[[Sequence[Msg]], Awaitable[object]]
 
-_API_PREFIX = "$JS.API"
-_STATUS = "Status"
 _PENDING_MESSAGES = "Nats-Pending-Messages"
-_HEARTBEAT = "100"
-_REQUEST_ENDED = frozenset({"404", "408"})
+_REQUEST_ENDED = frozenset({StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT})
 _DRAIN_SECONDS = 5.0
 
 
@@ -139,7 +136,7 @@ class PullConsumer:
 
     async def _consume(self, nc: Client, inbox: str) -> None:
         spec = self.spec
-        pull_subject = f"{_API_PREFIX}.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}"
+        pull_subject = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}"
         # Silence for longer than a request lives means the server no longer holds it.
         patience = spec.idle_poll_seconds + max(1.0, spec.idle_poll_seconds)
         reconnects = nc.stats["reconnects"]
@@ -196,15 +193,15 @@ class PullConsumer:
         refusal = None
         for msg in delivered:
             headers = msg.headers or {}
-            status = headers.get(_STATUS)
+            status = headers.get(Header.STATUS)
             if status is None:
                 self._requested -= 1
                 messages.append(msg)
-            elif status != _HEARTBEAT:
+            elif status != StatusCode.CONTROL_MESSAGE:
                 owed = headers.get(_PENDING_MESSAGES)
                 self._requested -= int(owed) if owed is not None else self._requested
                 if status not in _REQUEST_ENDED and owed is None:
-                    refusal = f"{status} {headers.get('Description', '')}".strip()
+                    refusal = f"{status} {headers.get(Header.DESCRIPTION, '')}".strip()
         self._requested = max(self._requested, 0)
         return messages, refusal
 
