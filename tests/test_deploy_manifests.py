@@ -559,7 +559,7 @@ def test_persistence_may_pull_from_every_stream_through_its_own_durables(
     from optbus.subjects import STREAMS
 
     user = nats_users["persistence"]
-    consumers = accounts.persistence_consumers()
+    consumers = [(c.stream, c.durable) for c in accounts.PERSISTENCE.consumers]
     assert {stream for stream, _ in consumers} == {spec.name for spec in STREAMS}
     for stream, durable in consumers:
         assert may(user, "publish", f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}")
@@ -586,9 +586,8 @@ def test_trading_services_may_pull_and_ack_from_their_own_durables_only(
     accounts: ModuleType, nats_users: dict[str, Any]
 ) -> None:
     inputs = {
-        "strategy": accounts.strategy_inputs(),
-        "risk": accounts.risk_inputs(),
-        "execution": accounts.execution_inputs(),
+        topology.service: [(c.stream, c.subject, c.durable) for c in topology.consumers]
+        for topology in (accounts.STRATEGY, accounts.RISK, accounts.EXECUTION)
     }
     assert {durable for _, _, durable in inputs["risk"]} >= {"risk-killswitch"}
     assert {durable for _, _, durable in inputs["execution"]} >= {"execution-killswitch"}

@@ -1,7 +1,8 @@
 """Write deploy/nats/accounts.conf: one NATS user per service, allowed only what it does.
 
-The subjects, streams and durable consumer names come from the code (``optbus.subjects`` and
-the services' composition roots), so the permissions cannot drift from what the services do;
+The subjects, streams, durable consumer names and history reads come from each service's
+declared topology (``optbus_<service>.topology``) and ``optbus.subjects``, so the permissions
+cannot drift from what the services do;
 ``tests/test_deploy_manifests.py`` fails when the committed file is stale.
 
     uv run python deploy/nats/generate_accounts.py
@@ -37,14 +38,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from optbus import subjects
-from optbus_execution import main as execution_main
-from optbus_greeks.main import CONSUMER as GREEKS_CONSUMER
-from optbus_persistence.main import durable_name
-from optbus_risk import main as risk_main
-from optbus_strategy import main as strategy_main
-from optbus_trainer import main as trainer_main
+from optbus.runtime.topology import ServiceTopology
+from optbus_execution.topology import TOPOLOGY as EXECUTION
+from optbus_greeks.topology import TOPOLOGY as GREEKS
+from optbus_market_data.topology import TOPOLOGY as MARKET_DATA
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
+from optbus_risk.topology import TOPOLOGY as RISK
+from optbus_strategy.topology import TOPOLOGY as STRATEGY
+from optbus_trainer.topology import TOPOLOGY as TRAINER
 
 ACCOUNT = "OPTBUS"
 OUTPUT = Path(__file__).with_name("accounts.conf")
@@ -53,10 +57,6 @@ DEAD_LETTERS = f"{subjects.DEAD_LETTER_PREFIX}.>"
 KV_STREAM = f"KV_{subjects.KILLSWITCH_BUCKET}"
 KV_KILLSWITCH = f"$KV.{subjects.KILLSWITCH_BUCKET}.killswitch"
 MODELS_OBJECTS = f"OBJ_{subjects.MODELS_BUCKET}"
-STRATEGY_INTENTS = "strategy.intent.>"
-"""Close intents: risk's position monitor and execution's flatten publish them too."""
-RISK_KILLSWITCH_CONSUMER = "risk-killswitch"
-"""The durable of risk's kill-switch command consumer (wired in ``optbus_risk.main``)."""
 
 
 @dataclass(frozen=True)
@@ -95,75 +95,6 @@ def pull_consumer(stream: str, durable: str) -> tuple[str, ...]:
         f"$JS.ACK.{stream}.{durable}.>",
         f"$JS.ACK.*.*.{stream}.{durable}.>",
     )
-
-
-def persistence_consumers() -> tuple[tuple[str, str], ...]:
-    """(stream, durable) of every consumer of the persistence service: one per stream subject."""
-    return tuple(
-        (spec.name, durable_name(spec, subject))
-        for spec in subjects.STREAMS
-        for subject in spec.subjects
-    )
-
-
-def greeks_consumers() -> tuple[tuple[str, str], ...]:
-    """(stream, durable) of the greeks service's consumer of chain snapshots."""
-    return ((subjects.stream_of(subjects.MD_CHAINS).name, GREEKS_CONSUMER),)
-
-
-class _AnyHandler:
-    """Stands in for risk's desk: only the wiring of its inputs is read, not the handlers."""
-
-    def __getattr__(self, name: str) -> None:
-        return None
-
-
-def strategy_inputs() -> tuple[tuple[str, str, str], ...]:
-    """(stream, filter, durable) of every durable consumer of the strategy service."""
-    inputs = (*strategy_main._INPUTS, strategy_main.MODELS_INPUT)
-    return tuple((stream, subject, durable) for stream, subject, durable in inputs)
-
-
-def trainer_inputs() -> tuple[tuple[str, str, str], ...]:
-    """(stream, filter, durable) of the trainer's consumer of ``control.eod``."""
-    return (
-        (
-            subjects.stream_of(subjects.END_OF_DAY).name,
-            subjects.END_OF_DAY,
-            trainer_main.EOD_CONSUMER,
-        ),
-    )
-
-
-def risk_inputs() -> tuple[tuple[str, str, str], ...]:
-    """(stream, filter, durable) of every durable consumer of the risk service."""
-    inputs = [
-        (stream, subject, durable)
-        for stream, subject, durable, *_ in risk_main._inputs(_AnyHandler())
-    ]
-    return (
-        *inputs,
-        (
-            subjects.stream_of(subjects.KILLSWITCH).name,
-            subjects.KILLSWITCH,
-            RISK_KILLSWITCH_CONSUMER,
-        ),
-    )
-
-
-def execution_inputs() -> tuple[tuple[str, str, str], ...]:
-    """(stream, filter, durable) of every durable consumer of the execution service."""
-    return tuple(
-        (stream, subject, durable) for stream, subject, durable, *_ in execution_main._INPUTS
-    )
-
-
-def _pairs(inputs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((stream, durable) for stream, _, durable in inputs)
-
-
-def _filters(inputs: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(subject for _, subject, _ in inputs))
 
 
 def history_reads(stream: str, filters: tuple[str, ...]) -> tuple[str, ...]:
@@ -218,8 +149,33 @@ def model_writes() -> tuple[str, ...]:
     )
 
 
-def _consumers(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    return tuple(s for stream, durable in pairs for s in pull_consumer(stream, durable))
+def consumer_grants(topology: ServiceTopology[Any]) -> tuple[str, ...]:
+    """Every declared durable consumer's own API and ack subjects."""
+    return tuple(s for c in topology.consumers for s in pull_consumer(c.stream, c.durable))
+
+
+def consumed_subjects(topology: ServiceTopology[Any]) -> tuple[str, ...]:
+    """The filter subjects of the declared consumers, each once."""
+    return tuple(dict.fromkeys(c.subject for c in topology.consumers))
+
+
+def service_user(topology: ServiceTopology[Any], role: str, extra: tuple[str, ...] = ()) -> User:
+    """A service's user from its declared topology: what it publishes, dead letters when it
+    consumes, its streams, its consumers, its history reads, and ``extra`` (buckets)."""
+    history = topology.history
+    return User(
+        name=topology.service,
+        role=role,
+        publish=(
+            *topology.publishes,
+            *((DEAD_LETTERS,) if topology.consumers else ()),
+            *ensure_streams(),
+            *consumer_grants(topology),
+            *(history_reads(history.stream, history.subjects) if history else ()),
+            *extra,
+        ),
+        subscribe=(*consumed_subjects(topology), INBOX),
+    )
 
 
 def operator_reads() -> tuple[str, ...]:
@@ -249,88 +205,29 @@ def operator_reads() -> tuple[str, ...]:
 
 def users() -> tuple[User, ...]:
     """Every user of the account, least privilege each."""
-    every_stream = tuple(s for spec in subjects.STREAMS for s in spec.subjects)
     return (
-        User(
-            name="market-data",
-            role="publishes market data (md.>) and nothing else",
-            publish=(*_roots(subjects.md_vix()), *ensure_streams()),
-            subscribe=(INBOX,),
+        service_user(MARKET_DATA, "publishes market data (md.>) and nothing else"),
+        service_user(GREEKS, "consumes md.chain.> (durable 'greeks'), publishes greeks.>"),
+        service_user(PERSISTENCE, "consumes every stream (one durable per subject)"),
+        service_user(
+            STRATEGY,
+            "consumes chains, VIX, positions, decisions and promotions; signals and intents",
+            model_reads(),
         ),
-        User(
-            name="greeks",
-            role="consumes md.chain.> (durable 'greeks'), publishes greeks.> and dead letters",
-            publish=(
-                *_roots(subjects.GREEKS_CHAINS),
-                DEAD_LETTERS,
-                *ensure_streams(),
-                *_consumers(greeks_consumers()),
-            ),
-            subscribe=(*_roots(subjects.MD_CHAINS), INBOX),
+        service_user(
+            TRAINER,
+            "trains at the close and on control.eod; registers models; reports data quality",
+            (*model_reads(), *model_writes()),
         ),
-        User(
-            name="persistence",
-            role="consumes every stream (one durable per subject), publishes dead letters only",
-            publish=(DEAD_LETTERS, *ensure_streams(), *_consumers(persistence_consumers())),
-            subscribe=(*every_stream, INBOX),
+        service_user(
+            RISK,
+            "checks intents, closes positions, keeps the kill switch and its bucket",
+            (*kill_switch_reads(), *kill_switch_writes()),
         ),
-        User(
-            name="strategy",
-            role="consumes chains, VIX, positions, decisions and promotions; signals and intents",
-            publish=(
-                *_roots(subjects.strategy_signal("X", "NIFTY")),
-                DEAD_LETTERS,
-                *ensure_streams(),
-                *_consumers(_pairs(strategy_inputs())),
-                *history_reads("TRADING", strategy_main.HISTORY),
-                *model_reads(),
-            ),
-            subscribe=(*_filters(strategy_inputs()), INBOX),
-        ),
-        User(
-            name="trainer",
-            role="trains at the close and on control.eod; registers models; reports data quality",
-            publish=(
-                *_roots(subjects.MODEL_TRAINED),
-                subjects.DATA_QUALITY,
-                DEAD_LETTERS,
-                *ensure_streams(),
-                *_consumers(_pairs(trainer_inputs())),
-                *model_reads(),
-                *model_writes(),
-            ),
-            subscribe=(*_filters(trainer_inputs()), INBOX),
-        ),
-        User(
-            name="risk",
-            role="checks intents, closes positions, keeps the kill switch and its bucket",
-            publish=(
-                *_roots(subjects.risk_decision("X")),
-                STRATEGY_INTENTS,
-                subjects.KILLSWITCH_ENGAGED,
-                subjects.KILLSWITCH_RELEASED,
-                DEAD_LETTERS,
-                *ensure_streams(),
-                *_consumers(_pairs(risk_inputs())),
-                *history_reads("TRADING", risk_main.TRADING_HISTORY),
-                *kill_switch_reads(),
-                *kill_switch_writes(),
-            ),
-            subscribe=(*_filters(risk_inputs()), INBOX),
-        ),
-        User(
-            name="execution",
-            role="paper broker: executes approved intents, publishes exec.> and flatten intents",
-            publish=(
-                *_roots(subjects.exec_event("fill")),
-                STRATEGY_INTENTS,
-                DEAD_LETTERS,
-                *ensure_streams(),
-                *_consumers(_pairs(execution_inputs())),
-                *history_reads("TRADING", execution_main.TRADING_HISTORY),
-                *kill_switch_reads(),
-            ),
-            subscribe=(*_filters(execution_inputs()), INBOX),
+        service_user(
+            EXECUTION,
+            "paper broker: executes approved intents, publishes exec.> and flatten intents",
+            kill_switch_reads(),
         ),
         User(
             name="operator",
@@ -339,11 +236,6 @@ def users() -> tuple[User, ...]:
             subscribe=(DEAD_LETTERS, "control.>", INBOX),
         ),
     )
-
-
-def _roots(subject: str) -> tuple[str]:
-    """The whole subtree under a subject's root, e.g. ``md.>`` for ``md.vix.INDIAVIX``."""
-    return (f"{subject.split('.')[0]}.>",)
 
 
 def _quoted(items: tuple[str, ...]) -> list[str]:
@@ -372,8 +264,8 @@ def render_user(user: User) -> str:
 
 
 HEADER = """\
-# GENERATED by deploy/nats/generate_accounts.py from optbus.subjects and the services' durable
-# consumer names. Edit the generator, not this file; a test fails when this file is stale.
+# GENERATED by deploy/nats/generate_accounts.py from optbus.subjects and the services' declared
+# topologies. Edit the generator, not this file; a test fails when this file is stale.
 #
 # One account, OPTBUS, with JetStream; one user per service, each allowed to publish and
 # subscribe only what that service does (see the generator's docstring for the JetStream API

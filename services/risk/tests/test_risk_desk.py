@@ -20,7 +20,6 @@ from risk_builders import (
     with_config,
 )
 
-from optbus.clock import EventClock
 from optbus.events import ChainGreeks, RiskDecision
 from optbus_risk.config import NS_PER_MINUTE, RiskConfig
 from optbus_risk.handlers import RiskDesk
@@ -38,7 +37,7 @@ def _desk(*held: tuple[float, int], config: RiskConfig = CONFIG) -> RiskDesk:
     state = replace(
         released_state(chain(ts=TS - SECOND)), positions={p.position_id: p for p in positions}
     )
-    return RiskDesk(env(TS, config), EventClock(TS - SECOND), state)
+    return RiskDesk(env(TS, config), state)
 
 
 def _decisions(desk: RiskDesk, chains: list[ChainGreeks]) -> list[RiskDecision]:

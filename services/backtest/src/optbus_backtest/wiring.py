@@ -1,29 +1,30 @@
 """The live services' handlers, subscribed to the in-memory bus as the services subscribe.
 
-The subjects and handler methods are those of ``services/*/src/*/main.py``; the order of the
-subscriptions (greeks, strategy, risk, execution: the flow of DESIGN.md) fixes the order in
-which one event reaches its consumers.
+The consumers and their handlers are those each service declares in its ``topology`` module,
+as the live services run them; the order of the services (greeks, strategy, risk, execution:
+the flow of events) and of each service's consumers fixes the order in which one event
+reaches its consumers.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-import optbus_execution.handlers as execution
-from optbus import subjects
-from optbus.events import Event
+import optbus_execution.topology as execution
+import optbus_greeks.topology as greeks
+import optbus_risk.topology as risk
+import optbus_strategy.topology as strategy
 from optbus.market import MarketFacts
+from optbus.runtime.topology import ServiceTopology
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
 from optbus_execution.engine import ExecutionEngine
 from optbus_greeks.domain import GreeksConfig
-from optbus_greeks.handlers import price_snapshot
 from optbus_risk.config import RiskConfig, load_risk_config
 from optbus_risk.context import RiskEnv
 from optbus_risk.handlers import RiskDesk
@@ -88,9 +89,18 @@ def build_services(config: BacktestConfig, facts: MarketFacts, clock: BacktestCl
     env = RiskEnv(config=risk_config(config), facts=facts, clock=clock)
     return Services(
         strategy=StrategyEngine.from_specs(specs, BaselineScorer(), facts, clock),
-        risk=RiskDesk(env, clock, RiskState.initial(KillSwitchState.released())),
+        risk=RiskDesk(env, RiskState.initial(KillSwitchState.released())),
         execution=ExecutionEngine(config.broker, clock, facts),
     )
+
+
+PIPELINE: tuple[ServiceTopology[Any], ...] = (
+    greeks.TOPOLOGY,
+    strategy.TOPOLOGY,
+    risk.TOPOLOGY,
+    execution.TOPOLOGY,
+)
+"""The services a backtest runs, in the order one event reaches them (the flow of events)."""
 
 
 def wire(
@@ -100,21 +110,16 @@ def wire(
     facts: MarketFacts,
     clock: BacktestClock,
 ) -> None:
-    """Subscribe every handler to what its live service consumes."""
-    greeks = GreeksConfig(rate=config.rate, expiry_close_ns=facts.expiry_close_ns)
-    engine = services.execution
-    subscriptions: list[tuple[str, str, Callable[[Any], Sequence[Event]]]] = [
-        ("greeks", subjects.MD_CHAINS, lambda e: price_snapshot(e, greeks, clock)),
-        ("strategy-chains", subjects.GREEKS_CHAINS, services.strategy.handle),
-        ("strategy-vix", "md.vix.>", services.strategy.handle),
-        ("strategy-positions", "exec.position.>", services.strategy.handle),
-        ("strategy-decisions", "risk.decision.>", services.strategy.handle),
-        ("risk-intents", "strategy.intent.>", services.risk.on_intent),
-        ("risk-chains", subjects.GREEKS_CHAINS, services.risk.on_chain),
-        ("risk-executions", "exec.>", services.risk.on_exec),
-        ("execution-chains", subjects.GREEKS_CHAINS, lambda e: execution.on_chain(e, engine)),
-        ("execution-vix", "md.vix.>", lambda e: execution.on_vix(e, engine)),
-        ("execution-decisions", "risk.decision.>", lambda e: execution.on_decision(e, engine)),
-    ]
-    for name, pattern, handle in subscriptions:
-        bus.subscribe(name, pattern, handle)
+    """Subscribe every pure consumer the services declare, in the declared order, on the
+    backtest clock; consumers that do I/O of their own (operator commands, model reloads)
+    have nothing to consume in a backtest."""
+    greeks_config = GreeksConfig(rate=config.rate, expiry_close_ns=facts.expiry_close_ns)
+    deps: dict[str, Any] = {
+        greeks.TOPOLOGY.service: greeks.GreeksDeps(greeks_config, clock),
+        strategy.TOPOLOGY.service: strategy.StrategyDeps(services.strategy),
+        risk.TOPOLOGY.service: services.risk,
+        execution.TOPOLOGY.service: services.execution,
+    }
+    for topology in PIPELINE:
+        for consumer, handle in topology.handlers(deps[topology.service], clock):
+            bus.subscribe(consumer.durable, consumer.subject, handle)

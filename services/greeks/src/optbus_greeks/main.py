@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from faststream.asgi import AsgiFastStream
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from optbus import subjects
-from optbus.clock import on_clock, service_clock
-from optbus.codec import Decoder
-from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.pricing import compile_kernels
-from optbus.runtime.bus import DeadLetterOffice, EventPublisher
-from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
-from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
+from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus_greeks.domain import GreeksConfig
-from optbus_greeks.handlers import price_snapshot
-
-SERVICE = "greeks"
-CONSUMER = "greeks"
+from optbus_greeks.topology import TOPOLOGY, GreeksDeps
 
 
 class GreeksSettings(ServiceSettings):
@@ -40,34 +30,21 @@ class GreeksSettings(ServiceSettings):
 def build_app(settings: GreeksSettings) -> AsgiFastStream:
     """Wire the greeks service."""
     broker = make_broker(settings)
-    clock = service_clock(settings.clock)
-
-    publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
+    bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
     facts = load_market_facts()
     config = GreeksConfig(rate=settings.rate, expiry_close_ns=facts.expiry_close_ns)
-    dispatcher = Dispatcher(
-        service=SERVICE,
-        consumer=CONSUMER,
-        decoder=Decoder(OptionChainSnapshot),
-        handle=on_clock(partial(price_snapshot, config=config, clock=clock), clock),
-        publisher=publisher,
-        dead_letters=DeadLetterOffice(publisher, SERVICE, CONSUMER, clock),
-    )
-    spec = PullConsumerSpec(
-        stream="MD",
-        subject=subjects.MD_CHAINS,
-        durable=CONSUMER,
+    tuning = PullTuning(
         batch_size=settings.batch_size,
         ack_wait_seconds=settings.ack_wait_seconds,
         max_ack_pending=8 * settings.batch_size,
     )
-    consumer = PullConsumer(lambda: broker.connection, spec, dispatcher, SERVICE)
+    consumers = pull_consumers(TOPOLOGY, GreeksDeps(config, bus.clock), bus, tuning)
 
     async def compile_pricing() -> None:
         await asyncio.to_thread(compile_kernels)
 
     return create_app(
-        SERVICE, settings, broker, consumers=[consumer], on_connected=[compile_pricing]
+        TOPOLOGY.service, settings, broker, consumers=consumers, on_connected=[compile_pricing]
     )
 
 

@@ -26,8 +26,9 @@ from optbus_market_data.pacing import parse_speed
 from optbus_market_data.publishing import play
 from optbus_market_data.recorded import read_session
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
+from optbus_market_data.topology import TOPOLOGY
 
-SERVICE = "market-data"
+SERVICE = TOPOLOGY.service
 _log = structlog.get_logger()
 
 

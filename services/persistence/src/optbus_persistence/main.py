@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from functools import partial
 
 from faststream.asgi import AsgiFastStream
-from nats.aio.client import Client
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from optbus.clock import LiveClock
-from optbus.runtime.bus import DeadLetterOffice, EventPublisher
-from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
-from optbus.subjects import STREAMS, StreamSpec
-from optbus_persistence.handlers import PersistenceDeps, persist_batch
+from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
+from optbus.subjects import STREAMS
 from optbus_persistence.rows import LIVE_RUN_ID
 from optbus_persistence.store import EventStore
-
-SERVICE = "persistence"
+from optbus_persistence.topology import TOPOLOGY, StoreDeps
 
 
 class PersistenceSettings(ServiceSettings):
@@ -51,62 +45,33 @@ class PersistenceSettings(ServiceSettings):
         return streams
 
 
-def durable_name(spec: StreamSpec, subject: str) -> str:
-    """The durable consumer name for one subject filter of a stream."""
-    return f"persistence-{spec.name.lower()}-{subject.split('.')[0]}"
-
-
-def _consumer(
-    connection: Callable[[], Client],
-    spec: StreamSpec,
-    subject: str,
-    settings: PersistenceSettings,
-    publisher: EventPublisher,
-    store: EventStore,
-) -> PullConsumer:
-    durable = durable_name(spec, subject)
-    deps = PersistenceDeps(
-        service=SERVICE,
-        consumer=durable,
-        store=store,
-        dead_letters=DeadLetterOffice(publisher, SERVICE, durable, LiveClock()),
+def build_app(settings: PersistenceSettings) -> AsgiFastStream:
+    """Wire the persistence service: one consumer, and one database connection, per subject."""
+    broker = make_broker(settings)
+    bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
+    deps = StoreDeps(
+        open_store=partial(EventStore, settings.database_url, settings.run_id),
         retry_delay_seconds=settings.retry_delay_seconds,
     )
-    consumer_spec = PullConsumerSpec(
-        stream=spec.name,
-        subject=subject,
-        durable=durable,
+    tuning = PullTuning(
         batch_size=settings.batch_size,
         ack_wait_seconds=settings.ack_wait_seconds,
         max_ack_pending=4 * settings.batch_size,
         retry_delay_seconds=settings.retry_delay_seconds,
     )
-    return PullConsumer(connection, consumer_spec, partial(persist_batch, deps=deps), SERVICE)
-
-
-def build_app(settings: PersistenceSettings) -> AsgiFastStream:
-    """Wire the persistence service: one consumer, and one database connection, per subject."""
-    broker = make_broker(settings)
-    publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
-    stores: list[EventStore] = []
-    consumers: list[PullConsumer] = []
-    for spec in (spec for spec in STREAMS if spec.name in settings.streams):
-        for subject in spec.subjects:
-            store = EventStore(settings.database_url, settings.run_id)
-            stores.append(store)
-            consumers.append(
-                _consumer(lambda: broker.connection, spec, subject, settings, publisher, store)
-            )
+    consumers = pull_consumers(
+        TOPOLOGY, deps, bus, tuning, only=lambda consumer: consumer.stream in settings.streams
+    )
 
     async def database_reachable() -> bool:
-        return await asyncio.to_thread(stores[0].ping)
+        return await asyncio.to_thread(deps.stores[0].ping)
 
     async def close_stores() -> None:
-        for store in stores:
+        for store in deps.stores:
             store.close()
 
     return create_app(
-        SERVICE,
+        TOPOLOGY.service,
         settings,
         broker,
         consumers=consumers,

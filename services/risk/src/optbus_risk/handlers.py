@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from optbus.clock import EventClock
 from optbus.events import ChainGreeks, Event, KillSwitchCommand, KillSwitchEngaged, OrderIntent
 from optbus_risk.context import RiskEnv
 from optbus_risk.engine import RiskEngine
@@ -14,17 +13,18 @@ SERVICE = "risk"
 
 
 class RiskDesk:
-    """Each method takes one event and returns the events it causes, updating the state."""
+    """Each method takes one event and returns the events it causes, updating the state.
 
-    def __init__(self, env: RiskEnv, clock: EventClock, state: RiskState) -> None:
+    The desk reads the time from ``env.clock``; the service's topology moves that clock to each
+    event's time before the desk sees the event."""
+
+    def __init__(self, env: RiskEnv, state: RiskState) -> None:
         self.env = env
-        self.clock = clock
         self.state = state
         self._engine = RiskEngine(env)
 
     def fold(self, event: Event) -> list[Event]:
         """Apply an event to the state (positions, fills, trades, ...)."""
-        self.clock.observe(event.ts_event)
         step = evolve(self.state, event, self.env)
         self.state = step.state
         return list(step.events)
@@ -33,7 +33,6 @@ class RiskDesk:
         """Decide an intent, once: a redelivered intent was decided already."""
         if intent.intent_id in self.state.seen_intents:
             return []
-        self.clock.observe(intent.ts_event)
         decision = self._engine.decide(intent, self.state)
         return [decision, *self.fold(decision)]
 
@@ -48,7 +47,7 @@ class RiskDesk:
 
     def on_command(self, cmd: KillSwitchCommand, command_id: str) -> list[Event]:
         """An operator's kill-switch command; with flatten, every position is closed."""
-        ts_event = self.clock.now_ns()
+        ts_event = self.env.clock.now_ns()
         step = command(self.state, cmd, command_id=command_id, ts_event=ts_event, env=self.env)
         self.state = step.state
         produced: list[Event] = list(step.events)

@@ -42,15 +42,9 @@ class ModelReloader:
     """Loads promoted models into the engine; a batch handler for the ``model.promoted``
     consumer. Promotions older than the one loaded (redelivered after a restart) are skipped."""
 
-    def __init__(
-        self,
-        js: Callable[[], JetStreamContext],
-        engine: StrategyEngine,
-        dead_letters: DeadLetterOffice,
-    ) -> None:
+    def __init__(self, js: Callable[[], JetStreamContext], engine: StrategyEngine) -> None:
         self._js = js
         self._engine = engine
-        self._dead_letters = dead_letters
         self._loaded_ts = -1
         self._show(engine.scorer)
 
@@ -103,13 +97,13 @@ class ModelReloader:
         SCORER_IN_FORCE.clear()
         SCORER_IN_FORCE.labels(scorer.version, scorer.hash).set(1)
 
-    async def __call__(self, batch: Sequence[Msg]) -> None:
+    async def on_promotions(self, batch: Sequence[Msg], dead_letters: DeadLetterOffice) -> None:
         """Load each promotion in order; an undecodable message is dead-lettered."""
         for msg in batch:
             try:
                 promoted = _decoder.decode(msg.data)
             except UndecodableMessage as exc:
-                await self._dead_letters.park(msg, exc.reason)
+                await dead_letters.park(msg, exc.reason)
                 continue
             await self.load(promoted)
             await msg.ack()

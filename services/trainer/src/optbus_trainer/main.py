@@ -15,22 +15,18 @@ from datetime import date, time
 
 import structlog
 from faststream.asgi import AsgiFastStream
-from nats.aio.client import Client
 from nats.js import JetStreamContext
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
 from optbus.clock import Clock, LiveClock
-from optbus.codec import Decoder
-from optbus.events import EndOfDay, Event
 from optbus.market import load_market_facts
-from optbus.runtime.bus import DeadLetterOffice, EventPublisher
-from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
-from optbus.runtime.dispatch import Dispatcher
+from optbus.runtime.bus import EventPublisher
 from optbus.runtime.model_store import last_trained
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
+from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus_trainer.dataset import InsufficientDataError
 from optbus_trainer.gate import PromotionPolicy
 from optbus_trainer.job import (
@@ -49,10 +45,10 @@ from optbus_trainer.monitor import (
 from optbus_trainer.quality import Thresholds
 from optbus_trainer.registry import ModelRegistry
 from optbus_trainer.schedule import TrainingSchedule
+from optbus_trainer.topology import TOPOLOGY
 from optbus_trainer.worker import ScheduleLoop, TrainDay, TrainingWorker
 
-SERVICE = "trainer"
-EOD_CONSUMER = "trainer-eod"
+SERVICE = TOPOLOGY.service
 _log = structlog.get_logger()
 
 
@@ -69,12 +65,6 @@ class TrainerSettings(ServiceSettings):
     quality_days: int = Field(default=5, ge=1)
     trades_threshold: float = Field(default=0.95, ge=0.0, le=1.0)
     chains_threshold: float = Field(default=0.80, ge=0.0, le=1.0)
-
-
-def on_end_of_day(event: EndOfDay, worker: TrainingWorker) -> list[Event]:
-    """A ``control.eod`` asks for that trading day's training."""
-    worker.request(event.trading_date, "control.eod")
-    return []
 
 
 def training_job(
@@ -132,23 +122,6 @@ def quality_job(
     return report_quality
 
 
-def eod_consumer(
-    connection: Callable[[], Client], worker: TrainingWorker, clock: Clock
-) -> PullConsumer:
-    """The durable consumer of ``control.eod``, each asking the worker for that day."""
-    publisher = EventPublisher(lambda: connection().jetstream(), SERVICE)
-    dispatcher = Dispatcher(
-        service=SERVICE, consumer=EOD_CONSUMER, decoder=Decoder(EndOfDay),
-        handle=lambda event: on_end_of_day(event, worker), publisher=publisher,
-        dead_letters=DeadLetterOffice(publisher, SERVICE, EOD_CONSUMER, clock),
-    )  # fmt: skip
-    spec = PullConsumerSpec(
-        stream="CONTROL", subject=subjects.END_OF_DAY, durable=EOD_CONSUMER, batch_size=10,
-        from_start=False,
-    )  # fmt: skip
-    return PullConsumer(connection, spec, dispatcher, SERVICE)
-
-
 def build_app(settings: TrainerSettings) -> AsgiFastStream:
     """Wire the trainer: the workers, their schedules, and the ``control.eod`` consumer."""
     broker = make_broker(settings)
@@ -186,9 +159,10 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
         await worker.stop()
         await quality_worker.stop()
 
-    consumer = eod_consumer(lambda: broker.connection, worker, clock)
+    bus = LiveBus(broker, TOPOLOGY.service, clock)
+    consumers = pull_consumers(TOPOLOGY, worker, bus, PullTuning(batch_size=10))
     return create_app(
-        SERVICE, settings, broker, consumers=[consumer],
+        SERVICE, settings, broker, consumers=consumers,
         on_connected=[resume], on_ready=[start_schedules], on_stopping=[stop],
     )  # fmt: skip
 

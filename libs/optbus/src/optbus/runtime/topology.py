@@ -1,0 +1,146 @@
+"""A service's place on the bus, declared once as data.
+
+Each service writes one ``ServiceTopology``: the consumers it runs in delivery order (stream,
+filter subject, durable name, what they decode, the handler each is made of, the dead-letter
+office), the subjects it publishes, the history it rebuilds its state from and how, and the
+clock its handlers run on. Everything else is derived from that declaration and never
+restated: the live app (``optbus.runtime.wiring``), the backtest's in-memory wiring, the
+replay's lockstep, the NATS permissions (``deploy/nats/generate_accounts.py``) and the table
+of consumers in the docs.
+
+A declaration is pure data with handler factories: importing it opens no connection, so the
+backtest, the permissions generator and the docs read it freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
+
+from optbus.clock import ClockKind, EventClock, LiveClock, on_clock
+from optbus.events import Event
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+    from nats.js import JetStreamContext
+
+    from optbus.runtime.bus import DeadLetterOffice, EventPublisher
+
+Deps = TypeVar("Deps")
+"""What one service's handlers are made from: its domain engine, configuration and clock."""
+
+Handle: TypeAlias = Callable[[Any], Sequence[Event]]
+"""A pure handler: one decoded event in, the events it causes out."""
+
+BatchHandler: TypeAlias = Callable[["Sequence[Msg]"], Awaitable[object]]
+"""A handler of a batch of raw messages that does I/O of its own (acks included)."""
+
+DeadLetterKind = Literal["standard", "kill_switch"]
+"""``kill_switch``: a command that does not parse is parked loudly, for the alert."""
+
+ClockRule = Literal["market", "configured", "wall"]
+"""How a service's clock advances: ``market``, always to the time of the event being handled
+(a trading decision compares times on the market's clock, live or replayed); ``configured``,
+the wall clock live and the market's clock in a replay (``OPTBUS_CLOCK``); ``wall``, the wall
+clock always (a service that only stores or schedules)."""
+
+StartAt = Literal["first", "new"]
+"""Where a new durable starts: at the stream's ``first`` message (nothing may be missed), or at
+``new`` ones (the service rebuilds its state from history and must not act on old events)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventConsumer(Generic[Deps]):
+    """A consumer whose handler is a pure function of (event, dependencies).
+
+    It runs on the live bus (behind the ``Dispatcher``) and, unchanged, on the backtest's
+    in-memory bus. ``decodes`` is the event type on its subject (``Event``: any bus event).
+    """
+
+    stream: str
+    subject: str
+    durable: str
+    decodes: type[Any]
+    handler: Callable[[Deps], Handle]
+    dead_letters: DeadLetterKind = "standard"
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConsumer(Generic[Deps]):
+    """A consumer whose handler does I/O with the bus or the database (live only): it is made
+    from the dependencies and the consumer's own bus ports, and acks what it handled."""
+
+    stream: str
+    subject: str
+    durable: str
+    handler: Callable[[Deps, ConsumerPorts], BatchHandler]
+    dead_letters: DeadLetterKind = "standard"
+    batch_size: int | None = None
+
+
+Consumer: TypeAlias = EventConsumer[Deps] | BatchConsumer[Deps]
+
+
+@dataclass(frozen=True, slots=True)
+class History(Generic[Deps]):
+    """Where a service rebuilds its state at start: every event of ``stream`` on ``subjects``,
+    in stream order, each folded into the state by ``fold`` (on the service's clock)."""
+
+    stream: str
+    subjects: tuple[str, ...]
+    fold: Callable[[Deps], Handle]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTopology(Generic[Deps]):
+    """One service on the bus: what it consumes, in delivery order, and what it publishes."""
+
+    service: str
+    consumers: tuple[Consumer[Deps], ...]
+    publishes: tuple[str, ...]
+    clock: ClockRule
+    start_at: StartAt = "first"
+    history: History[Deps] | None = None
+
+    def __post_init__(self) -> None:
+        durables = [consumer.durable for consumer in self.consumers]
+        if len(set(durables)) != len(durables):
+            raise ValueError(f"{self.service}: a durable name is declared twice: {durables}")
+
+    @property
+    def event_consumers(self) -> tuple[EventConsumer[Deps], ...]:
+        """The consumers with pure handlers: what the backtest runs of this service."""
+        return tuple(c for c in self.consumers if isinstance(c, EventConsumer))
+
+    def make_clock(self, configured: ClockKind) -> LiveClock | EventClock:
+        """The clock this service runs on, given the process's ``OPTBUS_CLOCK``."""
+        if self.clock == "market" or (self.clock == "configured" and configured == "market"):
+            return EventClock()
+        return LiveClock()
+
+    def handlers(
+        self, deps: Deps, clock: LiveClock | EventClock
+    ) -> list[tuple[EventConsumer[Deps], Handle]]:
+        """Every pure consumer with its handler made from ``deps``, on ``clock``: on market
+        time the clock first moves to each event's time (the one way a clock advances)."""
+        return [(c, on_clock(c.handler(deps), clock)) for c in self.event_consumers]
+
+    def restore(self, deps: Deps, clock: LiveClock | EventClock, events: Sequence[Event]) -> None:
+        """Fold recorded ``events`` into the state, on the clock, as the live path does."""
+        if self.history is None:
+            raise ValueError(f"{self.service} declares no history to restore from")
+        fold = on_clock(self.history.fold(deps), clock)
+        for event in events:
+            fold(event)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerPorts:
+    """What a batch handler may use of the bus: publish events, reach JetStream, park a
+    message on the dead-letter stream (as this consumer)."""
+
+    publisher: EventPublisher
+    jetstream: Callable[[], JetStreamContext]
+    dead_letters: DeadLetterOffice

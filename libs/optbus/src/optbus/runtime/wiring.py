@@ -1,0 +1,110 @@
+"""A declared topology on the live bus: each consumer a durable pull consumer with its handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+
+from optbus.clock import EventClock, LiveClock
+from optbus.codec import Decoder
+from optbus.events import BusEvent, Event
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher, KillSwitchDeadLetterOffice
+from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus.runtime.dispatch import Dispatcher
+from optbus.runtime.history import read_history
+from optbus.runtime.topology import (
+    BatchConsumer,
+    Consumer,
+    ConsumerPorts,
+    EventConsumer,
+    ServiceTopology,
+)
+
+Deps = TypeVar("Deps")
+
+
+@dataclass(frozen=True, slots=True)
+class PullTuning:
+    """How a service's consumers pull: batch size, ack wait, how much may be in flight."""
+
+    batch_size: int
+    ack_wait_seconds: float = 30.0
+    max_ack_pending: int = 1000
+    retry_delay_seconds: float = 1.0
+
+
+class LiveBus:
+    """A service's connection to the bus, made before the connection exists (FastStream
+    connects when the app starts): its publisher, JetStream, and dead-letter offices."""
+
+    def __init__(self, broker: NatsBroker, service: str, clock: LiveClock | EventClock) -> None:
+        self.broker = broker
+        self.service = service
+        self.clock = clock
+        self.publisher = EventPublisher(self.jetstream, service)
+
+    def jetstream(self) -> JetStreamContext:
+        """The JetStream context of the current connection."""
+        return self.broker.connection.jetstream()
+
+    def ports(self, consumer: Consumer[Any]) -> ConsumerPorts:
+        """What ``consumer``'s handler may use, its dead letters parked under its name."""
+        office = (
+            KillSwitchDeadLetterOffice
+            if consumer.dead_letters == "kill_switch"
+            else DeadLetterOffice
+        )
+        dead_letters = office(self.publisher, self.service, consumer.durable, self.clock)
+        return ConsumerPorts(self.publisher, self.jetstream, dead_letters)
+
+    async def history(self, topology: ServiceTopology[Any]) -> list[Event]:
+        """The recorded events ``topology`` rebuilds its state from, in stream order."""
+        if topology.history is None:
+            return []
+        return await read_history(
+            self.jetstream(), topology.history.stream, topology.history.subjects
+        )
+
+
+def _decoder(event_type: type[Any]) -> Decoder[Any]:
+    if event_type is Event:
+        return Decoder(BusEvent)  # type: ignore[arg-type]
+    return Decoder(event_type)
+
+
+def pull_consumers(
+    topology: ServiceTopology[Deps],
+    deps: Deps,
+    bus: LiveBus,
+    tuning: PullTuning,
+    only: Callable[[Consumer[Deps]], bool] = lambda consumer: True,
+) -> list[PullConsumer]:
+    """Every declared consumer (those ``only`` keeps), in order, as a durable pull consumer:
+    a pure handler behind a ``Dispatcher`` on the service's clock, a batch handler as made."""
+    handles = {c.durable: handle for c, handle in topology.handlers(deps, bus.clock)}
+    consumers: list[PullConsumer] = []
+    for declared in (c for c in topology.consumers if only(c)):
+        ports = bus.ports(declared)
+        if isinstance(declared, EventConsumer):
+            handler: Callable[[Sequence[Any]], Any] = Dispatcher(
+                service=topology.service, consumer=declared.durable,
+                decoder=_decoder(declared.decodes), handle=handles[declared.durable],
+                publisher=bus.publisher, dead_letters=ports.dead_letters,
+            )  # fmt: skip
+        else:
+            assert isinstance(declared, BatchConsumer)
+            handler = declared.handler(deps, ports)
+        batch_size = declared.batch_size or tuning.batch_size
+        spec = PullConsumerSpec(
+            stream=declared.stream, subject=declared.subject, durable=declared.durable,
+            batch_size=batch_size, ack_wait_seconds=tuning.ack_wait_seconds,
+            max_ack_pending=tuning.max_ack_pending,
+            retry_delay_seconds=tuning.retry_delay_seconds,
+            from_start=topology.start_at == "first",
+        )  # fmt: skip
+        consumers.append(PullConsumer(lambda: bus.broker.connection, spec, handler, bus.service))
+    return consumers

@@ -1,0 +1,68 @@
+"""The risk service on the bus: intents, chains, execution events and the operator's kill
+switch in; decisions, close intents and kill-switch events out."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from optbus import subjects
+from optbus.events import ChainGreeks, Event, OrderIntent
+from optbus.runtime.topology import (
+    BatchConsumer,
+    BatchHandler,
+    ConsumerPorts,
+    EventConsumer,
+    Handle,
+    History,
+    ServiceTopology,
+)
+from optbus_risk.commands import handle_commands
+from optbus_risk.handlers import SERVICE, RiskDesk
+
+
+def _intents(desk: RiskDesk) -> Handle:
+    return desk.on_intent
+
+
+def _chains(desk: RiskDesk) -> Handle:
+    return desk.on_chain
+
+
+def _executions(desk: RiskDesk) -> Handle:
+    return desk.on_exec
+
+
+def _fold(desk: RiskDesk) -> Handle:
+    return desk.fold
+
+
+def _commands(desk: RiskDesk, ports: ConsumerPorts) -> BatchHandler:
+    return partial(handle_commands, desk=desk, ports=ports)
+
+
+TOPOLOGY: ServiceTopology[RiskDesk] = ServiceTopology(
+    service=SERVICE,
+    consumers=(
+        EventConsumer("TRADING", "strategy.intent.>", "risk-intents", OrderIntent, _intents),
+        EventConsumer("ANALYTICS", subjects.GREEKS_CHAINS, "risk-chains", ChainGreeks, _chains),
+        EventConsumer("TRADING", "exec.>", "risk-executions", Event, _executions),
+        BatchConsumer(
+            "CONTROL",
+            subjects.KILLSWITCH,
+            "risk-killswitch",
+            _commands,
+            dead_letters="kill_switch",
+            batch_size=16,
+        ),
+    ),
+    publishes=(
+        "risk.>",
+        "strategy.intent.>",
+        subjects.KILLSWITCH_ENGAGED,
+        subjects.KILLSWITCH_RELEASED,
+    ),
+    clock="market",
+    start_at="new",
+    history=History("TRADING", ("risk.decision.>", "exec.>"), _fold),
+)
+"""Close intents (``strategy.intent.>``): the position monitor and a flatten publish them."""
