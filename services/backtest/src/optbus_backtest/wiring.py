@@ -1,8 +1,8 @@
 """The live services' handlers, subscribed to the in-memory bus as the services subscribe.
 
 The subjects and handler methods are those of ``services/*/src/*/main.py``; the order of the
-subscriptions (greeks, strategy, risk, execution: the flow of DESIGN.md) fixes the order in
-which one event reaches its consumers.
+subscriptions (greeks, strategy, risk, execution: the flow of docs/architecture.md) fixes the
+order in which one event reaches its consumers.
 """
 
 from __future__ import annotations
