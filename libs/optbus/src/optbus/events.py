@@ -1,7 +1,7 @@
 """Every event type that crosses the optbus bus, as frozen msgspec Structs.
 
-Conventions (DESIGN.md section 2): each event has a tag in the ``type`` field, a
-``schema_version`` that a consumer checks, a unique ``event_id`` (also the ``Nats-Msg-Id``
+Conventions (docs/architecture.md, "Events on the wire"): each event has a tag in the ``type``
+field, a ``schema_version`` that a consumer checks, a unique ``event_id`` (also the ``Nats-Msg-Id``
 header), ``ts_event`` (source time) and ``ts_init`` (creation time), both integer nanoseconds
 since the Unix epoch. Per-option data travels as columns (one list per field, one element per
 strike) so that a whole chain is one message and decodes straight into numpy arrays. A float

@@ -1,8 +1,8 @@
 """Charges on NSE index options from the dated schedule in force on the trade date.
 
 The rates change by circular and budget, so they live as dated TOML files in ``optbus/data``
-(``charges-YYYY-MM-DD.toml``, DESIGN.md section 6), each with its source; this module picks the
-schedule in force and does the arithmetic. Nothing here reads the wall clock.
+(``charges-YYYY-MM-DD.toml``; docs/architecture.md, "Market facts"), each with its source; this
+module picks the schedule in force and does the arithmetic. Nothing here reads the wall clock.
 
 Rounding. A contract note states every charge in rupees and paise; STT is the exception and is
 rounded to the nearest rupee over the whole note (brokers' contract notes and calculators do

@@ -1,8 +1,8 @@
 """Market facts of NSE index options (contracts, sessions, holidays, expiries), loaded from data.
 
 The facts change by exchange circular, so they live as dated TOML files in ``optbus/data``
-(DESIGN.md section 6), each entry with its source and effective date; this module only reads
-them and answers calendar questions. Nothing here reads the wall clock.
+(docs/architecture.md, "Market facts"), each entry with its source and effective date; this
+module only reads them and answers calendar questions. Nothing here reads the wall clock.
 """
 
 from __future__ import annotations

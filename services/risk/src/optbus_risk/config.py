@@ -1,7 +1,8 @@
 """The risk service's limits: a frozen configuration read from ``config/risk.toml``.
 
 Every number a risk check or the position monitor uses lives in this file or in the market
-facts (DESIGN.md section 6); the code holds none. Percentages are in percent (2.0 is 2 %).
+facts (docs/architecture.md, "Market facts"); the code holds none. Percentages are in percent
+(2.0 is 2 %).
 """
 
 from __future__ import annotations
