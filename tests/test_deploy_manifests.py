@@ -11,7 +11,6 @@ import importlib.util
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -24,22 +23,13 @@ from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
 from optbus_cli.main import SERVICES
 from optbus_cli.servers import nats_server_binary
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 GRAFANA = ROOT / "grafana"
 NEEDS_DATABASE = {"persistence", "trainer"}
-
-
-def _load_script(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_deploy_{path.stem}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _yaml(path: Path) -> Any:
@@ -58,7 +48,7 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def accounts() -> ModuleType:
-    return _load_script(DEPLOY / "nats" / "generate_accounts.py")
+    return load_script(DEPLOY / "nats" / "generate_accounts.py")
 
 
 @pytest.fixture(scope="module")
@@ -749,7 +739,7 @@ def test_no_deploy_file_holds_a_secret_value(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def dashboards() -> ModuleType:
-    return _load_script(GRAFANA / "generate.py")
+    return load_script(GRAFANA / "generate.py")
 
 
 def test_committed_dashboards_are_what_the_generator_makes_now(dashboards: ModuleType) -> None:

@@ -39,6 +39,11 @@ class InMemoryBus:
         self._queue: deque[tuple[str, Event]] = deque()
         self.delivered = 0
 
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """Every subscription, in the order an event reaches them."""
+        return tuple(self._subscriptions)
+
     def subscribe(self, name: str, pattern: str, handler: Handler) -> None:
         """Deliver every event whose subject matches ``pattern`` to ``handler``."""
         self._subscriptions.append(Subscription(name, pattern, handler))
