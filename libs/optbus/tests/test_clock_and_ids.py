@@ -4,11 +4,11 @@ import pytest
 
 from optbus.clock import (
     ClockWentBackwards,
+    EventClock,
     LiveClock,
     ReplayClock,
     on_clock,
     seeded_rng,
-    service_clock,
 )
 from optbus.ids import derived_event_id
 
@@ -45,7 +45,7 @@ def test_derived_event_ids_differ_when_their_parts_differ() -> None:
 
 
 def test_a_service_on_market_time_reads_the_time_of_the_event_it_handles() -> None:
-    clock = service_clock("market")
+    clock = EventClock()
     seen: list[int] = []
     handle = on_clock(lambda event: seen.append(clock.now_ns()), clock)
 
@@ -55,7 +55,7 @@ def test_a_service_on_market_time_reads_the_time_of_the_event_it_handles() -> No
 
 
 def test_an_input_without_an_event_time_leaves_the_market_clock_alone() -> None:
-    clock = service_clock("market")
+    clock = EventClock()
     handle = on_clock(lambda event: clock.now_ns(), clock)
     handle(SimpleNamespace(ts_event=5))
 
@@ -63,10 +63,9 @@ def test_an_input_without_an_event_time_leaves_the_market_clock_alone() -> None:
 
 
 def test_a_live_service_handles_events_unchanged_on_the_wall_clock() -> None:
-    clock = service_clock("live")
+    clock = LiveClock()
 
     def handle(event: object) -> int:
         return 1
 
-    assert isinstance(clock, LiveClock)
     assert on_clock(handle, clock) is handle

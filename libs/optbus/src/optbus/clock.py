@@ -72,11 +72,6 @@ class EventClock:
         self._now_ns = max(self._now_ns, ts_ns)
 
 
-def service_clock(kind: ClockKind) -> LiveClock | EventClock:
-    """The clock a service runs on: the wall clock live, the events' time in a replay."""
-    return LiveClock() if kind == "live" else EventClock()
-
-
 def on_clock(
     handle: Callable[[EventT], ResultT], clock: LiveClock | EventClock
 ) -> Callable[[EventT], ResultT]:
