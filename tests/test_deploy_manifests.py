@@ -23,7 +23,7 @@ import yaml
 
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
-from optbus_cli.main import SERVICES
+from optbus_cli.commands.services import SERVICES
 from optbus_cli.servers import nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[1]
