@@ -38,6 +38,7 @@ lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy libs/optbus/src services/*/src cli/src
+	$(UV) run --frozen lint-imports
 
 format: setup
 	$(UV) run --frozen ruff check --fix .
