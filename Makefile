@@ -37,7 +37,8 @@ bench: setup
 lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs/optbus/src libs/optbus-cli/src services/*/src
+	$(UV) run --frozen mypy libs/optbus/src services/*/src cli/src
+	$(UV) run --frozen lint-imports
 
 format: setup
 	$(UV) run --frozen ruff check --fix .

@@ -28,7 +28,8 @@ from optbus_backtest.config import BacktestConfig
 from optbus_backtest.recorded_db import recorded_steps
 from optbus_backtest.run import run_backtest
 from optbus_backtest.sources import first, simulator
-from optbus_cli.replay import ReplayOptions, run_replay
+from optbus_cli.replay.engine import run_replay
+from optbus_cli.replay.options import ReplayOptions
 from optbus_cli.servers import create_database
 from optbus_market_data.pacing import MAX_SPEED
 from optbus_persistence.rows import BusMessage, decode_stored

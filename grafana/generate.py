@@ -53,7 +53,7 @@ from optbus.runtime.metrics import (
     KILLSWITCH_INVALID_COMMANDS,
     MESSAGES_HANDLED,
 )
-from optbus_cli.main import SERVICES
+from optbus_cli.commands.services import SERVICES
 from optbus_greeks.handlers import CHAIN_PRICING_SECONDS
 
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +22,7 @@ import yaml
 
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
-from optbus_cli.main import SERVICES
+from optbus_cli.commands.services import SERVICES
 from optbus_cli.servers import nats_server_binary
 from tests.scripts import load_script
 
@@ -259,9 +260,14 @@ def test_the_image_entrypoint_is_the_optbus_command() -> None:
 
 def test_the_image_installs_every_workspace_member() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    for project in sorted(
-        [*ROOT.glob("libs/*/pyproject.toml"), *ROOT.glob("services/*/pyproject.toml")]
-    ):
+    members = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["uv"][
+        "workspace"
+    ]["members"]
+    projects = sorted(
+        project for member in members for project in ROOT.glob(f"{member}/pyproject.toml")
+    )
+    assert any(project.parent.name == "cli" for project in projects)
+    for project in projects:
         relative = project.relative_to(ROOT).as_posix()
         assert f"COPY {relative} {relative}" in dockerfile, relative
 

@@ -26,7 +26,9 @@ from optbus_backtest.recorded_db import recorded_steps
 from optbus_backtest.run import run_backtest
 from optbus_backtest.tradelog import canonical_sha256
 from optbus_cli.main import app
-from optbus_cli.replay import RESULT_STREAMS, ReplayOptions, read_run_events, run_replay
+from optbus_cli.replay.engine import run_replay
+from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions
+from optbus_cli.replay.results import read_run_events
 from optbus_market_data.pacing import MAX_SPEED
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate

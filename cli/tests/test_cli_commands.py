@@ -71,3 +71,19 @@ def test_a_demo_speed_that_is_not_a_speed_is_refused_before_anything_starts() ->
 
     assert result.exit_code == 2
     assert "not a speed" in result.output
+
+
+def test_a_backtest_window_needs_both_ends() -> None:
+    result = runner.invoke(app, ["backtest", "--from", "2026-12-02T03:45", "--no-store"])
+
+    assert result.exit_code == 2
+    assert "give both --from and --to" in result.output
+
+
+def test_a_backtest_of_a_missing_recorded_file_exits_2_with_its_name(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+
+    result = runner.invoke(app, ["backtest", "--file", str(missing), "--no-store"])
+
+    assert result.exit_code == 2
+    assert "missing.csv" in result.output

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from optbus_cli.replay import LiveBusRefused, ReplayOptions
+from optbus_cli.replay.options import LiveBusRefused, ReplayOptions
 
 START = datetime(2026, 12, 2, 3, 45, tzinfo=UTC)
 END = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

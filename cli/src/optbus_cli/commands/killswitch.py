@@ -1,0 +1,57 @@
+"""``optbus killswitch``: halt, resume, or ask about trading, as an operator on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from optbus.events import KillSwitchCommand
+from optbus.runtime.settings import DEFAULT_NATS_URL
+from optbus_cli.commands.options import NatsUrl
+
+killswitch_app = typer.Typer(
+    help="Halt or resume trading (the same as `nats pub control.killswitch ...`).",
+    no_args_is_help=True,
+)
+
+Operator = Annotated[str, typer.Option(envvar="USER", help="Who is acting (for the audit).")]
+
+
+@killswitch_app.command("engage")
+def killswitch_engage(
+    reason: Annotated[str, typer.Option(help="Why trading is halted.")],
+    operator: Operator = "operator",
+    flatten: Annotated[bool, typer.Option(help="Also close every position at market.")] = False,
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
+) -> None:
+    """Halt trading: no new positions, working orders cancelled (and with --flatten, closed)."""
+    command = KillSwitchCommand(action="engage", reason=reason, operator=operator, flatten=flatten)
+    _send(nats_url, command)
+
+
+@killswitch_app.command("release")
+def killswitch_release(
+    reason: Annotated[str, typer.Option(help="Why trading may resume.")],
+    operator: Operator = "operator",
+    nats_url: NatsUrl = DEFAULT_NATS_URL,
+) -> None:
+    """Resume trading."""
+    _send(nats_url, KillSwitchCommand(action="release", reason=reason, operator=operator))
+
+
+@killswitch_app.command("status")
+def killswitch_status(nats_url: NatsUrl = DEFAULT_NATS_URL) -> None:
+    """Show whether trading is halted, by whom and why."""
+    from optbus_cli.killswitch import describe_state
+
+    typer.echo(asyncio.run(describe_state(nats_url)))
+
+
+def _send(nats_url: str, command: KillSwitchCommand) -> None:
+    """Publish the command and say what was sent, in the words the audit trail uses."""
+    from optbus_cli.killswitch import send_command
+
+    asyncio.run(send_command(nats_url, command))
+    typer.echo(f"kill switch {command.action} sent by {command.operator}: {command.reason}")

@@ -1,0 +1,24 @@
+"""Command-line options that several commands take, declared once so they read alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server URL.")]
+DatabaseUrl = Annotated[str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.")]
+Seed = Annotated[int, typer.Option(help="Simulator seed.")]
+SimulatedDays = Annotated[int, typer.Option(min=1, help="Trading days to simulate.")]
+FirstSession = Annotated[
+    datetime, typer.Option(formats=["%Y-%m-%d"], help="First session (a trading day).")
+]
+StrategiesFile = Annotated[Path | None, typer.Option(help="Strategies file (TOML).")]
+ResultsDir = Annotated[Path, typer.Option(help="Where the trade log and report go.")]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A naive command-line time as UTC (the way ``optbus replay`` reads it)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

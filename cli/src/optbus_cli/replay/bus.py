@@ -1,0 +1,110 @@
+"""The replay's isolated bus, and the service processes that run on it on market time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import nats
+
+from optbus.control import RELEASED
+from optbus.runtime.bus import ensure_streams
+from optbus.runtime.control_state import write_kill_switch
+from optbus_backtest.config import BACKTEST_ALGO_ID
+from optbus_cli.demo import PIPELINE_SERVICES, ServiceProcesses
+from optbus_cli.inspect_bus import view_bus
+from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions, replay_config
+from optbus_cli.servers import LocalNats, free_port
+
+PERSISTENCE_PREFIX = "persistence-"
+"""The persistence service's consumers: they store the run rather than take part in it."""
+
+
+@contextlib.contextmanager
+def isolated_bus(options: ReplayOptions) -> Iterator[str]:
+    """The replay's bus: the one named, or an embedded nats-server for the run's lifetime."""
+    if options.target_nats_url is not None:
+        yield options.target_nats_url
+        return
+    with tempfile.TemporaryDirectory(prefix=f"optbus-replay-{options.run_id}-") as directory:
+        server = LocalNats(Path(directory)).start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+
+
+async def prepare_bus(nats_url: str) -> None:
+    """Streams in memory, and the kill switch released: a replay must not start halted."""
+    nc = await nats.connect(nats_url, connect_timeout=5)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js, ephemeral=True)
+        await write_kill_switch(js, RELEASED)
+    finally:
+        await nc.close()
+
+
+def service_env(options: ReplayOptions, nats_url: str, database_url: str) -> dict[str, str]:
+    """The services' environment: the replay bus, market time, and the run id to store under."""
+    streams = [*RESULT_STREAMS, *(["ANALYTICS"] if options.persist_chains else [])]
+    strategies = replay_config(options).strategies_file
+    return os.environ | {
+        "OPTBUS_STRATEGY_STRATEGIES_FILE": str(strategies),
+        "NATS_URL": nats_url,
+        "DATABASE_URL": database_url,
+        "OPTBUS_CLOCK": "market",
+        "OPTBUS_PERSISTENCE_RUN_ID": options.run_id,
+        "OPTBUS_PERSISTENCE_STREAMS": msgspec.json.encode(streams).decode(),
+        "OPTBUS_EXECUTION_ALGO_ID": BACKTEST_ALGO_ID,
+    }
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+            return bool(200 <= answer.status < 300)
+    except OSError:
+        return False
+
+
+def start_services(processes: ServiceProcesses, timeout: float) -> None:
+    """Start every service and wait until each serves ``/healthz`` (its consumers exist)."""
+    ports = {name: free_port() for name in PIPELINE_SERVICES}
+    for name, port in ports.items():
+        variable = f"OPTBUS_{name.upper().replace('-', '_')}_HTTP_PORT"
+        processes.start(name, {variable: str(port)})
+    deadline = time.monotonic() + timeout
+    waiting = dict(ports)
+    while waiting:
+        if processes.failed():
+            raise RuntimeError(f"service failed to start: {', '.join(processes.failed())}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"services not ready after {timeout:.0f} s: {sorted(waiting)}")
+        waiting = {name: port for name, port in waiting.items() if not _healthy(port)}
+        time.sleep(0.2)
+
+
+async def wait_until_stored(nats_url: str, patience_seconds: float) -> None:
+    """Wait until the persistence service has acked everything on the replay bus, on every
+    stream it stores (the chains too with ``persist_chains``)."""
+    nc = await nats.connect(nats_url, connect_timeout=5)
+    try:
+        js = nc.jetstream()
+        deadline = time.monotonic() + patience_seconds
+        while time.monotonic() < deadline:
+            consumers = (await view_bus(js)).consumers
+            stored = [c for c in consumers if c.name.startswith(PERSISTENCE_PREFIX)]
+            if stored and all(c.caught_up for c in stored):
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"persistence did not store the run within {patience_seconds:.0f} s")
+    finally:
+        await nc.close()
