@@ -24,6 +24,7 @@ from optbus.clock import ReplayClock
 from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
+from optbus_backtest.wiring import PIPELINE
 from optbus_cli.demo_summary import DemoBaseline, print_summary, read_summary
 from optbus_cli.inspect_bus import BusView, nats_answers, read_bus, view_bus
 from optbus_cli.servers import (
@@ -36,8 +37,10 @@ from optbus_cli.trading_summary import print_trading_summary, read_trading_summa
 from optbus_market_data.pacing import MAX_SPEED, parse_speed
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.schema import migrate
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
-PIPELINE_SERVICES = ("persistence", "greeks", "risk", "execution", "strategy")
+PIPELINE_SERVICES = (PERSISTENCE.service, *(topology.service for topology in PIPELINE))
+"""The services that consume market data and trade on it, storage first."""
 DRAIN_TIMEOUT_SECONDS = 600.0
 
 

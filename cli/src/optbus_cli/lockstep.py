@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 
+from optbus.runtime.topology import ServiceTopology
 from optbus.subjects import STREAMS, stream_of, subject_matches
 
 _ACK_PREFIX = "$JS.ACK."
@@ -44,19 +45,14 @@ class WatchedConsumer:
     filter_subject: str | None
 
 
-async def watched_consumers(
-    js: JetStreamContext, ignore_prefixes: Iterable[str] = ()
-) -> list[WatchedConsumer]:
-    """Every durable consumer of the bus's streams, but those named with ``ignore_prefixes``."""
-    ignored = tuple(ignore_prefixes)
-    found = []
-    for spec in STREAMS:
-        for info in await js.consumers_info(spec.name):
-            name = info.name
-            if name.startswith(ignored):
-                continue
-            found.append(WatchedConsumer(spec.name, name, info.config.filter_subject))
-    return found
+def declared_consumers(topologies: Iterable[ServiceTopology[Any]]) -> list[WatchedConsumer]:
+    """Every durable consumer the services of ``topologies`` declare: the acks they owe are
+    what the lockstep waits for."""
+    return [
+        WatchedConsumer(consumer.stream, consumer.durable, consumer.subject)
+        for topology in topologies
+        for consumer in topology.consumers
+    ]
 
 
 class Lockstep:

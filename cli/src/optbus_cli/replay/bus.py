@@ -22,8 +22,9 @@ from optbus_cli.demo import PIPELINE_SERVICES, ServiceProcesses
 from optbus_cli.inspect_bus import view_bus
 from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions, replay_config
 from optbus_cli.servers import LocalNats, free_port
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
-PERSISTENCE_PREFIX = "persistence-"
+STORING = frozenset(consumer.durable for consumer in PERSISTENCE.consumers)
 """The persistence service's consumers: they store the run rather than take part in it."""
 
 
@@ -101,7 +102,7 @@ async def wait_until_stored(nats_url: str, patience_seconds: float) -> None:
         deadline = time.monotonic() + patience_seconds
         while time.monotonic() < deadline:
             consumers = (await view_bus(js)).consumers
-            stored = [c for c in consumers if c.name.startswith(PERSISTENCE_PREFIX)]
+            stored = [c for c in consumers if c.name in STORING]
             if stored and all(c.caught_up for c in stored):
                 return
             await asyncio.sleep(0.2)

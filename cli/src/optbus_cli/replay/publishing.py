@@ -13,8 +13,8 @@ import nats
 from optbus.codec import encode
 from optbus.events import Event
 from optbus.routing import subject_of
-from optbus_cli.lockstep import Lockstep, watched_consumers
-from optbus_cli.replay.bus import PERSISTENCE_PREFIX
+from optbus_backtest.wiring import PIPELINE
+from optbus_cli.lockstep import Lockstep, declared_consumers
 from optbus_market_data.pacing import Speed, wait_seconds
 
 ProgressCallback = Callable[[int, int], None]
@@ -73,9 +73,7 @@ async def publish_in_lockstep(
     sent = count = first_ns = last_ns = 0
     previous_ns: int | None = None
     try:
-        lockstep = Lockstep(
-            await watched_consumers(nc.jetstream(), ignore_prefixes=[PERSISTENCE_PREFIX])
-        )
+        lockstep = Lockstep(declared_consumers(PIPELINE))
         await lockstep.watch(nc)
         async for step in read_ahead(steps):
             if not step:
