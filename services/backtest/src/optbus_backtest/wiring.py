@@ -18,6 +18,7 @@ import optbus_execution.handlers as execution
 from optbus import subjects
 from optbus.events import Event
 from optbus.market import MarketFacts
+from optbus.scoring import BaselineScorer
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
@@ -32,7 +33,6 @@ from optbus_risk.state import RiskState
 from optbus_strategy.config import StrategyConfigError, load_strategies
 from optbus_strategy.engine import StrategyEngine
 from optbus_strategy.params import StrategySpec
-from optbus_strategy.scoring import BaselineScorer
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,10 @@ from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.history import read_history
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
+from optbus.scoring import BaselineScorer
 from optbus_strategy.config import default_strategies_path, load_strategies
 from optbus_strategy.engine import StrategyEngine
 from optbus_strategy.model_reload import ModelReloader
-from optbus_strategy.scoring import BaselineScorer
 
 SERVICE = "strategy"
 _log = structlog.get_logger()
