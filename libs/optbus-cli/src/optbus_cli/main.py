@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +14,7 @@ import typer
 
 from optbus.events import KillSwitchCommand
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
+from optbus.timestamps import as_utc
 
 app = typer.Typer(
     name="optbus",
@@ -267,7 +268,7 @@ def backtest(
         raise typer.BadParameter("give both --from and --to", param_hint="--from/--to")
     window = None
     if start is not None and end is not None:
-        window = (_as_utc(start), _as_utc(end))
+        window = (as_utc(start), as_utc(end))
     options = BacktestOptions(
         days=days, start_date=start_date.date(), seed=seed, file=file, window=window,
         minutes=minutes, strategies=strategies, capital=capital,
@@ -290,11 +291,6 @@ def backtest(
     except StoreError as exc:
         typer.echo(f"backtest: {exc}", err=True)
         raise typer.Exit(1) from None
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """A naive command-line time as UTC (the way ``optbus replay`` reads it)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command()
@@ -324,7 +320,7 @@ def replay(
         pace = parse_speed(speed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--speed") from exc
-    window = _as_utc(start), _as_utc(end)
+    window = as_utc(start), as_utc(end)
     try:
         options = ReplayOptions(
             start=window[0], end=window[1], speed=pace, target_nats_url=target_nats_url,
@@ -438,7 +434,7 @@ def dataset(
     """Write a training set as Parquet: closed trades, or recorded chains with forward returns."""
     from datetime import timedelta
 
-    from optbus_cli.datasets import DatasetRequest, as_utc, dataset_command
+    from optbus_cli.datasets import DatasetRequest, dataset_command
     from optbus_trainer.chains_dataset import ChainSampling
 
     if source not in ("trades", "chains"):
