@@ -23,11 +23,11 @@ from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.service import ServiceRunner
+from optbus.scoring import BASELINE_VERSION, BaselineScorer
 from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 from optbus_market_data.simulator import NIFTY, ChainSimulator, SimulatorConfig
 from optbus_strategy.main import MODELS_INPUT, StrategySettings, build_app
-from optbus_strategy.scoring import BASELINE_VERSION, BaselineScorer
 from optbus_trainer.gate import PromotionDecision
 from optbus_trainer.registry import ModelRegistry, Registration
 

@@ -16,8 +16,8 @@ from optbus.events import BusEvent, Event, ModelPromoted, ModelTrained
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.history import read_history
 from optbus.runtime.model_store import get_model_object, last_promoted
+from optbus.scoring import model_sha256
 from optbus_cli.servers import LocalNats
-from optbus_strategy.scoring import model_sha256
 from optbus_trainer.gate import PromotionDecision
 from optbus_trainer.registry import ModelRegistry, read_metadata
 from optbus_trainer.registry_sql import RegisteredModel, registered_models

@@ -12,9 +12,10 @@ from optbus.codec import encode
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
+from optbus.timestamps import datetime_from_ns
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
-from optbus_persistence.rows import BusMessage, datetime_from_ns, decode_stored
+from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.store import EventStore
 from optbus_trainer.recorded import market_events
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -34,11 +34,6 @@ class DatasetRequest:
     out: Path
     sampling: ChainSampling
     warmup: timedelta
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A naive time read as UTC; an aware one kept."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def dataset_command(request: DatasetRequest) -> int:

@@ -1,3 +1,4 @@
+import math
 from datetime import date
 from pathlib import Path
 
@@ -56,8 +57,14 @@ def test_sharpe_needs_more_than_one_day() -> None:
     assert compute_results(TRADES[:1], capital=100_000.0).sharpe is None
 
 
-def test_a_losing_day_gives_a_finite_sortino() -> None:
-    assert compute_results(TRADES, capital=100_000.0).sortino is not None
+def test_a_losing_day_gives_the_sortino_of_the_mean_over_the_downside_deviation() -> None:
+    # Daily P&L 1,000, -400, 600: mean 400, downside deviation sqrt(400^2 / 2), annualised.
+    expected = 400.0 / math.sqrt(400.0**2 / 2) * math.sqrt(252)
+
+    sortino = compute_results(TRADES, capital=100_000.0).sortino
+
+    assert sortino is not None
+    assert sortino == pytest.approx(expected)
 
 
 def test_pnl_is_split_by_strategy() -> None:

@@ -1,13 +1,13 @@
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from optbus.codec import UndecodableMessage, encode
 from optbus.events import ChainAggregates, ChainGreeks, ChainSide, OptionChainSnapshot, SideGreeks
+from optbus.timestamps import datetime_from_ns
 from optbus_persistence.rows import (
     OPTION_TICK_COLUMNS,
     BusMessage,
-    datetime_from_ns,
     decode_stored,
     option_tick_rows,
 )
@@ -62,10 +62,6 @@ def test_an_option_without_implied_volatility_keeps_null_greeks_and_its_reason()
     row = dict(zip(OPTION_TICK_COLUMNS, option_tick_rows(_chain())[1], strict=True))
 
     assert (row["iv"], row["delta"], row["iv_status"]) == (None, None, "below_intrinsic")
-
-
-def test_the_row_time_is_the_event_time_to_the_microsecond() -> None:
-    assert datetime_from_ns(TS) == datetime(2025, 12, 1, 4, 45, 0, 123456, tzinfo=UTC)
 
 
 def test_an_operator_kill_switch_command_is_stored_at_the_time_jetstream_stored_it() -> None:

@@ -1,4 +1,3 @@
-import math
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -41,7 +40,6 @@ from optbus_risk.checks import (
 from optbus_risk.circuit import DailyPnl, loss_limit
 from optbus_risk.fold import evolve
 from optbus_risk.killswitch import KillSwitchState
-from optbus_risk.orders import slice_count
 from optbus_risk.state import OrderWindow
 
 FAST = settings(max_examples=80, deadline=None)
@@ -57,15 +55,6 @@ def test_lot_size_passes_exactly_when_every_leg_is_a_positive_whole_number_of_lo
     verdict = check_lot_size(intent(*(leg(quantity=q) for q in sizes)), ctx(CHAIN_STATE))
 
     assert verdict.passed == all(q > 0 and q % NIFTY_LOT == 0 for q in sizes)
-
-
-@FAST
-@given(st.integers(min_value=1, max_value=20 * NIFTY_FREEZE))
-def test_slices_are_the_fewest_orders_none_above_the_freeze_quantity(quantity: int) -> None:
-    slices = slice_count(quantity, NIFTY_FREEZE)
-
-    assert slices == math.ceil(quantity / NIFTY_FREEZE)
-    assert quantity <= slices * NIFTY_FREEZE < quantity + NIFTY_FREEZE
 
 
 @FAST

@@ -132,6 +132,14 @@ def test_the_losing_streak_trips_the_breaker() -> None:
     assert state.pnl.tripped_reason is not None
 
 
+def test_one_loss_short_of_the_streak_leaves_the_breaker_untripped() -> None:
+    streak = CONFIG.circuit_breaker.max_consecutive_losses
+    state = _fold(released_state(), *(_trade(-1.0, n=k) for k in range(streak - 1)))
+
+    assert state.pnl.consecutive_losses == streak - 1
+    assert state.pnl.tripped_reason is None
+
+
 def test_a_new_trading_day_starts_with_no_pnl() -> None:
     tomorrow = FACTS.session_open_ns(date(2026, 12, 3))
 

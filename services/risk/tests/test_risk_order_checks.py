@@ -65,6 +65,15 @@ def test_order_rate_counts_every_freeze_slice_as_an_order() -> None:
     assert f"1 sent + {LIMIT} new" in verdict.detail
 
 
+def test_order_rate_counts_55_nifty_lots_as_the_3_whole_lot_orders_execution_sends() -> None:
+    state = _sent((TS, LIMIT - 3))
+
+    verdict = check_order_rate(intent(leg(lots=55)), ctx(state))
+
+    assert verdict.passed
+    assert f"{LIMIT - 3} sent + 3 new" in verdict.detail
+
+
 def test_order_rate_counts_orders_per_exchange_segment() -> None:
     config = with_config(segments={"by_underlying": {"NIFTY": "OTHER"}})
     state = _sent((TS, LIMIT))

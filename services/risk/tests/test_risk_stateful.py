@@ -43,6 +43,7 @@ from optbus.events import (
     PositionUpdated,
     Side,
 )
+from optbus.slicing import freeze_slices
 from optbus_risk.book import current_book, exposure
 from optbus_risk.checks import margin_limit
 from optbus_risk.config import RiskConfig
@@ -167,7 +168,9 @@ class RiskSession(RuleBasedStateMachine):
         assert within(after.delta, before.delta, config.portfolio.max_abs_delta_notional)
         assert within(after.vega, before.vega, config.portfolio.max_abs_vega)
         assert within(after.positions, before.positions, config.portfolio.max_open_positions)
-        slices = sum(-(-leg.quantity // NIFTY_FREEZE) for leg in order.legs)
+        slices = sum(
+            len(freeze_slices(leg.quantity, NIFTY_LOT, NIFTY_FREEZE)) for leg in order.legs
+        )
         self.approved_orders.append((self.now, slices))
 
     @precondition(lambda self: bool(self.state.working))

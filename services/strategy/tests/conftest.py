@@ -29,13 +29,13 @@ from optbus.events import (
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts, load_market_facts
 from optbus.pricing import black76_price, time_to_expiry_years
+from optbus.scoring import BaselineScorer
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 from optbus_market_data.simulator import NIFTY, ChainSimulator, SimulatorConfig
 from optbus_strategy.base import Strategy
 from optbus_strategy.engine import StrategyEngine
 from optbus_strategy.params import StrategySpec
 from optbus_strategy.registry import default_registry
-from optbus_strategy.scoring import BaselineScorer
 
 FACTS = load_market_facts()
 EXPIRY = date(2026, 12, 8)

@@ -12,8 +12,8 @@ import pytest
 from optbus.clock import ReplayClock
 from optbus.codec import Decoder, encode
 from optbus.events import ChainGreeks, EndOfDay, Signal, VolatilityIndexTick
+from optbus.scoring import BaselineScorer
 from optbus_strategy.engine import DuplicateStrategyName, StrategyEngine
-from optbus_strategy.scoring import BaselineScorer
 
 MakeChain = Callable[..., ChainGreeks]
 PARAMS = {"min_score": 0.0, "max_days_to_expiry": 30.0}

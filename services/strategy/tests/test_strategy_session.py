@@ -13,10 +13,10 @@ from optbus.clock import ReplayClock
 from optbus.codec import encode
 from optbus.events import ChainGreeks, Event, OrderIntent, Signal
 from optbus.market import MarketFacts
+from optbus.scoring import BaselineScorer
 from optbus_strategy.base import Output
 from optbus_strategy.config import default_strategies_path, load_strategies
 from optbus_strategy.engine import StrategyEngine
-from optbus_strategy.scoring import BaselineScorer
 
 Fill = Callable[[Iterable[Any]], list[Event]]
 

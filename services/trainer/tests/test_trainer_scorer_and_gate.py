@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from optbus.features import FEATURE_NAMES
-from optbus_strategy.scoring import BaselineScorer, ModelError, Scorer, stamp
+from optbus.scoring import BaselineScorer, ModelError, Scorer, stamp
 from optbus_trainer.dataset import TrainingSet
 from optbus_trainer.gate import PromotionPolicy, decide, evaluate_scorer, rows_of_day
 from optbus_trainer.metrics import Metrics, evaluate

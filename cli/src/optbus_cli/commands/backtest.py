@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from optbus.runtime.settings import DEFAULT_DATABASE_URL
+from optbus.timestamps import as_utc
 from optbus_cli.commands.options import (
     DatabaseUrl,
     FirstSession,
@@ -20,7 +21,6 @@ from optbus_cli.commands.options import (
     Seed,
     SimulatedDays,
     StrategiesFile,
-    as_utc,
 )
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +17,3 @@ FirstSession = Annotated[
 ]
 StrategiesFile = Annotated[Path | None, typer.Option(help="Strategies file (TOML).")]
 ResultsDir = Annotated[Path, typer.Option(help="Where the trade log and report go.")]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A naive command-line time as UTC (the way ``optbus replay`` reads it)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

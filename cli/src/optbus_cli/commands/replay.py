@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
+from optbus.timestamps import as_utc
 from optbus_cli.commands.options import (
     DatabaseUrl,
     NatsUrl,
     ResultsDir,
     StrategiesFile,
-    as_utc,
 )
 
 

@@ -110,7 +110,8 @@ def dataset(
     """Write a training set as Parquet: closed trades, or recorded chains with forward returns."""
     from datetime import timedelta
 
-    from optbus_cli.datasets import DatasetRequest, as_utc, dataset_command
+    from optbus.timestamps import as_utc
+    from optbus_cli.datasets import DatasetRequest, dataset_command
     from optbus_trainer.chains_dataset import ChainSampling
 
     if source not in ("trades", "chains"):

@@ -20,6 +20,7 @@ import optbus_risk.topology as risk
 import optbus_strategy.topology as strategy
 from optbus.market import MarketFacts
 from optbus.runtime.topology import ServiceTopology
+from optbus.scoring import BaselineScorer
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
@@ -33,7 +34,6 @@ from optbus_risk.state import RiskState
 from optbus_strategy.config import StrategyConfigError, load_strategies
 from optbus_strategy.engine import StrategyEngine
 from optbus_strategy.params import StrategySpec
-from optbus_strategy.scoring import BaselineScorer
 
 
 @dataclass(frozen=True, slots=True)

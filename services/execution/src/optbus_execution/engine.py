@@ -32,6 +32,7 @@ from optbus.events import (
 )
 from optbus.ids import derived_event_id
 from optbus.market import ContractSpec, MarketFacts, MarketFactsError, load_market_facts
+from optbus.slicing import freeze_slices
 from optbus_execution.book import MarketBook
 from optbus_execution.broker import PaperBroker
 from optbus_execution.config import PaperBrokerConfig
@@ -40,7 +41,6 @@ from optbus_execution.orders import (
     Ticket,
     make_order,
     rejection_reason,
-    slice_quantities,
     trade_date,
 )
 from optbus_execution.positions import PositionBook, flatten_intents
@@ -177,7 +177,7 @@ class ExecutionEngine:
             return [order, self._rejected(order, refusal)]
         events: list[Event] = []
         for slice_index, units in enumerate(
-            slice_quantities(quantity, spec.lot_size, spec.freeze_quantity)
+            freeze_slices(quantity, spec.lot_size, spec.freeze_quantity)
         ):
             order = make_order(intent, leg, (leg_index, slice_index), units, times, algo_id)
             events += [order, self._verdict(order, origin, spec)]

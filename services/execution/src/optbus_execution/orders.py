@@ -67,19 +67,6 @@ def broker_order_id(client_order_id: str) -> str:
     return derived_event_id("paper-broker-order", client_order_id)
 
 
-def slice_quantities(quantity: int, lot_size: int, freeze_quantity: int) -> list[int]:
-    """``quantity`` split into exchange orders of at most the freeze quantity, in whole lots.
-
-    A slice is the largest multiple of the lot not above the freeze quantity (NIFTY: 27 lots of
-    65 = 1,755 units under a freeze of 1,800); the last slice takes the rest.
-    """
-    if quantity <= 0:
-        return [quantity]
-    largest = max(lot_size, (freeze_quantity // lot_size) * lot_size)
-    full, rest = divmod(quantity, largest)
-    return [largest] * full + ([rest] if rest else [])
-
-
 def make_order(
     intent: OrderIntent,
     leg: Leg,

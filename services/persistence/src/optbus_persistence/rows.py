@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from optbus.codec import Decoder
 from optbus.events import BusEvent, ChainGreeks, Event, KillSwitchCommand
 from optbus.ids import derived_event_id
 from optbus.subjects import KILLSWITCH
+from optbus.timestamps import datetime_from_ns
 
 EVENT_COLUMNS = (
     "time", "stream", "seq", "subject", "type", "event_id", "ts_event", "ts_init", "payload",
@@ -31,8 +31,6 @@ OPTION_TICK_TYPES = (
     "int4", "int8", "int8", "float8", "float8", "float8", "float8", "float8", "float8",
     "float8", "float8", "text",
 )  # fmt: skip
-
-_NS_PER_SECOND = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -69,12 +67,6 @@ class StoredEvent:
             datetime_from_ns(ts_event), msg.stream, msg.seq, msg.subject, event_type, event_id,
             ts_event, ts_init, msg.data,
         )  # fmt: skip
-
-
-def datetime_from_ns(ts_ns: int) -> datetime:
-    """A UTC datetime (microsecond precision, as PostgreSQL keeps it) from epoch nanoseconds."""
-    seconds, nanos = divmod(ts_ns, _NS_PER_SECOND)
-    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=nanos // 1000)
 
 
 _event_decoder: Decoder[BusEvent] = Decoder(BusEvent)  # type: ignore[arg-type]

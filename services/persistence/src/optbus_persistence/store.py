@@ -12,6 +12,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from optbus.events import ChainGreeks
+from optbus.trading_tables import JSON_COLUMNS, TableRow, trading_row
 from optbus_persistence.rows import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -22,7 +23,6 @@ from optbus_persistence.rows import (
     option_tick_rows,
 )
 from optbus_persistence.schema import SchemaMissing, StorageMode, read_mode
-from optbus_persistence.trading_rows import trading_row
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def _insert_trading_rows(conn: psycopg.Connection, fresh: Sequence[StoredEvent])
         row = trading_row(stored.event)
         if row is not None:
             columns = tuple(row.values)
-            by_table.setdefault((row.table, columns), []).append(tuple(row.values.values()))
+            by_table.setdefault((row.table, columns), []).append(_adapted(row))
     for (table, columns), rows in by_table.items():
         statement = sql.SQL(
             "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (event_id) DO NOTHING"
@@ -152,6 +152,14 @@ def _insert_trading_rows(conn: psycopg.Connection, fresh: Sequence[StoredEvent])
         )
         with conn.cursor() as cursor:
             cursor.executemany(statement, rows)
+
+
+def _adapted(row: TableRow) -> tuple[Any, ...]:
+    """The row's values as psycopg writes them: the JSON columns' values wrapped as jsonb."""
+    return tuple(
+        Jsonb(value) if column in JSON_COLUMNS and value is not None else value
+        for column, value in row.values.items()
+    )
 
 
 def _already_json(payload: bytes) -> bytes:

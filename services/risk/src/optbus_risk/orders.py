@@ -6,6 +6,7 @@ from datetime import date
 
 from optbus.events import Leg, OrderIntent, Side
 from optbus.market import MarketFacts
+from optbus.slicing import freeze_slices
 from optbus_risk.config import RiskConfig
 from optbus_risk.sessions import trading_date
 
@@ -21,23 +22,15 @@ def signed_quantity(leg: Leg) -> int:
     return side_sign(leg.side) * quantity
 
 
-def slice_count(quantity: int, freeze_quantity: int) -> int:
-    """How many exchange orders a quantity needs when no order may exceed the freeze quantity.
-
-    A non-positive quantity still counts as one order (it is refused elsewhere).
-    """
-    return max(1, -(-quantity // freeze_quantity))
-
-
 def intent_day(intent: OrderIntent, facts: MarketFacts) -> date:
     """The exchange-local date of the intent, which picks the contract specs in force."""
     return trading_date(intent.ts_event, facts)
 
 
 def leg_slices(leg: Leg, day: date, facts: MarketFacts) -> int:
-    """The number of exchange orders one leg becomes (freeze slices)."""
-    freeze = facts.contract(leg.contract.underlying, day).freeze_quantity
-    return slice_count(leg.quantity, freeze)
+    """The number of exchange orders one leg becomes: the freeze slices execution sends."""
+    spec = facts.contract(leg.contract.underlying, day)
+    return len(freeze_slices(leg.quantity, spec.lot_size, spec.freeze_quantity))
 
 
 def orders_by_segment(

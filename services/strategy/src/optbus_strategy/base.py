@@ -17,8 +17,8 @@ from optbus.events import (
 )
 from optbus.features import FeatureHistory, option_features
 from optbus.market import ContractSpec
+from optbus.scoring import Scorer
 from optbus_strategy.chainview import ChainView
-from optbus_strategy.scoring import Scorer
 
 Output: TypeAlias = Signal | OrderIntent
 """What a strategy asks to publish."""

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from optbus.events import Contract, Leg, ModelStamp, OrderIntent, Position, Side, Signal
 from optbus.ids import derived_event_id
+from optbus.scoring import stamp
 from optbus_strategy.base import StrategyContext
 from optbus_strategy.groups import Group
 from optbus_strategy.params import CommonParams
-from optbus_strategy.scoring import stamp
 
 
 @dataclass(frozen=True, slots=True)

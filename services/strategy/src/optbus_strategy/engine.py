@@ -22,11 +22,11 @@ from optbus.events import (
 )
 from optbus.features import FeatureHistory
 from optbus.market import ContractSpec, MarketFacts
+from optbus.scoring import Scorer
 from optbus_strategy.base import Output, Strategy, StrategyContext
 from optbus_strategy.chainview import ChainView
 from optbus_strategy.params import StrategySpec
 from optbus_strategy.registry import StrategyRegistry, default_registry
-from optbus_strategy.scoring import Scorer
 
 
 class DuplicateStrategyName(ValueError):

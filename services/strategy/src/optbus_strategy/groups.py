@@ -85,10 +85,6 @@ class GroupBook:
         cooled = ts_ns >= self._cooldown_until.get(underlying, ts_ns)
         return cooled and not self.groups_of(underlying)
 
-    def cooldown_until(self, underlying: str) -> int | None:
-        """When the underlying's cooldown ends (ns), if one was ever started."""
-        return self._cooldown_until.get(underlying)
-
     def start(self, group: Group, intent: OrderIntent) -> None:
         """Record a new pending group and its entry intent."""
         group.open_intents[intent.intent_id] = intent.ts_event

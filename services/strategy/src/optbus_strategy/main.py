@@ -13,10 +13,10 @@ from optbus.market import load_market_facts
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
+from optbus.scoring import BaselineScorer
 from optbus_strategy.config import default_strategies_path, load_strategies
 from optbus_strategy.engine import StrategyEngine
 from optbus_strategy.model_reload import ModelReloader
-from optbus_strategy.scoring import BaselineScorer
 from optbus_strategy.topology import TOPOLOGY, StrategyDeps
 
 _log = structlog.get_logger()

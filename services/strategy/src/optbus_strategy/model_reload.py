@@ -22,8 +22,8 @@ from optbus.events import ModelPromoted
 from optbus.features import FEATURE_NAMES
 from optbus.runtime.bus import DeadLetterOffice
 from optbus.runtime.model_store import ModelNotStored, get_model_object, last_promoted
+from optbus.scoring import LightGBMScorer, ModelError, Scorer
 from optbus_strategy.engine import StrategyEngine
-from optbus_strategy.scoring import LightGBMScorer, ModelError, Scorer
 
 _log = structlog.get_logger()
 _decoder: Decoder[ModelPromoted] = Decoder(ModelPromoted)

@@ -9,7 +9,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from optbus_strategy.scoring import Scorer
+from optbus.scoring import Scorer
 from optbus_trainer.dataset import TrainingSet
 from optbus_trainer.metrics import Metrics, evaluate
 

@@ -1,5 +1,5 @@
 """Epoch nanoseconds (events) of aware datetimes (the database, people), to the microsecond
-PostgreSQL keeps; the other way is ``optbus_persistence.rows.datetime_from_ns``."""
+PostgreSQL keeps; the other way is ``optbus.timestamps.datetime_from_ns``."""
 
 from __future__ import annotations
 

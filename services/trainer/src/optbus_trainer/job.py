@@ -15,7 +15,7 @@ import psycopg
 
 from optbus.events import ModelRecord, TradeClosed
 from optbus.runtime.model_store import ModelNotStored
-from optbus_strategy.scoring import BaselineScorer, ModelError, Scorer
+from optbus.scoring import BaselineScorer, ModelError, Scorer
 from optbus_trainer.dataset import DataRequirements, TrainingSet, from_trades
 from optbus_trainer.gate import (
     PromotionDecision,

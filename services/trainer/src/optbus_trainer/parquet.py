@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from optbus.features import FEATURE_NAMES_HASH, FEATURES_VERSION
-from optbus_persistence.rows import datetime_from_ns
+from optbus.timestamps import datetime_from_ns
 from optbus_trainer.chains_dataset import LABEL_DEFINITION as CHAIN_LABEL_DEFINITION
 from optbus_trainer.chains_dataset import ChainSampling, ChainSet
 from optbus_trainer.dataset import TrainingSet

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from psycopg.types.json import Jsonb
-
 from optbus.events import TradeClosed
 from optbus.features import FEATURE_NAMES
-from optbus_persistence.trading_rows import trading_row
+from optbus.trading_tables import trading_row
 
 _CONTEXT_FIELDS = ("iv", "delta", "gamma", "theta", "vega", "spot", "forward", "india_vix", "pcr",
                    "open_interest")  # fmt: skip
@@ -95,5 +93,4 @@ def trade_field_counts(trades: Iterable[TradeClosed]) -> tuple[dict[str, int], i
 def _present(value: object, field: str) -> bool:
     if field != "features":
         return value is not None
-    features = value.obj if isinstance(value, Jsonb) else value
-    return isinstance(features, Mapping) and all(name in features for name in FEATURE_NAMES)
+    return isinstance(value, Mapping) and all(name in value for name in FEATURE_NAMES)

@@ -23,7 +23,7 @@ from optbus.ids import derived_event_id
 from optbus.routing import subject_of
 from optbus.runtime.bus import EventPublisher
 from optbus.runtime.model_store import get_model_object, last_promoted, put_model_object
-from optbus_strategy.scoring import LightGBMScorer
+from optbus.scoring import LightGBMScorer
 from optbus_trainer.gate import PromotionDecision
 from optbus_trainer.registry_sql import record_registration
 from optbus_trainer.training import ModelArtifact, ModelMetadata

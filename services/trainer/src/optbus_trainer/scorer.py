@@ -1,8 +1,8 @@
-"""The scorer of a trained model artifact (``optbus_strategy.scoring.LightGBMScorer``)."""
+"""The scorer of a trained model artifact (``optbus.scoring.LightGBMScorer``)."""
 
 from __future__ import annotations
 
-from optbus_strategy.scoring import LightGBMScorer
+from optbus.scoring import LightGBMScorer
 from optbus_trainer.training import ModelArtifact
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import msgspec
 
-from optbus_strategy.scoring import ModelError
+from optbus.scoring import ModelError
 from optbus_trainer.training import ModelArtifact, ModelMetadata, sha256_text
 
 

@@ -84,12 +84,6 @@ def normalised_black_and_vega(x: float, s: float, b_max: float) -> tuple[float, 
 
 
 @kernel
-def normalised_black(x: float, s: float, b_max: float) -> float:
-    """b(x, s) for x <= 0, with b_max = exp(x/2)."""
-    return normalised_black_and_vega(x, s, b_max)[0]
-
-
-@kernel
 def _householder_step(newton: float, halley: float, hh3: float) -> float:
     """Step of the order-3 Householder method from the ratios -g/g', g''/g' and g'''/g'."""
     return (

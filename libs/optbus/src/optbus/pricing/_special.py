@@ -109,12 +109,6 @@ def norm_cdf(z: float) -> float:
     return 0.5 * math.erfc(-z * INV_SQRT_2)
 
 
-@kernel
-def norm_pdf(z: float) -> float:
-    """Standard normal density."""
-    return INV_SQRT_2PI * math.exp(-0.5 * z * z)
-
-
 _IA = (
     3.3871328727963666080e0,
     1.3314166789178437745e2,

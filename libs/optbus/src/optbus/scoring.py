@@ -3,8 +3,9 @@
 A scorer has a ``version`` and a ``hash`` (sha256 of its definition or model file), which go
 into every ``ModelStamp``. Until the trainer promotes a model, ``BaselineScorer`` scores: a
 transparent logistic rule over three features, documented in docs/strategies.md. A promoted
-model scores through ``LightGBMScorer``. This module holds the one ``Scorer`` protocol; the
-trainer uses it too.
+model scores through ``LightGBMScorer``. It lives in the shared library because the strategy
+service scores with it and the trainer trains and gates models against the same protocol, and
+one service must not import another's internals.
 """
 
 from __future__ import annotations

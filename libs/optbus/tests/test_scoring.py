@@ -8,7 +8,7 @@ import math
 import pytest
 
 from optbus.features import FEATURE_NAMES
-from optbus_strategy.scoring import (
+from optbus.scoring import (
     BASELINE_VERSION,
     BaselineScorer,
     Scorer,

@@ -1,12 +1,15 @@
-"""Pure mapping of trading events to rows of the trading tables (signals, orders, trades, ...)."""
+"""Pure mapping of trading events to rows of the trading tables (signals, orders, trades, ...).
+
+Persistence writes these rows and the trainer counts what they would hold (its data-quality
+report must agree with the database), so both take them from here. The rows are plain Python
+values: the JSON columns hold JSON-able values, which the writer adapts to its database driver.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from psycopg.types.json import Jsonb
 
 from optbus.events import (
     CircuitBreakerTripped,
@@ -27,7 +30,10 @@ from optbus.events import (
     Signal,
     TradeClosed,
 )
-from optbus_persistence.rows import datetime_from_ns
+from optbus.timestamps import datetime_from_ns
+
+JSON_COLUMNS = frozenset({"features", "checks"})
+"""The columns of the trading tables that are jsonb; their values here are plain JSON-able ones."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ def _signal(event: Signal) -> dict[str, Any]:
         "strategy": event.strategy, "underlying": event.underlying, "expiry": event.expiry,
         "strength": event.strength, "ml_score": event.model.ml_score,
         "model_version": event.model.model_version, "model_hash": event.model.model_hash,
-        "features": Jsonb(event.model.features),
+        "features": event.model.features,
     }  # fmt: skip
 
 
@@ -70,8 +76,8 @@ def _decision(event: RiskDecision) -> dict[str, Any]:
         "intent_id": event.intent.intent_id, "group_id": event.intent.group_id,
         "strategy": event.intent.strategy, "purpose": event.intent.purpose,
         "approved": event.approved, "failed_checks": [c.name for c in event.failures],
-        "checks": Jsonb([{"name": c.name, "passed": c.passed, "detail": c.detail}
-                         for c in event.checks]),
+        "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail}
+                   for c in event.checks],
     }  # fmt: skip
 
 
@@ -128,7 +134,7 @@ def _trade(event: TradeClosed) -> dict[str, Any]:
         "exit_price": event.exit_price,
         "model_version": model.model_version if model else None,
         "model_hash": model.model_hash if model else None,
-        "features": Jsonb(model.features) if model else None,
+        "features": model.features if model else None,
         "exit_reason": event.exit_reason, "gross_pnl": event.gross_pnl,
         "charges": event.charges, "net_pnl": event.net_pnl,
     }  # fmt: skip

@@ -8,7 +8,7 @@ from optbus.events import (
     TradeClosed,
     VolatilityIndexTick,
 )
-from optbus_persistence.trading_rows import trading_row
+from optbus.trading_tables import JSON_COLUMNS, trading_row
 
 CONTRACT = Contract(underlying="NIFTY", expiry=date(2026, 12, 8), strike=26_000.0, option_type="CE")
 
@@ -64,3 +64,11 @@ def test_a_kill_switch_engagement_is_a_row_with_operator_and_reason() -> None:
 def test_market_data_has_no_trading_row() -> None:
     assert trading_row(VolatilityIndexTick(event_id="v", ts_event=1, ts_init=1,
                                            index="INDIAVIX", value=13.0)) is None  # fmt: skip
+
+
+def test_a_json_column_holds_a_plain_mapping_that_any_writer_can_adapt() -> None:
+    row = trading_row(_trade())
+
+    assert row is not None
+    assert JSON_COLUMNS & set(row.values) == {"features"}
+    assert row.values["features"] == {"delta": 0.5}
