@@ -55,7 +55,7 @@ def test_working_orders_are_rebuilt_with_what_is_left_to_fill() -> None:
 
     restored = _restored(log)
 
-    assert [t.remaining for t in restored.broker.working()] == [5 * LOT]
+    assert [t.remaining for t in restored.state.working.tickets()] == [5 * LOT]
 
 
 def test_a_restored_engine_goes_on_exactly_as_the_original_would() -> None:

@@ -28,6 +28,7 @@ from optbus.runtime.settings import ServiceSettings
 from optbus_execution import handlers
 from optbus_execution.config import PaperBrokerConfig, SlippageModel
 from optbus_execution.engine import ExecutionEngine
+from optbus_execution.paper import PaperBroker
 
 SERVICE = handlers.SERVICE
 _log = structlog.get_logger()
@@ -77,7 +78,10 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
     """Wire the execution service: restore state from the log, then consume its inputs."""
     broker = make_broker(settings)
     clock = service_clock(settings.clock)
-    engine = ExecutionEngine(broker_config(settings), clock, load_market_facts(), halted=True)
+    paper, facts = broker_config(settings), load_market_facts()
+    engine = ExecutionEngine(
+        paper.execution(), PaperBroker(paper, facts, clock), clock, facts, halted=True
+    )
 
     def jetstream() -> JetStreamContext:
         return broker.connection.jetstream()
