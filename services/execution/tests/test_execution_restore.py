@@ -66,6 +66,17 @@ def test_a_restored_engine_goes_on_exactly_as_the_original_would() -> None:
     assert restored.on_chain(next_quote) == original.on_chain(next_quote)
 
 
+def test_a_restored_engine_flattens_exactly_as_the_original_would() -> None:
+    original, log = _session()
+    restored = _restored(log)
+    for e in (original, restored):
+        e.on_chain(chain(T0 + 2 * SECOND, ask_size=0))
+
+    flattened = restored.on_kill_switch(engaged=True, flatten=True, reason="drill")
+
+    assert flattened == original.on_kill_switch(engaged=True, flatten=True, reason="drill")
+
+
 def test_a_restored_engine_ignores_a_redelivered_decision() -> None:
     _, log = _session()
     restored = _restored(log)
