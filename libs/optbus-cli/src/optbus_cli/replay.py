@@ -32,6 +32,7 @@ from rich.table import Table
 from optbus.codec import Decoder, encode
 from optbus.control import RELEASED
 from optbus.events import BusEvent, Event
+from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.control_state import write_kill_switch
@@ -302,7 +303,7 @@ def run_replay(
     on_status: Callable[[str], None] = lambda _: None,
 ) -> ReplayResult:
     """Replay ``options``' window from ``database_url`` through the services, in lockstep."""
-    load_strategies(replay_config(options).strategies_file)
+    load_strategies(replay_config(options).strategies_file, facts=load_market_facts())
     migrate(database_url)
     cleared = clear_run(database_url, options.run_id)
     if cleared:
