@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optbus.codec import encode
+from optbus.market import load_market_facts
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.run import run_backtest
 from optbus_cli.main import app
@@ -167,8 +168,8 @@ def test_a_window_of_recorded_events_replays_as_the_simulation_it_recorded(
     )  # fmt: skip
 
     assert code == 0, output
-    simulated = run_backtest(simulated_steps(DAY, RECORDED_STEPS, "it-backtest"),
-                             BacktestConfig(run_id="it-window"))  # fmt: skip
+    steps = simulated_steps(DAY, RECORDED_STEPS, "it-backtest")
+    simulated = run_backtest(steps, BacktestConfig(run_id="it-window"), facts=load_market_facts())
     from_database = (tmp_path / "it-window.jsonl").read_bytes()
     assert simulated.trade_log.events, "six minutes of market should trade"
     assert hashlib.sha256(from_database).hexdigest() == simulated.trade_log_sha256

@@ -8,6 +8,7 @@ from pathlib import Path
 import nats
 import pytest
 
+from optbus.market import load_market_facts
 from optbus_market_data.export import export_session
 from optbus_market_data.main import MarketDataSettings, run_service
 from optbus_market_data.simulator import SimulatorConfig
@@ -29,7 +30,7 @@ async def test_a_recorded_file_is_played_onto_the_bus_in_full(
 ) -> None:
     path = tmp_path / "session.parquet"
     config = SimulatorConfig(seed=3, run_id="it-file-source", start_date=date(2026, 12, 16))
-    export_session(config, path, max_steps=30)
+    export_session(config, path, load_market_facts(), max_steps=30)
     settings = MarketDataSettings(
         nats_url=nats_url, source="file", file=path, speed="max", exit_when_done=True, http_port=0
     )

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from optbus.codec import encode
 from optbus.events import Event, Fill, Signal
+from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.recorded_db import recorded_steps
@@ -93,7 +94,7 @@ def first_replay(recorded: Recorded) -> list[Event]:
 def _in_process(recorded: Recorded) -> list[Event]:
     config = BacktestConfig(run_id="it-in-process", strategies_file=recorded.strategies)
     steps = recorded_steps(recorded.database_url, WINDOW_START, WINDOW_END)
-    return run_backtest(steps, config).trade_log.events
+    return run_backtest(steps, config, facts=load_market_facts()).trade_log.events
 
 
 def test_the_replayed_services_trade_the_recorded_window(first_replay: list[Event]) -> None:
@@ -127,7 +128,9 @@ def test_two_in_process_backtests_from_the_database_write_byte_identical_trade_l
 
     logs = [
         run_backtest(
-            recorded_steps(recorded.database_url, WINDOW_START, WINDOW_END), config
+            recorded_steps(recorded.database_url, WINDOW_START, WINDOW_END),
+            config,
+            facts=load_market_facts(),
         ).trade_log.sha256()
         for _ in range(2)
     ]

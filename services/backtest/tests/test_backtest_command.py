@@ -38,7 +38,7 @@ def test_a_recorded_session_replays_to_the_same_trades_as_the_simulation_it_reco
 ) -> None:
     recorded = tmp_path / "session.parquet"
     config = SimulatorConfig(seed=7, run_id="export-7", start_date=START, days=1)
-    export_session(config, recorded, max_steps=6 * 60)
+    export_session(config, recorded, load_market_facts(), max_steps=6 * 60)
     from_file = run_command(
         BacktestOptions(days=1, start_date=START, seed=0, file=recorded, out_dir=tmp_path),
         _quiet(),
@@ -46,6 +46,7 @@ def test_a_recorded_session_replays_to_the_same_trades_as_the_simulation_it_reco
     assert (tmp_path / "backtest-session.jsonl").exists()
     assert from_file.steps == 6 * 60
     assert from_file.summary.intents > 0
-    sim = simulator(seed=7, start_date=START, days=1, facts=load_market_facts(), run_id="export-7")
-    simulated = run_backtest(first(sim.ticks(), 6 * 60), BacktestConfig())
+    facts = load_market_facts()
+    sim = simulator(seed=7, start_date=START, days=1, facts=facts, run_id="export-7")
+    simulated = run_backtest(first(sim.ticks(), 6 * 60), BacktestConfig(), facts=facts)
     assert from_file.trade_log_sha256 == simulated.trade_log_sha256, "ids come from the run id"

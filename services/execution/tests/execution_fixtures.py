@@ -25,6 +25,7 @@ from optbus.events import (
 from optbus.market import load_market_facts
 from optbus_execution.config import PaperBrokerConfig, SlippageModel
 from optbus_execution.engine import ExecutionEngine
+from optbus_execution.paper import PaperBroker
 
 E = TypeVar("E", bound=Event)
 
@@ -58,8 +59,9 @@ def config(**overrides: object) -> PaperBrokerConfig:
 
 
 def engine(**overrides: object) -> ExecutionEngine:
-    """A fresh engine on a replay clock."""
-    return ExecutionEngine(config(**overrides), ReplayClock(T0), FACTS)
+    """A fresh engine on a replay clock, trading with the paper broker."""
+    paper, clock = config(**overrides), ReplayClock(T0)
+    return ExecutionEngine(paper.execution(), PaperBroker(paper, FACTS, clock), clock, FACTS)
 
 
 def chain(

@@ -137,7 +137,7 @@ def _step(e: ExecutionEngine, i: int, action: object, at: int) -> list[Event]:
             side, action.lots * LOT, purpose="close", contract=position.contract,
             intent_id=f"c{i}", reason="exit", position_ids=[position.position_id],
         )  # fmt: skip
-    decision: RiskDecision = approved(order_intent, e.book.market_time_ns)
+    decision: RiskDecision = approved(order_intent, e.state.book.market_time_ns)
     return [decision, *e.on_decision(decision)]
 
 
@@ -197,7 +197,8 @@ def test_a_session_replays_to_the_same_events_and_restores_to_the_same_positions
     _, again = _run(actions)
     restored = engine()
 
-    restored.restore(log)
+    for event in log:
+        restored.fold(event)
 
     assert again == log
     assert restored.positions() == first.positions()

@@ -37,7 +37,8 @@ def _session() -> tuple[ExecutionEngine, list[Event]]:
 
 def _restored(log: list[Event]) -> ExecutionEngine:
     restored = engine()
-    restored.restore(log)
+    for event in log:
+        restored.fold(event)
     return restored
 
 
@@ -55,7 +56,7 @@ def test_working_orders_are_rebuilt_with_what_is_left_to_fill() -> None:
 
     restored = _restored(log)
 
-    assert [t.remaining for t in restored.broker.working()] == [5 * LOT]
+    assert [t.remaining for t in restored.state.working.tickets()] == [5 * LOT]
 
 
 def test_a_restored_engine_goes_on_exactly_as_the_original_would() -> None:
@@ -64,6 +65,17 @@ def test_a_restored_engine_goes_on_exactly_as_the_original_would() -> None:
     next_quote = chain(T0 + 2 * SECOND, bid=130.0, ask=130.5)
 
     assert restored.on_chain(next_quote) == original.on_chain(next_quote)
+
+
+def test_a_restored_engine_flattens_exactly_as_the_original_would() -> None:
+    original, log = _session()
+    restored = _restored(log)
+    for e in (original, restored):
+        e.on_chain(chain(T0 + 2 * SECOND, ask_size=0))
+
+    flattened = restored.on_kill_switch(engaged=True, flatten=True, reason="drill")
+
+    assert flattened == original.on_kill_switch(engaged=True, flatten=True, reason="drill")
 
 
 def test_a_restored_engine_ignores_a_redelivered_decision() -> None:

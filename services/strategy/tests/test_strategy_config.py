@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from optbus.market import load_market_facts
 from optbus_strategy.config import (
     StrategyConfigError,
     default_strategies_path,
@@ -16,6 +17,7 @@ from optbus_strategy.params import StrategySpec
 from optbus_strategy.registry import default_registry
 from optbus_strategy.strategies.short_strangle import ShortStrangleParams
 
+FACTS = load_market_facts()
 STRANGLE = """
 [[strategy]]
 name = "strangle_nifty"
@@ -28,17 +30,19 @@ underlyings = ["NIFTY"]
 
 
 def _parse(extra: str = "", params: str = "") -> list[StrategySpec]:
-    return parse_strategies(STRANGLE.format(extra=extra, params=params), source="test.toml")
+    return parse_strategies(
+        STRANGLE.format(extra=extra, params=params), source="test.toml", facts=FACTS
+    )
 
 
 def _error(text: str) -> str:
     with pytest.raises(StrategyConfigError) as caught:
-        parse_strategies(text, source="test.toml")
+        parse_strategies(text, source="test.toml", facts=FACTS)
     return str(caught.value)
 
 
 def test_the_default_strategies_file_runs_every_built_in_kind() -> None:
-    specs = load_strategies(default_strategies_path())
+    specs = load_strategies(default_strategies_path(), facts=FACTS)
 
     assert {spec.kind for spec in specs} == set(default_registry().names())
 
@@ -117,7 +121,7 @@ def test_a_missing_file_is_an_error_naming_the_path(tmp_path: Path) -> None:
     path = tmp_path / "absent.toml"
 
     with pytest.raises(StrategyConfigError, match=r"absent\.toml"):
-        load_strategies(path)
+        load_strategies(path, facts=FACTS)
 
 
 def test_the_registry_refuses_a_kind_registered_twice() -> None:

@@ -23,7 +23,7 @@ Fill = Callable[[Iterable[Any]], list[Event]]
 
 def _run(day: list[Event], facts: MarketFacts, fill: Fill) -> list[tuple[ChainGreeks, Output]]:
     """Every output of the default strategies over the day, with the chain that prompted it."""
-    specs = load_strategies(default_strategies_path())
+    specs = load_strategies(default_strategies_path(), facts=facts)
     engine = StrategyEngine.from_specs(specs, BaselineScorer(), facts, ReplayClock(0))
     made: list[tuple[ChainGreeks, Output]] = []
     for event in day:

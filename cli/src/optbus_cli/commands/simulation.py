@@ -21,6 +21,7 @@ def export(
     seed: Seed = 7,
 ) -> None:
     """Write a simulated session as a recorded-session file (docs/recorded-session-format.md)."""
+    from optbus.market import load_market_facts
     from optbus_market_data.export import export_session
     from optbus_market_data.simulator import SimulatorConfig
 
@@ -28,7 +29,7 @@ def export(
         seed=seed, run_id=f"export-{seed}", start_date=start_date.date(), days=days
     )
     max_steps = None if minutes is None else int(minutes * 60 / config.step_seconds)
-    rows = export_session(config, output, max_steps=max_steps)
+    rows = export_session(config, output, load_market_facts(), max_steps=max_steps)
     typer.echo(f"wrote {rows:,} rows to {output}")
 
 

@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import Callable
 
+from optbus.market import load_market_facts
 from optbus.runtime.service import run_on_uvloop
 from optbus_backtest.recorded_db import recorded_steps
 from optbus_cli.demo import ServiceProcesses, state_dir
@@ -32,7 +33,7 @@ def run_replay(
     on_status: Callable[[str], None] = lambda _: None,
 ) -> ReplayResult:
     """Replay ``options``' window from ``database_url`` through the services, in lockstep."""
-    load_strategies(replay_config(options).strategies_file)
+    load_strategies(replay_config(options).strategies_file, facts=load_market_facts())
     migrate(database_url)
     cleared = clear_run(database_url, options.run_id)
     if cleared:

@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from optbus.market import load_market_facts
 from optbus_backtest.headline import HEADLINE
 from optbus_backtest.options import BacktestInputError, BacktestOptions
 from optbus_backtest.run import BacktestResult
@@ -29,7 +30,7 @@ _PROGRESS_EVERY_STEPS = 60
 def run_command(options: BacktestOptions, console: Console | None = None) -> RunOutcome:
     """Run the backtest with a progress bar, print its summary, write and store its results."""
     console = console or Console()
-    prepared = prepare(options)
+    prepared = prepare(options, load_market_facts())
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[market]}"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as progress:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import msgspec
 
 from optbus.events import Event, OptionChainSnapshot
-from optbus.market import MarketFacts, load_market_facts
+from optbus.market import MarketFacts
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
@@ -77,11 +77,11 @@ class Backtest:
     def __init__(
         self,
         config: BacktestConfig,
-        facts: MarketFacts | None = None,
+        facts: MarketFacts,
         clock: BacktestClock | None = None,
     ) -> None:
         self.config = config
-        self.facts = facts if facts is not None else load_market_facts()
+        self.facts = facts
         self.clock = clock if clock is not None else BacktestClock()
         self.bus = InMemoryBus(self.clock)
         self.services = build_services(config, self.facts, self.clock)
@@ -120,7 +120,7 @@ def run_backtest(
     steps: Iterable[Sequence[Event]],
     config: BacktestConfig,
     *,
-    facts: MarketFacts | None = None,
+    facts: MarketFacts,
     on_step: StepCallback | None = None,
 ) -> BacktestResult:
     """Replay ``steps`` (lists of market events in time order) through the live handlers."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optbus.events import Event
-from optbus.market import MarketFacts, load_market_facts
+from optbus.market import MarketFacts
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.options import BacktestOptions, backtest_config, check_options, config_json
 from optbus_backtest.report import write_report
@@ -73,9 +73,8 @@ def checked_config(options: BacktestOptions, facts: MarketFacts) -> BacktestConf
     return config
 
 
-def prepare(options: BacktestOptions, facts: MarketFacts | None = None) -> PreparedRun:
+def prepare(options: BacktestOptions, facts: MarketFacts) -> PreparedRun:
     """Check the options and open the source; every input error is raised here, up front."""
-    facts = facts if facts is not None else load_market_facts()
     config = checked_config(options, facts)
     steps, total = market_steps(options, facts)
     return PreparedRun(options, config, facts, steps, total)

@@ -144,7 +144,7 @@ def expand_grid(base: BacktestOptions, axes: Sequence[Axis]) -> list[SweepPoint]
 
 def run_point(point: SweepPoint) -> PointOutcome:
     """Run one point (in a worker process, or in this one for ``--sweep-index``)."""
-    outcome = execute(prepare(point.options))
+    outcome = execute(prepare(point.options, load_market_facts()))
     return PointOutcome(
         index=point.index,
         run_id=point.run_id,

@@ -25,6 +25,7 @@ from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
 from optbus_execution.engine import ExecutionEngine
+from optbus_execution.paper import PaperBroker
 from optbus_greeks.domain import GreeksConfig
 from optbus_risk.config import RiskConfig, load_risk_config
 from optbus_risk.context import RiskEnv
@@ -90,7 +91,9 @@ def build_services(config: BacktestConfig, facts: MarketFacts, clock: BacktestCl
     return Services(
         strategy=StrategyEngine.from_specs(specs, BaselineScorer(), facts, clock),
         risk=RiskDesk(env, RiskState.initial(KillSwitchState.released())),
-        execution=ExecutionEngine(config.broker, clock, facts),
+        execution=ExecutionEngine(
+            config.broker.execution(), PaperBroker(config.broker, facts, clock), clock, facts
+        ),
     )
 
 

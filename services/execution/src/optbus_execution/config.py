@@ -1,12 +1,32 @@
-"""Configuration of the paper broker: latency, slippage, quote freshness, algo id, brokerage."""
+"""Configuration: what the engine needs whatever the venue, and the paper broker's own.
+
+``PaperBrokerConfig`` stays the one config a paper run is given (its fields are what a backtest
+records and sweeps); ``ExecutionConfig`` is the part of it the engine reads, so that a real
+broker's adapter can sit behind the same engine without a paper config.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import msgspec
 
 from optbus.fees import ChargesSchedule
 
 _NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    """What the engine checks and stamps on every order, whichever venue takes it.
+
+    ``algo_id`` is stamped on every order, ``max_quote_age_ns`` is how old the latest quote may
+    be for an order to be sent, and ``vix_index`` names the index recorded in market contexts.
+    """
+
+    algo_id: str
+    max_quote_age_ns: int
+    vix_index: str
 
 
 class SlippageModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -52,3 +72,7 @@ class PaperBrokerConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknow
             raise ValueError("latency and quote age must not be negative")
         if self.order_ttl_ns is not None and self.order_ttl_ns <= 0:
             raise ValueError("order_ttl_ns must be positive (or None)")
+
+    def execution(self) -> ExecutionConfig:
+        """The engine's part of this configuration."""
+        return ExecutionConfig(self.algo_id, self.max_quote_age_ns, self.vix_index)

@@ -1,49 +1,37 @@
-"""The execution engine: market book, paper broker and positions behind handler-shaped methods.
+"""The execution engine: orders from decisions, sent to a venue, and one fold of what follows.
 
 Each method takes one input event and returns the events it causes, in order; it never
-publishes. Orders are timed on the market clock (the latest source time seen, or the
-decision's own time when that is later), so a replay makes the same orders, fills and trades.
+publishes. Everything it makes or hears from the venue is folded into its state through
+``fold.apply_event``, the function a restart folds the recorded events through, so the live
+path and a restore cannot drift apart. Orders are timed on the market clock (the latest source
+time seen, or the decision's own time when that is later), so a replay makes the same orders,
+fills and trades.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
 from optbus.clock import Clock
 from optbus.events import (
     ChainGreeks,
     Event,
-    Fill,
-    KillSwitchEngaged,
-    KillSwitchReleased,
     Leg,
     Order,
-    OrderAccepted,
-    OrderCancelled,
     OrderIntent,
     OrderRejected,
     Position,
-    PositionClosed,
-    PositionOpened,
-    PositionUpdated,
     RiskDecision,
     VolatilityIndexTick,
 )
 from optbus.ids import derived_event_id
-from optbus.market import ContractSpec, MarketFacts, MarketFactsError, load_market_facts
+from optbus.market import ContractSpec, MarketFacts, MarketFactsError
 from optbus.slicing import freeze_slices
-from optbus_execution.book import MarketBook
-from optbus_execution.broker import PaperBroker
-from optbus_execution.config import PaperBrokerConfig
-from optbus_execution.orders import (
-    OrderOrigin,
-    Ticket,
-    make_order,
-    rejection_reason,
-    trade_date,
-)
-from optbus_execution.positions import PositionBook, flatten_intents
+from optbus_execution.config import ExecutionConfig
+from optbus_execution.fold import ExecutionState, apply_event, contract_spec, origin_of
+from optbus_execution.orders import Ticket, make_order, rejection_reason
+from optbus_execution.positions import flatten_intents
+from optbus_execution.venue import Venue, VenueReport
 
 FLATTEN_REASON = "kill switch flatten"
 
@@ -53,57 +41,59 @@ def _is_flatten(ticket: Ticket) -> bool:
 
 
 class ExecutionEngine:
-    """The pure domain of the execution service: events in, events out."""
+    """The pure domain of the execution service: events in, events out, orders to a venue.
+
+    ``venue`` reports on ``clock``, the engine's clock; ``facts`` are loaded by the caller.
+    """
 
     def __init__(
         self,
-        config: PaperBrokerConfig,
+        config: ExecutionConfig,
+        venue: Venue,
         clock: Clock,
-        facts: MarketFacts | None = None,
+        facts: MarketFacts,
         halted: bool = False,
     ) -> None:
         self._config = config
+        self._venue = venue
         self._clock = clock
-        self._facts = facts if facts is not None else load_market_facts()
-        self._halted = halted
-        self.book = MarketBook(config.max_quote_age_ns, config.vix_index)
-        self.broker = PaperBroker(config, self._facts, clock)
-        self.position_book = PositionBook(clock)
-        self._intents: dict[str, OrderIntent] = {}
-        self._ordered: set[str] = set()
-        self._pending: dict[str, Order] = {}
+        self._facts = facts
+        self.state = ExecutionState.initial(config, clock, halted=halted)
 
     @property
     def halted(self) -> bool:
         """Whether the kill switch is engaged (no opening order is accepted)."""
-        return self._halted
+        return self.state.halted
 
     def positions(self) -> list[Position]:
         """The open positions, oldest first."""
-        return self.position_book.positions()
+        return self.state.positions.positions()
 
     def working_orders(self) -> list[Order]:
-        """The orders still working at the broker, oldest first."""
-        return [ticket.order for ticket in self.broker.working()]
+        """The orders still working at the venue, oldest first."""
+        return [ticket.order for ticket in self.state.working.tickets()]
+
+    def fold(self, event: Event) -> list[Event]:
+        """Apply an event to the state; the position and trade events it causes. The live path
+        and a restore from the trading log (the service's declared history) both fold here."""
+        return apply_event(self.state, event, self._facts)
+
+    def on_report(self, report: VenueReport) -> list[Event]:
+        """A venue's report, followed by the position and trade events it causes."""
+        return [report, *self.fold(report)]
 
     def on_chain(self, chain: ChainGreeks) -> list[Event]:
-        """Take a chain's quotes; the fills, cancellations and position events they cause."""
-        self.book.on_chain(chain)
-        events: list[Event] = []
-        for result in self.broker.on_chain(chain, self.book):
-            if isinstance(result, OrderCancelled):
-                events.append(result)
-                continue
-            fill = result.fill
-            context = self.book.context(fill.contract, fill.ts_event)
-            events.append(fill)
-            events += self.position_book.apply_fill(fill, result.ticket.origin, context)
-        return events
+        """Take a chain's quotes; what the venue reports on them and the position events."""
+        self.fold(chain)
+        key = (chain.snapshot.underlying, chain.snapshot.expiry)
+        working = self.state.working.of_chain(key)
+        if not working:
+            return []
+        return self._reported(self._venue.on_market(chain, self.state.book, working))
 
     def on_vix(self, tick: VolatilityIndexTick) -> list[Event]:
         """Take a volatility index tick (recorded in later market contexts); causes nothing."""
-        self.book.on_vix(tick)
-        return []
+        return self.fold(tick)
 
     def on_decision(self, decision: RiskDecision) -> list[Event]:
         """Orders for an approved intent, each followed by its acceptance or rejection.
@@ -111,9 +101,10 @@ class ExecutionEngine:
         A rejected intent causes nothing; an intent already ordered (a redelivery) neither.
         """
         intent = decision.intent
-        if not decision.approved or intent.intent_id in self._ordered:
+        self.fold(decision)
+        if not decision.approved or intent.intent_id in self.state.ordered:
             return []
-        return self._submit(intent, max(decision.ts_event, self.book.market_time_ns))
+        return self._submit(intent, max(decision.ts_event, self.state.book.market_time_ns))
 
     def on_kill_switch(self, engaged: bool, flatten: bool = False, reason: str = "") -> list[Event]:
         """Engage or release the kill switch; engaging again changes nothing that is in hand.
@@ -123,39 +114,39 @@ class ExecutionEngine:
         those closes do not already cover of every position. Returns the cancellations, and
         for a flatten the close intents, each followed by its orders.
         """
+        self.state.halted = engaged
         if not engaged:
-            self._halted = False
             return []
-        self._halted = True
-        now = self.book.market_time_ns
-        events: list[Event] = list(
-            self.broker.cancel_all(f"kill switch engaged: {reason}", now, keep=_is_flatten)
-        )
+        now = self.state.book.market_time_ns
+        events: list[Event] = []
+        for ticket in self.state.working.tickets():
+            if not _is_flatten(ticket):
+                cancel = self._venue.cancel(ticket.order, f"kill switch engaged: {reason}", now)
+                events += self._reported(cancel)
         if flatten:
-            uncovered = [
-                position
-                for position in self.positions()
-                if abs(position.quantity) > self.broker.working_close_quantity(position.position_id)
-            ]
-            intents = flatten_intents(
-                uncovered, now, f"{FLATTEN_REASON}: {reason}", self._clock.now_ns()
-            )
-            for intent in intents:
-                if intent.intent_id not in self._ordered:
-                    events.append(intent)
-                    events += self._submit(intent, now)
+            events += self._flatten(now, reason)
         return events
 
-    def restore(self, events: Iterable[Event]) -> None:
-        """Rebuild the state by folding recorded events (the trading log, in order)."""
-        for event in events:
-            self._restore_one(event)
+    def _flatten(self, now: int, reason: str) -> list[Event]:
+        """Close intents at market for what working closes leave of every position."""
+        uncovered = [
+            position
+            for position in self.positions()
+            if abs(position.quantity) > self.state.working.close_quantity(position.position_id)
+        ]
+        intents = flatten_intents(
+            uncovered, now, f"{FLATTEN_REASON}: {reason}", self._clock.now_ns()
+        )
+        events: list[Event] = []
+        for intent in intents:
+            if intent.intent_id not in self.state.ordered:
+                events += [intent, *self.fold(intent)]
+                events += self._submit(intent, now)
+        return events
 
     # -- submitting -------------------------------------------------------------------------
 
     def _submit(self, intent: OrderIntent, order_ts: int) -> list[Event]:
-        self._intents[intent.intent_id] = intent
-        self._ordered.add(intent.intent_id)
         events: list[Event] = []
         for leg_index, leg in enumerate(intent.legs):
             events += self._submit_leg(intent, leg_index, leg, order_ts)
@@ -167,124 +158,57 @@ class ExecutionEngine:
         times = (order_ts, self._clock.now_ns())
         algo_id = self._config.algo_id
         try:
-            spec = self._spec(leg, order_ts)
+            spec = contract_spec(self._facts, leg.contract, order_ts)
         except MarketFactsError as exc:
             order = make_order(intent, leg, (leg_index, 0), leg.quantity, times, algo_id)
-            return [order, self._rejected(order, str(exc))]
-        origin, quantity, refusal = self._plan(intent, leg)
+            return self._refused(order, str(exc))
+        quantity, refusal = self._plan(intent, leg)
         if refusal is not None:
             order = make_order(intent, leg, (leg_index, 0), leg.quantity, times, algo_id)
-            return [order, self._rejected(order, refusal)]
+            return self._refused(order, refusal)
         events: list[Event] = []
         for slice_index, units in enumerate(
             freeze_slices(quantity, spec.lot_size, spec.freeze_quantity)
         ):
             order = make_order(intent, leg, (leg_index, slice_index), units, times, algo_id)
-            events += [order, self._verdict(order, origin, spec)]
+            events += self._place(order, spec)
         return events
 
-    def _verdict(
-        self, order: Order, origin: OrderOrigin, spec: ContractSpec
-    ) -> OrderAccepted | OrderRejected:
+    def _place(self, order: Order, spec: ContractSpec) -> list[Event]:
+        """The order, then the venue's answer, or the engine's refusal if it fails a check."""
         reason = rejection_reason(
-            order, spec, self.book, self._halted, self._config.max_quote_age_ns
+            order, spec, self.state.book, self.state.halted, self._config.max_quote_age_ns
         )
         if reason is not None:
-            return self._rejected(order, reason)
-        return self.broker.accept(order, origin, spec.lot_size, spec.tick_size)
+            return self._refused(order, reason)
+        return [order, *self.fold(order), *self._reported(self._venue.place(order))]
 
-    def _plan(self, intent: OrderIntent, leg: Leg) -> tuple[OrderOrigin, int, str | None]:
-        """The origin, quantity and any refusal of one leg; a close only ever reduces."""
-        origin = self._origin(intent, leg)
+    def _plan(self, intent: OrderIntent, leg: Leg) -> tuple[int, str | None]:
+        """The quantity and any refusal of one leg; a close only ever reduces."""
         if intent.purpose == "open":
-            return origin, leg.quantity, None
-        target = None if origin.position_id is None else self.position_book.get(origin.position_id)
+            return leg.quantity, None
+        position_id = origin_of(self.state, intent, leg.contract).position_id
+        target = None if position_id is None else self.state.positions.get(position_id)
         if target is None:
-            return origin, leg.quantity, "no open position to close"
+            return leg.quantity, "no open position to close"
         if (leg.side == "SELL") != (target.quantity > 0):
-            return origin, leg.quantity, f"a {leg.side} would not reduce the position"
-        working = self.broker.working_close_quantity(target.position_id)
-        capacity = abs(target.quantity) - working
+            return leg.quantity, f"a {leg.side} would not reduce the position"
+        capacity = abs(target.quantity) - self.state.working.close_quantity(target.position_id)
         if capacity <= 0:
-            return origin, leg.quantity, "the position is already being closed"
-        return origin, min(leg.quantity, capacity), None
+            return leg.quantity, "the position is already being closed"
+        return min(leg.quantity, capacity), None
 
-    def _origin(self, intent: OrderIntent, leg: Leg) -> OrderOrigin:
-        """Where the orders of a leg come from; a close names the position it reduces."""
-        origin = OrderOrigin.of(intent)
-        if intent.purpose == "open":
-            return origin
-        for position_id in intent.position_ids:
-            named = self.position_book.get(position_id)
-            if named is not None and named.contract == leg.contract:
-                return dataclasses.replace(origin, position_id=position_id)
-        target = self.position_book.target(origin, leg.contract)
-        return (
-            origin
-            if target is None
-            else dataclasses.replace(origin, position_id=target.position_id)
-        )
-
-    def _spec(self, leg: Leg, order_ts: int) -> ContractSpec:
-        return self._facts.contract(leg.contract.underlying, trade_date(order_ts, self._facts))
-
-    def _rejected(self, order: Order, reason: str) -> OrderRejected:
+    def _refused(self, order: Order, reason: str) -> list[Event]:
+        """The order and the engine's own rejection of it (it never reaches the venue)."""
         coid = order.client_order_id
-        return OrderRejected(
+        rejected = OrderRejected(
             event_id=derived_event_id("exec.order.rejected", coid),
             ts_event=order.ts_event,
             ts_init=self._clock.now_ns(),
             client_order_id=coid,
             reason=reason,
         )
+        return [order, *self.fold(order), rejected, *self.fold(rejected)]
 
-    # -- restoring --------------------------------------------------------------------------
-
-    def _restore_one(self, event: Event) -> None:
-        if isinstance(event, ChainGreeks):
-            self.book.on_chain(event)
-        elif isinstance(event, VolatilityIndexTick):
-            self.book.on_vix(event)
-        elif isinstance(event, RiskDecision):
-            self._intents.setdefault(event.intent.intent_id, event.intent)
-        elif isinstance(event, OrderIntent):
-            self._intents.setdefault(event.intent_id, event)
-        elif isinstance(event, Order):
-            self._ordered.add(event.intent_id)
-            self._pending[event.client_order_id] = event
-        elif isinstance(event, OrderAccepted):
-            self._restore_accepted(event)
-        elif isinstance(event, OrderRejected):
-            self._pending.pop(event.client_order_id, None)
-        elif isinstance(event, OrderCancelled):
-            self.broker.forget(event.client_order_id)
-        elif isinstance(event, Fill):
-            self._restore_fill(event)
-        elif isinstance(event, PositionOpened | PositionUpdated):
-            self.position_book.adopt(event.position)
-        elif isinstance(event, PositionClosed):
-            self.position_book.drop(event.position_id)
-        elif isinstance(event, KillSwitchEngaged | KillSwitchReleased):
-            self._halted = isinstance(event, KillSwitchEngaged)
-
-    def _restore_accepted(self, accepted: OrderAccepted) -> None:
-        order = self._pending.pop(accepted.client_order_id, None)
-        if order is None:
-            return
-        leg = Leg(contract=order.contract, side=order.side, quantity=order.quantity)
-        intent = self._intents.get(order.intent_id)
-        if intent is None:
-            origin = OrderOrigin(
-                intent_id=order.intent_id, strategy=order.strategy, group_id=order.group_id,
-                purpose=order.purpose, reason="", model=None,
-            )  # fmt: skip
-        else:
-            origin = self._origin(intent, leg)
-        spec = self._spec(leg, order.ts_event)
-        ticket = Ticket(order, origin, spec.lot_size, spec.tick_size, remaining=order.quantity)
-        self.broker.track(ticket)
-
-    def _restore_fill(self, fill: Fill) -> None:
-        ticket = self.broker.count_fill(fill)
-        if ticket is not None:
-            self.position_book.apply_fill(fill, ticket.origin, None)
+    def _reported(self, reports: Iterable[VenueReport]) -> list[Event]:
+        return [event for report in reports for event in self.on_report(report)]

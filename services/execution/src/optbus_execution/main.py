@@ -15,6 +15,7 @@ from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus_execution.config import PaperBrokerConfig, SlippageModel
 from optbus_execution.engine import ExecutionEngine
+from optbus_execution.paper import PaperBroker
 from optbus_execution.topology import TOPOLOGY
 
 _log = structlog.get_logger()
@@ -53,7 +54,10 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
     """Wire the execution service: restore state from the log, then consume its inputs."""
     broker = make_broker(settings)
     bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
-    engine = ExecutionEngine(broker_config(settings), bus.clock, load_market_facts(), halted=True)
+    paper, facts = broker_config(settings), load_market_facts()
+    engine = ExecutionEngine(
+        paper.execution(), PaperBroker(paper, facts, bus.clock), bus.clock, facts, halted=True
+    )
     consumers = pull_consumers(TOPOLOGY, engine, bus, PullTuning(batch_size=settings.batch_size))
 
     async def restore() -> None:

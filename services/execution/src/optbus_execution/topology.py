@@ -18,11 +18,7 @@ def _on(handler: Callable[..., list[Event]]) -> Callable[[ExecutionEngine], Hand
 
 
 def _fold(engine: ExecutionEngine) -> Handle:
-    def fold(event: Event) -> list[Event]:
-        engine.restore((event,))
-        return []
-
-    return fold
+    return engine.fold
 
 
 TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(

@@ -15,16 +15,16 @@ import msgspec
 
 from optbus.clock import ReplayClock
 from optbus.events import Event
-from optbus.market import MarketFacts, load_market_facts
+from optbus.market import MarketFacts
 from optbus_market_data.recorded import write_session
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 
 
 def simulated_steps(
-    config: SimulatorConfig, facts: MarketFacts | None = None, *, max_steps: int | None = None
+    config: SimulatorConfig, facts: MarketFacts, *, max_steps: int | None = None
 ) -> Iterator[list[Event]]:
     """The simulator's steps with ``ts_init`` at market time, at most ``max_steps`` of them."""
-    simulator = ChainSimulator(config, facts or load_market_facts(), ReplayClock())
+    simulator = ChainSimulator(config, facts, ReplayClock())
     steps = simulator.ticks()
     if max_steps is not None:
         steps = itertools.islice(steps, max_steps)
@@ -35,7 +35,7 @@ def simulated_steps(
 def export_session(
     config: SimulatorConfig,
     path: Path | str,
-    facts: MarketFacts | None = None,
+    facts: MarketFacts,
     *,
     max_steps: int | None = None,
 ) -> int:

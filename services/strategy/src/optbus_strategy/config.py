@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from optbus.market import MarketFacts, MarketFactsError, load_market_facts
+from optbus.market import MarketFacts, MarketFactsError
 from optbus_strategy.params import StrategySpec
 from optbus_strategy.registry import StrategyRegistry, UnknownStrategyKind, default_registry
 
@@ -52,8 +52,8 @@ def default_strategies_path() -> Path:
 def load_strategies(
     path: Path,
     *,
+    facts: MarketFacts,
     registry: StrategyRegistry | None = None,
-    facts: MarketFacts | None = None,
 ) -> list[StrategySpec]:
     """The enabled strategies of the file at ``path`` (every entry is validated)."""
     try:
@@ -66,13 +66,12 @@ def load_strategies(
 def parse_strategies(
     raw: str | bytes,
     *,
+    facts: MarketFacts,
     source: str = "<strategies>",
     registry: StrategyRegistry | None = None,
-    facts: MarketFacts | None = None,
 ) -> list[StrategySpec]:
     """The enabled strategies of a strategies file's text (every entry is validated)."""
     registry = registry or default_registry()
-    facts = facts or load_market_facts()
     try:
         parsed = msgspec.toml.decode(raw, type=_File)
     except msgspec.ValidationError as exc:
