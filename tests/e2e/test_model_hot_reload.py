@@ -27,7 +27,8 @@ from optbus.scoring import BASELINE_VERSION, BaselineScorer
 from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 from optbus_market_data.simulator import NIFTY, ChainSimulator, SimulatorConfig
-from optbus_strategy.main import MODELS_INPUT, StrategySettings, build_app
+from optbus_strategy.main import StrategySettings, build_app
+from optbus_strategy.topology import TOPOLOGY as STRATEGY
 from optbus_trainer.gate import PromotionDecision
 from optbus_trainer.registry import ModelRegistry, Registration
 
@@ -207,7 +208,8 @@ async def test_a_newly_deployed_strategy_service_loads_the_promoted_model_at_sta
 ) -> None:
     promoted = (await register("e2e-at-start", 14, True)).record
     # A fresh deployment: no durable consumer that could deliver the promotion it missed.
-    await client.jetstream().delete_consumer("MODELS", MODELS_INPUT[2])
+    [models] = [c for c in STRATEGY.consumers if c.stream == "MODELS"]
+    await client.jetstream().delete_consumer(models.stream, models.durable)
 
     service = await Strategy(bus).start()
     await service.stop()
