@@ -18,7 +18,7 @@ from optbus.clock import ReplayClock
 from optbus.events import OptionChainSnapshot
 from optbus.market import MarketFacts, load_market_facts
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.run import run_backtest
+from optbus_backtest.engine import run_backtest
 from optbus_backtest.sources import first, simulator
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 

@@ -25,10 +25,10 @@ from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.settings import DEFAULT_DATABASE_URL
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.engine import run_backtest
 from optbus_backtest.recorded_db import recorded_steps
-from optbus_backtest.run import run_backtest
 from optbus_backtest.sources import first, simulator
-from optbus_cli.replay.engine import run_replay
+from optbus_cli.replay.job import run_replay
 from optbus_cli.replay.options import ReplayOptions
 from optbus_cli.servers import create_database
 from optbus_market_data.pacing import MAX_SPEED

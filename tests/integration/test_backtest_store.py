@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from optbus.codec import encode
 from optbus.market import load_market_facts
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.run import run_backtest
+from optbus_backtest.engine import run_backtest
 from optbus_cli.main import app
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate

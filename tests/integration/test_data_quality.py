@@ -32,8 +32,8 @@ from optbus_cli.main import app
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate
 from optbus_persistence.store import EventStore
-from optbus_trainer.monitor import QualityWindow, record_report, run_quality_check
 from optbus_trainer.quality import CHAIN_FIELDS, TRADE_FIELDS, Thresholds
+from optbus_trainer.quality_report import QualityWindow, record_report, run_quality_check
 from optbus_trainer.quality_sql import quality_report
 
 from ..conftest import fresh_database

@@ -23,11 +23,11 @@ from optbus.events import Event, Fill, Signal
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.engine import run_backtest
 from optbus_backtest.recorded_db import recorded_steps
-from optbus_backtest.run import run_backtest
 from optbus_backtest.tradelog import canonical_sha256
 from optbus_cli.main import app
-from optbus_cli.replay.engine import run_replay
+from optbus_cli.replay.job import run_replay
 from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions
 from optbus_cli.replay.results import read_run_events
 from optbus_market_data.pacing import MAX_SPEED

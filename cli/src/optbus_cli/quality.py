@@ -16,13 +16,13 @@ from optbus.events import DataQualityReported, TradeClosed
 from optbus.runtime.bus import EventPublisher, ensure_streams
 from optbus.subjects import DATA_QUALITY
 from optbus_trainer.job import UnknownRun, load_run_trades, run_quality
-from optbus_trainer.monitor import (
+from optbus_trainer.quality import Thresholds
+from optbus_trainer.quality_report import (
     QualityWindow,
     record_report,
     report_event,
     run_quality_check,
 )
-from optbus_trainer.quality import Thresholds
 from optbus_trainer.quality_sql import latest_data_window
 
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from optbus.market import load_market_facts
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.console import run_command
+from optbus_backtest.engine import run_backtest
 from optbus_backtest.options import BacktestOptions
-from optbus_backtest.run import run_backtest
 from optbus_backtest.sources import first, simulator
 from optbus_market_data.export import export_session
 from optbus_market_data.simulator import SimulatorConfig

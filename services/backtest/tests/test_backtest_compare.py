@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from optbus_backtest.compare import compare_rows, compare_table
-from optbus_backtest.results import RunResults
+from optbus_backtest.performance import RunPerformance
 from optbus_backtest.store import StoredRun
 
 
-def _results(trades: int, net: float, average_loss: float | None) -> RunResults:
-    return RunResults(
+def _results(trades: int, net: float, average_loss: float | None) -> RunPerformance:
+    return RunPerformance(
         capital=100_000.0, trades=trades, win_rate=0.5, average_win=net, average_loss=average_loss,
         profit_factor=None, gross_pnl=net + 50.0, charges=50.0, net_pnl=net,
         charges_share_of_gross=None, turnover=10_000.0, sharpe=None, sortino=None,
@@ -20,7 +20,7 @@ def _results(trades: int, net: float, average_loss: float | None) -> RunResults:
     )  # fmt: skip
 
 
-def _run(run_id: str, results: RunResults, sha: str) -> StoredRun:
+def _run(run_id: str, results: RunPerformance, sha: str) -> StoredRun:
     created = datetime(2026, 11, 2, 9, tzinfo=UTC)
     return StoredRun(run_id=run_id, created=created, source="simulator", config={},
                      trade_log_sha256=sha, results=results)  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from optbus.events import Event
 from optbus.market import MarketFacts
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.run import BacktestResult, run_backtest
+from optbus_backtest.engine import BacktestResult, run_backtest
 
 Steps = Callable[[int, int], tuple[tuple[Event, ...], ...]]
 MINUTES = 10

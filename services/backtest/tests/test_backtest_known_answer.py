@@ -18,8 +18,8 @@ from rich.console import Console
 
 from optbus.events import Fill, TradeClosed
 from optbus_backtest.console import run_command
+from optbus_backtest.job import RunOutcome
 from optbus_backtest.options import BacktestOptions
-from optbus_backtest.runner import RunOutcome
 
 HEADER = (
     "type,schema_version,event_id,ts_event,ts_init,underlying,expiry,spot,futures,lot_size,"

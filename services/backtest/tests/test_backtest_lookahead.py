@@ -13,7 +13,7 @@ from optbus.market import MarketFacts
 from optbus.subjects import subject_matches
 from optbus_backtest.clock import BacktestClock, LookAhead
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.run import Backtest
+from optbus_backtest.engine import Backtest
 
 Steps = Callable[[int, int], tuple[tuple[Event, ...], ...]]
 ONE_MINUTE = 1
@@ -104,7 +104,7 @@ def test_subjects_are_matched_as_nats_matches_them(
 
 
 def _a_signal(simulated: Steps, facts: MarketFacts) -> Signal:
-    from optbus_backtest.run import run_backtest
+    from optbus_backtest.engine import run_backtest
 
     result = run_backtest(simulated(7, 6), BacktestConfig(), facts=facts)
     return next(e for e in result.trade_log.events if isinstance(e, Signal))

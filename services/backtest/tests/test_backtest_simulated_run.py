@@ -10,7 +10,7 @@ import pytest
 from optbus.events import Event
 from optbus.market import MarketFacts
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.run import BacktestResult, run_backtest
+from optbus_backtest.engine import BacktestResult, run_backtest
 
 Steps = Callable[[int, int], tuple[tuple[Event, ...], ...]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from optbus.market import MarketFacts
 from optbus.runtime.topology import BatchConsumer
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.run import Backtest
+from optbus_backtest.engine import Backtest
 from optbus_backtest.wiring import PIPELINE
 from optbus_execution.topology import TOPOLOGY as EXECUTION
 from optbus_greeks.topology import TOPOLOGY as GREEKS

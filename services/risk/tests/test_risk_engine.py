@@ -1,78 +1,71 @@
+"""The risk engine over many chains: closes of positions whose strikes left the chain, and how
+often the monitor asks again for a close that risk refuses."""
+
+from __future__ import annotations
+
 from dataclasses import replace
 
-from msgspec import structs
-from risk_builders import SECOND, TS, chain, contract, env, intent, leg, released_state
+from risk_builders import (
+    CONFIG,
+    FORWARD,
+    NIFTY_LOT,
+    SECOND,
+    STRIKES,
+    TS,
+    chain,
+    contract,
+    env,
+    position,
+    released_state,
+    with_config,
+)
 
-from optbus.events import OrderIntent, RiskCheck
-from optbus.ids import derived_event_id
-from optbus_risk.checks import ALL_CHECKS
-from optbus_risk.context import CheckContext
+from optbus.events import ChainGreeks, RiskDecision
+from optbus_risk.config import NS_PER_MINUTE, RiskConfig
 from optbus_risk.engine import RiskEngine
-from optbus_risk.killswitch import KillSwitchState
+
+HELD_TOO_LONG = TS - (CONFIG.monitor.max_holding_minutes + 1) * NS_PER_MINUTE
+"""An entry time that makes the monitor close a position on the next chain."""
 
 
-def _engine() -> RiskEngine:
-    return RiskEngine(env(TS))
+def _engine(*held: tuple[float, int], config: RiskConfig = CONFIG) -> RiskEngine:
+    """A engine holding a quantity of each strike's call, each past its holding time."""
+    positions = tuple(
+        position(contract(strike), quantity=quantity, entry_ts=HELD_TOO_LONG, position_id=f"p{i}")
+        for i, (strike, quantity) in enumerate(held)
+    )
+    state = replace(
+        released_state(chain(ts=TS - SECOND)), positions={p.position_id: p for p in positions}
+    )
+    return RiskEngine(env(TS, config), state)
 
 
-def test_an_intent_that_passes_every_check_is_approved() -> None:
-    decision = _engine().decide(intent(leg()), released_state(chain()))
-
-    assert decision.approved
-    assert decision.failures == []
+def _decisions(engine: RiskEngine, chains: list[ChainGreeks]) -> list[RiskDecision]:
+    return [e for c in chains for e in engine.on_chain(c) if isinstance(e, RiskDecision)]
 
 
-def test_a_decision_lists_every_check_in_order() -> None:
-    decision = _engine().decide(intent(), released_state(chain()))
+def test_closes_are_approved_when_a_held_strike_left_the_chain() -> None:
+    delisted_long, listed_short = (STRIKES[0], NIFTY_LOT), (FORWARD, -NIFTY_LOT)
+    engine = _engine(delisted_long, listed_short)
 
-    assert [check.name for check in decision.checks] == [name for name, _ in ALL_CHECKS]
+    decisions = _decisions(engine, [chain(ts=TS, strikes=STRIKES[1:])])
 
-
-def test_one_failed_check_rejects_the_intent_and_names_the_reason() -> None:
-    state = replace(released_state(chain()), kill_switch=KillSwitchState.unknown())
-
-    decision = _engine().decide(intent(), state)
-
-    assert not decision.approved
-    assert [check.name for check in decision.failures] == ["kill_switch"]
-
-
-def test_a_check_that_raises_is_a_failed_check_not_an_approval() -> None:
-    def broken(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
-        raise RuntimeError("boom")
-
-    engine = RiskEngine(env(TS), checks=(("broken", broken),))
-
-    decision = engine.decide(intent(), released_state(chain()))
-
-    assert not decision.approved
-    assert decision.checks[0].detail == "check raised RuntimeError: boom"
+    assert [(d.intent.position_ids, d.approved) for d in decisions] == [
+        (["p1"], True), (["p0"], True),
+    ]  # fmt: skip
+    first_margin = next(c for c in decisions[0].checks if c.name == "margin")
+    stale = f"NIFTY 2026-12-08 {STRIKES[0]:g} CE marked at its last quote, 1 s old"
+    assert stale in first_margin.detail
 
 
-def test_an_intent_on_an_unknown_underlying_fails_closed() -> None:
-    odd = intent(structs.replace(leg(), contract=contract(26_000.0, underlying="NOPE")))
+def test_a_close_refused_on_every_chain_is_asked_for_a_few_times_a_minute() -> None:
+    never_passes = with_config(orders={"max_notional_per_order": 1.0})
+    engine = _engine((FORWARD, -NIFTY_LOT), config=never_passes)
+    minutes = 10
+    chains = [chain(ts=TS + n * SECOND) for n in range(minutes * 60)]
 
-    decision = _engine().decide(odd, released_state(chain()))
+    decisions = _decisions(engine, chains)
 
-    assert not decision.approved
-    assert "lot_size" in {check.name for check in decision.failures}
-
-
-def test_an_engine_without_checks_approves_nothing() -> None:
-    decision = RiskEngine(env(TS), checks=()).decide(intent(), released_state(chain()))
-
-    assert not decision.approved
-
-
-def test_the_decision_id_is_derived_from_the_intent_event() -> None:
-    order = intent()
-
-    decision = _engine().decide(order, released_state(chain()))
-
-    assert decision.event_id == derived_event_id(order.event_id, "risk.decision")
-
-
-def test_the_decision_carries_the_intent_time_and_the_clock_time() -> None:
-    decision = RiskEngine(env(TS + SECOND)).decide(intent(ts=TS), released_state(chain()))
-
-    assert (decision.ts_event, decision.ts_init) == (TS, TS + SECOND)
+    assert not any(d.approved for d in decisions)
+    retries_per_minute = 60 // CONFIG.monitor.close_retry_seconds
+    assert 0 < len(decisions) <= minutes * retries_per_minute + 6

@@ -46,9 +46,9 @@ from optbus.events import (
 from optbus.slicing import freeze_slices
 from optbus_risk.book import current_book, exposure
 from optbus_risk.checks import margin_limit
+from optbus_risk.checks.runner import CheckRunner
 from optbus_risk.config import RiskConfig
 from optbus_risk.context import RiskEnv
-from optbus_risk.engine import RiskEngine
 from optbus_risk.fold import command, evolve
 from optbus_risk.margin import margin_required
 from optbus_risk.state import RiskState
@@ -158,7 +158,7 @@ class RiskSession(RuleBasedStateMachine):
         config = self.config
         before = measure(self.state, config)
         halted = self.state.kill_switch.halted
-        decision = RiskEngine(self._env()).decide(order, self.state)
+        decision = CheckRunner(self._env()).decide(order, self.state)
         self._fold(decision)
         if not decision.approved:
             return

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from optbus_backtest.console import market_time
 from optbus_backtest.sources import database_steps
-from optbus_cli.replay.engine import run_replay
+from optbus_cli.replay.job import run_replay
 from optbus_cli.replay.options import ReplayOptions
 from optbus_cli.replay.results import ReplayFiles, ReplayResult, finish_replay
 from optbus_cli.tables import figures_table

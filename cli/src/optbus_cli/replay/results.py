@@ -11,9 +11,9 @@ import psycopg
 from optbus.codec import Decoder
 from optbus.events import BusEvent, Event
 from optbus.routing import subject_of
+from optbus_backtest.job import write_run_files
 from optbus_backtest.options import config_json
-from optbus_backtest.results import RunResults
-from optbus_backtest.runner import write_run_files
+from optbus_backtest.performance import RunPerformance
 from optbus_backtest.store import RunRecord, store_run
 from optbus_backtest.tradelog import TradeLog, canonical_sha256
 from optbus_backtest.wiring import risk_config
@@ -53,7 +53,7 @@ class ReplayFiles:
     figures: Path
     stored: str
     trade_log_sha256: str
-    results: RunResults
+    results: RunPerformance
 
 
 def clear_run(database_url: str, run_id: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from optbus_backtest.headline import HEADLINE, Figure
+from optbus_backtest.figures import HEADLINE, Figure
 from optbus_backtest.options import BacktestInputError
 from optbus_backtest.store import StoredRun, load_run, where
 

@@ -17,10 +17,10 @@ from rich.progress import (
 from rich.table import Table
 
 from optbus.market import load_market_facts
-from optbus_backtest.headline import HEADLINE
+from optbus_backtest.engine import BacktestResult
+from optbus_backtest.figures import HEADLINE
+from optbus_backtest.job import RunOutcome, execute, prepare
 from optbus_backtest.options import BacktestInputError, BacktestOptions
-from optbus_backtest.run import BacktestResult
-from optbus_backtest.runner import RunOutcome, execute, prepare
 from optbus_backtest.sweep import PointOutcome, check_points, expand_grid, parse_axis, run_sweep
 
 _IST = timezone(timedelta(hours=5, minutes=30))

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from optbus.events import TradeClosed
-from optbus_backtest.headline import HEADLINE
-from optbus_backtest.results import GroupFigures, RunResults
+from optbus_backtest.figures import HEADLINE
+from optbus_backtest.performance import GroupFigures, RunPerformance
 
 _IST = ZoneInfo("Asia/Kolkata")
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
@@ -73,7 +73,7 @@ def _groups(groups: dict[str, GroupFigures]) -> str:
     return _table(("", "trades", "win rate", "net P&L"), rows)
 
 
-def _headline(results: RunResults) -> str:
+def _headline(results: RunPerformance) -> str:
     rows = [(f.label, f.format(f.value(results))) for f in HEADLINE]
     return _table(("figure", "value"), rows)
 
@@ -83,7 +83,7 @@ def _contract(trade: TradeClosed) -> str:
     return f"{c.underlying} {c.expiry} {c.strike:g} {c.option_type}"
 
 
-def render_html(run_id: str, results: RunResults) -> str:
+def render_html(run_id: str, results: RunPerformance) -> str:
     """The whole report as one HTML page."""
     trades = [
         (_when(t.entry.ts), _when(t.exit.ts), t.strategy,
@@ -136,12 +136,12 @@ def render_html(run_id: str, results: RunResults) -> str:
     return f"<!doctype html><html><head>{head}</head><body>{''.join(sections)}</body></html>"
 
 
-def figures_json(results: RunResults) -> bytes:
+def figures_json(results: RunPerformance) -> bytes:
     """The run's figures as indented JSON (the report's JSON file and the stored figures)."""
     return msgspec.json.format(msgspec.json.encode(results), indent=2)
 
 
-def write_report(directory: Path, run_id: str, results: RunResults) -> tuple[Path, Path]:
+def write_report(directory: Path, run_id: str, results: RunPerformance) -> tuple[Path, Path]:
     """Write ``<run-id>.html`` and ``<run-id>.json``; returns both paths."""
     directory.mkdir(parents=True, exist_ok=True)
     page = directory / f"{run_id}.html"

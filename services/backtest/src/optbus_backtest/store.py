@@ -2,7 +2,7 @@
 
 Saving a run id that is already stored replaces it (its trades go with it), in one
 transaction. The figures are stored as the report's JSON, so a stored run reads back into the
-very RunResults that made its report.
+very RunPerformance that made its report.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from psycopg.types.json import Jsonb
 
 from optbus.codec import encode
 from optbus.events import TradeClosed
+from optbus_backtest.performance import RunPerformance
 from optbus_backtest.report import figures_json
-from optbus_backtest.results import RunResults
 
 CONNECT_TIMEOUT_SECONDS = 3
 _TRADE_COLUMNS = (
@@ -41,7 +41,7 @@ class RunRecord:
     source: str
     config_json: bytes
     trade_log_sha256: str
-    results: RunResults
+    results: RunPerformance
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class StoredRun:
     source: str
     config: dict[str, Any]
     trade_log_sha256: str
-    results: RunResults
+    results: RunPerformance
 
 
 def where(database_url: str) -> str:
@@ -143,7 +143,7 @@ def load_run(database_url: str, run_id: str) -> StoredRun | None:
         source=source,
         config=msgspec.json.decode(config),
         trade_log_sha256=sha,
-        results=msgspec.json.decode(figures, type=RunResults),
+        results=msgspec.json.decode(figures, type=RunPerformance),
     )
 
 

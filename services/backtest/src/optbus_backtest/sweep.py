@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from optbus.market import load_market_facts
-from optbus_backtest.headline import HEADLINE
+from optbus_backtest.figures import HEADLINE
+from optbus_backtest.job import checked_config, execute, prepare
 from optbus_backtest.options import BacktestInputError, BacktestOptions
-from optbus_backtest.runner import checked_config, execute, prepare
 
 OPTION_NAMES: dict[str, type[float] | type[int]] = {
     "capital": float,

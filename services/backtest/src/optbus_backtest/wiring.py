@@ -29,7 +29,7 @@ from optbus_execution.paper import PaperBroker
 from optbus_greeks.domain import GreeksConfig
 from optbus_risk.config import RiskConfig, load_risk_config
 from optbus_risk.context import RiskEnv
-from optbus_risk.handlers import RiskDesk
+from optbus_risk.engine import RiskEngine
 from optbus_risk.killswitch import KillSwitchState
 from optbus_risk.state import RiskState
 from optbus_strategy.config import StrategyConfigError, load_strategies
@@ -42,7 +42,7 @@ class Services:
     """The domain engines of one backtest, for inspection after the run."""
 
     strategy: StrategyEngine
-    risk: RiskDesk
+    risk: RiskEngine
     execution: ExecutionEngine
 
 
@@ -90,7 +90,7 @@ def build_services(config: BacktestConfig, facts: MarketFacts, clock: BacktestCl
     env = RiskEnv(config=risk_config(config), facts=facts, clock=clock)
     return Services(
         strategy=StrategyEngine.from_specs(specs, BaselineScorer(), facts, clock),
-        risk=RiskDesk(env, RiskState.initial(KillSwitchState.released())),
+        risk=RiskEngine(env, RiskState.initial(KillSwitchState.released())),
         execution=ExecutionEngine(
             config.broker.execution(), PaperBroker(config.broker, facts, clock), clock, facts
         ),

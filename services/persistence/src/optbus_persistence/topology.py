@@ -9,8 +9,8 @@ from functools import partial
 
 from optbus.runtime.topology import BatchConsumer, BatchHandler, ConsumerPorts, ServiceTopology
 from optbus.subjects import STREAMS, StreamSpec
-from optbus_persistence.handlers import PersistenceDeps, persist_batch
 from optbus_persistence.store import EventStore
+from optbus_persistence.writer import PersistenceDeps, persist_batch
 
 SERVICE = "persistence"
 

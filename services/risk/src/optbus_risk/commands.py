@@ -15,14 +15,16 @@ from optbus.routing import subject_of
 from optbus.runtime.control_state import write_kill_switch
 from optbus.runtime.metrics import KILLSWITCH_ENGAGED
 from optbus.runtime.topology import ConsumerPorts
-from optbus_risk.handlers import SERVICE, RiskDesk
+from optbus_risk.engine import SERVICE, RiskEngine
 from optbus_risk.killswitch import to_stored
 
 _log = structlog.get_logger()
 _command_decoder = Decoder(KillSwitchCommand)
 
 
-async def handle_commands(messages: Sequence[Msg], desk: RiskDesk, ports: ConsumerPorts) -> None:
+async def handle_commands(
+    messages: Sequence[Msg], engine: RiskEngine, ports: ConsumerPorts
+) -> None:
     """Apply each command in order; one that does not parse is parked, never obeyed."""
     for msg in messages:
         try:
@@ -32,15 +34,15 @@ async def handle_commands(messages: Sequence[Msg], desk: RiskDesk, ports: Consum
             continue
         meta = msg.metadata
         command_id = derived_event_id("killswitch", meta.stream, meta.sequence.stream)
-        produced = desk.on_command(cmd, command_id)
-        await write_kill_switch(ports.jetstream(), to_stored(desk.state.kill_switch))
-        show_kill_switch(desk)
+        produced = engine.on_command(cmd, command_id)
+        await write_kill_switch(ports.jetstream(), to_stored(engine.state.kill_switch))
+        show_kill_switch(engine)
         await ports.publisher.publish_all([(subject_of(event), event) for event in produced])
         await msg.ack()
         _log.warning("kill switch command applied", action=cmd.action, operator=cmd.operator,
-                     reason=cmd.reason, halted=desk.state.kill_switch.halted)  # fmt: skip
+                     reason=cmd.reason, halted=engine.state.kill_switch.halted)  # fmt: skip
 
 
-def show_kill_switch(desk: RiskDesk) -> None:
-    """The kill-switch gauge, from the desk's state."""
-    KILLSWITCH_ENGAGED.labels(SERVICE).set(1 if desk.state.kill_switch.halted else 0)
+def show_kill_switch(engine: RiskEngine) -> None:
+    """The kill-switch gauge, from the engine's state."""
+    KILLSWITCH_ENGAGED.labels(SERVICE).set(1 if engine.state.kill_switch.halted else 0)

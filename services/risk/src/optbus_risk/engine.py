@@ -1,62 +1,68 @@
-"""The risk engine: runs every pre-trade check on an intent and returns a RiskDecision.
-
-Pure and fail closed: an intent is approved only when every check ran and passed; a check that
-raises counts as a failed check (its exception in the detail), never as an approval.
-"""
+"""The risk engine: holds the risk state between messages and applies the pure domain to it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from optbus.events import OrderIntent, RiskCheck, RiskDecision
-from optbus.ids import derived_event_id
-from optbus_risk.checks import ALL_CHECKS
-from optbus_risk.context import Check, CheckContext, RiskEnv
+from optbus.events import ChainGreeks, Event, KillSwitchCommand, KillSwitchEngaged, OrderIntent
+from optbus_risk.checks.runner import CheckRunner
+from optbus_risk.context import RiskEnv
+from optbus_risk.fold import command, evolve
+from optbus_risk.monitor import MonitorResult, flatten_positions, monitor_positions
 from optbus_risk.state import RiskState
 
-
-def run_check(name: str, check: Check, intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
-    """Run one check; an exception (or a verdict under another name) becomes a failure."""
-    try:
-        verdict = check(intent, ctx)
-    except Exception as exc:  # fail closed: whatever went wrong, the intent is not approved
-        return RiskCheck(
-            name=name, passed=False, detail=f"check raised {type(exc).__name__}: {exc}"
-        )
-    if verdict.name != name:
-        return RiskCheck(name=name, passed=False, detail=f"check answered as {verdict.name!r}")
-    return verdict
+SERVICE = "risk"
 
 
-@dataclass(frozen=True, slots=True)
 class RiskEngine:
-    """Decides intents against the folded state with the configured checks."""
+    """Each method takes one event and returns the events it causes, updating the state.
 
-    env: RiskEnv
-    checks: Sequence[tuple[str, Check]] = ALL_CHECKS
+    The engine reads the time from ``env.clock``; the service's topology moves that clock to
+    each event's time before the engine sees the event."""
 
-    def context(self, state: RiskState) -> CheckContext:
-        """What the checks see now: limits, facts, state and the clock's time."""
-        return CheckContext(
-            config=self.env.config, facts=self.env.facts, state=state,
-            now_ns=self.env.clock.now_ns(),
-        )  # fmt: skip
+    def __init__(self, env: RiskEnv, state: RiskState) -> None:
+        self.env = env
+        self.state = state
+        self._checks = CheckRunner(env)
 
-    def decide(self, intent: OrderIntent, state: RiskState) -> RiskDecision:
-        """Every check's verdict on ``intent``, approved only if there are checks and all pass.
+    def fold(self, event: Event) -> list[Event]:
+        """Apply an event to the state (positions, fills, trades, ...)."""
+        step = evolve(self.state, event, self.env)
+        self.state = step.state
+        return list(step.events)
 
-        The decision's id is derived from the intent's event id (a redelivered intent makes the
-        same id, which the bus deduplicates); its event time is the intent's.
-        """
-        ctx = self.context(state)
-        checks = [run_check(name, check, intent, ctx) for name, check in self.checks]
-        approved = bool(checks) and all(check.passed for check in checks)
-        return RiskDecision(
-            event_id=derived_event_id(intent.event_id, "risk.decision"),
-            ts_event=intent.ts_event,
-            ts_init=ctx.now_ns,
-            intent=intent,
-            approved=approved,
-            checks=checks,
-        )
+    def on_intent(self, intent: OrderIntent) -> list[Event]:
+        """Decide an intent, once: a redelivered intent was decided already."""
+        if intent.intent_id in self.state.seen_intents:
+            return []
+        decision = self._checks.decide(intent, self.state)
+        return [decision, *self.fold(decision)]
+
+    def on_chain(self, chain: ChainGreeks) -> list[Event]:
+        """New prices: update them, then close what hit a stop, a target or its time."""
+        produced = self.fold(chain)
+        return produced + self._decide_closes(monitor_positions(chain, self.state, self.env))
+
+    def on_exec(self, event: Event) -> list[Event]:
+        """Orders, fills, positions and closed trades (the circuit breaker may trip)."""
+        return self.fold(event)
+
+    def on_command(self, cmd: KillSwitchCommand, command_id: str) -> list[Event]:
+        """An operator's kill-switch command; with flatten, every position is closed."""
+        ts_event = self.env.clock.now_ns()
+        step = command(self.state, cmd, command_id=command_id, ts_event=ts_event, env=self.env)
+        self.state = step.state
+        produced: list[Event] = list(step.events)
+        for event in step.events:
+            self.fold(event)
+            if isinstance(event, KillSwitchEngaged) and event.flatten:
+                flatten = flatten_positions(
+                    self.state, trigger_id=event.event_id, ts_event=ts_event, env=self.env
+                )
+                produced += self._decide_closes(flatten)
+        return produced
+
+    def _decide_closes(self, result: MonitorResult) -> list[Event]:
+        self.state = result.state
+        produced: list[Event] = []
+        for intent in result.intents:
+            produced += [intent, *self.on_intent(intent)]
+        return produced

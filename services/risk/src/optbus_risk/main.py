@@ -19,7 +19,7 @@ from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus_risk.commands import show_kill_switch
 from optbus_risk.config import DEFAULT_CONFIG_PATH, load_risk_config
 from optbus_risk.context import RiskEnv
-from optbus_risk.handlers import RiskDesk
+from optbus_risk.engine import RiskEngine
 from optbus_risk.killswitch import from_stored
 from optbus_risk.state import RiskState
 from optbus_risk.topology import TOPOLOGY
@@ -47,15 +47,15 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
     if settings.max_intent_age_ms is not None:
         config = msgspec.structs.replace(config, max_intent_age_ms=settings.max_intent_age_ms)
     env = RiskEnv(config=config, facts=load_market_facts(), clock=bus.clock)
-    desk = RiskDesk(env, RiskState.initial(from_stored(control.UNKNOWN)))
-    consumers = pull_consumers(TOPOLOGY, desk, bus, PullTuning(batch_size=settings.batch_size))
+    engine = RiskEngine(env, RiskState.initial(from_stored(control.UNKNOWN)))
+    consumers = pull_consumers(TOPOLOGY, engine, bus, PullTuning(batch_size=settings.batch_size))
 
     async def restore() -> None:
         stored = await read_kill_switch(bus.jetstream())
-        desk.state = RiskState.initial(from_stored(stored))
-        TOPOLOGY.restore(desk, bus.clock, await bus.history(TOPOLOGY))
-        show_kill_switch(desk)
-        _log.info("state restored", kill_switch=desk.state.kill_switch.describe())
+        engine.state = RiskState.initial(from_stored(stored))
+        TOPOLOGY.restore(engine, bus.clock, await bus.history(TOPOLOGY))
+        show_kill_switch(engine)
+        _log.info("state restored", kill_switch=engine.state.kill_switch.describe())
 
     return create_app(
         TOPOLOGY.service, settings, broker, on_connected=[restore], consumers=consumers

@@ -17,30 +17,30 @@ from optbus.runtime.topology import (
     ServiceTopology,
 )
 from optbus_risk.commands import handle_commands
-from optbus_risk.handlers import SERVICE, RiskDesk
+from optbus_risk.engine import SERVICE, RiskEngine
 
 
-def _intents(desk: RiskDesk) -> Handle:
-    return desk.on_intent
+def _intents(engine: RiskEngine) -> Handle:
+    return engine.on_intent
 
 
-def _chains(desk: RiskDesk) -> Handle:
-    return desk.on_chain
+def _chains(engine: RiskEngine) -> Handle:
+    return engine.on_chain
 
 
-def _executions(desk: RiskDesk) -> Handle:
-    return desk.on_exec
+def _executions(engine: RiskEngine) -> Handle:
+    return engine.on_exec
 
 
-def _fold(desk: RiskDesk) -> Handle:
-    return desk.fold
+def _fold(engine: RiskEngine) -> Handle:
+    return engine.fold
 
 
-def _commands(desk: RiskDesk, ports: ConsumerPorts) -> BatchHandler:
-    return partial(handle_commands, desk=desk, ports=ports)
+def _commands(engine: RiskEngine, ports: ConsumerPorts) -> BatchHandler:
+    return partial(handle_commands, engine=engine, ports=ports)
 
 
-TOPOLOGY: ServiceTopology[RiskDesk] = ServiceTopology(
+TOPOLOGY: ServiceTopology[RiskEngine] = ServiceTopology(
     service=SERVICE,
     consumers=(
         EventConsumer("TRADING", "strategy.intent.>", "risk-intents", OrderIntent, _intents),

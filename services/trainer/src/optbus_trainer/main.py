@@ -36,13 +36,13 @@ from optbus_trainer.job import (
     prepare,
     train_and_register,
 )
-from optbus_trainer.monitor import (
+from optbus_trainer.quality import Thresholds
+from optbus_trainer.quality_report import (
     QualityWindow,
     record_report,
     run_quality_check,
     set_gauges,
 )
-from optbus_trainer.quality import Thresholds
 from optbus_trainer.registry import ModelRegistry
 from optbus_trainer.schedule import TrainingSchedule
 from optbus_trainer.topology import TOPOLOGY

@@ -12,10 +12,10 @@ from pathlib import Path
 from optbus.events import Event
 from optbus.market import MarketFacts
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.engine import BacktestResult, StepCallback, run_backtest
 from optbus_backtest.options import BacktestOptions, backtest_config, check_options, config_json
+from optbus_backtest.performance import RunPerformance, compute_performance
 from optbus_backtest.report import write_report
-from optbus_backtest.results import RunResults, compute_results
-from optbus_backtest.run import BacktestResult, StepCallback, run_backtest
 from optbus_backtest.sources import market_steps
 from optbus_backtest.store import RunRecord, store_run
 from optbus_backtest.tradelog import TradeLog
@@ -27,7 +27,7 @@ class RunOutcome:
     """A finished run: what it produced, where its files are, and whether it was stored."""
 
     result: BacktestResult
-    results: RunResults
+    results: RunPerformance
     trade_log: Path
     report: Path
     figures: Path
@@ -41,7 +41,7 @@ class RunFiles:
     trade_log: Path
     report: Path
     figures: Path
-    results: RunResults
+    results: RunPerformance
 
 
 def write_run_files(out_dir: Path, run_id: str, log: TradeLog, capital: float) -> RunFiles:
@@ -49,7 +49,7 @@ def write_run_files(out_dir: Path, run_id: str, log: TradeLog, capital: float) -
     out_dir.mkdir(parents=True, exist_ok=True)
     trade_log = out_dir / f"{run_id}.jsonl"
     log.write(trade_log)
-    results = compute_results(log.events, capital)
+    results = compute_performance(log.events, capital)
     report, figures = write_report(out_dir, run_id, results)
     return RunFiles(trade_log, report, figures, results)
 

@@ -9,8 +9,8 @@ from prometheus_client import REGISTRY
 
 from optbus.codec import encode
 from optbus.events import DataQualityReported
-from optbus_trainer.monitor import QualityWindow, report_event, set_gauges
 from optbus_trainer.quality import CHAIN_FIELDS, TRADE_FIELDS, Thresholds, assess
+from optbus_trainer.quality_report import QualityWindow, report_event, set_gauges
 
 NOW = 1_796_205_300_000_000_000
 WINDOW = QualityWindow.ending(NOW, days=5)

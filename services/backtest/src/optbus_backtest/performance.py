@@ -45,7 +45,7 @@ class ExposurePoint:
 
 
 @dataclass(frozen=True, slots=True)
-class RunResults:
+class RunPerformance:
     """Everything the report shows (money in rupees, times in epoch ns)."""
 
     capital: float
@@ -136,7 +136,7 @@ def _exposure(events: list[Event]) -> list[ExposurePoint]:
     return points
 
 
-def compute_results(events: Iterable[Event], capital: float) -> RunResults:
+def compute_performance(events: Iterable[Event], capital: float) -> RunPerformance:
     """The run's figures from its trade log."""
     log = list(events)
     trades = sorted((e for e in log if isinstance(e, TradeClosed)), key=lambda t: t.ts_event)
@@ -149,7 +149,7 @@ def compute_results(events: Iterable[Event], capital: float) -> RunResults:
     equity, drawdown, worst, worst_pct = _equity(trades, capital)
     gross = sum(t.gross_pnl for t in trades)
     charges = sum(t.charges for t in trades)
-    return RunResults(
+    return RunPerformance(
         capital=capital, trades=len(trades),
         win_rate=len(wins) / len(trades) if trades else None,
         average_win=sum(wins) / len(wins) if wins else None,

@@ -5,20 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from optbus_backtest.results import RunResults
+from optbus_backtest.performance import RunPerformance
 
 Kind = Literal["money", "share", "percent", "count", "number"]
 
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """One headline figure: its label, the RunResults field it reads and how it is written."""
+    """One headline figure: its label, the RunPerformance field it reads and how it is written."""
 
     label: str
     field: str
     kind: Kind
 
-    def value(self, results: RunResults) -> float | None:
+    def value(self, results: RunPerformance) -> float | None:
         """The figure's value in ``results`` (None when it is undefined, e.g. no trades)."""
         value: float | None = getattr(results, self.field)
         return value

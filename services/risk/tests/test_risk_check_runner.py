@@ -1,0 +1,78 @@
+from dataclasses import replace
+
+from msgspec import structs
+from risk_builders import SECOND, TS, chain, contract, env, intent, leg, released_state
+
+from optbus.events import OrderIntent, RiskCheck
+from optbus.ids import derived_event_id
+from optbus_risk.checks import ALL_CHECKS
+from optbus_risk.checks.runner import CheckRunner
+from optbus_risk.context import CheckContext
+from optbus_risk.killswitch import KillSwitchState
+
+
+def _engine() -> CheckRunner:
+    return CheckRunner(env(TS))
+
+
+def test_an_intent_that_passes_every_check_is_approved() -> None:
+    decision = _engine().decide(intent(leg()), released_state(chain()))
+
+    assert decision.approved
+    assert decision.failures == []
+
+
+def test_a_decision_lists_every_check_in_order() -> None:
+    decision = _engine().decide(intent(), released_state(chain()))
+
+    assert [check.name for check in decision.checks] == [name for name, _ in ALL_CHECKS]
+
+
+def test_one_failed_check_rejects_the_intent_and_names_the_reason() -> None:
+    state = replace(released_state(chain()), kill_switch=KillSwitchState.unknown())
+
+    decision = _engine().decide(intent(), state)
+
+    assert not decision.approved
+    assert [check.name for check in decision.failures] == ["kill_switch"]
+
+
+def test_a_check_that_raises_is_a_failed_check_not_an_approval() -> None:
+    def broken(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
+        raise RuntimeError("boom")
+
+    engine = CheckRunner(env(TS), checks=(("broken", broken),))
+
+    decision = engine.decide(intent(), released_state(chain()))
+
+    assert not decision.approved
+    assert decision.checks[0].detail == "check raised RuntimeError: boom"
+
+
+def test_an_intent_on_an_unknown_underlying_fails_closed() -> None:
+    odd = intent(structs.replace(leg(), contract=contract(26_000.0, underlying="NOPE")))
+
+    decision = _engine().decide(odd, released_state(chain()))
+
+    assert not decision.approved
+    assert "lot_size" in {check.name for check in decision.failures}
+
+
+def test_an_engine_without_checks_approves_nothing() -> None:
+    decision = CheckRunner(env(TS), checks=()).decide(intent(), released_state(chain()))
+
+    assert not decision.approved
+
+
+def test_the_decision_id_is_derived_from_the_intent_event() -> None:
+    order = intent()
+
+    decision = _engine().decide(order, released_state(chain()))
+
+    assert decision.event_id == derived_event_id(order.event_id, "risk.decision")
+
+
+def test_the_decision_carries_the_intent_time_and_the_clock_time() -> None:
+    decision = CheckRunner(env(TS + SECOND)).decide(intent(ts=TS), released_state(chain()))
+
+    assert (decision.ts_event, decision.ts_init) == (TS, TS + SECOND)
