@@ -7,7 +7,6 @@ settings, metric names, subjects and durable consumer names.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import re
 import subprocess
@@ -24,6 +23,7 @@ from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
 from optbus_cli.commands.services import SERVICES
 from optbus_cli.servers import nats_server_binary
+from optbus_cli.topologies import topology_of
 from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -555,7 +555,7 @@ def test_persistence_may_pull_from_every_stream_through_its_own_durables(
     from optbus.subjects import STREAMS
 
     user = nats_users["persistence"]
-    consumers = [(c.stream, c.durable) for c in accounts.PERSISTENCE.consumers]
+    consumers = [(c.stream, c.durable) for c in topology_of("persistence").consumers]
     assert {stream for stream, _ in consumers} == {spec.name for spec in STREAMS}
     for stream, durable in consumers:
         assert may(user, "publish", f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}")
@@ -583,7 +583,7 @@ def test_trading_services_may_pull_and_ack_from_their_own_durables_only(
 ) -> None:
     inputs = {
         topology.service: [(c.stream, c.subject, c.durable) for c in topology.consumers]
-        for topology in (accounts.STRATEGY, accounts.RISK, accounts.EXECUTION)
+        for topology in map(topology_of, ("strategy", "risk", "execution"))
     }
     assert {durable for _, _, durable in inputs["risk"]} >= {"risk-killswitch"}
     assert {durable for _, _, durable in inputs["execution"]} >= {"execution-killswitch"}

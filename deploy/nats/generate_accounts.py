@@ -42,13 +42,7 @@ from typing import Any
 
 from optbus import subjects
 from optbus.runtime.topology import ServiceTopology
-from optbus_execution.topology import TOPOLOGY as EXECUTION
-from optbus_greeks.topology import TOPOLOGY as GREEKS
-from optbus_market_data.topology import TOPOLOGY as MARKET_DATA
-from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
-from optbus_risk.topology import TOPOLOGY as RISK
-from optbus_strategy.topology import TOPOLOGY as STRATEGY
-from optbus_trainer.topology import TOPOLOGY as TRAINER
+from optbus_cli.topologies import TOPOLOGIES
 
 ACCOUNT = "OPTBUS"
 OUTPUT = Path(__file__).with_name("accounts.conf")
@@ -203,32 +197,35 @@ def operator_reads() -> tuple[str, ...]:
     )
 
 
-def users() -> tuple[User, ...]:
-    """Every user of the account, least privilege each."""
-    return (
-        service_user(MARKET_DATA, "publishes market data (md.>) and nothing else"),
-        service_user(GREEKS, "consumes md.chain.> (durable 'greeks'), publishes greeks.>"),
-        service_user(PERSISTENCE, "consumes every stream (one durable per subject)"),
-        service_user(
-            STRATEGY,
-            "consumes chains, VIX, positions, decisions and promotions; signals and intents",
-            model_reads(),
-        ),
-        service_user(
-            TRAINER,
-            "trains at the close and on control.eod; registers models; reports data quality",
-            (*model_reads(), *model_writes()),
-        ),
-        service_user(
-            RISK,
+def service_grants() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each service's role (a comment in the file) and what it may do beyond its topology:
+    the key-value and object-store buckets it reads or writes."""
+    return {
+        "market-data": ("publishes market data (md.>) and nothing else", ()),
+        "greeks": ("prices chain snapshots into chains with IV and Greeks", ()),
+        "strategy": ("turns chains into signals and intents; loads promoted models", model_reads()),
+        "risk": (
             "checks intents, closes positions, keeps the kill switch and its bucket",
             (*kill_switch_reads(), *kill_switch_writes()),
         ),
-        service_user(
-            EXECUTION,
+        "execution": (
             "paper broker: executes approved intents, publishes exec.> and flatten intents",
             kill_switch_reads(),
         ),
+        "persistence": ("stores every stream (one durable per subject)", ()),
+        "trainer": (
+            "trains at the close and on control.eod; registers models; reports data quality",
+            (*model_reads(), *model_writes()),
+        ),
+    }
+
+
+def users() -> tuple[User, ...]:
+    """Every user of the account, least privilege each: one per declared service, then the
+    operator."""
+    grants = service_grants()
+    return (
+        *(service_user(t, *grants[t.service]) for t in TOPOLOGIES),
         User(
             name="operator",
             role="engages or releases the kill switch; reads streams, consumers and dead letters",

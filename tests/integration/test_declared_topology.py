@@ -1,4 +1,5 @@
-"""The running services create on the bus exactly the durable consumers they declare."""
+"""The running services create on the bus exactly the consumers they declare, in the declared
+order, and the backtest runs the pure ones among them in that same order."""
 
 from __future__ import annotations
 
@@ -8,29 +9,37 @@ from typing import Any
 
 import nats
 import pytest
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerInfo, DeliverPolicy
 
+from optbus.market import load_market_facts
 from optbus.runtime.service import ServiceRunner
 from optbus.runtime.topology import ServiceTopology
 from optbus.subjects import STREAM_NAMES
+from optbus_backtest.config import BacktestConfig
+from optbus_backtest.engine import Backtest
+from optbus_backtest.wiring import PIPELINE
 from optbus_cli.servers import LocalNats
+from optbus_cli.topologies import topology_of
 from optbus_execution.main import ExecutionSettings
 from optbus_execution.main import build_app as build_execution
-from optbus_execution.topology import TOPOLOGY as EXECUTION
-from optbus_greeks.topology import TOPOLOGY as GREEKS
-from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 from optbus_risk.main import RiskSettings
 from optbus_risk.main import build_app as build_risk
-from optbus_risk.topology import TOPOLOGY as RISK
 from optbus_strategy.main import StrategySettings
 from optbus_strategy.main import build_app as build_strategy
-from optbus_strategy.topology import TOPOLOGY as STRATEGY
 
 from .conftest import RunningService, start_greeks, start_persistence
 
 pytestmark = pytest.mark.integration
 
-Durable = tuple[str, str, str | None, DeliverPolicy]
+ACK_WAIT_AND_MAX_PENDING = {
+    "greeks": (30.0, 8 * 64),
+    "strategy": (30.0, 1000),
+    "risk": (30.0, 1000),
+    "execution": (30.0, 1000),
+    "persistence": (60.0, 4 * 200),
+}
+"""What each service's settings give its consumers by default (greeks keeps eight batches in
+flight, persistence four, the trading services JetStream's usual 1000)."""
 
 
 @pytest.fixture
@@ -40,42 +49,71 @@ def fresh_nats(tmp_path: Path) -> Iterator[str]:
     server.stop()
 
 
+def _start(build: Any, settings: Any) -> RunningService:
+    return RunningService(ServiceRunner(build(settings), settings))
+
+
 @pytest.fixture
-async def running(fresh_nats: str, database_url: str) -> AsyncIterator[str]:
-    """greeks, strategy, risk, execution and persistence running on a bus of their own."""
-    settings: list[Any] = [
-        StrategySettings(nats_url=fresh_nats, http_port=0),
-        RiskSettings(nats_url=fresh_nats, http_port=0),
-        ExecutionSettings(nats_url=fresh_nats, http_port=0),
-    ]
-    builders: list[Any] = [build_strategy, build_risk, build_execution]
+async def consumers_on_bus(fresh_nats: str, database_url: str) -> AsyncIterator[list[ConsumerInfo]]:
+    """Every consumer the pipeline services and persistence create, oldest first."""
     services = [
         await start_greeks(fresh_nats).ready(),
+        await _start(build_strategy, StrategySettings(nats_url=fresh_nats, http_port=0)).ready(),
+        await _start(build_risk, RiskSettings(nats_url=fresh_nats, http_port=0)).ready(),
+        await _start(build_execution, ExecutionSettings(nats_url=fresh_nats, http_port=0)).ready(),
         await start_persistence(fresh_nats, database_url).ready(),
     ]
-    for build, setting in zip(builders, settings, strict=True):
-        services.append(await RunningService(ServiceRunner(build(setting), setting)).ready())
-    yield fresh_nats
+    nc = await nats.connect(fresh_nats)
+    try:
+        js = nc.jetstream()
+        infos = [info for stream in STREAM_NAMES for info in await js.consumers_info(stream)]
+    finally:
+        await nc.close()
+    yield sorted(infos, key=lambda info: info.created or "")
     for service in services:
         await service.stop()
 
 
-def declared(topology: ServiceTopology[Any]) -> set[Durable]:
-    policy = DeliverPolicy.ALL if topology.start_at == "first" else DeliverPolicy.NEW
-    return {(c.stream, c.durable, c.subject, policy) for c in topology.consumers}
+def _owner(info: ConsumerInfo, topologies: list[ServiceTopology[Any]]) -> str:
+    [owner] = [t.service for t in topologies if info.name in {c.durable for c in t.consumers}]
+    return owner
 
 
-async def test_the_running_services_create_exactly_their_declared_durables(running: str) -> None:
-    nc = await nats.connect(running)
-    try:
-        js = nc.jetstream()
-        on_bus = {
-            (stream, info.name, info.config.filter_subject, info.config.deliver_policy)
-            for stream in STREAM_NAMES
-            for info in await js.consumers_info(stream)
-        }
-    finally:
-        await nc.close()
+async def test_the_services_create_their_declared_consumers_in_the_declared_order(
+    consumers_on_bus: list[ConsumerInfo],
+) -> None:
+    topologies = [*PIPELINE, topology_of("persistence")]
 
-    expected = set().union(*(declared(t) for t in (GREEKS, PERSISTENCE, STRATEGY, RISK, EXECUTION)))
-    assert on_bus == expected
+    on_bus = [
+        (info.stream_name, info.name, info.config.filter_subject) for info in consumers_on_bus
+    ]
+
+    declared = [(c.stream, c.durable, c.subject) for t in topologies for c in t.consumers]
+    assert on_bus == declared
+
+
+async def test_each_consumer_starts_where_its_service_declares_and_pulls_as_configured(
+    consumers_on_bus: list[ConsumerInfo],
+) -> None:
+    topologies = [*PIPELINE, topology_of("persistence")]
+    for info in consumers_on_bus:
+        owner = topology_of(_owner(info, topologies))
+        policy = DeliverPolicy.ALL if owner.start_at == "first" else DeliverPolicy.NEW
+        ack_wait, max_pending = ACK_WAIT_AND_MAX_PENDING[owner.service]
+        assert info.config.deliver_policy == policy, info.name
+        assert (info.config.ack_wait, info.config.max_ack_pending) == (ack_wait, max_pending)
+
+
+async def test_the_backtest_runs_the_live_pure_consumers_in_the_live_order(
+    consumers_on_bus: list[ConsumerInfo],
+) -> None:
+    live_only = {"strategy-models", "risk-killswitch"}
+    live = [
+        (info.name, info.config.filter_subject)
+        for info in consumers_on_bus
+        if not info.name.startswith("persistence-") and info.name not in live_only
+    ]
+
+    backtest = Backtest(BacktestConfig(), load_market_facts()).bus.subscriptions
+
+    assert [(s.name, s.pattern) for s in backtest] == live

@@ -11,8 +11,8 @@ import pytest
 from nats.js import JetStreamContext
 
 from optbus.clock import ReplayClock
-from optbus.codec import Decoder
-from optbus.events import BusEvent, Event, ModelPromoted, ModelTrained
+from optbus.codec import any_event_decoder
+from optbus.events import Event, ModelPromoted, ModelTrained
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.history import read_history
 from optbus.runtime.model_store import get_model_object, last_promoted
@@ -27,7 +27,7 @@ from ..models import small_model
 pytestmark = pytest.mark.integration
 
 NOW_NS = 1_796_000_000_000_000_000
-_decoder: Decoder[Event] = Decoder(BusEvent)  # type: ignore[arg-type]
+_decoder = any_event_decoder()
 
 
 @pytest.fixture(scope="module")

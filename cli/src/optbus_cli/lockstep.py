@@ -42,7 +42,7 @@ class WatchedConsumer:
 
     stream: str
     name: str
-    filter_subject: str | None
+    filter_subject: str
 
 
 def declared_consumers(topologies: Iterable[ServiceTopology[Any]]) -> list[WatchedConsumer]:
@@ -104,7 +104,7 @@ class Lockstep:
                 1
                 for c in self._consumers
                 if c.stream == stream
-                and (c.filter_subject is None or subject_matches(c.filter_subject, subject))
+                and subject_matches(c.filter_subject, subject)
             )
             self._owed_by_subject[subject] = owed
         return owed

@@ -16,10 +16,10 @@ from optbus.runtime.topology import (
     BatchHandler,
     ClockRule,
     ConsumerPorts,
-    EventConsumer,
     Handle,
     History,
     ServiceTopology,
+    event_consumer,
 )
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 
@@ -51,7 +51,7 @@ def _topology(clock: ClockRule = "market") -> ServiceTopology[Recorder]:
     return ServiceTopology(
         service="test",
         consumers=(
-            EventConsumer("CONTROL", "control.eod", "test-eod", EndOfDay, _record),
+            event_consumer("CONTROL", "control.eod", "test-eod", EndOfDay, _record),
             BatchConsumer(
                 "CONTROL",
                 "control.killswitch",
@@ -73,7 +73,7 @@ def _eod(event_id: str, ts_event: int) -> EndOfDay:
 
 
 def test_a_durable_declared_twice_is_refused() -> None:
-    consumer = EventConsumer("CONTROL", "control.eod", "twice", EndOfDay, _record)
+    consumer = event_consumer("CONTROL", "control.eod", "twice", EndOfDay, _record)
 
     with pytest.raises(ValueError, match="declared twice"):
         ServiceTopology("test", (consumer, consumer), publishes=(), clock="wall")
@@ -98,7 +98,7 @@ def test_the_clock_follows_the_declared_rule(
 def test_a_handler_on_market_time_sees_the_clock_at_its_event() -> None:
     clock = EventClock()
     deps = Recorder(clock)
-    [(consumer, handle)] = _topology().handlers(deps, clock)
+    [(consumer, handle)] = _topology().bind(deps).handlers(clock)
 
     handle(_eod("a", 5))
     handle(_eod("b", 9))

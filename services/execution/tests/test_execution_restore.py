@@ -16,7 +16,7 @@ from execution_fixtures import (
     submit_and_fill,
 )
 
-from optbus.events import Event, KillSwitchEngaged, TradeClosed
+from optbus.events import Event, TradeClosed
 from optbus_execution.engine import ExecutionEngine
 
 
@@ -101,13 +101,3 @@ def test_a_restored_engine_closes_a_position_into_a_trade_with_its_entry() -> No
     assert (trade.entry, trade.exit_reason) == (short.entry, "target")
     # 2 of 20 lots cost a tick each way: sold at 119.95, bought back at 100.55.
     assert trade.gross_pnl == round((119.95 - 100.55) * 2 * LOT, 2)
-
-
-def test_the_kill_switch_state_is_rebuilt_from_its_events() -> None:
-    engaged = KillSwitchEngaged(
-        event_id="k", ts_event=T0, ts_init=T0, operator="ops", reason="drill", flatten=False
-    )
-
-    restored = _restored([engaged])
-
-    assert restored.halted

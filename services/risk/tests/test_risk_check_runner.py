@@ -11,19 +11,19 @@ from optbus_risk.context import CheckContext
 from optbus_risk.killswitch import KillSwitchState
 
 
-def _engine() -> CheckRunner:
+def _runner() -> CheckRunner:
     return CheckRunner(env(TS))
 
 
 def test_an_intent_that_passes_every_check_is_approved() -> None:
-    decision = _engine().decide(intent(leg()), released_state(chain()))
+    decision = _runner().decide(intent(leg()), released_state(chain()))
 
     assert decision.approved
     assert decision.failures == []
 
 
 def test_a_decision_lists_every_check_in_order() -> None:
-    decision = _engine().decide(intent(), released_state(chain()))
+    decision = _runner().decide(intent(), released_state(chain()))
 
     assert [check.name for check in decision.checks] == [name for name, _ in ALL_CHECKS]
 
@@ -31,7 +31,7 @@ def test_a_decision_lists_every_check_in_order() -> None:
 def test_one_failed_check_rejects_the_intent_and_names_the_reason() -> None:
     state = replace(released_state(chain()), kill_switch=KillSwitchState.unknown())
 
-    decision = _engine().decide(intent(), state)
+    decision = _runner().decide(intent(), state)
 
     assert not decision.approved
     assert [check.name for check in decision.failures] == ["kill_switch"]
@@ -52,13 +52,13 @@ def test_a_check_that_raises_is_a_failed_check_not_an_approval() -> None:
 def test_an_intent_on_an_unknown_underlying_fails_closed() -> None:
     odd = intent(structs.replace(leg(), contract=contract(26_000.0, underlying="NOPE")))
 
-    decision = _engine().decide(odd, released_state(chain()))
+    decision = _runner().decide(odd, released_state(chain()))
 
     assert not decision.approved
     assert "lot_size" in {check.name for check in decision.failures}
 
 
-def test_an_engine_without_checks_approves_nothing() -> None:
+def test_a_runner_without_checks_approves_nothing() -> None:
     decision = CheckRunner(env(TS), checks=()).decide(intent(), released_state(chain()))
 
     assert not decision.approved
@@ -67,7 +67,7 @@ def test_an_engine_without_checks_approves_nothing() -> None:
 def test_the_decision_id_is_derived_from_the_intent_event() -> None:
     order = intent()
 
-    decision = _engine().decide(order, released_state(chain()))
+    decision = _runner().decide(order, released_state(chain()))
 
     assert decision.event_id == derived_event_id(order.event_id, "risk.decision")
 

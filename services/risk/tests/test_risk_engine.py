@@ -29,7 +29,7 @@ HELD_TOO_LONG = TS - (CONFIG.monitor.max_holding_minutes + 1) * NS_PER_MINUTE
 
 
 def _engine(*held: tuple[float, int], config: RiskConfig = CONFIG) -> RiskEngine:
-    """A engine holding a quantity of each strike's call, each past its holding time."""
+    """An engine holding a quantity of each strike's call, each past its holding time."""
     positions = tuple(
         position(contract(strike), quantity=quantity, entry_ts=HELD_TOO_LONG, position_id=f"p{i}")
         for i, (strike, quantity) in enumerate(held)

@@ -11,14 +11,15 @@ import typer
 SERVICES: dict[str, str] = {
     "market-data": "optbus_market_data.main",
     "greeks": "optbus_greeks.main",
-    "persistence": "optbus_persistence.main",
     "strategy": "optbus_strategy.main",
     "risk": "optbus_risk.main",
     "execution": "optbus_execution.main",
+    "persistence": "optbus_persistence.main",
     "trainer": "optbus_trainer.main",
 }
-"""Each service's name on the command line, and the module whose ``main()`` runs it (imported
-only when asked for, so one service's start does not load the others)."""
+"""Each service's name on the command line (its topology's, in ``optbus_cli.topologies``
+order: a test checks they agree), and the module whose ``main()`` runs it (imported only when
+asked for, so one service's start does not load the others)."""
 
 
 def run(

@@ -9,6 +9,6 @@ delivers them, so both give the same trades.
 
 ``options`` checks what is asked, ``bus`` prepares the bus and starts the services on it,
 ``publishing`` sends the events in lockstep, ``results`` reads and stores what the services
-emitted, and ``engine`` runs them in that order; ``console`` shows a run's progress and
+emitted, and ``job`` runs them in that order; ``console`` shows a run's progress and
 figures, and ``optbus_cli.commands.replay`` is the command that reads the options.
 """

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 
-from optbus.codec import Decoder
-from optbus.events import BusEvent, Event
+from optbus.codec import any_event_decoder
+from optbus.events import Event
 from optbus.routing import subject_of
 from optbus_backtest.job import write_run_files
 from optbus_backtest.options import config_json
@@ -19,7 +19,7 @@ from optbus_backtest.tradelog import TradeLog, canonical_sha256
 from optbus_backtest.wiring import risk_config
 from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions, replay_config
 
-_decoder: Decoder[Event] = Decoder(BusEvent)  # type: ignore[arg-type]
+_decoder = any_event_decoder()
 _RUN_EVENTS = (
     "SELECT payload::text FROM events WHERE run_id = %s AND stream = ANY(%s) ORDER BY stream, seq"
 )

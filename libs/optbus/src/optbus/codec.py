@@ -7,7 +7,7 @@ from typing import Generic, Literal, TypeVar
 
 import msgspec
 
-from optbus.events import DeadLetter
+from optbus.events import BusEvent, DeadLetter, Event
 
 T = TypeVar("T")
 
@@ -41,6 +41,11 @@ class Decoder(Generic[T]):
             raise UndecodableMessage(f"invalid event: {exc}") from exc
         except msgspec.DecodeError as exc:
             raise UndecodableMessage(f"malformed JSON: {exc}") from exc
+
+
+def any_event_decoder() -> Decoder[Event]:
+    """A decoder of every bus event, by its tag (the union ``BusEvent``)."""
+    return Decoder(BusEvent)  # type: ignore[arg-type]  # a union of Event types is an Event
 
 
 def dead_letter_payload(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:

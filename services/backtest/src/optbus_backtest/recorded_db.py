@@ -12,10 +12,10 @@ from datetime import datetime
 
 import psycopg
 
-from optbus.codec import Decoder
-from optbus.events import BusEvent, Event
+from optbus.codec import any_event_decoder
+from optbus.events import Event
 
-_decoder: Decoder[Event] = Decoder(BusEvent)  # type: ignore[arg-type]
+_decoder = any_event_decoder()
 _WINDOW = (
     "run_id = 'live' AND stream = 'MD' AND type IN ('md.chain', 'md.vix') "
     "AND time >= %s AND time < %s"

@@ -117,12 +117,15 @@ def wire(
     backtest clock; consumers that do I/O of their own (operator commands, model reloads)
     have nothing to consume in a backtest."""
     greeks_config = GreeksConfig(rate=config.rate, expiry_close_ns=facts.expiry_close_ns)
-    deps: dict[str, Any] = {
-        greeks.TOPOLOGY.service: greeks.GreeksDeps(greeks_config, clock),
-        strategy.TOPOLOGY.service: strategy.StrategyDeps(services.strategy),
-        risk.TOPOLOGY.service: services.risk,
-        execution.TOPOLOGY.service: services.execution,
+    bound = {
+        b.topology.service: b
+        for b in (
+            greeks.TOPOLOGY.bind(greeks.GreeksDeps(greeks_config, clock)),
+            strategy.TOPOLOGY.bind(strategy.StrategyDeps(services.strategy)),
+            risk.TOPOLOGY.bind(services.risk),
+            execution.TOPOLOGY.bind(services.execution),
+        )
     }
     for topology in PIPELINE:
-        for consumer, handle in topology.handlers(deps[topology.service], clock):
+        for consumer, handle in bound[topology.service].handlers(clock):
             bus.subscribe(consumer.durable, consumer.subject, handle)

@@ -3,7 +3,10 @@
 The live path folds every event it makes (and every venue report) through ``apply_event``, and
 a restart folds the recorded events through the very same function, so there is one way the
 state changes and a restored engine is the live one. The parts of the state are books that
-change in place (a backtest folds millions of quotes); nothing else changes them.
+change in place (a backtest folds millions of quotes); nothing else changes them. The one
+exception is ``halted``: the kill switch is an operator's command, not an event of the
+trading log, so it is set by the command (``ExecutionEngine.on_kill_switch``) and, at start,
+from the kill-switch bucket.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ from optbus.events import (
     Contract,
     Event,
     Fill,
-    KillSwitchEngaged,
-    KillSwitchReleased,
     Order,
     OrderAccepted,
     OrderCancelled,
@@ -90,8 +91,6 @@ def apply_event(state: ExecutionState, event: Event, facts: MarketFacts) -> list
             state.positions.adopt(event.position)
         case PositionClosed():
             state.positions.drop(event.position_id)
-        case KillSwitchEngaged() | KillSwitchReleased():
-            state.halted = isinstance(event, KillSwitchEngaged)
     return []
 
 

@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from optbus.market import load_market_facts
 from optbus.runtime.control_state import read_kill_switch
-from optbus.runtime.metrics import KILLSWITCH_ENGAGED
+from optbus.runtime.metrics import show_kill_switch
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
@@ -64,7 +64,7 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
         TOPOLOGY.restore(engine, bus.clock, await bus.history(TOPOLOGY))
         state = await read_kill_switch(bus.jetstream())
         engine.on_kill_switch(state.engaged, reason=state.reason)
-        KILLSWITCH_ENGAGED.labels(TOPOLOGY.service).set(1 if engine.halted else 0)
+        show_kill_switch(TOPOLOGY.service, engine.halted)
         _log.info("state restored", positions=len(engine.positions()), halted=engine.halted)
 
     return create_app(

@@ -3,48 +3,61 @@ in; orders, fills, positions and closed trades out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 from optbus import subjects
 from optbus.events import ChainGreeks, Event, KillSwitchCommand, RiskDecision, VolatilityIndexTick
-from optbus.runtime.topology import EventConsumer, Handle, History, ServiceTopology
-from optbus_execution import handlers
+from optbus.runtime.topology import Handler, History, ServiceTopology, event_consumer
 from optbus_execution.engine import ExecutionEngine
+from optbus_execution.handlers import on_kill_switch
+
+SERVICE = "execution"
 
 
-def _on(handler: Callable[..., list[Event]]) -> Callable[[ExecutionEngine], Handle]:
-    return lambda engine: partial(handler, engine=engine)
+def _chains(engine: ExecutionEngine) -> Handler[ChainGreeks]:
+    return engine.on_chain
 
 
-def _fold(engine: ExecutionEngine) -> Handle:
+def _vix(engine: ExecutionEngine) -> Handler[VolatilityIndexTick]:
+    return engine.on_vix
+
+
+def _decisions(engine: ExecutionEngine) -> Handler[RiskDecision]:
+    return engine.on_decision
+
+
+def _commands(engine: ExecutionEngine) -> Handler[KillSwitchCommand]:
+    return partial(on_kill_switch, engine=engine, service=SERVICE)
+
+
+def _fold(engine: ExecutionEngine) -> Handler[Event]:
     return engine.fold
 
 
 TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
-    service=handlers.SERVICE,
+    service=SERVICE,
     consumers=(
-        EventConsumer(
+        event_consumer(
             "ANALYTICS",
             subjects.GREEKS_CHAINS,
             "execution-chains",
             ChainGreeks,
-            _on(handlers.on_chain),
+            _chains,
         ),
-        EventConsumer("MD", "md.vix.>", "execution-vix", VolatilityIndexTick, _on(handlers.on_vix)),
-        EventConsumer(
+        event_consumer("MD", "md.vix.>", "execution-vix", VolatilityIndexTick, _vix),
+        event_consumer(
             "TRADING",
             "risk.decision.>",
             "execution-decisions",
             RiskDecision,
-            _on(handlers.on_decision),
+            _decisions,
         ),
-        EventConsumer(
+        event_consumer(
             "CONTROL",
             subjects.KILLSWITCH,
             "execution-killswitch",
             KillSwitchCommand,
-            _on(handlers.on_kill_switch),
+            _commands,
             dead_letters="kill_switch",
         ),
     ),

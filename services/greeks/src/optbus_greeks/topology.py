@@ -8,7 +8,7 @@ from functools import partial
 from optbus import subjects
 from optbus.clock import Clock
 from optbus.events import OptionChainSnapshot
-from optbus.runtime.topology import EventConsumer, Handle, ServiceTopology
+from optbus.runtime.topology import Handler, ServiceTopology, event_consumer
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
 
@@ -21,13 +21,13 @@ class GreeksDeps:
     clock: Clock
 
 
-def _pricing(deps: GreeksDeps) -> Handle:
+def _pricing(deps: GreeksDeps) -> Handler[OptionChainSnapshot]:
     return partial(price_snapshot, config=deps.config, clock=deps.clock)
 
 
 TOPOLOGY: ServiceTopology[GreeksDeps] = ServiceTopology(
     service="greeks",
-    consumers=(EventConsumer("MD", subjects.MD_CHAINS, "greeks", OptionChainSnapshot, _pricing),),
+    consumers=(event_consumer("MD", subjects.MD_CHAINS, "greeks", OptionChainSnapshot, _pricing),),
     publishes=("greeks.>",),
     clock="configured",
 )

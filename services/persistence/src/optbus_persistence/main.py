@@ -50,8 +50,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
     broker = make_broker(settings)
     bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
     deps = StoreDeps(
-        open_store=partial(EventStore, settings.database_url, settings.run_id),
-        retry_delay_seconds=settings.retry_delay_seconds,
+        partial(EventStore, settings.database_url, settings.run_id), settings.retry_delay_seconds
     )
     tuning = PullTuning(
         batch_size=settings.batch_size,

@@ -4,7 +4,6 @@ writing what it receives to the database."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 
 from optbus.runtime.topology import BatchConsumer, BatchHandler, ConsumerPorts, ServiceTopology
@@ -15,14 +14,21 @@ from optbus_persistence.writer import PersistenceDeps, persist_batch
 SERVICE = "persistence"
 
 
-@dataclass(frozen=True)
 class StoreDeps:
-    """How each consumer gets a database connection of its own, and how long it waits after a
-    failed write; the stores opened, for the health check and to close them at shutdown."""
+    """Where each consumer's store comes from (a connection of its own, opened at its first
+    write), how long it waits after a failed write, and every store handed out: the health
+    check pings one, and the service closes them all at shutdown."""
 
-    open_store: Callable[[], EventStore]
-    retry_delay_seconds: float
-    stores: list[EventStore] = field(default_factory=list)
+    def __init__(self, new_store: Callable[[], EventStore], retry_delay_seconds: float) -> None:
+        self._new_store = new_store
+        self.retry_delay_seconds = retry_delay_seconds
+        self.stores: list[EventStore] = []
+
+    def store(self) -> EventStore:
+        """A new store for one consumer, remembered for the health check and the shutdown."""
+        store = self._new_store()
+        self.stores.append(store)
+        return store
 
 
 def durable_name(spec: StreamSpec, subject: str) -> str:
@@ -31,10 +37,8 @@ def durable_name(spec: StreamSpec, subject: str) -> str:
 
 
 def _writer(deps: StoreDeps, ports: ConsumerPorts, durable: str) -> BatchHandler:
-    store = deps.open_store()
-    deps.stores.append(store)
     writer = PersistenceDeps(
-        service=SERVICE, consumer=durable, store=store, dead_letters=ports.dead_letters,
+        service=SERVICE, consumer=durable, store=deps.store(), dead_letters=ports.dead_letters,
         retry_delay_seconds=deps.retry_delay_seconds,
     )  # fmt: skip
     return partial(persist_batch, deps=writer)

@@ -13,9 +13,9 @@ from optbus.events import KillSwitchCommand
 from optbus.ids import derived_event_id
 from optbus.routing import subject_of
 from optbus.runtime.control_state import write_kill_switch
-from optbus.runtime.metrics import KILLSWITCH_ENGAGED
+from optbus.runtime.metrics import show_kill_switch
 from optbus.runtime.topology import ConsumerPorts
-from optbus_risk.engine import SERVICE, RiskEngine
+from optbus_risk.engine import RiskEngine
 from optbus_risk.killswitch import to_stored
 
 _log = structlog.get_logger()
@@ -36,13 +36,8 @@ async def handle_commands(
         command_id = derived_event_id("killswitch", meta.stream, meta.sequence.stream)
         produced = engine.on_command(cmd, command_id)
         await write_kill_switch(ports.jetstream(), to_stored(engine.state.kill_switch))
-        show_kill_switch(engine)
+        show_kill_switch(ports.service, engine.state.kill_switch.halted)
         await ports.publisher.publish_all([(subject_of(event), event) for event in produced])
         await msg.ack()
         _log.warning("kill switch command applied", action=cmd.action, operator=cmd.operator,
                      reason=cmd.reason, halted=engine.state.kill_switch.halted)  # fmt: skip
-
-
-def show_kill_switch(engine: RiskEngine) -> None:
-    """The kill-switch gauge, from the engine's state."""
-    KILLSWITCH_ENGAGED.labels(SERVICE).set(1 if engine.state.kill_switch.halted else 0)

@@ -9,8 +9,6 @@ from optbus_risk.fold import command, evolve
 from optbus_risk.monitor import MonitorResult, flatten_positions, monitor_positions
 from optbus_risk.state import RiskState
 
-SERVICE = "risk"
-
 
 class RiskEngine:
     """Each method takes one event and returns the events it causes, updating the state.

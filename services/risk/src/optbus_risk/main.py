@@ -13,10 +13,10 @@ from pydantic_settings import SettingsConfigDict
 from optbus import control
 from optbus.market import load_market_facts
 from optbus.runtime.control_state import read_kill_switch
+from optbus.runtime.metrics import show_kill_switch
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
-from optbus_risk.commands import show_kill_switch
 from optbus_risk.config import DEFAULT_CONFIG_PATH, load_risk_config
 from optbus_risk.context import RiskEnv
 from optbus_risk.engine import RiskEngine
@@ -54,7 +54,7 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
         stored = await read_kill_switch(bus.jetstream())
         engine.state = RiskState.initial(from_stored(stored))
         TOPOLOGY.restore(engine, bus.clock, await bus.history(TOPOLOGY))
-        show_kill_switch(engine)
+        show_kill_switch(TOPOLOGY.service, engine.state.kill_switch.halted)
         _log.info("state restored", kill_switch=engine.state.kill_switch.describe())
 
     return create_app(

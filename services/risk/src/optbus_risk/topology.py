@@ -11,28 +11,28 @@ from optbus.runtime.topology import (
     BatchConsumer,
     BatchHandler,
     ConsumerPorts,
-    EventConsumer,
-    Handle,
+    Handler,
     History,
     ServiceTopology,
+    event_consumer,
 )
 from optbus_risk.commands import handle_commands
-from optbus_risk.engine import SERVICE, RiskEngine
+from optbus_risk.engine import RiskEngine
 
 
-def _intents(engine: RiskEngine) -> Handle:
+def _intents(engine: RiskEngine) -> Handler[OrderIntent]:
     return engine.on_intent
 
 
-def _chains(engine: RiskEngine) -> Handle:
+def _chains(engine: RiskEngine) -> Handler[ChainGreeks]:
     return engine.on_chain
 
 
-def _executions(engine: RiskEngine) -> Handle:
+def _executions(engine: RiskEngine) -> Handler[Event]:
     return engine.on_exec
 
 
-def _fold(engine: RiskEngine) -> Handle:
+def _fold(engine: RiskEngine) -> Handler[Event]:
     return engine.fold
 
 
@@ -41,11 +41,11 @@ def _commands(engine: RiskEngine, ports: ConsumerPorts) -> BatchHandler:
 
 
 TOPOLOGY: ServiceTopology[RiskEngine] = ServiceTopology(
-    service=SERVICE,
+    service="risk",
     consumers=(
-        EventConsumer("TRADING", "strategy.intent.>", "risk-intents", OrderIntent, _intents),
-        EventConsumer("ANALYTICS", subjects.GREEKS_CHAINS, "risk-chains", ChainGreeks, _chains),
-        EventConsumer("TRADING", "exec.>", "risk-executions", Event, _executions),
+        event_consumer("TRADING", "strategy.intent.>", "risk-intents", OrderIntent, _intents),
+        event_consumer("ANALYTICS", subjects.GREEKS_CHAINS, "risk-chains", ChainGreeks, _chains),
+        event_consumer("TRADING", "exec.>", "risk-executions", Event, _executions),
         BatchConsumer(
             "CONTROL",
             subjects.KILLSWITCH,

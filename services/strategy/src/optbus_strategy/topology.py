@@ -12,10 +12,10 @@ from optbus.runtime.topology import (
     BatchConsumer,
     BatchHandler,
     ConsumerPorts,
-    EventConsumer,
-    Handle,
+    Handler,
     History,
     ServiceTopology,
+    event_consumer,
 )
 from optbus_strategy.engine import StrategyEngine
 from optbus_strategy.model_reload import ModelReloader
@@ -29,7 +29,7 @@ class StrategyDeps:
     reloader: ModelReloader | None = None
 
 
-def _engine(deps: StrategyDeps) -> Handle:
+def _engine(deps: StrategyDeps) -> Handler[Event]:
     return deps.engine.handle
 
 
@@ -42,10 +42,10 @@ def _promotions(deps: StrategyDeps, ports: ConsumerPorts) -> BatchHandler:
 TOPOLOGY: ServiceTopology[StrategyDeps] = ServiceTopology(
     service="strategy",
     consumers=(
-        EventConsumer("ANALYTICS", subjects.GREEKS_CHAINS, "strategy-chains", Event, _engine),
-        EventConsumer("MD", "md.vix.>", "strategy-vix", Event, _engine),
-        EventConsumer("TRADING", "exec.position.>", "strategy-positions", Event, _engine),
-        EventConsumer("TRADING", "risk.decision.>", "strategy-decisions", Event, _engine),
+        event_consumer("ANALYTICS", subjects.GREEKS_CHAINS, "strategy-chains", Event, _engine),
+        event_consumer("MD", "md.vix.>", "strategy-vix", Event, _engine),
+        event_consumer("TRADING", "exec.position.>", "strategy-positions", Event, _engine),
+        event_consumer("TRADING", "risk.decision.>", "strategy-decisions", Event, _engine),
         BatchConsumer(
             "MODELS", subjects.MODEL_PROMOTED, "strategy-models", _promotions, batch_size=10
         ),

@@ -10,17 +10,15 @@ At ``OPTBUS_TRAINER_QUALITY_TIME`` (15:45 IST) on trading days it reports the da
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import date, time
 
 import structlog
 from faststream.asgi import AsgiFastStream
-from nats.js import JetStreamContext
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
-from optbus.clock import Clock, LiveClock
+from optbus.clock import Clock
 from optbus.market import load_market_facts
 from optbus.runtime.bus import EventPublisher
 from optbus.runtime.model_store import last_trained
@@ -48,7 +46,6 @@ from optbus_trainer.schedule import TrainingSchedule
 from optbus_trainer.topology import TOPOLOGY
 from optbus_trainer.worker import ScheduleLoop, TrainDay, TrainingWorker
 
-SERVICE = TOPOLOGY.service
 _log = structlog.get_logger()
 
 
@@ -101,13 +98,9 @@ def training_job(
 
 
 def quality_job(
-    settings: TrainerSettings,
-    jetstream: Callable[[], JetStreamContext],
-    clock: Clock,
-    thresholds: Thresholds,
+    settings: TrainerSettings, publisher: EventPublisher, clock: Clock, thresholds: Thresholds
 ) -> TrainDay:
     """One day's data-quality report: a ``control.dq`` event, a row and the gauges."""
-    publisher = EventPublisher(jetstream, SERVICE)
 
     async def report_quality(day: date, trigger: str) -> None:
         window = QualityWindow.ending(clock.now_ns(), settings.quality_days)
@@ -125,15 +118,12 @@ def quality_job(
 def build_app(settings: TrainerSettings) -> AsgiFastStream:
     """Wire the trainer: the workers, their schedules, and the ``control.eod`` consumer."""
     broker = make_broker(settings)
-    clock = LiveClock()
-
-    def jetstream() -> JetStreamContext:
-        return broker.connection.jetstream()
-
-    registry = ModelRegistry(jetstream, settings.database_url, clock, SERVICE)
+    bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
+    clock, jetstream = bus.clock, bus.jetstream
+    registry = ModelRegistry(jetstream, settings.database_url, clock, TOPOLOGY.service)
     thresholds = Thresholds(trades=settings.trades_threshold, chains=settings.chains_threshold)
     worker = TrainingWorker(training_job(settings, registry, clock, thresholds))
-    quality_worker = TrainingWorker(quality_job(settings, jetstream, clock, thresholds))
+    quality_worker = TrainingWorker(quality_job(settings, bus.publisher, clock, thresholds))
     facts, interval = load_market_facts(), settings.check_interval_seconds
     training_schedule = TrainingSchedule(at=settings.training_time)
     schedules = [
@@ -159,10 +149,9 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
         await worker.stop()
         await quality_worker.stop()
 
-    bus = LiveBus(broker, TOPOLOGY.service, clock)
-    consumers = pull_consumers(TOPOLOGY, worker, bus, PullTuning(batch_size=10))
+    consumers = pull_consumers(TOPOLOGY, worker, bus, PullTuning())
     return create_app(
-        SERVICE, settings, broker, consumers=consumers,
+        TOPOLOGY.service, settings, broker, consumers=consumers,
         on_connected=[resume], on_ready=[start_schedules], on_stopping=[stop],
     )  # fmt: skip
 

@@ -7,7 +7,7 @@ from functools import partial
 
 from optbus import subjects
 from optbus.events import EndOfDay, Event
-from optbus.runtime.topology import EventConsumer, Handle, ServiceTopology
+from optbus.runtime.topology import Handler, ServiceTopology, event_consumer
 from optbus_trainer.worker import TrainingWorker
 
 
@@ -17,14 +17,14 @@ def on_end_of_day(event: EndOfDay, worker: TrainingWorker) -> list[Event]:
     return []
 
 
-def _end_of_day(worker: TrainingWorker) -> Handle:
+def _end_of_day(worker: TrainingWorker) -> Handler[EndOfDay]:
     return partial(on_end_of_day, worker=worker)
 
 
 TOPOLOGY: ServiceTopology[TrainingWorker] = ServiceTopology(
     service="trainer",
     consumers=(
-        EventConsumer(
+        event_consumer(
             "CONTROL", subjects.END_OF_DAY, "trainer-eod", EndOfDay, _end_of_day, batch_size=10
         ),
     ),

@@ -10,11 +10,11 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from optbus.codec import Decoder, UndecodableMessage
-from optbus.events import BusEvent, Event
+from optbus.codec import UndecodableMessage, any_event_decoder
+from optbus.events import Event
 
 _log = structlog.get_logger()
-_decoder: Decoder[Event] = Decoder(BusEvent)  # type: ignore[arg-type]
+_decoder = any_event_decoder()
 
 
 async def _read_subject(js: JetStreamContext, stream: str, subject: str, batch: int) -> list[Msg]:

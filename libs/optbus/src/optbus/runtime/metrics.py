@@ -35,3 +35,8 @@ KILLSWITCH_INVALID_COMMANDS = Counter(
 KILLSWITCH_ENGAGED = Gauge(
     "optbus_killswitch_engaged", "1 while this service considers trading halted", ["service"]
 )
+
+
+def show_kill_switch(service: str, halted: bool) -> None:
+    """The kill-switch gauge of ``service``: 1 while it considers trading halted."""
+    KILLSWITCH_ENGAGED.labels(service).set(1 if halted else 0)

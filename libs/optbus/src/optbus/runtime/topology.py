@@ -30,8 +30,14 @@ if TYPE_CHECKING:
 Deps = TypeVar("Deps")
 """What one service's handlers are made from: its domain engine, configuration and clock."""
 
-Handle: TypeAlias = Callable[[Any], Sequence[Event]]
+EventT = TypeVar("EventT")
+"""The event type a consumer decodes (``Event``: any bus event)."""
+
+Handler: TypeAlias = Callable[[EventT], Sequence[Event]]
 """A pure handler: one decoded event in, the events it causes out."""
+
+Handle: TypeAlias = Handler[Any]
+"""A pure handler of whatever its consumer decodes."""
 
 BatchHandler: TypeAlias = Callable[["Sequence[Msg]"], Awaitable[object]]
 """A handler of a batch of raw messages that does I/O of its own (acks included)."""
@@ -51,20 +57,36 @@ StartAt = Literal["first", "new"]
 
 
 @dataclass(frozen=True, slots=True)
-class EventConsumer(Generic[Deps]):
+class EventConsumer(Generic[Deps, EventT]):
     """A consumer whose handler is a pure function of (event, dependencies).
 
     It runs on the live bus (behind the ``Dispatcher``) and, unchanged, on the backtest's
     in-memory bus. ``decodes`` is the event type on its subject (``Event``: any bus event).
+    Declare one with ``event_consumer``, which type-checks the pair.
     """
 
     stream: str
     subject: str
     durable: str
-    decodes: type[Any]
-    handler: Callable[[Deps], Handle]
+    decodes: type[EventT]
+    handler: Callable[[Deps], Handler[EventT]]
     dead_letters: DeadLetterKind = "standard"
     batch_size: int | None = None
+
+
+def event_consumer(
+    stream: str,
+    subject: str,
+    durable: str,
+    decodes: type[EventT],
+    handler: Callable[[Deps], Handler[EventT]],
+    *,
+    dead_letters: DeadLetterKind = "standard",
+    batch_size: int | None = None,
+) -> EventConsumer[Deps, Any]:
+    """Declare an ``EventConsumer``, with mypy checking that the handler takes what the
+    consumer decodes (inside a topology's tuple the event type would be inferred as Any)."""
+    return EventConsumer(stream, subject, durable, decodes, handler, dead_letters, batch_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +102,7 @@ class BatchConsumer(Generic[Deps]):
     batch_size: int | None = None
 
 
-Consumer: TypeAlias = EventConsumer[Deps] | BatchConsumer[Deps]
+Consumer: TypeAlias = EventConsumer[Deps, Any] | BatchConsumer[Deps]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +132,7 @@ class ServiceTopology(Generic[Deps]):
             raise ValueError(f"{self.service}: a durable name is declared twice: {durables}")
 
     @property
-    def event_consumers(self) -> tuple[EventConsumer[Deps], ...]:
+    def event_consumers(self) -> tuple[EventConsumer[Deps, Any], ...]:
         """The consumers with pure handlers: what the backtest runs of this service."""
         return tuple(c for c in self.consumers if isinstance(c, EventConsumer))
 
@@ -120,12 +142,16 @@ class ServiceTopology(Generic[Deps]):
             return EventClock()
         return LiveClock()
 
-    def handlers(
-        self, deps: Deps, clock: LiveClock | EventClock
-    ) -> list[tuple[EventConsumer[Deps], Handle]]:
-        """Every pure consumer with its handler made from ``deps``, on ``clock``: on market
-        time the clock first moves to each event's time (the one way a clock advances)."""
-        return [(c, on_clock(c.handler(deps), clock)) for c in self.event_consumers]
+    def bind(self, deps: Deps) -> BoundTopology[Deps]:
+        """This topology with the dependencies its handlers are made from."""
+        return BoundTopology(self, deps)
+
+    def handler(
+        self, consumer: EventConsumer[Deps, Any], deps: Deps, clock: LiveClock | EventClock
+    ) -> Handle:
+        """``consumer``'s handler made from ``deps``, on ``clock``: on market time the clock
+        first moves to each event's time (the one way a service's clock advances)."""
+        return on_clock(consumer.handler(deps), clock)
 
     def restore(self, deps: Deps, clock: LiveClock | EventClock, events: Sequence[Event]) -> None:
         """Fold recorded ``events`` into the state, on the clock, as the live path does."""
@@ -137,10 +163,26 @@ class ServiceTopology(Generic[Deps]):
 
 
 @dataclass(frozen=True, slots=True)
+class BoundTopology(Generic[Deps]):
+    """A topology and its dependencies, checked to match where they are paired."""
+
+    topology: ServiceTopology[Deps]
+    deps: Deps
+
+    def handlers(
+        self, clock: LiveClock | EventClock
+    ) -> list[tuple[EventConsumer[Deps, Any], Handle]]:
+        """Every pure consumer, in the declared order, with its handler on ``clock``."""
+        topology = self.topology
+        return [(c, topology.handler(c, self.deps, clock)) for c in topology.event_consumers]
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerPorts:
     """What a batch handler may use of the bus: publish events, reach JetStream, park a
-    message on the dead-letter stream (as this consumer)."""
+    message on the dead-letter stream (as this consumer), and the service's name (metrics)."""
 
+    service: str
     publisher: EventPublisher
     jetstream: Callable[[], JetStreamContext]
     dead_letters: DeadLetterOffice

@@ -10,14 +10,13 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
 from optbus.clock import EventClock, LiveClock
-from optbus.codec import Decoder
-from optbus.events import BusEvent, Event
+from optbus.codec import Decoder, any_event_decoder
+from optbus.events import Event
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher, KillSwitchDeadLetterOffice
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.history import read_history
 from optbus.runtime.topology import (
-    BatchConsumer,
     Consumer,
     ConsumerPorts,
     EventConsumer,
@@ -29,9 +28,10 @@ Deps = TypeVar("Deps")
 
 @dataclass(frozen=True, slots=True)
 class PullTuning:
-    """How a service's consumers pull: batch size, ack wait, how much may be in flight."""
+    """How a service's consumers pull: batch size (unless a consumer declares its own), ack
+    wait, how much may be in flight."""
 
-    batch_size: int
+    batch_size: int = 100
     ack_wait_seconds: float = 30.0
     max_ack_pending: int = 1000
     retry_delay_seconds: float = 1.0
@@ -59,7 +59,7 @@ class LiveBus:
             else DeadLetterOffice
         )
         dead_letters = office(self.publisher, self.service, consumer.durable, self.clock)
-        return ConsumerPorts(self.publisher, self.jetstream, dead_letters)
+        return ConsumerPorts(self.service, self.publisher, self.jetstream, dead_letters)
 
     async def history(self, topology: ServiceTopology[Any]) -> list[Event]:
         """The recorded events ``topology`` rebuilds its state from, in stream order."""
@@ -71,9 +71,7 @@ class LiveBus:
 
 
 def _decoder(event_type: type[Any]) -> Decoder[Any]:
-    if event_type is Event:
-        return Decoder(BusEvent)  # type: ignore[arg-type]
-    return Decoder(event_type)
+    return any_event_decoder() if event_type is Event else Decoder(event_type)
 
 
 def pull_consumers(
@@ -85,18 +83,17 @@ def pull_consumers(
 ) -> list[PullConsumer]:
     """Every declared consumer (those ``only`` keeps), in order, as a durable pull consumer:
     a pure handler behind a ``Dispatcher`` on the service's clock, a batch handler as made."""
-    handles = {c.durable: handle for c, handle in topology.handlers(deps, bus.clock)}
     consumers: list[PullConsumer] = []
     for declared in (c for c in topology.consumers if only(c)):
         ports = bus.ports(declared)
         if isinstance(declared, EventConsumer):
             handler: Callable[[Sequence[Any]], Any] = Dispatcher(
                 service=topology.service, consumer=declared.durable,
-                decoder=_decoder(declared.decodes), handle=handles[declared.durable],
+                decoder=_decoder(declared.decodes),
+                handle=topology.handler(declared, deps, bus.clock),
                 publisher=bus.publisher, dead_letters=ports.dead_letters,
             )  # fmt: skip
         else:
-            assert isinstance(declared, BatchConsumer)
             handler = declared.handler(deps, ports)
         batch_size = declared.batch_size or tuning.batch_size
         spec = PullConsumerSpec(
