@@ -13,10 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from optbus.market import load_market_facts
+from optbus.timestamps import epoch_ns
 from optbus_cli.tables import figures_table
 from optbus_trainer.chains_dataset import ChainSampling
 from optbus_trainer.dataset import from_trades
-from optbus_trainer.instants import epoch_ns
 from optbus_trainer.parquet import DatasetMetadata, write_chain_set, write_trade_set
 from optbus_trainer.recorded import build_chain_set, closed_trades
 
