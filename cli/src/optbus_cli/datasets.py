@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from optbus.market import load_market_facts
+from optbus.market import MarketFacts, load_market_facts
+from optbus.timestamps import epoch_ns
 from optbus_cli.tables import figures_table
 from optbus_trainer.chains_dataset import ChainSampling
 from optbus_trainer.dataset import from_trades
-from optbus_trainer.instants import epoch_ns
 from optbus_trainer.parquet import DatasetMetadata, write_chain_set, write_trade_set
 from optbus_trainer.recorded import build_chain_set, closed_trades
 
@@ -43,7 +43,8 @@ def dataset_command(request: DatasetRequest) -> int:
         console.print("[red]--to must be after --from[/red]")
         return 2
     started = time.perf_counter()
-    meta = _chains(request, console) if request.source == "chains" else _trades(request, console)
+    build = _chains if request.source == "chains" else _trades
+    meta = build(request, load_market_facts(), console)
     seconds = time.perf_counter() - started
     console.print(_summary(request, meta, seconds))
     if meta.rows == 0:
@@ -56,18 +57,18 @@ def _window_ns(request: DatasetRequest) -> tuple[int, int]:
     return epoch_ns(request.start), epoch_ns(request.end)
 
 
-def _trades(request: DatasetRequest, console: Console) -> DatasetMetadata:
+def _trades(request: DatasetRequest, facts: MarketFacts, console: Console) -> DatasetMetadata:
     with console.status("reading closed trades ..."):
         trades = closed_trades(request.database_url, request.start, request.end)
     console.print(f"{len(trades):,} trades closed in the window")
     entries = [trade.entry.ts for trade in trades if trade.model is not None]
     span = (min(entries), max(entries)) if entries else None
     return write_trade_set(
-        request.out, from_trades(trades), entry_range_ns=span, window_ns=_window_ns(request)
+        request.out, from_trades(trades, facts), entry_range_ns=span, window_ns=_window_ns(request)
     )
 
 
-def _chains(request: DatasetRequest, console: Console) -> DatasetMetadata:
+def _chains(request: DatasetRequest, facts: MarketFacts, console: Console) -> DatasetMetadata:
     columns = (
         TextColumn("recorded chains"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(),
@@ -80,11 +81,11 @@ def _chains(request: DatasetRequest, console: Console) -> DatasetMetadata:
                 bar.update(task, completed=done, total=total)
 
         rows = build_chain_set(
-            request.database_url, request.start, request.end, load_market_facts(),
+            request.database_url, request.start, request.end, facts,
             request.sampling, warmup=request.warmup, progress=progress,
         )  # fmt: skip
     return write_chain_set(
-        request.out, rows, sampling=request.sampling, window_ns=_window_ns(request)
+        request.out, rows, sampling=request.sampling, window_ns=_window_ns(request), facts=facts
     )
 
 

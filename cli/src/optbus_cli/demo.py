@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import nats
 import platformdirs
@@ -112,7 +111,7 @@ def _next_session_date(database_url: str) -> date:
     last = row[0] if row else None
     if last is not None:
         return facts.next_trading_day(last.date())
-    today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    today = datetime.now(facts.timezone).date()
     return today if facts.is_trading_day(today) else facts.next_trading_day(today)
 
 

@@ -103,8 +103,7 @@ class Lockstep:
             owed = sum(
                 1
                 for c in self._consumers
-                if c.stream == stream
-                and subject_matches(c.filter_subject, subject)
+                if c.stream == stream and subject_matches(c.filter_subject, subject)
             )
             self._owed_by_subject[subject] = owed
         return owed

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optbus.clock import LiveClock
+from optbus.market import load_market_facts
 from optbus.runtime.bus import ensure_streams
 from optbus.subjects import MODELS_BUCKET
 from optbus_cli.tables import figures_table
@@ -86,8 +87,9 @@ def _importance_table(outcome: TrainingOutcome, top: int = 10) -> Table:
 
 async def _train(options: TrainOptions, progress: Progress) -> TrainingOutcome:
     prepared = await asyncio.to_thread(
-        prepare, options.request, database_url=options.database_url, progress=progress
-    )
+        prepare, options.request, database_url=options.database_url, facts=load_market_facts(),
+        progress=progress,
+    )  # fmt: skip
     nc = await nats.connect(options.nats_url, connect_timeout=5, max_reconnect_attempts=1)
     try:
         js = nc.jetstream()

@@ -13,6 +13,7 @@ from optbus.market import (
     NotATradingDay,
     load_market_facts,
 )
+from optbus.timestamps import epoch_ns
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +139,30 @@ def test_an_expiry_closes_with_its_session(facts: MarketFacts) -> None:
 def test_no_session_is_given_for_a_holiday(facts: MarketFacts) -> None:
     with pytest.raises(NotATradingDay, match="2026-10-02"):
         facts.session_open_ns(date(2026, 10, 2))
+
+
+def test_the_exchange_time_zone_is_the_one_the_market_hours_name(facts: MarketFacts) -> None:
+    assert facts.timezone.key == "Asia/Kolkata"
+
+
+def test_a_late_utc_evening_is_already_the_next_day_on_the_exchange(facts: MarketFacts) -> None:
+    late_evening = epoch_ns(datetime(2026, 11, 2, 20, 0, tzinfo=UTC))  # 01:30 IST on the 3rd
+
+    assert facts.local_date(late_evening) == date(2026, 11, 3)
+
+
+def test_midnight_on_the_exchange_begins_its_new_day(facts: MarketFacts) -> None:
+    midnight = epoch_ns(datetime(2026, 11, 2, 18, 30, tzinfo=UTC))  # 00:00 IST on the 3rd
+
+    assert facts.local_date(midnight) == date(2026, 11, 3)
+    assert facts.local_date(midnight - 1) == date(2026, 11, 2)
+
+
+def test_the_local_time_of_an_event_keeps_its_microseconds(facts: MarketFacts) -> None:
+    moment = facts.local_datetime(epoch_ns(datetime(2026, 11, 3, 4, 0, tzinfo=UTC)) + 123_456_789)
+
+    assert moment == datetime(2026, 11, 3, 9, 30, 0, 123_456, tzinfo=facts.timezone)
+    assert moment.utcoffset() == timedelta(hours=5, minutes=30)
 
 
 def test_loading_twice_gives_the_same_immutable_facts() -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from optbus.market import load_market_facts
 from optbus_backtest.config import BacktestConfig
-from optbus_backtest.console import run_command
+from optbus_backtest.console import market_time, run_command
 from optbus_backtest.engine import run_backtest
 from optbus_backtest.options import BacktestOptions
 from optbus_backtest.sources import first, simulator
@@ -50,3 +50,9 @@ def test_a_recorded_session_replays_to_the_same_trades_as_the_simulation_it_reco
     sim = simulator(seed=7, start_date=START, days=1, facts=facts, run_id="export-7")
     simulated = run_backtest(first(sim.ticks(), 6 * 60), BacktestConfig(), facts=facts)
     assert from_file.trade_log_sha256 == simulated.trade_log_sha256, "ids come from the run id"
+
+
+def test_the_progress_bar_shows_the_market_time_in_ist() -> None:
+    at_0930_ist = 1_780_286_400 * 10**9  # 2026-06-01 04:00 UTC
+
+    assert market_time(at_0930_ist, load_market_facts()) == "2026-06-01 09:30 IST"

@@ -77,8 +77,7 @@ def test_a_position_held_past_the_maximum_time_is_closed() -> None:
 
 
 def test_a_position_is_closed_on_its_expiry_day_from_the_exit_time() -> None:
-    tz = FACTS.sessions[-1].timezone
-    exit_at = datetime.combine(EXPIRY, CONFIG.monitor.expiry_day_exit, tzinfo=tz)
+    exit_at = datetime.combine(EXPIRY, CONFIG.monitor.expiry_day_exit, tzinfo=FACTS.timezone)
     at = int(exit_at.timestamp()) * SECOND
     held = _held(NIFTY_LOT, MARK, entry_ts=at - SECOND)
 
@@ -86,8 +85,7 @@ def test_a_position_is_closed_on_its_expiry_day_from_the_exit_time() -> None:
 
 
 def test_a_position_is_not_closed_on_its_expiry_day_before_the_exit_time() -> None:
-    tz = FACTS.sessions[-1].timezone
-    at = int(datetime.combine(EXPIRY, time(10, 0), tzinfo=tz).timestamp()) * SECOND
+    at = int(datetime.combine(EXPIRY, time(10, 0), tzinfo=FACTS.timezone).timestamp()) * SECOND
     held = _held(NIFTY_LOT, mark_of(chain(ts=at), ATM), entry_ts=at - SECOND)
 
     assert _reasons(released_state(positions=(held,)), at=at) == []

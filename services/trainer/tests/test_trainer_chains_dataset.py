@@ -139,7 +139,7 @@ def test_as_a_training_set_a_rising_option_is_a_winner_on_its_exchange_day() -> 
 
     data = ChainSetBuilder(FACTS, SAMPLING).observe_all(session(range(30), price=falling_puts))
 
-    training = data.training_set()
+    training = data.training_set(FACTS)
     is_call = training.x[:, FEATURE_NAMES.index("is_call")] == 1.0
     assert training.winner[is_call].all()
     assert not training.winner[~is_call].any()

@@ -3,24 +3,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import msgspec
 import numpy as np
 import pytest
 
 from optbus.events import Contract, MarketContext, ModelStamp, TradeClosed
 from optbus.features import FEATURE_NAMES
+from optbus.market import load_market_facts
 from optbus_trainer.dataset import (
     DataRequirements,
     Example,
     InsufficientDataError,
     TrainingSet,
+    example_from_trade,
     from_examples,
     from_trades,
-    trading_day,
 )
 from optbus_trainer.training import train
 
 MakeSet = Callable[..., TrainingSet]
 MakeExamples = Callable[..., list[Example]]
+
+FACTS = load_market_facts()
 
 # 2026-11-03 03:50 UTC = 09:20 IST
 _ENTRY_NS = 1_793_677_800 * 1_000_000_000
@@ -47,7 +51,7 @@ def _trade(i: int, net_pnl: float, *, stamped: bool = True) -> TradeClosed:
 
 
 def test_a_closed_trade_becomes_one_row_of_entry_features_label_pnl_pct_and_ist_day() -> None:
-    data = from_trades([_trade(3, 650.0), _trade(4, -10.0), _trade(5, 1.0, stamped=False)])
+    data = from_trades([_trade(3, 650.0), _trade(4, -10.0), _trade(5, 1.0, stamped=False)], FACTS)
     assert data.rows == 2
     assert data.x.shape == (2, len(FEATURE_NAMES))
     assert data.x[0].tolist() == [3.0] * len(FEATURE_NAMES)
@@ -60,7 +64,9 @@ def test_a_closed_trade_becomes_one_row_of_entry_features_label_pnl_pct_and_ist_
 def test_the_trading_day_is_the_exchange_date_not_the_utc_date() -> None:
     # 2026-11-02 20:00 UTC is already 2026-11-03 01:30 in IST
     late_utc = int(np.datetime64("2026-11-02T20:00:00", "s").astype(np.int64)) * 10**9
-    assert trading_day(late_utc) == date(2026, 11, 3)
+    trade = msgspec.structs.replace(_trade(3, 1.0), entry=_context(late_utc))
+
+    assert example_from_trade(trade, FACTS).day == date(2026, 11, 3)
 
 
 def test_rows_of_another_feature_set_are_counted_and_left_out(

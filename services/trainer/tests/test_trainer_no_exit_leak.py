@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from optbus.events import Contract, MarketContext, ModelStamp, TradeClosed
 from optbus.features import FEATURE_NAMES
+from optbus.market import load_market_facts
 from optbus_trainer.dataset import from_trades
 
+FACTS = load_market_facts()
 # 2026-11-03 03:50 UTC = 09:20 IST
 ENTRY_NS = 1_793_677_800 * 1_000_000_000
 EXIT_ONLY_TRADE_FIELDS = ("exit_price", "exit", "exit_reason", "gross_pnl", "charges", "net_pnl")
@@ -73,7 +75,7 @@ def test_the_feature_row_of_a_trade_ignores_every_exit_side_field(
         gross_pnl=gross_pnl, charges=charges, net_pnl=net_pnl,
     )  # fmt: skip
 
-    original_set, altered_set = from_trades([trade]), from_trades([altered])
+    original_set, altered_set = from_trades([trade], FACTS), from_trades([altered], FACTS)
 
     assert altered_set.x.tolist() == original_set.x.tolist()
     assert altered_set.day.tolist() == original_set.day.tolist()

@@ -42,16 +42,16 @@ def test_a_chain_set_reads_back_as_the_same_training_set(tmp_path: Path) -> None
     rows = ChainSetBuilder(FACTS, SAMPLING).observe_all(session(range(60)))
     path = tmp_path / "chains.parquet"
 
-    write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW)
+    write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW, facts=FACTS)
 
-    assert _same_set(read_training_set(path), rows.training_set())
+    assert _same_set(read_training_set(path), rows.training_set(FACTS))
 
 
 def test_a_chain_file_names_its_source_label_time_range_and_sampling(tmp_path: Path) -> None:
     rows = ChainSetBuilder(FACTS, SAMPLING).observe_all(session(range(60)))
     path = tmp_path / "chains.parquet"
 
-    write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW)
+    write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW, facts=FACTS)
 
     meta = read_metadata(path)
     assert (meta.source, meta.rows, meta.days) == ("chains", 36, [DAY])
@@ -68,7 +68,7 @@ def test_a_chain_file_says_which_option_and_when_each_row_is(tmp_path: Path) -> 
     rows = ChainSetBuilder(FACTS, SAMPLING).observe_all(session(range(20)))
     path = tmp_path / "chains.parquet"
 
-    write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW)
+    write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW, facts=FACTS)
 
     table = pq.read_table(path)
     first = table.slice(0, 1).to_pylist()[0]
@@ -83,7 +83,7 @@ def test_an_empty_chain_set_is_still_a_readable_file(tmp_path: Path) -> None:
     rows = ChainSetBuilder(FACTS, SAMPLING).observe_all(session(range(5)))
     path = tmp_path / "empty.parquet"
 
-    meta = write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW)
+    meta = write_chain_set(path, rows, sampling=SAMPLING, window_ns=WINDOW, facts=FACTS)
 
     assert (meta.rows, meta.first, meta.last) == (0, None, None)
     assert read_training_set(path).rows == 0

@@ -9,7 +9,6 @@ import pytest
 
 from optbus.clock import ReplayClock
 from optbus.market import CalendarNotCovered, load_market_facts
-from optbus_trainer.dataset import EXCHANGE_TIMEZONE
 from optbus_trainer.main import TrainerSettings
 from optbus_trainer.schedule import TrainingSchedule
 from optbus_trainer.worker import ScheduleLoop, TrainingWorker
@@ -23,7 +22,7 @@ SATURDAY = date(2026, 12, 5)
 
 def ist_ns(day: date, hour: int, minute: int = 0) -> int:
     """Epoch nanoseconds of a wall time in IST."""
-    moment = datetime.combine(day, time(hour, minute), tzinfo=EXCHANGE_TIMEZONE)
+    moment = datetime.combine(day, time(hour, minute), tzinfo=FACTS.timezone)
     return int(moment.timestamp()) * 1_000_000_000
 
 
@@ -64,8 +63,8 @@ def test_a_year_without_a_holiday_list_is_an_error_not_a_guess() -> None:
 
 
 def test_a_morning_training_covers_the_previous_evening_not_the_coming_one() -> None:
-    assert SCHEDULE.covered_day(ist_ns(TUESDAY, 10)) == date(2026, 11, 30)
-    assert SCHEDULE.covered_day(ist_ns(TUESDAY, 16, 5)) == TUESDAY
+    assert SCHEDULE.covered_day(ist_ns(TUESDAY, 10), FACTS) == date(2026, 11, 30)
+    assert SCHEDULE.covered_day(ist_ns(TUESDAY, 16, 5), FACTS) == TUESDAY
 
 
 async def test_the_worker_trains_a_day_once_whoever_asks() -> None:
@@ -111,7 +110,7 @@ async def test_the_schedule_asks_the_worker_for_the_day_when_it_is_due() -> None
 
 async def test_a_restarted_trainer_does_not_train_again_the_day_it_already_trained() -> None:
     worker = TrainingWorker(lambda day, trigger: asyncio.sleep(0))
-    worker.resume_after(SCHEDULE.covered_day(ist_ns(TUESDAY, 16, 2)))
+    worker.resume_after(SCHEDULE.covered_day(ist_ns(TUESDAY, 16, 2), FACTS))
     loop = ScheduleLoop(SCHEDULE, FACTS, ReplayClock(ist_ns(TUESDAY, 17)), worker, 60)
 
     assert loop.check() is None

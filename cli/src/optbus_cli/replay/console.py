@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from optbus.market import load_market_facts
 from optbus_backtest.console import market_time
 from optbus_backtest.sources import database_steps
 from optbus_cli.replay.job import run_replay
@@ -22,6 +23,7 @@ def replay_command(
 ) -> ReplayFiles:
     """Run a replay with a progress bar, then print its figures and where its results are."""
     console = console or Console()
+    facts = load_market_facts()
     # Only the count and the backtest's checks of the window: run_replay reads the steps.
     _, total = database_steps(database_url, (options.start, options.end))
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -30,10 +32,10 @@ def replay_command(
         task = progress.add_task(options.run_id, total=total, market="")
 
         def on_step(sent: int, now_ns: int) -> None:
-            progress.update(task, advance=1, market=market_time(now_ns))
+            progress.update(task, advance=1, market=market_time(now_ns, facts))
 
         result = run_replay(options, database_url, on_step, on_status=console.print)
-    files = finish_replay(options, result, database_url, out_dir)
+    files = finish_replay(options, result, database_url, out_dir, facts)
     console.print(replay_table(result, files))
     console.print(f"trade log: {files.trade_log}")
     console.print(f"report: {files.report} (figures as JSON: {files.figures})")

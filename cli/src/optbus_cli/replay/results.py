@@ -10,6 +10,7 @@ import psycopg
 
 from optbus.codec import any_event_decoder
 from optbus.events import Event
+from optbus.market import MarketFacts
 from optbus.routing import subject_of
 from optbus_backtest.job import write_run_files
 from optbus_backtest.options import config_json
@@ -70,14 +71,18 @@ def read_run_events(database_url: str, run_id: str) -> list[Event]:
 
 
 def finish_replay(
-    options: ReplayOptions, result: ReplayResult, database_url: str, out_dir: Path
+    options: ReplayOptions,
+    result: ReplayResult,
+    database_url: str,
+    out_dir: Path,
+    facts: MarketFacts,
 ) -> ReplayFiles:
     """Write the replay's trade log, report and figures, and store it as a run."""
     config = replay_config(options)
     log = TradeLog()
     for event in result.events:
         log.record(subject_of(event), event)
-    files = write_run_files(out_dir, result.run_id, log, risk_config(config).capital)
+    files = write_run_files(out_dir, result.run_id, log, risk_config(config).capital, facts)
     record = RunRecord(
         run_id=result.run_id,
         source=f"bus replay of the database window {result.window}",

@@ -204,7 +204,7 @@ def session_bounds_ns(ts_ns: int, facts: MarketFacts) -> tuple[int, int]:
     """The normal-market open and close (epoch ns) of the exchange day holding ``ts_ns``."""
     seconds = ts_ns // _NS_PER_SECOND
     hours = facts.session_hours(datetime.fromtimestamp(seconds, tz=UTC).date())
-    return _day_bounds_ns(hours, datetime.fromtimestamp(seconds, tz=hours.timezone).date())
+    return _day_bounds_ns(hours, facts.local_date(ts_ns))
 
 
 def _day_bounds_ns(hours: SessionHours, local_day: date) -> tuple[int, int]:
@@ -243,7 +243,7 @@ class SessionCalendar:
         if hours is None:
             hours = self._facts.session_hours(datetime.fromtimestamp(seconds, tz=UTC).date())
             self._hours[utc_day] = hours
-        local_day = datetime.fromtimestamp(seconds, tz=hours.timezone).date()
+        local_day = self._facts.local_date(seconds * _NS_PER_SECOND)
         bounds = self._bounds.get((utc_day, local_day))
         if bounds is None:
             bounds = self._bounds[(utc_day, local_day)] = _day_bounds_ns(hours, local_day)

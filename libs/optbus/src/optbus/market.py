@@ -23,6 +23,7 @@ _DATA_DIR = "data"
 _HOLIDAY_FILE_PREFIX = "nse-holidays-"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NS_PER_SECOND = 1_000_000_000
+_NS_PER_MICROSECOND = 1_000
 
 _T = TypeVar("_T")
 
@@ -138,11 +139,36 @@ _D = TypeVar("_D", ContractSpec, SessionHours)
 
 @dataclass(frozen=True, slots=True)
 class MarketFacts:
-    """Contracts, session hours and holidays, with the calendar questions they answer."""
+    """Contracts, session hours and holidays, with the calendar questions they answer.
+
+    ``timezone`` is the exchange's zone that event times are dated in: the zone of the latest
+    session entry (the hours in force now and from then on). It cannot be looked up by date as
+    the hours are, since dating an instant is what needs the zone; every entry on file today names
+    the same zone, so the choice only matters if a circular ever moved the exchange to another.
+    It is found once, here, because the services date every order and fill with it.
+    """
 
     contracts: tuple[ContractSpec, ...]
     sessions: tuple[SessionHours, ...]
     holiday_years: tuple[HolidayYear, ...]
+    timezone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.sessions:
+            raise MarketFactsError("no market hours on file: the exchange's time zone is unknown")
+        latest = _in_force(list(self.sessions), None, "market hours")
+        object.__setattr__(self, "timezone", latest.timezone)
+
+    def local_datetime(self, ts_ns: int) -> datetime:
+        """The exchange-local date and time of ``ts_ns`` (epoch ns), to the microsecond."""
+        seconds, nanos = divmod(ts_ns, _NS_PER_SECOND)
+        moment = datetime.fromtimestamp(seconds, tz=self.timezone)
+        return moment.replace(microsecond=nanos // _NS_PER_MICROSECOND)
+
+    def local_date(self, ts_ns: int) -> date:
+        """The exchange-local calendar date of ``ts_ns``: the trading day an event belongs to."""
+        # Sub-second parts never move the date, so the whole seconds suffice (one datetime made).
+        return datetime.fromtimestamp(ts_ns // _NS_PER_SECOND, tz=self.timezone).date()
 
     def contract(self, underlying: str, on: date | None = None) -> ContractSpec:
         """The contract of ``underlying`` in force on ``on`` (the latest when ``on`` is None)."""
@@ -332,4 +358,4 @@ def _to_epoch_ns(d: date, at: time, tz: ZoneInfo) -> int:
     local = datetime.combine(d, at, tzinfo=tz)
     # Whole seconds through timestamp() are exact; sub-second parts ride separately.
     whole = int(local.replace(microsecond=0).timestamp())
-    return whole * _NS_PER_SECOND + at.microsecond * 1_000
+    return whole * _NS_PER_SECOND + at.microsecond * _NS_PER_MICROSECOND

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta, timezone
 
 from rich.console import Console
 from rich.progress import (
@@ -16,21 +15,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from optbus.market import load_market_facts
+from optbus.market import MarketFacts, load_market_facts
 from optbus_backtest.engine import BacktestResult
 from optbus_backtest.figures import HEADLINE
 from optbus_backtest.job import RunOutcome, execute, prepare
 from optbus_backtest.options import BacktestInputError, BacktestOptions
 from optbus_backtest.sweep import PointOutcome, check_points, expand_grid, parse_axis, run_sweep
 
-_IST = timezone(timedelta(hours=5, minutes=30))
 _PROGRESS_EVERY_STEPS = 60
 
 
 def run_command(options: BacktestOptions, console: Console | None = None) -> RunOutcome:
     """Run the backtest with a progress bar, print its summary, write and store its results."""
     console = console or Console()
-    prepared = prepare(options, load_market_facts())
+    facts = load_market_facts()
+    prepared = prepare(options, facts)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[market]}"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as progress:
@@ -38,7 +37,7 @@ def run_command(options: BacktestOptions, console: Console | None = None) -> Run
 
         def on_step(index: int, now_ns: int) -> None:
             if index % _PROGRESS_EVERY_STEPS == 0:
-                progress.update(task, completed=index + 1, market=market_time(now_ns))
+                progress.update(task, completed=index + 1, market=market_time(now_ns, facts))
 
         outcome = execute(prepared, on_step)
     console.print(summary_table(outcome.result))
@@ -50,10 +49,9 @@ def run_command(options: BacktestOptions, console: Console | None = None) -> Run
     return outcome
 
 
-def market_time(now_ns: int) -> str:
-    """A market time (epoch ns) as the progress bar shows it, in IST."""
-    moment = datetime.fromtimestamp(now_ns / 1e9, tz=UTC).astimezone(_IST)
-    return moment.strftime("%Y-%m-%d %H:%M IST")
+def market_time(now_ns: int, facts: MarketFacts) -> str:
+    """A market time (epoch ns) as the progress bar shows it, in the exchange's time zone."""
+    return facts.local_datetime(now_ns).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def summary_table(result: BacktestResult) -> Table:

@@ -44,13 +44,15 @@ class RunFiles:
     results: RunPerformance
 
 
-def write_run_files(out_dir: Path, run_id: str, log: TradeLog, capital: float) -> RunFiles:
+def write_run_files(
+    out_dir: Path, run_id: str, log: TradeLog, capital: float, facts: MarketFacts
+) -> RunFiles:
     """Write ``<run-id>.jsonl``, the HTML report and its figures as JSON under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     trade_log = out_dir / f"{run_id}.jsonl"
     log.write(trade_log)
-    results = compute_performance(log.events, capital)
-    report, figures = write_report(out_dir, run_id, results)
+    results = compute_performance(log.events, capital, facts)
+    report, figures = write_report(out_dir, run_id, results, facts)
     return RunFiles(trade_log, report, figures, results)
 
 
@@ -85,7 +87,9 @@ def execute(prepared: PreparedRun, on_step: StepCallback | None = None) -> RunOu
     options, config = prepared.options, prepared.config
     result = run_backtest(prepared.steps, config, facts=prepared.facts, on_step=on_step)
     capital = result.services.risk.env.config.capital
-    files = write_run_files(options.out_dir, config.run_id, result.trade_log, capital)
+    files = write_run_files(
+        options.out_dir, config.run_id, result.trade_log, capital, prepared.facts
+    )
     record = RunRecord(
         run_id=config.run_id,
         source=options.source_description(),

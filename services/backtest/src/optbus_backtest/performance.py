@@ -6,8 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from optbus.events import (
     Event,
@@ -18,8 +17,8 @@ from optbus.events import (
     PositionUpdated,
     TradeClosed,
 )
+from optbus.market import MarketFacts
 
-_IST = ZoneInfo("Asia/Kolkata")
 TRADING_DAYS_PER_YEAR = 252
 
 
@@ -70,10 +69,6 @@ class RunPerformance:
     by_underlying: dict[str, GroupFigures] = field(default_factory=dict)
     exposure: list[ExposurePoint] = field(default_factory=list)
     trade_list: list[TradeClosed] = field(default_factory=list)
-
-
-def _day(ts_ns: int) -> date:
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=_IST).date()
 
 
 def _ratio(daily: list[float], downside_only: bool) -> float | None:
@@ -136,15 +131,17 @@ def _exposure(events: list[Event]) -> list[ExposurePoint]:
     return points
 
 
-def compute_performance(events: Iterable[Event], capital: float) -> RunPerformance:
-    """The run's figures from its trade log."""
+def compute_performance(
+    events: Iterable[Event], capital: float, facts: MarketFacts
+) -> RunPerformance:
+    """The run's figures from its trade log (a trade's day is the exchange date it closed on)."""
     log = list(events)
     trades = sorted((e for e in log if isinstance(e, TradeClosed)), key=lambda t: t.ts_event)
     wins = [t.net_pnl for t in trades if t.net_pnl > 0]
     losses = [t.net_pnl for t in trades if t.net_pnl <= 0]
     daily: dict[date, float] = defaultdict(float)
     for trade in trades:
-        daily[_day(trade.ts_event)] += trade.net_pnl
+        daily[facts.local_date(trade.ts_event)] += trade.net_pnl
     daily_values = [daily[d] for d in sorted(daily)]
     equity, drawdown, worst, worst_pct = _equity(trades, capital)
     gross = sum(t.gross_pnl for t in trades)

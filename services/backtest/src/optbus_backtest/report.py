@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import msgspec
 
 from optbus.events import TradeClosed
+from optbus.market import MarketFacts
 from optbus_backtest.figures import HEADLINE
 from optbus_backtest.performance import GroupFigures, RunPerformance
 
-_IST = ZoneInfo("Asia/Kolkata")
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;border-bottom:1px solid #ddd;
 text-align:right}th:first-child,td:first-child{text-align:left}h2{margin-top:2em}
@@ -34,8 +32,8 @@ def _money(value: float | None) -> str:
     return "n/a" if value is None else f"₹{value:,.2f}"
 
 
-def _when(ts_ns: int) -> str:
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=_IST).strftime("%Y-%m-%d %H:%M")
+def _when(ts_ns: int, facts: MarketFacts) -> str:
+    return facts.local_datetime(ts_ns).strftime("%Y-%m-%d %H:%M")
 
 
 def line_chart(points: Sequence[tuple[float, float]], title: str, width: int = 900,
@@ -83,10 +81,10 @@ def _contract(trade: TradeClosed) -> str:
     return f"{c.underlying} {c.expiry} {c.strike:g} {c.option_type}"
 
 
-def render_html(run_id: str, results: RunPerformance) -> str:
-    """The whole report as one HTML page."""
+def render_html(run_id: str, results: RunPerformance, facts: MarketFacts) -> str:
+    """The whole report as one HTML page (trade times in the exchange's time zone)."""
     trades = [
-        (_when(t.entry.ts), _when(t.exit.ts), t.strategy,
+        (_when(t.entry.ts, facts), _when(t.exit.ts, facts), t.strategy,
          _contract(t),
          f"{t.quantity}", f"{t.entry_price:,.2f}", f"{t.exit_price:,.2f}", t.exit_reason,
          _money(t.gross_pnl), _money(t.charges), _money(t.net_pnl))
@@ -141,11 +139,13 @@ def figures_json(results: RunPerformance) -> bytes:
     return msgspec.json.format(msgspec.json.encode(results), indent=2)
 
 
-def write_report(directory: Path, run_id: str, results: RunPerformance) -> tuple[Path, Path]:
+def write_report(
+    directory: Path, run_id: str, results: RunPerformance, facts: MarketFacts
+) -> tuple[Path, Path]:
     """Write ``<run-id>.html`` and ``<run-id>.json``; returns both paths."""
     directory.mkdir(parents=True, exist_ok=True)
     page = directory / f"{run_id}.html"
     figures = directory / f"{run_id}.json"
-    page.write_text(render_html(run_id, results), encoding="utf-8")
+    page.write_text(render_html(run_id, results, facts), encoding="utf-8")
     figures.write_bytes(figures_json(results))
     return page, figures

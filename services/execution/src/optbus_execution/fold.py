@@ -34,7 +34,7 @@ from optbus.events import (
 from optbus.market import ContractSpec, MarketFacts
 from optbus_execution.book import MarketBook
 from optbus_execution.config import ExecutionConfig
-from optbus_execution.orders import OrderOrigin, Ticket, trade_date
+from optbus_execution.orders import OrderOrigin, Ticket
 from optbus_execution.positions import PositionBook
 from optbus_execution.working import WorkingOrders
 
@@ -109,7 +109,7 @@ def origin_of(state: ExecutionState, intent: OrderIntent, contract: Contract) ->
 
 def contract_spec(facts: MarketFacts, contract: Contract, at_ns: int) -> ContractSpec:
     """The facts of ``contract`` in force at ``at_ns`` (lot, tick, freeze quantity)."""
-    return facts.contract(contract.underlying, trade_date(at_ns, facts))
+    return facts.contract(contract.underlying, facts.local_date(at_ns))
 
 
 def _accepted(state: ExecutionState, accepted: OrderAccepted, facts: MarketFacts) -> None:

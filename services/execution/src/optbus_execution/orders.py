@@ -7,15 +7,13 @@ redelivered decision or a replay makes the very same orders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from optbus.events import Leg, ModelStamp, Order, OrderIntent, OrderPurpose
 from optbus.ids import derived_event_id
-from optbus.market import ContractSpec, MarketFacts
+from optbus.market import ContractSpec
 from optbus_execution.book import MarketBook
 from optbus_execution.slippage import is_on_tick
 
-_NS_PER_SECOND = 1_000_000_000
 _NS_PER_MS = 1_000_000
 
 
@@ -115,9 +113,3 @@ def rejection_reason(
     if age > max_quote_age_ns:
         return f"stale quote: {age // _NS_PER_MS} ms old, limit {max_quote_age_ns // _NS_PER_MS} ms"
     return None
-
-
-def trade_date(ts_ns: int, facts: MarketFacts) -> date:
-    """The exchange's calendar date at ``ts_ns`` (for the charges schedule and contract facts)."""
-    timezone = facts.sessions[-1].timezone
-    return datetime.fromtimestamp(ts_ns // _NS_PER_SECOND, tz=timezone).date()

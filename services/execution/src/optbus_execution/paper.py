@@ -18,7 +18,7 @@ from optbus.market import MarketFacts
 from optbus.quotes import OptionQuote
 from optbus_execution.book import MarketBook
 from optbus_execution.config import PaperBrokerConfig
-from optbus_execution.orders import Ticket, broker_order_id, trade_date
+from optbus_execution.orders import Ticket, broker_order_id
 from optbus_execution.slippage import fill_price, fillable_quantity, limit_allows, touch_price
 from optbus_execution.venue import VenueReport
 
@@ -103,7 +103,7 @@ class PaperBroker:
         )  # fmt: skip
         brokerage = self._config.brokerage_per_order if ticket.fills == 0 else 0.0
         charges = charges_for(
-            order.side, price * quantity, trade_date(quote.ts, self._facts), brokerage,
+            order.side, price * quantity, self._facts.local_date(quote.ts), brokerage,
             self._config.charges_schedule,
         )  # fmt: skip
         fill_id = derived_event_id("fill", order.client_order_id, ticket.fills)

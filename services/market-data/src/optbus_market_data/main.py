@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import Field
@@ -50,7 +49,7 @@ class MarketDataSettings(ServiceSettings):
 
 
 def _default_start(facts: MarketFacts) -> date:
-    today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    today = datetime.now(facts.timezone).date()
     return today if facts.is_trading_day(today) else facts.next_trading_day(today)
 
 

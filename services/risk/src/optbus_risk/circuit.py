@@ -10,7 +10,6 @@ from optbus.events import CircuitBreakerTripped, TradeClosed
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
 from optbus_risk.config import RiskConfig
-from optbus_risk.sessions import trading_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,7 @@ def record_trade(
 
     A trade of a day before the one on record is too late to matter and is ignored.
     """
-    day = trading_date(trade.ts_event, facts)
+    day = facts.local_date(trade.ts_event)
     if pnl.day is not None and day < pnl.day:
         return pnl, ()
     today = pnl.on(day)
@@ -84,7 +83,7 @@ def record_trade(
 
 def record_trip(pnl: DailyPnl, event: CircuitBreakerTripped, facts: MarketFacts) -> DailyPnl:
     """Fold a CircuitBreakerTripped from the log (a restart replaying today's events)."""
-    day = trading_date(event.ts_event, facts)
+    day = facts.local_date(event.ts_event)
     if pnl.day is not None and day < pnl.day:
         return pnl
     today = pnl.on(day)

@@ -37,7 +37,6 @@ from optbus_risk.circuit import record_trade, record_trip
 from optbus_risk.context import RiskEnv
 from optbus_risk.orders import orders_by_segment
 from optbus_risk.quotes import delisted_quotes
-from optbus_risk.sessions import trading_date
 from optbus_risk.state import LegKey, OrderRef, PendingClose, RiskState, SeenIds, WorkingIntent
 
 
@@ -95,7 +94,7 @@ def _chain(state: RiskState, chain: ChainGreeks, env: RiskEnv) -> RiskState:
     chains = {**state.chains, key: chain}
     if known is None or known.snapshot.strikes == chain.snapshot.strikes:
         return replace(state, chains=chains)
-    today = trading_date(chain.ts_event, env.facts)
+    today = env.facts.local_date(chain.ts_event)
     delisted = delisted_quotes(state.delisted_quotes, known, chain, today)
     return replace(state, chains=chains, delisted_quotes=delisted)
 
@@ -123,7 +122,7 @@ def _decision(state: RiskState, decision: RiskDecision, env: RiskEnv) -> RiskSta
     intent = decision.intent
     if intent.intent_id in state.seen_intents:
         return state
-    day = trading_date(intent.ts_event, env.facts)
+    day = env.facts.local_date(intent.ts_event)
     state = _on_day(state, day)
     state = replace(
         state,

@@ -18,7 +18,6 @@ from optbus.ids import derived_event_id
 from optbus.quotes import OptionQuote, chain_key, key_of_chain, quote_in_chain
 from optbus_risk.config import NS_PER_MINUTE, MonitorConfig, RiskConfig
 from optbus_risk.context import RiskEnv
-from optbus_risk.sessions import local_datetime
 from optbus_risk.state import PendingClose, RiskState
 
 FLATTEN = "kill_switch_flatten"
@@ -174,7 +173,7 @@ def monitor_positions(chain: ChainGreeks, state: RiskState, env: RiskEnv) -> Mon
     quoted = [p for p in state.positions.values() if chain_key(p.contract) == key]
     if not quoted:
         return _emit(state, closes, chain.event_id, ts, env)
-    now = local_datetime(ts, env.facts)
+    now = env.facts.local_datetime(ts)
     for position in _in_closing_order(quoted):
         if close_pending(state, position.position_id, ts, env.config):
             continue

@@ -8,7 +8,6 @@ from optbus.events import Leg, OrderIntent, Side
 from optbus.market import MarketFacts
 from optbus.slicing import freeze_slices
 from optbus_risk.config import RiskConfig
-from optbus_risk.sessions import trading_date
 
 
 def side_sign(side: Side) -> int:
@@ -24,7 +23,7 @@ def signed_quantity(leg: Leg) -> int:
 
 def intent_day(intent: OrderIntent, facts: MarketFacts) -> date:
     """The exchange-local date of the intent, which picks the contract specs in force."""
-    return trading_date(intent.ts_event, facts)
+    return facts.local_date(intent.ts_event)
 
 
 def leg_slices(leg: Leg, day: date, facts: MarketFacts) -> int:

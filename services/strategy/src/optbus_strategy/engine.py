@@ -8,7 +8,6 @@ methods) in delivery order, then publishes what they return. Time comes from the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from optbus.clock import Clock
 from optbus.events import (
@@ -171,6 +170,6 @@ class StrategyEngine:
         key = (underlying, session_open_ns)
         spec = self._contracts.get(key)
         if spec is None:
-            day = datetime.fromtimestamp(session_open_ns // 1_000_000_000, tz=UTC).date()
+            day = self._facts.local_date(session_open_ns)
             spec = self._contracts[key] = self._facts.contract(underlying, day)
         return spec

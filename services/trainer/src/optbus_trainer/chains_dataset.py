@@ -32,7 +32,7 @@ from optbus.features import (
     session_bounds_ns,
 )
 from optbus.market import MarketFacts
-from optbus_trainer.dataset import TrainingSet, trading_day
+from optbus_trainer.dataset import TrainingSet
 
 _NS_PER_SECOND = 1_000_000_000
 _NS_PER_MINUTE = 60 * _NS_PER_SECOND
@@ -94,10 +94,13 @@ class ChainSet:
         """How many rows."""
         return int(self.ts_ns.size)
 
-    def training_set(self) -> TrainingSet:
+    def training_set(self, facts: MarketFacts) -> TrainingSet:
         """The rows as a ``TrainingSet``: winner when the return is positive, ``pnl_pct`` the
         forward return, the day the exchange date of the row's time."""
-        day = np.asarray([trading_day(int(ts)).toordinal() for ts in self.ts_ns], dtype=np.int64)
+        # Every option of a sampled chain shares its time: date each distinct time only once.
+        moments, row_moment = np.unique(self.ts_ns, return_inverse=True)
+        ordinals = [facts.local_date(int(ts)).toordinal() for ts in moments]
+        day = np.asarray(ordinals, dtype=np.int64)[row_moment]
         order = np.argsort(day, kind="stable")
         return TrainingSet(
             feature_names=self.feature_names,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import msgspec
 import numpy as np
@@ -20,9 +19,7 @@ import numpy.typing as npt
 
 from optbus.events import TradeClosed
 from optbus.features import FEATURE_NAMES, FeatureError, feature_vector
-
-EXCHANGE_TIMEZONE = ZoneInfo("Asia/Kolkata")
-"""Trading days are dates in the exchange's time zone (NSE: IST)."""
+from optbus.market import MarketFacts
 
 
 class InsufficientDataError(ValueError):
@@ -89,13 +86,9 @@ class TrainingSet:
             )
 
 
-def trading_day(ts_ns: int, tz: tzinfo = EXCHANGE_TIMEZONE) -> date:
-    """The date in ``tz`` of an epoch-nanosecond instant."""
-    return datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=UTC).astimezone(tz).date()
-
-
-def example_from_trade(trade: TradeClosed, tz: tzinfo = EXCHANGE_TIMEZONE) -> Example:
-    """The row of one closed trade; ``ValueError`` if it carries no feature snapshot."""
+def example_from_trade(trade: TradeClosed, facts: MarketFacts) -> Example:
+    """The row of one closed trade, on the exchange date of its entry; ``ValueError`` if it
+    carries no feature snapshot."""
     if trade.model is None:
         raise ValueError(f"trade {trade.trade_id} has no model stamp (no entry features)")
     premium = abs(trade.entry_price * trade.quantity)
@@ -103,11 +96,11 @@ def example_from_trade(trade: TradeClosed, tz: tzinfo = EXCHANGE_TIMEZONE) -> Ex
         features=trade.model.features,
         winner=trade.net_pnl > 0,
         pnl_pct=100.0 * trade.net_pnl / premium if premium > 0 else 0.0,
-        day=trading_day(trade.entry.ts, tz),
+        day=facts.local_date(trade.entry.ts),
     )
 
 
-def from_trades(trades: Iterable[TradeClosed], tz: tzinfo = EXCHANGE_TIMEZONE) -> TrainingSet:
+def from_trades(trades: Iterable[TradeClosed], facts: MarketFacts) -> TrainingSet:
     """The training set of closed trades; trades without entry features are counted, not used."""
     examples: list[Example] = []
     skipped: dict[str, int] = {}
@@ -115,7 +108,7 @@ def from_trades(trades: Iterable[TradeClosed], tz: tzinfo = EXCHANGE_TIMEZONE) -
         if trade.model is None:
             skipped["no model stamp"] = skipped.get("no model stamp", 0) + 1
             continue
-        examples.append(example_from_trade(trade, tz))
+        examples.append(example_from_trade(trade, facts))
     return from_examples(examples, skipped=skipped)
 
 

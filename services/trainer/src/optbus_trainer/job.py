@@ -14,6 +14,7 @@ import msgspec
 import psycopg
 
 from optbus.events import ModelRecord, TradeClosed
+from optbus.market import MarketFacts
 from optbus.runtime.model_store import ModelNotStored
 from optbus.scoring import BaselineScorer, ModelError, Scorer
 from optbus_trainer.dataset import DataRequirements, TrainingSet, from_trades
@@ -113,9 +114,11 @@ def run_quality(trades: list[TradeClosed], thresholds: Thresholds) -> QualityRep
     return assess(counts, total, None, 0, thresholds)
 
 
-def training_set(trades: list[TradeClosed], requirements: DataRequirements) -> TrainingSet:
+def training_set(
+    trades: list[TradeClosed], requirements: DataRequirements, facts: MarketFacts
+) -> TrainingSet:
     """The training set of ``trades``; ``InsufficientDataError`` when it is too thin."""
-    data = from_trades(trades)
+    data = from_trades(trades, facts)
     data.require(requirements)
     return data
 
@@ -145,16 +148,19 @@ class PreparedData:
     quality: QualityReport
 
 
-def prepare(request: TrainingRequest, *, database_url: str, progress: Progress) -> PreparedData:
-    """Read the closed trades and check the data; raises ``InsufficientDataError`` (too little
-    data) or ``DataQualityFailed`` (unless ``request.force``), before anything is trained."""
+def prepare(
+    request: TrainingRequest, *, database_url: str, facts: MarketFacts, progress: Progress
+) -> PreparedData:
+    """Read the closed trades and check the data (trades dated by ``facts``); raises
+    ``InsufficientDataError`` (too little data) or ``DataQualityFailed`` (unless
+    ``request.force``), before anything is trained."""
     if request.run_id is None:
         progress("reading closed trades")
         trades = closed_trades(database_url)
     else:
         progress(f"reading the closed trades of run {request.run_id}")
         trades = load_run_trades(database_url, request.run_id)
-    data = training_set(trades, request.config.requirements)
+    data = training_set(trades, request.config.requirements, facts)
     progress(f"{data.rows:,} rows over {len(data.days)} trading days; checking data quality")
     report = (
         quality_report(database_url, request.quality_days, request.thresholds)

@@ -19,7 +19,7 @@ from pydantic_settings import SettingsConfigDict
 
 from optbus import subjects
 from optbus.clock import Clock
-from optbus.market import load_market_facts
+from optbus.market import MarketFacts, load_market_facts
 from optbus.runtime.bus import EventPublisher
 from optbus.runtime.model_store import last_trained
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
@@ -65,7 +65,11 @@ class TrainerSettings(ServiceSettings):
 
 
 def training_job(
-    settings: TrainerSettings, registry: ModelRegistry, clock: Clock, thresholds: Thresholds
+    settings: TrainerSettings,
+    registry: ModelRegistry,
+    clock: Clock,
+    thresholds: Thresholds,
+    facts: MarketFacts,
 ) -> TrainDay:
     """One day's training: data checked, model trained, gated and registered; too little or
     failing data is a warning in the log and no model."""
@@ -83,7 +87,11 @@ def training_job(
 
         try:
             prepared = await asyncio.to_thread(
-                prepare, request, database_url=settings.database_url, progress=progress
+                prepare,
+                request,
+                database_url=settings.database_url,
+                facts=facts,
+                progress=progress,
             )
         except (InsufficientDataError, DataQualityFailed) as exc:
             log.warning("no model trained", reason=str(exc))
@@ -122,9 +130,9 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
     clock, jetstream = bus.clock, bus.jetstream
     registry = ModelRegistry(jetstream, settings.database_url, clock, TOPOLOGY.service)
     thresholds = Thresholds(trades=settings.trades_threshold, chains=settings.chains_threshold)
-    worker = TrainingWorker(training_job(settings, registry, clock, thresholds))
-    quality_worker = TrainingWorker(quality_job(settings, bus.publisher, clock, thresholds))
     facts, interval = load_market_facts(), settings.check_interval_seconds
+    worker = TrainingWorker(training_job(settings, registry, clock, thresholds, facts))
+    quality_worker = TrainingWorker(quality_job(settings, bus.publisher, clock, thresholds))
     training_schedule = TrainingSchedule(at=settings.training_time)
     schedules = [
         ScheduleLoop(training_schedule, facts, clock, worker, interval),
@@ -135,7 +143,7 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
     async def resume() -> None:
         trained = await last_trained(jetstream())
         if trained is not None:
-            worker.resume_after(training_schedule.covered_day(trained.ts_event))
+            worker.resume_after(training_schedule.covered_day(trained.ts_event, facts))
         worker.start()
         quality_worker.start()
 

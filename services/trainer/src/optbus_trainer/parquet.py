@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from optbus.features import FEATURE_NAMES_HASH, FEATURES_VERSION
+from optbus.market import MarketFacts
 from optbus.timestamps import datetime_from_ns
 from optbus_trainer.chains_dataset import LABEL_DEFINITION as CHAIN_LABEL_DEFINITION
 from optbus_trainer.chains_dataset import ChainSampling, ChainSet
@@ -81,10 +82,16 @@ def write_trade_set(
 
 
 def write_chain_set(
-    path: Path, rows: ChainSet, *, sampling: ChainSampling, window_ns: tuple[int, int]
+    path: Path,
+    rows: ChainSet,
+    *,
+    sampling: ChainSampling,
+    window_ns: tuple[int, int],
+    facts: MarketFacts,
 ) -> DatasetMetadata:
-    """Write a chain set: each row's option and times, features, mids and forward return."""
-    data = rows.training_set()  # in the rows' own order: they are in time order already
+    """Write a chain set: each row's option and times, features, mids and forward return (the
+    trading days the exchange dates of the rows' times, by ``facts``)."""
+    data = rows.training_set(facts)  # in the rows' own order: they are in time order already
     timestamps = pa.array(rows.ts_ns, pa.timestamp("ns", tz="UTC"))
     columns = {
         "ts": timestamps,

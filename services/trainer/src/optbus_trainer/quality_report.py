@@ -20,8 +20,7 @@ from psycopg.types.json import Jsonb
 from optbus.clock import Clock
 from optbus.events import CoverageCheck, DataQualityReported
 from optbus.ids import derived_event_id
-from optbus.timestamps import datetime_from_ns
-from optbus_trainer.instants import epoch_ns
+from optbus.timestamps import datetime_from_ns, epoch_ns
 from optbus_trainer.quality import QualityReport, Thresholds
 from optbus_trainer.quality_sql import quality_report_between
 

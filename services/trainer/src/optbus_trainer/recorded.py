@@ -11,8 +11,8 @@ import psycopg
 from optbus.codec import Decoder
 from optbus.events import ChainGreeks, TradeClosed, VolatilityIndexTick
 from optbus.market import MarketFacts
+from optbus.timestamps import epoch_ns
 from optbus_trainer.chains_dataset import ChainSampling, ChainSet, ChainSetBuilder
-from optbus_trainer.instants import epoch_ns
 
 MarketEvent = ChainGreeks | VolatilityIndexTick
 _market_decoder: Decoder[MarketEvent] = Decoder(MarketEvent)  # type: ignore[arg-type]

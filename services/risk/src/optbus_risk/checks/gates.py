@@ -6,7 +6,7 @@ from optbus.events import OrderIntent, RiskCheck
 from optbus_risk.book import current_book, reduces_only
 from optbus_risk.circuit import breach
 from optbus_risk.context import CheckContext, failed, passed
-from optbus_risk.sessions import session_state, trading_date
+from optbus_risk.sessions import session_state
 
 KILL_SWITCH = "kill_switch"
 CIRCUIT_BREAKER = "circuit_breaker"
@@ -36,7 +36,7 @@ def is_reducing_close(intent: OrderIntent, ctx: CheckContext) -> bool:
 
 def check_circuit_breaker(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
     """Once today's loss or losing streak has reached its limit, pass only reducing closes."""
-    day = trading_date(intent.ts_event, ctx.facts)
+    day = ctx.facts.local_date(intent.ts_event)
     pnl = ctx.state.pnl.on(day)
     reason = breach(pnl, ctx.config)
     status = f"realised {pnl.realised:,.2f} today, {pnl.consecutive_losses} losses in a row"
