@@ -20,10 +20,10 @@ def _results(trades: int, net: float, average_loss: float | None) -> RunPerforma
     )  # fmt: skip
 
 
-def _run(run_id: str, results: RunPerformance, sha: str) -> StoredRun:
+def _run(run_id: str, performance: RunPerformance, sha: str) -> StoredRun:
     created = datetime(2026, 11, 2, 9, tzinfo=UTC)
     return StoredRun(run_id=run_id, created=created, source="simulator", config={},
-                     trade_log_sha256=sha, results=results)  # fmt: skip
+                     trade_log_sha256=sha, performance=performance)  # fmt: skip
 
 
 ONE = _results(1, 1_000.0, None)

@@ -172,7 +172,7 @@ def test_a_pinned_older_schedule_charges_its_own_stt(tmp_path: Path) -> None:
 
 
 def test_the_report_shows_the_one_trade(outcome: RunOutcome) -> None:
-    assert outcome.results.trades == 1
-    assert outcome.results.net_pnl == 9_740.57
-    assert outcome.results.win_rate == 1.0
+    assert outcome.performance.trades == 1
+    assert outcome.performance.net_pnl == 9_740.57
+    assert outcome.performance.win_rate == 1.0
     assert "9,740.57" in outcome.report.read_text(encoding="utf-8")

@@ -36,9 +36,9 @@ TRADES = [_trade(1, T0, 1_000.0), _trade(2, T0 + DAY_NS, -400.0), _trade(3, T0 +
 
 
 def test_the_equity_curve_adds_each_closed_trade_to_the_capital() -> None:
-    results = compute_performance(TRADES, 100_000.0, FACTS)
+    performance = compute_performance(TRADES, 100_000.0, FACTS)
 
-    assert [v for _, v in results.equity] == [101_000.0, 100_600.0, 101_200.0]
+    assert [v for _, v in performance.equity] == [101_000.0, 100_600.0, 101_200.0]
 
 
 def test_the_maximum_drawdown_is_the_deepest_fall_from_a_peak() -> None:
@@ -50,9 +50,9 @@ def test_the_profit_factor_is_wins_over_losses() -> None:
 
 
 def test_charges_are_a_share_of_gross_pnl() -> None:
-    results = compute_performance(TRADES, 100_000.0, FACTS)
+    performance = compute_performance(TRADES, 100_000.0, FACTS)
 
-    assert results.charges_share_of_gross == pytest.approx(150.0 / 1_350.0)
+    assert performance.charges_share_of_gross == pytest.approx(150.0 / 1_350.0)
 
 
 def test_sharpe_needs_more_than_one_day() -> None:
@@ -72,9 +72,9 @@ def test_a_losing_day_gives_the_sortino_of_the_mean_over_the_downside_deviation(
 def test_pnl_is_split_by_strategy() -> None:
     trades = [*TRADES, _trade(4, T0 + 3 * DAY_NS, 200.0, strategy="iron_condor")]
 
-    results = compute_performance(trades, 100_000.0, FACTS)
+    performance = compute_performance(trades, 100_000.0, FACTS)
 
-    assert {k: g.net_pnl for k, g in results.by_strategy.items()} == {
+    assert {k: g.net_pnl for k, g in performance.by_strategy.items()} == {
         "iron_condor": 200.0, "short_strangle": 1_200.0,
     }  # fmt: skip
 
@@ -88,9 +88,9 @@ def test_the_report_has_every_section_a_quant_reads() -> None:
 
 
 def test_the_report_is_written_as_html_and_json(tmp_path: Path) -> None:
-    results = compute_performance(TRADES, 100_000.0, FACTS)
+    performance = compute_performance(TRADES, 100_000.0, FACTS)
 
-    page, figures = write_report(tmp_path, "run-1", results, FACTS)
+    page, figures = write_report(tmp_path, "run-1", performance, FACTS)
 
     assert page.read_text().startswith("<!doctype html>")
     assert b'"net_pnl": 1200.0' in figures.read_bytes()

@@ -45,7 +45,7 @@ def replay_command(
 
 def replay_table(result: ReplayResult, files: ReplayFiles) -> Table:
     """The figures of a replay as a two-column table."""
-    figures = files.results
+    figures = files.performance
     pace = result.market_seconds / result.wall_seconds if result.wall_seconds else 0.0
     return figures_table(f"replay {result.run_id}", [
         ("market steps / events", f"{result.steps:,} / {result.market_events:,}"),

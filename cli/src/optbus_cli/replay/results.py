@@ -54,7 +54,7 @@ class ReplayFiles:
     figures: Path
     stored: str
     trade_log_sha256: str
-    results: RunPerformance
+    performance: RunPerformance
 
 
 def clear_run(database_url: str, run_id: str) -> int:
@@ -88,10 +88,10 @@ def finish_replay(
         source=f"bus replay of the database window {result.window}",
         config_json=config_json(config),
         trade_log_sha256=canonical_sha256(log.events),
-        results=files.results,
+        performance=files.performance,
     )
     stored = store_run(database_url, record, store=True)
     return ReplayFiles(
         files.trade_log, files.report, files.figures, stored, record.trade_log_sha256,
-        files.results,
+        files.performance,
     )  # fmt: skip

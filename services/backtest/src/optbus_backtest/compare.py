@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from optbus_backtest.figures import HEADLINE, Figure
+from optbus_backtest.figures import HEADLINE_FIGURES, Figure
 from optbus_backtest.options import BacktestInputError
 from optbus_backtest.store import StoredRun, load_run, where
 
@@ -22,8 +22,8 @@ def _difference(figure: Figure, a: float | None, b: float | None) -> str:
 def compare_rows(a: StoredRun, b: StoredRun) -> list[tuple[str, str, str, str]]:
     """(figure, run A, run B, B minus A) for the headline figures, then the runs' identity."""
     rows = []
-    for figure in HEADLINE:
-        value_a, value_b = figure.value(a.results), figure.value(b.results)
+    for figure in HEADLINE_FIGURES:
+        value_a, value_b = figure.value(a.performance), figure.value(b.performance)
         rows.append((figure.label, figure.format(value_a), figure.format(value_b),
                      _difference(figure, value_a, value_b)))  # fmt: skip
     same_log = "same" if a.trade_log_sha256 == b.trade_log_sha256 else "differs"

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from optbus.market import MarketFacts, load_market_facts
 from optbus_backtest.engine import BacktestResult
-from optbus_backtest.figures import HEADLINE
+from optbus_backtest.figures import HEADLINE_FIGURES
 from optbus_backtest.job import RunOutcome, execute, prepare
 from optbus_backtest.options import BacktestInputError, BacktestOptions
 from optbus_backtest.sweep import PointOutcome, check_points, expand_grid, parse_axis, run_sweep
@@ -26,7 +26,7 @@ _PROGRESS_EVERY_STEPS = 60
 
 
 def run_command(options: BacktestOptions, console: Console | None = None) -> RunOutcome:
-    """Run the backtest with a progress bar, print its summary, write and store its results."""
+    """Run the backtest with a progress bar, print its summary, write and store its performance."""
     console = console or Console()
     facts = load_market_facts()
     prepared = prepare(options, facts)
@@ -86,7 +86,7 @@ _SWEEP_FIGURES = ("trades", "net_pnl", "charges", "win_rate", "profit_factor", "
 
 def sweep_table(outcomes: list[PointOutcome]) -> Table:
     """One row per point: its settings, its headline figures and its trade log's hash."""
-    figures = [f for f in HEADLINE if f.field in _SWEEP_FIGURES]
+    figures = [f for f in HEADLINE_FIGURES if f.field in _SWEEP_FIGURES]
     table = Table(title=f"sweep of {len(outcomes)} point(s)")
     table.add_column("#", justify="right")
     table.add_column("settings", overflow="fold")

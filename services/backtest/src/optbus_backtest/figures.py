@@ -18,9 +18,9 @@ class Figure:
     field: str
     kind: Kind
 
-    def value(self, results: RunPerformance) -> float | None:
-        """The figure's value in ``results`` (None when it is undefined, e.g. no trades)."""
-        value: float | None = getattr(results, self.field)
+    def value(self, performance: RunPerformance) -> float | None:
+        """The figure's value in ``performance`` (None when it is undefined, e.g. no trades)."""
+        value: float | None = getattr(performance, self.field)
         return value
 
     def format(self, value: float | None) -> str:
@@ -36,7 +36,7 @@ class Figure:
         }[self.kind]
 
 
-HEADLINE: tuple[Figure, ...] = (
+HEADLINE_FIGURES: tuple[Figure, ...] = (
     Figure("closed trades", "trades", "count"),
     Figure("net P&L", "net_pnl", "money"),
     Figure("gross P&L", "gross_pnl", "money"),

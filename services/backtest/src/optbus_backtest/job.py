@@ -27,7 +27,7 @@ class RunOutcome:
     """A finished run: what it produced, where its files are, and whether it was stored."""
 
     result: BacktestResult
-    results: RunPerformance
+    performance: RunPerformance
     trade_log: Path
     report: Path
     figures: Path
@@ -41,7 +41,7 @@ class RunFiles:
     trade_log: Path
     report: Path
     figures: Path
-    results: RunPerformance
+    performance: RunPerformance
 
 
 def write_run_files(
@@ -51,9 +51,9 @@ def write_run_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     trade_log = out_dir / f"{run_id}.jsonl"
     log.write(trade_log)
-    results = compute_performance(log.events, capital, facts)
-    report, figures = write_report(out_dir, run_id, results, facts)
-    return RunFiles(trade_log, report, figures, results)
+    performance = compute_performance(log.events, capital, facts)
+    report, figures = write_report(out_dir, run_id, performance, facts)
+    return RunFiles(trade_log, report, figures, performance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,9 @@ def execute(prepared: PreparedRun, on_step: StepCallback | None = None) -> RunOu
         source=options.source_description(),
         config_json=config_json(config),
         trade_log_sha256=result.trade_log_sha256,
-        results=files.results,
+        performance=files.performance,
     )
     stored = store_run(options.database_url, record, options.store)
-    return RunOutcome(result, files.results, files.trade_log, files.report, files.figures, stored)
+    return RunOutcome(
+        result, files.performance, files.trade_log, files.report, files.figures, stored
+    )

@@ -10,7 +10,7 @@ import msgspec
 
 from optbus.events import TradeClosed
 from optbus.market import MarketFacts
-from optbus_backtest.figures import HEADLINE
+from optbus_backtest.figures import HEADLINE_FIGURES
 from optbus_backtest.performance import GroupFigures, RunPerformance
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
@@ -71,8 +71,8 @@ def _groups(groups: dict[str, GroupFigures]) -> str:
     return _table(("", "trades", "win rate", "net P&L"), rows)
 
 
-def _headline(results: RunPerformance) -> str:
-    rows = [(f.label, f.format(f.value(results))) for f in HEADLINE]
+def _headline_figures(performance: RunPerformance) -> str:
+    rows = [(f.label, f.format(f.value(performance))) for f in HEADLINE_FIGURES]
     return _table(("figure", "value"), rows)
 
 
@@ -81,33 +81,35 @@ def _contract(trade: TradeClosed) -> str:
     return f"{c.underlying} {c.expiry} {c.strike:g} {c.option_type}"
 
 
-def render_html(run_id: str, results: RunPerformance, facts: MarketFacts) -> str:
+def render_html(run_id: str, performance: RunPerformance, facts: MarketFacts) -> str:
     """The whole report as one HTML page (trade times in the exchange's time zone)."""
     trades = [
         (_when(t.entry.ts, facts), _when(t.exit.ts, facts), t.strategy,
          _contract(t),
          f"{t.quantity}", f"{t.entry_price:,.2f}", f"{t.exit_price:,.2f}", t.exit_reason,
          _money(t.gross_pnl), _money(t.charges), _money(t.net_pnl))
-        for t in results.trade_list
+        for t in performance.trade_list
     ]  # fmt: skip
     sections = [
         f"<h1>optbus backtest {html.escape(run_id)}</h1>",
         "<h2>Summary</h2>",
-        _headline(results),
+        _headline_figures(performance),
         "<h2>Equity</h2>",
-        line_chart([(t, v) for t, v in results.equity], "equity (₹)"),
+        line_chart([(t, v) for t, v in performance.equity], "equity (₹)"),
         "<h2>Drawdown</h2>",
-        line_chart([(t, v) for t, v in results.drawdown], "drawdown (₹)"),
+        line_chart([(t, v) for t, v in performance.drawdown], "drawdown (₹)"),
         "<h2>Daily P&L</h2>",
-        line_chart([(i, v) for i, (_, v) in enumerate(results.daily_pnl)], "net P&L per day (₹)"),
-        _table(("day", "net P&L"), [(d, _money(v)) for d, v in results.daily_pnl]),
+        line_chart(
+            [(i, v) for i, (_, v) in enumerate(performance.daily_pnl)], "net P&L per day (₹)"
+        ),
+        _table(("day", "net P&L"), [(d, _money(v)) for d, v in performance.daily_pnl]),
         "<h2>By strategy</h2>",
-        _groups(results.by_strategy),
+        _groups(performance.by_strategy),
         "<h2>By underlying</h2>",
-        _groups(results.by_underlying),
+        _groups(performance.by_underlying),
         "<h2>Exposure and portfolio Greeks</h2>",
         *(
-            line_chart([(p.ts, getattr(p, name)) for p in results.exposure], title)
+            line_chart([(p.ts, getattr(p, name)) for p in performance.exposure], title)
             for name, title in _EXPOSURE_CHARTS
         ),
         "<h2>Trades</h2>",
@@ -134,18 +136,18 @@ def render_html(run_id: str, results: RunPerformance, facts: MarketFacts) -> str
     return f"<!doctype html><html><head>{head}</head><body>{''.join(sections)}</body></html>"
 
 
-def figures_json(results: RunPerformance) -> bytes:
+def figures_json(performance: RunPerformance) -> bytes:
     """The run's figures as indented JSON (the report's JSON file and the stored figures)."""
-    return msgspec.json.format(msgspec.json.encode(results), indent=2)
+    return msgspec.json.format(msgspec.json.encode(performance), indent=2)
 
 
 def write_report(
-    directory: Path, run_id: str, results: RunPerformance, facts: MarketFacts
+    directory: Path, run_id: str, performance: RunPerformance, facts: MarketFacts
 ) -> tuple[Path, Path]:
     """Write ``<run-id>.html`` and ``<run-id>.json``; returns both paths."""
     directory.mkdir(parents=True, exist_ok=True)
     page = directory / f"{run_id}.html"
     figures = directory / f"{run_id}.json"
-    page.write_text(render_html(run_id, results, facts), encoding="utf-8")
-    figures.write_bytes(figures_json(results))
+    page.write_text(render_html(run_id, performance, facts), encoding="utf-8")
+    figures.write_bytes(figures_json(performance))
     return page, figures

@@ -41,7 +41,7 @@ class RunRecord:
     source: str
     config_json: bytes
     trade_log_sha256: str
-    results: RunPerformance
+    performance: RunPerformance
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class StoredRun:
     source: str
     config: dict[str, Any]
     trade_log_sha256: str
-    results: RunPerformance
+    performance: RunPerformance
 
 
 def where(database_url: str) -> str:
@@ -95,14 +95,14 @@ def save_run(database_url: str, record: RunRecord) -> bool:
                 "INSERT INTO backtest_runs (run_id, source, config, trade_log_sha256, figures) "
                 "VALUES (%s, %s, %s::jsonb, %s, %s::jsonb)",
                 (record.run_id, record.source, record.config_json.decode(),
-                 record.trade_log_sha256, figures_json(record.results).decode()),
+                 record.trade_log_sha256, figures_json(record.performance).decode()),
             )  # fmt: skip
             with conn.cursor() as cursor:
                 cursor.executemany(
                     f"INSERT INTO backtest_trades ({_TRADE_COLUMNS}) VALUES "
                     f"({', '.join(['%s'] * 18)})",
                     [_trade_row(record.run_id, seq, t)
-                     for seq, t in enumerate(record.results.trade_list)],
+                     for seq, t in enumerate(record.performance.trade_list)],
                 )  # fmt: skip
     return replaced > 0
 
@@ -143,7 +143,7 @@ def load_run(database_url: str, run_id: str) -> StoredRun | None:
         source=source,
         config=msgspec.json.decode(config),
         trade_log_sha256=sha,
-        results=msgspec.json.decode(figures, type=RunPerformance),
+        performance=msgspec.json.decode(figures, type=RunPerformance),
     )
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from optbus.market import load_market_facts
-from optbus_backtest.figures import HEADLINE
+from optbus_backtest.figures import HEADLINE_FIGURES
 from optbus_backtest.job import checked_config, execute, prepare
 from optbus_backtest.options import BacktestInputError, BacktestOptions
 
@@ -150,7 +150,7 @@ def run_point(point: SweepPoint) -> PointOutcome:
         run_id=point.run_id,
         settings=point.settings,
         trade_log_sha256=outcome.result.trade_log_sha256,
-        figures={figure.field: figure.value(outcome.results) for figure in HEADLINE},
+        figures={figure.field: figure.value(outcome.performance) for figure in HEADLINE_FIGURES},
         stored=outcome.stored,
     )
 
