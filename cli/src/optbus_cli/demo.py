@@ -111,8 +111,7 @@ def _next_session_date(database_url: str) -> date:
     last = row[0] if row else None
     if last is not None:
         return facts.next_trading_day(last.date())
-    today = datetime.now(facts.timezone).date()
-    return today if facts.is_trading_day(today) else facts.next_trading_day(today)
+    return facts.trading_day_from(datetime.now(facts.timezone).date())
 
 
 REAL_TIME_INTENT_AGE_MS = 5_000

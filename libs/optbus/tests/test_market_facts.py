@@ -66,6 +66,14 @@ def test_an_ordinary_weekday_is_a_trading_day(facts: MarketFacts) -> None:
     assert facts.is_trading_day(date(2026, 11, 23))
 
 
+def test_a_trading_day_is_its_own_first_trading_day(facts: MarketFacts) -> None:
+    assert facts.trading_day_from(date(2026, 3, 30)) == date(2026, 3, 30)
+
+
+def test_a_weekend_day_moves_to_the_next_trading_day(facts: MarketFacts) -> None:
+    assert facts.trading_day_from(date(2026, 3, 28)) == date(2026, 3, 30)
+
+
 def test_next_trading_day_skips_the_weekend_and_a_holiday(facts: MarketFacts) -> None:
     # 2026-03-31 (Tuesday) is Mahavir Jayanti; the Friday before, 27 March, trades.
     assert facts.next_trading_day(date(2026, 3, 27)) == date(2026, 3, 30)

@@ -195,6 +195,10 @@ class MarketFacts:
         holidays = self.holiday_year(d.year).holidays
         return d.weekday() < 5 and d not in holidays
 
+    def trading_day_from(self, d: date) -> date:
+        """``d`` itself when it is a trading day, else the first trading day after it."""
+        return d if self.is_trading_day(d) else self.next_trading_day(d)
+
     def next_trading_day(self, d: date) -> date:
         """The first trading day strictly after ``d``."""
         candidate = d + timedelta(days=1)

@@ -49,8 +49,7 @@ class MarketDataSettings(ServiceSettings):
 
 
 def _default_start(facts: MarketFacts) -> date:
-    today = datetime.now(facts.timezone).date()
-    return today if facts.is_trading_day(today) else facts.next_trading_day(today)
+    return facts.trading_day_from(datetime.now(facts.timezone).date())
 
 
 def _steps(settings: MarketDataSettings, facts: MarketFacts) -> Iterator[list[Event]]:

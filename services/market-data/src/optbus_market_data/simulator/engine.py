@@ -56,10 +56,7 @@ class ChainSimulator:
 
     def trading_days(self) -> list[date]:
         """The sessions to simulate: ``days`` trading days from ``start_date`` on."""
-        day = self._config.start_date
-        if not self._facts.is_trading_day(day):
-            day = self._facts.next_trading_day(day)
-        days = [day]
+        days = [self._facts.trading_day_from(self._config.start_date)]
         while len(days) < self._config.days:
             days.append(self._facts.next_trading_day(days[-1]))
         return days
