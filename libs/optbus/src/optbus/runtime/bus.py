@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
 from nats.js.errors import BadRequestError
 
 from optbus import subjects
@@ -90,27 +91,45 @@ class DeadLetterOffice:
     async def park(self, msg: Msg, reason: str) -> None:
         """Publish the message with ``reason`` to the dead-letter stream, then terminate it."""
         meta = msg.metadata
-        stream_seq = meta.sequence.stream
-        payload, encoding = dead_letter_payload(msg.data)
+        await self._post(
+            msg.subject, meta.stream, meta.sequence.stream, delivered_ns(msg), msg.data, reason
+        )
+        await msg.term()
+
+    async def park_stored(self, stored: RawStreamMsg, stream: str, reason: str) -> None:
+        """Publish a message read from ``stream`` by its sequence with ``reason`` to the
+        dead-letter stream.
+
+        For a message JetStream stopped delivering (MaxDeliver reached): it is no longer
+        pending on the consumer, so there is nothing to terminate.
+        """
+        if stored.subject is None or stored.seq is None or stored.time is None:
+            raise ValueError(f"{stream}: a stored message without subject, sequence or time")
+        stored_ns = int(stored.time.timestamp() * 1_000_000_000)
+        await self._post(stored.subject, stream, stored.seq, stored_ns, stored.data or b"", reason)
+
+    async def _post(
+        self, subject: str, stream: str, stream_seq: int, stored_ns: int, data: bytes, reason: str
+    ) -> None:
+        payload, encoding = dead_letter_payload(data)
         letter = DeadLetter(
-            event_id=derived_event_id("dlq", meta.stream, stream_seq, self._consumer),
-            ts_event=delivered_ns(msg),
+            event_id=derived_event_id("dlq", stream, stream_seq, self._consumer),
+            ts_event=stored_ns,
             ts_init=self._clock.now_ns(),
-            original_subject=msg.subject,
-            stream=meta.stream,
+            original_subject=subject,
+            stream=stream,
             stream_seq=stream_seq,
             consumer=self._consumer,
             reason=reason,
             payload=payload,
             payload_encoding=encoding,
         )
-        await self._publisher.publish(subjects.dead_letter(msg.subject), letter)
-        await msg.term()
+        await self._publisher.publish(subjects.dead_letter(subject), letter)
         DEAD_LETTERS.labels(self._service, self._consumer).inc()
         _log.error(
             "message dead-lettered",
-            subject=msg.subject,
-            stream=meta.stream,
+            subject=subject,
+            stream=stream,
             stream_seq=stream_seq,
             consumer=self._consumer,
             reason=reason,
