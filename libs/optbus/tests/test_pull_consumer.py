@@ -2,7 +2,9 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
@@ -13,8 +15,16 @@ class FakeMsg:
     data: bytes
     headers: dict[str, str] | None = None
     naks: list[float] = field(default_factory=list)
+    seq: int = 1
+    delivered: int = 1
 
-    async def nak(self, delay: float) -> None:
+    @property
+    def metadata(self) -> SimpleNamespace:
+        return SimpleNamespace(
+            sequence=SimpleNamespace(stream=self.seq), num_delivered=self.delivered
+        )
+
+    async def nak(self, delay: float = 0.0) -> None:
         self.naks.append(delay)
 
 
@@ -41,25 +51,33 @@ class FakeSubscription:
 
 
 class FakeJetStream:
-    def __init__(self, existing: bool) -> None:
+    """``existing``: the config of the durable already on the server, if any."""
+
+    def __init__(self, existing: ConsumerConfig | None) -> None:
         self.existing = existing
-        self.added: list[tuple[str, object]] = []
+        self.added: list[tuple[str, ConsumerConfig]] = []
+        self.stored: dict[int, SimpleNamespace] = {}
 
-    async def consumer_info(self, stream: str, durable: str) -> object:
-        if not self.existing:
+    async def consumer_info(self, stream: str, durable: str) -> SimpleNamespace:
+        if self.existing is None:
             raise NotFoundError
-        return object()
+        return SimpleNamespace(config=self.existing)
 
-    async def add_consumer(self, stream: str, config: object) -> None:
+    async def add_consumer(self, stream: str, config: ConsumerConfig) -> None:
         self.added.append((stream, config))
+
+    async def get_msg(self, stream: str, seq: int) -> SimpleNamespace:
+        return self.stored[seq]
 
 
 class FakeClient:
-    """Records pull requests; ``deliver`` plays the server pushing messages to the inbox."""
+    """Records pull requests; ``deliver`` plays the server pushing messages to the inbox,
+    ``advise`` the server publishing an advisory."""
 
-    def __init__(self, existing_consumer: bool = True) -> None:
-        self.js = FakeJetStream(existing_consumer)
+    def __init__(self, existing: ConsumerConfig | None = None) -> None:
+        self.js = FakeJetStream(existing)
         self.subscription = FakeSubscription()
+        self.advisories: dict[str, Callable[[SimpleNamespace], Awaitable[None]]] = {}
         self.pulls: list[tuple[str, dict[str, int], str]] = []
         self.stats = {"reconnects": 0}
         self.is_connected = True
@@ -70,11 +88,15 @@ class FakeClient:
     def new_inbox(self) -> str:
         return "_INBOX.test"
 
-    async def subscribe(
-        self, subject: str, cb: Callable[[FakeMsg], Awaitable[None]]
-    ) -> FakeSubscription:
+    async def subscribe(self, subject: str, cb: Callable[[FakeMsg], Awaitable[None]]) -> object:
+        if subject.startswith("$JS.EVENT.ADVISORY."):
+            self.advisories[subject] = cb  # type: ignore[assignment]
+            return FakeSubscription()
         self.subscription.callback = cb
         return self.subscription
+
+    async def advise(self, subject: str, notice: dict[str, object]) -> None:
+        await self.advisories[subject](SimpleNamespace(data=json.dumps(notice).encode()))
 
     async def publish(self, subject: str, payload: bytes, reply: str) -> None:
         self.pulls.append((subject, json.loads(payload), reply))
@@ -90,8 +112,17 @@ class FakeClient:
 
 
 SPEC = PullConsumerSpec(
-    stream="MD", subject="md.>", durable="test", batch_size=4, retry_delay_seconds=0.5
-)
+    stream="MD", subject="md.>", durable="test", batch_size=4, retry_delay_seconds=0.5,
+    backoff_seconds=(1.0, 5.0, 30.0),
+)  # fmt: skip
+
+
+@dataclass
+class FakeDeadLetters:
+    parked: list[tuple[object, str, str]] = field(default_factory=list)
+
+    async def park_stored(self, stored: object, stream: str, reason: str) -> None:
+        self.parked.append((stored, stream, reason))
 
 
 class Recorder:
@@ -105,10 +136,24 @@ class Recorder:
             raise RuntimeError("boom")
 
 
-async def started(
-    client: FakeClient, handler: Recorder, spec: PullConsumerSpec = SPEC
+def consumer_of(
+    client: FakeClient,
+    handler: Callable[[Sequence[FakeMsg]], Awaitable[None]],
+    spec: PullConsumerSpec = SPEC,
+    dead_letters: FakeDeadLetters | None = None,
 ) -> PullConsumer:
-    consumer = PullConsumer(lambda: client, spec, handler, "svc")  # type: ignore[arg-type, return-value]
+    return PullConsumer(
+        lambda: client, spec, handler, "svc", dead_letters or FakeDeadLetters(),  # type: ignore[arg-type, return-value]
+    )  # fmt: skip
+
+
+async def started(
+    client: FakeClient,
+    handler: Recorder,
+    spec: PullConsumerSpec = SPEC,
+    dead_letters: FakeDeadLetters | None = None,
+) -> PullConsumer:
+    consumer = consumer_of(client, handler, spec, dead_letters)
     await consumer.start()
     await asyncio.sleep(0.01)
     return consumer
@@ -200,15 +245,53 @@ async def test_a_refused_request_is_asked_again_after_the_retry_delay() -> None:
     assert (asked_at_once, client.batches_asked()) == ([4], [4, 4])
 
 
-async def test_a_batch_whose_handler_fails_is_nakd_with_the_retry_delay() -> None:
+async def test_each_message_of_a_failed_batch_is_nakd_with_the_delay_its_delivery_count_picks() -> (
+    None
+):
     client = FakeClient()
     consumer = await started(client, Recorder(fail_on=b"bad"))
-    batch = [FakeMsg(b"bad"), FakeMsg(b"2")]
+    batch = [
+        FakeMsg(b"bad", seq=1),
+        FakeMsg(b"2", seq=2, delivered=2),
+        FakeMsg(b"3", seq=3, delivered=7),
+    ]
 
     await client.deliver(*batch)
     await consumer.stop()
 
-    assert [msg.naks for msg in batch] == [[0.5], [0.5]]
+    assert [msg.naks for msg in batch] == [[1.0], [5.0], [30.0]]
+
+
+async def test_a_message_past_max_deliver_is_parked_with_the_handlers_last_error() -> None:
+    client, dead_letters = FakeClient(), FakeDeadLetters()
+    consumer = await started(client, Recorder(fail_on=b"bad"), dead_letters=dead_letters)
+    client.js.stored[7] = stored = SimpleNamespace(seq=7)
+
+    await client.deliver(FakeMsg(b"bad", seq=7, delivered=10))
+    await client.advise(
+        "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.MD.test", {"stream_seq": 7, "deliveries": 10}
+    )
+    await consumer.stop()
+
+    assert dead_letters.parked == [
+        (stored, "MD", "delivered 10 times without an ack: handler failed: RuntimeError('boom')")
+    ]
+
+
+async def test_a_message_past_max_deliver_that_never_raised_is_parked_saying_so() -> None:
+    client, dead_letters = FakeClient(), FakeDeadLetters()
+    consumer = await started(client, Recorder(), dead_letters=dead_letters)
+    client.js.stored[7] = SimpleNamespace(seq=7)
+
+    await client.advise(
+        "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.MD.test", {"stream_seq": 7, "deliveries": 3}
+    )
+    await consumer.stop()
+
+    assert [reason for _, _, reason in dead_letters.parked] == [
+        "delivered 3 times without an ack: no handler error seen "
+        "(nak'd by the handler, or not acked within ack_wait)"
+    ]
 
 
 async def test_the_consumer_keeps_going_after_a_failed_batch() -> None:
@@ -230,7 +313,7 @@ async def test_messages_delivered_but_not_yet_handled_are_handed_back_at_stop() 
     async def slow(batch: Sequence[FakeMsg]) -> None:
         await release.wait()
 
-    consumer = PullConsumer(lambda: client, spec, slow, "svc")  # type: ignore[arg-type, return-value]
+    consumer = consumer_of(client, slow, spec)
     await consumer.start()
     queued = FakeMsg(b"2")
     await client.deliver(FakeMsg(b"1"), queued)
@@ -289,16 +372,29 @@ async def test_nothing_is_asked_for_while_disconnected() -> None:
 
 
 async def test_a_missing_durable_is_created_from_the_spec() -> None:
-    client = FakeClient(existing_consumer=False)
+    client = FakeClient(existing=None)
     consumer = await started(client, Recorder())
     await consumer.stop()
 
-    assert [stream for stream, _ in client.js.added] == ["MD"]
+    assert client.js.added == [("MD", SPEC.config())]
 
 
-async def test_an_existing_durable_is_bound_not_recreated() -> None:
-    client = FakeClient(existing_consumer=True)
+async def test_an_existing_durable_as_declared_is_bound_not_recreated() -> None:
+    client = FakeClient(existing=SPEC.config())
     consumer = await started(client, Recorder())
     await consumer.stop()
 
     assert client.js.added == []
+
+
+async def test_an_existing_durable_unlike_its_declaration_is_updated_where_it_starts() -> None:
+    existing = ConsumerConfig(
+        durable_name="test", filter_subject="md.>", deliver_policy=DeliverPolicy.NEW,
+        ack_wait=SPEC.ack_wait_seconds, max_ack_pending=SPEC.max_ack_pending,
+    )  # fmt: skip
+    client = FakeClient(existing=existing)
+    consumer = await started(client, Recorder())
+    await consumer.stop()
+
+    [(_, updated)] = client.js.added
+    assert (updated.max_deliver, updated.deliver_policy) == (SPEC.max_deliver, DeliverPolicy.NEW)

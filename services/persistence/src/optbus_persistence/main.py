@@ -9,6 +9,7 @@ from faststream.asgi import AsgiFastStream
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from optbus.runtime.consumer import UNLIMITED
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
@@ -57,6 +58,10 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
         ack_wait_seconds=settings.ack_wait_seconds,
         max_ack_pending=4 * settings.batch_size,
         retry_delay_seconds=settings.retry_delay_seconds,
+        # Redelivered for as long as it takes: the writer naks a batch every retry delay while
+        # the database is down, so any finite max_deliver would drop the whole backlog of an
+        # outage of a few minutes to the DLQ. What can never be stored the writer parks itself.
+        max_deliver=UNLIMITED,
     )
     consumers = pull_consumers(
         TOPOLOGY, deps, bus, tuning, only=lambda consumer: consumer.stream in settings.streams

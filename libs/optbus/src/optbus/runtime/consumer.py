@@ -10,6 +10,15 @@ large under load (cheap COPYs), a single message when quiet (low latency).
 
 Why not FastStream's batch subscriber: it keeps fetching until the batch is full or its
 timeout runs out, which adds that timeout to every message's latency when traffic is light.
+
+Why the retry delays are the client's and not JetStream's ``backoff`` list: nats-server applies
+``backoff`` only to redeliveries after an ack timeout, makes its first entry the ``ack_wait``
+(a 1 s first retry would redeliver every batch a handler takes longer than 1 s over), and adds
+``backoff[n] - backoff[0]`` to every nak's own delay (server/consumer.go, ``processNak`` and
+``checkPending``). So the consumer keeps the declared ``ack_wait``, a failed message is nak'd
+with the delay its delivery count picks from ``backoff_seconds``, and ``max_deliver`` bounds the
+count: at the limit JetStream stops delivering it and publishes a MAX_DELIVERIES advisory, on
+which the message is read back by its sequence and parked on the DLQ.
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
 from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy, Header, StatusCode
 from nats.js.errors import NotFoundError
 
+from optbus.runtime.bus import DeadLetterOffice
 from optbus.runtime.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
 
 _log = structlog.get_logger()
@@ -37,10 +48,24 @@ _PENDING_MESSAGES = "Nats-Pending-Messages"
 _REQUEST_ENDED = frozenset({StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT})
 _DRAIN_SECONDS = 5.0
 
+UNLIMITED = -1
+"""``max_deliver`` of a consumer JetStream redelivers to for as long as it takes."""
+DEFAULT_BACKOFF_SECONDS = (1.0, 5.0, 30.0, 120.0)
+"""Delays before the 2nd, 3rd, 4th and every later delivery of a message that failed: a blip
+(a publish timed out during a leader election) is retried at once, a longer fault is not
+hammered."""
+_DECLARED = ("filter_subject", "ack_wait", "max_deliver", "max_ack_pending", "backoff")
+"""What of an existing durable is brought to the declaration at start (what JetStream lets an
+update change: where a durable starts cannot, and no longer matters once it exists)."""
+_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+_NO_ERROR_SEEN = "no handler error seen (nak'd by the handler, or not acked within ack_wait)"
+
 
 @dataclass(frozen=True)
 class PullConsumerSpec:
-    """One durable consumer: which stream and subjects, how big a batch, how long to ack."""
+    """One durable consumer: which stream and subjects, how big a batch, how long to ack, how
+    often a message is delivered (``max_deliver``, or ``UNLIMITED``) and how long a failed one
+    waits before its next delivery (``backoff_seconds``, by its delivery count)."""
 
     stream: str
     subject: str
@@ -51,13 +76,22 @@ class PullConsumerSpec:
     idle_poll_seconds: float = 1.0
     retry_delay_seconds: float = 1.0
     from_start: bool = True
+    max_deliver: int = 10
+    backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.max_deliver != UNLIMITED and self.max_deliver < 1:
+            raise ValueError(f"{self.durable}: max_deliver must be at least 1, or UNLIMITED")
+        if not self.backoff_seconds or min(self.backoff_seconds) < 0:
+            raise ValueError(f"{self.durable}: backoff_seconds must be delays of 0 s or more")
 
     def config(self) -> ConsumerConfig:
         """The JetStream consumer configuration (explicit acks).
 
         A new durable starts at the beginning of the stream when ``from_start`` (persistence
         must see everything), else at the next new message (a trading service restores its
-        state from the log and must not trade on old prices).
+        state from the log and must not trade on old prices). No ``backoff``: see the module's
+        docstring.
         """
         return ConsumerConfig(
             durable_name=self.durable,
@@ -66,7 +100,22 @@ class PullConsumerSpec:
             deliver_policy=DeliverPolicy.ALL if self.from_start else DeliverPolicy.NEW,
             ack_wait=self.ack_wait_seconds,
             max_ack_pending=self.max_ack_pending,
+            max_deliver=self.max_deliver,
         )
+
+    def drift(self, existing: ConsumerConfig) -> dict[str, str]:
+        """What of ``existing`` differs from this declaration, as ``"had -> declared"``."""
+        wanted = self.config()
+        return {
+            name: f"{getattr(existing, name)} -> {getattr(wanted, name)}"
+            for name in _DECLARED
+            if getattr(existing, name) != getattr(wanted, name)
+        }
+
+    def redelivery_delay(self, deliveries: int) -> float:
+        """How long a message that failed on its ``deliveries``-th delivery waits for the next:
+        that entry of ``backoff_seconds``, the last one beyond them."""
+        return self.backoff_seconds[min(max(deliveries, 1), len(self.backoff_seconds)) - 1]
 
 
 class PullConsumer:
@@ -75,10 +124,12 @@ class PullConsumer:
     Pull requests for up to ``batch_size`` messages stay outstanding, each expiring after
     ``idle_poll_seconds`` and renewed; if nothing at all comes back for longer (the server
     restarted and forgot them), or the client reconnected, they are asked for afresh, and
-    none are asked for while disconnected. A handler that raises has its
-    batch nak'd with a delay (logged loudly); the loop goes on. Stopping lets the batch in
-    hand finish first, and naks what was delivered but not yet handled, so nothing in flight
-    is abandoned.
+    none are asked for while disconnected. A handler that raises has each message of its
+    batch nak'd with the delay its delivery count picks (logged loudly); the loop goes on. A
+    message JetStream gave up on after ``max_deliver`` deliveries is parked by
+    ``dead_letters``, with the handler's last error on it. Stopping lets the batch in hand
+    finish first, and naks what was delivered but not yet handled, so nothing in flight is
+    abandoned.
     """
 
     def __init__(
@@ -87,35 +138,61 @@ class PullConsumer:
         spec: PullConsumerSpec,
         handler: BatchHandler,
         service: str,
+        dead_letters: DeadLetterOffice,
     ) -> None:
         self._connection = connection
         self.spec = spec
         self._handler = handler
         self._service = service
+        self._dead_letters = dead_letters
         self._task: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
+        self._advisories: Subscription | None = None
+        self._failures: dict[int, str] = {}
         self._arrived: asyncio.Queue[Msg] = asyncio.Queue()
         self._requested = 0
         self._handling = False
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        """Create or bind the durable consumer and start consuming in the background."""
+        """Create the durable consumer or bring it to its declaration, listen for the messages
+        it gives up on, and start consuming in the background."""
         spec = self.spec
         nc = self._connection()
-        js = nc.jetstream()
-        try:
-            await js.consumer_info(spec.stream, spec.durable)
-        except NotFoundError:
-            await js.add_consumer(spec.stream, spec.config())
+        await self._declare(nc.jetstream())
+        self._advisories = await nc.subscribe(
+            f"{_MAX_DELIVERIES}.{spec.stream}.{spec.durable}", cb=self._on_max_deliveries
+        )
         inbox = nc.new_inbox()
         self._subscription = await nc.subscribe(inbox, cb=self._on_delivery)
         self._task = asyncio.create_task(self._consume(nc, inbox), name=spec.durable)
 
+    async def _declare(self, js: JetStreamContext) -> None:
+        """Create the durable, or update an existing one that differs from the declaration: one
+        created before ``max_deliver`` was declared would redeliver a poison message forever."""
+        spec = self.spec
+        wanted = spec.config()
+        try:
+            existing = (await js.consumer_info(spec.stream, spec.durable)).config
+        except NotFoundError:
+            await js.add_consumer(spec.stream, wanted)
+            return
+        changed = spec.drift(existing)
+        if changed:
+            wanted.deliver_policy = existing.deliver_policy
+            # A durable's create request updates the one that exists.
+            await js.add_consumer(spec.stream, wanted)
+            _log.warning(
+                "consumer updated to its declared config", consumer=spec.durable, changed=changed
+            )
+
     async def stop(self) -> None:
-        """Finish the batch in hand, hand back what is queued, and drop the subscription
+        """Finish the batch in hand, hand back what is queued, and drop the subscriptions
         (the durable stays)."""
         self._stopping.set()
+        if self._advisories is not None:
+            with contextlib.suppress(Exception):
+                await self._advisories.unsubscribe()
         if self._task is not None:
             if not self._handling:
                 # Waiting for a delivery or asking for one: nothing in hand to finish.
@@ -129,10 +206,26 @@ class PullConsumer:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(_DRAIN_SECONDS):
                     await self._subscription.drain()  # type: ignore[no-untyped-call]
-        await _nak_all(_drain(self._arrived), delay=0.0)
+        await _hand_back(_drain(self._arrived))
 
     async def _on_delivery(self, msg: Msg) -> None:
         self._arrived.put_nowait(msg)
+
+    async def _on_max_deliveries(self, advisory: Msg) -> None:
+        """Park the message an advisory says JetStream stopped delivering, read by sequence."""
+        spec = self.spec
+        try:
+            notice = json.loads(advisory.data)
+            seq, deliveries = int(notice["stream_seq"]), int(notice["deliveries"])
+            stored = await self._connection().jetstream().get_msg(spec.stream, seq)
+            failure = self._failures.pop(seq, _NO_ERROR_SEEN)
+            reason = f"delivered {deliveries} times without an ack: {failure}"
+            await self._dead_letters.park_stored(stored, spec.stream, reason)
+        except Exception:
+            _log.exception(
+                "could not park a message past max_deliver",
+                consumer=spec.durable, advisory=advisory.data[:200],
+            )  # fmt: skip
 
     async def _consume(self, nc: Client, inbox: str) -> None:
         spec = self.spec
@@ -217,10 +310,23 @@ class PullConsumer:
         with HANDLER_SECONDS.labels(self._service, spec.durable).time():
             try:
                 await self._handler(batch)
-            except Exception:
+            except Exception as exc:
                 _log.exception("handler failed; batch will be redelivered", consumer=spec.durable)
                 MESSAGES_HANDLED.labels(self._service, spec.durable, "failed").inc(len(batch))
-                await _nak_all(batch, spec.retry_delay_seconds)
+                await self._retry_later(batch, f"handler failed: {exc!r}")
+            else:
+                if self._failures:  # else spare every message its metadata parse
+                    for msg in batch:
+                        self._failures.pop(msg.metadata.sequence.stream, None)
+
+    async def _retry_later(self, batch: Sequence[Msg], failure: str) -> None:
+        """Nak each message with the delay its delivery count picks, remembering ``failure``
+        for the dead letter should it run out of deliveries."""
+        for msg in batch:
+            meta = msg.metadata
+            self._failures[meta.sequence.stream] = failure
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=self.spec.redelivery_delay(meta.num_delivered))
 
 
 def _drain(queue: asyncio.Queue[Msg], limit: int | None = None) -> list[Msg]:
@@ -231,7 +337,8 @@ def _drain(queue: asyncio.Queue[Msg], limit: int | None = None) -> list[Msg]:
     return taken
 
 
-async def _nak_all(batch: Sequence[Msg], delay: float) -> None:
-    for msg in batch:
+async def _hand_back(messages: Sequence[Msg]) -> None:
+    """Nak ``messages`` for immediate redelivery (to this consumer's next run, or another)."""
+    for msg in messages:
         with contextlib.suppress(Exception):
-            await msg.nak(delay=delay)
+            await msg.nak()
