@@ -549,6 +549,23 @@ def test_greeks_may_pull_and_ack_from_its_own_durable_only(nats_users: dict[str,
     assert not may(user, "publish", "$JS.ACK.MD.persistence-md-md.1.42.42.1763769600000000000.0")
 
 
+def test_a_service_may_hear_only_its_own_consumers_max_deliveries_advisories(
+    nats_users: dict[str, Any],
+) -> None:
+    advisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+    user = nats_users["greeks"]
+    assert may(user, "subscribe", f"{advisory}.MD.greeks")
+    assert not may(user, "subscribe", f"{advisory}.MD.persistence-md-md")
+
+
+def test_a_service_may_read_a_message_by_sequence_from_the_streams_it_consumes_only(
+    nats_users: dict[str, Any],
+) -> None:
+    user = nats_users["greeks"]
+    assert may(user, "publish", "$JS.API.STREAM.MSG.GET.MD")
+    assert not may(user, "publish", "$JS.API.STREAM.MSG.GET.TRADING")
+
+
 def test_persistence_may_pull_from_every_stream_through_its_own_durables(
     accounts: ModuleType, nats_users: dict[str, Any]
 ) -> None:

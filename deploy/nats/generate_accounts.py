@@ -16,6 +16,10 @@ What each service needs from the bus, beyond its own subjects:
   acks, naks or terminates each message: ``$JS.API.CONSUMER.{INFO,CREATE,DURABLE.CREATE,
   MSG.NEXT}.<S>.<durable>`` and ``$JS.ACK.<S>.<durable>.>`` (and the domain-qualified form
   ``$JS.ACK.<domain>.<account>.<S>.<durable>.>``); the fetched messages arrive on the inbox;
+- a message its durable stopped delivering (MaxDeliver reached) is parked on the DLQ: the
+  consumer subscribes to its own advisory,
+  ``$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<S>.<durable>``, and reads the message by its
+  sequence, ``$JS.API.STREAM.MSG.GET.<S>``, for each stream it consumes;
 - a trading service (strategy, risk, execution) rebuilds its state at start by reading the
   TRADING stream from its beginning (``optbus.runtime.history.read_history``): it asks for the
   stream's info, creates one ephemeral consumer per subject filter, named by a random NUID
@@ -91,6 +95,11 @@ def pull_consumer(stream: str, durable: str) -> tuple[str, ...]:
     )
 
 
+def max_deliveries(stream: str, durable: str) -> str:
+    """The advisory JetStream publishes when ``durable`` stops delivering a message."""
+    return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}"
+
+
 def history_reads(stream: str, filters: tuple[str, ...]) -> tuple[str, ...]:
     """What ``read_history`` publishes to: the stream's info, ephemeral consumers, fetches."""
     api = "$JS.API"
@@ -148,9 +157,24 @@ def consumer_grants(topology: ServiceTopology[Any]) -> tuple[str, ...]:
     return tuple(s for c in topology.consumers for s in pull_consumer(c.stream, c.durable))
 
 
+def stored_message_reads(topology: ServiceTopology[Any]) -> tuple[str, ...]:
+    """Reading a message by its sequence from each consumed stream (to park it)."""
+    streams = dict.fromkeys(c.stream for c in topology.consumers)
+    return tuple(f"$JS.API.STREAM.MSG.GET.{stream}" for stream in streams)
+
+
 def consumed_subjects(topology: ServiceTopology[Any]) -> tuple[str, ...]:
-    """The filter subjects of the declared consumers, each once."""
-    return tuple(dict.fromkeys(c.subject for c in topology.consumers))
+    """The filter subjects of the declared consumers, each once, and their advisories."""
+    return (
+        *dict.fromkeys(c.subject for c in topology.consumers),
+        *(max_deliveries(c.stream, c.durable) for c in topology.consumers),
+    )
+
+
+def _once(*grants: str) -> tuple[str, ...]:
+    """Each grant once, in order: a stream read both to park a message and for a model (the
+    strategy's MODELS) is listed once."""
+    return tuple(dict.fromkeys(grants))
 
 
 def service_user(topology: ServiceTopology[Any], role: str, extra: tuple[str, ...] = ()) -> User:
@@ -160,11 +184,12 @@ def service_user(topology: ServiceTopology[Any], role: str, extra: tuple[str, ..
     return User(
         name=topology.service,
         role=role,
-        publish=(
+        publish=_once(
             *topology.publishes,
             *((DEAD_LETTERS,) if topology.consumers else ()),
             *ensure_streams(),
             *consumer_grants(topology),
+            *stored_message_reads(topology),
             *(history_reads(history.stream, history.subjects) if history else ()),
             *extra,
         ),
