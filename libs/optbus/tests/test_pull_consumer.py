@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
@@ -132,7 +133,7 @@ class Recorder:
 
     async def __call__(self, batch: Sequence[FakeMsg]) -> None:
         self.batches.append([msg.data for msg in batch])
-        if batch[0].data == self._fail_on:
+        if any(msg.data == self._fail_on for msg in batch):
             raise RuntimeError("boom")
 
 
@@ -245,21 +246,39 @@ async def test_a_refused_request_is_asked_again_after_the_retry_delay() -> None:
     assert (asked_at_once, client.batches_asked()) == ([4], [4, 4])
 
 
-async def test_each_message_of_a_failed_batch_is_nakd_with_the_delay_its_delivery_count_picks() -> (
-    None
-):
+@pytest.mark.parametrize(("delivered", "delay"), [(1, 1.0), (2, 5.0), (7, 30.0)])
+async def test_a_message_that_fails_is_nakd_with_the_delay_its_delivery_count_picks(
+    delivered: int, delay: float
+) -> None:
     client = FakeClient()
     consumer = await started(client, Recorder(fail_on=b"bad"))
-    batch = [
-        FakeMsg(b"bad", seq=1),
-        FakeMsg(b"2", seq=2, delivered=2),
-        FakeMsg(b"3", seq=3, delivered=7),
-    ]
+    bad = FakeMsg(b"bad", delivered=delivered)
+
+    await client.deliver(bad)
+    await consumer.stop()
+
+    assert bad.naks == [delay]
+
+
+async def test_a_failed_batch_is_handled_again_one_message_at_a_time() -> None:
+    client, handler = FakeClient(), Recorder(fail_on=b"bad")
+    consumer = await started(client, handler)
+
+    await client.deliver(FakeMsg(b"1", seq=1), FakeMsg(b"bad", seq=2), FakeMsg(b"3", seq=3))
+    await consumer.stop()
+
+    assert handler.batches == [[b"1", b"bad", b"3"], [b"1"], [b"bad"], [b"3"]]
+
+
+async def test_only_the_message_that_fails_alone_is_nakd() -> None:
+    client = FakeClient()
+    consumer = await started(client, Recorder(fail_on=b"bad"))
+    batch = [FakeMsg(b"1", seq=1), FakeMsg(b"bad", seq=2), FakeMsg(b"3", seq=3)]
 
     await client.deliver(*batch)
     await consumer.stop()
 
-    assert [msg.naks for msg in batch] == [[1.0], [5.0], [30.0]]
+    assert [msg.naks for msg in batch] == [[], [1.0], []]
 
 
 async def test_a_message_past_max_deliver_is_parked_with_the_handlers_last_error() -> None:

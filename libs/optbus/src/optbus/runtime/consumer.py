@@ -124,8 +124,9 @@ class PullConsumer:
     Pull requests for up to ``batch_size`` messages stay outstanding, each expiring after
     ``idle_poll_seconds`` and renewed; if nothing at all comes back for longer (the server
     restarted and forgot them), or the client reconnected, they are asked for afresh, and
-    none are asked for while disconnected. A handler that raises has each message of its
-    batch nak'd with the delay its delivery count picks (logged loudly); the loop goes on. A
+    none are asked for while disconnected. When a handler raises, the batch's messages are
+    handled one at a time, and one that still fails is nak'd with the delay its delivery count
+    picks (logged loudly); the loop goes on. A
     message JetStream gave up on after ``max_deliver`` deliveries is parked by
     ``dead_letters``, with the handler's last error on it. Stopping lets the batch in hand
     finish first, and naks what was delivered but not yet handled, so nothing in flight is
@@ -306,18 +307,31 @@ class PullConsumer:
             self._handling = False
 
     async def _handle_timed(self, batch: Sequence[Msg]) -> None:
+        """Handle ``batch``; when it fails, handle its messages one at a time, so that one
+        message the handler cannot take is retried (and at last parked) alone while the others
+        of its batch go through. The price: a fault that fails every message (the bus cannot
+        store what a handler publishes) is met once per message, as often as the backoff
+        allows."""
         spec = self.spec
-        with HANDLER_SECONDS.labels(self._service, spec.durable).time():
-            try:
+        try:
+            with HANDLER_SECONDS.labels(self._service, spec.durable).time():
                 await self._handler(batch)
-            except Exception as exc:
-                _log.exception("handler failed; batch will be redelivered", consumer=spec.durable)
-                MESSAGES_HANDLED.labels(self._service, spec.durable, "failed").inc(len(batch))
-                await self._retry_later(batch, f"handler failed: {exc!r}")
-            else:
-                if self._failures:  # else spare every message its metadata parse
-                    for msg in batch:
-                        self._failures.pop(msg.metadata.sequence.stream, None)
+        except Exception as exc:
+            if len(batch) > 1:
+                _log.warning(
+                    "batch failed; handling its messages one at a time",
+                    consumer=spec.durable, error=repr(exc),
+                )  # fmt: skip
+                for msg in batch:
+                    await self._handle_timed([msg])
+                return
+            _log.exception("handler failed; message will be redelivered", consumer=spec.durable)
+            MESSAGES_HANDLED.labels(self._service, spec.durable, "failed").inc()
+            await self._retry_later(batch, f"handler failed: {exc!r}")
+        else:
+            if self._failures:  # else spare every message its metadata parse
+                for msg in batch:
+                    self._failures.pop(msg.metadata.sequence.stream, None)
 
     async def _retry_later(self, batch: Sequence[Msg], failure: str) -> None:
         """Nak each message with the delay its delivery count picks, remembering ``failure``

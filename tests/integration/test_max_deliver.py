@@ -1,0 +1,128 @@
+"""A message a handler can never take is delivered at most ``max_deliver`` times, then parked on
+the DLQ by the MAX_DELIVERIES advisory, on a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
+
+from optbus.clock import LiveClock
+from optbus.codec import Decoder
+from optbus.events import DeadLetter
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher, ensure_streams
+from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus_cli.servers import LocalNats
+
+pytestmark = pytest.mark.integration
+
+SPEC = PullConsumerSpec(
+    stream="CONTROL", subject="control.eod", durable="poisoned", batch_size=10,
+    idle_poll_seconds=0.5, max_deliver=3, backoff_seconds=(0.2,),
+)  # fmt: skip
+
+
+@pytest.fixture
+async def nc(tmp_path: Path) -> AsyncIterator[Client]:
+    server = LocalNats(tmp_path).start()
+    client = await nats.connect(server.url)
+    await ensure_streams(client.jetstream())
+    yield client
+    await client.close()
+    server.stop()
+
+
+class RefusesPoison:
+    """Acks a batch unless it holds the poison message; remembers what it acked."""
+
+    def __init__(self) -> None:
+        self.handled: list[bytes] = []
+
+    async def __call__(self, batch: Sequence[Msg]) -> None:
+        if any(msg.data == b"poison" for msg in batch):
+            raise RuntimeError("cannot take it")
+        for msg in batch:
+            await msg.ack()
+            self.handled.append(msg.data)
+
+
+def consumer(nc: Client, handler: RefusesPoison, spec: PullConsumerSpec = SPEC) -> PullConsumer:
+    publisher = EventPublisher(nc.jetstream, "test")
+    office = DeadLetterOffice(publisher, "test", spec.durable, LiveClock())
+    return PullConsumer(lambda: nc, spec, handler, "test", office)
+
+
+async def parked_letter(nc: Client) -> DeadLetter:
+    """The dead letter of ``control.eod``, once there is one (within 15 s)."""
+    async with asyncio.timeout(15.0):
+        while True:
+            try:
+                stored = await nc.jetstream().get_msg("DLQ", subject="dlq.control.eod")
+            except NotFoundError:
+                await asyncio.sleep(0.1)
+                continue
+            return Decoder(DeadLetter).decode(stored.data or b"")
+
+
+@pytest.fixture
+async def poisoned_run(nc: Client) -> tuple[RefusesPoison, DeadLetter]:
+    """Two good messages around a poison one, through a consumer until the poison is parked."""
+    handler = RefusesPoison()
+    running = consumer(nc, handler)
+    await running.start()
+    for data in (b"good-1", b"poison", b"good-2"):
+        await nc.jetstream().publish("control.eod", data)
+    letter = await parked_letter(nc)
+    await running.stop()
+    return handler, letter
+
+
+async def test_a_message_its_handler_always_fails_on_is_parked_after_max_deliver_deliveries(
+    poisoned_run: tuple[RefusesPoison, DeadLetter],
+) -> None:
+    _, letter = poisoned_run
+
+    assert (letter.stream_seq, letter.consumer, letter.reason, letter.payload) == (
+        2,
+        "poisoned",
+        "delivered 3 times without an ack: handler failed: RuntimeError('cannot take it')",
+        "poison",
+    )
+
+
+async def test_the_good_messages_around_a_poison_message_are_handled(
+    poisoned_run: tuple[RefusesPoison, DeadLetter],
+) -> None:
+    handler, _ = poisoned_run
+
+    assert handler.handled == [b"good-1", b"good-2"]
+
+
+async def test_a_parked_message_is_no_longer_pending_on_its_consumer(
+    nc: Client, poisoned_run: tuple[RefusesPoison, DeadLetter]
+) -> None:
+    info = await nc.jetstream().consumer_info("CONTROL", "poisoned")
+
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)
+
+
+async def test_an_existing_durable_without_max_deliver_is_updated_at_start(nc: Client) -> None:
+    js = nc.jetstream()
+    await js.add_consumer(
+        "CONTROL",
+        ConsumerConfig(durable_name="poisoned", filter_subject="control.eod",
+                       ack_policy=AckPolicy.EXPLICIT),
+    )  # fmt: skip
+    running = consumer(nc, RefusesPoison())
+
+    await running.start()
+    await running.stop()
+
+    assert (await js.consumer_info("CONTROL", "poisoned")).config.max_deliver == 3
