@@ -1,0 +1,98 @@
+"""A service running as its own NATS user (deploy/nats/accounts.conf) may do what parking a
+message past MaxDeliver takes: hear its consumer's advisory, read the message by sequence, and
+publish the dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.errors import NotFoundError
+
+from optbus.clock import LiveClock
+from optbus.codec import Decoder
+from optbus.events import DeadLetter
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher, ensure_streams
+from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus_cli.servers import free_port, nats_server_binary
+from optbus_greeks.topology import TOPOLOGY as GREEKS
+from tests.scripts import load_script
+
+pytestmark = pytest.mark.integration
+
+DEPLOY_NATS = Path(__file__).resolve().parents[2] / "deploy" / "nats"
+PASSWORD = "not-a-secret"
+
+
+@pytest.fixture
+def server_url(tmp_path: Path) -> Iterator[str]:
+    """A nats-server with the repository's accounts (every password ``PASSWORD``)."""
+    shutil.copy(DEPLOY_NATS / "accounts.conf", tmp_path)
+    port = free_port()
+    (tmp_path / "nats-server.conf").write_text(
+        f'port: {port}\njetstream: {{ store_dir: "{tmp_path / "js"}" }}\ninclude ./accounts.conf\n'
+    )
+    users = load_script(DEPLOY_NATS / "generate_accounts.py").users()
+    env = {user.password_env: PASSWORD for user in users}
+    with (tmp_path / "nats-server.log").open("ab") as log:
+        process = subprocess.Popen(
+            [str(nats_server_binary()), "-c", "nats-server.conf"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    yield f"nats://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+async def connect_as(url: str, user: str) -> Client:
+    """A connection as ``user``, retried while the server starts."""
+    async with asyncio.timeout(15.0):
+        while True:
+            with contextlib.suppress(Exception):
+                return await nats.connect(
+                    url, user=user, password=PASSWORD, max_reconnect_attempts=0
+                )
+            await asyncio.sleep(0.1)
+
+
+async def always_fails(batch: Sequence[Msg]) -> None:
+    raise RuntimeError("cannot take it")
+
+
+async def test_greeks_as_its_own_user_parks_a_message_past_max_deliver(server_url: str) -> None:
+    greeks, market_data, operator = [
+        await connect_as(server_url, user) for user in ("greeks", "market-data", "operator")
+    ]
+    await ensure_streams(greeks.jetstream())
+    [declared] = GREEKS.consumers
+    spec = PullConsumerSpec(
+        stream=declared.stream, subject=declared.subject, durable=declared.durable,
+        idle_poll_seconds=0.5, max_deliver=2, backoff_seconds=(0.1,),
+    )  # fmt: skip
+    office = DeadLetterOffice(
+        EventPublisher(greeks.jetstream, "greeks"), "greeks", spec.durable, LiveClock()
+    )
+    running = PullConsumer(lambda: greeks, spec, always_fails, "greeks", office)
+    await running.start()
+    await market_data.jetstream().publish("md.chain.NIFTY.20261124", b"poison")
+
+    async with asyncio.timeout(15.0):
+        while True:
+            try:
+                stored = await operator.jetstream().get_msg("DLQ", subject="dlq.md.chain.>")
+                break
+            except NotFoundError:
+                await asyncio.sleep(0.1)
+    await running.stop()
+    for nc in (greeks, market_data, operator):
+        await nc.close()
+
+    assert Decoder(DeadLetter).decode(stored.data or b"").reason.startswith("delivered 2 times")
