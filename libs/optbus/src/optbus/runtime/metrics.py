@@ -6,7 +6,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_HANDLED = Counter(
     "optbus_messages_handled_total",
-    "Messages a consumer finished with, by outcome (ok, dead_lettered, retried)",
+    "Messages a consumer finished with, by outcome (ok, dead_lettered, retried, failed)",
     ["service", "consumer", "outcome"],
 )
 HANDLER_SECONDS = Histogram(
