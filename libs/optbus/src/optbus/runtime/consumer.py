@@ -52,8 +52,8 @@ UNLIMITED = -1
 """``max_deliver`` of a consumer JetStream redelivers to for as long as it takes."""
 DEFAULT_BACKOFF_SECONDS = (1.0, 5.0, 30.0, 120.0)
 """Delays before the 2nd, 3rd, 4th and every later delivery of a message that failed: a blip
-(a publish timed out during a leader election) is retried at once, a longer fault is not
-hammered."""
+(a publish timed out during a leader election) is retried within a second, a longer fault is
+not hammered."""
 _DECLARED = ("filter_subject", "ack_wait", "max_deliver", "max_ack_pending", "backoff")
 """What of an existing durable is brought to the declaration at start (what JetStream lets an
 update change: where a durable starts cannot, and no longer matters once it exists)."""
@@ -126,11 +126,10 @@ class PullConsumer:
     restarted and forgot them), or the client reconnected, they are asked for afresh, and
     none are asked for while disconnected. When a handler raises, the batch's messages are
     handled one at a time, and one that still fails is nak'd with the delay its delivery count
-    picks (logged loudly); the loop goes on. A
-    message JetStream gave up on after ``max_deliver`` deliveries is parked by
-    ``dead_letters``, with the handler's last error on it. Stopping lets the batch in hand
-    finish first, and naks what was delivered but not yet handled, so nothing in flight is
-    abandoned.
+    picks (logged loudly); the loop goes on. A message JetStream gave up on after
+    ``max_deliver`` deliveries is parked by ``dead_letters``, with the handler's last error on
+    it. Stopping lets the batch in hand finish first, and naks what was delivered but not yet
+    handled, so nothing in flight is abandoned.
     """
 
     def __init__(
