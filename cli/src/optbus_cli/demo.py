@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nats
 import platformdirs
-import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from optbus import database
 from optbus.clock import ReplayClock
 from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
@@ -104,7 +104,7 @@ def _resolve_database(console: Console) -> str:
 def _next_session_date(database_url: str) -> date:
     """The trading day after the last one stored, so that every demo adds a new session."""
     facts = load_market_facts()
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         row = conn.execute(
             "SELECT max(time) FROM events WHERE run_id = 'live' AND type = 'md.chain'"
         ).fetchone()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import psycopg
 from rich.console import Console
 
+from optbus import database
 from optbus_cli.inspect_bus import BusView
 from optbus_cli.tables import figure, figures_table
 
@@ -101,7 +101,7 @@ def _rate(count: float | None, seconds: float | None) -> float | None:
 def read_summary(database_url: str, view: BusView, baseline: DemoBaseline) -> DemoSummary:
     """Count this run's events and rows, and its latency from publish to commit."""
     params = {"day": baseline.session}
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         md_n, md_span, greeks_n, options, greeks_span, stored_span, p50, p99 = conn.execute(
             _RUN_FIGURES, params
         ).fetchone()  # type: ignore[misc]

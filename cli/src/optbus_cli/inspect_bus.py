@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import nats
-import psycopg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from optbus import database
 from optbus.subjects import MD_CHAINS, STREAM_NAMES
 
 
@@ -117,7 +117,7 @@ async def read_bus(url: str) -> BusView:
 
 def table_counts(database_url: str) -> dict[str, int]:
     """Row counts of the main tables; empty when the schema does not exist."""
-    with psycopg.connect(database_url, connect_timeout=5) as conn:
+    with database.connect(database_url) as conn:
         if not conn.execute("SELECT to_regclass('events') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
             return {}
         counts = {}

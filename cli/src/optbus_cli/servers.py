@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psycopg
 
+from optbus import database
+
 
 class ServerUnavailable(RuntimeError):
     """A server binary could not be found or did not start."""
@@ -190,10 +192,10 @@ class LocalPostgres:
         self._run(str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
 
 
-def postgres_answers(url: str, timeout: float = 3.0) -> bool:
+def postgres_answers(url: str) -> bool:
     """True when a PostgreSQL server answers at ``url`` (any database on it)."""
     try:
-        with psycopg.connect(url, connect_timeout=max(1, int(timeout))) as conn:
+        with database.connect(url) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error:
         return False
@@ -202,7 +204,7 @@ def postgres_answers(url: str, timeout: float = 3.0) -> bool:
 
 def create_database(admin_url: str, name: str, *, fresh: bool = False) -> None:
     """Create database ``name`` unless it exists; with ``fresh``, drop it first."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    with database.connect(admin_url, autocommit=True) as conn:
         if fresh:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()

@@ -6,6 +6,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
+from optbus import database
 from optbus_cli.inspect_bus import nats_answers, read_bus, table_counts
 from optbus_cli.killswitch import describe_state
 from optbus_cli.positions_view import circuit_breaker_lines, positions_table
@@ -46,7 +47,7 @@ async def print_status(nats_url: str, database_url: str) -> None:
         console.print("[yellow]no optbus schema: run `optbus db migrate`[/yellow]")
         return
     console.print(rows)
-    with psycopg.connect(database_url, connect_timeout=5) as conn:
+    with database.connect(database_url) as conn:
         console.print(positions_table(conn))
         trips = circuit_breaker_lines(conn)
     console.print("\n".join(trips) if trips else "circuit breaker: not tripped")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import psycopg
 from rich.console import Console
 
+from optbus import database
 from optbus_cli.tables import figure, figures_table
 
 _DAY = "time >= %(day)s::date AND time < %(day)s::date + 1"
@@ -75,7 +75,7 @@ class TradingSummary:
 def read_trading_summary(database_url: str, session: date) -> TradingSummary:
     """Count the session's signals, decisions, orders, fills and trades, and their P&L."""
     params = {"day": session}
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         counts = conn.execute(_COUNTS, params).fetchone()
         rejections = [(str(r), int(n)) for r, n in conn.execute(_REJECTIONS, params).fetchall()]
         p50, p99, _ = conn.execute(_TICK_TO_ORDER, params).fetchone()  # type: ignore[misc]

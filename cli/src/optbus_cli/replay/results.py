@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
+from optbus import database
 from optbus.codec import any_event_decoder
 from optbus.events import Event
 from optbus.market import MarketFacts
@@ -59,13 +58,13 @@ class ReplayFiles:
 
 def clear_run(database_url: str, run_id: str) -> int:
     """Delete what an earlier replay stored under ``run_id``; returns how many rows."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         return conn.execute("DELETE FROM events WHERE run_id = %s", (run_id,)).rowcount
 
 
 def read_run_events(database_url: str, run_id: str) -> list[Event]:
     """What the services of a replay emitted, stream by stream in stream order."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         rows = conn.execute(_RUN_EVENTS, (run_id, list(RESULT_STREAMS))).fetchall()
     return [_decoder.decode(row[0]) for row in rows]
 

@@ -10,8 +10,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import datetime
 
-import psycopg
-
+from optbus import database
 from optbus.codec import any_event_decoder
 from optbus.events import Event
 
@@ -26,7 +25,7 @@ _STEP_COUNT = f"SELECT count(DISTINCT ts_event) FROM events WHERE {_WINDOW}"
 
 def recorded_steps(database_url: str, start: datetime, end: datetime) -> Iterator[list[Event]]:
     """The recorded market events of ``[start, end)``, one list per market instant."""
-    with psycopg.connect(database_url) as conn, conn.cursor(name="optbus_replay") as cursor:
+    with database.connect(database_url) as conn, conn.cursor(name="optbus_replay") as cursor:
         cursor.itersize = 2_000
         cursor.execute(_MARKET_EVENTS, (start, end))
         events = (_decoder.decode(row[0]) for row in cursor)
@@ -36,6 +35,6 @@ def recorded_steps(database_url: str, start: datetime, end: datetime) -> Iterato
 
 def recorded_step_count(database_url: str, start: datetime, end: datetime) -> int:
     """How many market instants ``[start, end)`` holds (0 for an empty window)."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         row = conn.execute(_STEP_COUNT, (start, end)).fetchone()
     return int(row[0]) if row else 0

@@ -16,12 +16,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
+from optbus import database
 from optbus.codec import encode
 from optbus.events import TradeClosed
 from optbus_backtest.performance import RunPerformance
 from optbus_backtest.report import figures_json
 
-CONNECT_TIMEOUT_SECONDS = 3
 _TRADE_COLUMNS = (
     "run_id, seq, trade_id, strategy, underlying, expiry, strike, option_type, quantity, "
     "entry_time, exit_time, entry_price, exit_price, exit_reason, gross_pnl, charges, net_pnl, "
@@ -68,7 +68,7 @@ def where(database_url: str) -> str:
 def connect(database_url: str) -> psycopg.Connection[Any]:
     """A connection to the database, or StoreError saying that none answers."""
     try:
-        return psycopg.connect(database_url, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        return database.connect(database_url)
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"no database answers at {where(database_url)}: {reason}") from None

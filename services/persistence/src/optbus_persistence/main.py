@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 from faststream.asgi import AsgiFastStream
@@ -10,7 +9,13 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from optbus.runtime.consumer import UNLIMITED
-from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
+from optbus.runtime.service import (
+    create_app,
+    make_broker,
+    run_on_uvloop,
+    serve,
+    threaded_check,
+)
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus.subjects import STREAMS
@@ -67,9 +72,6 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
         TOPOLOGY, deps, bus, tuning, only=lambda consumer: consumer.stream in settings.streams
     )
 
-    async def database_reachable() -> bool:
-        return await asyncio.to_thread(deps.stores[0].ping)
-
     async def close_stores() -> None:
         for store in deps.stores:
             store.close()
@@ -80,7 +82,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
         broker,
         consumers=consumers,
         on_stopping=[close_stores],
-        health_checks=[database_reachable],
+        health_checks={"database": threaded_check(lambda: deps.stores[0].ping())},
     )
 
 

@@ -7,6 +7,8 @@ from importlib import resources
 
 import psycopg
 
+from optbus import database
+
 
 class StorageMode(StrEnum):
     """Which engine holds the time series."""
@@ -46,7 +48,7 @@ def migrate(database_url: str) -> StorageMode:
 
     A database keeps the mode it was first created with, so re-running is always safe.
     """
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with database.connect(database_url, autocommit=True) as conn:
         mode = _recorded_mode(conn)
         if mode is None:
             mode = StorageMode.TIMESCALEDB if _timescaledb_available(conn) else StorageMode.POSTGRES

@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from optbus import database
 from optbus.events import ChainGreeks
 from optbus.trading_tables import JSON_COLUMNS, TableRow, trading_row
 from optbus_persistence.rows import (
@@ -54,7 +55,7 @@ class EventStore:
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self._database_url, connect_timeout=5)
+            self._conn = database.connect(self._database_url)
             self._mode = read_mode(self._conn)
             self._conn.commit()
         return self._conn

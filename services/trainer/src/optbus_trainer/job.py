@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
-import psycopg
 
+from optbus import database
 from optbus.events import ModelRecord, TradeClosed
 from optbus.market import MarketFacts
 from optbus.runtime.model_store import ModelNotStored
@@ -96,7 +96,7 @@ class UnknownRun(LookupError):
 
 def load_run_trades(database_url: str, run_id: str) -> list[TradeClosed]:
     """The closed trades of a stored backtest or replay run (``optbus backtest --store``)."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         known = conn.execute("SELECT 1 FROM backtest_runs WHERE run_id = %s", (run_id,)).fetchone()
         if known is None:
             raise UnknownRun(f"no stored run {run_id!r}: store it with optbus backtest --store")

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
-import psycopg
 from prometheus_client import Gauge
 from psycopg.types.json import Jsonb
 
+from optbus import database
 from optbus.clock import Clock
 from optbus.events import CoverageCheck, DataQualityReported
 from optbus.ids import derived_event_id
@@ -93,7 +93,7 @@ def record_report(database_url: str, event: DataQualityReported) -> bool:
     """Store the report as a row of ``data_quality_reports``; False if it was stored before."""
     checks = Jsonb(msgspec.to_builtins(event.checks))
     failed = [check.name for check in event.checks if not check.passed]
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         cursor = conn.execute(
             "INSERT INTO data_quality_reports (time, event_id, window_start, window_end, passed,"
             " failed_checks, checks) VALUES (%s, %s, %s, %s, %s, %s, %s)"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import sql
 
+from optbus import database
 from optbus.features import FEATURE_NAMES
 from optbus_trainer.quality import CHAIN_FIELDS, TRADE_FIELDS, QualityReport, Thresholds, assess
 
@@ -58,7 +59,7 @@ def quality_report_between(
     database_url: str, start: datetime, end: datetime, thresholds: Thresholds
 ) -> QualityReport:
     """Coverage of the trades closed and the ticks recorded in ``[start, end)``."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         trade_counts, trades = _counts(conn, "trades", "exit_time", TRADE_FIELDS, (start, end))
         chain_counts, ticks = _counts(conn, "option_ticks", "time", CHAIN_FIELDS, (start, end))
     return assess(trade_counts, trades, chain_counts, ticks, thresholds)
@@ -67,7 +68,7 @@ def quality_report_between(
 def latest_data_window(database_url: str, days: int) -> tuple[datetime, datetime] | None:
     """The last ``days`` days of data, ending just after the newest trade or tick (None when
     there is neither): a window that finds recorded or simulated sessions of any date."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         newest = [_newest(conn, "trades", "exit_time"), _newest(conn, "option_ticks", "time")]
     known = [moment for moment in newest if moment is not None]
     if not known:

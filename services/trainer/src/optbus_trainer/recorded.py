@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-import psycopg
-
+from optbus import database
 from optbus.codec import Decoder
 from optbus.events import ChainGreeks, TradeClosed, VolatilityIndexTick
 from optbus.market import MarketFacts
@@ -38,7 +37,7 @@ def market_events(database_url: str, start: datetime, end: datetime) -> Iterator
         f"SELECT payload::text FROM events WHERE {_MARKET_WINDOW} "
         "ORDER BY ts_event, type <> 'md.vix', stream, seq"
     )
-    with psycopg.connect(database_url) as conn, conn.cursor(name="optbus_chain_set") as cursor:
+    with database.connect(database_url) as conn, conn.cursor(name="optbus_chain_set") as cursor:
         cursor.itersize = 500
         cursor.execute(query, (start, end))
         for row in cursor:
@@ -47,7 +46,7 @@ def market_events(database_url: str, start: datetime, end: datetime) -> Iterator
 
 def chains_between(database_url: str, start: datetime, end: datetime) -> int:
     """How many recorded chains with Greeks ``[start, end)`` holds."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         row = conn.execute(_CHAINS_IN_WINDOW, (start, end)).fetchone()
     return int(row[0]) if row else 0
 
@@ -88,6 +87,6 @@ def closed_trades(
         "AND time >= coalesce(%s, '-infinity'::timestamptz) "
         "AND time < coalesce(%s, 'infinity'::timestamptz) ORDER BY time, seq"
     )
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         rows = conn.execute(query, (start, end)).fetchall()
     return [_trade_decoder.decode(row[0].encode()) for row in rows]

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
-import psycopg
 from psycopg.types.json import Jsonb
 
+from optbus import database
 from optbus.events import ModelRecord
 from optbus_trainer.training import ModelMetadata
 
@@ -62,7 +62,7 @@ def record_registration(
     """Insert the model and its status in one transaction; on promotion, retire the model it
     replaces. Inserting the same model again changes nothing."""
     at = datetime.fromtimestamp(now_ns / 1e9, tz=UTC)
-    with psycopg.connect(database_url) as conn, conn.transaction():
+    with database.connect(database_url) as conn, conn.transaction():
         conn.execute(
             _INSERT_MODEL,
             (record.model_version, record.model_hash, record.kind, record.object_name, at,
@@ -78,7 +78,7 @@ def record_registration(
 
 def registered_models(database_url: str) -> list[RegisteredModel]:
     """Every registered model with its current status, oldest first."""
-    with psycopg.connect(database_url) as conn:
+    with database.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT model_version, model_hash, status, status_reason, train_first_day, "
             "train_last_day, rows, metrics FROM model_registry ORDER BY registered_at, "

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import uvicorn
 import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.asgi.factories import make_ping_asgi
 from faststream.asgi.types import ASGIApp
 from faststream.nats import NatsBroker
+from nats.errors import Error as NatsError
 from prometheus_client import make_asgi_app
 
 from optbus.runtime.bus import ensure_streams
 from optbus.runtime.consumer import PullConsumer
+from optbus.runtime.history import IncompleteHistory
 from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
 from optbus.runtime.settings import ServiceSettings
 
 T = TypeVar("T")
 HealthCheck = Callable[[], Awaitable[bool]]
+HEALTH_CHECK_TIMEOUT_SECONDS = 0.8
+"""Each health check's bound: /healthz answers within a second even when a check hangs."""
 Hook = Callable[[], Awaitable[None]]
+STARTUP_FAILED_EXIT_CODE = 3
+"""What a service process exits with when it refused to start (uvicorn's own code for it)."""
 
 
 def make_broker(settings: ServiceSettings) -> NatsBroker:
@@ -35,21 +41,61 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
     )
 
 
-def _health_route(broker: NatsBroker, checks: Sequence[HealthCheck]) -> ASGIApp:
-    broker_ping = make_ping_asgi(broker, timeout=2.0)
-    if not checks:
-        return broker_ping
+async def _nats_answers(broker: NatsBroker) -> bool:
+    """A round trip to the server (PING, PONG): a connection that looks open but whose server
+    stopped answering fails it, where the client's own connection state would still say up.
+    The caller bounds the wait."""
+    if not await broker.ping(HEALTH_CHECK_TIMEOUT_SECONDS):
+        return False
+    try:
+        await broker.connection.flush()
+    except NatsError:
+        return False
+    return True
+
+
+async def _failure(name: str, check: HealthCheck) -> str | None:
+    """Why ``check`` failed, or None when it passed within the bound."""
+    try:
+        passed = await asyncio.wait_for(check(), HEALTH_CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return f"{name}: no answer within {HEALTH_CHECK_TIMEOUT_SECONDS:g} s"
+    return None if passed else f"{name}: failed"
+
+
+def _health_route(broker: NatsBroker, checks: Mapping[str, HealthCheck]) -> ASGIApp:
+    """``/healthz``: 204, or 503 naming each check that failed or did not answer in time.
+
+    The checks run side by side, each bounded, so the answer comes within the bound whatever
+    hangs: a probe that waits on a hung dependency would tell nobody anything."""
+    named: dict[str, HealthCheck] = {"nats": partial(_nats_answers, broker), **checks}
 
     @get
     async def healthz(scope: object) -> AsgiResponse:
-        if not await broker.ping(2.0):
-            return AsgiResponse(b"nats unreachable", 500)
-        for check in checks:
-            if not await check():
-                return AsgiResponse(f"{check.__name__} failed".encode(), 500)
+        failures = await asyncio.gather(*(_failure(n, check) for n, check in named.items()))
+        failed = [failure for failure in failures if failure is not None]
+        if failed:
+            return AsgiResponse("\n".join(failed).encode(), 503)
         return AsgiResponse(b"", 204)
 
     return healthz
+
+
+def threaded_check(check: Callable[[], bool]) -> HealthCheck:
+    """A blocking check run in a worker thread, one at a time.
+
+    A thread cannot be cancelled: when the check hangs, the next probe awaits the same run
+    instead of starting another, so a hung dependency holds one worker thread, not one per
+    probe until the threads every ``asyncio.to_thread`` of the service shares are used up."""
+    running: asyncio.Future[bool] | None = None
+
+    async def in_thread() -> bool:
+        nonlocal running
+        if running is None or running.done():
+            running = asyncio.ensure_future(asyncio.to_thread(check))
+        return await asyncio.shield(running)
+
+    return in_thread
 
 
 def create_app(
@@ -61,19 +107,27 @@ def create_app(
     on_connected: Sequence[Hook] = (),
     on_ready: Sequence[Hook] = (),
     on_stopping: Sequence[Hook] = (),
-    health_checks: Sequence[HealthCheck] = (),
+    health_checks: Mapping[str, HealthCheck] | None = None,
 ) -> AsgiFastStream:
     """A service app: streams ensured and consumers started at start, stopped (after their
     batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP.
 
     ``on_connected`` hooks run once the streams exist and before any consumer starts (to
-    restore state); ``on_ready`` hooks run after the consumers started."""
+    restore state); ``on_ready`` hooks run after the consumers started. ``/healthz`` checks
+    the NATS connection and each of ``health_checks`` (by name)."""
+
+    logger = configure_logging(service, settings.log_level)
 
     async def connect_and_ensure_streams() -> None:
         await broker.connect()
         await ensure_streams(broker.connection.jetstream())
-        for hook in on_connected:
-            await hook()
+        try:
+            for hook in on_connected:
+                await hook()
+        except IncompleteHistory as exc:
+            logger.error("refusing to start: the history is incomplete", stream=exc.stream,
+                         subject=exc.subject, missing=exc.missing, error=str(exc))  # fmt: skip
+            raise
         UP.labels(service).set(1)
 
     async def start_consumers() -> None:
@@ -90,9 +144,9 @@ def create_app(
         broker,
         asgi_routes=[
             ("/metrics", make_asgi_app()),
-            ("/healthz", _health_route(broker, health_checks)),
+            ("/healthz", _health_route(broker, health_checks or {})),
         ],
-        logger=configure_logging(service, settings.log_level),
+        logger=logger,
         on_startup=[connect_and_ensure_streams],
         after_startup=[start_consumers, *on_ready],
         on_shutdown=[stop_consumers, *on_stopping, mark_down],
@@ -129,8 +183,12 @@ class ServiceRunner:
 
 
 async def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
-    """Run the app until SIGINT/SIGTERM."""
-    await ServiceRunner(app, settings).serve()
+    """Run the app until SIGINT/SIGTERM; exit non-zero when it never started (a failed
+    startup hook, such as a restore that could not complete), which uvicorn alone would not."""
+    runner = ServiceRunner(app, settings)
+    await runner.serve()
+    if not runner.started:
+        raise SystemExit(STARTUP_FAILED_EXIT_CODE)
 
 
 def run_on_uvloop(main: Coroutine[Any, Any, T]) -> T:
