@@ -628,7 +628,6 @@ def test_trading_services_may_read_the_trading_log_from_the_start(
         ("execution", ("strategy.intent.>", "risk.decision.>", "exec.>")),
     ):
         user = nats_users[service]
-        assert may(user, "publish", "$JS.API.STREAM.INFO.TRADING"), service
         for subject in filters:
             create = f"$JS.API.CONSUMER.CREATE.TRADING.k3Jd9xQ2.{subject}"
             assert may(user, "publish", create), (service, subject)

@@ -21,8 +21,9 @@ What each service needs from the bus, beyond its own subjects:
   ``$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<S>.<durable>``, and reads the message by its
   sequence, ``$JS.API.STREAM.MSG.GET.<S>``, for each stream it consumes;
 - a trading service (strategy, risk, execution) rebuilds its state at start by reading the
-  TRADING stream from its beginning (``optbus.runtime.history.read_history``): it asks for the
-  stream's info, creates one ephemeral consumer per subject filter, named by a random NUID
+  TRADING stream from its beginning (``optbus.runtime.history.read_history``): it creates one
+  ephemeral consumer per subject filter (whose creation reply counts what to read), named by a
+  random NUID
   (``$JS.API.CONSUMER.CREATE.TRADING.<nuid>.<filter>``: the filter is pinned, the name cannot
   be) and fetches from it (``$JS.API.CONSUMER.MSG.NEXT.TRADING.<nuid>``, so ``*``); no acks;
 - the kill-switch state lives in the key-value bucket ``optbus_control`` (stream
@@ -101,10 +102,9 @@ def max_deliveries(stream: str, durable: str) -> str:
 
 
 def history_reads(stream: str, filters: tuple[str, ...]) -> tuple[str, ...]:
-    """What ``read_history`` publishes to: the stream's info, ephemeral consumers, fetches."""
+    """What ``read_history`` publishes to: ephemeral consumers and their fetches."""
     api = "$JS.API"
     return (
-        f"{api}.STREAM.INFO.{stream}",
         *(f"{api}.CONSUMER.CREATE.{stream}.*.{subject}" for subject in filters),
         f"{api}.CONSUMER.MSG.NEXT.{stream}.*",
     )
