@@ -68,7 +68,8 @@ def _wait(condition: object, within: float = 120.0) -> None:
 def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
 ) -> Iterator[dict[str, object]]:
-    """All six services, as processes, trading a simulated session at 20x real time."""
+    """All six services, as processes, trading a simulated session at 20x real time, once an
+    operator released the fresh bus's kill switch (no state halts trading)."""
     with contextlib.ExitStack() as stack:
         server = LocalNats(tmp_path_factory.mktemp("nats")).start()
         stack.callback(server.stop)
@@ -81,6 +82,10 @@ def system(
         for service in ("persistence", "greeks", "risk", "execution", "strategy"):
             processes.start(service)
         time.sleep(3)
+        assert "HALTED" in asyncio.run(describe_state(server.url))
+        body = b'{"action":"release","reason":"first start","operator":"ops-e2e"}'
+        nats_pub(server.port, "control.killswitch", body)
+        _wait(lambda: "released" in asyncio.run(describe_state(server.url)), 10)
         processes.start("market-data", {
             "OPTBUS_MARKET_DATA_START_DATE": SESSION.isoformat(),
             "OPTBUS_MARKET_DATA_SPEED": "20", "OPTBUS_MARKET_DATA_RUN_ID": "killswitch-e2e",

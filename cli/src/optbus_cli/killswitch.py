@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 import nats
 
+from optbus.control import KillSwitchReading, UnknownKillSwitch
 from optbus.events import KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch
 from optbus.subjects import KILLSWITCH
@@ -29,6 +30,13 @@ async def describe_state(nats_url: str) -> str:
         state = await read_kill_switch(nc.jetstream())
     finally:
         await nc.close()
+    return describe(state)
+
+
+def describe(state: KillSwitchReading) -> str:
+    """One line for a person: released, engaged by whom and why, or halted for want of a state."""
+    if isinstance(state, UnknownKillSwitch):
+        return f"kill switch: HALTED (state unknown): {state.reason}"
     if not state.engaged:
         return "kill switch: released (trading allowed)"
     since = datetime.fromtimestamp(state.since_ns / 1e9, tz=UTC).isoformat()

@@ -97,15 +97,14 @@ def test_a_stored_state_reads_back_as_it_was() -> None:
     assert from_stored(to_stored(ENGAGED)) == ENGAGED
 
 
-def test_a_never_set_state_reads_as_released() -> None:
+def test_a_stored_released_state_reads_as_released() -> None:
     assert from_stored(control.RELEASED).status == "released"
 
 
-def test_an_unreadable_stored_state_reads_as_unknown_and_halts() -> None:
-    state = from_stored(control.UNKNOWN)
+def test_a_missing_state_reads_as_unknown_and_halts_with_the_reason() -> None:
+    state = from_stored(control.UnknownKillSwitch("no key killswitch"))
 
-    assert state.status == "unknown"
-    assert state.halted
+    assert (state.status, state.halted, state.reason) == ("unknown", True, "no key killswitch")
 
 
 def test_an_unknown_state_is_stored_as_engaged() -> None:

@@ -148,10 +148,10 @@ def to_stored(state: KillSwitchState) -> control.KillSwitchState:
     )
 
 
-def from_stored(stored: control.KillSwitchState) -> KillSwitchState:
-    """The risk view of the bucket's state; the shared UNKNOWN (unreadable) stays unknown."""
-    if stored is control.UNKNOWN:
-        return KillSwitchState.unknown()
+def from_stored(stored: control.KillSwitchReading) -> KillSwitchState:
+    """The risk view of what was read from the bucket; no readable state is unknown (halted)."""
+    if isinstance(stored, control.UnknownKillSwitch):
+        return KillSwitchState.unknown(stored.reason)
     if not stored.engaged:
         return KillSwitchState(
             status="released", operator=stored.operator, reason=stored.reason,
