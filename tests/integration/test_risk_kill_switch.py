@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeAlias
 
@@ -12,11 +12,15 @@ import nats
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from typer.testing import CliRunner
 
 from optbus.control import RELEASED
+from optbus.events import KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch, write_kill_switch
 from optbus.runtime.service import ServiceRunner
 from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET, KILLSWITCH_ENGAGED
+from optbus_cli.killswitch import send_command
+from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
 from optbus_risk.main import RiskSettings, build_app
 
@@ -29,7 +33,7 @@ KV_STREAM = f"KV_{KILLSWITCH_BUCKET}"
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[LocalNats]:
+def server(tmp_path: Path) -> Iterator[LocalNats]:
     server = LocalNats(tmp_path).start()
     yield server
     server.stop()
@@ -113,3 +117,39 @@ async def test_a_command_whose_state_could_not_be_stored_is_applied_on_redeliver
 
     await until(lambda: engaged_events(js), within=10)
     assert (await read_kill_switch(js)).engaged
+
+
+async def test_an_engage_is_confirmed_once_risk_stored_it(
+    server: LocalNats, start_risk: StartRisk
+) -> None:
+    await start_risk()
+    command = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+
+    confirmation = await send_command(server.url, command)
+
+    assert confirmation.confirmed
+    assert "ENGAGED by asha" in confirmation.detail
+
+
+async def test_an_engage_nobody_stores_is_not_confirmed_and_says_what_was_missing(
+    server: LocalNats,
+) -> None:
+    command = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+
+    confirmation = await send_command(server.url, command, within=1)
+
+    assert not confirmation.confirmed
+    assert "no new kill-switch state" in confirmation.detail
+
+
+def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmation(
+    server: LocalNats,
+) -> None:
+    started = time.monotonic()
+
+    result = CliRunner().invoke(
+        app, ["killswitch", "engage", "--reason", "drill", "--nats-url", server.url]
+    )
+
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 6

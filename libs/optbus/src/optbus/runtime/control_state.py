@@ -28,31 +28,39 @@ async def control_bucket(js: JetStreamContext) -> KeyValue:
 async def read_kill_switch(js: JetStreamContext) -> KillSwitchReading:
     """The current state, or why there is none; a missing state halts (fail closed), so that
     deleting the key or the bucket never resumes trading."""
+    _, state = await read_kill_switch_revision(js)
+    if isinstance(state, UnknownKillSwitch):
+        _log.error("kill-switch state missing or unreadable: failing closed", reason=state.reason)
+    return state
+
+
+async def read_kill_switch_revision(js: JetStreamContext) -> tuple[int, KillSwitchReading]:
+    """The state with its revision in the bucket (0 when there is none), so that an operator
+    can tell a state risk stored after a command from the one before it. Logs nothing: an
+    operator's tool asks again and again while it waits."""
     try:
         bucket = await js.key_value(KILLSWITCH_BUCKET)
         entry = await bucket.get(KILL_SWITCH_KEY)
     except BucketNotFoundError:
-        return _unknown(f"no kill-switch bucket {KILLSWITCH_BUCKET}: {_FIRST_STATE}")
+        return 0, UnknownKillSwitch(f"no kill-switch bucket {KILLSWITCH_BUCKET}: {_FIRST_STATE}")
     except KeyNotFoundError:
-        return _unknown(f"no key {KILL_SWITCH_KEY} in {KILLSWITCH_BUCKET} (deleted or never "
-                        f"set): {_FIRST_STATE}")  # fmt: skip
+        missing = f"no key {KILL_SWITCH_KEY} in {KILLSWITCH_BUCKET} (deleted or never set)"
+        return 0, UnknownKillSwitch(f"{missing}: {_FIRST_STATE}")
     except Exception as exc:
-        return _unknown(f"kill-switch state unreadable ({exc!r})")
+        return 0, UnknownKillSwitch(f"kill-switch state unreadable ({exc!r})")
+    revision = entry.revision or 0
     try:
-        return _decoder.decode(entry.value or b"")
+        return revision, _decoder.decode(entry.value or b"")
     except msgspec.DecodeError as exc:
-        return _unknown(f"kill-switch state corrupt ({exc}): engage or release it again")
+        return revision, UnknownKillSwitch(
+            f"kill-switch state corrupt ({exc}): engage or release it again"
+        )
 
 
-def _unknown(reason: str) -> UnknownKillSwitch:
-    _log.error("kill-switch state missing or unreadable: failing closed", reason=reason)
-    return UnknownKillSwitch(reason)
-
-
-async def write_kill_switch(js: JetStreamContext, state: KillSwitchState) -> int:
-    """Store the state (the bucket's history keeps every change); returns its revision."""
+async def write_kill_switch(js: JetStreamContext, state: KillSwitchState) -> None:
+    """Store the state (the bucket's history keeps every change)."""
     bucket = await control_bucket(js)
-    return await bucket.put(KILL_SWITCH_KEY, msgspec.json.encode(state))
+    await bucket.put(KILL_SWITCH_KEY, msgspec.json.encode(state))
 
 
 async def write_first_kill_switch(js: JetStreamContext, state: KillSwitchState) -> bool:
