@@ -153,3 +153,29 @@ def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmat
 
     assert result.exit_code == 1
     assert time.monotonic() - started < 6
+
+
+async def test_a_release_by_an_operator_not_allowed_is_refused_and_stays_engaged(
+    server: LocalNats, start_risk: StartRisk
+) -> None:
+    await start_risk(release_operators=frozenset({"ravi"}))
+    engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+    assert (await send_command(server.url, engage)).confirmed
+
+    release = KillSwitchCommand(action="release", reason="done", operator="asha")
+    confirmation = await send_command(server.url, release)
+
+    assert not confirmation.confirmed
+    assert "ENGAGED by asha" in confirmation.detail
+
+
+async def test_a_release_by_an_allowed_operator_is_confirmed(
+    server: LocalNats, start_risk: StartRisk
+) -> None:
+    await start_risk(release_operators=frozenset({"ravi"}))
+    engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+    assert (await send_command(server.url, engage)).confirmed
+
+    release = KillSwitchCommand(action="release", reason="done", operator="ravi")
+
+    assert (await send_command(server.url, release)).confirmed

@@ -64,6 +64,20 @@ def test_releasing_an_engaged_switch_emits_released() -> None:
     assert not outcome.state.halted
 
 
+def test_a_release_by_an_operator_not_named_leaves_the_switch_engaged() -> None:
+    outcome = apply_command(RELEASE, ENGAGED, command_id="cmd-1", ts_event=TS, clock=CLOCK,
+                            release_operators=frozenset({"ravi"}))  # fmt: skip
+
+    assert (outcome.state, outcome.events) == (ENGAGED, ())
+
+
+def test_a_release_by_a_named_operator_releases() -> None:
+    outcome = apply_command(RELEASE, ENGAGED, command_id="cmd-1", ts_event=TS, clock=CLOCK,
+                            release_operators=frozenset({"asha"}))  # fmt: skip
+
+    assert not outcome.state.halted
+
+
 def test_releasing_a_released_switch_emits_nothing() -> None:
     assert _apply(RELEASE, KillSwitchState.released()).events == ()
 

@@ -42,6 +42,10 @@ async def handle_commands(
         show_kill_switch(ports.service, engine.state.kill_switch.halted)
         await ports.publisher.publish_all([(subject_of(event), event) for event in produced])
         await msg.ack()
+        if cmd.action == "release" and engine.state.kill_switch.halted:
+            _log.critical("KILL-SWITCH RELEASE REFUSED: operator may not release",
+                          operator=cmd.operator, reason=cmd.reason,
+                          allowed=sorted(engine.env.config.release_operators))  # fmt: skip
         _log.warning("kill switch command applied", action=cmd.action, operator=cmd.operator,
                      reason=cmd.reason, halted=engine.state.kill_switch.halted)  # fmt: skip
 

@@ -36,6 +36,11 @@ class RiskSettings(ServiceSettings):
         default=None, gt=0, description="overrides the file's; a replay at N x real time needs N x"
     )
     batch_size: int = Field(default=64, ge=1)
+    release_operators: frozenset[str] | None = Field(
+        default=None,
+        description="overrides the file's: who may release the kill switch, a JSON list "
+        '(["asha", "ravi"]); empty: anyone',
+    )
 
 
 def build_app(settings: RiskSettings) -> AsgiFastStream:
@@ -45,6 +50,8 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
     config = load_risk_config(settings.config_file)
     if settings.max_intent_age_ms is not None:
         config = msgspec.structs.replace(config, max_intent_age_ms=settings.max_intent_age_ms)
+    if settings.release_operators is not None:
+        config = msgspec.structs.replace(config, release_operators=settings.release_operators)
     env = RiskEnv(config=config, facts=load_market_facts(), clock=bus.clock)
     engine = RiskEngine(env, RiskState.initial(KillSwitchState.unknown("not read yet")))
     consumers = pull_consumers(TOPOLOGY, engine, bus, PullTuning(batch_size=settings.batch_size))
