@@ -17,10 +17,10 @@ import nats
 import psycopg
 import pytest
 
-from optbus.events import Contract, Leg, OrderIntent
+from optbus.events import Contract, KillSwitchCommand, Leg, OrderIntent
 from optbus.ids import derived_event_id
 from optbus_cli.demo import ServiceProcesses
-from optbus_cli.killswitch import describe_state
+from optbus_cli.killswitch import describe_state, send_command
 from optbus_cli.servers import LocalNats
 from optbus_persistence.schema import migrate
 
@@ -69,7 +69,8 @@ def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
 ) -> Iterator[dict[str, object]]:
     """All six services, as processes, trading a simulated session at 20x real time, once an
-    operator released the fresh bus's kill switch (no state halts trading)."""
+    operator released the fresh bus's kill switch (no state halts trading), again until risk,
+    still starting, confirms it."""
     with contextlib.ExitStack() as stack:
         server = LocalNats(tmp_path_factory.mktemp("nats")).start()
         stack.callback(server.stop)
@@ -83,9 +84,8 @@ def system(
             processes.start(service)
         time.sleep(3)
         assert "HALTED" in asyncio.run(describe_state(server.url))
-        body = b'{"action":"release","reason":"first start","operator":"ops-e2e"}'
-        nats_pub(server.port, "control.killswitch", body)
-        _wait(lambda: "released" in asyncio.run(describe_state(server.url)), 10)
+        first = KillSwitchCommand(action="release", reason="first start", operator="ops-e2e")
+        _wait(lambda: asyncio.run(send_command(server.url, first)).confirmed)
         processes.start("market-data", {
             "OPTBUS_MARKET_DATA_START_DATE": SESSION.isoformat(),
             "OPTBUS_MARKET_DATA_SPEED": "20", "OPTBUS_MARKET_DATA_RUN_ID": "killswitch-e2e",
