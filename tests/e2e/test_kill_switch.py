@@ -17,10 +17,10 @@ import nats
 import psycopg
 import pytest
 
-from optbus.events import Contract, Leg, OrderIntent
+from optbus.events import Contract, KillSwitchCommand, Leg, OrderIntent
 from optbus.ids import derived_event_id
 from optbus_cli.demo import ServiceProcesses
-from optbus_cli.killswitch import describe_state
+from optbus_cli.killswitch import describe_state, send_command
 from optbus_cli.servers import LocalNats
 from optbus_persistence.schema import migrate
 
@@ -68,7 +68,9 @@ def _wait(condition: object, within: float = 120.0) -> None:
 def system(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
 ) -> Iterator[dict[str, object]]:
-    """All six services, as processes, trading a simulated session at 20x real time."""
+    """All six services, as processes, trading a simulated session at 20x real time, once an
+    operator released the fresh bus's kill switch (no state halts trading), again until risk,
+    still starting, confirms it."""
     with contextlib.ExitStack() as stack:
         server = LocalNats(tmp_path_factory.mktemp("nats")).start()
         stack.callback(server.stop)
@@ -81,6 +83,9 @@ def system(
         for service in ("persistence", "greeks", "risk", "execution", "strategy"):
             processes.start(service)
         time.sleep(3)
+        assert "HALTED" in asyncio.run(describe_state(server.url))
+        first = KillSwitchCommand(action="release", reason="first start", operator="ops-e2e")
+        _wait(lambda: asyncio.run(send_command(server.url, first)).confirmed)
         processes.start("market-data", {
             "OPTBUS_MARKET_DATA_START_DATE": SESSION.isoformat(),
             "OPTBUS_MARKET_DATA_SPEED": "20", "OPTBUS_MARKET_DATA_RUN_ID": "killswitch-e2e",

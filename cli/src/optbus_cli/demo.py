@@ -20,12 +20,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from optbus import database
 from optbus.clock import ReplayClock
+from optbus.control import KillSwitchState
 from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
+from optbus.runtime.control_state import read_kill_switch, write_first_kill_switch
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 from optbus_backtest.wiring import PIPELINE
 from optbus_cli.demo_summary import DemoBaseline, print_summary, read_summary
 from optbus_cli.inspect_bus import BusView, nats_answers, read_bus, view_bus
+from optbus_cli.killswitch import describe
 from optbus_cli.servers import (
     LocalNats,
     LocalPostgres,
@@ -75,6 +78,24 @@ def _resolve_nats(stack: contextlib.ExitStack, console: Console) -> str:
     stack.callback(server.stop)
     console.print(f"NATS: {url} does not answer; started an embedded nats-server at {server.url}")
     return server.url
+
+
+async def _first_kill_switch_state(nats_url: str) -> str:
+    """A fresh bus has no kill-switch state, and no state halts trading: the demo stores a
+    released one, as its own operator. A stored state (an operator's engage) is left alone."""
+    first = KillSwitchState(
+        engaged=False,
+        operator="optbus demo",
+        reason="first start of the demo's bus",
+        flatten=False,
+        since_ns=time.time_ns(),
+    )
+    nc = await nats.connect(nats_url, connect_timeout=5)
+    try:
+        await write_first_kill_switch(nc.jetstream(), first)
+        return describe(await read_kill_switch(nc.jetstream()))
+    finally:
+        await nc.close()
 
 
 def _admin_url(database_url: str) -> str:
@@ -228,6 +249,7 @@ def run_demo(options: DemoOptions) -> int:
         database_url = _resolve_database(console)
         mode = migrate(database_url)
         console.print(f"storage: {mode.description}")
+        console.print(asyncio.run(_first_kill_switch_state(nats_url)))
         session = _next_session_date(database_url)
         run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
         view = asyncio.run(read_bus(nats_url))

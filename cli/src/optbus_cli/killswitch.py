@@ -1,25 +1,77 @@
-"""``optbus killswitch``: the operator's command, sent exactly as ``nats pub`` would send it."""
+"""``optbus killswitch``: the operator's command, sent exactly as ``nats pub`` would send it,
+then confirmed from the state risk stores in the bucket."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
 import nats
 
+from optbus.control import KillSwitchReading, UnknownKillSwitch
 from optbus.events import KillSwitchCommand
-from optbus.runtime.control_state import read_kill_switch
-from optbus.subjects import KILLSWITCH
+from optbus.runtime.control_state import read_kill_switch, read_kill_switch_revision
+from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET
+
+CONFIRM_SECONDS = 5.0
+"""How long the operator waits for risk to store the state asked for."""
+_POLL_SECONDS = 0.1
 
 
-async def send_command(nats_url: str, command: KillSwitchCommand) -> None:
-    """A plain core publish of the JSON command (the CONTROL stream captures it)."""
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """Whether risk stored the state the command asked for, and what was (or was not) seen."""
+
+    confirmed: bool
+    detail: str
+
+
+async def send_command(
+    nats_url: str, command: KillSwitchCommand, within: float = CONFIRM_SECONDS
+) -> Confirmation:
+    """A plain core publish of the JSON command (the CONTROL stream captures it), confirmed
+    only when risk stores a new revision of the state in the asked state: a publish the server
+    refused, or a risk that is down or refuses, is never reported as done."""
+    refusals: list[str] = []
+
+    async def remember(exc: Exception) -> None:
+        refusals.append(str(exc))
+
+    nc = await nats.connect(
+        nats_url, connect_timeout=5, max_reconnect_attempts=1, error_cb=remember
+    )
     try:
+        js = nc.jetstream()
+        before, _ = await read_kill_switch_revision(js)
         await nc.publish(KILLSWITCH, msgspec.json.encode(command))
         await nc.flush(timeout=5)
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            revision, state = await read_kill_switch_revision(js)
+            if revision > before:
+                return _answer(command, state)
+            await asyncio.sleep(_POLL_SECONDS)
     finally:
         await nc.close()
+    server = f"; the server said: {'; '.join(refusals)}" if refusals else ""
+    return Confirmation(False, f"not confirmed: risk stored no new kill-switch state in "
+                               f"{KILLSWITCH_BUCKET} within {within:g} s{server}")  # fmt: skip
+
+
+def _answer(command: KillSwitchCommand, state: KillSwitchReading) -> Confirmation:
+    """Whether the stored state is what the command asked for (an engage with flatten needs a
+    flattening switch)."""
+    engage = command.action == "engage"
+    if (
+        isinstance(state, UnknownKillSwitch)
+        or state.engaged != engage
+        or (engage and command.flatten and not state.flatten)
+    ):
+        return Confirmation(False, f"not confirmed: risk stored {describe(state)}")
+    return Confirmation(True, f"confirmed by risk: {describe(state)}")
 
 
 async def describe_state(nats_url: str) -> str:
@@ -29,6 +81,13 @@ async def describe_state(nats_url: str) -> str:
         state = await read_kill_switch(nc.jetstream())
     finally:
         await nc.close()
+    return describe(state)
+
+
+def describe(state: KillSwitchReading) -> str:
+    """One line for a person: released, engaged by whom and why, or halted for want of a state."""
+    if isinstance(state, UnknownKillSwitch):
+        return f"kill switch: HALTED (state unknown): {state.reason}"
     if not state.engaged:
         return "kill switch: released (trading allowed)"
     since = datetime.fromtimestamp(state.since_ns / 1e9, tz=UTC).isoformat()

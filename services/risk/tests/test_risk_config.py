@@ -8,6 +8,7 @@ from optbus_risk.config import (
     load_risk_config,
     parse_risk_config,
 )
+from optbus_risk.main import RiskSettings
 
 
 def _shipped() -> str:
@@ -57,3 +58,11 @@ def test_an_underlying_without_a_listed_segment_takes_the_default() -> None:
     config = load_risk_config()
 
     assert config.segments.of("FINNIFTY") == config.segments.default
+
+
+def test_the_operators_who_may_release_are_read_from_a_json_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPTBUS_RISK_RELEASE_OPERATORS", '["asha", "ravi"]')
+
+    assert RiskSettings().release_operators == frozenset({"asha", "ravi"})

@@ -20,7 +20,7 @@ from risk_builders import (
     with_config,
 )
 
-from optbus.events import ChainGreeks, RiskDecision
+from optbus.events import ChainGreeks, KillSwitchCommand, KillSwitchEngaged, RiskDecision
 from optbus_risk.config import NS_PER_MINUTE, RiskConfig
 from optbus_risk.engine import RiskEngine
 
@@ -69,3 +69,23 @@ def test_a_close_refused_on_every_chain_is_asked_for_a_few_times_a_minute() -> N
     assert not any(d.approved for d in decisions)
     retries_per_minute = 60 // CONFIG.monitor.close_retry_seconds
     assert 0 < len(decisions) <= minutes * retries_per_minute + 6
+
+
+def test_deciding_a_command_leaves_the_engine_s_switch_as_it_was() -> None:
+    engine = _engine()
+
+    engine.decide_command(KillSwitchCommand(action="engage", reason="drill", operator="asha"), "c")
+
+    assert engine.state.kill_switch.status == "released"
+
+
+def test_acting_on_a_decided_engage_halts_and_announces_it() -> None:
+    engine = _engine()
+    step = engine.decide_command(
+        KillSwitchCommand(action="engage", reason="drill", operator="asha"), "c"
+    )
+
+    produced = engine.act_on_command(step)
+
+    assert engine.state.kill_switch.halted
+    assert [type(event) for event in produced] == [KillSwitchEngaged]

@@ -64,6 +64,20 @@ def test_releasing_an_engaged_switch_emits_released() -> None:
     assert not outcome.state.halted
 
 
+def test_a_release_by_an_operator_not_named_leaves_the_switch_engaged() -> None:
+    outcome = apply_command(RELEASE, ENGAGED, command_id="cmd-1", ts_event=TS, clock=CLOCK,
+                            release_operators=frozenset({"ravi"}))  # fmt: skip
+
+    assert (outcome.state, outcome.events) == (ENGAGED, ())
+
+
+def test_a_release_by_a_named_operator_releases() -> None:
+    outcome = apply_command(RELEASE, ENGAGED, command_id="cmd-1", ts_event=TS, clock=CLOCK,
+                            release_operators=frozenset({"asha"}))  # fmt: skip
+
+    assert not outcome.state.halted
+
+
 def test_releasing_a_released_switch_emits_nothing() -> None:
     assert _apply(RELEASE, KillSwitchState.released()).events == ()
 
@@ -97,15 +111,14 @@ def test_a_stored_state_reads_back_as_it_was() -> None:
     assert from_stored(to_stored(ENGAGED)) == ENGAGED
 
 
-def test_a_never_set_state_reads_as_released() -> None:
+def test_a_stored_released_state_reads_as_released() -> None:
     assert from_stored(control.RELEASED).status == "released"
 
 
-def test_an_unreadable_stored_state_reads_as_unknown_and_halts() -> None:
-    state = from_stored(control.UNKNOWN)
+def test_a_missing_state_reads_as_unknown_and_halts_with_the_reason() -> None:
+    state = from_stored(control.UnknownKillSwitch("no key killswitch"))
 
-    assert state.status == "unknown"
-    assert state.halted
+    assert (state.status, state.halted, state.reason) == ("unknown", True, "no key killswitch")
 
 
 def test_an_unknown_state_is_stored_as_engaged() -> None:

@@ -50,8 +50,11 @@ def killswitch_status(nats_url: NatsUrl = DEFAULT_NATS_URL) -> None:
 
 
 def _send(nats_url: str, command: KillSwitchCommand) -> None:
-    """Publish the command and say what was sent, in the words the audit trail uses."""
+    """Publish the command and wait for risk to store the state asked for; exit 1 without it."""
     from optbus_cli.killswitch import send_command
 
-    asyncio.run(send_command(nats_url, command))
     typer.echo(f"kill switch {command.action} sent by {command.operator}: {command.reason}")
+    confirmation = asyncio.run(send_command(nats_url, command))
+    typer.echo(confirmation.detail, err=not confirmation.confirmed)
+    if not confirmation.confirmed:
+        raise typer.Exit(1)

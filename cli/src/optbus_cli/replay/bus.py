@@ -43,7 +43,8 @@ def isolated_bus(options: ReplayOptions) -> Iterator[str]:
 
 
 async def prepare_bus(nats_url: str) -> None:
-    """Streams in memory, and the kill switch released: a replay must not start halted."""
+    """Streams in memory, and the kill switch released explicitly: the bus is the replay's
+    own, and without a stored state every service would start halted (fail closed)."""
     nc = await nats.connect(nats_url, connect_timeout=5)
     try:
         js = nc.jetstream()

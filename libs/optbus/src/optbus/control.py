@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar, TypeAlias
+
 import msgspec
 
 KILL_SWITCH_KEY = "killswitch"
@@ -18,10 +21,20 @@ class KillSwitchState(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
 
 
 RELEASED = KillSwitchState(engaged=False, operator="", reason="", flatten=False, since_ns=0)
-"""The state of a bus that never saw a kill-switch command."""
+"""A released switch, as the set-up of a bus of its own (the replay's) stores it explicitly."""
 
-UNKNOWN = KillSwitchState(
-    engaged=True, operator="optbus", reason="kill-switch state unreadable", flatten=False,
-    since_ns=0,
-)  # fmt: skip
-"""What a service assumes when it cannot read the state: halted (fail closed)."""
+
+@dataclass(frozen=True, slots=True)
+class UnknownKillSwitch:
+    """No state could be read: the key or the bucket is missing, or its bytes do not decode.
+
+    Trading halts (fail closed): a deleted key or bucket must not release the switch. ``reason``
+    says, for a person, what was missing and how to get a state again.
+    """
+
+    reason: str
+    engaged: ClassVar[bool] = True
+
+
+KillSwitchReading: TypeAlias = KillSwitchState | UnknownKillSwitch
+"""What a service reads from the bucket: a stored state, or why there is none."""

@@ -1,5 +1,6 @@
-"""The operator's kill-switch commands on the bus: the state to the bucket first, then the
-events, then the ack, so a restarted service knows the switch before it trades."""
+"""The operator's kill-switch commands on the bus: write, then act. The new state goes to the
+bucket first; only once it is stored does risk take it, publish the events and ack, so a
+restarted service knows the switch before it trades, and a failed write changes nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import structlog
 from nats.aio.msg import Msg
 
 from optbus.codec import Decoder, UndecodableMessage
+from optbus.control import KillSwitchState
 from optbus.events import KillSwitchCommand
 from optbus.ids import derived_event_id
 from optbus.routing import subject_of
@@ -34,10 +36,26 @@ async def handle_commands(
             continue
         meta = msg.metadata
         command_id = derived_event_id("killswitch", meta.stream, meta.sequence.stream)
-        produced = engine.on_command(cmd, command_id)
-        await write_kill_switch(ports.jetstream(), to_stored(engine.state.kill_switch))
+        step = engine.decide_command(cmd, command_id)
+        await _store(ports, to_stored(step.state.kill_switch), cmd)
+        produced = engine.act_on_command(step)
         show_kill_switch(ports.service, engine.state.kill_switch.halted)
         await ports.publisher.publish_all([(subject_of(event), event) for event in produced])
         await msg.ack()
+        if cmd.action == "release" and engine.state.kill_switch.halted:
+            _log.critical("KILL-SWITCH RELEASE REFUSED: operator may not release",
+                          operator=cmd.operator, reason=cmd.reason,
+                          allowed=sorted(engine.env.config.release_operators))  # fmt: skip
         _log.warning("kill switch command applied", action=cmd.action, operator=cmd.operator,
                      reason=cmd.reason, halted=engine.state.kill_switch.halted)  # fmt: skip
+
+
+async def _store(ports: ConsumerPorts, state: KillSwitchState, cmd: KillSwitchCommand) -> None:
+    """Write the switch before acting on it; on failure nothing changed, and the error goes
+    on to the consumer, which naks the command (and the rest of its batch) for redelivery."""
+    try:
+        await write_kill_switch(ports.jetstream(), state)
+    except Exception as exc:
+        _log.critical("KILL-SWITCH STATE NOT STORED: command not applied, will be redelivered",
+                      action=cmd.action, operator=cmd.operator, error=repr(exc))  # fmt: skip
+        raise

@@ -140,6 +140,9 @@ class RiskConfig(_Section, kw_only=True, frozen=True):
     margin: MarginConfig
     portfolio: PortfolioConfig
     monitor: MonitorConfig
+    release_operators: frozenset[str] = frozenset()
+    """Who may release the kill switch (an operator's name as the command gives it); empty:
+    anyone. A release by someone else is refused and the switch stays engaged."""
 
     @property
     def max_intent_age_ns(self) -> int:

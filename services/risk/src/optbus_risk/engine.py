@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from optbus.events import ChainGreeks, Event, KillSwitchCommand, KillSwitchEngaged, OrderIntent
 from optbus_risk.checks.runner import CheckRunner
 from optbus_risk.context import RiskEnv
-from optbus_risk.fold import command, evolve
+from optbus_risk.fold import Step, command, evolve
 from optbus_risk.monitor import MonitorResult, flatten_positions, monitor_positions
 from optbus_risk.state import RiskState
 
@@ -43,17 +45,25 @@ class RiskEngine:
         """Orders, fills, positions and closed trades (the circuit breaker may trip)."""
         return self.fold(event)
 
-    def on_command(self, cmd: KillSwitchCommand, command_id: str) -> list[Event]:
-        """An operator's kill-switch command; with flatten, every position is closed."""
+    def decide_command(self, cmd: KillSwitchCommand, command_id: str) -> Step:
+        """What an operator's kill-switch command makes of the switch, the engine unchanged:
+        the new state must be stored in the bucket before risk acts on it (``act_on_command``),
+        so that a restarted service never trades on a switch it only held in memory."""
         ts_event = self.env.clock.now_ns()
-        step = command(self.state, cmd, command_id=command_id, ts_event=ts_event, env=self.env)
-        self.state = step.state
+        return command(self.state, cmd, command_id=command_id, ts_event=ts_event, env=self.env)
+
+    def act_on_command(self, step: Step) -> list[Event]:
+        """Take a decided command's switch (stored by now); with flatten, close every position.
+
+        Only the switch is taken from ``step``: other consumers may have changed the rest of
+        the state while the switch was being stored."""
+        self.state = replace(self.state, kill_switch=step.state.kill_switch)
         produced: list[Event] = list(step.events)
         for event in step.events:
             self.fold(event)
             if isinstance(event, KillSwitchEngaged) and event.flatten:
                 flatten = flatten_positions(
-                    self.state, trigger_id=event.event_id, ts_event=ts_event, env=self.env
+                    self.state, trigger_id=event.event_id, ts_event=event.ts_event, env=self.env
                 )
                 produced += self._decide_closes(flatten)
         return produced

@@ -81,8 +81,9 @@ def command(
 ) -> Step:
     """Apply an operator's kill-switch command (see ``killswitch.apply_command``)."""
     outcome = killswitch.apply_command(
-        cmd, state.kill_switch, command_id=command_id, ts_event=ts_event, clock=env.clock
-    )
+        cmd, state.kill_switch, command_id=command_id, ts_event=ts_event, clock=env.clock,
+        release_operators=env.config.release_operators,
+    )  # fmt: skip
     return Step(replace(state, kill_switch=outcome.state), outcome.events)
 
 

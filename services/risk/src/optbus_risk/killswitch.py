@@ -4,7 +4,8 @@ Fail closed: a state that could not be read is ``unknown``, and ``unknown`` halt
 ``engaged``. Engage is idempotent: engaging an engaged switch emits nothing and leaves the state
 as it is, except that an engage asking to flatten upgrades a switch engaged without flatten
 (that emits a new KillSwitchEngaged, because positions must now be closed). Release of a
-released switch emits nothing either.
+released switch emits nothing either. Releasing may be kept to named operators: a release by
+anyone else changes nothing (the switch stays engaged, or unknown).
 """
 
 from __future__ import annotations
@@ -75,15 +76,24 @@ def apply_command(
     command_id: str,
     ts_event: int,
     clock: Clock,
+    release_operators: frozenset[str] = frozenset(),
 ) -> KillSwitchOutcome:
     """Decide an operator's command against the current state.
 
     ``command_id`` identifies the command message (its stream sequence or message id) so that a
     redelivered command makes the same event ids; ``ts_event`` is when it was published.
+    ``release_operators`` are those who may release (empty: anyone).
     """
     if command.action == "engage":
         return _engage(command, state, command_id, ts_event, clock)
+    if not may_release(command.operator, release_operators):
+        return KillSwitchOutcome(state=state, events=())
     return _release(command, state, command_id, ts_event, clock)
+
+
+def may_release(operator: str, release_operators: frozenset[str]) -> bool:
+    """Whether ``operator`` may release the switch: anyone when no operator is named."""
+    return not release_operators or operator in release_operators
 
 
 def _engage(
@@ -148,10 +158,10 @@ def to_stored(state: KillSwitchState) -> control.KillSwitchState:
     )
 
 
-def from_stored(stored: control.KillSwitchState) -> KillSwitchState:
-    """The risk view of the bucket's state; the shared UNKNOWN (unreadable) stays unknown."""
-    if stored is control.UNKNOWN:
-        return KillSwitchState.unknown()
+def from_stored(stored: control.KillSwitchReading) -> KillSwitchState:
+    """The risk view of what was read from the bucket; no readable state is unknown (halted)."""
+    if isinstance(stored, control.UnknownKillSwitch):
+        return KillSwitchState.unknown(stored.reason)
     if not stored.engaged:
         return KillSwitchState(
             status="released", operator=stored.operator, reason=stored.reason,

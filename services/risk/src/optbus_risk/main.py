@@ -10,7 +10,6 @@ from faststream.asgi import AsgiFastStream
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from optbus import control
 from optbus.market import load_market_facts
 from optbus.runtime.control_state import read_kill_switch
 from optbus.runtime.metrics import show_kill_switch
@@ -20,7 +19,7 @@ from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus_risk.config import DEFAULT_CONFIG_PATH, load_risk_config
 from optbus_risk.context import RiskEnv
 from optbus_risk.engine import RiskEngine
-from optbus_risk.killswitch import from_stored
+from optbus_risk.killswitch import KillSwitchState, from_stored
 from optbus_risk.state import RiskState
 from optbus_risk.topology import TOPOLOGY
 
@@ -37,6 +36,11 @@ class RiskSettings(ServiceSettings):
         default=None, gt=0, description="overrides the file's; a replay at N x real time needs N x"
     )
     batch_size: int = Field(default=64, ge=1)
+    release_operators: frozenset[str] | None = Field(
+        default=None,
+        description="overrides the file's: who may release the kill switch, a JSON list "
+        '(["asha", "ravi"]); empty: anyone',
+    )
 
 
 def build_app(settings: RiskSettings) -> AsgiFastStream:
@@ -46,8 +50,10 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
     config = load_risk_config(settings.config_file)
     if settings.max_intent_age_ms is not None:
         config = msgspec.structs.replace(config, max_intent_age_ms=settings.max_intent_age_ms)
+    if settings.release_operators is not None:
+        config = msgspec.structs.replace(config, release_operators=settings.release_operators)
     env = RiskEnv(config=config, facts=load_market_facts(), clock=bus.clock)
-    engine = RiskEngine(env, RiskState.initial(from_stored(control.UNKNOWN)))
+    engine = RiskEngine(env, RiskState.initial(KillSwitchState.unknown("not read yet")))
     consumers = pull_consumers(TOPOLOGY, engine, bus, PullTuning(batch_size=settings.batch_size))
 
     async def restore() -> None:

@@ -1,0 +1,181 @@
+"""Risk applies the operator's kill-switch command against a real bus: write, then act."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeAlias
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from typer.testing import CliRunner
+
+from optbus.control import RELEASED
+from optbus.events import KillSwitchCommand
+from optbus.runtime.control_state import read_kill_switch, write_kill_switch
+from optbus.runtime.service import ServiceRunner
+from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET, KILLSWITCH_ENGAGED
+from optbus_cli.killswitch import send_command
+from optbus_cli.main import app
+from optbus_cli.servers import LocalNats
+from optbus_risk.main import RiskSettings, build_app
+
+from .conftest import RunningService
+
+pytestmark = pytest.mark.integration
+
+ENGAGE = b'{"action":"engage","reason":"drill","operator":"asha"}'
+KV_STREAM = f"KV_{KILLSWITCH_BUCKET}"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalNats]:
+    server = LocalNats(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def nc(server: LocalNats) -> AsyncIterator[Client]:
+    nc = await nats.connect(server.url)
+    yield nc
+    await nc.close()
+
+
+@pytest.fixture
+def js(nc: Client) -> JetStreamContext:
+    return nc.jetstream()
+
+
+StartRisk: TypeAlias = Callable[..., Awaitable[RunningService]]
+
+
+@pytest.fixture
+async def start_risk(server: LocalNats) -> AsyncIterator[StartRisk]:
+    """Starts the risk service in-process (consuming once started), stopped after the test."""
+    started: list[RunningService] = []
+
+    async def start(**settings: object) -> RunningService:
+        risk = RiskSettings(nats_url=server.url, http_port=0, **settings)  # type: ignore[arg-type]
+        started.append(RunningService(ServiceRunner(build_app(risk), risk)))
+        return await started[-1].ready()
+
+    yield start
+    for service in started:
+        await service.stop()
+
+
+async def set_max_value_size(js: JetStreamContext, size: int) -> None:
+    """Make the bucket refuse (or take again) values larger than ``size`` bytes."""
+    config = (await js.stream_info(KV_STREAM)).config
+    config.max_msg_size = size
+    await js.update_stream(config)
+
+
+async def engaged_events(js: JetStreamContext) -> int:
+    info = await js.stream_info("CONTROL", subjects_filter=KILLSWITCH_ENGAGED)
+    return sum((info.state.subjects or {}).values())
+
+
+async def until(condition: object, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not within {within} s")
+
+
+async def test_a_command_whose_state_cannot_be_stored_announces_nothing(
+    start_risk: StartRisk, nc: Client, js: JetStreamContext
+) -> None:
+    await write_kill_switch(js, RELEASED)
+    await set_max_value_size(js, 16)
+    await start_risk()
+
+    await nc.publish(KILLSWITCH, ENGAGE)
+    await asyncio.sleep(2)
+
+    assert await engaged_events(js) == 0
+    assert await read_kill_switch(js) == RELEASED
+
+
+async def test_a_command_whose_state_could_not_be_stored_is_applied_on_redelivery(
+    start_risk: StartRisk, nc: Client, js: JetStreamContext
+) -> None:
+    await write_kill_switch(js, RELEASED)
+    await set_max_value_size(js, 16)
+    await start_risk()
+    await nc.publish(KILLSWITCH, ENGAGE)
+    await asyncio.sleep(1.5)
+
+    await set_max_value_size(js, -1)
+
+    await until(lambda: engaged_events(js), within=10)
+    assert (await read_kill_switch(js)).engaged
+
+
+async def test_an_engage_is_confirmed_once_risk_stored_it(
+    server: LocalNats, start_risk: StartRisk
+) -> None:
+    await start_risk()
+    command = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+
+    confirmation = await send_command(server.url, command)
+
+    assert confirmation.confirmed
+    assert "ENGAGED by asha" in confirmation.detail
+
+
+async def test_an_engage_nobody_stores_is_not_confirmed_and_says_what_was_missing(
+    server: LocalNats,
+) -> None:
+    command = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+
+    confirmation = await send_command(server.url, command, within=1)
+
+    assert not confirmation.confirmed
+    assert "no new kill-switch state" in confirmation.detail
+
+
+def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmation(
+    server: LocalNats,
+) -> None:
+    started = time.monotonic()
+
+    result = CliRunner().invoke(
+        app, ["killswitch", "engage", "--reason", "drill", "--nats-url", server.url]
+    )
+
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 6
+
+
+async def test_a_release_by_an_operator_not_allowed_is_refused_and_stays_engaged(
+    server: LocalNats, start_risk: StartRisk
+) -> None:
+    await start_risk(release_operators=frozenset({"ravi"}))
+    engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+    assert (await send_command(server.url, engage)).confirmed
+
+    release = KillSwitchCommand(action="release", reason="done", operator="asha")
+    confirmation = await send_command(server.url, release)
+
+    assert not confirmation.confirmed
+    assert "ENGAGED by asha" in confirmation.detail
+
+
+async def test_a_release_by_an_allowed_operator_is_confirmed(
+    server: LocalNats, start_risk: StartRisk
+) -> None:
+    await start_risk(release_operators=frozenset({"ravi"}))
+    engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+    assert (await send_command(server.url, engage)).confirmed
+
+    release = KillSwitchCommand(action="release", reason="done", operator="ravi")
+
+    assert (await send_command(server.url, release)).confirmed
