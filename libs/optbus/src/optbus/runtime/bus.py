@@ -149,3 +149,9 @@ class KillSwitchDeadLetterOffice(DeadLetterOffice):
         await super().park(msg, reason)
         KILLSWITCH_INVALID_COMMANDS.labels(self._service).inc()
         _log.critical("INVALID KILL-SWITCH COMMAND ignored", reason=reason, payload=msg.data[:200])
+
+    async def park_stored(self, stored: RawStreamMsg, stream: str, reason: str) -> None:
+        """Park a command that could not be applied however often it came (its state could
+        not be stored, say), at critical level: the switch did not change."""
+        await super().park_stored(stored, stream, reason)
+        _log.critical("KILL-SWITCH COMMAND NOT APPLIED: parked", stream=stream, reason=reason)
