@@ -55,7 +55,7 @@ def _start(build: Any, settings: Any) -> RunningService:
 
 @pytest.fixture
 async def consumers_on_bus(fresh_nats: str, database_url: str) -> AsyncIterator[list[ConsumerInfo]]:
-    """Every consumer the pipeline services and persistence create, oldest first."""
+    """Every durable consumer the pipeline services and persistence create, oldest first."""
     services = [
         await start_greeks(fresh_nats).ready(),
         await _start(build_strategy, StrategySettings(nats_url=fresh_nats, http_port=0)).ready(),
@@ -66,7 +66,12 @@ async def consumers_on_bus(fresh_nats: str, database_url: str) -> AsyncIterator[
     nc = await nats.connect(fresh_nats)
     try:
         js = nc.jetstream()
-        infos = [info for stream in STREAM_NAMES for info in await js.consumers_info(stream)]
+        infos = [
+            info
+            for stream in STREAM_NAMES
+            for info in await js.consumers_info(stream)
+            if info.config.durable_name is not None  # not a history read's ephemeral consumer
+        ]
     finally:
         await nc.close()
     yield sorted(infos, key=lambda info: info.created or "")

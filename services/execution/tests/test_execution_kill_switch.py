@@ -17,6 +17,8 @@ from execution_fixtures import (
 
 from optbus.events import (
     Fill,
+    KillSwitchCommand,
+    KillSwitchReleased,
     Order,
     OrderAccepted,
     OrderCancelled,
@@ -24,6 +26,7 @@ from optbus.events import (
     OrderRejected,
     TradeClosed,
 )
+from optbus_execution.handlers import on_kill_switch, on_released
 from optbus_execution.positions import flatten_intents
 
 LATER = T0 + 60 * SECOND
@@ -124,3 +127,24 @@ def test_flatten_intents_name_their_position_and_take_the_opposite_side() -> Non
         "close", [position.position_id], "BUY", 3 * LOT,
     )  # fmt: skip
     assert close.legs[0].limit_price is None
+
+
+def test_an_operators_release_command_alone_leaves_execution_halted() -> None:
+    e = engine()
+    on_kill_switch(KillSwitchCommand(action="engage", reason="drill"), e, "execution")
+
+    on_kill_switch(KillSwitchCommand(action="release", reason="done"), e, "execution")
+
+    assert e.halted
+
+
+def test_risks_release_lets_execution_take_opening_orders_again() -> None:
+    e = engine()
+    on_kill_switch(KillSwitchCommand(action="engage", reason="drill"), e, "execution")
+    released = KillSwitchReleased(
+        event_id="r", ts_event=T0, ts_init=T0, operator="asha", reason="done"
+    )
+
+    on_released(released, e, "execution")
+
+    assert not e.halted

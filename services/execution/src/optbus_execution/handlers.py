@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import Event, KillSwitchCommand
+from optbus.events import Event, KillSwitchCommand, KillSwitchReleased
 from optbus.runtime.metrics import show_kill_switch
 from optbus_execution.engine import ExecutionEngine
 
@@ -10,8 +10,19 @@ from optbus_execution.engine import ExecutionEngine
 def on_kill_switch(
     command: KillSwitchCommand, engine: ExecutionEngine, service: str
 ) -> list[Event]:
-    """The operator's command, acted on directly so that a halt never waits for another service."""
-    engaged = command.action == "engage"
-    events = engine.on_kill_switch(engaged, flatten=command.flatten, reason=command.reason)
+    """An operator's engage, acted on directly so that a halt never waits for another service.
+
+    A release is not acted on here: risk may refuse it (only named operators may release), so
+    trading resumes on risk's ``KillSwitchReleased`` (``on_released``) instead."""
+    if command.action != "engage":
+        return []
+    events = engine.on_kill_switch(True, flatten=command.flatten, reason=command.reason)
+    show_kill_switch(service, engine.halted)
+    return events
+
+
+def on_released(released: KillSwitchReleased, engine: ExecutionEngine, service: str) -> list[Event]:
+    """Risk released the kill switch: opening orders are taken again."""
+    events = engine.on_kill_switch(False, reason=released.reason)
     show_kill_switch(service, engine.halted)
     return events

@@ -6,10 +6,17 @@ from __future__ import annotations
 from functools import partial
 
 from optbus import subjects
-from optbus.events import ChainGreeks, Event, KillSwitchCommand, RiskDecision, VolatilityIndexTick
+from optbus.events import (
+    ChainGreeks,
+    Event,
+    KillSwitchCommand,
+    KillSwitchReleased,
+    RiskDecision,
+    VolatilityIndexTick,
+)
 from optbus.runtime.topology import Handler, History, ServiceTopology, event_consumer
 from optbus_execution.engine import ExecutionEngine
-from optbus_execution.handlers import on_kill_switch
+from optbus_execution.handlers import on_kill_switch, on_released
 
 SERVICE = "execution"
 
@@ -28,6 +35,10 @@ def _decisions(engine: ExecutionEngine) -> Handler[RiskDecision]:
 
 def _commands(engine: ExecutionEngine) -> Handler[KillSwitchCommand]:
     return partial(on_kill_switch, engine=engine, service=SERVICE)
+
+
+def _releases(engine: ExecutionEngine) -> Handler[KillSwitchReleased]:
+    return partial(on_released, engine=engine, service=SERVICE)
 
 
 def _fold(engine: ExecutionEngine) -> Handler[Event]:
@@ -60,10 +71,18 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
             _commands,
             dead_letters="kill_switch",
         ),
+        event_consumer(
+            "CONTROL",
+            subjects.KILLSWITCH_RELEASED,
+            "execution-released",
+            KillSwitchReleased,
+            _releases,
+        ),
     ),
     publishes=("exec.>", "strategy.intent.>"),
     clock="configured",
     start_at="new",
     history=History("TRADING", ("strategy.intent.>", "risk.decision.>", "exec.>"), _fold),
 )
-"""Close intents (``strategy.intent.>``): a flatten on the kill switch publishes them."""
+"""Close intents (``strategy.intent.>``): a flatten on the kill switch publishes them. An
+engage is taken from the operator's command itself; a release only from risk's decision."""
