@@ -137,10 +137,14 @@ class EndOfDay(Event, tag="control.eod", kw_only=True, frozen=True):
 class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     """A message a consumer could not decode or process, kept with the reason.
 
-    ``payload`` holds the original bytes as UTF-8 text when they are valid UTF-8, else base64.
+    ``payload`` holds the original bytes as UTF-8 text when they are valid UTF-8, else base64;
+    only their first bytes when the original is large (``payload_truncated``), so that a letter
+    always fits in a NATS message whatever it parks. ``original_size`` and ``original_sha256``
+    identify the original all the same. Version 2 added those three fields; a version 1 letter
+    (always whole, size and hash unknown) still decodes, with their defaults.
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     original_subject: str
     stream: str | None
     stream_seq: int | None
@@ -148,6 +152,9 @@ class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     reason: str
     payload: str
     payload_encoding: Literal["utf-8", "base64"]
+    payload_truncated: bool = False
+    original_size: int | None = None
+    original_sha256: str | None = None
 
 
 OptionType = Literal["CE", "PE"]

@@ -12,8 +12,8 @@ from nats.js.errors import BadRequestError
 
 from optbus import subjects
 from optbus.clock import Clock
-from optbus.codec import dead_letter_payload, encode
-from optbus.events import DeadLetter, Event
+from optbus.codec import dead_letter, encode
+from optbus.events import Event
 from optbus.ids import derived_event_id
 from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, KILLSWITCH_INVALID_COMMANDS
 
@@ -91,8 +91,7 @@ class DeadLetterOffice:
         """Publish the message with ``reason`` to the dead-letter stream, then terminate it."""
         meta = msg.metadata
         stream_seq = meta.sequence.stream
-        payload, encoding = dead_letter_payload(msg.data)
-        letter = DeadLetter(
+        letter = dead_letter(
             event_id=derived_event_id("dlq", meta.stream, stream_seq, self._consumer),
             ts_event=delivered_ns(msg),
             ts_init=self._clock.now_ns(),
@@ -101,8 +100,7 @@ class DeadLetterOffice:
             stream_seq=stream_seq,
             consumer=self._consumer,
             reason=reason,
-            payload=payload,
-            payload_encoding=encoding,
+            data=msg.data,
         )
         await self._publisher.publish(subjects.dead_letter(msg.subject), letter)
         await msg.term()
@@ -113,7 +111,7 @@ class DeadLetterOffice:
             stream=meta.stream,
             stream_seq=stream_seq,
             consumer=self._consumer,
-            reason=reason,
+            reason=letter.reason,
         )
 
 
