@@ -117,6 +117,7 @@ async def _retry_later(messages: Sequence[Msg], deps: PersistenceDeps, exc: Exce
 
 
 async def _park(unstorable: Sequence[tuple[Msg, str]], deps: PersistenceDeps) -> None:
+    """Park what no retry can store, whatever the database's state: parking needs only NATS."""
     for msg, reason in unstorable:
         await deps.dead_letters.park(msg, reason)
         MESSAGES_HANDLED.labels(deps.service, deps.consumer, "dead_lettered").inc()
