@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from datetime import date
 
 import msgspec
@@ -5,13 +6,17 @@ import pytest
 
 from optbus.codec import Decoder, UndecodableMessage, encode
 from optbus.events import (
+    ALL_EVENT_TYPES,
+    EPOCH_NS_MAX,
     ChainAggregates,
     ChainGreeks,
     ChainSide,
     EndOfDay,
+    EpochNs,
     KillSwitchCommand,
     OptionChainSnapshot,
     SideGreeks,
+    VolatilityIndexTick,
 )
 
 
@@ -67,12 +72,12 @@ def test_events_are_immutable() -> None:
         snapshot.spot = 1.0  # type: ignore[misc]
 
 
-def test_a_missing_implied_volatility_travels_as_null_and_comes_back_as_none() -> None:
+def _chain() -> ChainGreeks:
     greeks = SideGreeks(
         iv=[None, 0.15], delta=[None, 0.5], gamma=[None, 0.001], theta=[None, -5.0],
         vega=[None, 12.0], rho=[None, 3.0], iv_status=["below_intrinsic", "ok"],
     )  # fmt: skip
-    chain = ChainGreeks(
+    return ChainGreeks(
         event_id="g-1", ts_event=1, ts_init=2, source_event_id="snap-1", snapshot=make_snapshot(),
         model="black76", forward=26_040.0, rate=0.065, time_to_expiry=0.01, calls=greeks,
         puts=greeks, aggregates=ChainAggregates(
@@ -80,6 +85,10 @@ def test_a_missing_implied_volatility_travels_as_null_and_comes_back_as_none() -
             pcr_volume=1.0, max_pain=26_000.0,
         ),
     )  # fmt: skip
+
+
+def test_a_missing_implied_volatility_travels_as_null_and_comes_back_as_none() -> None:
+    chain = _chain()
 
     encoded = encode(chain)
 
@@ -102,3 +111,70 @@ def test_a_date_travels_as_an_iso_string() -> None:
     event = EndOfDay(event_id="e", ts_event=1, ts_init=1, trading_date=date(2026, 11, 20))
 
     assert b'"trading_date":"2026-11-20"' in encode(event)
+
+
+def _with(event: msgspec.Struct, path: tuple[str, ...], value: object) -> bytes:
+    """The wire form of ``event`` with the field at ``path`` set to ``value``."""
+    wire = msgspec.json.decode(encode(event))
+    *parents, name = path
+    node = wire
+    for parent in parents:
+        node = node[parent]
+    node[name] = value
+    return msgspec.json.encode(wire)
+
+
+def _vix() -> VolatilityIndexTick:
+    return VolatilityIndexTick(
+        event_id="v", ts_event=1_764_000_000_000_000_000, ts_init=1_764_000_000_000_000_000,
+        index="INDIAVIX", value=13.5,
+    )  # fmt: skip
+
+
+def test_an_event_time_no_date_can_hold_is_undecodable() -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.ts_event"):
+        Decoder(VolatilityIndexTick).decode(_with(_vix(), ("ts_event",), 10**30))
+
+
+def test_an_event_time_before_the_epoch_is_undecodable() -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.ts_init"):
+        Decoder(VolatilityIndexTick).decode(_with(_vix(), ("ts_init",), -1))
+
+
+def test_the_last_instant_a_bigint_holds_still_decodes() -> None:
+    data = _with(_vix(), ("ts_event",), EPOCH_NS_MAX)
+
+    assert Decoder(VolatilityIndexTick).decode(data).ts_event == EPOCH_NS_MAX
+
+
+def test_a_nested_snapshot_time_out_of_range_makes_its_chain_undecodable() -> None:
+    data = _with(_chain(), ("snapshot", "ts_event"), 10**30)
+
+    with pytest.raises(UndecodableMessage, match=r"\$\.snapshot\.ts_event"):
+        Decoder(ChainGreeks).decode(data)
+
+
+def _time_fields(kind: msgspec.inspect.Type, path: str) -> Iterator[tuple[str, object]]:
+    """Every field named like a time (``ts``, ``ts_*``, ``window_*``) in ``kind``, nested too."""
+    if isinstance(kind, msgspec.inspect.StructType):
+        for field in kind.fields:
+            here = f"{path}.{field.name}"
+            if field.name == "ts" or field.name.startswith(("ts_", "window_")):
+                yield here, field.type
+            yield from _time_fields(field.type, here)
+    elif isinstance(kind, msgspec.inspect.UnionType):
+        for member in kind.types:
+            yield from _time_fields(member, path)
+    elif isinstance(kind, msgspec.inspect.ListType | msgspec.inspect.DictType):
+        yield from _time_fields(
+            kind.item_type if isinstance(kind, msgspec.inspect.ListType) else kind.value_type, path
+        )
+
+
+@pytest.mark.parametrize("event_type", ALL_EVENT_TYPES, ids=lambda kind: kind.__name__)
+def test_every_time_of_every_event_is_range_checked(event_type: type[msgspec.Struct]) -> None:
+    bounded = msgspec.inspect.type_info(EpochNs)
+    fields = dict(_time_fields(msgspec.inspect.type_info(event_type), event_type.__name__))
+
+    assert fields
+    assert {path: kind for path, kind in fields.items() if kind != bounded} == {}

@@ -1,13 +1,24 @@
 from datetime import date
 
+import msgspec
 import pytest
 
-from optbus.codec import UndecodableMessage, encode
-from optbus.events import ChainAggregates, ChainGreeks, ChainSide, OptionChainSnapshot, SideGreeks
+from optbus.codec import encode
+from optbus.events import (
+    ChainAggregates,
+    ChainGreeks,
+    ChainSide,
+    KillSwitchEngaged,
+    OptionChainSnapshot,
+    SideGreeks,
+)
 from optbus.timestamps import datetime_from_ns
 from optbus_persistence.rows import (
+    EVENT_COLUMNS,
     OPTION_TICK_COLUMNS,
     BusMessage,
+    StoredEvent,
+    UnstorableMessage,
     decode_stored,
     option_tick_rows,
 )
@@ -67,17 +78,85 @@ def test_an_option_without_implied_volatility_keeps_null_greeks_and_its_reason()
 def test_an_operator_kill_switch_command_is_stored_at_the_time_jetstream_stored_it() -> None:
     stored = decode_stored(_message("control.killswitch", b'{"action":"engage","reason":"x"}'))
 
-    row = stored.event_row()
+    row = stored.event_row
 
     assert (row[0], row[4], row[6]) == (datetime_from_ns(TS), "control.killswitch", TS)
 
 
 def test_an_event_that_does_not_validate_is_refused_for_storage() -> None:
-    with pytest.raises(UndecodableMessage):
+    with pytest.raises(UnstorableMessage, match="invalid event"):
         decode_stored(_message("md.chain.NIFTY.20261201", b'{"type":"md.chain"}'))
 
 
 def test_an_event_is_stored_under_its_tag() -> None:
     stored = decode_stored(_message("greeks.chain.NIFTY.20261201", encode(_chain())))
 
-    assert stored.event_row()[4] == "greeks.chain"
+    assert stored.event_row[4] == "greeks.chain"
+
+
+def test_a_chain_whose_columns_disagree_is_refused_for_storage() -> None:
+    wire = msgspec.json.decode(encode(_chain()))
+    wire["calls"]["iv"] = [0.14]
+
+    with pytest.raises(UnstorableMessage, match="cannot be mapped to rows"):
+        decode_stored(_message("greeks.chain.NIFTY.20261201", msgspec.json.encode(wire)))
+
+
+def _engage(reason: str, event_id: str = "k") -> KillSwitchEngaged:
+    return KillSwitchEngaged(
+        event_id=event_id, ts_event=TS, ts_init=TS, operator="ops", reason=reason, flatten=True
+    )
+
+
+def _stored(event: KillSwitchEngaged) -> StoredEvent:
+    return decode_stored(_message("control.killswitch.engaged", encode(event)))
+
+
+def _row(event: KillSwitchEngaged) -> dict[str, object]:
+    return dict(zip(EVENT_COLUMNS, _stored(event).event_row, strict=False))
+
+
+def test_a_payload_holding_nul_is_stored_with_a_replacement_character() -> None:
+    payload = _row(_engage("a\x00b"))["payload"]
+
+    assert msgspec.json.decode(payload)["reason"] == "a\ufffdb"  # type: ignore[arg-type]
+
+
+def test_a_payload_holding_nul_keeps_its_exact_bytes_beside_it() -> None:
+    event = _engage("a\x00b")
+
+    assert _row(event)["raw_payload"] == encode(event)
+
+
+def test_a_payload_without_nul_is_stored_as_received_and_not_copied() -> None:
+    event = _engage("plain")
+
+    assert (_row(event)["payload"], _row(event)["raw_payload"]) == (encode(event), None)
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
+    event = _engage("C:\\u0000")
+
+    assert (_row(event)["payload"], _row(event)["raw_payload"]) == (encode(event), None)
+
+
+def test_a_kill_switch_reason_holding_nul_reaches_its_table_with_a_replacement_character() -> None:
+    row = _stored(_engage("a\x00b")).trading_row
+
+    assert row is not None
+    assert row.values["reason"] == "a\ufffdb"
+
+
+def test_an_event_id_holding_nul_is_stored_with_a_replacement_character() -> None:
+    assert _row(_engage("r", event_id="k\x00"))["event_id"] == "k\ufffd"
+
+
+def test_an_underlying_holding_nul_reaches_the_tick_rows_with_a_replacement_character() -> None:
+    chain = _chain()
+    chain = msgspec.structs.replace(
+        chain, snapshot=msgspec.structs.replace(chain.snapshot, underlying="NIF\x00TY")
+    )
+
+    stored = decode_stored(_message("greeks.chain.NIFTY.20261201", encode(chain)))
+
+    assert {row[1] for row in stored.tick_rows} == {"NIF\ufffdTY"}

@@ -3,19 +3,32 @@
 Conventions (docs/architecture.md, "Events on the wire"): each event has a tag in the ``type``
 field, a ``schema_version`` that a consumer checks, a unique ``event_id`` (also the ``Nats-Msg-Id``
 header), ``ts_event`` (source time) and ``ts_init`` (creation time), both integer nanoseconds
-since the Unix epoch. Per-option data travels as columns (one list per field, one element per
-strike) so that a whole chain is one message and decodes straight into numpy arrays. A float
-that has no value (an implied volatility that does not exist) is ``null`` on the wire.
+since the Unix epoch within bounds (``EpochNs``). Per-option data travels as columns (one list
+per field, one element per strike) so that a whole chain is one message and decodes straight
+into numpy arrays. A float that has no value (an implied volatility that does not exist) is
+``null`` on the wire.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 OptionalFloat = float | None
+
+EPOCH_NS_MAX = 2**63 - 1
+"""The last instant an event may carry: int8's largest value (2262-04-11), what PostgreSQL's
+bigint columns hold and a datetime holds too."""
+
+EpochNs = Annotated[
+    int,
+    msgspec.Meta(ge=0, le=EPOCH_NS_MAX, description="nanoseconds since the Unix epoch (UTC)"),
+]
+"""An instant as events carry it. The bounds are checked at decode, so a time no consumer can
+turn into a date (``ts_event = 10**30``) makes the message undecodable, and it is parked, instead
+of raising later in a consumer that trusted the decoded event."""
 
 
 class Event(
@@ -24,8 +37,8 @@ class Event(
     """The envelope every bus event shares."""
 
     event_id: str
-    ts_event: int
-    ts_init: int
+    ts_event: EpochNs
+    ts_init: EpochNs
 
 
 class ChainSide(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -124,10 +137,14 @@ class EndOfDay(Event, tag="control.eod", kw_only=True, frozen=True):
 class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     """A message a consumer could not decode or process, kept with the reason.
 
-    ``payload`` holds the original bytes as UTF-8 text when they are valid UTF-8, else base64.
+    ``payload`` holds the original bytes as UTF-8 text when they are valid UTF-8, else base64;
+    only their first bytes when the original is large (``payload_truncated``), so that a letter
+    always fits in a NATS message whatever it parks. ``original_size`` and ``original_sha256``
+    identify the original all the same. Version 2 added those three fields; a version 1 letter
+    (always whole, size and hash unknown) still decodes, with their defaults.
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     original_subject: str
     stream: str | None
     stream_seq: int | None
@@ -135,6 +152,9 @@ class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     reason: str
     payload: str
     payload_encoding: Literal["utf-8", "base64"]
+    payload_truncated: bool = False
+    original_size: int | None = None
+    original_sha256: str | None = None
 
 
 OptionType = Literal["CE", "PE"]
@@ -163,7 +183,7 @@ class Leg(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True)
 class MarketContext(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """The option and its market at one instant (captured at entry and at exit of a trade)."""
 
-    ts: int
+    ts: EpochNs
     option_price: float
     iv: float | None
     delta: float | None
@@ -444,8 +464,8 @@ class DataQualityReported(Event, tag="control.dq", kw_only=True, frozen=True):
     """The data-quality monitor's report on a look-back window; ``passed`` when every check did."""
 
     schema_version: Literal[1] = 1
-    window_start: int
-    window_end: int
+    window_start: EpochNs
+    window_end: EpochNs
     checks: list[CoverageCheck]
     passed: bool
 

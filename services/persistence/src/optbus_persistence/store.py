@@ -12,8 +12,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from optbus import database
-from optbus.events import ChainGreeks
-from optbus.trading_tables import JSON_COLUMNS, TableRow, trading_row
+from optbus.trading_tables import JSON_COLUMNS, TableRow
 from optbus_persistence.rows import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -21,7 +20,6 @@ from optbus_persistence.rows import (
     OPTION_TICK_COLUMNS,
     OPTION_TICK_TYPES,
     StoredEvent,
-    option_tick_rows,
 )
 from optbus_persistence.schema import SchemaMissing, StorageMode, read_mode
 
@@ -33,6 +31,14 @@ class WriteResult:
     events: int
     option_ticks: int
     duplicates: int
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        """What two writes did together (a batch written in parts)."""
+        return WriteResult(
+            self.events + other.events,
+            self.option_ticks + other.option_ticks,
+            self.duplicates + other.duplicates,
+        )
 
 
 class EventStore:
@@ -79,21 +85,15 @@ class EventStore:
         conn = self._connection()
         with conn.transaction():
             fresh = self._not_yet_stored(conn, batch)
-            event_rows = [
-                (*_with_jsonb_payload(stored.event_row()), self._run_id) for stored in fresh
-            ]
+            event_rows = [_event_copy_row(stored.event_row, self._run_id) for stored in fresh]
             live = self._run_id == LIVE_RUN_ID
-            tick_rows = [
-                row
-                for stored in fresh
-                if live and isinstance(stored.event, ChainGreeks)
-                for row in option_tick_rows(stored.event)
-            ]
+            tick_rows = [row for stored in fresh for row in stored.tick_rows] if live else []
             self._ensure_partitions(conn, event_rows, tick_rows)
             _copy(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
             _copy(conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES, tick_rows)
             if live:
-                _insert_trading_rows(conn, fresh)
+                trading_rows = [stored.trading_row for stored in fresh if stored.trading_row]
+                _insert_trading_rows(conn, trading_rows)
         return WriteResult(len(event_rows), len(tick_rows), len(batch) - len(fresh))
 
     def _not_yet_stored(
@@ -135,15 +135,13 @@ class EventStore:
         self._partitions |= missing
 
 
-def _insert_trading_rows(conn: psycopg.Connection, fresh: Sequence[StoredEvent]) -> None:
+def _insert_trading_rows(conn: psycopg.Connection, rows: Sequence[TableRow]) -> None:
     """Trading events also land in their own table; low volume, so plain idempotent INSERTs."""
     by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-    for stored in fresh:
-        row = trading_row(stored.event)
-        if row is not None:
-            columns = tuple(row.values)
-            by_table.setdefault((row.table, columns), []).append(_adapted(row))
-    for (table, columns), rows in by_table.items():
+    for row in rows:
+        columns = tuple(row.values)
+        by_table.setdefault((row.table, columns), []).append(_adapted(row))
+    for (table, columns), values in by_table.items():
         statement = sql.SQL(
             "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (event_id) DO NOTHING"
         ).format(
@@ -152,7 +150,7 @@ def _insert_trading_rows(conn: psycopg.Connection, fresh: Sequence[StoredEvent])
             values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
         )
         with conn.cursor() as cursor:
-            cursor.executemany(statement, rows)
+            cursor.executemany(statement, values)
 
 
 def _adapted(row: TableRow) -> tuple[Any, ...]:
@@ -167,9 +165,11 @@ def _already_json(payload: bytes) -> bytes:
     return payload
 
 
-def _with_jsonb_payload(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The payload column is the message's JSON as received: stored as-is, never re-encoded."""
-    return (*row[:-1], Jsonb(row[-1], dumps=_already_json))
+def _event_copy_row(row: tuple[Any, ...], run_id: str) -> tuple[Any, ...]:
+    """An ``events`` row as COPY writes it: the payload column is the message's JSON as
+    received (or as sanitised), stored as-is, never re-encoded; then the run id."""
+    *columns, payload, raw_payload = row
+    return (*columns, Jsonb(payload, dumps=_already_json), raw_payload, run_id)
 
 
 def _copy(

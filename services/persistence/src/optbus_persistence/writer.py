@@ -1,8 +1,17 @@
-"""The persistence handler: decode a batch, write it in one transaction, then ack."""
+"""The persistence handler: decode a batch, write it in one transaction, then ack.
+
+What the database refuses falls in two kinds. A refusal of the data itself (SQLSTATE class 22,
+a data exception, or 23, an integrity constraint violation) comes back on every retry, so the
+batch is split in halves until the message at fault is alone, and only that message is parked:
+the others are stored and acked. Anything else (the connection lost, a deadlock, a database
+shutting down or out of resources, a schema never migrated) passes, so the batch is nak'd with
+a delay and comes again. Either way a message is acked only after its commit.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,14 +19,15 @@ import psycopg
 import structlog
 from nats.aio.msg import Msg
 
-from optbus.codec import UndecodableMessage
 from optbus.runtime.bus import DeadLetterOffice, delivered_ns
 from optbus.runtime.metrics import MESSAGES_HANDLED
-from optbus_persistence.rows import BusMessage, StoredEvent, decode_stored
+from optbus_persistence.rows import BusMessage, StoredEvent, UnstorableMessage, decode_stored
 from optbus_persistence.schema import SchemaMissing
 from optbus_persistence.store import EventStore, WriteResult
 
 _log = structlog.get_logger()
+
+_PERMANENT_SQLSTATE_CLASSES = ("22", "23")
 
 
 @dataclass(frozen=True)
@@ -44,29 +54,70 @@ def bus_message(msg: Msg) -> BusMessage:
     )
 
 
-async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> WriteResult | None:
-    """Store a batch; ack only after the commit; park what does not decode; retry on DB errors.
+def refuses_the_data(exc: Exception) -> bool:
+    """Whether a failed write failed on the data, which a retry cannot fix: SQLSTATE class 22
+    or 23, or the driver refusing a value before sending it (a ``DataError`` of its own, or a
+    number its column type cannot hold)."""
+    if isinstance(exc, psycopg.Error) and exc.sqlstate is not None:
+        return exc.sqlstate[:2] in _PERMANENT_SQLSTATE_CLASSES
+    return isinstance(exc, psycopg.DataError | OverflowError)
 
-    Returns what was written, or None when the database failed and the batch will come again.
+
+def _refusal(exc: Exception) -> str:
+    """The reason a message the database refused is parked with: the SQLSTATE and message."""
+    if isinstance(exc, psycopg.Error):
+        return f"database refused it: SQLSTATE {exc.sqlstate} {exc.diag.message_primary or exc}"
+    return f"database refused it: {exc!r}"
+
+
+async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> WriteResult | None:
+    """Store a batch; ack only after the commit; park what cannot be stored; retry the rest
+    when the database fails for a while.
+
+    Returns what was written, or None when the database failed and what was not committed will
+    come again.
     """
-    decoded: list[tuple[Msg, StoredEvent]] = []
-    undecodable: list[tuple[Msg, str]] = []
+    storable: list[tuple[Msg, StoredEvent]] = []
+    unstorable: list[tuple[Msg, str]] = []
     for msg in messages:
         try:
-            decoded.append((msg, decode_stored(bus_message(msg))))
-        except UndecodableMessage as exc:
-            undecodable.append((msg, exc.reason))
-    try:
-        result = await asyncio.to_thread(deps.store.write, [stored for _, stored in decoded])
-    except (psycopg.Error, SchemaMissing) as exc:
-        _log.warning("database write failed; batch will be redelivered", error=str(exc))
-        await asyncio.gather(*(msg.nak(delay=deps.retry_delay_seconds) for msg, _ in decoded))
-        MESSAGES_HANDLED.labels(deps.service, deps.consumer, "retried").inc(len(decoded))
-        await asyncio.sleep(deps.retry_delay_seconds)
-        return None
-    await asyncio.gather(*(msg.ack() for msg, _ in decoded))
-    MESSAGES_HANDLED.labels(deps.service, deps.consumer, "ok").inc(len(decoded))
-    for msg, reason in undecodable:
+            storable.append((msg, decode_stored(bus_message(msg))))
+        except UnstorableMessage as exc:
+            unstorable.append((msg, exc.reason))
+    written = WriteResult(events=0, option_ticks=0, duplicates=0)
+    parts = deque([storable] if storable else [])
+    while parts:
+        part = parts.popleft()
+        try:
+            result = await asyncio.to_thread(deps.store.write, [stored for _, stored in part])
+        except (psycopg.Error, SchemaMissing, OverflowError) as exc:
+            if not refuses_the_data(exc):
+                uncommitted = [msg for waiting in (part, *parts) for msg, _ in waiting]
+                await _retry_later(uncommitted, deps, exc)
+                await _park(unstorable, deps)
+                return None
+            if len(part) == 1:
+                unstorable.append((part[0][0], _refusal(exc)))
+            else:
+                parts.extendleft([part[len(part) // 2 :], part[: len(part) // 2]])
+            continue
+        await asyncio.gather(*(msg.ack() for msg, _ in part))
+        MESSAGES_HANDLED.labels(deps.service, deps.consumer, "ok").inc(len(part))
+        written += result
+    await _park(unstorable, deps)
+    return written
+
+
+async def _retry_later(messages: Sequence[Msg], deps: PersistenceDeps, exc: Exception) -> None:
+    """Nak what was not committed, with a delay, and wait as long before the next batch."""
+    _log.warning("database write failed; batch will be redelivered", error=str(exc))
+    await asyncio.gather(*(msg.nak(delay=deps.retry_delay_seconds) for msg in messages))
+    MESSAGES_HANDLED.labels(deps.service, deps.consumer, "retried").inc(len(messages))
+    await asyncio.sleep(deps.retry_delay_seconds)
+
+
+async def _park(unstorable: Sequence[tuple[Msg, str]], deps: PersistenceDeps) -> None:
+    """Park what no retry can store, whatever the database's state: parking needs only NATS."""
+    for msg, reason in unstorable:
         await deps.dead_letters.park(msg, reason)
         MESSAGES_HANDLED.labels(deps.service, deps.consumer, "dead_lettered").inc()
-    return result

@@ -13,8 +13,8 @@ from nats.js.errors import BadRequestError
 
 from optbus import subjects
 from optbus.clock import Clock
-from optbus.codec import dead_letter_payload, encode
-from optbus.events import DeadLetter, Event
+from optbus.codec import dead_letter, encode
+from optbus.events import Event
 from optbus.ids import derived_event_id
 from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, KILLSWITCH_INVALID_COMMANDS
 
@@ -111,8 +111,7 @@ class DeadLetterOffice:
     async def _post(
         self, subject: str, stream: str, stream_seq: int, stored_ns: int, data: bytes, reason: str
     ) -> None:
-        payload, encoding = dead_letter_payload(data)
-        letter = DeadLetter(
+        letter = dead_letter(
             event_id=derived_event_id("dlq", stream, stream_seq, self._consumer),
             ts_event=stored_ns,
             ts_init=self._clock.now_ns(),
@@ -121,8 +120,7 @@ class DeadLetterOffice:
             stream_seq=stream_seq,
             consumer=self._consumer,
             reason=reason,
-            payload=payload,
-            payload_encoding=encoding,
+            data=data,
         )
         await self._publisher.publish(subjects.dead_letter(subject), letter)
         DEAD_LETTERS.labels(self._service, self._consumer).inc()
@@ -132,7 +130,7 @@ class DeadLetterOffice:
             stream=stream,
             stream_seq=stream_seq,
             consumer=self._consumer,
-            reason=reason,
+            reason=letter.reason,
         )
 
 

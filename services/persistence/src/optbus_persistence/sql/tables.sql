@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS events (
     ts_init      bigint      NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     payload      jsonb       NOT NULL,
-    run_id       text        NOT NULL DEFAULT 'live'
+    run_id       text        NOT NULL DEFAULT 'live',
+    raw_payload  bytea
 ) {partition_clause};
 
 -- A replay run (optbus replay) stores what the services emitted under its own run id, on a
@@ -26,6 +27,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_run_stream_seq ON events (run_id, strea
 -- Replay rows are read and deleted by (run_id, stream); an index by type was never used.
 DROP INDEX IF EXISTS events_run_type;
 CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
+-- PostgreSQL refuses NUL in text and jsonb: a message holding one is stored with U+FFFD instead,
+-- and its exact bytes here (NULL for every other message), which also marks the row sanitised.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS raw_payload bytea;
 
 CREATE TABLE IF NOT EXISTS option_ticks (
     time          timestamptz      NOT NULL,

@@ -1,0 +1,228 @@
+"""Messages that used to stall persistence or greeks forever, each followed by good ones: the bad
+one is parked once, everything behind it is stored (or priced)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, date, datetime
+
+import msgspec
+import nats
+import pytest
+
+from optbus.codec import encode
+from optbus.events import (
+    Charges,
+    Contract,
+    DeadLetter,
+    Fill,
+    KillSwitchEngaged,
+    OptionChainSnapshot,
+    VolatilityIndexTick,
+)
+from optbus.runtime.bus import ensure_streams
+from optbus.subjects import KILLSWITCH, md_chain
+from optbus.timestamps import epoch_ns
+
+from .conftest import (
+    eventually,
+    expected_rows,
+    publish_events,
+    publish_raw,
+    query_one,
+    simulated_steps,
+    start_persistence,
+    ticks_on,
+    wait_for_rows,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _count(database_url: str, sql: str, params: tuple[object, ...] = ()) -> int:
+    (count,) = query_one(database_url, sql, params)
+    return int(count)  # type: ignore[call-overload]
+
+
+def _letters(database_url: str, original_subject: str, consumer: str) -> int:
+    """Dead letters of ``original_subject`` parked by ``consumer`` and stored from the DLQ."""
+    return _count(
+        database_url,
+        "SELECT count(*) FROM events WHERE stream = 'DLQ' AND type = 'dlq.message' "
+        "AND payload->>'original_subject' = %s AND payload->>'consumer' = %s",
+        (original_subject, consumer),
+    )
+
+
+def _stored(database_url: str, event_ids: list[str]) -> int:
+    return _count(
+        database_url, "SELECT count(*) FROM events WHERE event_id = ANY(%s)", (event_ids,)
+    )
+
+
+async def _parked_once(database_url: str, original_subject: str, consumer: str) -> None:
+    """Wait for the letter; then, after the redelivery it would take to park it again, still
+    exactly one."""
+
+    async def parked() -> bool:
+        return _letters(database_url, original_subject, consumer) > 0
+
+    await eventually(parked)
+    await asyncio.sleep(1.5)
+    assert _letters(database_url, original_subject, consumer) == 1
+
+
+def _vix(event_id: str, moment: datetime) -> VolatilityIndexTick:
+    ns = epoch_ns(moment)
+    return VolatilityIndexTick(
+        event_id=event_id, ts_event=ns, ts_init=ns, index="ITTSRANGE", value=14.0
+    )
+
+
+async def test_a_vix_tick_at_a_time_no_date_holds_is_parked_and_the_ticks_behind_it_stored(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    moment = datetime(2026, 12, 21, 4, 0, tzinfo=UTC)
+    wire = msgspec.json.decode(encode(_vix("it-ts-range-bad", moment)))
+    wire["ts_event"] = 10**30
+    good = [_vix(f"it-ts-range-{i}", moment) for i in range(3)]
+    subject = "md.vix.ITTSRANGE"
+
+    await publish_raw(nats_url, [(subject, msgspec.json.encode(wire))])
+    await publish_events(nats_url, good)
+
+    async def stored() -> bool:
+        return _stored(database_url, [event.event_id for event in good]) == len(good)
+
+    await eventually(stored)
+    await _parked_once(database_url, subject, "persistence-md-md")
+    assert _stored(database_url, ["it-ts-range-bad"]) == 0
+
+
+async def test_a_huge_binary_snapshot_is_parked_by_greeks_and_the_chains_behind_it_priced(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    day = date(2026, 12, 22)
+    steps = simulated_steps(day, 1, "it-huge-binary")
+    chain = next(e for e in steps[0] if isinstance(e, OptionChainSnapshot))
+    subject = md_chain(chain.underlying, chain.expiry)
+    body = bytes(range(1, 32)) * 6_452  # 200 kB, valid UTF-8, six bytes a byte as JSON text
+
+    await publish_raw(nats_url, [(subject, body)])
+    await publish_events(nats_url, steps[0])
+
+    await wait_for_rows(database_url, day, expected_rows(steps))
+    await _parked_once(database_url, subject, "greeks")
+    size, digest, truncated = query_one(
+        database_url,
+        "SELECT payload->>'original_size', payload->>'original_sha256', "
+        "payload->>'payload_truncated' FROM events WHERE stream = 'DLQ' "
+        "AND payload->>'original_subject' = %s AND payload->>'consumer' = 'greeks'",
+        (subject,),
+    )
+    assert (size, digest, truncated) == (str(len(body)), hashlib.sha256(body).hexdigest(), "true")
+    assert ticks_on(database_url, day) == expected_rows(steps)
+
+
+def _fill(event_id: str, quantity: int) -> Fill:
+    ns = epoch_ns(datetime(2026, 12, 23, 4, 0, tzinfo=UTC))
+    return Fill(
+        event_id=event_id, ts_event=ns, ts_init=ns, fill_id=event_id, client_order_id="it-o",
+        contract=Contract(underlying="NIFTY", expiry=date(2026, 12, 29), strike=26_000.0,
+                          option_type="CE"),
+        side="BUY", quantity=quantity, price=100.0, bid=99.5, ask=100.5,
+        charges=Charges(brokerage=20.0, stt=0.0, exchange_transaction=1.0, sebi=0.0,
+                        stamp_duty=0.0, gst=3.8),
+    )  # fmt: skip
+
+
+async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_batch_stored(
+    nats_url: str, database_url: str
+) -> None:
+    good = [_fill(f"it-refused-{i}", 65) for i in range(4)]
+    bad = _fill("it-refused-bad", 3_000_000_000)  # fills.quantity is an integer
+    nc = await nats.connect(nats_url)
+    await ensure_streams(nc.jetstream())
+    await nc.close()
+    await publish_events(nats_url, [good[0], good[1], bad, good[2], good[3]])
+
+    persistence = await start_persistence(nats_url, database_url).ready()
+    try:
+        await _parked_once(database_url, "exec.fill", "persistence-trading-exec")
+        good_ids = [fill.event_id for fill in good]
+        assert _count(
+            database_url, "SELECT count(*) FROM fills WHERE event_id = ANY(%s)", (good_ids,)
+        ) == len(good)
+        assert _stored(database_url, good_ids) == len(good)
+        assert _stored(database_url, [bad.event_id]) == 0
+        reason = query_one(
+            database_url,
+            "SELECT payload->>'reason' FROM events WHERE stream = 'DLQ' "
+            "AND payload->>'consumer' = 'persistence-trading-exec' "
+            "AND payload->>'payload' LIKE '%%it-refused-bad%%'",
+        )[0]
+        assert str(reason).startswith("database refused it: SQLSTATE 22003")
+    finally:
+        await persistence.stop()
+
+
+def _letter(event_id: str, payload: str) -> DeadLetter:
+    ns = epoch_ns(datetime(2026, 12, 24, 4, 0, tzinfo=UTC))
+    return DeadLetter(
+        event_id=event_id, ts_event=ns, ts_init=ns, original_subject="md.chain.ITNUL.20261229",
+        stream="MD", stream_seq=1, consumer="greeks", reason="malformed JSON",
+        payload=payload, payload_encoding="utf-8",
+    )  # fmt: skip
+
+
+async def test_a_dead_letter_holding_nul_is_stored_and_the_letters_behind_it_too(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    letters = [_letter("it-nul-letter", '{"a":"\x00"}')]
+    letters += [_letter(f"it-nul-letter-{i}", "{") for i in range(3)]
+
+    await publish_events(nats_url, letters)
+
+    async def stored() -> bool:
+        return _stored(database_url, [letter.event_id for letter in letters]) == len(letters)
+
+    await eventually(stored)
+    payload, raw = query_one(
+        database_url,
+        "SELECT payload->>'payload', raw_payload FROM events WHERE event_id = 'it-nul-letter'",
+    )
+    assert (payload, raw) == ('{"a":"\ufffd"}', encode(letters[0]))
+    assert _letters(database_url, "dlq.md.chain.ITNUL.20261229", "persistence-dlq-dlq") == 0
+
+
+async def test_a_kill_switch_engaged_with_nul_in_its_reason_leaves_its_audit_rows(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    command = b'{"action":"engage","reason":"fat \\u0000 finger","operator":"it-nul-ops"}'
+    ns = epoch_ns(datetime(2026, 12, 24, 5, 0, tzinfo=UTC))
+    engaged = KillSwitchEngaged(
+        event_id="it-nul-engaged", ts_event=ns, ts_init=ns, operator="it-nul-ops",
+        reason="fat \x00 finger", flatten=False,
+    )  # fmt: skip
+
+    await publish_raw(nats_url, [(KILLSWITCH, command)])
+    await publish_events(nats_url, [engaged])  # what risk publishes when it acts on the command
+
+    async def audited() -> bool:
+        return _count(
+            database_url, "SELECT count(*) FROM kill_switch_events WHERE event_id = %s",
+            (engaged.event_id,),
+        ) == 1  # fmt: skip
+
+    await eventually(audited)
+    assert query_one(
+        database_url, "SELECT reason FROM kill_switch_events WHERE event_id = %s",
+        (engaged.event_id,),
+    ) == ("fat \ufffd finger",)  # fmt: skip
+    assert _count(
+        database_url,
+        "SELECT count(*) FROM events WHERE type = %s AND payload->>'operator' = 'it-nul-ops' "
+        "AND raw_payload = %s",
+        (KILLSWITCH, command),
+    ) == 1  # fmt: skip
