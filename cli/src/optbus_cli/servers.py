@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,11 +60,15 @@ def nats_server_binary() -> Path:
 
 @dataclass
 class LocalNats:
-    """A nats-server with JetStream on a free port, storing under ``store_dir``."""
+    """A nats-server with JetStream on a free port, storing under ``store_dir``.
+
+    ``args`` are further nats-server options (a cluster member's name, routes, monitoring).
+    """
 
     store_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -74,7 +80,7 @@ class LocalNats:
         log = (self.store_dir / "nats-server.log").open("ab")
         self.process = subprocess.Popen(
             [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port), "-js",
-             "-sd", str(self.store_dir)],
+             "-sd", str(self.store_dir), *self.args],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         _wait_for_port(self.port, timeout=15)
@@ -95,6 +101,81 @@ class LocalNats:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+@dataclass
+class LocalNatsCluster:
+    """``size`` nats-servers on loopback routed to one another: one JetStream cluster.
+
+    Each member has its own store under ``root`` (``n0``, ``n1``, ...) and keeps its ports
+    across restarts, so a member killed and started again rejoins with its data.
+    """
+
+    root: Path
+    size: int = 3
+    members: list[LocalNats] = field(init=False)
+    monitor_ports: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        route_ports = [free_port() for _ in range(self.size)]
+        self.monitor_ports = [free_port() for _ in range(self.size)]
+        routes = ",".join(f"nats://127.0.0.1:{port}" for port in route_ports)
+        self.members = [
+            LocalNats(
+                self.root / f"n{index}",
+                args=("-n", f"n{index}", "--cluster_name", "optbus",
+                      "--cluster", f"nats://127.0.0.1:{route_port}", "--routes", routes,
+                      "-m", str(monitor_port)),
+            )  # fmt: skip
+            for index, (route_port, monitor_port) in enumerate(
+                zip(route_ports, self.monitor_ports, strict=True)
+            )
+        ]
+
+    @property
+    def url(self) -> str:
+        """Every member's client URL, comma-separated (as ``NATS_URL`` takes them)."""
+        return ",".join(member.url for member in self.members)
+
+    def member(self, name: str) -> LocalNats:
+        """The member whose server name is ``name`` (``n0``, ``n1``, ...)."""
+        return self.members[int(name.removeprefix("n"))]
+
+    def start(self, timeout: float = 30.0) -> LocalNatsCluster:
+        """Start every member, then wait until the JetStream meta group has a leader."""
+        for member in self.members:
+            member.start()
+        self.wait_for_meta_leader(timeout)
+        return self
+
+    def kill(self) -> None:
+        """Kill every member at once (SIGKILL), as a power cut would."""
+        for member in self.members:
+            member.kill()
+
+    def meta_leader(self) -> str | None:
+        """The name of the JetStream meta leader as a running member sees it, else None."""
+        for member, port in zip(self.members, self.monitor_ports, strict=True):
+            if member.process is None or member.process.poll() is not None:
+                continue
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/jsz", timeout=2) as reply:
+                    leader = json.load(reply).get("meta_cluster", {}).get("leader")
+            except OSError:
+                continue
+            if leader:
+                return str(leader)
+        return None
+
+    def wait_for_meta_leader(self, timeout: float) -> str:
+        """Wait until a meta leader exists, and return its name."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            leader = self.meta_leader()
+            if leader is not None:
+                return leader
+            time.sleep(0.2)
+        raise ServerUnavailable(f"no JetStream meta leader after {timeout} s")
 
 
 def _has_server_binaries(bindir: Path) -> bool:

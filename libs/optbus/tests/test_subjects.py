@@ -50,3 +50,11 @@ def test_every_event_type_has_a_route_to_a_subject() -> None:
     from optbus.events import ALL_EVENT_TYPES
 
     assert set(ALL_EVENT_TYPES) <= set(routing._ROUTES)
+
+
+def test_a_stream_is_held_by_one_server_unless_told_otherwise() -> None:
+    assert subjects.STREAMS[0].config().num_replicas == 1
+
+
+def test_a_stream_may_be_replicated_across_a_cluster() -> None:
+    assert subjects.STREAMS[0].config(replicas=3).num_replicas == 3

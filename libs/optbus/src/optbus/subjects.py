@@ -69,12 +69,15 @@ class StreamSpec:
     max_age_seconds: float
     description: str
 
-    def config(self, *, ephemeral: bool = False) -> StreamConfig:
+    def config(self, *, ephemeral: bool = False, replicas: int = 1) -> StreamConfig:
         """The JetStream configuration that creates or updates this stream.
 
         On an ``ephemeral`` bus (a replay's, thrown away after the run, whose results the
         persistence service stores in the database) a message lives in memory only until
         every consumer has acked it: no disk writes, and a long replay does not fill memory.
+
+        ``replicas`` is how many servers of a JetStream cluster hold the stream: 3 in
+        production (a member may fail), 1 on a single server (dev, tests).
         """
         return StreamConfig(
             name=self.name,
@@ -85,6 +88,7 @@ class StreamSpec:
             discard=DiscardPolicy.OLD,
             max_age=self.max_age_seconds,
             duplicate_window=120.0,
+            num_replicas=replicas,
         )
 
 

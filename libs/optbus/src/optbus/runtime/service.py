@@ -34,7 +34,7 @@ STARTUP_FAILED_EXIT_CODE = 3
 def make_broker(settings: ServiceSettings) -> NatsBroker:
     """A NATS broker that logs nothing per message and drains in-flight work on shutdown."""
     return NatsBroker(
-        settings.nats_url,
+        settings.nats_servers,
         logger=None,
         graceful_timeout=settings.graceful_timeout_seconds,
         max_reconnect_attempts=-1,

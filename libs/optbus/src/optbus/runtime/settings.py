@@ -35,3 +35,11 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("OPTBUS_CLOCK", "clock"),
         description="live: the wall clock; market: the latest event time seen (a replay)",
     )
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """The URLs of ``nats_url``: one server, or a cluster's members comma-separated.
+
+        The client fails over among them (and to the members the cluster announces).
+        """
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
