@@ -121,16 +121,15 @@ class LocalNatsCluster:
         self.monitor_ports = [free_port() for _ in range(self.size)]
         routes = ",".join(f"nats://127.0.0.1:{port}" for port in route_ports)
         self.members = [
-            LocalNats(
-                self.root / f"n{index}",
-                args=("-n", f"n{index}", "--cluster_name", "optbus",
-                      "--cluster", f"nats://127.0.0.1:{route_port}", "--routes", routes,
-                      "-m", str(monitor_port)),
-            )  # fmt: skip
-            for index, (route_port, monitor_port) in enumerate(
-                zip(route_ports, self.monitor_ports, strict=True)
-            )
+            LocalNats(self.root / f"n{index}", args=self._member_args(index, route_port, routes))
+            for index, route_port in enumerate(route_ports)
         ]
+
+    def _member_args(self, index: int, route_port: int, routes: str) -> tuple[str, ...]:
+        """Name, cluster listener, routes to every member, and monitoring of member ``index``."""
+        return ("-n", f"n{index}", "--cluster_name", "optbus",
+                "--cluster", f"nats://127.0.0.1:{route_port}", "--routes", routes,
+                "-m", str(self.monitor_ports[index]))  # fmt: skip
 
     @property
     def url(self) -> str:
