@@ -16,8 +16,8 @@ from optbus.codec import encode
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
-from optbus.subjects import STREAM_NAMES
 from optbus.runtime.service import ServiceRunner
+from optbus.subjects import STREAM_NAMES
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
