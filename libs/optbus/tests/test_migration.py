@@ -19,9 +19,7 @@ def test_a_stream_as_declared_has_no_drift() -> None:
 def test_a_capped_stream_drifts_by_its_message_limit() -> None:
     capped = replace(TRADING.config(), max_msgs=1)
 
-    assert stream_drift(TRADING.config(), capped) == [
-        "stream TRADING: max_msgs is 1, declared -1"
-    ]
+    assert stream_drift(TRADING.config(), capped) == ["stream TRADING: max_msgs is 1, declared -1"]
 
 
 def test_a_stream_with_narrowed_subjects_drifts_by_its_subjects() -> None:
