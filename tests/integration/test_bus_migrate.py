@@ -6,21 +6,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
 from nats.js.api import StreamConfig
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from optbus import subjects
 from optbus.runtime.migration import check_streams
 from optbus.runtime.service import STARTUP_FAILED_EXIT_CODE, serve
+from optbus_cli.bus_migration import migrate
 from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
 from optbus_cli.topologies import TOPOLOGIES
 from optbus_greeks.main import GreeksSettings, build_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+REFUSAL = "refusing to start: the bus is not as declared"
 
 
 @pytest.fixture
@@ -93,32 +98,36 @@ def test_bus_migrate_says_why_when_nats_does_not_answer(tmp_path: Path) -> None:
     assert "cannot reach NATS" in result.output
 
 
-async def test_a_service_on_a_drifted_stream_names_the_setting_and_refuses_to_start(
-    bus: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from optbus_cli.bus_migration import migrate
+async def refusal_of_greeks(url: str) -> tuple[object, dict[str, Any]]:
+    """Start greeks on ``url``, expecting it to refuse within seconds: its exit code and the
+    log entry that says why."""
+    settings = GreeksSettings(nats_url=url, http_port=0, graceful_timeout_seconds=1)
+    app = build_app(settings)
+    with capture_logs() as logs, pytest.raises(SystemExit) as exited:
+        async with asyncio.timeout(20):
+            await serve(app, settings)
+    (refusal,) = [entry for entry in logs if entry["event"] == REFUSAL]
+    return exited.value.code, refusal
 
+
+async def test_a_service_on_a_drifted_stream_names_the_setting_and_refuses_to_start(
+    bus: str,
+) -> None:
     await migrate(bus)
     await cap(bus, "ANALYTICS")
-    settings = GreeksSettings(nats_url=bus, http_port=0, graceful_timeout_seconds=1)
 
-    with pytest.raises(SystemExit) as exited:
-        async with asyncio.timeout(20):
-            await serve(build_app(settings), settings)
+    code, refusal = await refusal_of_greeks(bus)
 
-    logged = capsys.readouterr().err
-    assert exited.value.code == STARTUP_FAILED_EXIT_CODE
-    assert "stream ANALYTICS: max_msgs is 1, declared -1" in logged
-    assert "optbus bus migrate" in logged
+    assert code == STARTUP_FAILED_EXIT_CODE
+    assert refusal["problems"] == ["stream ANALYTICS: max_msgs is 1, declared -1"]
+    assert refusal["fix"] == "run `optbus bus migrate`"
 
 
-async def test_a_service_on_a_bus_never_migrated_names_the_missing_stream(
-    bus: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    settings = GreeksSettings(nats_url=bus, http_port=0, graceful_timeout_seconds=1)
+async def test_a_service_on_a_bus_never_migrated_names_the_missing_streams(bus: str) -> None:
+    _, refusal = await refusal_of_greeks(bus)
 
-    with pytest.raises(SystemExit):
-        async with asyncio.timeout(20):
-            await serve(build_app(settings), settings)
-
-    assert "stream MD is missing" in capsys.readouterr().err
+    assert refusal["problems"] == [
+        "stream MD is missing",
+        "stream ANALYTICS is missing",
+        "stream DLQ is missing",
+    ]
