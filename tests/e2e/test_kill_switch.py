@@ -19,6 +19,7 @@ import pytest
 
 from optbus.events import ChainGreeks, Contract, KillSwitchCommand, Leg, OrderIntent
 from optbus.ids import derived_event_id
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.demo import ServiceProcesses
 from optbus_cli.killswitch import describe_state, send_command
 from optbus_cli.servers import LocalNats
@@ -74,6 +75,7 @@ def system(
     with contextlib.ExitStack() as stack:
         server = LocalNats(tmp_path_factory.mktemp("nats")).start()
         stack.callback(server.stop)
+        asyncio.run(migrate_bus(server.url))
         name = f"optbus_killswitch_test_{os.getpid()}"
         database_url = stack.enter_context(fresh_database(postgres_admin_url, name))
         migrate(database_url)

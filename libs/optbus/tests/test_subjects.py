@@ -50,3 +50,18 @@ def test_every_event_type_has_a_route_to_a_subject() -> None:
     from optbus.events import ALL_EVENT_TYPES
 
     assert set(ALL_EVENT_TYPES) <= set(routing._ROUTES)
+
+
+@pytest.mark.parametrize("name", ["TRADING", "CONTROL"])
+def test_the_trading_and_control_logs_refuse_deletes_and_purges(name: str) -> None:
+    config = next(spec for spec in subjects.STREAMS if spec.name == name).config()
+
+    assert config.deny_delete
+    assert config.deny_purge
+
+
+def test_market_data_may_still_be_purged() -> None:
+    config = subjects.STREAMS[0].config()
+
+    assert not config.deny_delete
+    assert not config.deny_purge

@@ -1,17 +1,17 @@
-"""The JetStream side of a service: streams, publishing events, and parking bad messages."""
+"""The JetStream side of a service: publishing events, and parking bad messages."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import structlog
 from nats import errors as nats_errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
-from nats.js.errors import BadRequestError, NoStreamResponseError, ServiceUnavailableError
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from optbus import subjects
 from optbus.clock import Clock
@@ -27,31 +27,6 @@ from optbus.runtime.metrics import (
 )
 
 _log = structlog.get_logger()
-
-_STREAM_NAME_IN_USE = 10058
-
-
-async def ensure_streams(
-    js: JetStreamContext,
-    specs: Sequence[subjects.StreamSpec] = subjects.STREAMS,
-    *,
-    ephemeral: bool = False,
-) -> None:
-    """Create every stream of the bus, or bring an existing one to its current definition.
-
-    An existing stream keeps its storage and retention, which JetStream cannot change: a
-    service joining a replay's ``ephemeral`` bus leaves it in memory.
-    """
-    for spec in specs:
-        wanted = spec.config(ephemeral=ephemeral)
-        try:
-            await js.add_stream(wanted)
-        except BadRequestError as exc:
-            if exc.err_code != _STREAM_NAME_IN_USE:
-                raise
-            existing = (await js.stream_info(spec.name)).config
-            wanted.storage, wanted.retention = existing.storage, existing.retention
-            await js.update_stream(wanted)
 
 
 NOT_CONFIRMED = (
