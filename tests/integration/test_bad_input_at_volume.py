@@ -31,6 +31,7 @@ from optbus.routing import subject_of
 from optbus.runtime.control_state import read_kill_switch
 from optbus.runtime.service import ServiceRunner
 from optbus.subjects import KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats, free_port
 from optbus_execution.main import ExecutionSettings
 from optbus_execution.main import build_app as build_execution
@@ -79,6 +80,7 @@ def _start(build: Any, settings: Any) -> tuple[RunningService, int]:
 @pytest.fixture
 def fuzz_nats(tmp_path: Path) -> Iterator[str]:
     server = LocalNats(tmp_path).start()
+    asyncio.run(migrate_bus(server.url))
     yield server.url
     server.stop()
 

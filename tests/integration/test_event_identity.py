@@ -20,6 +20,7 @@ from optbus.codec import encode
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
@@ -73,11 +74,13 @@ async def after_a_reset(
     steps = simulated_steps(RESET_DAY, 6, f"it-reset-{tmp_path.name}")
     stored, fresh = ([e for step in part for e in step] for part in (steps[:3], steps[3:]))
     lost = LocalNats(tmp_path / "lost-store").start()
+    await migrate_bus(lost.url)
     try:
         await _store_through(lost, database_url, stored)
     finally:
         lost.stop()
     bus = LocalNats(tmp_path / "new-store").start()
+    await migrate_bus(bus.url)
     yield bus, stored, fresh
     bus.stop()
 
@@ -116,6 +119,7 @@ async def test_a_producer_publishing_again_after_the_duplicate_window_doubles_no
     tmp_path: Path, database_url: str
 ) -> None:
     bus = LocalNats(tmp_path / "nats").start()
+    await migrate_bus(bus.url)
     services = [
         await start_persistence(bus.url, database_url).ready(),
         await start_greeks(bus.url).ready(),

@@ -70,16 +70,23 @@ class EventStore:
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = database.connect(self._database_url)
-            self._mode = read_mode(self._conn)
-            for table in _STAGED:
-                self._conn.execute(
-                    sql.SQL(
-                        "CREATE TEMPORARY TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) "
-                        "ON COMMIT DELETE ROWS"
-                    ).format(staging=_staging(table), table=sql.Identifier(table))
-                )
-            self._conn.commit()
+            conn = database.connect(self._database_url)
+            try:
+                self._mode = read_mode(conn)
+                for table in _STAGED:
+                    conn.execute(
+                        sql.SQL(
+                            "CREATE TEMPORARY TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) "
+                            "ON COMMIT DELETE ROWS"
+                        ).format(staging=_staging(table), table=sql.Identifier(table))
+                    )
+                conn.commit()
+            except BaseException:
+                # A set-up cut short (a statement timeout on a locked table, say) would leave an
+                # aborted transaction behind: start afresh on the next batch instead.
+                conn.close()
+                raise
+            self._conn = conn
         return self._conn
 
     def close(self) -> None:
