@@ -17,7 +17,7 @@ class MigrationFailed(RuntimeError):
     """The server could not be reached, or did not let this login create or update the bus."""
 
 
-async def migrate(nats_url: str, *, ephemeral: bool = False) -> str:
+async def migrate(nats_url: str, *, ephemeral: bool = False, replicas: int | None = None) -> str:
     """Create or update every stream and create the buckets at ``nats_url``; what is there
     now, in one line. A denied request only times out on the client, so the server's
     permission errors are kept to say why."""
@@ -33,7 +33,7 @@ async def migrate(nats_url: str, *, ephemeral: bool = False) -> str:
     except (NatsError, OSError) as exc:
         raise MigrationFailed(f"cannot reach NATS at {nats_url}: {exc!r}") from exc
     try:
-        await migrate_bus(nc.jetstream(), ephemeral=ephemeral)
+        await migrate_bus(nc.jetstream(), ephemeral=ephemeral, replicas=replicas)
     except (NatsError, TimeoutError) as exc:
         said = f"; the server said: {'; '.join(refusals)}" if refusals else ""
         raise MigrationFailed(

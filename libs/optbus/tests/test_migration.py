@@ -64,3 +64,11 @@ def test_the_error_tells_the_operator_what_to_run() -> None:
     error = BusNotMigrated(["stream MD is missing"])
 
     assert str(error) == "stream MD is missing: run `optbus bus migrate`"
+
+
+def test_a_stream_held_by_three_cluster_members_is_not_drift() -> None:
+    assert stream_drift(TRADING.config(), TRADING.config(replicas=3)) == []
+
+
+def test_the_migration_asks_for_the_replicas_it_is_given() -> None:
+    assert TRADING.config(replicas=3).num_replicas == 3

@@ -75,7 +75,7 @@ class StreamSpec:
     description: str
     append_only: bool = False
 
-    def config(self, *, ephemeral: bool = False) -> StreamConfig:
+    def config(self, *, ephemeral: bool = False, replicas: int | None = None) -> StreamConfig:
         """The JetStream configuration that creates or updates this stream.
 
         On an ``ephemeral`` bus (a replay's, thrown away after the run, whose results the
@@ -84,6 +84,10 @@ class StreamSpec:
 
         The limits are spelled out (``-1``: none) rather than left to the server's defaults, so
         that a service's start-up check sees a stream someone capped or sealed as drifted.
+
+        ``replicas`` is how many servers of a JetStream cluster hold the stream (3 in a
+        production cluster, so that one member may fail; 1 on a single server). It is the
+        migration's to set; None leaves it out, so a service's check does not compare it.
         """
         return StreamConfig(
             name=self.name,
@@ -98,6 +102,7 @@ class StreamSpec:
             max_msgs_per_subject=-1,
             max_msg_size=-1,
             duplicate_window=120.0,
+            num_replicas=replicas,
             no_ack=False,
             sealed=False,
             deny_delete=self.append_only,

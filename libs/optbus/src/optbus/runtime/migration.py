@@ -48,14 +48,17 @@ async def ensure_streams(
     specs: Sequence[subjects.StreamSpec] = subjects.STREAMS,
     *,
     ephemeral: bool = False,
+    replicas: int | None = None,
 ) -> None:
     """Create every stream of the bus, or bring an existing one to its current definition.
 
     An existing stream keeps its storage and retention, which JetStream cannot change: a
-    migration of a replay's ``ephemeral`` bus leaves it in memory.
+    migration of a replay's ``ephemeral`` bus leaves it in memory. ``replicas`` (None: the
+    server's default for a new stream, an existing stream's own count) sets how many cluster
+    members hold each stream.
     """
     for spec in specs:
-        wanted = spec.config(ephemeral=ephemeral)
+        wanted = spec.config(ephemeral=ephemeral, replicas=replicas)
         try:
             await js.add_stream(wanted)
         except BadRequestError as exc:
@@ -63,6 +66,8 @@ async def ensure_streams(
                 raise
             existing = (await js.stream_info(spec.name)).config
             wanted.storage, wanted.retention = existing.storage, existing.retention
+            if replicas is None:
+                wanted.num_replicas = existing.num_replicas
             await js.update_stream(wanted)
 
 
@@ -79,14 +84,16 @@ async def ensure_buckets(js: JetStreamContext) -> None:
         await js.create_object_store(subjects.MODELS_BUCKET, config=MODELS_BUCKET_CONFIG)
 
 
-async def migrate_bus(js: JetStreamContext, *, ephemeral: bool = False) -> None:
+async def migrate_bus(
+    js: JetStreamContext, *, ephemeral: bool = False, replicas: int | None = None
+) -> None:
     """Everything the services need on the bus and may not create themselves: every stream of
     ``optbus.subjects.STREAMS`` at its declared configuration, and the buckets. Idempotent.
 
     The services' durable consumers are not made here: each service creates its own at start
     (its grants name only its own durables), with the delivery settings it runs with.
     """
-    await ensure_streams(js, ephemeral=ephemeral)
+    await ensure_streams(js, ephemeral=ephemeral, replicas=replicas)
     await ensure_buckets(js)
 
 
