@@ -24,6 +24,7 @@ umask 077
     echo "NATS_EXECUTION_PASSWORD=$(secret)"
     echo "NATS_TRAINER_PASSWORD=$(secret)"
     echo "NATS_OPERATOR_PASSWORD=$(secret)"
+    echo "NATS_MIGRATOR_PASSWORD=$(secret)"
     echo "GRAFANA_ADMIN_PASSWORD=$(secret)"
 } > .env
 echo "wrote deploy/.env"

@@ -6,6 +6,7 @@ server, else the local one, else a cluster these tests start.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats, LocalPostgres, create_database, postgres_answers
 from optbus_persistence.schema import StorageMode, migrate
 
@@ -29,7 +31,10 @@ def _admin_url() -> str:
 
 @pytest.fixture(scope="session")
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A nats-server migrated as compose and Kubernetes migrate theirs before the services
+    start (``optbus bus migrate``): the services only check the streams."""
     server = LocalNats(tmp_path_factory.mktemp("nats")).start()
+    asyncio.run(migrate_bus(server.url))
     yield server.url
     server.stop()
 

@@ -198,6 +198,22 @@ def test_persistence_starts_only_after_the_migration_succeeded(compose: dict[str
     assert depends["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_bus_migrate_job_runs_bus_migrate_as_the_migrator(compose: dict[str, Any]) -> None:
+    job = compose["services"]["bus-migrate"]
+    assert job["command"] == ["bus", "migrate"]
+    assert job["restart"] == "no"
+    assert job["environment"]["NATS_URL"].startswith("nats://migrator:${")
+    assert job["depends_on"]["nats"]["condition"] == "service_healthy"
+
+
+def test_every_service_starts_only_after_the_bus_migration_succeeded(
+    compose: dict[str, Any],
+) -> None:
+    for service in SERVICES:
+        depends = compose["services"][service]["depends_on"]
+        assert depends["bus-migrate"]["condition"] == "service_completed_successfully", service
+
+
 def test_postgres_is_timescaledb_on_postgresql_16(compose: dict[str, Any]) -> None:
     image = compose["services"]["postgres"]["image"]
     assert "timescale/timescaledb:" in image
@@ -224,7 +240,7 @@ def test_compose_mounts_only_files_that_exist(compose: dict[str, Any]) -> None:
 
 
 def test_compose_builds_the_image_from_the_deploy_dockerfile(compose: dict[str, Any]) -> None:
-    for service in [*SERVICES, "migrate"]:
+    for service in [*SERVICES, "migrate", "bus-migrate"]:
         build = compose["services"][service]["build"]
         assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
 
@@ -424,11 +440,34 @@ def test_each_deployment_builds_its_nats_url_from_a_secret_reference() -> None:
 
 
 def test_the_migration_job_runs_db_migrate_as_the_schema_owner() -> None:
-    (job,) = base_objects("Job").values()
+    job = base_objects("Job")["optbus-db-migrate"]
     (container,) = job["spec"]["template"]["spec"]["containers"]
     assert container["args"] == ["db", "migrate"]
     env = {item["name"]: item for item in container["env"]}
     assert env["DATABASE_URL"]["value"].startswith("postgresql://optbus_migrator:$(")
+
+
+def test_the_bus_migration_job_runs_bus_migrate_as_the_migrator() -> None:
+    job = base_objects("Job")["optbus-bus-migrate"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["bus", "migrate"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "migrator"
+    assert env["NATS_URL"]["value"] == "nats://migrator:$(NATS_PASSWORD)@$(NATS_ADDRESS)"
+
+
+def test_the_bus_migration_job_is_part_of_the_base() -> None:
+    assert "bus-migrate-job.yaml" in _yaml(K8S / "base" / "kustomization.yaml")["resources"]
+
+
+def test_every_service_serves_http_on_all_interfaces_on_kubernetes() -> None:
+    config = base_config()
+    for service in SERVICES:
+        assert config[f"{env_prefix(service)}HTTP_HOST"] == "0.0.0.0", service
+
+
+def test_a_service_serves_http_on_localhost_unless_told_otherwise() -> None:
+    assert ServiceSettings.model_fields["http_host"].default == "127.0.0.1"
 
 
 def test_only_services_that_store_get_a_database_url_on_kubernetes() -> None:
@@ -662,7 +701,6 @@ def test_only_risk_announces_the_kill_switch_and_writes_its_state(
     for subject in ("control.killswitch.engaged", "control.killswitch.released", state):
         allowed = {name for name, user in nats_users.items() if may(user, "publish", subject)}
         assert allowed == {"risk"}, subject
-    assert may(nats_users["risk"], "publish", "$JS.API.STREAM.CREATE.KV_optbus_control")
 
 
 def test_execution_and_the_operator_may_read_the_kill_switch_state(
@@ -694,9 +732,12 @@ def test_the_operator_may_read_dead_letters_but_not_market_data(
 
 
 def test_nobody_may_delete_or_purge_a_stream(nats_users: dict[str, Any]) -> None:
+    from optbus.subjects import STREAM_NAMES
+
     for user in nats_users.values():
         for verb in ("DELETE", "PURGE"):
-            assert not may(user, "publish", f"$JS.API.STREAM.{verb}.MD"), user.name
+            for stream in STREAM_NAMES:
+                assert not may(user, "publish", f"$JS.API.STREAM.{verb}.{stream}"), user.name
 
 
 def test_every_user_receives_jetstream_replies_on_its_inbox(nats_users: dict[str, Any]) -> None:
@@ -704,15 +745,28 @@ def test_every_user_receives_jetstream_replies_on_its_inbox(nats_users: dict[str
         assert may(user, "subscribe", "_INBOX.abc123.def"), user.name
 
 
-def test_every_service_may_create_the_streams_it_ensures_at_start(
+def test_only_the_migrator_may_create_or_update_a_stream_or_bucket(
     nats_users: dict[str, Any],
 ) -> None:
     from optbus.subjects import STREAM_NAMES
 
+    for stream in (*STREAM_NAMES, "KV_optbus_control", "OBJ_optbus_models"):
+        for verb in ("CREATE", "UPDATE"):
+            subject = f"$JS.API.STREAM.{verb}.{stream}"
+            allowed = {name for name, user in nats_users.items() if may(user, "publish", subject)}
+            assert allowed == {"migrator"}, subject
+
+
+def test_every_service_may_read_the_info_of_the_streams_it_checks_at_start(
+    nats_users: dict[str, Any],
+) -> None:
     for service in SERVICES:
-        for stream in STREAM_NAMES:
-            assert may(nats_users[service], "publish", f"$JS.API.STREAM.CREATE.{stream}")
-            assert may(nats_users[service], "publish", f"$JS.API.STREAM.UPDATE.{stream}")
+        for spec in topology_of(service).streams:
+            assert may(nats_users[service], "publish", f"$JS.API.STREAM.INFO.{spec.name}")
+
+
+def test_the_operator_may_ask_for_end_of_day_training(nats_users: dict[str, Any]) -> None:
+    assert may(nats_users["operator"], "publish", "control.eod")
 
 
 # --- no secrets ------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ cannot drift from what the services do;
 
 What each service needs from the bus, beyond its own subjects:
 
-- every service creates or updates every stream at start (``optbus.runtime.bus.ensure_streams``):
-  ``$JS.API.STREAM.CREATE.<S>`` and ``$JS.API.STREAM.UPDATE.<S>``;
+- no service creates, updates, deletes or purges a stream of the bus: ``optbus bus migrate``
+  does, as the user ``migrator`` (``$JS.API.STREAM.{INFO,CREATE,UPDATE}`` of each stream and of
+  the buckets' streams, nothing else); a service checks at start that each stream it uses is as
+  declared (``optbus.runtime.migration.check_streams``): ``$JS.API.STREAM.INFO.<S>`` for those;
 - a JetStream publish waits for the stored-ack on a reply inbox: subscribe ``_INBOX.>``;
 - a durable pull consumer looks itself up, creates itself when missing, fetches batches and
   acks, naks or terminates each message: ``$JS.API.CONSUMER.{INFO,CREATE,DURABLE.CREATE,
@@ -27,12 +29,14 @@ What each service needs from the bus, beyond its own subjects:
   (``$JS.API.CONSUMER.CREATE.TRADING.<nuid>.<filter>``: the filter is pinned, the name cannot
   be) and fetches from it (``$JS.API.CONSUMER.MSG.NEXT.TRADING.<nuid>``, so ``*``); no acks;
 - the kill-switch state lives in the key-value bucket ``optbus_control`` (stream
-  ``KV_optbus_control``): risk creates it and puts the key ``killswitch``
+  ``KV_optbus_control``, made by the migrator): risk puts the key ``killswitch``
   (``$KV.optbus_control.killswitch``); risk, execution and the operator read it (stream info,
   then a direct or a stream message get);
-- models live in the object store bucket ``optbus_models`` (stream ``OBJ_optbus_models``): the
-  trainer creates it and puts each model's objects (chunks on ``$O.optbus_models.C.<nuid>``,
-  metadata on ``$O.optbus_models.M.<name>``; replacing an object purges its old chunks);
+- models live in the object store bucket ``optbus_models`` (stream ``OBJ_optbus_models``, made
+  by the migrator): the trainer puts each model's objects (chunks on
+  ``$O.optbus_models.C.<nuid>``, metadata on ``$O.optbus_models.M.<name>``); the client purges
+  an object's chunks by subject when a put fails or replaces the object, so the trainer may
+  purge that bucket's stream, which takes it nothing its puts (rollups) could not;
   the trainer and the strategy read them (stream info, the metadata by a stream message get,
   the chunks through an ordered ephemeral consumer with flow control), and both read the last
   ``model.promoted``/``model.trained`` of the MODELS stream by a stream message get.
@@ -73,13 +77,19 @@ class User:
         return f"NATS_{self.name.upper().replace('-', '_')}_PASSWORD"
 
 
-def ensure_streams() -> tuple[str, ...]:
-    """What ``ensure_streams`` publishes to: create or update each stream of the bus."""
+def bus_migration() -> tuple[str, ...]:
+    """What ``migrate_bus`` publishes to: look up, create or update each stream of the bus and
+    each bucket's stream. No delete, no purge: not even the migrator may drop what is stored."""
     return tuple(
         f"$JS.API.STREAM.{verb}.{name}"
-        for name in subjects.STREAM_NAMES
-        for verb in ("CREATE", "UPDATE")
+        for name in (*subjects.STREAM_NAMES, KV_STREAM, MODELS_OBJECTS)
+        for verb in ("INFO", "CREATE", "UPDATE")
     )
+
+
+def stream_checks(topology: ServiceTopology[Any]) -> tuple[str, ...]:
+    """What ``check_streams`` publishes to at a service's start: each used stream's info."""
+    return tuple(f"$JS.API.STREAM.INFO.{spec.name}" for spec in topology.streams)
 
 
 def pull_consumer(stream: str, durable: str) -> tuple[str, ...]:
@@ -122,8 +132,8 @@ def kill_switch_reads() -> tuple[str, ...]:
 
 
 def kill_switch_writes() -> tuple[str, ...]:
-    """Creating the bucket and storing the state (``write_kill_switch``)."""
-    return (f"$JS.API.STREAM.CREATE.{KV_STREAM}", KV_KILLSWITCH)
+    """Storing the state in its bucket (``write_kill_switch``)."""
+    return (KV_KILLSWITCH,)
 
 
 def model_reads() -> tuple[str, ...]:
@@ -143,10 +153,9 @@ def model_reads() -> tuple[str, ...]:
 
 
 def model_writes() -> tuple[str, ...]:
-    """Creating the models bucket and putting (or replacing) a model's objects."""
+    """Putting (or replacing) a model's objects in the models bucket."""
     api = "$JS.API"
     return (
-        f"{api}.STREAM.CREATE.{MODELS_OBJECTS}",
         f"{api}.STREAM.PURGE.{MODELS_OBJECTS}",
         f"$O.{subjects.MODELS_BUCKET}.>",
     )
@@ -187,7 +196,7 @@ def service_user(topology: ServiceTopology[Any], role: str, extra: tuple[str, ..
         publish=_once(
             *topology.publishes,
             *((DEAD_LETTERS,) if topology.consumers else ()),
-            *ensure_streams(),
+            *stream_checks(topology),
             *consumer_grants(topology),
             *stored_message_reads(topology),
             *(history_reads(history.stream, history.subjects) if history else ()),
@@ -230,7 +239,7 @@ def service_grants() -> dict[str, tuple[str, tuple[str, ...]]]:
         "greeks": ("prices chain snapshots into chains with IV and Greeks", ()),
         "strategy": ("turns chains into signals and intents; loads promoted models", model_reads()),
         "risk": (
-            "checks intents, closes positions, keeps the kill switch and its bucket",
+            "checks intents, closes positions, keeps the kill switch in its bucket",
             (*kill_switch_reads(), *kill_switch_writes()),
         ),
         "execution": (
@@ -247,15 +256,22 @@ def service_grants() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 def users() -> tuple[User, ...]:
     """Every user of the account, least privilege each: one per declared service, then the
-    operator."""
+    operator, then the migrator (``optbus bus migrate``), the one login that shapes the bus."""
     grants = service_grants()
     return (
         *(service_user(t, *grants[t.service]) for t in TOPOLOGIES),
         User(
             name="operator",
-            role="engages or releases the kill switch; reads streams, consumers and dead letters",
-            publish=(subjects.KILLSWITCH, *operator_reads()),
+            role="engages or releases the kill switch, asks for end-of-day training; reads "
+            "streams, consumers and dead letters",
+            publish=(subjects.KILLSWITCH, subjects.END_OF_DAY, *operator_reads()),
             subscribe=(DEAD_LETTERS, "control.>", INBOX),
+        ),
+        User(
+            name="migrator",
+            role="creates and updates the streams and buckets (optbus bus migrate), nothing else",
+            publish=bus_migration(),
+            subscribe=(INBOX,),
         ),
     )
 

@@ -17,8 +17,9 @@ import nats
 import psycopg
 import pytest
 
-from optbus.events import Contract, KillSwitchCommand, Leg, OrderIntent
+from optbus.events import ChainGreeks, Contract, KillSwitchCommand, Leg, OrderIntent
 from optbus.ids import derived_event_id
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.demo import ServiceProcesses
 from optbus_cli.killswitch import describe_state, send_command
 from optbus_cli.servers import LocalNats
@@ -74,6 +75,7 @@ def system(
     with contextlib.ExitStack() as stack:
         server = LocalNats(tmp_path_factory.mktemp("nats")).start()
         stack.callback(server.stop)
+        asyncio.run(migrate_bus(server.url))
         name = f"optbus_killswitch_test_{os.getpid()}"
         database_url = stack.enter_context(fresh_database(postgres_admin_url, name))
         migrate(database_url)
@@ -103,27 +105,43 @@ def _open_orders_accepted_after(db: str, ts_ns: int) -> int:
     return int(count)  # type: ignore[call-overload]
 
 
-def _manual_intent(db: str, tag: str) -> OrderIntent:
-    """Buy one lot of a liquid NIFTY call at its ask, stamped just after the latest chain."""
-    ts, expiry, strike, ask = _one(db, """
-        SELECT (extract(epoch FROM time) * 1e9)::bigint, expiry, strike, ask FROM option_ticks
-        WHERE underlying = 'NIFTY' AND option_type = 'CE' AND bid > 50 AND ask > bid
-          AND iv IS NOT NULL AND delta BETWEEN 0.4 AND 0.6
-        ORDER BY time DESC LIMIT 1
-    """)  # fmt: skip
-    contract = Contract(underlying="NIFTY", expiry=expiry, strike=strike, option_type="CE")  # type: ignore[arg-type]
+async def _latest_nifty_chain(url: str) -> ChainGreeks:
+    """The next NIFTY chain greeks publishes: the market's time now, as risk's clock sees it
+    (the database may lag behind it on a loaded machine)."""
+    nc = await nats.connect(url)
+    try:
+        subscription = await nc.subscribe("greeks.chain.NIFTY.>")
+        msg = await subscription.next_msg(timeout=30)
+    finally:
+        await nc.close()
+    return msgspec.json.decode(msg.data, type=ChainGreeks)
+
+
+def _manual_intent(url: str, tag: str) -> OrderIntent:
+    """Buy one lot of a liquid NIFTY call at its ask, stamped at the latest chain's time."""
+    chain = asyncio.run(_latest_nifty_chain(url))
+    quotes, greeks = chain.snapshot.calls, chain.calls
+    index = next(
+        i for i, delta in enumerate(greeks.delta)
+        if delta is not None and 0.4 <= delta <= 0.6 and quotes.bid[i] > 50
+        and quotes.ask[i] > quotes.bid[i]
+    )  # fmt: skip
+    contract = Contract(
+        underlying="NIFTY", expiry=chain.snapshot.expiry, strike=chain.snapshot.strikes[index],
+        option_type="CE",
+    )  # fmt: skip
     intent_id = derived_event_id("killswitch-e2e", tag)
     return OrderIntent(
-        event_id=intent_id, ts_event=int(ts) + ONE_SECOND_NS, ts_init=time.time_ns(),  # type: ignore[call-overload]
+        event_id=intent_id, ts_event=chain.ts_event, ts_init=time.time_ns(),
         intent_id=intent_id, group_id=intent_id, strategy="TEST", purpose="open",
-        legs=[Leg(contract=contract, side="BUY", quantity=65, limit_price=float(ask))],  # type: ignore[arg-type]
+        legs=[Leg(contract=contract, side="BUY", quantity=65, limit_price=quotes.ask[index])],
         reason=tag,
     )  # fmt: skip
 
 
 def _decide(system: dict[str, object], tag: str) -> tuple[bool, list[str]]:
     db = str(system["db"])
-    intent = _manual_intent(db, tag)
+    intent = _manual_intent(system["server"].url, tag)  # type: ignore[attr-defined]
 
     async def publish() -> None:
         nc = await nats.connect(system["server"].url)  # type: ignore[attr-defined]

@@ -21,9 +21,9 @@ from optbus.events import ChainGreeks, Event, ModelPromoted, OptionChainSnapshot
 from optbus.ids import derived_event_id
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
-from optbus.runtime.bus import ensure_streams
 from optbus.runtime.service import ServiceRunner
 from optbus.scoring import BASELINE_VERSION, BaselineScorer
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 from optbus_market_data.simulator import NIFTY, ChainSimulator, SimulatorConfig
@@ -46,6 +46,7 @@ _signals: Decoder[Signal] = Decoder(Signal)
 def bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A NATS server of this module's own: fresh streams, no promotion but ours."""
     server = LocalNats(tmp_path_factory.mktemp("nats-hot-reload")).start()
+    asyncio.run(migrate_bus(server.url))
     yield server.url
     server.stop()
 
@@ -96,7 +97,6 @@ class Strategy:
 @pytest.fixture
 async def client(bus: str) -> AsyncIterator[Client]:
     nc = await nats.connect(bus)
-    await ensure_streams(nc.jetstream())
     yield nc
     await nc.close()
 

@@ -15,6 +15,7 @@ from optbus import subjects
 from optbus.codec import encode
 from optbus.events import Event
 from optbus.routing import subject_of
+from optbus_cli.bus_migration import migrate as migrate_bus
 
 from ..integration.conftest import (
     RunningService,
@@ -34,16 +35,12 @@ async def connect(url: str) -> NATS:
     )
 
 
-async def replicate_streams(url: str) -> None:
-    """Bring every stream to three replicas and wait until every replica has caught up.
-
-    The services bring each stream to its single-server definition when they start
-    (``ensure_streams``), so this runs once they are up.
-    """
+async def migrate_replicated(url: str) -> None:
+    """Migrate the cluster's bus with three replicas a stream, as production's migration job
+    does (``optbus bus migrate --replicas 3``), and wait until every replica has caught up."""
+    await migrate_bus(url.split(",")[0], replicas=REPLICAS)
     nc = await connect(url)
     js = nc.jetstream()
-    for spec in subjects.STREAMS:
-        await js.update_stream(spec.config(replicas=REPLICAS))
 
     async def all_current() -> bool:
         for spec in subjects.STREAMS:
@@ -71,13 +68,12 @@ async def stream_leader(url: str, stream: str) -> str:
 
 
 async def start_pipeline(url: str, database_url: str) -> list[RunningService]:
-    """persistence and greeks on the cluster, then the streams made R3."""
-    services = [
+    """The bus migrated with R3 streams, then persistence and greeks on the cluster."""
+    await migrate_replicated(url)
+    return [
         await start_persistence(url, database_url).ready(),
         await start_greeks(url).ready(),
     ]
-    await replicate_streams(url)
-    return services
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats, LocalPostgres, create_database
 from optbus_persistence.schema import migrate
 
@@ -19,6 +21,7 @@ _clusters = count()
 @pytest.fixture
 def own_nats(tmp_path: Path) -> Iterator[LocalNats]:
     server = LocalNats(tmp_path / "nats").start()
+    asyncio.run(migrate_bus(server.url))
     yield server
     server.kill()
 

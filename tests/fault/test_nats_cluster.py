@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from optbus.runtime.bus import ensure_streams
+from optbus.runtime.migration import ensure_streams
 from optbus.subjects import STREAMS
 from optbus_cli.servers import LocalNatsCluster
 
@@ -91,8 +91,7 @@ async def test_restarting_the_whole_cluster_loses_and_doubles_no_option_tick(
     assert (counted.lost, counted.duplicated) == (0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="ensure_streams sends replicas=1 on update")
-async def test_a_service_starting_on_the_cluster_keeps_the_streams_three_replicas(
+async def test_migrating_again_without_replicas_keeps_the_streams_three_replicas(
     cluster: LocalNatsCluster,
 ) -> None:
     nc = await connect(cluster.url)

@@ -17,6 +17,7 @@ from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
+from optbus.subjects import STREAM_NAMES
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
@@ -139,3 +140,27 @@ async def wait_for_rows(database_url: str, day: date, rows: int, within: float =
         return ticks_on(database_url, day) >= rows
 
     await eventually(enough, within=within)
+
+
+async def wait_until_consumed(nats_url: str, within: float = 60.0) -> None:
+    """Wait until every durable consumer on the bus has acked all its stream holds, twice in
+    a row (what one service acks may be what the next consumes)."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    settled = 0
+
+    async def consumed() -> bool:
+        nonlocal settled
+        busy = [
+            info
+            for stream in STREAM_NAMES
+            for info in await js.consumers_info(stream)
+            if info.num_pending or info.num_ack_pending
+        ]
+        settled = 0 if busy else settled + 1
+        return settled >= 2
+
+    try:
+        await eventually(consumed, within=within, interval=0.5)
+    finally:
+        await nc.close()

@@ -3,6 +3,7 @@ order, and the backtest runs the pure ones among them in that same order."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from optbus.subjects import STREAM_NAMES
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.engine import Backtest
 from optbus_backtest.wiring import PIPELINE
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 from optbus_cli.topologies import topology_of
 from optbus_execution.main import ExecutionSettings
@@ -45,6 +47,7 @@ flight, persistence four, the trading services JetStream's usual 1000)."""
 @pytest.fixture
 def fresh_nats(tmp_path: Path) -> Iterator[str]:
     server = LocalNats(tmp_path).start()
+    asyncio.run(migrate_bus(server.url))
     yield server.url
     server.stop()
 

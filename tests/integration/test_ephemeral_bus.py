@@ -10,7 +10,7 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType
 
-from optbus.runtime.bus import ensure_streams
+from optbus.runtime.migration import ensure_streams
 from optbus_cli.servers import LocalNats
 
 pytestmark = pytest.mark.integration
@@ -47,7 +47,7 @@ async def test_an_ephemeral_bus_forgets_a_message_every_consumer_acked(
     assert (await js.stream_info("MD")).state.messages == 0
 
 
-async def test_a_service_joining_an_ephemeral_bus_leaves_its_streams_in_memory(
+async def test_migrating_an_ephemeral_bus_again_leaves_its_streams_in_memory(
     js: JetStreamContext,
 ) -> None:
     await ensure_streams(js, ephemeral=True)
@@ -57,7 +57,7 @@ async def test_a_service_joining_an_ephemeral_bus_leaves_its_streams_in_memory(
     assert (await js.stream_info("TRADING")).config.storage == StorageType.MEMORY
 
 
-async def test_a_service_joining_an_ephemeral_bus_keeps_interest_retention(
+async def test_migrating_an_ephemeral_bus_again_keeps_interest_retention(
     js: JetStreamContext,
 ) -> None:
     await ensure_streams(js, ephemeral=True)

@@ -11,7 +11,6 @@ import pytest
 from execution_fixtures import approved, intent
 
 from optbus.events import RiskDecision
-from optbus.runtime.bus import ensure_streams
 from optbus.runtime.history import IncompleteHistory, read_history
 from optbus.runtime.service import STARTUP_FAILED_EXIT_CODE, serve
 from optbus_risk.main import RiskSettings, build_app
@@ -31,9 +30,6 @@ def _decisions(prefix: str, count: int) -> list[RiskDecision]:
 @pytest.fixture
 async def recorded(nats_url: str) -> list[RiskDecision]:
     """Decisions in the TRADING log, more than one fetch's batch of them."""
-    nc = await nats.connect(nats_url)
-    await ensure_streams(nc.jetstream())
-    await nc.close()
     decisions = _decisions("it-restore", 1_200)
     await publish_events(nats_url, decisions)
     return decisions

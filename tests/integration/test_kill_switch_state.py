@@ -17,6 +17,7 @@ from optbus.runtime.control_state import (
     write_kill_switch,
 )
 from optbus.subjects import KILLSWITCH_BUCKET
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.killswitch import describe_state
 from optbus_cli.servers import LocalNats
 
@@ -34,14 +35,21 @@ async def server(tmp_path: Path) -> AsyncIterator[LocalNats]:
 
 
 @pytest.fixture
-async def js(server: LocalNats) -> AsyncIterator[JetStreamContext]:
+async def bare_js(server: LocalNats) -> AsyncIterator[JetStreamContext]:
+    """The server as it started: never migrated, so without the bucket."""
     nc = await nats.connect(server.url)
     yield nc.jetstream()
     await nc.close()
 
 
-async def test_a_bus_without_the_bucket_reads_as_halted(js: JetStreamContext) -> None:
-    state = await read_kill_switch(js)
+@pytest.fixture
+async def js(server: LocalNats, bare_js: JetStreamContext) -> JetStreamContext:
+    await migrate_bus(server.url)
+    return bare_js
+
+
+async def test_a_bus_without_the_bucket_reads_as_halted(bare_js: JetStreamContext) -> None:
+    state = await read_kill_switch(bare_js)
 
     assert isinstance(state, UnknownKillSwitch)
     assert state.engaged

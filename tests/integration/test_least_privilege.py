@@ -7,11 +7,12 @@ from datetime import date
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from optbus.codec import encode
 from optbus.events import OptionChainSnapshot
 from optbus_persistence.rows import BusMessage, decode_stored
-from optbus_persistence.schema import StorageMode
+from optbus_persistence.schema import StorageMode, migrate
 from optbus_persistence.store import EventStore
 
 from .conftest import simulated_steps
@@ -47,6 +48,24 @@ def test_the_writer_role_stores_events_on_a_day_never_seen_before(
     store = EventStore(writer_url)
 
     result = store.write(_batch(date(2026, 12, 14)))
+
+    store.close()
+    assert result.events > 0
+
+
+def test_the_writer_role_stores_events_where_the_public_may_make_no_temporary_table(
+    writer_url: str, database_url: str
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+                sql.Identifier(conn.info.dbname)
+            )
+        )
+    migrate(database_url)
+    store = EventStore(writer_url)
+
+    result = store.write(_batch(date(2026, 12, 16)))
 
     store.close()
     assert result.events > 0

@@ -17,8 +17,9 @@ from nats.js.errors import NotFoundError
 from optbus.clock import LiveClock
 from optbus.codec import Decoder
 from optbus.events import DeadLetter
-from optbus.runtime.bus import DeadLetterOffice, EventPublisher, ensure_streams
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 
 pytestmark = pytest.mark.integration
@@ -32,8 +33,8 @@ SPEC = PullConsumerSpec(
 @pytest.fixture
 async def nc(tmp_path: Path) -> AsyncIterator[Client]:
     server = LocalNats(tmp_path).start()
+    await migrate_bus(server.url)
     client = await nats.connect(server.url)
-    await ensure_streams(client.jetstream())
     yield client
     await client.close()
     server.stop()

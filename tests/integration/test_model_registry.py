@@ -13,10 +13,10 @@ from nats.js import JetStreamContext
 from optbus.clock import ReplayClock
 from optbus.codec import any_event_decoder
 from optbus.events import Event, ModelPromoted, ModelTrained
-from optbus.runtime.bus import ensure_streams
 from optbus.runtime.history import read_history
 from optbus.runtime.model_store import get_model_object, last_promoted
 from optbus.scoring import model_sha256
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 from optbus_trainer.gate import PromotionDecision
 from optbus_trainer.registry import ModelRegistry, read_metadata
@@ -40,9 +40,9 @@ def fresh_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def js(fresh_nats: str) -> AsyncIterator[JetStreamContext]:
+    await migrate_bus(fresh_nats)
     nc = await nats.connect(fresh_nats)
     context = nc.jetstream()
-    await ensure_streams(context)
     yield context
     await nc.close()
 

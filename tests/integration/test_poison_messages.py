@@ -8,7 +8,6 @@ import hashlib
 from datetime import UTC, date, datetime
 
 import msgspec
-import nats
 import pytest
 
 from optbus.codec import encode
@@ -21,7 +20,6 @@ from optbus.events import (
     OptionChainSnapshot,
     VolatilityIndexTick,
 )
-from optbus.runtime.bus import ensure_streams
 from optbus.subjects import KILLSWITCH, md_chain
 from optbus.timestamps import epoch_ns
 
@@ -142,9 +140,6 @@ async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_
 ) -> None:
     good = [_fill(f"it-refused-{i}", 65) for i in range(4)]
     bad = _fill("it-refused-bad", 3_000_000_000)  # fills.quantity is an integer
-    nc = await nats.connect(nats_url)
-    await ensure_streams(nc.jetstream())
-    await nc.close()
     await publish_events(nats_url, [good[0], good[1], bad, good[2], good[3]])
 
     persistence = await start_persistence(nats_url, database_url).ready()

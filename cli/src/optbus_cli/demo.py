@@ -26,6 +26,7 @@ from optbus.market import load_market_facts
 from optbus.runtime.control_state import read_kill_switch, write_first_kill_switch
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 from optbus_backtest.wiring import PIPELINE
+from optbus_cli.bus_migration import migrate as migrate_bus_at
 from optbus_cli.demo_summary import DemoBaseline, print_summary, read_summary
 from optbus_cli.inspect_bus import BusView, nats_answers, read_bus, view_bus
 from optbus_cli.killswitch import describe
@@ -80,9 +81,11 @@ def _resolve_nats(stack: contextlib.ExitStack, console: Console) -> str:
     return server.url
 
 
-async def _first_kill_switch_state(nats_url: str) -> str:
-    """A fresh bus has no kill-switch state, and no state halts trading: the demo stores a
-    released one, as its own operator. A stored state (an operator's engage) is left alone."""
+async def _prepare_bus(nats_url: str) -> str:
+    """The bus migrated (the services only check it), and a first kill-switch state: a fresh
+    bus has none, and no state halts trading, so the demo stores a released one, as its own
+    operator. A stored state (an operator's engage) is left alone."""
+    await migrate_bus_at(nats_url)
     first = KillSwitchState(
         engaged=False,
         operator="optbus demo",
@@ -249,7 +252,7 @@ def run_demo(options: DemoOptions) -> int:
         database_url = _resolve_database(console)
         mode = migrate(database_url)
         console.print(f"storage: {mode.description}")
-        console.print(asyncio.run(_first_kill_switch_state(nats_url)))
+        console.print(asyncio.run(_prepare_bus(nats_url)))
         session = _next_session_date(database_url)
         run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
         view = asyncio.run(read_bus(nats_url))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from optbus_cli.commands.backtest import backtest
+from optbus_cli.commands.bus import bus_app
 from optbus_cli.commands.db import db_app
 from optbus_cli.commands.killswitch import killswitch_app
 from optbus_cli.commands.price import price
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(bus_app, name="bus")
 app.add_typer(killswitch_app, name="killswitch")
 for command in (run, status, price, export, demo, backtest, replay, train, dq, dataset):
     app.command()(command)

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from optbus.clock import LiveClock
 from optbus.events import DataQualityReported, TradeClosed
-from optbus.runtime.bus import EventPublisher, ensure_streams
-from optbus.subjects import DATA_QUALITY
+from optbus.runtime.bus import EventPublisher
+from optbus.runtime.migration import BusNotMigrated, check_streams
+from optbus.subjects import DATA_QUALITY, stream_of
 from optbus_trainer.job import UnknownRun, load_run_trades, run_quality
 from optbus_trainer.quality import Thresholds
 from optbus_trainer.quality_report import (
@@ -106,6 +107,9 @@ def _store(database_url: str, report: DataQualityReported, console: Console) -> 
 def _publish(nats_url: str, report: DataQualityReported, console: Console) -> None:
     try:
         asyncio.run(_send(nats_url, report))
+    except BusNotMigrated as exc:
+        console.print(f"[yellow]report not published: {exc}[/]")
+        return
     except (OSError, NatsError, TimeoutError) as exc:
         console.print(f"[yellow]report not published: NATS at {nats_url} unreachable ({exc})[/]")
         return
@@ -120,7 +124,7 @@ async def _send(nats_url: str, report: DataQualityReported) -> None:
     nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1, error_cb=_quiet)
     try:
         js = nc.jetstream()
-        await ensure_streams(js)
+        await check_streams(js, (stream_of(DATA_QUALITY),))
         await EventPublisher(lambda: js, "cli").publish(DATA_QUALITY, report)
     finally:
         await nc.close()

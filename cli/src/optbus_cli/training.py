@@ -13,8 +13,8 @@ from rich.table import Table
 
 from optbus.clock import LiveClock
 from optbus.market import load_market_facts
-from optbus.runtime.bus import ensure_streams
-from optbus.subjects import MODELS_BUCKET
+from optbus.runtime.migration import BusNotMigrated, check_streams
+from optbus.subjects import MODEL_TRAINED, MODELS_BUCKET, stream_of
 from optbus_cli.tables import figures_table
 from optbus_trainer.dataset import InsufficientDataError
 from optbus_trainer.job import (
@@ -93,7 +93,7 @@ async def _train(options: TrainOptions, progress: Progress) -> TrainingOutcome:
     nc = await nats.connect(options.nats_url, connect_timeout=5, max_reconnect_attempts=1)
     try:
         js = nc.jetstream()
-        await ensure_streams(js)
+        await check_streams(js, (stream_of(MODEL_TRAINED),))
         registry = ModelRegistry(lambda: js, options.database_url, LiveClock(), "optbus-train")
         return await train_and_register(
             options.request, prepared, registry=registry, progress=progress
@@ -106,7 +106,8 @@ def train_command(options: TrainOptions) -> int:
     """Train, gate and register one model, showing progress, then print its summary.
 
     0 when a model was registered; 2 when there is too little data and 3 when the data fail
-    the quality monitor (said plainly, no model); 1 when the bus cannot be reached.
+    the quality monitor (said plainly, no model); 1 when the bus cannot be reached or is not
+    migrated.
     """
     console = Console()
     started = time.perf_counter()
@@ -127,6 +128,9 @@ def train_command(options: TrainOptions) -> int:
     except UnknownRun as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
+    except BusNotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
     except (OSError, NoServersError) as exc:
         console.print(f"[red]cannot reach NATS at {options.nats_url}: {exc}[/red]")
         return 1

@@ -52,9 +52,16 @@ def test_every_event_type_has_a_route_to_a_subject() -> None:
     assert set(ALL_EVENT_TYPES) <= set(routing._ROUTES)
 
 
-def test_a_stream_is_held_by_one_server_unless_told_otherwise() -> None:
-    assert subjects.STREAMS[0].config().num_replicas == 1
+@pytest.mark.parametrize("name", ["TRADING", "CONTROL"])
+def test_the_trading_and_control_logs_refuse_deletes_and_purges(name: str) -> None:
+    config = next(spec for spec in subjects.STREAMS if spec.name == name).config()
+
+    assert config.deny_delete
+    assert config.deny_purge
 
 
-def test_a_stream_may_be_replicated_across_a_cluster() -> None:
-    assert subjects.STREAMS[0].config(replicas=3).num_replicas == 3
+def test_market_data_may_still_be_purged() -> None:
+    config = subjects.STREAMS[0].config()
+
+    assert not config.deny_delete
+    assert not config.deny_purge

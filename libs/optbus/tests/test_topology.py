@@ -68,6 +68,18 @@ def _topology(clock: ClockRule = "market") -> ServiceTopology[Recorder]:
     )
 
 
+def test_a_service_checks_the_streams_it_consumes_publishes_to_and_parks_on() -> None:
+    assert [spec.name for spec in _topology().streams] == ["CONTROL", "MODELS", "DLQ"]
+
+
+def test_a_service_that_only_publishes_checks_only_where_it_publishes() -> None:
+    topology: ServiceTopology[Recorder] = ServiceTopology(
+        "test", consumers=(), publishes=("md.>",), clock="wall"
+    )
+
+    assert [spec.name for spec in topology.streams] == ["MD"]
+
+
 def _eod(event_id: str, ts_event: int) -> EndOfDay:
     return EndOfDay(event_id=event_id, ts_event=ts_event, ts_init=0, trading_date=date(2026, 12, 4))
 

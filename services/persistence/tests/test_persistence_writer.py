@@ -7,9 +7,11 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 from optbus.codec import encode
 from optbus.events import VolatilityIndexTick
+from optbus.subjects import STREAM_NAMES
 from optbus_persistence.rows import StoredEvent
 from optbus_persistence.store import WriteResult
 from optbus_persistence.writer import PersistenceDeps, persist_batch, refuses_the_data
@@ -51,9 +53,11 @@ class FakeDeadLetters:
 @dataclass
 class RefusingStore:
     """Commits a batch unless it holds a message whose index is "BAD" (refused as PostgreSQL
-    refuses data) or the database is ``down``."""
+    refuses data) or the database is ``down``; the sequences ``stored_already`` are reported
+    as duplicates."""
 
     down: bool = False
+    stored_already: frozenset[int] = frozenset()
     committed: list[int] = field(default_factory=list)
 
     def write(self, batch: Sequence[StoredEvent]) -> WriteResult:
@@ -61,8 +65,12 @@ class RefusingStore:
             raise psycopg.OperationalError("connection to server lost")
         if any(b'"index":"BAD"' in stored.message.data for stored in batch):
             raise psycopg.errors.NumericValueOutOfRange("integer out of range")
-        self.committed.extend(stored.message.seq for stored in batch)
-        return WriteResult(events=len(batch), option_ticks=0, duplicates=0)
+        fresh = [
+            stored.message.seq for stored in batch if stored.message.seq not in self.stored_already
+        ]
+        self.committed.extend(fresh)
+        duplicates = len(batch) - len(fresh)
+        return WriteResult(len(fresh), 0, {"MD": duplicates} if duplicates else {})
 
 
 def _tick(seq: int, index: str = "INDIAVIX") -> FakeMsg:
@@ -141,3 +149,20 @@ async def test_a_message_with_a_time_out_of_range_is_parked_and_the_others_store
 )
 def test_only_a_refusal_of_the_data_itself_is_permanent(error: Exception, permanent: bool) -> None:
     assert refuses_the_data(error) is permanent
+
+
+def _duplicates_counted(stream: str) -> float | None:
+    return REGISTRY.get_sample_value("optbus_persistence_duplicates_total", {"stream": stream})
+
+
+def test_every_stream_has_a_duplicates_series_from_the_start() -> None:
+    assert None not in [_duplicates_counted(stream) for stream in STREAM_NAMES]
+
+
+async def test_messages_whose_event_was_stored_already_are_counted_on_their_stream() -> None:
+    store, dead_letters = RefusingStore(stored_already=frozenset({1, 3})), FakeDeadLetters()
+    before = _duplicates_counted("MD") or 0.0
+
+    await persist_batch([_tick(1), _tick(2), _tick(3)], _deps(store, dead_letters))  # type: ignore[list-item]
+
+    assert _duplicates_counted("MD") == before + 2

@@ -15,8 +15,8 @@ import msgspec
 import nats
 
 from optbus.control import RELEASED
-from optbus.runtime.bus import ensure_streams
 from optbus.runtime.control_state import write_kill_switch
+from optbus.runtime.migration import migrate_bus
 from optbus_backtest.config import BACKTEST_ALGO_ID
 from optbus_cli.demo import PIPELINE_SERVICES, ServiceProcesses
 from optbus_cli.inspect_bus import view_bus
@@ -43,12 +43,13 @@ def isolated_bus(options: ReplayOptions) -> Iterator[str]:
 
 
 async def prepare_bus(nats_url: str) -> None:
-    """Streams in memory, and the kill switch released explicitly: the bus is the replay's
-    own, and without a stored state every service would start halted (fail closed)."""
+    """The bus migrated with its streams in memory, and the kill switch released explicitly:
+    the bus is the replay's own, and without a stored state every service would start halted
+    (fail closed)."""
     nc = await nats.connect(nats_url, connect_timeout=5)
     try:
         js = nc.jetstream()
-        await ensure_streams(js, ephemeral=True)
+        await migrate_bus(js, ephemeral=True)
         await write_kill_switch(js, RELEASED)
     finally:
         await nc.close()

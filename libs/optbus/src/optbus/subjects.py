@@ -62,22 +62,32 @@ def dead_letter(original_subject: str) -> str:
 
 @dataclass(frozen=True)
 class StreamSpec:
-    """One JetStream stream of the bus: its name, subjects and how long it keeps messages."""
+    """One JetStream stream of the bus: its name, subjects and how long it keeps messages.
+
+    An ``append_only`` stream refuses to delete or purge messages (``deny_delete``,
+    ``deny_purge``): it is the record that the services rebuild their state from, and JetStream
+    never lets a later update turn that off again.
+    """
 
     name: str
     subjects: tuple[str, ...]
     max_age_seconds: float
     description: str
+    append_only: bool = False
 
-    def config(self, *, ephemeral: bool = False, replicas: int = 1) -> StreamConfig:
+    def config(self, *, ephemeral: bool = False, replicas: int | None = None) -> StreamConfig:
         """The JetStream configuration that creates or updates this stream.
 
         On an ``ephemeral`` bus (a replay's, thrown away after the run, whose results the
         persistence service stores in the database) a message lives in memory only until
         every consumer has acked it: no disk writes, and a long replay does not fill memory.
 
-        ``replicas`` is how many servers of a JetStream cluster hold the stream: 3 in
-        production (a member may fail), 1 on a single server (dev, tests).
+        The limits are spelled out (``-1``: none) rather than left to the server's defaults, so
+        that a service's start-up check sees a stream someone capped or sealed as drifted.
+
+        ``replicas`` is how many servers of a JetStream cluster hold the stream (3 in a
+        production cluster, so that one member may fail; 1 on a single server). It is the
+        migration's to set; None leaves it out, so a service's check does not compare it.
         """
         return StreamConfig(
             name=self.name,
@@ -87,8 +97,17 @@ class StreamSpec:
             storage=StorageType.MEMORY if ephemeral else StorageType.FILE,
             discard=DiscardPolicy.OLD,
             max_age=self.max_age_seconds,
+            max_msgs=-1,
+            max_bytes=-1,
+            max_msgs_per_subject=-1,
+            max_msg_size=-1,
             duplicate_window=120.0,
             num_replicas=replicas,
+            no_ack=False,
+            sealed=False,
+            deny_delete=self.append_only,
+            deny_purge=self.append_only,
+            allow_rollup_hdrs=False,
         )
 
 
@@ -97,8 +116,20 @@ _DAY = 86_400.0
 STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("MD", ("md.>",), 7 * _DAY, "market data: chain snapshots, spot, VIX"),
     StreamSpec("ANALYTICS", ("greeks.>",), 7 * _DAY, "chains with IV and Greeks, aggregates"),
-    StreamSpec("TRADING", ("strategy.>", "risk.>", "exec.>"), 30 * _DAY, "the trading event log"),
-    StreamSpec("CONTROL", ("control.>",), 365 * _DAY, "kill switch, end of day, config changes"),
+    StreamSpec(
+        "TRADING",
+        ("strategy.>", "risk.>", "exec.>"),
+        30 * _DAY,
+        "the trading event log",
+        append_only=True,
+    ),
+    StreamSpec(
+        "CONTROL",
+        ("control.>",),
+        365 * _DAY,
+        "kill switch, end of day, config changes",
+        append_only=True,
+    ),
     StreamSpec("MODELS", ("model.>",), 365 * _DAY, "trained and promoted models"),
     StreamSpec(
         "DLQ", (f"{DEAD_LETTER_PREFIX}.>",), 30 * _DAY, "messages that could not be handled"

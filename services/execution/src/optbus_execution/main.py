@@ -67,9 +67,7 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
         show_kill_switch(TOPOLOGY.service, engine.halted)
         _log.info("state restored", positions=len(engine.positions()), halted=engine.halted)
 
-    return create_app(
-        TOPOLOGY.service, settings, broker, on_connected=[restore], consumers=consumers
-    )
+    return create_app(TOPOLOGY, settings, broker, on_connected=[restore], consumers=consumers)
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
         await asyncio.to_thread(compile_kernels)
 
     return create_app(
-        TOPOLOGY.service, settings, broker, consumers=consumers, on_connected=[compile_pricing]
+        TOPOLOGY, settings, broker, consumers=consumers, on_connected=[compile_pricing]
     )
 
 

@@ -106,7 +106,7 @@ async def run_service(settings: MarketDataSettings) -> bool:
                 await task
 
     app = create_app(
-        SERVICE, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing]
+        TOPOLOGY, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing]
     )
     runner = ServiceRunner(app, settings)
     await runner.serve()

@@ -77,7 +77,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
             store.close()
 
     return create_app(
-        TOPOLOGY.service,
+        TOPOLOGY,
         settings,
         broker,
         consumers=consumers,

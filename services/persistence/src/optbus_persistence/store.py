@@ -1,9 +1,17 @@
-"""Writes batches of decoded messages to PostgreSQL with COPY, exactly once per (stream, seq)."""
+"""Writes batches of decoded messages to PostgreSQL with COPY, each event once per run.
+
+Identity is the event's, never its place on the bus: a new JetStream store starts its sequences
+again at 1, and a producer restarted after the duplicate window sends the same events at new
+sequences. Each batch is copied into temporary tables and moved with ``INSERT ... ON CONFLICT
+DO NOTHING``, so what is stored already (an event by its run and id, an option tick by its
+contract and time) is skipped by the database's own keys, and counted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -26,18 +34,19 @@ from optbus_persistence.schema import SchemaMissing, StorageMode, read_mode
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one batch write did."""
+    """What one batch write did: rows stored, and the messages not stored because their event
+    was stored already, by stream."""
 
     events: int
     option_ticks: int
-    duplicates: int
+    duplicates: Mapping[str, int] = field(default_factory=dict)
 
     def __add__(self, other: WriteResult) -> WriteResult:
         """What two writes did together (a batch written in parts)."""
         return WriteResult(
             self.events + other.events,
             self.option_ticks + other.option_ticks,
-            self.duplicates + other.duplicates,
+            dict(Counter(self.duplicates) + Counter(other.duplicates)),
         )
 
 
@@ -61,9 +70,23 @@ class EventStore:
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = database.connect(self._database_url)
-            self._mode = read_mode(self._conn)
-            self._conn.commit()
+            conn = database.connect(self._database_url)
+            try:
+                self._mode = read_mode(conn)
+                for table in _STAGED:
+                    conn.execute(
+                        sql.SQL(
+                            "CREATE TEMPORARY TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) "
+                            "ON COMMIT DELETE ROWS"
+                        ).format(staging=_staging(table), table=sql.Identifier(table))
+                    )
+                conn.commit()
+            except BaseException:
+                # A set-up cut short (a statement timeout on a locked table, say) would leave an
+                # aborted transaction behind: start afresh on the next batch instead.
+                conn.close()
+                raise
+            self._conn = conn
         return self._conn
 
     def close(self) -> None:
@@ -81,41 +104,21 @@ class EventStore:
         return True
 
     def write(self, batch: Sequence[StoredEvent]) -> WriteResult:
-        """Store every message of ``batch`` not stored yet, all in one transaction."""
+        """Store every message of ``batch`` whose event is not stored yet, in one transaction."""
         conn = self._connection()
+        live = self._run_id == LIVE_RUN_ID
+        event_rows = [_event_copy_row(stored.event_row, self._run_id) for stored in batch]
+        tick_rows = [row for stored in batch for row in stored.tick_rows] if live else []
         with conn.transaction():
-            fresh = self._not_yet_stored(conn, batch)
-            event_rows = [_event_copy_row(stored.event_row, self._run_id) for stored in fresh]
-            live = self._run_id == LIVE_RUN_ID
-            tick_rows = [row for stored in fresh for row in stored.tick_rows] if live else []
             self._ensure_partitions(conn, event_rows, tick_rows)
-            _copy(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
-            _copy(conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES, tick_rows)
+            events = _insert_new(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
+            ticks = _insert_new(conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES,
+                                tick_rows)  # fmt: skip
             if live:
-                trading_rows = [stored.trading_row for stored in fresh if stored.trading_row]
+                trading_rows = [stored.trading_row for stored in batch if stored.trading_row]
                 _insert_trading_rows(conn, trading_rows)
-        return WriteResult(len(event_rows), len(tick_rows), len(batch) - len(fresh))
-
-    def _not_yet_stored(
-        self, conn: psycopg.Connection, batch: Sequence[StoredEvent]
-    ) -> list[StoredEvent]:
-        keys = [(stored.message.stream, stored.message.seq) for stored in batch]
-        if not keys:
-            return []
-        stored_keys = set(
-            conn.execute(
-                "SELECT stream, seq FROM events WHERE run_id = %s AND (stream, seq) IN "
-                "(SELECT * FROM unnest(%s::text[], %s::int8[]))",
-                (self._run_id, [stream for stream, _ in keys], [seq for _, seq in keys]),
-            ).fetchall()
-        )
-        seen: set[tuple[str, int]] = set()
-        fresh = []
-        for stored, key in zip(batch, keys, strict=True):
-            if key not in stored_keys and key not in seen:
-                seen.add(key)
-                fresh.append(stored)
-        return fresh
+        sent = Counter(stored.message.stream for stored in batch)
+        return WriteResult(events.total(), ticks.total(), dict(sent - events))
 
     def _ensure_partitions(
         self,
@@ -172,17 +175,38 @@ def _event_copy_row(row: tuple[Any, ...], run_id: str) -> tuple[Any, ...]:
     return (*columns, Jsonb(payload, dumps=_already_json), raw_payload, run_id)
 
 
-def _copy(
+_STAGED = ("events", "option_ticks")
+
+
+def _staging(table: str) -> sql.Identifier:
+    """The temporary table a batch of ``table`` rows is copied into: one per connection, emptied
+    at each commit."""
+    return sql.Identifier(f"incoming_{table}")
+
+
+def _insert_new(
     conn: psycopg.Connection,
     table: str,
     columns: Sequence[str],
     types: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
-) -> None:
+) -> Counter[str]:
+    """Copy ``rows`` in, then insert those whose key is not taken; how many were inserted, by
+    stream for events (all under ``""`` for option ticks)."""
     if not rows:
-        return
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-    with conn.cursor().copy(statement) as copy:
-        copy.set_types(list(types))
+        return Counter()
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    copy = sql.SQL("COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)")
+    with conn.cursor().copy(copy.format(staging=_staging(table), names=names)) as staged:
+        staged.set_types(list(types))
         for row in rows:
-            copy.write_row(row)
+            staged.write_row(row)
+    part = sql.Identifier("stream") if table == "events" else sql.Literal("")
+    inserted = conn.execute(
+        sql.SQL(
+            "WITH inserted AS (INSERT INTO {table} ({names}) SELECT {names} FROM {staging} "
+            "ON CONFLICT DO NOTHING RETURNING {part} AS part) "
+            "SELECT part, count(*) FROM inserted GROUP BY part"
+        ).format(table=sql.Identifier(table), names=names, staging=_staging(table), part=part)
+    ).fetchall()
+    return Counter(dict(inserted))

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import psycopg
 import structlog
 from nats.aio.msg import Msg
+from prometheus_client import Counter
 
 from optbus.runtime.bus import DeadLetterOffice, delivered_ns
 from optbus.runtime.metrics import MESSAGES_HANDLED
+from optbus.subjects import STREAM_NAMES
 from optbus_persistence.rows import BusMessage, StoredEvent, UnstorableMessage, decode_stored
 from optbus_persistence.schema import SchemaMissing
 from optbus_persistence.store import EventStore, WriteResult
@@ -28,6 +30,15 @@ from optbus_persistence.store import EventStore, WriteResult
 _log = structlog.get_logger()
 
 _PERMANENT_SQLSTATE_CLASSES = ("22", "23")
+
+DUPLICATES = Counter(
+    "optbus_persistence_duplicates_total",
+    "Messages not stored because their event was stored already (a redelivery, a producer "
+    "publishing again, a new JetStream store), by stream",
+    ["stream"],
+)
+for _stream in STREAM_NAMES:  # every stream's series exists, at zero, from the start
+    DUPLICATES.labels(_stream)
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> Write
             storable.append((msg, decode_stored(bus_message(msg))))
         except UnstorableMessage as exc:
             unstorable.append((msg, exc.reason))
-    written = WriteResult(events=0, option_ticks=0, duplicates=0)
+    written = WriteResult(events=0, option_ticks=0)
     parts = deque([storable] if storable else [])
     while parts:
         part = parts.popleft()
@@ -105,7 +116,18 @@ async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> Write
         MESSAGES_HANDLED.labels(deps.service, deps.consumer, "ok").inc(len(part))
         written += result
     await _park(unstorable, deps)
+    _count_duplicates(written, deps)
     return written
+
+
+def _count_duplicates(written: WriteResult, deps: PersistenceDeps) -> None:
+    """Count and log what was stored already: a few after a redelivery, many after a new
+    JetStream store or a producer restarted."""
+    for stream, duplicates in written.duplicates.items():
+        DUPLICATES.labels(stream).inc(duplicates)
+    if written.duplicates:
+        _log.info("skipped events stored already", consumer=deps.consumer,
+                  duplicates=dict(written.duplicates))  # fmt: skip
 
 
 async def _retry_later(messages: Sequence[Msg], deps: PersistenceDeps, exc: Exception) -> None:

@@ -63,9 +63,7 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
         show_kill_switch(TOPOLOGY.service, engine.state.kill_switch.halted)
         _log.info("state restored", kill_switch=engine.state.kill_switch.describe())
 
-    return create_app(
-        TOPOLOGY.service, settings, broker, on_connected=[restore], consumers=consumers
-    )
+    return create_app(TOPOLOGY, settings, broker, on_connected=[restore], consumers=consumers)
 
 
 def main() -> None:

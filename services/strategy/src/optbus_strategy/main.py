@@ -48,9 +48,7 @@ def build_app(settings: StrategySettings) -> AsgiFastStream:
         _log.info("state restored", strategies=[s.name for s in engine.strategies],
                   scorer=engine.scorer.version)  # fmt: skip
 
-    return create_app(
-        TOPOLOGY.service, settings, broker, on_connected=[restore], consumers=consumers
-    )
+    return create_app(TOPOLOGY, settings, broker, on_connected=[restore], consumers=consumers)
 
 
 def main() -> None:

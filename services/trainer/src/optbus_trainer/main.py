@@ -159,7 +159,7 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
 
     consumers = pull_consumers(TOPOLOGY, worker, bus, PullTuning())
     return create_app(
-        TOPOLOGY.service, settings, broker, consumers=consumers,
+        TOPOLOGY, settings, broker, consumers=consumers,
         on_connected=[resume], on_ready=[start_schedules], on_stopping=[stop],
     )  # fmt: skip
 

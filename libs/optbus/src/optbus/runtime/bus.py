@@ -1,78 +1,118 @@
-"""The JetStream side of a service: streams, publishing events, and parking bad messages."""
+"""The JetStream side of a service: publishing events, and parking bad messages."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable
 
 import structlog
+from nats import errors as nats_errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
-from nats.js.errors import BadRequestError
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from optbus import subjects
 from optbus.clock import Clock
 from optbus.codec import dead_letter, encode
 from optbus.events import Event
 from optbus.ids import derived_event_id
-from optbus.runtime.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, KILLSWITCH_INVALID_COMMANDS
+from optbus.runtime.metrics import (
+    DEAD_LETTERS,
+    EVENTS_PUBLISHED,
+    KILLSWITCH_INVALID_COMMANDS,
+    PUBLISH_PENDING,
+    PUBLISH_RETRIED,
+)
 
 _log = structlog.get_logger()
 
-_STREAM_NAME_IN_USE = 10058
 
+NOT_CONFIRMED = (
+    nats_errors.TimeoutError,
+    nats_errors.OutboundBufferLimitError,
+    nats_errors.ConnectionReconnectingError,
+    nats_errors.StaleConnectionError,
+    NoStreamResponseError,
+    ServiceUnavailableError,
+)
+"""What a publish fails with while NATS or JetStream is away (the server restarting, the
+connection being restored, the stream's leader being elected): worth publishing again."""
 
-async def ensure_streams(
-    js: JetStreamContext,
-    specs: Sequence[subjects.StreamSpec] = subjects.STREAMS,
-    *,
-    ephemeral: bool = False,
-) -> None:
-    """Create every stream of the bus, or bring an existing one to its current definition.
-
-    An existing stream keeps its storage and retention, which JetStream cannot change: a
-    service joining a replay's ``ephemeral`` bus leaves it in memory.
-    """
-    for spec in specs:
-        wanted = spec.config(ephemeral=ephemeral)
-        try:
-            await js.add_stream(wanted)
-        except BadRequestError as exc:
-            if exc.err_code != _STREAM_NAME_IN_USE:
-                raise
-            existing = (await js.stream_info(spec.name)).config
-            wanted.storage, wanted.retention = existing.storage, existing.retention
-            await js.update_stream(wanted)
+RETRY_FIRST_SECONDS = 0.25
+RETRY_MAX_SECONDS = 5.0
 
 
 class EventPublisher:
     """Publishes events to JetStream, each with its ``event_id`` as ``Nats-Msg-Id`` for dedupe.
 
-    ``js`` is asked for the JetStream context at each publish, so a publisher can be wired
+    An event JetStream does not confirm (``NOT_CONFIRMED``) is published again, the same bytes
+    under the same id, so that JetStream stores it once however often it came, after a delay
+    that doubles up to ``RETRY_MAX_SECONDS``, until it is confirmed or ``patience_seconds``
+    have passed: an outage of NATS of minutes delays a publisher and loses nothing. At most
+    ``max_pending`` events wait for their confirmation at once; a caller publishing more waits
+    for room, so memory is bounded and nothing is dropped. Both are metered
+    (``optbus_publish_pending``, ``optbus_publish_retried_total``).
+
+    ``js`` is asked for the JetStream context at each attempt, so a publisher can be wired
     before the connection exists (FastStream connects when the app starts).
     """
 
     def __init__(
-        self, js: Callable[[], JetStreamContext], service: str, *, timeout: float = 10.0
+        self,
+        js: Callable[[], JetStreamContext],
+        service: str,
+        *,
+        timeout: float = 10.0,
+        patience_seconds: float = 600.0,
+        max_pending: int = 10_000,
     ) -> None:
         self._js = js
         self._service = service
         self._timeout = timeout
+        self._patience_seconds = patience_seconds
+        self._room = asyncio.Semaphore(max_pending)
+        self._pending = PUBLISH_PENDING.labels(service)
+        self._retried = PUBLISH_RETRIED.labels(service)
 
     async def publish(self, subject: str, event: Event) -> None:
         """Publish one event and wait until JetStream has stored it."""
-        await self._js().publish(
-            subject,
-            encode(event),
-            timeout=self._timeout,
-            headers={"Nats-Msg-Id": event.event_id},
-        )
+        data = encode(event)
+        async with self._room:
+            self._pending.inc()
+            try:
+                await self._until_confirmed(subject, data, event.event_id)
+            finally:
+                self._pending.dec()
         EVENTS_PUBLISHED.labels(self._service, type(event).__name__).inc()
 
     async def publish_all(self, batch: Iterable[tuple[str, Event]]) -> None:
-        """Publish several events with their acks in flight together, in order on the wire."""
+        """Publish several events with their acks in flight together, in order on the wire
+        (an event published again after an outage may land after those that followed it)."""
         await asyncio.gather(*(self.publish(subject, event) for subject, event in batch))
+
+    async def _until_confirmed(self, subject: str, data: bytes, event_id: str) -> None:
+        """Publish until JetStream confirms; the last failure once patience runs out."""
+        give_up_at = time.monotonic() + self._patience_seconds
+        delay = RETRY_FIRST_SECONDS
+        retried = False
+        while True:
+            try:
+                await self._js().publish(
+                    subject, data, timeout=self._timeout, headers={"Nats-Msg-Id": event_id}
+                )
+                return
+            except NOT_CONFIRMED as exc:
+                if time.monotonic() + delay > give_up_at:
+                    raise
+                if not retried:
+                    retried = True
+                    self._retried.inc()
+                    _log.warning("JetStream did not confirm an event; publishing it again",
+                                 subject=subject, event_id=event_id, error=repr(exc))  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, RETRY_MAX_SECONDS)
 
 
 class DeadLetterOffice:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 import structlog
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from optbus.control import KILL_SWITCH_KEY, KillSwitchReading, KillSwitchState, UnknownKillSwitch
+from optbus.runtime.migration import MIGRATE_HINT, BusNotMigrated
 from optbus.subjects import KILLSWITCH_BUCKET
 
 _log = structlog.get_logger()
@@ -18,11 +18,12 @@ _FIRST_STATE = "an operator must release it (`optbus killswitch release`) to sta
 
 
 async def control_bucket(js: JetStreamContext) -> KeyValue:
-    """The control bucket, created if missing (history kept for the audit trail)."""
+    """The control bucket; ``BusNotMigrated`` when missing: only ``optbus bus migrate``
+    creates it, so that no service login may make (or remake) the bucket's stream."""
     try:
         return await js.key_value(KILLSWITCH_BUCKET)
-    except BucketNotFoundError:
-        return await js.create_key_value(KeyValueConfig(bucket=KILLSWITCH_BUCKET, history=64))
+    except BucketNotFoundError as exc:
+        raise BusNotMigrated([f"no kill-switch bucket {KILLSWITCH_BUCKET}"]) from exc
 
 
 async def read_kill_switch(js: JetStreamContext) -> KillSwitchReading:
@@ -42,7 +43,7 @@ async def read_kill_switch_revision(js: JetStreamContext) -> tuple[int, KillSwit
         bucket = await js.key_value(KILLSWITCH_BUCKET)
         entry = await bucket.get(KILL_SWITCH_KEY)
     except BucketNotFoundError:
-        return 0, UnknownKillSwitch(f"no kill-switch bucket {KILLSWITCH_BUCKET}: {_FIRST_STATE}")
+        return 0, UnknownKillSwitch(f"no kill-switch bucket {KILLSWITCH_BUCKET}: {MIGRATE_HINT}")
     except KeyNotFoundError:
         missing = f"no key {KILL_SWITCH_KEY} in {KILLSWITCH_BUCKET} (deleted or never set)"
         return 0, UnknownKillSwitch(f"{missing}: {_FIRST_STATE}")

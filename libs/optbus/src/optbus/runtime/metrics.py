@@ -25,6 +25,16 @@ DEAD_LETTERS = Counter(
     "Messages parked on the dead-letter stream",
     ["service", "consumer"],
 )
+PUBLISH_PENDING = Gauge(
+    "optbus_publish_pending",
+    "Events handed to the publisher that JetStream has not confirmed yet (its bounded buffer)",
+    ["service"],
+)
+PUBLISH_RETRIED = Counter(
+    "optbus_publish_retried_total",
+    "Events JetStream did not confirm at once, published again under the same id until it did",
+    ["service"],
+)
 UP = Gauge("optbus_up", "1 while the service runs", ["service"])
 
 KILLSWITCH_INVALID_COMMANDS = Counter(

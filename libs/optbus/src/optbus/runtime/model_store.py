@@ -9,13 +9,13 @@ database to know which model scores.
 from __future__ import annotations
 
 from nats.js import JetStreamContext
-from nats.js.api import ObjectStoreConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
 from nats.js.object_store import ObjectStore
 
 from optbus import subjects
 from optbus.codec import Decoder
 from optbus.events import ModelPromoted, ModelTrained
+from optbus.runtime.migration import BusNotMigrated
 
 _promoted: Decoder[ModelPromoted] = Decoder(ModelPromoted)
 _trained: Decoder[ModelTrained] = Decoder(ModelTrained)
@@ -26,15 +26,12 @@ class ModelNotStored(LookupError):
 
 
 async def models_bucket(js: JetStreamContext) -> ObjectStore:
-    """The models bucket, created if missing (file storage, kept until deleted)."""
+    """The models bucket; ``BusNotMigrated`` when missing: only ``optbus bus migrate``
+    creates it, so that the trainer's login need not create streams."""
     try:
         return await js.object_store(subjects.MODELS_BUCKET)
-    except BucketNotFoundError:
-        config = ObjectStoreConfig(
-            description="trained models: LightGBM text and metadata, by version",
-            storage=StorageType.FILE,
-        )
-        return await js.create_object_store(subjects.MODELS_BUCKET, config=config)
+    except BucketNotFoundError as exc:
+        raise BusNotMigrated([f"no models bucket {subjects.MODELS_BUCKET}"]) from exc
 
 
 async def put_model_object(js: JetStreamContext, name: str, data: bytes) -> None:

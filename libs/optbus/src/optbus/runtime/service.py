@@ -15,12 +15,13 @@ from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
 from prometheus_client import make_asgi_app
 
-from optbus.runtime.bus import ensure_streams
 from optbus.runtime.consumer import PullConsumer
 from optbus.runtime.history import IncompleteHistory
 from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
+from optbus.runtime.migration import MIGRATE_HINT, BusNotMigrated, check_streams
 from optbus.runtime.settings import ServiceSettings
+from optbus.runtime.topology import ServiceTopology
 
 T = TypeVar("T")
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -99,7 +100,7 @@ def threaded_check(check: Callable[[], bool]) -> HealthCheck:
 
 
 def create_app(
-    service: str,
+    topology: ServiceTopology[Any],
     settings: ServiceSettings,
     broker: NatsBroker,
     *,
@@ -109,18 +110,26 @@ def create_app(
     on_stopping: Sequence[Hook] = (),
     health_checks: Mapping[str, HealthCheck] | None = None,
 ) -> AsgiFastStream:
-    """A service app: streams ensured and consumers started at start, stopped (after their
-    batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP.
+    """A service app: its streams checked and consumers started at start, stopped (after
+    their batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP.
 
-    ``on_connected`` hooks run once the streams exist and before any consumer starts (to
-    restore state); ``on_ready`` hooks run after the consumers started. ``/healthz`` checks
-    the NATS connection and each of ``health_checks`` (by name)."""
-
+    The service refuses to start (fails closed, the process exits non-zero) when a stream of
+    ``topology`` is missing or not as declared: it may not fix the stream itself, and waiting
+    would look alive to whoever runs it while nothing flows. ``on_connected`` hooks run once the
+    streams are checked and before any consumer starts (to restore state); ``on_ready`` hooks
+    run after the consumers started. ``/healthz`` checks the NATS connection and each of
+    ``health_checks`` (by name)."""
+    service = topology.service
     logger = configure_logging(service, settings.log_level)
 
-    async def connect_and_ensure_streams() -> None:
+    async def connect_and_check_streams() -> None:
         await broker.connect()
-        await ensure_streams(broker.connection.jetstream())
+        try:
+            await check_streams(broker.connection.jetstream(), topology.streams)
+        except BusNotMigrated as exc:
+            logger.error("refusing to start: the bus is not as declared",
+                         problems=list(exc.problems), fix=MIGRATE_HINT)  # fmt: skip
+            raise
         try:
             for hook in on_connected:
                 await hook()
@@ -147,7 +156,7 @@ def create_app(
             ("/healthz", _health_route(broker, health_checks or {})),
         ],
         logger=logger,
-        on_startup=[connect_and_ensure_streams],
+        on_startup=[connect_and_check_streams],
         after_startup=[start_consumers, *on_ready],
         on_shutdown=[stop_consumers, *on_stopping, mark_down],
     )
@@ -174,7 +183,7 @@ class ServiceRunner:
 
     @property
     def started(self) -> bool:
-        """True once the app has connected, ensured its streams and started consuming."""
+        """True once the app has connected, checked its streams and started consuming."""
         return bool(self._server.started)
 
     def request_stop(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
+from optbus import subjects
 from optbus.clock import ClockKind, EventClock, LiveClock, on_clock
 from optbus.events import Event
 
@@ -130,6 +131,19 @@ class ServiceTopology(Generic[Deps]):
         durables = [consumer.durable for consumer in self.consumers]
         if len(set(durables)) != len(durables):
             raise ValueError(f"{self.service}: a durable name is declared twice: {durables}")
+
+    @property
+    def streams(self) -> tuple[subjects.StreamSpec, ...]:
+        """The streams this service consumes, reads its history from or publishes to (dead
+        letters too, when it consumes), in the bus's order: what it checks at start, and the
+        streams whose info its NATS user may read."""
+        used = {
+            *(consumer.stream for consumer in self.consumers),
+            *((self.history.stream,) if self.history else ()),
+            *(subjects.stream_of(subject).name for subject in self.publishes),
+            *((subjects.stream_of(subjects.dead_letter(">")).name,) if self.consumers else ()),
+        }
+        return tuple(spec for spec in subjects.STREAMS if spec.name in used)
 
     @property
     def event_consumers(self) -> tuple[EventConsumer[Deps, Any], ...]:

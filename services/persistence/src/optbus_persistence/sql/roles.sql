@@ -13,6 +13,9 @@ BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_writer') THEN
         GRANT USAGE ON SCHEMA public TO optbus_writer;
         GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO optbus_writer;
+        -- The writer stages each batch in a temporary table (COPY, then INSERT ... ON CONFLICT
+        -- DO NOTHING), and a hardened database grants PUBLIC nothing.
+        EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO optbus_writer', current_database());
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO optbus_writer;
         IF to_regprocedure('optbus_ensure_day_partition(text, date)') IS NOT NULL THEN
             GRANT EXECUTE ON FUNCTION optbus_ensure_day_partition(text, date) TO optbus_writer;

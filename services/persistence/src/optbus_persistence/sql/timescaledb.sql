@@ -1,4 +1,8 @@
 -- TimescaleDB: 1-day hypertable chunks, compression of ticks older than a day.
+-- The keys made in tables.sql (events_run_event_id, option_ticks_contract_time_key) hold
+-- `time`, as a unique index on a hypertable must, and exist before the tables become
+-- hypertables. Compression segments ticks by the key's leading columns and orders them by the
+-- rest, so a tick sent again for a compressed day is checked against one segment only.
 SELECT create_hypertable('events', by_range('time', INTERVAL '1 day'), if_not_exists => TRUE);
 SELECT create_hypertable('option_ticks', by_range('time', INTERVAL '1 day'), if_not_exists => TRUE);
 

@@ -1,0 +1,272 @@
+"""Bad input at volume: malformed messages on every consumed subject, interleaved with a simulated
+session, through greeks, strategy, risk, execution and persistence running together.
+
+Nothing crashes, nothing sticks, each bad message is parked once by every consumer that received
+it, each good one is stored once, and the kill switch engaged at the start stays engaged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import nats
+import psycopg
+import pytest
+from nats.aio.client import Client
+from nats.js.api import PubAck
+
+from optbus.codec import encode
+from optbus.control import KillSwitchState
+from optbus.events import EndOfDay, Event
+from optbus.routing import subject_of
+from optbus.runtime.control_state import read_kill_switch
+from optbus.runtime.service import ServiceRunner
+from optbus.subjects import KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
+from optbus_cli.bus_migration import migrate as migrate_bus
+from optbus_cli.servers import LocalNats, free_port
+from optbus_execution.main import ExecutionSettings
+from optbus_execution.main import build_app as build_execution
+from optbus_greeks.main import GreeksSettings
+from optbus_greeks.main import build_app as build_greeks
+from optbus_persistence.main import PersistenceSettings
+from optbus_persistence.main import build_app as build_persistence
+from optbus_persistence.schema import migrate
+from optbus_risk.main import RiskSettings
+from optbus_risk.main import build_app as build_risk
+from optbus_strategy.main import StrategySettings
+from optbus_strategy.main import build_app as build_strategy
+
+from ..conftest import fresh_database
+from .bad_messages import BadMessage, consumers_of, generate
+from .conftest import RunningService, eventually, simulated_steps
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+BAD_MESSAGES = int(os.environ.get("OPTBUS_FUZZ_MESSAGES", "40000"))
+"""How many bad messages ``make test`` sends: what fits its time budget (about 90 s) on two
+shared cores. The hardening issue's 100,000 take about 4 minutes here and were run by hand
+(``OPTBUS_FUZZ_MESSAGES=100000``); their figures are in docs/reliability.md."""
+GOOD_STEPS = 20
+"""Simulated market steps (each: every chain and the VIX) among the bad messages."""
+DRAIN_SECONDS = 60 + BAD_MESSAGES / 500
+"""How long every durable may take to have nothing pending once everything is published: about
+twice what it takes (1.4 ms a bad message, every consumer of it together, on a loaded host)."""
+IN_FLIGHT = 2_000
+"""Publishes awaiting their acks at once."""
+ENGAGE = b'{"action":"engage","reason":"fuzz: halted throughout","operator":"fuzz"}'
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the fuzz published: the bad messages by (stream, sequence), the good ids."""
+
+    bad: dict[tuple[str, int], BadMessage]
+    good_ids: list[str]
+
+
+def _start(build: Any, settings: Any) -> tuple[RunningService, int]:
+    return RunningService(ServiceRunner(build(settings), settings)), settings.http_port
+
+
+@pytest.fixture
+def fuzz_nats(tmp_path: Path) -> Iterator[str]:
+    server = LocalNats(tmp_path).start()
+    asyncio.run(migrate_bus(server.url))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def fuzz_database(postgres_admin_url: str) -> Iterator[str]:
+    """A database of this test's own: every row in it comes from the fuzz run."""
+    with fresh_database(postgres_admin_url, f"optbus_fuzz_{os.getpid()}") as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+async def services(
+    fuzz_nats: str, fuzz_database: str
+) -> AsyncIterator[dict[str, tuple[RunningService, int]]]:
+    """greeks, strategy, risk, execution and persistence, each with its /healthz port."""
+    started: dict[str, tuple[RunningService, int]] = {}
+    for name, build, settings in (
+        ("greeks", build_greeks, GreeksSettings),
+        ("strategy", build_strategy, StrategySettings),
+        ("risk", build_risk, RiskSettings),
+        ("execution", build_execution, ExecutionSettings),
+    ):
+        started[name] = _start(build, settings(nats_url=fuzz_nats, http_port=free_port()))
+        await started[name][0].ready()
+    started["persistence"] = _start(
+        build_persistence,
+        PersistenceSettings(nats_url=fuzz_nats, database_url=fuzz_database,
+                            http_port=free_port(), retry_delay_seconds=0.5),
+    )  # fmt: skip
+    await started["persistence"][0].ready()
+    yield started
+    for service, _ in started.values():
+        await service.stop()
+
+
+Outgoing = tuple[str, bytes, str | None, BadMessage | None]
+"""A message to publish: subject, bytes, ``Nats-Msg-Id`` (good ones), what it is if bad."""
+
+
+async def _publish(nc: Client, messages: list[Outgoing]) -> list[PubAck]:
+    """Publish with up to ``IN_FLIGHT`` acks outstanding; the acks in publish order."""
+    js = nc.jetstream(publish_async_max_pending=IN_FLIGHT)
+    futures = []
+    for subject, data, msg_id, _ in messages:
+        headers = {"Nats-Msg-Id": msg_id} if msg_id is not None else None
+        futures.append(await js.publish_async(subject, data, headers=headers))
+    return list(await asyncio.gather(*futures))
+
+
+def _interleaved(bad: list[BadMessage], good: list[Event]) -> list[Outgoing]:
+    """The engage command first, then the bad messages with the good events spread evenly
+    among them, in order."""
+    every = max(1, len(bad) // len(good))
+    mixed: list[Outgoing] = [(KILLSWITCH, ENGAGE, "fuzz-engage", None)]
+    goods = iter(good)
+    for index, message in enumerate(bad):
+        if index % every == 0:
+            event = next(goods, None)
+            if event is not None:
+                mixed.append((subject_of(event), encode(event), event.event_id, None))
+        mixed.append((message.subject, message.data, None, message))
+    mixed += [(subject_of(e), encode(e), e.event_id, None) for e in goods]
+    return mixed
+
+
+async def _drained(nc: Client) -> dict[str, tuple[int, int]]:
+    """Wait until no durable has a message pending or unacked; each one's (pending, unacked)
+    as last seen, the assertion's evidence."""
+    js = nc.jetstream()
+    seen: dict[str, tuple[int, int]] = {}
+
+    quiet_polls = 0
+
+    async def nothing_pending() -> bool:
+        """Nothing pending on two polls in a row: a letter a consumer parks between reading
+        one stream's consumers and the next's is seen by the second."""
+        nonlocal quiet_polls
+        seen.clear()
+        for stream in STREAM_NAMES:
+            for info in await js.consumers_info(stream):
+                if info.config.durable_name is not None:
+                    seen[info.name] = (info.num_pending or 0, info.num_ack_pending or 0)
+        quiet_polls = quiet_polls + 1 if all(c == (0, 0) for c in seen.values()) else 0
+        return quiet_polls == 2
+
+    try:
+        await eventually(nothing_pending, within=DRAIN_SECONDS, interval=1.0)
+    except AssertionError:
+        stuck = {name: counts for name, counts in seen.items() if counts != (0, 0)}
+        raise AssertionError(f"not drained within {DRAIN_SECONDS} s: {stuck}") from None
+    return seen
+
+
+async def _send_and_drain(nats_url: str) -> Sent:
+    """Publish the fuzz's messages, then wait for every durable to drain (within the bound)."""
+    generating = time.monotonic()
+    bad = generate(BAD_MESSAGES)
+    day = date(2026, 12, 28)
+    good: list[Event] = [e for step in simulated_steps(day, GOOD_STEPS, "fuzz") for e in step]
+    good.append(EndOfDay(event_id="fuzz-eod", ts_event=good[-1].ts_event,
+                         ts_init=good[-1].ts_event, trading_date=day))  # fmt: skip
+    mixed = _interleaved(bad, good)
+    nc = await nats.connect(nats_url)
+    try:
+        started = time.monotonic()
+        acks = await _publish(nc, mixed)
+        published = time.monotonic()
+        durables = await _drained(nc)
+        drained = time.monotonic()
+    finally:
+        await nc.close()
+    print(f"\nfuzz: {len(bad)} bad messages generated in {started - generating:.1f} s; "
+          f"they and {len(good) + 1} good ones published in "
+          f"{published - started:.1f} s; {len(durables)} durables drained "
+          f"{drained - published:.1f} s later")  # fmt: skip
+    return Sent(
+        bad={(ack.stream, ack.seq): m for ack, (*_, m) in zip(acks, mixed, strict=True) if m},
+        good_ids=[msg_id for _, _, msg_id, _ in mixed if msg_id is not None],
+    )
+
+
+def _rows(database_url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url) as conn:
+        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def _health(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+        return int(answer.status)
+
+
+def _letters(database_url: str) -> Counter[tuple[str, int, str]]:
+    """The dead letters stored from the DLQ stream, by the (stream, sequence, consumer) of the
+    message each parks."""
+    return Counter(
+        (stream, int(seq), consumer)
+        for stream, seq, consumer in _rows(
+            database_url,
+            "SELECT payload->>'stream', payload->>'stream_seq', payload->>'consumer' "
+            "FROM events WHERE stream = 'DLQ'",
+        )
+    )
+
+
+async def test_bad_messages_at_volume_are_parked_once_per_consumer_and_stop_nothing(
+    fuzz_nats: str, fuzz_database: str, services: dict[str, tuple[RunningService, int]]
+) -> None:
+    sent = await _send_and_drain(fuzz_nats)  # fails unless every durable drains in time
+
+    running = {name: not service.task.done() for name, (service, _) in services.items()}
+    health = {name: await asyncio.to_thread(_health, port)
+              for name, (_, port) in services.items()}  # fmt: skip
+    assert running == dict.fromkeys(services, True)
+    assert health == dict.fromkeys(services, 204)
+
+    expected = Counter(
+        (stream, seq, consumer)
+        for (stream, seq), message in sent.bad.items()
+        for consumer in consumers_of(message.subject)
+    )
+    letters = _letters(fuzz_database)
+    print(f"fuzz: {letters.total()} dead letters for {len(sent.bad)} bad messages")
+    assert letters == expected
+
+    stored = Counter(
+        event_id
+        for (event_id,) in _rows(fuzz_database, "SELECT event_id FROM events WHERE stream <> 'DLQ'")
+    )
+    assert {event_id: stored[event_id] for event_id in sent.good_ids} == dict.fromkeys(
+        sent.good_ids, 1
+    )
+    assert [event_id for event_id, count in stored.items() if count > 1] == []
+
+    nc = await nats.connect(fuzz_nats)
+    try:
+        state = await read_kill_switch(nc.jetstream())
+    finally:
+        await nc.close()
+    assert isinstance(state, KillSwitchState)
+    assert (state.engaged, state.operator) == (True, "fuzz")
+    assert _rows(
+        fuzz_database,
+        "SELECT count(*) FILTER (WHERE type = %s), "
+        "count(*) FILTER (WHERE type = 'risk.decision' AND payload->>'approved' = 'true') "
+        "FROM events",
+        (KILLSWITCH_RELEASED,),
+    ) == [(0, 0)]

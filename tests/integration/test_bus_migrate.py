@@ -1,0 +1,133 @@
+"""``optbus bus migrate`` makes what the services need, and a service meets a bus that is not
+as declared by refusing to start, saying which stream and setting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.js.api import StreamConfig
+from structlog.testing import capture_logs
+from typer.testing import CliRunner
+
+from optbus import subjects
+from optbus.runtime.migration import check_streams
+from optbus.runtime.service import STARTUP_FAILED_EXIT_CODE, serve
+from optbus_cli.bus_migration import migrate
+from optbus_cli.main import app
+from optbus_cli.servers import LocalNats
+from optbus_cli.topologies import TOPOLOGIES
+from optbus_greeks.main import GreeksSettings, build_app
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+REFUSAL = "refusing to start: the bus is not as declared"
+
+
+@pytest.fixture
+def bus(tmp_path: Path) -> Iterator[str]:
+    """A fresh nats-server, never migrated."""
+    server = LocalNats(tmp_path).start()
+    yield server.url
+    server.stop()
+
+
+def bus_migrate(url: str) -> None:
+    result = CliRunner().invoke(app, ["bus", "migrate", "--nats-url", url])
+    assert result.exit_code == 0, result.output
+
+
+async def stream_configs(url: str) -> dict[str, StreamConfig]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    names = [*subjects.STREAM_NAMES, f"KV_{subjects.KILLSWITCH_BUCKET}",
+             f"OBJ_{subjects.MODELS_BUCKET}"]  # fmt: skip
+    configs = {name: (await js.stream_info(name)).config for name in names}
+    await nc.close()
+    return configs
+
+
+async def cap(url: str, stream: str) -> None:
+    """What a login allowed to update streams once did: keep one message of ``stream``."""
+    nc = await nats.connect(url)
+    config = (await nc.jetstream().stream_info(stream)).config
+    config.max_msgs = 1
+    await nc.jetstream().update_stream(config)
+    await nc.close()
+
+
+def test_bus_migrate_creates_every_stream_and_bucket_the_services_check(bus: str) -> None:
+    bus_migrate(bus)
+
+    async def check_all() -> None:
+        nc = await nats.connect(bus)
+        for topology in TOPOLOGIES:
+            await check_streams(nc.jetstream(), topology.streams)
+        await nc.close()
+
+    asyncio.run(check_all())
+    assert set(asyncio.run(stream_configs(bus))) >= set(subjects.STREAM_NAMES)
+
+
+def test_bus_migrate_again_changes_nothing(bus: str) -> None:
+    bus_migrate(bus)
+    before = asyncio.run(stream_configs(bus))
+
+    bus_migrate(bus)
+
+    assert asyncio.run(stream_configs(bus)) == before
+
+
+def test_bus_migrate_brings_a_capped_stream_back_to_its_declaration(bus: str) -> None:
+    bus_migrate(bus)
+    asyncio.run(cap(bus, "TRADING"))
+
+    bus_migrate(bus)
+
+    assert asyncio.run(stream_configs(bus))["TRADING"].max_msgs == -1
+
+
+def test_bus_migrate_says_why_when_nats_does_not_answer(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bus", "migrate", "--nats-url", "nats://127.0.0.1:1"])
+
+    assert result.exit_code == 1
+    assert "cannot reach NATS" in result.output
+
+
+async def refusal_of_greeks(url: str) -> tuple[object, dict[str, Any]]:
+    """Start greeks on ``url``, expecting it to refuse within seconds: its exit code and the
+    log entry that says why."""
+    settings = GreeksSettings(nats_url=url, http_port=0, graceful_timeout_seconds=1)
+    app = build_app(settings)
+    with capture_logs() as logs, pytest.raises(SystemExit) as exited:
+        async with asyncio.timeout(20):
+            await serve(app, settings)
+    (refusal,) = [entry for entry in logs if entry["event"] == REFUSAL]
+    return exited.value.code, refusal
+
+
+async def test_a_service_on_a_drifted_stream_names_the_setting_and_refuses_to_start(
+    bus: str,
+) -> None:
+    await migrate(bus)
+    await cap(bus, "ANALYTICS")
+
+    code, refusal = await refusal_of_greeks(bus)
+
+    assert code == STARTUP_FAILED_EXIT_CODE
+    assert refusal["problems"] == ["stream ANALYTICS: max_msgs is 1, declared -1"]
+    assert refusal["fix"] == "run `optbus bus migrate`"
+
+
+async def test_a_service_on_a_bus_never_migrated_names_the_missing_streams(bus: str) -> None:
+    _, refusal = await refusal_of_greeks(bus)
+
+    assert refusal["problems"] == [
+        "stream MD is missing",
+        "stream ANALYTICS is missing",
+        "stream DLQ is missing",
+    ]
