@@ -29,14 +29,23 @@ def _admin_url() -> str:
     return LOCAL_ADMIN_URL
 
 
+@contextmanager
+def migrated_nats(store_dir: Path) -> Iterator[LocalNats]:
+    """A nats-server of a test's own, migrated as compose and Kubernetes migrate theirs before
+    the services start (``optbus bus migrate``): the services only check the streams."""
+    server = LocalNats(store_dir).start()
+    try:
+        asyncio.run(migrate_bus(server.url))
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A nats-server migrated as compose and Kubernetes migrate theirs before the services
-    start (``optbus bus migrate``): the services only check the streams."""
-    server = LocalNats(tmp_path_factory.mktemp("nats")).start()
-    asyncio.run(migrate_bus(server.url))
-    yield server.url
-    server.stop()
+    """The session's migrated nats-server."""
+    with migrated_nats(tmp_path_factory.mktemp("nats")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,6 @@ from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
 from optbus.scoring import BASELINE_VERSION, BaselineScorer
-from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 from optbus_market_data.simulator import NIFTY, ChainSimulator, SimulatorConfig
 from optbus_strategy.main import StrategySettings, build_app
@@ -32,6 +30,7 @@ from optbus_strategy.topology import TOPOLOGY as STRATEGY
 from optbus_trainer.gate import PromotionDecision
 from optbus_trainer.registry import ModelRegistry, Registration
 
+from ..conftest import migrated_nats
 from ..models import small_model
 
 pytestmark = pytest.mark.e2e
@@ -45,10 +44,8 @@ _signals: Decoder[Signal] = Decoder(Signal)
 @pytest.fixture(scope="module")
 def bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A NATS server of this module's own: fresh streams, no promotion but ours."""
-    server = LocalNats(tmp_path_factory.mktemp("nats-hot-reload")).start()
-    asyncio.run(migrate_bus(server.url))
-    yield server.url
-    server.stop()
+    with migrated_nats(tmp_path_factory.mktemp("nats-hot-reload")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

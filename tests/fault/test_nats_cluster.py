@@ -7,7 +7,7 @@ every option of every snapshot must land in PostgreSQL exactly once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,15 @@ from optbus.subjects import STREAMS
 from optbus_cli.servers import LocalNatsCluster
 
 from ..integration.conftest import eventually, expected_rows, simulated_steps, ticks_on
-from .cluster import REPLICAS, SteadyPublisher, connect, start_pipeline, stream_leader, tally
+from .cluster import (
+    REPLICAS,
+    SteadyPublisher,
+    Tally,
+    connect,
+    start_pipeline,
+    stream_leader,
+    tally,
+)
 
 pytestmark = pytest.mark.fault
 
@@ -44,11 +52,14 @@ async def _wait_until_stored(database_url: str, day: date, rows: int, within: fl
     await asyncio.sleep(2.0)  # anything redelivered late would land now
 
 
-async def test_killing_the_market_data_streams_leader_loses_and_doubles_no_option_tick(
-    cluster: LocalNatsCluster, database_url: str
-) -> None:
-    day = date(2026, 12, 14)
-    steps = simulated_steps(day, STEPS, "fault-cluster-leader")
+async def _session_with_a_fault(
+    cluster: LocalNatsCluster,
+    database_url: str,
+    day: date,
+    fault: Callable[[], Awaitable[None]],
+) -> Tally:
+    """A session on the cluster with ``fault`` half-way through, and what it stored."""
+    steps = simulated_steps(day, STEPS, f"fault-cluster-{day.isoformat()}")
     services = await start_pipeline(cluster.url, database_url)
     publisher = SteadyPublisher(cluster.url)
     publishing = asyncio.create_task(publisher.publish(steps, pause=0.3))
@@ -57,37 +68,38 @@ async def test_killing_the_market_data_streams_leader_loses_and_doubles_no_optio
         return publisher.published >= sum(len(step) for step in steps[: STEPS // 2])
 
     await eventually(half_way, within=30)
-    cluster.member(await stream_leader(cluster.url, "MD")).kill()
+    await fault()
     await publishing
     await _wait_until_stored(database_url, day, expected_rows(steps), within=45)
     for service in services:
         await service.stop()
+    return tally(database_url, day, expected_rows(steps))
 
-    counted = tally(database_url, day, expected_rows(steps))
+
+async def test_killing_the_market_data_streams_leader_loses_and_doubles_no_option_tick(
+    cluster: LocalNatsCluster, database_url: str
+) -> None:
+    async def kill_the_leader() -> None:
+        cluster.member(await stream_leader(cluster.url, "MD")).kill()
+
+    counted = await _session_with_a_fault(
+        cluster, database_url, date(2026, 12, 14), kill_the_leader
+    )
+
     assert (counted.lost, counted.duplicated) == (0, 0)
 
 
 async def test_restarting_the_whole_cluster_loses_and_doubles_no_option_tick(
     cluster: LocalNatsCluster, database_url: str
 ) -> None:
-    day = date(2026, 12, 15)
-    steps = simulated_steps(day, STEPS, "fault-cluster-restart")
-    services = await start_pipeline(cluster.url, database_url)
-    publisher = SteadyPublisher(cluster.url)
-    publishing = asyncio.create_task(publisher.publish(steps, pause=0.3))
+    async def restart_every_member() -> None:
+        cluster.kill()
+        cluster.start()
 
-    async def half_way() -> bool:
-        return publisher.published >= sum(len(step) for step in steps[: STEPS // 2])
+    counted = await _session_with_a_fault(
+        cluster, database_url, date(2026, 12, 15), restart_every_member
+    )
 
-    await eventually(half_way, within=30)
-    cluster.kill()
-    cluster.start()
-    await publishing
-    await _wait_until_stored(database_url, day, expected_rows(steps), within=45)
-    for service in services:
-        await service.stop()
-
-    counted = tally(database_url, day, expected_rows(steps))
     assert (counted.lost, counted.duplicated) == (0, 0)
 
 

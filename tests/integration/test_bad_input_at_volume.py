@@ -31,8 +31,7 @@ from optbus.routing import subject_of
 from optbus.runtime.control_state import read_kill_switch
 from optbus.runtime.service import ServiceRunner
 from optbus.subjects import KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
-from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.servers import LocalNats, free_port
+from optbus_cli.servers import free_port
 from optbus_execution.main import ExecutionSettings
 from optbus_execution.main import build_app as build_execution
 from optbus_greeks.main import GreeksSettings
@@ -45,7 +44,7 @@ from optbus_risk.main import build_app as build_risk
 from optbus_strategy.main import StrategySettings
 from optbus_strategy.main import build_app as build_strategy
 
-from ..conftest import fresh_database
+from ..conftest import fresh_database, migrated_nats
 from .bad_messages import BadMessage, consumers_of, generate
 from .conftest import RunningService, eventually, simulated_steps
 
@@ -79,10 +78,8 @@ def _start(build: Any, settings: Any) -> tuple[RunningService, int]:
 
 @pytest.fixture
 def fuzz_nats(tmp_path: Path) -> Iterator[str]:
-    server = LocalNats(tmp_path).start()
-    asyncio.run(migrate_bus(server.url))
-    yield server.url
-    server.stop()
+    with migrated_nats(tmp_path) as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ order, and the backtest runs the pure ones among them in that same order."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ from optbus.subjects import STREAM_NAMES
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.engine import Backtest
 from optbus_backtest.wiring import PIPELINE
-from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.servers import LocalNats
 from optbus_cli.topologies import topology_of
 from optbus_execution.main import ExecutionSettings
 from optbus_execution.main import build_app as build_execution
@@ -29,6 +26,7 @@ from optbus_risk.main import build_app as build_risk
 from optbus_strategy.main import StrategySettings
 from optbus_strategy.main import build_app as build_strategy
 
+from ..conftest import migrated_nats
 from .conftest import RunningService, start_greeks, start_persistence
 
 pytestmark = pytest.mark.integration
@@ -46,10 +44,8 @@ flight, persistence four, the trading services JetStream's usual 1000)."""
 
 @pytest.fixture
 def fresh_nats(tmp_path: Path) -> Iterator[str]:
-    server = LocalNats(tmp_path).start()
-    asyncio.run(migrate_bus(server.url))
-    yield server.url
-    server.stop()
+    with migrated_nats(tmp_path) as server:
+        yield server.url
 
 
 def _start(build: Any, settings: Any) -> RunningService:

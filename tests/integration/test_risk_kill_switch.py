@@ -19,12 +19,12 @@ from optbus.events import KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch, write_kill_switch
 from optbus.runtime.service import ServiceRunner
 from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET, KILLSWITCH_ENGAGED
-from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.killswitch import send_command
 from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
 from optbus_risk.main import RiskSettings, build_app
 
+from ..conftest import migrated_nats
 from .conftest import RunningService
 
 pytestmark = pytest.mark.integration
@@ -35,10 +35,8 @@ KV_STREAM = f"KV_{KILLSWITCH_BUCKET}"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LocalNats]:
-    server = LocalNats(tmp_path).start()
-    asyncio.run(migrate_bus(server.url))
-    yield server
-    server.stop()
+    with migrated_nats(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
