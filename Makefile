@@ -37,7 +37,7 @@ bench: setup
 lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs/optbus/src services/*/src cli/src
+	$(UV) run --frozen mypy libs/optbus/src libs/brokers/src services/*/src cli/src
 	$(UV) run --frozen lint-imports
 
 format: setup
