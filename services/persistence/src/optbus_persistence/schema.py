@@ -61,6 +61,7 @@ def migrate(database_url: str) -> StorageMode:
             conn.execute(_script("trading.sql"))
             conn.execute(_script("models.sql"))
             conn.execute(_script("quality.sql"))
+            conn.execute(_script("history.sql"))
             conn.execute(
                 "INSERT INTO schema_info (key, value) VALUES ('storage_mode', %s) "
                 "ON CONFLICT (key) DO NOTHING",

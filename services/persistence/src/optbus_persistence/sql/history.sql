@@ -1,0 +1,34 @@
+-- Real history imported by `optbus import`, beside what the bus recorded.
+--
+-- fo_bhavcopy: NSE's F&O bhavcopy (UDiFF), one row per contract per trading day, keyed by the
+-- exchange's own contract id (FinInstrmId) so that importing a file again stores nothing new.
+-- Read by IV rank over 252 trading days and the end-of-day term structure. Quantities are as
+-- NSE reports them (traded_volume is TtlTradgVol); prices in rupees; strike and option_type are
+-- null for futures; a price NSE leaves empty (no trade that day) is null.
+CREATE TABLE IF NOT EXISTS fo_bhavcopy (
+    trade_date              date             NOT NULL,
+    instrument_id           bigint           NOT NULL,
+    instrument_type         text             NOT NULL,
+    underlying              text             NOT NULL,
+    expiry                  date             NOT NULL,
+    strike                  double precision,
+    option_type             text,
+    open                    double precision,
+    high                    double precision,
+    low                     double precision,
+    close                   double precision,
+    last                    double precision,
+    previous_close          double precision,
+    underlying_price        double precision,
+    settlement_price        double precision NOT NULL,
+    open_interest           bigint           NOT NULL,
+    change_in_open_interest bigint           NOT NULL,
+    traded_volume           bigint           NOT NULL,
+    turnover                double precision NOT NULL,
+    trades                  bigint           NOT NULL,
+    lot_size                integer          NOT NULL,
+    source_file             text             NOT NULL,
+    PRIMARY KEY (trade_date, instrument_id)
+);
+CREATE INDEX IF NOT EXISTS fo_bhavcopy_contracts
+    ON fo_bhavcopy (underlying, expiry, trade_date);
