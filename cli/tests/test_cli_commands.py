@@ -35,7 +35,7 @@ def test_pricing_an_unreadable_file_fails_with_its_name(tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["price", "--input", str(missing)])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "missing.csv" in result.output
 
 

@@ -7,6 +7,8 @@ The command modules import what their commands run only when they run, so that `
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from optbus_cli.commands.backtest import backtest
@@ -34,5 +36,24 @@ app.add_typer(killswitch_app, name="killswitch")
 for command in (run, status, price, export, demo, backtest, replay, train, dq, dataset):
     app.command()(command)
 
+
+def main() -> None:
+    """The entry point: the application, with any failure said in one line (docs/operations.md).
+
+    ``OPTBUS_DEBUG=1`` lets the failure through with its traceback.
+    """
+    try:
+        app()
+    except Exception as error:
+        if os.environ.get("OPTBUS_DEBUG"):
+            raise
+        from optbus.urls import masked_text
+        from optbus_cli.failures import explain
+
+        code, line = explain(error)
+        typer.echo(f"optbus: {masked_text(line)}", err=True)
+        raise SystemExit(code) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()
