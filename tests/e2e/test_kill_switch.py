@@ -20,9 +20,9 @@ import pytest
 from optbus.events import ChainGreeks, Contract, KillSwitchCommand, Leg, OrderIntent
 from optbus.ids import derived_event_id
 from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.demo import ServiceProcesses
 from optbus_cli.killswitch import describe_state, send_command
 from optbus_cli.servers import LocalNats
+from optbus_cli.service_processes import ServiceProcesses
 from optbus_persistence.schema import migrate
 
 from ..conftest import fresh_database

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
-import subprocess
-import sys
+import signal
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import FrameType
 
 import nats
 import platformdirs
@@ -24,6 +25,7 @@ from optbus.control import KillSwitchState
 from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.runtime.control_state import read_kill_switch, write_first_kill_switch
+from optbus.runtime.lockstep import declared_consumers
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 from optbus_backtest.wiring import PIPELINE
 from optbus_cli.bus_migration import migrate as migrate_bus_at
@@ -36,24 +38,34 @@ from optbus_cli.servers import (
     create_database,
     postgres_answers,
 )
+from optbus_cli.service_processes import PIPELINE_SERVICES, ServiceProcesses, start_services
 from optbus_cli.trading_summary import print_trading_summary, read_trading_summary
 from optbus_market_data.pacing import MAX_SPEED, parse_speed
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.schema import migrate
-from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
-PIPELINE_SERVICES = (PERSISTENCE.service, *(topology.service for topology in PIPELINE))
-"""The services that consume market data and trade on it, storage first."""
 DRAIN_TIMEOUT_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """What the user asked the demo for."""
+    """What the user asked the demo for; no ``session``: the day after the last one stored."""
 
     minutes: int
     speed: str
     seed: int
+    session: date | None = None
+
+
+class Terminated(BaseException):
+    """SIGTERM reached the demo: stop what it started, as Ctrl-C does.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the way
+    swallows it and the stack of what the demo started unwinds."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def state_dir() -> Path:
@@ -139,6 +151,8 @@ def _next_session_date(database_url: str) -> date:
 
 
 REAL_TIME_INTENT_AGE_MS = 5_000
+SERVICES_READY_TIMEOUT_SECONDS = 180.0
+"""Long enough for greeks to compile its kernels on a busy two-core machine."""
 
 
 def _speed_settings(service: str, speed: str) -> dict[str, str]:
@@ -156,50 +170,6 @@ def _chains_per_step(session: date) -> int:
     )
     first_step = next(simulator.ticks())
     return sum(isinstance(event, OptionChainSnapshot) for event in first_step)
-
-
-class ServiceProcesses:
-    """The services of the demo, each its own ``optbus run`` process with its own log."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self._env = env
-        self._log_dir = log_dir
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
-        """Start service ``name``."""
-        self._log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self._log_dir / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "optbus_cli.main", "run", name],
-            env=self._env | (extra_env or {}),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def stop(self, name: str) -> None:
-        """SIGTERM one service and wait for it to drain and exit."""
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-    def failed(self) -> list[str]:
-        """Services that exited with an error."""
-        return [name for name, p in self.processes.items() if p.poll() not in (None, 0)]
-
-    def stop_all(self) -> None:
-        """SIGTERM every service (they drain in-flight messages), then wait for them."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _pipeline_drained(view: BusView) -> bool:
@@ -245,7 +215,21 @@ async def _watch(
 
 
 def run_demo(options: DemoOptions) -> int:
-    """Run the demo; returns the process exit status."""
+    """Run the demo; returns the process exit status.
+
+    SIGTERM (``timeout``, ``kill``, a process manager) stops every service the demo started,
+    as Ctrl-C does, before it exits 143."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run_demo(options)
+    except Terminated:
+        Console(stderr=True).print("[yellow]terminated: the services it started are stopped[/]")
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_demo(options: DemoOptions) -> int:
     console = Console()
     with contextlib.ExitStack() as stack:
         nats_url = _resolve_nats(stack, console)
@@ -253,7 +237,7 @@ def run_demo(options: DemoOptions) -> int:
         mode = migrate(database_url)
         console.print(f"storage: {mode.description}")
         console.print(asyncio.run(_prepare_bus(nats_url)))
-        session = _next_session_date(database_url)
+        session = options.session or _next_session_date(database_url)
         run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
         view = asyncio.run(read_bus(nats_url))
         baseline = DemoBaseline.take(view, session, _chains_per_step(session))
@@ -261,12 +245,14 @@ def run_demo(options: DemoOptions) -> int:
         log_dir = state_dir() / "logs" / run_id
         processes = ServiceProcesses(env, log_dir)
         stack.callback(processes.stop_all)
+        console.print(f"starting the services (logs in {log_dir})")
+        speed_env = {name: _speed_settings(name, options.speed) for name in PIPELINE_SERVICES}
+        start_services(processes, SERVICES_READY_TIMEOUT_SECONDS, speed_env)
         console.print(
-            f"playing {options.minutes} trading minutes of {session} at speed {options.speed} "
-            f"(run {run_id}; logs in {log_dir})"
+            f"playing {options.minutes} trading minutes of {session} at speed {options.speed}, "
+            f"each event once the services handled the one before (run {run_id})"
         )
-        for name in PIPELINE_SERVICES:
-            processes.start(name, _speed_settings(name, options.speed))
+        lockstep = [[c.stream, c.name, c.filter_subject] for c in declared_consumers(PIPELINE)]
         processes.start("market-data", {
             "OPTBUS_MARKET_DATA_SEED": str(options.seed),
             "OPTBUS_MARKET_DATA_RUN_ID": run_id,
@@ -274,6 +260,7 @@ def run_demo(options: DemoOptions) -> int:
             "OPTBUS_MARKET_DATA_MINUTES": str(options.minutes),
             "OPTBUS_MARKET_DATA_SPEED": options.speed,
             "OPTBUS_MARKET_DATA_EXIT_WHEN_DONE": "true",
+            "OPTBUS_MARKET_DATA_LOCKSTEP_CONSUMERS": json.dumps(lockstep),
         })  # fmt: skip
         ok = asyncio.run(_watch(processes, nats_url, baseline, options.minutes * 60, console))
         processes.stop_all()

@@ -3,6 +3,7 @@ written to a file."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -41,11 +42,19 @@ def demo(
         str, typer.Option(help="'max' (as fast as possible) or a multiple of real time.")
     ] = "60",
     seed: Seed = 7,
+    start_date: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="The session to play (a trading day); default: the day after the last stored.",
+        ),
+    ] = None,
 ) -> None:
     """Play a simulated session through every service and print what it did.
 
     Uses NATS_URL and DATABASE_URL when they answer; otherwise starts an embedded nats-server
-    and a local PostgreSQL under the user's state directory.
+    and a local PostgreSQL under the user's state directory. Market data is paced to what
+    the services keep up with at any speed; SIGTERM or Ctrl-C stops every service it started.
     """
     from optbus_cli.demo import DemoOptions, run_demo
     from optbus_market_data.pacing import parse_speed
@@ -54,4 +63,12 @@ def demo(
         parse_speed(speed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--speed") from exc
-    raise typer.Exit(run_demo(DemoOptions(minutes=minutes, speed=speed, seed=seed)))
+    session = start_date.date() if start_date else None
+    if session is not None:
+        from optbus.market import load_market_facts
+
+        if not load_market_facts().is_trading_day(session):
+            raise typer.BadParameter(f"{session} is not a trading day", param_hint="--start-date")
+    raise typer.Exit(
+        run_demo(DemoOptions(minutes=minutes, speed=speed, seed=seed, session=session))
+    )

@@ -7,7 +7,6 @@ import contextlib
 import os
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +17,9 @@ from optbus.control import RELEASED
 from optbus.runtime.control_state import write_kill_switch
 from optbus.runtime.migration import migrate_bus
 from optbus_backtest.config import BACKTEST_ALGO_ID
-from optbus_cli.demo import PIPELINE_SERVICES, ServiceProcesses
 from optbus_cli.inspect_bus import view_bus
 from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions, replay_config
-from optbus_cli.servers import LocalNats, free_port
+from optbus_cli.servers import LocalNats
 from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
 STORING = frozenset(consumer.durable for consumer in PERSISTENCE.consumers)
@@ -68,31 +66,6 @@ def service_env(options: ReplayOptions, nats_url: str, database_url: str) -> dic
         "OPTBUS_PERSISTENCE_STREAMS": msgspec.json.encode(streams).decode(),
         "OPTBUS_EXECUTION_ALGO_ID": BACKTEST_ALGO_ID,
     }
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-            return bool(200 <= answer.status < 300)
-    except OSError:
-        return False
-
-
-def start_services(processes: ServiceProcesses, timeout: float) -> None:
-    """Start every service and wait until each serves ``/healthz`` (its consumers exist)."""
-    ports = {name: free_port() for name in PIPELINE_SERVICES}
-    for name, port in ports.items():
-        variable = f"OPTBUS_{name.upper().replace('-', '_')}_HTTP_PORT"
-        processes.start(name, {variable: str(port)})
-    deadline = time.monotonic() + timeout
-    waiting = dict(ports)
-    while waiting:
-        if processes.failed():
-            raise RuntimeError(f"service failed to start: {', '.join(processes.failed())}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"services not ready after {timeout:.0f} s: {sorted(waiting)}")
-        waiting = {name: port for name, port in waiting.items() if not _healthy(port)}
-        time.sleep(0.2)
 
 
 async def wait_until_stored(nats_url: str, patience_seconds: float) -> None:

@@ -11,17 +11,12 @@ from collections.abc import Callable
 from optbus.market import load_market_facts
 from optbus.runtime.service import run_on_uvloop
 from optbus_backtest.recorded_db import recorded_steps
-from optbus_cli.demo import ServiceProcesses, state_dir
-from optbus_cli.replay.bus import (
-    isolated_bus,
-    prepare_bus,
-    service_env,
-    start_services,
-    wait_until_stored,
-)
+from optbus_cli.demo import state_dir
+from optbus_cli.replay.bus import isolated_bus, prepare_bus, service_env, wait_until_stored
 from optbus_cli.replay.options import ReplayOptions, replay_config
 from optbus_cli.replay.publishing import ProgressCallback, publish_in_lockstep
 from optbus_cli.replay.results import ReplayResult, clear_run, read_run_events
+from optbus_cli.service_processes import ServiceProcesses, start_services
 from optbus_persistence.schema import migrate
 from optbus_strategy.config import load_strategies
 

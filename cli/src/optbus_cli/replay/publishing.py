@@ -13,8 +13,8 @@ import nats
 from optbus.codec import encode
 from optbus.events import Event
 from optbus.routing import subject_of
+from optbus.runtime.lockstep import Lockstep, declared_consumers
 from optbus_backtest.wiring import PIPELINE
-from optbus_cli.lockstep import Lockstep, declared_consumers
 from optbus_market_data.pacing import Speed, wait_seconds
 
 ProgressCallback = Callable[[int, int], None]

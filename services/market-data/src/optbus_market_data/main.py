@@ -19,6 +19,7 @@ from optbus.clock import LiveClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
 from optbus.runtime.bus import EventPublisher
+from optbus.runtime.lockstep import Lockstep, WatchedConsumer
 from optbus.runtime.service import ServiceRunner, create_app, make_broker, run_on_uvloop
 from optbus.runtime.settings import ServiceSettings
 from optbus_market_data.pacing import parse_speed
@@ -46,6 +47,16 @@ class MarketDataSettings(ServiceSettings):
     step_seconds: float = Field(default=1.0, gt=0)
     speed: str = Field(default="1", description="'max' or a multiple of real time")
     exit_when_done: bool = False
+    lockstep_consumers: list[tuple[str, str, str]] = Field(
+        default_factory=list,
+        description=(
+            "durable consumers to pace to, as JSON [[stream, durable, filter subject], ...]: "
+            "the source never runs more than lockstep_steps_ahead steps ahead of them"
+        ),
+    )
+    lockstep_steps_ahead: int = Field(
+        default=2, ge=1, description="1: each step once the previous one is fully handled"
+    )
 
 
 def _default_start(facts: MarketFacts) -> date:
@@ -86,7 +97,14 @@ async def run_service(settings: MarketDataSettings) -> bool:
 
     async def play_source() -> None:
         try:
-            sent = await play(_steps(settings, facts), publisher, speed, LiveClock())
+            lockstep = None
+            if settings.lockstep_consumers:
+                lockstep = Lockstep(WatchedConsumer(*c) for c in settings.lockstep_consumers)
+                await lockstep.watch(broker.connection)
+            sent = await play(
+                _steps(settings, facts), publisher, speed, LiveClock(), lockstep,
+                settings.lockstep_steps_ahead,
+            )  # fmt: skip
         except Exception:
             _log.exception("the source failed; stopping")
             failures.append("source")

@@ -64,6 +64,7 @@ class Lockstep:
         self._owed_by_subject: dict[str, int] = {}
         self._subscriptions: list[Subscription] = []
         self._owed = 0
+        self._owed_limit = 0
         self._awaited_id: str | None = None
         self._settled = asyncio.Event()
 
@@ -85,8 +86,13 @@ class Lockstep:
         self._awaited_id = msg_id
         self._settled.clear()
 
-    async def settled(self, patience_seconds: float) -> None:
-        """Wait until no ack is owed and nothing watched is still unread."""
+    async def settled(self, patience_seconds: float, *, owed_at_most: int = 0) -> None:
+        """Wait until no ack is owed and nothing watched is still unread.
+
+        With ``owed_at_most``, until no more than that many acks are owed: the services may
+        then be that far behind (a bounded lag) instead of done with everything."""
+        self._owed_limit = owed_at_most
+        self._settled.clear()
         self._check()
         try:
             await asyncio.wait_for(self._settled.wait(), patience_seconds)
@@ -96,7 +102,8 @@ class Lockstep:
                 "a service is stuck or down"
             ) from None
 
-    def _owed_for(self, subject: str) -> int:
+    def owed_for(self, subject: str) -> int:
+        """How many acks a message on ``subject`` owes: one per watched consumer it reaches."""
         owed = self._owed_by_subject.get(subject)
         if owed is None:
             stream = stream_of(subject).name
@@ -114,7 +121,7 @@ class Lockstep:
             if (stream, consumer) in self._names and msg.data in _SETTLING_ACKS:
                 self._owed -= 1
         else:
-            self._owed += self._owed_for(msg.subject)
+            self._owed += self.owed_for(msg.subject)
             if msg.header is not None and msg.header.get("Nats-Msg-Id") == self._awaited_id:
                 self._awaited_id = None
         self._check()
@@ -122,7 +129,7 @@ class Lockstep:
     def _check(self) -> None:
         if (
             self._awaited_id is None
-            and self._owed <= 0
+            and self._owed <= self._owed_limit
             and all(s.pending_msgs == 0 for s in self._subscriptions)
         ):
             self._settled.set()

@@ -1,0 +1,93 @@
+"""The services as processes of their own, each an ``optbus run`` with its own log, and the
+wait until they are ready: what the demo and the replay start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from optbus_backtest.wiring import PIPELINE
+from optbus_cli.servers import free_port
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
+
+PIPELINE_SERVICES = (PERSISTENCE.service, *(topology.service for topology in PIPELINE))
+"""The services that consume market data and trade on it, storage first."""
+
+
+class ServiceProcesses:
+    """The services of the demo, each its own ``optbus run`` process with its own log."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self._env = env
+        self._log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start service ``name``."""
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self._log_dir / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "optbus_cli.main", "run", name],
+            env=self._env | (extra_env or {}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self, name: str) -> None:
+        """SIGTERM one service and wait for it to drain and exit."""
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    def failed(self) -> list[str]:
+        """Services that exited with an error."""
+        return [name for name, p in self.processes.items() if p.poll() not in (None, 0)]
+
+    def stop_all(self) -> None:
+        """SIGTERM every service (they drain in-flight messages), then wait for them."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+            return bool(200 <= answer.status < 300)
+    except OSError:
+        return False
+
+
+def start_services(
+    processes: ServiceProcesses,
+    timeout: float,
+    extra_env: Mapping[str, dict[str, str]] | None = None,
+) -> None:
+    """Start every pipeline service and wait until each serves ``/healthz``: its consumers
+    exist and consume (greeks has compiled its kernels), so nothing published afterwards
+    waits on a service that is not there yet. ``extra_env`` adds settings per service."""
+    ports = {name: free_port() for name in PIPELINE_SERVICES}
+    for name, port in ports.items():
+        variable = f"OPTBUS_{name.upper().replace('-', '_')}_HTTP_PORT"
+        processes.start(name, {variable: str(port), **(extra_env or {}).get(name, {})})
+    deadline = time.monotonic() + timeout
+    waiting = dict(ports)
+    while waiting:
+        if processes.failed():
+            raise RuntimeError(f"service failed to start: {', '.join(processes.failed())}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"services not ready after {timeout:.0f} s: {sorted(waiting)}")
+        waiting = {name: port for name, port in waiting.items() if not _healthy(port)}
+        time.sleep(0.2)
