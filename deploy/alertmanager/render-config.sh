@@ -2,8 +2,8 @@
 # Render Alertmanager's configuration template: render-config.sh TEMPLATE OUTPUT.
 # Each ${NAME} becomes the value of the environment variable NAME, so no receiver's secret is
 # ever in the repository, an image or a ConfigMap. Refuses (exit 2, naming the variable, never
-# its value) a variable that is unset, or a value with a double quote, a backslash or a line
-# break, which would end the YAML string it is put in. POSIX sh and awk: it runs in the
+# its value) a variable that is unset or empty, or a value with a double quote, a backslash or
+# a line break, which would end the YAML string it is put in. POSIX sh and awk: it runs in the
 # Alertmanager image (busybox) before Alertmanager starts.
 set -eu
 template=$1
@@ -15,7 +15,7 @@ awk '
     rendered = ""
     while (match(line, /\$\{[A-Z0-9_]+\}/)) {
         name = substr(line, RSTART + 2, RLENGTH - 3)
-        if (!(name in ENVIRON)) {
+        if (!(name in ENVIRON) || ENVIRON[name] == "") {
             print "render-config: " name " is not set" > "/dev/stderr"
             exit 2
         }
