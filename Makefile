@@ -5,14 +5,28 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: setup demo test test-unit test-integration test-fault test-e2e bench lint format schemas
+.PHONY: setup alerting-tools demo test test-unit test-integration test-fault test-e2e bench lint format schemas
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-setup: $(UV)
+setup: $(UV) alerting-tools
 	$(UV) sync --frozen --all-groups --quiet
+
+# promtool and amtool check the alerting files, and the alert end-to-end test runs Prometheus
+# and Alertmanager: Debian's packages, installed when missing (as root, where apt-get exists).
+# Elsewhere it says what to install; the tests then fail on the missing tool.
+ALERTING_TOOLS := promtool amtool prometheus prometheus-alertmanager
+alerting-tools:
+	@missing=$$(for tool in $(ALERTING_TOOLS); do command -v $$tool >/dev/null || echo $$tool; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends prometheus prometheus-alertmanager; \
+	else \
+		echo "missing $$missing: install Debian's prometheus and prometheus-alertmanager" >&2; \
+	fi
 
 demo: setup
 	$(UV) run --frozen optbus demo

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Write deploy/.env: fresh random passwords for every account of the compose stack.
+# Write deploy/.env: fresh random passwords for every account of the compose stack, and the
+# Alertmanager receivers' settings, empty, for you to fill in.
 # The file is git-ignored and readable by you alone; compose reads it from this directory.
 # Hex passwords need no escaping inside the NATS_URL and DATABASE_URL the services get.
 set -euo pipefail
@@ -26,5 +27,11 @@ umask 077
     echo "NATS_OPERATOR_PASSWORD=$(secret)"
     echo "NATS_MIGRATOR_PASSWORD=$(secret)"
     echo "GRAFANA_ADMIN_PASSWORD=$(secret)"
+    echo "# Where alerts go (docs/operations.md, \"Alerts\"): Alertmanager will not start until"
+    echo "# every one is set. Values may not hold a double quote, a backslash or a line break."
+    for receiver in WEBHOOK_URL TELEGRAM_BOT_TOKEN TELEGRAM_CHAT_ID SMTP_SMARTHOST SMTP_FROM \
+        SMTP_USERNAME SMTP_PASSWORD EMAIL_TO; do
+        echo "ALERTMANAGER_${receiver}="
+    done
 } > .env
 echo "wrote deploy/.env"

@@ -250,7 +250,7 @@ def test_compose_passwords_are_references_to_the_environment(compose: dict[str, 
         for variable, value in (service.get("environment") or {}).items():
             text = str(value)
             if "PASSWORD" in variable:
-                assert re.fullmatch(r"\$\{\w+(:\?[^}]*)?\}", text), f"{name}: {variable}"
+                assert re.fullmatch(r"\$\{\w+(:\?[^}]*|:-)?\}", text), f"{name}: {variable}"
             for password in re.findall(r"://[^:/@\s]+:([^@\s]+)@", text):
                 assert password.startswith("${"), f"{name}: {variable}"
 
@@ -380,7 +380,7 @@ def test_kustomization_lists_only_files_that_exist(kustomization: Path) -> None:
 def test_base_kustomization_lists_every_base_manifest() -> None:
     spec = _yaml(K8S / "base" / "kustomization.yaml")
     manifests = {p.name for p in (K8S / "base").glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(spec["resources"]) == manifests
+    assert {entry for entry in spec["resources"] if entry.endswith(".yaml")} == manifests
 
 
 def test_base_has_a_deployment_and_a_service_per_optbus_service() -> None:
@@ -482,6 +482,48 @@ def test_k8s_manifests_hold_no_secret_object() -> None:
     assert "Secret" not in kinds
     for kustomization in K8S.rglob("kustomization.yaml"):
         assert "secretGenerator" not in _yaml(kustomization)
+
+
+def test_the_only_generated_secret_is_alertmanagers_configuration_template() -> None:
+    """It holds the template and its renderer, no credential (tests/test_alerting_config.py
+    checks the template's secrets are placeholders)."""
+    assert "../../alertmanager" in _yaml(K8S / "base" / "kustomization.yaml")["resources"]
+    (generated,) = _yaml(DEPLOY / "alertmanager" / "kustomization.yaml")["secretGenerator"]
+    assert generated["files"] == ["alertmanager.yml", "render-config.sh"]
+
+
+def test_alertmanager_reads_its_receivers_from_a_secret_reference_on_kubernetes() -> None:
+    deployment = base_objects("Deployment")["alertmanager"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["envFrom"] == [{"secretRef": {"name": "optbus-alertmanager-receivers"}}]
+    assert "render-config.sh" in container["args"][0]
+
+
+def test_alertmanager_image_is_pinned_and_the_same_in_compose_and_kubernetes(
+    compose: dict[str, Any],
+) -> None:
+    deployment = base_objects("Deployment")["alertmanager"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    image = compose["services"]["alertmanager"]["image"]
+    assert re.fullmatch(r"prom/alertmanager:v\d+\.\d+\.\d+", image)
+    assert container["image"] == image
+
+
+def test_compose_gives_alertmanager_every_receiver_the_template_names(
+    compose: dict[str, Any],
+) -> None:
+    template = (DEPLOY / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8")
+    named = set(re.findall(r"\$\{(ALERTMANAGER_\w+)\}", template))
+    environment = compose["services"]["alertmanager"]["environment"]
+    assert set(environment) == named
+    assert all(value == f"${{{name}:-}}" for name, value in environment.items())
+
+
+def test_prometheus_sends_alerts_to_the_compose_alertmanager(compose: dict[str, Any]) -> None:
+    config = _yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    (manager,) = config["alerting"]["alertmanagers"]
+    assert manager["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    assert "alertmanager" in compose["services"]
 
 
 def test_k8s_passwords_come_only_from_secret_references() -> None:
@@ -772,8 +814,11 @@ def test_the_operator_may_ask_for_end_of_day_training(nats_users: dict[str, Any]
 # --- no secrets ------------------------------------------------------------------------------
 
 _ASSIGNED_SECRET = re.compile(
-    r"(?i)(?<![\w${])(?:[a-z0-9]+_)*(?:password|passwd|secret|token)\b\s*[:=]\s*(?P<value>[^\s,;]+)"
+    r"(?i)(?<![\w${])(?:[a-z0-9]+_)*(?:password|passwd|secret|token)\b\s*[:=][ \t]*"
+    r"(?P<value>[^\s,;]+)"
 )
+"""A secret's name, then its value on the same line (a YAML key whose value is a mapping on
+the next lines, such as a volume's ``secret:``, assigns nothing)."""
 _URL_PASSWORD = re.compile(r"://[^:/@\s]+:(?P<value>[^@\s]+)@")
 _PSQL_VARIABLE = re.compile(r":'\w+'")
 _REFERENCE = re.compile(r"""^["']?(\$|<|\{\{)""")

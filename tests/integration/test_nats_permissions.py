@@ -18,6 +18,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NotFoundError
+from prometheus_client import REGISTRY
 
 from optbus.clock import LiveClock
 from optbus.codec import Decoder
@@ -25,6 +26,7 @@ from optbus.events import DeadLetter
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
 from optbus.runtime.migration import check_streams
+from optbus.runtime.monitoring import DependencyMonitor
 from optbus.subjects import END_OF_DAY, stream_of
 from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import free_port, nats_server_binary
@@ -156,3 +158,22 @@ async def test_the_operator_may_ask_for_end_of_day_training(migrated_url: str) -
 
     await operator.close()
     assert ack.stream == stream_of(END_OF_DAY).name
+
+
+async def test_every_service_as_its_own_user_may_read_its_consumers_lag(migrated_url: str) -> None:
+    async def answers() -> bool:
+        return True
+
+    for topology in TOPOLOGIES:
+        nc = await connect_as(migrated_url, topology.service)
+        specs = [PullConsumerSpec(stream=c.stream, subject=c.subject, durable=c.durable)
+                 for c in topology.consumers]  # fmt: skip
+        for spec in specs:
+            await nc.jetstream().add_consumer(spec.stream, spec.config())
+        monitor = DependencyMonitor(topology.service, {"nats": answers}, nc.jetstream, specs, 60)
+        await monitor.poll()
+        await nc.close()
+
+        for spec in specs:
+            labels = {"service": topology.service, "consumer": spec.durable}
+            assert REGISTRY.get_sample_value("optbus_consumer_pending_messages", labels) == 0

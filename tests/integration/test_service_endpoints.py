@@ -42,3 +42,24 @@ async def test_a_running_service_exports_optbus_metrics(greeks_port: int) -> Non
 
     assert 'optbus_up{service="greeks"} 1.0' in body
     assert "optbus_greeks_chain_pricing_seconds_bucket" in body
+
+
+async def test_a_running_service_exports_its_consumers_lag(greeks_port: int) -> None:
+    _, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{greeks_port}/metrics")
+
+    assert 'optbus_consumer_pending_messages{consumer="greeks",service="greeks"}' in body
+    assert 'optbus_consumer_ack_pending_messages{consumer="greeks",service="greeks"}' in body
+
+
+async def test_a_running_service_exports_nats_as_up(greeks_port: int) -> None:
+    _, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{greeks_port}/metrics")
+
+    assert 'optbus_dependency_up{dependency="nats",service="greeks"} 1.0' in body
+
+
+async def test_a_running_service_exports_zero_dead_letters_before_the_first(
+    greeks_port: int,
+) -> None:
+    _, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{greeks_port}/metrics")
+
+    assert 'optbus_dead_letters_total{consumer="greeks",service="greeks"} 0.0' in body

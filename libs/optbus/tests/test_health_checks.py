@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from optbus.runtime.service import threaded_check
+from optbus.runtime.health import threaded_check
 
 
 async def test_a_hung_threaded_check_is_awaited_again_rather_than_started_again() -> None:

@@ -10,7 +10,12 @@ from prometheus_client import REGISTRY
 from optbus.codec import encode
 from optbus.events import DataQualityReported
 from optbus_trainer.quality import CHAIN_FIELDS, TRADE_FIELDS, Thresholds, assess
-from optbus_trainer.quality_report import QualityWindow, report_event, set_gauges
+from optbus_trainer.quality_report import (
+    QualityWindow,
+    report_event,
+    set_gauges,
+    show_no_report_yet,
+)
 
 NOW = 1_796_205_300_000_000_000
 WINDOW = QualityWindow.ending(NOW, days=5)
@@ -70,3 +75,16 @@ def test_a_passing_report_sets_the_verdict_gauge_to_one() -> None:
     set_gauges(_event(FULL_TRADES))
 
     assert _sample("optbus_dq_passed") == 1.0
+
+
+def test_before_the_first_report_every_field_shows_its_threshold_and_no_coverage() -> None:
+    show_no_report_yet(Thresholds(trades=0.9, chains=0.7))
+
+    coverage = _sample("optbus_dq_coverage_ratio", group="chains", check="iv")
+    verdict = _sample("optbus_dq_passed")
+    assert _sample("optbus_dq_threshold_ratio", group="chains", check="iv") == 0.7
+    assert _sample("optbus_dq_threshold_ratio", group="trades", check="exit_vega") == 0.9
+    assert coverage is not None
+    assert math.isnan(coverage)
+    assert verdict is not None
+    assert math.isnan(verdict)

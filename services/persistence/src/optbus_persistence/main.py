@@ -9,13 +9,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from optbus.runtime.consumer import UNLIMITED
-from optbus.runtime.service import (
-    create_app,
-    make_broker,
-    run_on_uvloop,
-    serve,
-    threaded_check,
-)
+from optbus.runtime.health import threaded_check
+from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus.subjects import STREAMS

@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import structlog
 from faststream.asgi import AsgiFastStream
+from prometheus_client import REGISTRY
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,6 +17,7 @@ from optbus.runtime.metrics import show_kill_switch
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
+from optbus_risk.breaker_gauges import CircuitBreakerGauges
 from optbus_risk.config import DEFAULT_CONFIG_PATH, load_risk_config
 from optbus_risk.context import RiskEnv
 from optbus_risk.engine import RiskEngine
@@ -63,7 +65,18 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
         show_kill_switch(TOPOLOGY.service, engine.state.kill_switch.halted)
         _log.info("state restored", kill_switch=engine.state.kill_switch.describe())
 
-    return create_app(TOPOLOGY, settings, broker, on_connected=[restore], consumers=consumers)
+    breaker = CircuitBreakerGauges(lambda: engine.state.pnl, config, env.facts, bus.clock)
+
+    async def export_breaker() -> None:
+        REGISTRY.register(breaker)
+
+    async def stop_exporting_breaker() -> None:
+        REGISTRY.unregister(breaker)
+
+    return create_app(
+        TOPOLOGY, settings, broker, on_connected=[restore], consumers=consumers,
+        on_ready=[export_breaker], on_stopping=[stop_exporting_breaker],
+    )  # fmt: skip
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ from optbus_trainer.quality_report import (
     record_report,
     run_quality_check,
     set_gauges,
+    show_no_report_yet,
 )
 from optbus_trainer.registry import ModelRegistry
 from optbus_trainer.schedule import TrainingSchedule
@@ -130,6 +131,7 @@ def build_app(settings: TrainerSettings) -> AsgiFastStream:
     clock, jetstream = bus.clock, bus.jetstream
     registry = ModelRegistry(jetstream, settings.database_url, clock, TOPOLOGY.service)
     thresholds = Thresholds(trades=settings.trades_threshold, chains=settings.chains_threshold)
+    show_no_report_yet(thresholds)
     facts, interval = load_market_facts(), settings.check_interval_seconds
     worker = TrainingWorker(training_job(settings, registry, clock, thresholds, facts))
     quality_worker = TrainingWorker(quality_job(settings, bus.publisher, clock, thresholds))

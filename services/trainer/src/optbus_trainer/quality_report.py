@@ -21,7 +21,7 @@ from optbus.clock import Clock
 from optbus.events import CoverageCheck, DataQualityReported
 from optbus.ids import derived_event_id
 from optbus.timestamps import datetime_from_ns, epoch_ns
-from optbus_trainer.quality import QualityReport, Thresholds
+from optbus_trainer.quality import CHAIN_FIELDS, TRADE_FIELDS, QualityReport, Thresholds
 from optbus_trainer.quality_sql import quality_report_between
 
 DQ_COVERAGE = Gauge(
@@ -32,7 +32,9 @@ DQ_COVERAGE = Gauge(
 DQ_THRESHOLD = Gauge(
     "optbus_dq_threshold_ratio", "Coverage a field must reach to pass", ["group", "check"]
 )
-DQ_PASSED = Gauge("optbus_dq_passed", "1 when every field of the last report met its threshold")
+DQ_PASSED = Gauge(
+    "optbus_dq_passed", "1 when every field of the last report met its threshold (NaN: none yet)"
+)
 DQ_REPORTED_AT = Gauge(
     "optbus_dq_last_report_timestamp_seconds", "When the last data-quality report was made"
 )
@@ -102,6 +104,17 @@ def record_report(database_url: str, event: DataQualityReported) -> bool:
              datetime_from_ns(event.window_end), event.passed, failed, checks),
         )  # fmt: skip
         return cursor.rowcount == 1
+
+
+def show_no_report_yet(thresholds: Thresholds) -> None:
+    """Export every field's threshold, with its coverage and the verdict unknown (NaN), before
+    the first report: the series exist from the start, and nothing reads as failed or passed."""
+    fields = [("trades", name, thresholds.trades) for name in TRADE_FIELDS]
+    fields += [("chains", name, thresholds.chains) for name in CHAIN_FIELDS]
+    for group, name, threshold in fields:
+        DQ_COVERAGE.labels(group, name).set(math.nan)
+        DQ_THRESHOLD.labels(group, name).set(threshold)
+    DQ_PASSED.set(math.nan)
 
 
 def set_gauges(event: DataQualityReported) -> None:

@@ -36,6 +36,21 @@ PUBLISH_RETRIED = Counter(
     ["service"],
 )
 UP = Gauge("optbus_up", "1 while the service runs", ["service"])
+DEPENDENCY_UP = Gauge(
+    "optbus_dependency_up",
+    "1 when the service's last check of a dependency (nats, database) passed within its bound",
+    ["service", "dependency"],
+)
+CONSUMER_PENDING = Gauge(
+    "optbus_consumer_pending_messages",
+    "Messages on a durable consumer's subjects not yet delivered to it (how far behind it is)",
+    ["service", "consumer"],
+)
+CONSUMER_ACK_PENDING = Gauge(
+    "optbus_consumer_ack_pending_messages",
+    "Messages delivered to a durable consumer and not acknowledged yet",
+    ["service", "consumer"],
+)
 
 KILLSWITCH_INVALID_COMMANDS = Counter(
     "optbus_killswitch_invalid_commands_total",

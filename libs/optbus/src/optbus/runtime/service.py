@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from functools import partial
 from typing import Any, TypeVar
 
 import uvicorn
 import uvloop
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.asgi.types import ASGIApp
+from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
-from nats.errors import Error as NatsError
 from prometheus_client import make_asgi_app
 
 from optbus.runtime.consumer import PullConsumer
+from optbus.runtime.health import HealthCheck, health_route, service_checks
 from optbus.runtime.history import IncompleteHistory
 from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
 from optbus.runtime.migration import MIGRATE_HINT, BusNotMigrated, check_streams
+from optbus.runtime.monitoring import DependencyMonitor, start_series_at_zero
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.topology import ServiceTopology
 
 T = TypeVar("T")
-HealthCheck = Callable[[], Awaitable[bool]]
-HEALTH_CHECK_TIMEOUT_SECONDS = 0.8
-"""Each health check's bound: /healthz answers within a second even when a check hangs."""
 Hook = Callable[[], Awaitable[None]]
 STARTUP_FAILED_EXIT_CODE = 3
 """What a service process exits with when it refused to start (uvicorn's own code for it)."""
@@ -40,63 +36,6 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
         graceful_timeout=settings.graceful_timeout_seconds,
         max_reconnect_attempts=-1,
     )
-
-
-async def _nats_answers(broker: NatsBroker) -> bool:
-    """A round trip to the server (PING, PONG): a connection that looks open but whose server
-    stopped answering fails it, where the client's own connection state would still say up.
-    The caller bounds the wait."""
-    if not await broker.ping(HEALTH_CHECK_TIMEOUT_SECONDS):
-        return False
-    try:
-        await broker.connection.flush()
-    except NatsError:
-        return False
-    return True
-
-
-async def _failure(name: str, check: HealthCheck) -> str | None:
-    """Why ``check`` failed, or None when it passed within the bound."""
-    try:
-        passed = await asyncio.wait_for(check(), HEALTH_CHECK_TIMEOUT_SECONDS)
-    except TimeoutError:
-        return f"{name}: no answer within {HEALTH_CHECK_TIMEOUT_SECONDS:g} s"
-    return None if passed else f"{name}: failed"
-
-
-def _health_route(broker: NatsBroker, checks: Mapping[str, HealthCheck]) -> ASGIApp:
-    """``/healthz``: 204, or 503 naming each check that failed or did not answer in time.
-
-    The checks run side by side, each bounded, so the answer comes within the bound whatever
-    hangs: a probe that waits on a hung dependency would tell nobody anything."""
-    named: dict[str, HealthCheck] = {"nats": partial(_nats_answers, broker), **checks}
-
-    @get
-    async def healthz(scope: object) -> AsgiResponse:
-        failures = await asyncio.gather(*(_failure(n, check) for n, check in named.items()))
-        failed = [failure for failure in failures if failure is not None]
-        if failed:
-            return AsgiResponse("\n".join(failed).encode(), 503)
-        return AsgiResponse(b"", 204)
-
-    return healthz
-
-
-def threaded_check(check: Callable[[], bool]) -> HealthCheck:
-    """A blocking check run in a worker thread, one at a time.
-
-    A thread cannot be cancelled: when the check hangs, the next probe awaits the same run
-    instead of starting another, so a hung dependency holds one worker thread, not one per
-    probe until the threads every ``asyncio.to_thread`` of the service shares are used up."""
-    running: asyncio.Future[bool] | None = None
-
-    async def in_thread() -> bool:
-        nonlocal running
-        if running is None or running.done():
-            running = asyncio.ensure_future(asyncio.to_thread(check))
-        return await asyncio.shield(running)
-
-    return in_thread
 
 
 def create_app(
@@ -118,9 +57,16 @@ def create_app(
     would look alive to whoever runs it while nothing flows. ``on_connected`` hooks run once the
     streams are checked and before any consumer starts (to restore state); ``on_ready`` hooks
     run after the consumers started. ``/healthz`` checks the NATS connection and each of
-    ``health_checks`` (by name)."""
+    ``health_checks`` (by name); the same checks and each consumer's lag are exported as
+    gauges every ``settings.monitor_interval_seconds``."""
     service = topology.service
     logger = configure_logging(service, settings.log_level)
+    start_series_at_zero(topology)
+    checks = service_checks(broker, health_checks or {})
+    monitor = DependencyMonitor(
+        service, checks, lambda: broker.connection.jetstream(),
+        [consumer.spec for consumer in consumers], settings.monitor_interval_seconds,
+    )  # fmt: skip
 
     async def connect_and_check_streams() -> None:
         await broker.connect()
@@ -153,12 +99,12 @@ def create_app(
         broker,
         asgi_routes=[
             ("/metrics", make_asgi_app()),
-            ("/healthz", _health_route(broker, health_checks or {})),
+            ("/healthz", health_route(checks)),
         ],
         logger=logger,
         on_startup=[connect_and_check_streams],
-        after_startup=[start_consumers, *on_ready],
-        on_shutdown=[stop_consumers, *on_stopping, mark_down],
+        after_startup=[start_consumers, monitor.start, *on_ready],
+        on_shutdown=[monitor.stop, stop_consumers, *on_stopping, mark_down],
     )
 
 

@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=0, ge=0, le=65535, description="metrics and health; 0 = any")
     log_level: str = "INFO"
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
+    monitor_interval_seconds: float = Field(
+        default=10.0, gt=0, description="how often dependencies and consumer lag are read"
+    )
     clock: ClockKind = Field(
         default="live",
         validation_alias=AliasChoices("OPTBUS_CLOCK", "clock"),

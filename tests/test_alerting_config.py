@@ -1,0 +1,151 @@
+"""The alerting files are valid for the real tools, every rule is unit-tested, every alert has
+a runbook section, and Alertmanager routes each severity to its receivers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.alerting import (
+    ALERT_RULE_TESTS,
+    ALERT_RULES,
+    ALERTMANAGER_TEMPLATE,
+    EXAMPLE_RECEIVERS,
+    PROMETHEUS_CONFIG,
+    ROOT,
+    render_alertmanager_config,
+    run_tool,
+)
+
+SEVERITIES = {"critical", "warning", "info"}
+
+
+def _rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load(ALERT_RULES.read_text(encoding="utf-8"))["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def _heading_anchors(markdown: Path) -> set[str]:
+    """GitHub's anchors of the headings: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown.read_text(encoding="utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+
+
+@pytest.fixture(scope="module")
+def alertmanager_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("alertmanager") / "alertmanager.yml"
+    rendered = render_alertmanager_config(output, EXAMPLE_RECEIVERS)
+    assert rendered.returncode == 0, rendered.stderr
+    return output
+
+
+def test_the_alert_rules_are_valid_for_promtool() -> None:
+    checked = run_tool("promtool", "check", "rules", str(ALERT_RULES))
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_every_alert_rule_passes_its_promtool_unit_tests() -> None:
+    tested = run_tool("promtool", "test", "rules", str(ALERT_RULE_TESTS))
+
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_every_alert_rule_has_a_promtool_unit_test() -> None:
+    tests = yaml.safe_load(ALERT_RULE_TESTS.read_text(encoding="utf-8"))["tests"]
+    tested = {case["alertname"] for test in tests for case in test["alert_rule_test"]}
+
+    assert {rule["alert"] for rule in _rules()} <= tested
+
+
+def test_every_alert_has_a_severity_a_summary_and_a_runbook_section() -> None:
+    anchors = _heading_anchors(ROOT / "docs" / "operations.md")
+    for rule in _rules():
+        assert rule["labels"]["severity"] in SEVERITIES, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+        page, anchor = rule["annotations"]["runbook"].split("#")
+        assert page == "docs/operations.md", rule["alert"]
+        assert anchor in anchors, rule["alert"]
+
+
+def test_the_prometheus_configuration_is_valid_for_promtool(tmp_path: Path) -> None:
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
+    config["rule_files"] = [str(ALERT_RULES)]  # where compose mounts it: /etc/prometheus
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    checked = run_tool("promtool", "check", "config", str(tmp_path / "prometheus.yml"))
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_rendered_alertmanager_configuration_is_valid_for_amtool(
+    alertmanager_config: Path,
+) -> None:
+    checked = run_tool("amtool", "check-config", str(alertmanager_config))
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("severity", "receiver"), [("critical", "page"), ("warning", "notify"), ("info", "webhook")]
+)
+def test_alertmanager_routes_each_severity_to_its_receivers(
+    alertmanager_config: Path, severity: str, receiver: str
+) -> None:
+    routed = run_tool("amtool", "config", "routes", "test", f"--config.file={alertmanager_config}",
+                      "alertname=OptbusAny", f"severity={severity}")  # fmt: skip
+
+    assert routed.stdout.strip() == receiver, routed.stdout + routed.stderr
+
+
+def test_critical_alerts_reach_the_webhook_telegram_and_email(alertmanager_config: Path) -> None:
+    config = yaml.safe_load(alertmanager_config.read_text(encoding="utf-8"))
+    page = next(r for r in config["receivers"] if r["name"] == "page")
+
+    assert {"webhook_configs", "telegram_configs", "email_configs"} <= set(page)
+
+
+def test_the_rendered_configuration_carries_the_receivers_secrets(
+    alertmanager_config: Path,
+) -> None:
+    config = yaml.safe_load(alertmanager_config.read_text(encoding="utf-8"))
+    page = next(r for r in config["receivers"] if r["name"] == "page")
+    given = EXAMPLE_RECEIVERS
+
+    assert config["global"]["smtp_auth_password"] == given["ALERTMANAGER_SMTP_PASSWORD"]
+    assert page["telegram_configs"][0]["bot_token"] == given["ALERTMANAGER_TELEGRAM_BOT_TOKEN"]
+    assert page["webhook_configs"][0]["url"] == given["ALERTMANAGER_WEBHOOK_URL"]
+
+
+def test_the_template_holds_only_placeholders_where_secrets_go() -> None:
+    text = ALERTMANAGER_TEMPLATE.read_text(encoding="utf-8")
+    for key in ("smtp_auth_password", "bot_token", "url"):
+        for value in re.findall(rf"^\s*(?:- )?{key}: (.+)$", text, re.MULTILINE):
+            assert re.fullmatch(r'"\$\{ALERTMANAGER_[A-Z_]+\}"', value), f"{key}: {value}"
+
+
+def test_rendering_refuses_an_unset_receiver_and_names_it(tmp_path: Path) -> None:
+    receivers = dict(EXAMPLE_RECEIVERS)
+    del receivers["ALERTMANAGER_TELEGRAM_BOT_TOKEN"]
+
+    rendered = render_alertmanager_config(tmp_path / "alertmanager.yml", receivers)
+
+    assert rendered.returncode != 0
+    assert "ALERTMANAGER_TELEGRAM_BOT_TOKEN is not set" in rendered.stderr
+    assert not (tmp_path / "alertmanager.yml").exists()
+
+
+def test_rendering_refuses_a_value_that_would_end_its_yaml_string_without_showing_it(
+    tmp_path: Path,
+) -> None:
+    receivers = EXAMPLE_RECEIVERS | {"ALERTMANAGER_SMTP_PASSWORD": 'hunter"2'}
+
+    rendered = render_alertmanager_config(tmp_path / "alertmanager.yml", receivers)
+
+    assert rendered.returncode != 0
+    assert "ALERTMANAGER_SMTP_PASSWORD" in rendered.stderr
+    assert "hunter" not in rendered.stderr
