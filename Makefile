@@ -11,7 +11,7 @@ $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-setup: $(UV) alerting-tools
+setup: $(UV)
 	$(UV) sync --frozen --all-groups --quiet
 
 # promtool and amtool check the alerting files, and the alert end-to-end test runs Prometheus
@@ -31,7 +31,7 @@ alerting-tools:
 demo: setup
 	$(UV) run --frozen optbus demo
 
-test: setup lint test-unit test-integration test-fault test-e2e
+test: setup alerting-tools lint test-unit test-integration test-fault test-e2e
 
 test-unit:
 	$(PYTEST) -m "not integration and not e2e and not fault" -q
