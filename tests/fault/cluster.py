@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,16 +18,21 @@ from optbus.codec import encode
 from optbus.events import Event
 from optbus.routing import subject_of
 from optbus_cli.bus_migration import migrate as migrate_bus
+from optbus_cli.servers import LocalNatsCluster
 
 from ..integration.conftest import (
     RunningService,
     eventually,
+    expected_rows,
     query_one,
+    simulated_steps,
     start_greeks,
     start_persistence,
+    ticks_on,
 )
 
 REPLICAS = 3
+STEPS = 16
 
 
 async def connect(url: str) -> NATS:
@@ -143,3 +150,72 @@ def tally(database_url: str, day: date, published: int) -> Tally:
         f"lost {result.lost}, duplicated {result.duplicated}"
     )
     return result
+
+
+async def _wait_until_stored(database_url: str, day: date, rows: int, within: float) -> None:
+    """Wait until ``rows`` ticks are stored or ``within`` seconds pass (the tally then says)."""
+
+    async def done() -> bool:
+        return ticks_on(database_url, day) >= rows
+
+    with suppress(AssertionError):
+        await eventually(done, within=within)
+    await asyncio.sleep(2.0)  # anything redelivered late would land now
+
+
+async def session_with_a_fault(
+    cluster: LocalNatsCluster,
+    database_url: str,
+    day: date,
+    fault: Callable[[], Awaitable[None]],
+) -> Tally:
+    """A session on the cluster with ``fault`` half-way through, and what it stored."""
+    steps = simulated_steps(day, STEPS, f"fault-cluster-{day.isoformat()}")
+    services = await start_pipeline(cluster.url, database_url)
+    publisher = SteadyPublisher(cluster.url)
+    publishing = asyncio.create_task(publisher.publish(steps, pause=0.3))
+
+    async def half_way() -> bool:
+        return publisher.published >= sum(len(step) for step in steps[: STEPS // 2])
+
+    await eventually(half_way, within=30)
+    await fault()
+    await publishing
+    await _wait_until_stored(database_url, day, expected_rows(steps), within=45)
+    for service in services:
+        await service.stop()
+    return tally(database_url, day, expected_rows(steps))
+
+
+StreamState = tuple[int, int, int]
+"""A replica's messages, first sequence and last sequence."""
+
+
+def replica_states(cluster: LocalNatsCluster, member: str) -> dict[str, StreamState]:
+    """Each declared stream as member ``member``'s own replica holds it, by stream name (the
+    buckets' streams are left out: they are not replicated)."""
+    report = cluster.jetstream_report(member, "streams=true")
+    return {
+        stream["name"]: (
+            stream["state"]["messages"],
+            stream["state"]["first_seq"],
+            stream["state"]["last_seq"],
+        )
+        for account in report.get("account_details", [])
+        for stream in account.get("stream_detail", [])
+        if stream["name"] in subjects.STREAM_NAMES
+    }
+
+
+async def wait_until_replicas_agree(cluster: LocalNatsCluster, within: float) -> None:
+    """Wait until every member holds every stream exactly as the others do."""
+    states: list[dict[str, StreamState]] = []
+
+    async def agree() -> bool:
+        states[:] = [replica_states(cluster, f"n{index}") for index in range(cluster.size)]
+        return len(states[0]) == len(subjects.STREAMS) and all(s == states[0] for s in states)
+
+    try:
+        await eventually(agree, within=within, interval=1.0)
+    finally:
+        print(f"\nreplicas (messages, first seq, last seq) by member: {states}")
