@@ -16,7 +16,8 @@ from optbus.runtime.migration import ensure_streams
 from optbus.subjects import STREAMS
 from optbus_cli.servers import LocalNatsCluster
 
-from .cluster import REPLICAS, connect, session_with_a_fault, stream_leader
+from .cluster import REPLICAS, session_with_a_fault, stream_leader
+from .session import connect
 
 pytestmark = pytest.mark.fault
 
