@@ -300,10 +300,18 @@ class LocalPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._run(str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
                       "--auth=trust", "--encoding=UTF8", "--no-instructions")  # fmt: skip
+            if self.host != LOOPBACK:
+                self._trust_the_hosts_network()
         options = f"-p {self.port} -c listen_addresses={self.host.address} -k {self.data_dir}"
         self._run(str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
                   "-l", str(self.data_dir / "server.log"), "-w", "-t", "60", "start")  # fmt: skip
         return self
+
+    def _trust_the_hosts_network(self) -> None:
+        """initdb trusts loopback only: also trust clients on the subnets of ``host``'s own
+        interfaces (``samenet``), where a server in a network namespace sees its clients."""
+        with (self.data_dir / "pg_hba.conf").open("a") as rules:
+            rules.write("host all all samenet trust\n")
 
     def stop(self) -> None:
         """Stop the cluster (fast shutdown)."""
