@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 
@@ -82,8 +83,10 @@ async def session_with_a_fault(
 
     await eventually(half_way, within=30)
     await fault()
+    fault_over = time.monotonic()
     await publishing
-    await wait_until_stored(database_url, day, expected_rows(steps), within=45)
+    stored = await wait_until_stored(database_url, day, expected_rows(steps), within=90)
+    print(f"\nevery tick stored {stored - fault_over:.1f} s after the fault ended")
     for service in services:
         await service.stop()
     return tally(database_url, day, expected_rows(steps))

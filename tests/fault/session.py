@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
@@ -96,12 +97,15 @@ def tally(database_url: str, day: date, published: int) -> Tally:
     return result
 
 
-async def wait_until_stored(database_url: str, day: date, rows: int, within: float) -> None:
-    """Wait until ``rows`` ticks are stored or ``within`` seconds pass (the tally then says)."""
+async def wait_until_stored(database_url: str, day: date, rows: int, within: float) -> float:
+    """Wait until ``rows`` ticks are stored or ``within`` seconds pass (the tally then says);
+    return the monotonic time the wait ended."""
 
     async def done() -> bool:
         return ticks_on(database_url, day) >= rows
 
     with suppress(AssertionError):
         await eventually(done, within=within)
+    ended = time.monotonic()
     await asyncio.sleep(2.0)  # anything redelivered late would land now
+    return ended
