@@ -38,7 +38,7 @@ def _wait_for_port(address: str, port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
-            sock.settimeout(1.0)
+            sock.settimeout(1.0)  # an address whose link is down drops the SYN: no refusal
             if sock.connect_ex((address, port)) == 0:
                 return
         time.sleep(0.05)
