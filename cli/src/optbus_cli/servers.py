@@ -15,6 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -33,14 +34,28 @@ def free_port() -> int:
         return port
 
 
-def _wait_for_port(port: int, timeout: float) -> None:
+def _wait_for_port(address: str, port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+            sock.settimeout(1.0)  # an address whose link is down drops the SYN: no refusal
+            if sock.connect_ex((address, port)) == 0:
                 return
         time.sleep(0.05)
-    raise ServerUnavailable(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+    raise ServerUnavailable(f"nothing listens on {address}:{port} after {timeout} s")
+
+
+@dataclass(frozen=True)
+class Host:
+    """Where a server runs: the address it listens on, and the command prefix that runs a
+    program there (none for this machine's loopback; ``ip netns exec NAME`` for a network
+    namespace, so that a test can cut the server's network without stopping it)."""
+
+    address: str = "127.0.0.1"
+    launcher: tuple[str, ...] = ()
+
+
+LOOPBACK = Host()
 
 
 def nats_server_binary() -> Path:
@@ -62,28 +77,30 @@ def nats_server_binary() -> Path:
 class LocalNats:
     """A nats-server with JetStream on a free port, storing under ``store_dir``.
 
-    ``args`` are further nats-server options (a cluster member's name, routes, monitoring).
+    ``args`` are further nats-server options (a cluster member's name, routes, monitoring);
+    ``host`` is where it runs and listens (its monitoring too, when ``args`` ask for it).
     """
 
     store_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     args: tuple[str, ...] = ()
+    host: Host = LOOPBACK
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"nats://{self.host.address}:{self.port}"
 
     def start(self) -> LocalNats:
         """Start the server and wait until it accepts connections."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
         log = (self.store_dir / "nats-server.log").open("ab")
         self.process = subprocess.Popen(
-            [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port), "-js",
-             "-sd", str(self.store_dir), *self.args],
+            [*self.host.launcher, str(nats_server_binary()), "-a", self.host.address,
+             "-p", str(self.port), "-js", "-sd", str(self.store_dir), *self.args],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        _wait_for_port(self.port, timeout=15)
+        _wait_for_port(self.host.address, self.port, timeout=15)
         return self
 
     def stop(self) -> None:
@@ -105,30 +122,41 @@ class LocalNats:
 
 @dataclass
 class LocalNatsCluster:
-    """``size`` nats-servers on loopback routed to one another: one JetStream cluster.
+    """``size`` nats-servers routed to one another: one JetStream cluster.
 
     Each member has its own store under ``root`` (``n0``, ``n1``, ...) and keeps its ports
-    across restarts, so a member killed and started again rejoins with its data.
+    across restarts, so a member killed and started again rejoins with its data. Every member
+    runs on loopback unless ``hosts`` places them (one host a member, in order).
     """
 
     root: Path
     size: int = 3
+    hosts: tuple[Host, ...] = ()
     members: list[LocalNats] = field(init=False)
     monitor_ports: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
+        hosts = self.hosts or (LOOPBACK,) * self.size
+        if len(hosts) != self.size:
+            raise ValueError(f"{len(hosts)} hosts for a cluster of {self.size}")
         route_ports = [free_port() for _ in range(self.size)]
         self.monitor_ports = [free_port() for _ in range(self.size)]
-        routes = ",".join(f"nats://127.0.0.1:{port}" for port in route_ports)
+        routes = ",".join(
+            f"nats://{host.address}:{port}" for host, port in zip(hosts, route_ports, strict=True)
+        )
         self.members = [
-            LocalNats(self.root / f"n{index}", args=self._member_args(index, route_port, routes))
-            for index, route_port in enumerate(route_ports)
+            LocalNats(
+                self.root / f"n{index}",
+                args=self._member_args(index, f"{host.address}:{route_port}", routes),
+                host=host,
+            )
+            for index, (host, route_port) in enumerate(zip(hosts, route_ports, strict=True))
         ]
 
-    def _member_args(self, index: int, route_port: int, routes: str) -> tuple[str, ...]:
+    def _member_args(self, index: int, listen: str, routes: str) -> tuple[str, ...]:
         """Name, cluster listener, routes to every member, and monitoring of member ``index``."""
         return ("-n", f"n{index}", "--cluster_name", "optbus",
-                "--cluster", f"nats://127.0.0.1:{route_port}", "--routes", routes,
+                "--cluster", f"nats://{listen}", "--routes", routes,
                 "-m", str(self.monitor_ports[index]))  # fmt: skip
 
     @property
@@ -152,14 +180,22 @@ class LocalNatsCluster:
         for member in self.members:
             member.kill()
 
+    def jetstream_report(self, name: str, query: str = "") -> dict[str, Any]:
+        """Member ``name``'s own JetStream report (its monitoring ``/jsz?<query>``)."""
+        index = int(name.removeprefix("n"))
+        address = self.members[index].host.address
+        url = f"http://{address}:{self.monitor_ports[index]}/jsz?{query}"
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            report: dict[str, Any] = json.load(reply)
+        return report
+
     def meta_leader(self) -> str | None:
         """The name of the JetStream meta leader as a running member sees it, else None."""
-        for member, port in zip(self.members, self.monitor_ports, strict=True):
+        for index, member in enumerate(self.members):
             if member.process is None or member.process.poll() is not None:
                 continue
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/jsz", timeout=2) as reply:
-                    leader = json.load(reply).get("meta_cluster", {}).get("leader")
+                leader = self.jetstream_report(f"n{index}").get("meta_cluster", {}).get("leader")
             except OSError:
                 continue
             if leader:
@@ -234,21 +270,24 @@ def _as_postgres_user() -> list[str]:
 
 @dataclass
 class LocalPostgres:
-    """A PostgreSQL cluster in ``data_dir`` listening on 127.0.0.1 at a free port."""
+    """A PostgreSQL cluster in ``data_dir`` listening at a free port on ``host`` (loopback
+    unless told)."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)
+    host: Host = LOOPBACK
 
     @property
     def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self.url("postgres")
 
     def url(self, database: str) -> str:
         """The URL of one database of this cluster."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@{self.host.address}:{self.port}/{database}"
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run([*_as_postgres_user(), *args], capture_output=True, text=True)
+        command = [*self.host.launcher, *_as_postgres_user(), *args]
+        result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise ServerUnavailable(f"{Path(args[0]).name} failed: {result.stderr.strip()}")
 
@@ -261,10 +300,18 @@ class LocalPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._run(str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
                       "--auth=trust", "--encoding=UTF8", "--no-instructions")  # fmt: skip
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data_dir}"
+            if self.host != LOOPBACK:
+                self._trust_the_hosts_network()
+        options = f"-p {self.port} -c listen_addresses={self.host.address} -k {self.data_dir}"
         self._run(str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
                   "-l", str(self.data_dir / "server.log"), "-w", "-t", "60", "start")  # fmt: skip
         return self
+
+    def _trust_the_hosts_network(self) -> None:
+        """initdb trusts loopback only: also trust clients on the subnets of ``host``'s own
+        interfaces (``samenet``), where a server in a network namespace sees its clients."""
+        with (self.data_dir / "pg_hba.conf").open("a") as rules:
+            rules.write("host all all samenet trust\n")
 
     def stop(self) -> None:
         """Stop the cluster (fast shutdown)."""
