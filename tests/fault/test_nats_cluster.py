@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from optbus.control import KillSwitchState
+from optbus.runtime.control_state import read_kill_switch, write_kill_switch
 from optbus.runtime.migration import ensure_streams
-from optbus.subjects import STREAMS
+from optbus.subjects import KILLSWITCH_BUCKET, MODELS_BUCKET, STREAMS
 from optbus_cli.servers import LocalNatsCluster
 
-from .cluster import REPLICAS, session_with_a_fault, stream_leader
+from ..integration.conftest import eventually
+from .cluster import REPLICAS, migrate_replicated, session_with_a_fault, stream_leader
 from .session import connect
 
 pytestmark = pytest.mark.fault
@@ -65,3 +68,39 @@ async def test_migrating_again_without_replicas_keeps_the_streams_three_replicas
     replicas = {(await js.stream_info(spec.name)).config.num_replicas for spec in STREAMS}
     await nc.close()
     assert replicas == {REPLICAS}
+
+
+async def test_the_buckets_migrated_with_three_replicas_are_held_by_three_members(
+    cluster: LocalNatsCluster,
+) -> None:
+    await migrate_replicated(cluster.url)
+    nc = await connect(cluster.url)
+    js = nc.jetstream()
+    buckets = (f"KV_{KILLSWITCH_BUCKET}", f"OBJ_{MODELS_BUCKET}")
+    replicas = {(await js.stream_info(stream)).config.num_replicas for stream in buckets}
+    await nc.close()
+    assert replicas == {REPLICAS}
+
+
+async def test_an_engaged_kill_switch_is_still_read_after_its_buckets_leader_is_killed(
+    cluster: LocalNatsCluster,
+) -> None:
+    await migrate_replicated(cluster.url)
+    nc = await connect(cluster.url)
+    engaged = KillSwitchState(
+        engaged=True, operator="ops", reason="fault test", flatten=False, since_ns=1
+    )
+    await write_kill_switch(nc.jetstream(), engaged)
+    await nc.close()
+    cluster.member(await stream_leader(cluster.url, f"KV_{KILLSWITCH_BUCKET}")).kill()
+    nc = await connect(cluster.url)
+    readings = []
+
+    async def read_engaged() -> bool:
+        readings.append(await read_kill_switch(nc.jetstream()))
+        return readings[-1] == engaged
+
+    # Until the two members left elect a leader, a read fails (and reads as halted).
+    await eventually(read_engaged, within=30)
+    await nc.close()
+    assert readings[-1] == engaged

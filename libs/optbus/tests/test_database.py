@@ -1,4 +1,5 @@
-"""Every PostgreSQL connection is bounded: connect timeout, statement timeout, TCP keepalives."""
+"""Every PostgreSQL connection is bounded: connect and statement timeouts, TCP keepalives and
+the TCP user timeout."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ URL = "postgresql://writer@db.internal:5432/optbus"
 def test_a_connection_carries_the_configured_timeouts_and_keepalives() -> None:
     settings = DatabaseSettings(
         connect_timeout_seconds=4, statement_timeout_ms=2_500, keepalives_idle_seconds=20,
-        keepalives_interval_seconds=5, keepalives_count=2,
+        keepalives_interval_seconds=5, keepalives_count=2, tcp_user_timeout_ms=12_000,
     )  # fmt: skip
 
     parameters = conninfo_to_dict(bounded_conninfo(URL, settings))
@@ -21,7 +22,7 @@ def test_a_connection_carries_the_configured_timeouts_and_keepalives() -> None:
     assert parameters == {
         "host": "db.internal", "port": "5432", "user": "writer", "dbname": "optbus",
         "connect_timeout": "4", "keepalives": "1", "keepalives_idle": "20",
-        "keepalives_interval": "5", "keepalives_count": "2",
+        "keepalives_interval": "5", "keepalives_count": "2", "tcp_user_timeout": "12000",
         "options": "-c statement_timeout=2500",
     }  # fmt: skip
 

@@ -39,6 +39,13 @@ class DatabaseSettings(BaseSettings):
     keepalives_count: int = Field(
         default=3, ge=1, description="unanswered probes before the connection counts as dead"
     )
+    tcp_user_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="how long sent data may stay unacknowledged before the connection counts "
+        "as dead (keepalives only probe an idle link; a write in flight waits on this); 0 = "
+        "the system's default (about 15 minutes)",
+    )
 
 
 def bounded_conninfo(database_url: str, settings: DatabaseSettings) -> str:
@@ -55,6 +62,7 @@ def bounded_conninfo(database_url: str, settings: DatabaseSettings) -> str:
         keepalives_idle=settings.keepalives_idle_seconds,
         keepalives_interval=settings.keepalives_interval_seconds,
         keepalives_count=settings.keepalives_count,
+        tcp_user_timeout=settings.tcp_user_timeout_ms,
         options=f"{url_options} {timeout_option}" if url_options else timeout_option,
     )
 

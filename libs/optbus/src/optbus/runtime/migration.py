@@ -71,17 +71,31 @@ async def ensure_streams(
             await js.update_stream(wanted)
 
 
-async def ensure_buckets(js: JetStreamContext) -> None:
-    """Create the kill-switch and models buckets when missing; an existing one is left as it
-    is (its contents are the state, and nobody but the migrator may change its stream)."""
+async def ensure_buckets(js: JetStreamContext, *, replicas: int | None = None) -> None:
+    """Create the kill-switch and models buckets when missing; an existing one keeps its
+    contents (they are the state, and nobody but the migrator may change its stream).
+
+    ``replicas`` (None: one copy when created, what the bucket has otherwise) sets how many
+    cluster members hold each bucket, an existing one included: the kill switch must survive
+    the loss of any one member, as the streams do."""
     try:
         await js.key_value(subjects.KILLSWITCH_BUCKET)
     except BucketNotFoundError:
-        await js.create_key_value(KILLSWITCH_BUCKET_CONFIG)
+        await js.create_key_value(
+            dataclasses.replace(KILLSWITCH_BUCKET_CONFIG, replicas=replicas or 1)
+        )
     try:
         await js.object_store(subjects.MODELS_BUCKET)
     except BucketNotFoundError:
-        await js.create_object_store(subjects.MODELS_BUCKET, config=MODELS_BUCKET_CONFIG)
+        await js.create_object_store(
+            subjects.MODELS_BUCKET,
+            config=dataclasses.replace(MODELS_BUCKET_CONFIG, replicas=replicas or 1),
+        )
+    if replicas is not None:
+        for stream in (f"KV_{subjects.KILLSWITCH_BUCKET}", f"OBJ_{subjects.MODELS_BUCKET}"):
+            stored = (await js.stream_info(stream)).config
+            if stored.num_replicas != replicas:
+                await js.update_stream(dataclasses.replace(stored, num_replicas=replicas))
 
 
 async def migrate_bus(
@@ -94,7 +108,7 @@ async def migrate_bus(
     (its grants name only its own durables), with the delivery settings it runs with.
     """
     await ensure_streams(js, ephemeral=ephemeral, replicas=replicas)
-    await ensure_buckets(js)
+    await ensure_buckets(js, replicas=replicas)
 
 
 def _shown(value: object) -> object:

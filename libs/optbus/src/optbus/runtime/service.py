@@ -28,6 +28,11 @@ STARTUP_FAILED_EXIT_CODE = 3
 """What a service process exits with when it refused to start (uvicorn's own code for it)."""
 
 
+NATS_MAX_OUTSTANDING_PINGS = 2
+"""Pings left unanswered before the client drops its server and fails over to another member:
+with the ping interval, how long a service stays on a member cut off from the cluster."""
+
+
 def make_broker(settings: ServiceSettings) -> NatsBroker:
     """A NATS broker that logs nothing per message and drains in-flight work on shutdown."""
     return NatsBroker(
@@ -35,6 +40,8 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
         logger=None,
         graceful_timeout=settings.graceful_timeout_seconds,
         max_reconnect_attempts=-1,
+        ping_interval=settings.nats_ping_interval_seconds,
+        max_outstanding_pings=NATS_MAX_OUTSTANDING_PINGS,
     )
 
 

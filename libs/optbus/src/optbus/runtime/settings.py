@@ -26,6 +26,13 @@ class ServiceSettings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "database_url"),
     )
+    nats_ping_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often the client pings its server; two pings unanswered and it fails "
+        "over to another cluster member (nats-py's default, 120 s, kept a service on a member "
+        "cut off from the cluster for minutes)",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="metrics and health; 0 = any")
     log_level: str = "INFO"
