@@ -144,8 +144,10 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
         except (FeedLoginFailed, FeedUnusable) as exc:
             _log.error("the broker feed cannot start; stopping", source=settings.source,
                        reason=str(exc))  # fmt: skip
-            failures.append("source")
-            runner.request_stop()
+        except Exception:
+            _log.exception("the broker feed failed; stopping", source=settings.source)
+        failures.append("source")
+        runner.request_stop()
 
     source: Callable[[], Coroutine[Any, Any, None]] = (
         play_source if factory is None else lambda: follow_broker(factory)

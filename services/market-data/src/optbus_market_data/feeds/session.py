@@ -117,10 +117,10 @@ class FeedSession:
         while True:
             connection = await self._connect()
             if connection is not None:
-                heard = await self._follow(connection)
-                attempt = 0 if heard else attempt
-                self._gap_since_ns = self._gap_since_ns or self._last_exchange_ns
-                self._gap_since_ns = self._gap_since_ns or self._clock.now_ns()
+                if await self._follow(connection):
+                    attempt = 0
+                if self._gap_since_ns is None:  # a drop while a gap is open extends that gap
+                    self._gap_since_ns = self._last_exchange_ns or self._clock.now_ns()
             delay = self._config.backoff.delay(attempt, self._rng)
             attempt += 1
             _log.warning("broker feed down; reconnecting", broker=self._broker, in_seconds=delay)
@@ -142,22 +142,31 @@ class FeedSession:
             return None
 
     async def _follow(self, connection: FeedConnection) -> bool:
-        """Subscribe and consume until the stream drops; whether any quote came."""
+        """Subscribe and consume until the stream drops; whether any quote came.
+
+        The flusher runs beside the stream; if publishing fails for good, the task group ends
+        the session with that error rather than leave a stream nobody publishes.
+        """
         self._followed = {}
+        try:
+            async with asyncio.TaskGroup() as group:
+                flusher = group.create_task(self._flush_every_interval())
+                try:
+                    return await self._consume(connection)
+                finally:
+                    flusher.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _consume(self, connection: FeedConnection) -> bool:
         heard = False
-        flusher = asyncio.create_task(self._flush_every_interval())
         try:
             await self._apply_plan(connection, self._plan)
             async for item in connection.items():
                 heard = await self._take(item, connection) or heard
         except (FeedDisconnected, OSError) as exc:
             _log.warning("broker feed dropped", broker=self._broker, error=repr(exc))
-        finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-            with contextlib.suppress(Exception):
-                await connection.close()
         return heard
 
     async def _take(self, item: FeedItem, connection: FeedConnection) -> bool:
