@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -157,16 +158,19 @@ class AngelOneFake:
     def subscribed_tokens(self) -> set[str]:
         return {token for subscriber in self._subscribers for token in subscriber.tokens}
 
-    async def wait_for_subscriptions(self, count: int, *, connections: int = 1) -> None:
-        """Until ``connections`` sessions are open and together follow ``count`` tokens."""
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Until ``condition`` holds, checked whenever a session opens, pings or subscribes."""
         async with self._changed:
-            await self._changed.wait_for(
-                lambda: self.connections >= connections and len(self.subscribed_tokens()) >= count
-            )
+            await self._changed.wait_for(condition)
+
+    async def wait_for_subscriptions(self, count: int, *, connections: int = 1) -> None:
+        """Until ``connections`` sessions have opened and the open ones follow ``count`` tokens."""
+        await self.wait_until(
+            lambda: self.connections >= connections and len(self.subscribed_tokens()) >= count
+        )
 
     async def wait_for_pings(self, count: int) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.pings >= count)
+        await self.wait_until(lambda: self.pings >= count)
 
     def quote(self, token: str) -> ModelQuote:
         """What the next round sends for ``token``."""
