@@ -296,12 +296,17 @@ MALFORMED = {
     "no-token": (_header(1, token=b"") + bytes(10), "token"),
     "garbled-token": (_header(1, token=b"\xff\xfe") + bytes(10), "token"),
     "zero-time": (_header(1, exchange_ms=0), "exchange time"),
+    "broker-error": (
+        '{"correlationID":"x","errorCode":"E1003","errorMessage":"limit"}',
+        "SmartStream error E1003: limit",
+    ),
+    "stray-text": ("<html>gateway timeout</html>", "unexpected text frame"),
 }
 
 
 @pytest.mark.parametrize(("frame", "reason"), MALFORMED.values(), ids=MALFORMED.keys())
 async def test_a_malformed_frame_is_dropped_with_a_reason(
-    stream: SmartStreamConnection, angel_fake: AngelOneFake, frame: bytes, reason: str
+    stream: SmartStreamConnection, angel_fake: AngelOneFake, frame: bytes | str, reason: str
 ) -> None:
     await angel_fake.wait_for_subscriptions(0)
 
@@ -310,29 +315,6 @@ async def test_a_malformed_frame_is_dropped_with_a_reason(
 
     assert isinstance(item, DroppedFrame)
     assert reason in item.reason
-
-
-async def test_a_broker_error_text_is_dropped_naming_the_error(
-    stream: SmartStreamConnection, angel_fake: AngelOneFake
-) -> None:
-    await angel_fake.wait_for_subscriptions(0)
-
-    await angel_fake.send_raw('{"correlationID":"x","errorCode":"E1003","errorMessage":"limit"}')
-    item = await _next_item(stream)
-
-    assert item == DroppedFrame(reason="SmartStream error E1003: limit")
-
-
-async def test_unexpected_text_is_dropped(
-    stream: SmartStreamConnection, angel_fake: AngelOneFake
-) -> None:
-    await angel_fake.wait_for_subscriptions(0)
-
-    await angel_fake.send_raw("<html>gateway timeout</html>")
-    item = await _next_item(stream)
-
-    assert isinstance(item, DroppedFrame)
-    assert "unexpected text frame" in item.reason
 
 
 async def test_the_stream_goes_on_after_a_malformed_frame(

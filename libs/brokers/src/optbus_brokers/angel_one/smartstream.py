@@ -82,20 +82,13 @@ def decode_frame(frame: bytes) -> FeedItem:
     currency = exchange_type == _CURRENCY_EXCHANGE_TYPE
     scale = _CURRENCY_UNITS_PER_RUPEE if currency else _PAISE_PER_RUPEE
     volume = _VOLUME.unpack_from(frame, 67)[0] if mode != LTP_MODE else 0
-    if mode != SNAP_QUOTE_MODE:
-        return QuoteTick(
-            token=token,
-            ts_exchange_ns=exchange_ms * _NS_PER_MS,
-            last=last_raw / scale,
-            bid=None,
-            ask=None,
-            bid_size=0,
-            ask_size=0,
-            volume=volume,
-            open_interest=0,
-        )
-    (bid, bid_size), (ask, ask_size) = _best_bid_and_ask(frame, scale)
-    upper_raw, lower_raw = _CIRCUITS.unpack_from(frame, 347)
+    if mode == SNAP_QUOTE_MODE:
+        (bid, bid_size), (ask, ask_size) = _best_bid_and_ask(frame, scale)
+        open_interest = _OPEN_INTEREST.unpack_from(frame, 131)[0]
+        upper_raw, lower_raw = _CIRCUITS.unpack_from(frame, 347)
+    else:  # LTP and QUOTE modes carry no book, open interest or circuits
+        (bid, bid_size), (ask, ask_size) = (None, 0), (None, 0)
+        open_interest = upper_raw = lower_raw = 0
     return QuoteTick(
         token=token,
         ts_exchange_ns=exchange_ms * _NS_PER_MS,
@@ -105,7 +98,7 @@ def decode_frame(frame: bytes) -> FeedItem:
         bid_size=bid_size,
         ask_size=ask_size,
         volume=volume,
-        open_interest=_OPEN_INTEREST.unpack_from(frame, 131)[0],
+        open_interest=open_interest,
         upper_circuit=upper_raw / scale if upper_raw > 0 else None,
         lower_circuit=lower_raw / scale if lower_raw > 0 else None,
     )
