@@ -120,6 +120,16 @@ async def test_an_unreachable_api_is_a_disconnection_not_a_refusal(
         await feed.login()
 
 
+async def test_an_unreachable_stream_is_a_disconnection(
+    market_clock: ReplayClock, angel_fake: AngelOneFake
+) -> None:
+    feed = make_feed(_settings(angel_fake, ws_url="ws://127.0.0.1:9/smart-stream"), market_clock)
+    await feed.login()
+
+    with pytest.raises(FeedDisconnected, match="unreachable"):
+        await feed.connect()
+
+
 # -- the instrument master ------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ is tested against is accepted by the SDK's own client and parser (docs/brokers/a
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import structlog
 
@@ -88,11 +90,10 @@ class AngelOneFeed:
             "x-client-code": self._settings.client_code,
             "x-feed-token": self._session.feed_token.get_secret_value(),
         }
-        http = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(connect=self._settings.request_timeout_seconds)
-        )
+        http = aiohttp.ClientSession()
         try:
-            ws = await http.ws_connect(self._settings.ws_url, headers=headers, autoping=True)
+            async with asyncio.timeout(self._settings.request_timeout_seconds):
+                ws = await http.ws_connect(self._settings.ws_url, headers=headers)
         except aiohttp.WSServerHandshakeError:
             await http.close()
             raise
