@@ -58,7 +58,10 @@ class AngelOneFeed:
         _log.info("angel_one.logged_in", client_code=self._settings.client_code)
 
     async def load_instruments(self) -> list[Instrument]:
-        master = parse_scrip_master(await self._rest.scrip_master())
+        document = await self._rest.scrip_master()
+        # Tens of megabytes take a second or two to read: off the event loop, so the open
+        # stream's heartbeat and frames go on meanwhile.
+        master = await asyncio.to_thread(parse_scrip_master, document)
         if master.unreadable_rows:
             _log.warning(
                 "angel_one.scrip_master_rows_skipped",

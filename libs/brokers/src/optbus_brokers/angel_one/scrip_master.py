@@ -10,6 +10,7 @@ are kept: stocks, commodities and other exchanges are of no use to optbus.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -101,6 +102,7 @@ def _kind(row: _ScripRow) -> InstrumentKind:
     return option_kind
 
 
+@functools.cache  # a master of ~10^5 rows has a few dozen distinct expiries
 def _expiry(text: str) -> date:
     try:
         return datetime.strptime(text, "%d%b%Y").date()
