@@ -189,7 +189,7 @@ async def test_a_subscribed_option_ticks_with_exact_prices_sizes_and_exchange_ti
         ask_size=expected.ask_size,
         volume=expected.volume,
         open_interest=expected.open_interest,
-        upper_circuit=pytest.approx((expected.ask or 0) * 2 + 20),
+        upper_circuit=round(((expected.ask or 0) * 2 + 20) * 100) / 100,
         lower_circuit=0.05,
     )
 

@@ -106,8 +106,8 @@ async def test_the_sdk_parser_decodes_the_fakes_snap_quote_frames(
         if len(parsed) == 2:
             both_arrived.set()
 
-    stream.on_open = on_open  # type: ignore[method-assign]
-    stream.on_data = on_data  # type: ignore[method-assign]
+    stream.on_open = on_open
+    stream.on_data = on_data
     sdk_thread = threading.Thread(target=stream.connect, daemon=True)
     sdk_thread.start()
     try:
