@@ -41,7 +41,7 @@ def _settings(fake: AngelOneFake, **overrides: object) -> AngelOneSettings:
 
 @pytest.fixture
 def feed(angel_fake: AngelOneFake, market_clock: ReplayClock) -> AngelOneFeed:
-    return make_feed(_settings(angel_fake), market_clock)
+    return make_feed(market_clock, _settings(angel_fake))
 
 
 @pytest.fixture
@@ -75,17 +75,28 @@ async def test_login_sends_the_totp_of_the_injected_clock(
     assert angel_fake.logins == 1
 
 
+async def test_the_feed_made_by_name_reads_its_settings_from_the_environment(
+    angel_fake: AngelOneFake, market_clock: ReplayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in angel_fake.environment().items():
+        monkeypatch.setenv(name, value)
+
+    await make_feed(market_clock).login()
+
+    assert angel_fake.logins == 1
+
+
 async def test_a_wrong_pin_is_a_failed_login(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
-    feed = make_feed(_settings(angel_fake, pin="0000"), market_clock)
+    feed = make_feed(market_clock, _settings(angel_fake, pin="0000"))
 
     with pytest.raises(FeedLoginFailed, match="AB1050"):
         await feed.login()
 
 
 async def test_a_totp_for_another_time_is_a_failed_login(angel_fake: AngelOneFake) -> None:
-    feed = make_feed(_settings(angel_fake), ReplayClock(0))
+    feed = make_feed(ReplayClock(0), _settings(angel_fake))
 
     with pytest.raises(FeedLoginFailed, match="Invalid totp"):
         await feed.login()
@@ -114,7 +125,7 @@ async def test_a_refused_refresh_falls_back_to_a_full_login(
 async def test_an_unreachable_api_is_a_disconnection_not_a_refusal(
     market_clock: ReplayClock, angel_fake: AngelOneFake
 ) -> None:
-    feed = make_feed(_settings(angel_fake, api_url="http://127.0.0.1:9"), market_clock)
+    feed = make_feed(market_clock, _settings(angel_fake, api_url="http://127.0.0.1:9"))
 
     with pytest.raises(FeedDisconnected):
         await feed.login()
@@ -123,7 +134,7 @@ async def test_an_unreachable_api_is_a_disconnection_not_a_refusal(
 async def test_an_unreachable_stream_is_a_disconnection(
     market_clock: ReplayClock, angel_fake: AngelOneFake
 ) -> None:
-    feed = make_feed(_settings(angel_fake, ws_url="ws://127.0.0.1:9/smart-stream"), market_clock)
+    feed = make_feed(market_clock, _settings(angel_fake, ws_url="ws://127.0.0.1:9/smart-stream"))
     await feed.login()
 
     with pytest.raises(FeedDisconnected, match="unreachable"):
@@ -242,7 +253,7 @@ async def test_an_unsubscribed_token_is_no_longer_followed(
 async def test_the_heartbeat_pings_and_the_pongs_yield_nothing(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
-    feed = make_feed(_settings(angel_fake, heartbeat_seconds=0.01), market_clock)
+    feed = make_feed(market_clock, _settings(angel_fake, heartbeat_seconds=0.01))
     await feed.login()
     connection = await feed.connect()
     await connection.subscribe([angel_fake.instrument("99926000")])
@@ -259,7 +270,7 @@ async def test_a_silent_stream_is_a_disconnection(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
     settings = _settings(angel_fake, heartbeat_seconds=60.0, silence_timeout_seconds=0.05)
-    feed = make_feed(settings, market_clock)
+    feed = make_feed(market_clock, settings)
     await feed.login()
     connection = await feed.connect()
 
@@ -362,7 +373,7 @@ async def test_no_secret_reaches_a_log_line_or_a_repr(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
     settings = _settings(angel_fake)
-    feed = make_feed(settings, market_clock)
+    feed = make_feed(market_clock, settings)
     with capture_logs() as logs:
         await feed.login()
         await feed.login()

@@ -106,6 +106,7 @@ class AngelOneFeed:
         return SmartStreamConnection(http, ws, self._settings)
 
 
-def make_feed(settings: AngelOneSettings, clock: Clock) -> AngelOneFeed:
-    """The Angel One feed for the market-data service to compose by name (``angel-one``)."""
-    return AngelOneFeed(settings, clock)
+def make_feed(clock: Clock, settings: AngelOneSettings | None = None) -> AngelOneFeed:
+    """The Angel One feed the market-data service composes by name (``angel-one``), on the
+    ``OPTBUS_ANGEL_ONE_*`` settings of the environment unless ``settings`` are given."""
+    return AngelOneFeed(settings or AngelOneSettings(), clock)
