@@ -8,6 +8,7 @@ import itertools
 import random
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +17,7 @@ import structlog
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from optbus.clock import LiveClock
+from optbus.clock import Clock, LiveClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
 from optbus.routing import subject_of
@@ -94,10 +95,8 @@ def _steps(settings: MarketDataSettings, facts: MarketFacts) -> Iterator[list[Ev
 
 
 def _feed_session(
-    settings: MarketDataSettings, factory: FeedFactory, publisher: EventPublisher
+    settings: MarketDataSettings, factory: FeedFactory, publisher: EventPublisher, clock: Clock
 ) -> FeedSession:
-    clock = LiveClock()
-
     async def publish(events: Sequence[Event]) -> None:
         await publisher.publish_all([(subject_of(event), event) for event in events])
 
@@ -112,12 +111,23 @@ def _feed_session(
                        random.Random())  # fmt: skip
 
 
-async def run_service(settings: MarketDataSettings, factory: FeedFactory | None = None) -> bool:
-    """Play the configured source; with ``exit_when_done`` stop once it is exhausted.
+@dataclass(frozen=True)
+class MarketDataService:
+    """The service, built: its runner, and what failed once it has stopped."""
 
-    A broker source (``factory``) runs until stopped. Returns False when the source failed (a
-    bad file, refused broker credentials, say).
+    runner: ServiceRunner
+    failures: list[str]
+
+
+def build_service(
+    settings: MarketDataSettings, factory: FeedFactory | None = None, clock: Clock | None = None
+) -> MarketDataService:
+    """Wire the configured source onto the bus; with ``exit_when_done`` stop once exhausted.
+
+    A broker source (``factory``) runs until stopped, on ``clock`` (the wall clock unless a
+    test brings the market's).
     """
+    clock = clock or LiveClock()
     broker = make_broker(settings)
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     facts = load_market_facts()
@@ -128,7 +138,7 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
 
     async def play_source() -> None:
         try:
-            sent = await play(_steps(settings, facts), publisher, speed, LiveClock())
+            sent = await play(_steps(settings, facts), publisher, speed, clock)
         except Exception:
             _log.exception("the source failed; stopping")
             failures.append("source")
@@ -140,7 +150,7 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
 
     async def follow_broker(factory: FeedFactory) -> None:
         try:
-            await _feed_session(settings, factory, publisher).run()
+            await _feed_session(settings, factory, publisher, clock).run()
         except (FeedLoginFailed, FeedUnusable) as exc:
             _log.error("the broker feed cannot start; stopping", source=settings.source,
                        reason=str(exc))  # fmt: skip
@@ -166,8 +176,17 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
         TOPOLOGY, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing]
     )
     runner = ServiceRunner(app, settings)
-    await runner.serve()
-    return not failures
+    return MarketDataService(runner, failures)
+
+
+async def run_service(settings: MarketDataSettings, factory: FeedFactory | None = None) -> bool:
+    """Run the service until its source is done or it is told to stop.
+
+    Returns False when the source failed (a bad file, refused broker credentials, say).
+    """
+    service = build_service(settings, factory)
+    await service.runner.serve()
+    return not service.failures
 
 
 def main() -> None:

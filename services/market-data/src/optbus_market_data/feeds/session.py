@@ -45,13 +45,10 @@ from optbus_market_data.feeds.plan import (
     plan_changes,
     plan_subscriptions,
 )
-from optbus_market_data.feeds.validation import drop_reason
+from optbus_market_data.feeds.validation import drop_reason, frame_reason_label
 
 _log = structlog.get_logger()
 _NS_PER_SECOND = 1_000_000_000
-_FRAME_REASON_MAX = 48
-"""Adapters name frame faults with a few fixed words; a longer reason is cut, so that a label
-can never grow without bound."""
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 
@@ -172,7 +169,7 @@ class FeedSession:
     async def _take(self, item: FeedItem, connection: FeedConnection) -> bool:
         """Validate and book one item; whether it was a usable quote."""
         if isinstance(item, DroppedFrame):
-            metrics.DROPPED.labels(self._broker, item.reason[:_FRAME_REASON_MAX]).inc()
+            metrics.DROPPED.labels(self._broker, frame_reason_label(item.reason)).inc()
             return False
         reason = drop_reason(item, self._known)
         if reason is not None:
