@@ -67,6 +67,7 @@ class ScriptedFeed:
     scripts: list[list[FeedItem]]
     master: list[Instrument] = field(default_factory=nifty_master)
     refuse_login: bool = False
+    unreachable_logins: int = 0
     expire_first_connect: bool = False
     logins: int = 0
     connections: list[ScriptedConnection] = field(default_factory=list)
@@ -76,6 +77,8 @@ class ScriptedFeed:
 
     async def login(self) -> None:
         self.logins += 1
+        if self.logins <= self.unreachable_logins:
+            raise FeedDisconnected("scripted: broker unreachable")
         if self.refuse_login:
             raise FeedLoginFailed("scripted refusal")
 
@@ -143,6 +146,14 @@ async def test_a_refused_login_ends_the_session_without_connecting(facts: Market
     with pytest.raises(FeedLoginFailed):
         await run_until(feed, facts, lambda _: False)
     assert feed.connections == []
+
+
+async def test_a_broker_unreachable_at_start_is_tried_again(facts: MarketFacts) -> None:
+    feed = ScriptedFeed([market(T0)], unreachable_logins=2)
+
+    await run_until(feed, facts, snapshots)
+
+    assert feed.logins == 3
 
 
 async def test_quotes_become_chain_snapshots_of_31_strikes(facts: MarketFacts) -> None:

@@ -98,8 +98,7 @@ class FeedSession:
 
     async def run(self) -> None:
         """Follow the feed until cancelled; raises ``FeedLoginFailed`` on refused credentials."""
-        await self._feed.login()
-        instruments = await self._feed.load_instruments()
+        instruments = await self._start()
         today = self._facts.local_date(self._clock.now_ns())
         self._known = {i.token: i for i in instruments}
         await self._report_disagreements(instruments, today)
@@ -123,6 +122,20 @@ class FeedSession:
             _log.warning("broker feed down; reconnecting", broker=self._broker, in_seconds=delay)
             await asyncio.sleep(delay)
             metrics.RECONNECTS.labels(self._broker).inc()
+
+    async def _start(self) -> list[Instrument]:
+        """Log in and load the instrument master, riding out a broker that is unreachable."""
+        attempt = 0
+        while True:
+            try:
+                await self._feed.login()
+                return await self._feed.load_instruments()
+            except (FeedDisconnected, OSError) as exc:
+                delay = self._config.backoff.delay(attempt, self._rng)
+                _log.warning("broker unreachable at start; retrying", broker=self._broker,
+                             error=repr(exc), in_seconds=delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                attempt += 1
 
     async def _connect(self) -> FeedConnection | None:
         """A new connection, logging in again once if the session has expired; None if down."""
