@@ -26,7 +26,12 @@ from optbus.runtime.service import ServiceRunner, create_app, make_broker, run_o
 from optbus.runtime.settings import ServiceSettings
 from optbus_brokers.feed import FeedLoginFailed
 from optbus_market_data.feeds.backoff import Backoff
-from optbus_market_data.feeds.registry import BROKER_SOURCES, FeedFactory, feed_factory
+from optbus_market_data.feeds.registry import (
+    BROKER_SOURCES,
+    FeedFactory,
+    UnknownSource,
+    feed_factory,
+)
 from optbus_market_data.feeds.session import FeedConfig, FeedSession, FeedUnusable
 from optbus_market_data.pacing import parse_speed
 from optbus_market_data.publishing import play
@@ -192,6 +197,9 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
 def main() -> None:
     """Run the market-data service; exits non-zero when its source failed or is unknown."""
     settings = MarketDataSettings()
-    factory = feed_factory(settings.source) if settings.source in BROKER_SOURCES else None
+    try:
+        factory = feed_factory(settings.source) if settings.source in BROKER_SOURCES else None
+    except UnknownSource as exc:
+        raise SystemExit(f"market-data: {exc}") from exc
     if not run_on_uvloop(run_service(settings, factory)):
         raise SystemExit(1)
