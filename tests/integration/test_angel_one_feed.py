@@ -21,9 +21,10 @@ from prometheus_client import REGISTRY
 
 from optbus.clock import ReplayClock
 from optbus.timestamps import datetime_from_ns
-from optbus_brokers.angel_one.smartstream import EXCHANGE_TYPES
-from optbus_brokers.feed import Instrument
+from optbus_brokers.angel_one.smartstream import EXCHANGE_TYPES, decode_frame
+from optbus_brokers.feed import DroppedFrame, Instrument
 from optbus_market_data.feeds.registry import feed_factory
+from optbus_market_data.feeds.validation import frame_reason_label
 from optbus_market_data.main import MarketDataSettings, build_service
 from tests.brokers.angel_one_fake import AngelOneFake, encode_snap_quote
 from tests.brokers.conftest import MARKET_DAY, MARKET_MORNING_NS
@@ -194,11 +195,14 @@ async def test_malformed_frames_are_counted_and_dropped_and_the_feed_goes_on(
                          open_interest=1),
         tick=call.tick_size,
     )  # fmt: skip
-    reasons = ("crossed", "frame of N bytes has no header")
+    headerless = b"\x03"
+    frame_reason = decode_frame(headerless)
+    assert isinstance(frame_reason, DroppedFrame)
+    reasons = ("crossed", frame_reason_label(frame_reason.reason))
     before = [_dropped(reason) for reason in reasons]
 
     await fake.send_raw(crossed)
-    await fake.send_raw(b"\x03")
+    await fake.send_raw(headerless)
 
     async def counted() -> bool:
         return all(_dropped(r) > b for r, b in zip(reasons, before, strict=True))
