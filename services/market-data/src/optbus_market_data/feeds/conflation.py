@@ -72,7 +72,9 @@ def _price(tick: QuoteTick) -> float:
 class ChainBook:
     """The latest quote of every followed instrument, flushed into chain snapshots.
 
-    ``run_id`` makes the snapshots' event ids unique to this session of the service.
+    A snapshot's event id derives from ``run_id``, its chain, its exchange time and the flush
+    count: unique within a session, and a restart under the same run id (its count starting
+    again) still makes new ids, since the exchange's time has moved on.
     """
 
     def __init__(self, run_id: str, stale_ns: int) -> None:
@@ -94,10 +96,6 @@ class ChainBook:
             self._touched_underlyings.add(instrument.underlying)
         else:
             self._touched.add((instrument.underlying, instrument.expiry))
-
-    def latest(self, token: str) -> QuoteTick | None:
-        """The latest quote of ``token``, if any came."""
-        return self._latest.get(token)
 
     def flush(self, plan: SubscriptionPlan) -> Flush:
         """One snapshot per chain of ``plan`` that was touched since the last flush.
@@ -140,7 +138,7 @@ class ChainBook:
         lot_size = next((o.lot_size for o in options if o is not None), 0)
         return OptionChainSnapshot(
             event_id=derived_event_id(self._run_id, "chain", chain.underlying, chain.expiry,
-                                      self._flushes),
+                                      ts_event, self._flushes),
             ts_event=ts_event, ts_init=0, schema_version=SCHEMA_WITH_STALE_MARKS,
             underlying=chain.underlying, expiry=chain.expiry, spot=_price(index),
             futures=_price(future) if future is not None else _price(index), lot_size=lot_size,

@@ -272,7 +272,7 @@ class FeedSession:
         self._issues += 1
         now = self._clock.now_ns()
         return FeedDataIssue(
-            event_id=derived_event_id(self._config.run_id, "feed-issue", self._issues),
+            event_id=derived_event_id(self._config.run_id, "feed-issue", now, self._issues),
             ts_event=self._last_exchange_ns or now,
             ts_init=now,
             broker=self._broker,
