@@ -40,6 +40,7 @@ class ScriptedConnection:
     """Yields its items, then drops (``FeedDisconnected``), recording what was subscribed."""
 
     items_to_send: list[FeedItem]
+    ends_session: bool = False
     subscribed: list[str] = field(default_factory=list)
     unsubscribed: list[str] = field(default_factory=list)
 
@@ -54,6 +55,8 @@ class ScriptedConnection:
             await asyncio.sleep(0)
             yield item
         await asyncio.sleep(0.05)  # let a flush happen before the drop
+        if self.ends_session:
+            raise FeedLoginFailed("scripted: session ended by the broker")
         raise FeedDisconnected("scripted drop")
 
     async def close(self) -> None:
@@ -69,6 +72,7 @@ class ScriptedFeed:
     refuse_login: bool = False
     unreachable_logins: int = 0
     expire_first_connect: bool = False
+    end_first_session: bool = False
     logins: int = 0
     connections: list[ScriptedConnection] = field(default_factory=list)
 
@@ -90,7 +94,8 @@ class ScriptedFeed:
             self.expire_first_connect = False
             raise FeedLoginFailed("session expired")
         script = self.scripts[min(len(self.connections), len(self.scripts) - 1)]
-        connection = ScriptedConnection(list(script))
+        ends = self.end_first_session and not self.connections
+        connection = ScriptedConnection(list(script), ends_session=ends)
         self.connections.append(connection)
         return connection
 
@@ -106,13 +111,20 @@ CONFIG = FeedConfig(
 )  # fmt: skip
 
 
+class BusDown(Exception):
+    """The bus refused a publication for good."""
+
+
 async def run_until(
-    feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], bool]
-) -> list[Event]:
+    feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], bool],
+    bus_down: bool = False,
+) -> list[Event]:  # fmt: skip
     """Run a session until ``done`` holds for what it published (a hang fails the test)."""
     published: list[Event] = []
 
     async def publish(events: Sequence[Event]) -> None:
+        if bus_down and events:
+            raise BusDown
         published.extend(events)
 
     clock = ReplayClock(facts.session_open_ns(TODAY) + 3_600 * SECOND)
@@ -154,6 +166,13 @@ async def test_a_broker_unreachable_at_start_is_tried_again(facts: MarketFacts) 
     await run_until(feed, facts, snapshots)
 
     assert feed.logins == 3
+
+
+async def test_a_publication_that_fails_for_good_ends_the_session(facts: MarketFacts) -> None:
+    feed = ScriptedFeed([market(T0)])
+
+    with pytest.raises(BusDown):
+        await run_until(feed, facts, lambda _: False, bus_down=True)
 
 
 async def test_quotes_become_chain_snapshots_of_31_strikes(facts: MarketFacts) -> None:
@@ -198,6 +217,16 @@ async def test_an_expired_session_logs_in_again_before_connecting(facts: MarketF
     await run_until(feed, facts, snapshots)
 
     assert feed.logins == 2
+
+
+async def test_a_session_the_broker_ends_mid_stream_is_logged_in_again(
+    facts: MarketFacts,
+) -> None:
+    feed = ScriptedFeed([market(T0), market(T0 + 5 * SECOND)], end_first_session=True)
+
+    await run_until(feed, facts, lambda p: bool(issues(p, "gap")))
+
+    assert (feed.logins, len(feed.connections)) == (2, 2)
 
 
 async def test_bad_items_are_counted_by_reason_and_the_session_goes_on(

@@ -95,6 +95,7 @@ class FeedSession:
         self._gap_since_ns: int | None = None
         self._issues = 0
         self._limit_reported = False
+        self._session_expired = False
 
     async def run(self) -> None:
         """Follow the feed until cancelled; raises ``FeedLoginFailed`` on refused credentials."""
@@ -138,34 +139,43 @@ class FeedSession:
                 attempt += 1
 
     async def _connect(self) -> FeedConnection | None:
-        """A new connection, logging in again once if the session has expired; None if down."""
+        """A new connection, logging in again when the session has expired; None if down.
+
+        A login refused now is final (``FeedLoginFailed`` propagates); so is a connection
+        refused right after a fresh login.
+        """
         try:
-            try:
-                return await self._feed.connect()
-            except FeedLoginFailed:
+            if self._session_expired:
                 await self._feed.login()
-                return await self._feed.connect()
-        except FeedLoginFailed:
-            raise
+            try:
+                connection = await self._feed.connect()
+            except FeedLoginFailed:  # the session expired since the last login
+                await self._feed.login()
+                connection = await self._feed.connect()
         except (FeedDisconnected, OSError) as exc:
             _log.warning("broker feed connect failed", broker=self._broker, error=repr(exc))
             return None
+        self._session_expired = False
+        return connection
 
     async def _follow(self, connection: FeedConnection) -> bool:
         """Subscribe and consume until the stream drops; whether any quote came.
 
-        The flusher runs beside the stream; if publishing fails for good, the task group ends
-        the session with that error rather than leave a stream nobody publishes.
+        The flusher runs beside the stream; if publishing fails for good, its error ends the
+        session rather than leave a stream nobody publishes.
         """
         self._followed = {}
+        consumer = asyncio.create_task(self._consume(connection))
+        flusher = asyncio.create_task(self._flush_every_interval())
         try:
-            async with asyncio.TaskGroup() as group:
-                flusher = group.create_task(self._flush_every_interval())
-                try:
-                    return await self._consume(connection)
-                finally:
-                    flusher.cancel()
+            await asyncio.wait({consumer, flusher}, return_when=asyncio.FIRST_COMPLETED)
+            if flusher.done():
+                flusher.result()  # it only ends by failing: raise that
+            return consumer.result()
         finally:
+            for task in (consumer, flusher):
+                task.cancel()
+            await asyncio.gather(consumer, flusher, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await connection.close()
 
@@ -177,6 +187,10 @@ class FeedSession:
                 heard = await self._take(item, connection) or heard
         except (FeedDisconnected, OSError) as exc:
             _log.warning("broker feed dropped", broker=self._broker, error=repr(exc))
+        except FeedLoginFailed as exc:
+            _log.warning("broker ended the session; logging in again", broker=self._broker,
+                         error=repr(exc))  # fmt: skip
+            self._session_expired = True
         return heard
 
     async def _take(self, item: FeedItem, connection: FeedConnection) -> bool:
