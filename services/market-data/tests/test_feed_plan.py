@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from feed_builders import NIFTY_EXPIRIES, TODAY, nifty_master, option_token
+from hypothesis import given
+from hypothesis import strategies as st
 
 from optbus_market_data.feeds.plan import (
     PlanLimits,
@@ -102,3 +104,19 @@ def test_a_spot_beyond_the_last_strike_is_nearest_the_last_strike() -> None:
 
 def test_a_centre_below_the_spot_but_not_next_to_it_needs_re_centring() -> None:
     assert needs_recentre((24_950.0, 25_000.0, 25_050.0, 25_100.0), 24_950.0, 25_060.0)
+
+
+@given(
+    spot=st.floats(min_value=20_000, max_value=30_000),
+    width=st.integers(min_value=0, max_value=40),
+    limit=st.integers(min_value=6, max_value=400),
+)
+def test_any_plan_fits_the_broker_limit_and_centres_on_a_listed_strike(
+    spot: float, width: int, limit: int
+) -> None:
+    plan = plan_subscriptions(LISTINGS, {"NIFTY": spot}, PlanLimits(width, 2, limit))
+
+    assert len(plan.instruments()) <= limit
+    for chain in plan.chains.values():
+        assert chain.centre in chain.strikes
+        assert len(chain.strikes) <= 2 * plan.strikes_each_side + 1
