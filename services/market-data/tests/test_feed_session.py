@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from optbus_brokers.feed import (
     Instrument,
 )
 from optbus_market_data.feeds.backoff import Backoff
-from optbus_market_data.feeds.session import FeedConfig, FeedSession
+from optbus_market_data.feeds.session import FeedConfig, FeedSession, FeedUnusable
 
 SECOND = 1_000_000_000
 CALL = option_token(NIFTY_EXPIRIES[0], 25_000.0, "call")
@@ -117,7 +118,7 @@ class BusDown(Exception):
 
 async def run_until(
     feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], bool],
-    bus_down: bool = False,
+    bus_down: bool = False, underlyings: tuple[str, ...] = ("NIFTY",),
 ) -> list[Event]:  # fmt: skip
     """Run a session until ``done`` holds for what it published (a hang fails the test)."""
     published: list[Event] = []
@@ -128,7 +129,8 @@ async def run_until(
         published.extend(events)
 
     clock = ReplayClock(facts.session_open_ns(TODAY) + 3_600 * SECOND)
-    session = FeedSession(feed, CONFIG, publish, facts, clock, random.Random(3))
+    config = dataclasses.replace(CONFIG, underlyings=underlyings)
+    session = FeedSession(feed, config, publish, facts, clock, random.Random(3))
     task = asyncio.create_task(session.run())
     try:
         async with asyncio.timeout(30):
@@ -173,6 +175,16 @@ async def test_a_publication_that_fails_for_good_ends_the_session(facts: MarketF
 
     with pytest.raises(BusDown):
         await run_until(feed, facts, lambda _: False, bus_down=True)
+
+
+async def test_an_underlying_without_contract_data_ends_the_session_before_login(
+    facts: MarketFacts,
+) -> None:
+    feed = ScriptedFeed([market(T0)])
+
+    with pytest.raises(FeedUnusable, match="FINNIFTY"):
+        await run_until(feed, facts, lambda _: False, underlyings=("FINNIFTY",))
+    assert feed.logins == 0
 
 
 async def test_quotes_become_chain_snapshots_of_31_strikes(facts: MarketFacts) -> None:

@@ -23,7 +23,7 @@ import structlog
 from optbus.clock import Clock
 from optbus.events import Event, FeedDataIssue, FeedIssueKind
 from optbus.ids import derived_event_id
-from optbus.market import MarketFacts
+from optbus.market import MarketFacts, MarketFactsError
 from optbus_brokers.feed import (
     BrokerFeed,
     DroppedFrame,
@@ -54,7 +54,8 @@ Publish = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class FeedUnusable(Exception):
-    """The broker's data cannot support the configured feed (no index for an underlying)."""
+    """The configured feed cannot be followed: an underlying optbus has no contract data for,
+    or one the broker's master lists no index for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +100,13 @@ class FeedSession:
 
     async def run(self) -> None:
         """Follow the feed until cancelled; raises ``FeedLoginFailed`` on refused credentials."""
-        instruments = await self._start()
         today = self._facts.local_date(self._clock.now_ns())
+        try:
+            for underlying in self._config.underlyings:
+                self._facts.contract(underlying, today)
+        except MarketFactsError as exc:
+            raise FeedUnusable(str(exc)) from exc
+        instruments = await self._start()
         self._known = {i.token: i for i in instruments}
         await self._report_disagreements(instruments, today)
         self._listings = list_underlyings(
