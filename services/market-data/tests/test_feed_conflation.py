@@ -139,6 +139,26 @@ def test_a_contract_that_quotes_again_and_goes_stale_again_is_reported_again() -
     assert [i.token for i in book.flush(PLAN).newly_stale] == [CALL]
 
 
+def test_after_a_gap_old_quotes_are_marked_stale_but_not_reported_for_one_stale_age() -> None:
+    book = book_with(tick(CALL, T0))
+    book.note_gap(T0 + 6 * SECOND)
+    for quote in market(T0 + 6 * SECOND):
+        book.apply(quote, MASTER[quote.token])
+
+    flush = book.flush(PLAN)
+
+    assert (flush.snapshots[0].calls.stale[ATM], flush.newly_stale) == (True, [])
+
+
+def test_a_quote_still_stale_one_stale_age_after_a_gap_is_reported() -> None:
+    book = book_with(tick(CALL, T0))
+    book.note_gap(T0 + 6 * SECOND)
+    for quote in market(T0 + 12 * SECOND):
+        book.apply(quote, MASTER[quote.token])
+
+    assert [i.token for i in book.flush(PLAN).newly_stale] == [CALL]
+
+
 def test_a_quiet_market_makes_nothing_stale_by_the_wall_clock() -> None:
     book = book_with(tick(CALL, T0), tick(PUT, T0), *market(T0))
 

@@ -84,6 +84,7 @@ class ChainBook:
         self._touched: set[ChainKey] = set()
         self._touched_underlyings: set[str] = set()
         self._stale: set[str] = set()
+        self._quiet_until_ns = 0
         self._flushes = 0
 
     def apply(self, tick: QuoteTick, instrument: Instrument) -> None:
@@ -96,6 +97,12 @@ class ChainBook:
             self._touched_underlyings.add(instrument.underlying)
         else:
             self._touched.add((instrument.underlying, instrument.expiry))
+
+    def note_gap(self, until_ns: int) -> None:
+        """The feed was down until ``until_ns`` (exchange time): quotes are marked stale as ever,
+        but for one stale age they are not reported as newly stale, since the gap's own event
+        explains them and most will quote again within that time."""
+        self._quiet_until_ns = until_ns + self._stale_ns
 
     def flush(self, plan: SubscriptionPlan) -> Flush:
         """One snapshot per chain of ``plan`` that was touched since the last flush.
@@ -158,7 +165,7 @@ class ChainBook:
         stale = now_ns - quote.ts_exchange_ns > self._stale_ns
         if not stale:
             self._stale.discard(instrument.token)
-        elif instrument.token not in self._stale:
+        elif instrument.token not in self._stale and now_ns > self._quiet_until_ns:
             self._stale.add(instrument.token)
             newly_stale.append(instrument)
         return stale

@@ -211,6 +211,7 @@ class FeedSession:
         instrument = self._known[item.token]
         self._book.apply(item, instrument)
         if self._gap_since_ns is not None:
+            self._book.note_gap(item.ts_exchange_ns)
             await self._flag_gap(self._gap_since_ns, item.ts_exchange_ns)
             self._gap_since_ns = None
         self._last_exchange_ns = max(self._last_exchange_ns or 0, item.ts_exchange_ns)
