@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import psycopg
@@ -47,12 +47,19 @@ class AngelSession:
     fake: AngelOneFake
     clock: ReplayClock
     start_ns: int
+    silenced: set[str] = field(default_factory=set)
+    """Tokens the exchange stops quoting."""
 
 
-async def _drive(fake: AngelOneFake, clock: ReplayClock) -> None:
+async def _drive(session: AngelSession) -> None:
+    fake = session.fake
     while True:
-        clock.advance_to(clock.now_ns() + SECOND)
-        await fake.publish_round()
+        session.clock.advance_to(session.clock.now_ns() + SECOND)
+        if session.silenced:  # a round of every other token's quote
+            for token in fake.subscribed_tokens() - session.silenced:
+                await fake.send_raw(fake.snap_quote_frame(token))
+        else:
+            await fake.publish_round()
         await asyncio.sleep(0.25)
 
 
@@ -75,9 +82,10 @@ async def angel_session(
         )  # fmt: skip
         service = build_service(settings, feed_factory("angel-one"), clock)
         running = await RunningService(service.runner).ready()
-        driver = asyncio.create_task(_drive(fake, clock))
+        session = AngelSession(fake, clock, start_ns)
+        driver = asyncio.create_task(_drive(session))
         try:
-            yield AngelSession(fake, clock, start_ns)
+            yield session
         finally:
             driver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -215,3 +223,47 @@ async def test_malformed_frames_are_counted_and_dropped_and_the_feed_goes_on(
         return sum(n for _, n, _ in coverage.values()) > rows_then
 
     await eventually(still_flowing, within=30.0)
+
+
+async def test_a_contract_the_exchange_stops_quoting_is_stored_stale_and_reported(
+    angel_session: AngelSession, database_url: str
+) -> None:
+    fake = angel_session.fake
+    await asyncio.wait_for(fake.wait_for_subscriptions(FOLLOWED), timeout=60)
+    call = _atm_call(fake)
+
+    async def quoted() -> bool:
+        return bool(_atm_call_rows(database_url, angel_session.start_ns, "ok"))
+
+    await eventually(quoted, within=60.0)
+
+    angel_session.silenced.add(call.token)
+
+    async def stored_stale() -> bool:
+        rows = _atm_call_rows(database_url, angel_session.start_ns, "stale")
+        return bool(rows) and all(row == (0.0, 0.0, None) for row in rows)
+
+    async def reported() -> bool:
+        return bool(
+            _rows(
+                database_url,
+                "SELECT 1 FROM events WHERE type = 'md.feed.issue' "
+                "AND payload->>'kind' = 'stale-contract' AND payload->>'detail' LIKE %s",
+                (f"%token {call.token})%",),
+            )
+        )
+
+    await eventually(stored_stale, within=60.0)
+    await eventually(reported, within=30.0)
+
+
+def _atm_call_rows(database_url: str, start_ns: int, iv_status: str) -> list[tuple[object, ...]]:
+    """Bid, ask and iv of the stored rows of NIFTY's near ATM call with this ``iv_status``."""
+    return _rows(
+        database_url,
+        "SELECT bid, ask, iv FROM option_ticks WHERE underlying = 'NIFTY' AND expiry = %s "
+        "AND strike = %s AND option_type = 'CE' AND iv_status = %s AND time >= %s "
+        "AND time < %s",
+        (NIFTY_NEAR_EXPIRY, ATM, iv_status, datetime_from_ns(start_ns),
+         datetime_from_ns(start_ns + HOUR)),
+    )  # fmt: skip
