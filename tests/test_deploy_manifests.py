@@ -349,14 +349,23 @@ def test_prometheus_loads_the_alert_rules_compose_mounts(compose: dict[str, Any]
     assert "./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in volumes
 
 
-def test_an_invalid_kill_switch_command_raises_an_alert() -> None:
-    rules = {
+def _alert_rules() -> dict[str, dict[str, Any]]:
+    return {
         rule["alert"]: rule
         for group in _yaml(DEPLOY / "prometheus" / "alerts.yml")["groups"]
         for rule in group["rules"]
     }
-    rule = rules["OptbusKillSwitchInvalidCommand"]
+
+
+def test_an_invalid_kill_switch_command_raises_an_alert() -> None:
+    rule = _alert_rules()["OptbusKillSwitchInvalidCommand"]
     assert "optbus_killswitch_invalid_commands_total" in rule["expr"]
+    assert rule["labels"]["severity"] == "critical"
+
+
+def test_a_broker_master_disagreeing_with_the_contract_data_raises_a_critical_alert() -> None:
+    rule = _alert_rules()["OptbusFeedInstrumentMismatch"]
+    assert "optbus_market_data_feed_instrument_mismatches_total" in rule["expr"]
     assert rule["labels"]["severity"] == "critical"
 
 
@@ -888,6 +897,12 @@ def test_the_pipeline_dashboard_shows_what_operators_watch(dashboards: ModuleTyp
         "histogram_quantile(0.99, sum by (le) (rate(optbus_greeks_chain_pricing_seconds_bucket",
         "sum by (service, type) (rate(optbus_events_published_total",
         'up{job="greeks"}',
+        "sum by (broker, le) (rate(optbus_market_data_feed_latency_seconds_bucket",
+        "sum by (broker, reason) (increase(optbus_market_data_feed_dropped_total",
+        "optbus_market_data_feed_reconnects_total",
+        "optbus_market_data_feed_gaps_total",
+        "optbus_market_data_feed_stale_contracts_total",
+        "optbus_market_data_feed_subscriptions",
     ):
         assert needle in exprs, needle
 
