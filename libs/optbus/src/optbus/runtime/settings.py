@@ -26,8 +26,8 @@ class ServiceSettings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "database_url"),
     )
-    nats_ping_interval_seconds: float = Field(
-        default=5.0,
+    nats_ping_interval_seconds: int = Field(
+        default=5,
         gt=0,
         description="how often the client pings its server; two pings unanswered and it fails "
         "over to another cluster member (nats-py's default, 120 s, kept a service on a member "
