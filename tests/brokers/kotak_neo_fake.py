@@ -139,6 +139,14 @@ FO_HEADER = [
     "CASEligible",
 ]
 _EPOCH_1980 = datetime(1980, 1, 1)
+MALFORMED_KINDS = (
+    "truncated packet",
+    "truncated header",
+    "shorter than its header",
+    "truncated market picture",
+    "unknown packet",
+    "text frame is not JSON",
+)
 _WEEKLY_MONTH_CODES = "123456789OND"
 
 ContractKind = Literal["future", "call", "put"]
@@ -203,6 +211,7 @@ class KotakNeoFake:
         self._session_numbers = itertools.count(1)
         self._broadcasts = 0
         self._subscriptions_changed = asyncio.Event()
+        self.pong_received = asyncio.Event()
         self._streaming: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -257,11 +266,12 @@ class KotakNeoFake:
     def pongs(self) -> int:
         return sum(client.pongs for client in self._clients)
 
-    def subscribed_scrips(self) -> set[str]:
-        return set().union(*(client.scrips for client in self._clients))
+    def subscribed(self) -> set[str]:
+        """The tokens (and index names) the feed clients are subscribed to."""
+        return set().union(*(client.scrips | client.indices for client in self._clients))
 
     async def wait_for_subscriptions(self, count: int) -> None:
-        while len(self.subscribed_scrips()) < count:
+        while len(self.subscribed()) < count:
             self._subscriptions_changed.clear()
             await self._subscriptions_changed.wait()
 
@@ -339,16 +349,20 @@ class KotakNeoFake:
             volume=contract.lot_size * 10 * self._broadcasts,
             open_interest=contract.lot_size * (100 + contract.token % 50),
             time_s=int(self.clock()),
+            upper_circuit=max(3 * fair, 20.0),
+            lower_circuit=tick,
         )
 
     def touch_line_packet(self, token: str) -> bytes:
         contract = self._by_token[token]
         q = self.quote(contract)
-        last, bid, ask = (round(p * PAISE) for p in (q.last, q.bid, q.ask))
+        last, bid, ask, upper, lower = (
+            round(p * PAISE) for p in (q.last, q.bid, q.ask, q.upper_circuit, q.lower_circuit)
+        )
         body = MARKET_PICTURE.pack(
             contract.token, q.bid_size * 3, q.ask_size * 3, q.volume, q.time_s, q.time_s,
             last, last, last, last, last, contract.lot_size, last, 0, 1, 1, 0, 0,
-            q.open_interest, float(q.volume * last), 0, max(3 * last, 20 * PAISE), 5, 0, 0,
+            q.open_interest, float(q.volume * last), 0, upper, lower, 0, 0,
             contract.lot_size, 2, 1,
         )  # fmt: skip
         rows = DEPTH_ROW.pack(q.bid_size, bid, 3) + DEPTH_ROW.pack(q.ask_size, ask, 4)
@@ -366,7 +380,7 @@ class KotakNeoFake:
         return HEADER.pack(HEADER.size + len(body), INDEX_MESSAGE, NSE_CM, 0, 0, 0, 0) + body
 
     def malformed_frames(self) -> dict[str, bytes | str]:
-        """One frame of each malformed kind, named by what is wrong with it."""
+        """One frame of each of ``MALFORMED_KINDS``, named by what is wrong with it."""
         token = str(self.contracts[-1].token)
         good = self.touch_line_packet(token)
         unknown = HEADER.pack(HEADER.size, 9999, NSE_FO, 0, 0, 0, 0)
@@ -374,7 +388,7 @@ class KotakNeoFake:
         return {
             "truncated packet": good[: len(good) - 10],
             "truncated header": good[:5],
-            "length shorter than its header": HEADER.pack(3, 7208, NSE_FO, 4, 0, 0, 0),
+            "shorter than its header": HEADER.pack(3, 7208, NSE_FO, 4, 0, 0, 0),
             "truncated market picture": cut_body + bytes(40),
             "unknown packet": unknown,
             "text frame is not JSON": "<html>502 Bad Gateway</html>",
@@ -461,6 +475,7 @@ class KotakNeoFake:
                     await socket.pong(message.data)
                 elif message.type == WSMsgType.PONG:
                     client.pongs += 1
+                    self.pong_received.set()
                 elif message.type == WSMsgType.TEXT:
                     await self._control(client, json.loads(message.data))
         finally:
@@ -500,6 +515,8 @@ class Quote:
     volume: int
     open_interest: int
     time_s: int
+    upper_circuit: float
+    lower_circuit: float
 
 
 async def _messages(socket: web.WebSocketResponse) -> AsyncIterator[web.WSMessage]:

@@ -86,7 +86,7 @@ class KotakNeoFeed:
         settings = self._settings
         consumer_key = settings.consumer_key.get_secret_value()
         base_headers = {"Authorization": consumer_key, "neo-fin-key": settings.neo_fin_key}
-        totp = pyotp.TOTP(settings.totp_secret.get_secret_value())
+        totp = self._totp()
         async with self._http() as http:
             view = await _login_step(
                 http,
@@ -95,7 +95,7 @@ class KotakNeoFeed:
                 {
                     "mobileNumber": settings.mobile_number.get_secret_value(),
                     "ucc": settings.ucc,
-                    "totp": totp.at(self._clock.now_ns() // _NS_PER_SECOND),
+                    "totp": totp,
                 },
             )
             trade = await _login_step(
@@ -183,6 +183,14 @@ class KotakNeoFeed:
             "conn_req_time": self._clock.now_ns() // _NS_PER_MS,
             "sessionValidation": False,
         }
+
+    def _totp(self) -> str:
+        """The one-time password of this moment, from the account's TOTP secret."""
+        try:
+            otp = pyotp.TOTP(self._settings.totp_secret.get_secret_value())
+            return otp.at(self._clock.now_ns() // _NS_PER_SECOND)
+        except ValueError:  # not base32, or shorter than the 112 bits TOTP needs
+            raise FeedLoginFailed("the Kotak Neo TOTP secret is not a usable base32 key") from None
 
     def _require_session(self) -> _Session:
         if self._session is None:
