@@ -13,9 +13,10 @@ It speaks Kotak's public protocol as the official SDK (``kotakneoapi`` 3.0.9) do
   frames of touch-line quotes and index values, WebSocket pings as its heartbeat.
 
 The test drives it: ``broadcast()`` sends one frame of quotes for everything subscribed, priced
-by a small deterministic model (Black-76 on the spot the test sets, a smile, a spread of 0.5%),
-``stream()`` does that at an interval, ``drop_connections()`` cuts every feed connection and
-``send_to_feeds()`` sends anything, malformed frames included (``malformed_frames()``).
+by the brokers' shared deterministic ``QuoteModel`` at the injected clock's time and the spot
+the test sets, ``stream()`` does that at an interval, ``drop_connections()`` cuts every feed
+connection and ``send_to_feeds()`` sends anything, malformed frames included
+(``malformed_frames()``).
 """
 
 from __future__ import annotations
@@ -26,20 +27,17 @@ import csv
 import io
 import itertools
 import json
-import math
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
-from typing import Literal
 
 import pyotp
 from aiohttp import WSMsgType, web
 
+from optbus.clock import Clock
 from optbus.market import MarketFacts, load_market_facts
-from optbus.pricing.black76 import black76_price
-from optbus.pricing.expiry import time_to_expiry_years
+from optbus_brokers.feed import Instrument, InstrumentKind
 from optbus_brokers.kotak_neo.frames import (
     DEPTH_ROW,
     HEADER,
@@ -49,11 +47,12 @@ from optbus_brokers.kotak_neo.frames import (
     MARKET_PICTURE_MESSAGE,
     TOUCH_LINE_LEVEL,
 )
+from tests.brokers.quote_model import ModelQuote, QuoteModel
 
 NSE_CM, NSE_FO = 1, 2
 PAISE = 100
+NS_PER_SECOND = 1_000_000_000
 STRIKES_EACH_SIDE = 40
-RATE = 0.065
 INDEX_NAMES = {"NIFTY": "Nifty 50", "BANKNIFTY": "Nifty Bank"}
 INDEX_TOKENS = {"NIFTY": 26000, "BANKNIFTY": 26009}
 # The live nse_fo.csv header (79 columns), trailing spaces and the strike's ';' included.
@@ -149,8 +148,6 @@ MALFORMED_KINDS = (
 )
 _WEEKLY_MONTH_CODES = "123456789OND"
 
-ContractKind = Literal["future", "call", "put"]
-
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
@@ -159,19 +156,6 @@ class Credentials:
     ucc: str = "FAKE01"
     mpin: str = "482913"
     totp_secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-@dataclass(frozen=True, slots=True)
-class Contract:
-    """One contract of the fake's scrip master."""
-
-    token: int
-    underlying: str
-    kind: ContractKind
-    expiry: date
-    strike: float | None
-    lot_size: int
-    symbol: str
 
 
 @dataclass
@@ -188,20 +172,24 @@ class KotakNeoFake:
 
     def __init__(
         self,
-        *,
         today: date,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
+        *,
         credentials: Credentials | None = None,
-        spots: dict[str, float] | None = None,
+        model: QuoteModel | None = None,
         facts: MarketFacts | None = None,
     ) -> None:
         self.credentials = credentials or Credentials()
         self.clock = clock
-        self.spots = dict(spots or {"NIFTY": 24_000.0, "BANKNIFTY": 52_000.0})
+        self.model = model or QuoteModel()
         self.facts = facts or load_market_facts()
         self.today = today
-        self.contracts = _contracts(self.facts, today, self.spots)
-        self._by_token = {str(c.token): c for c in self.contracts}
+        self.contracts = kotak_fo_master(today, self.model.spots, self.facts)
+        self._by_token = {c.token: c for c in self.contracts}
+        self._indices = {
+            name: Instrument(name, "nse_cm", name, underlying, "index", None, None, 1, 0.05)
+            for underlying, name in INDEX_NAMES.items()
+        }
         self.logins: list[str] = []
         self.feed_auth_frames: list[dict[str, object]] = []
         self.feed_events: list[dict[str, object]] = []
@@ -250,13 +238,16 @@ class KotakNeoFake:
     # -- what the test drives -------------------------------------------------------------
 
     def totp_now(self) -> str:
-        return pyotp.TOTP(self.credentials.totp_secret).at(int(self.clock()))
+        return pyotp.TOTP(self.credentials.totp_secret).at(self._seconds())
 
     def set_spot(self, underlying: str, spot: float) -> None:
-        self.spots[underlying] = spot
+        self.model.set_spot(underlying, spot)
 
-    def contract(self, token: str) -> Contract:
+    def contract(self, token: str) -> Instrument:
         return self._by_token[token]
+
+    def _seconds(self) -> int:
+        return self.clock.now_ns() // NS_PER_SECOND
 
     @property
     def feed_connections(self) -> int:
@@ -323,47 +314,28 @@ class KotakNeoFake:
 
     # -- the quote model and its frames ---------------------------------------------------
 
-    def quote(self, contract: Contract) -> Quote:
-        """The deterministic quote of ``contract`` at the fake's clock and the set spot."""
-        spot = self.spots[contract.underlying]
-        now_ns = int(self.clock() * 1e9)
-        years = time_to_expiry_years(now_ns, self.facts.expiry_close_ns(contract.expiry))
-        forward = spot * math.exp(RATE * years)
-        if contract.kind == "future" or contract.strike is None:
-            fair = forward
-        else:
-            smile = 0.13 + 0.5 * math.log(contract.strike / forward) ** 2
-            fair = float(
-                black76_price(contract.kind == "call", forward, contract.strike, years, RATE, smile)
-            )
-        tick = 0.05
-        half_spread = max(tick, round(fair * 0.005 / tick) * tick)
-        bid = max(tick, round((fair - half_spread) / tick) * tick)
-        ask = max(bid + tick, round((fair + half_spread) / tick) * tick)
-        return Quote(
-            last=max(tick, round(fair / tick) * tick),
-            bid=bid,
-            ask=ask,
-            bid_size=contract.lot_size * (1 + contract.token % 7),
-            ask_size=contract.lot_size * (1 + contract.token % 5),
-            volume=contract.lot_size * 10 * self._broadcasts,
-            open_interest=contract.lot_size * (100 + contract.token % 50),
-            time_s=int(self.clock()),
-            upper_circuit=max(3 * fair, 20.0),
-            lower_circuit=tick,
-        )
+    def quote(self, instrument: Instrument) -> ModelQuote:
+        """The shared model's quote of ``instrument`` now, in the current broadcast round."""
+        return self.model.quote(instrument, self.clock.now_ns(), max(self._broadcasts - 1, 0))
+
+    @staticmethod
+    def circuit_limits(quote: ModelQuote) -> tuple[float, float]:
+        """The fake's price band of an option: 0.05 up to three times the price (20 at least)."""
+        return max(3 * quote.last, 20.0), 0.05
 
     def touch_line_packet(self, token: str) -> bytes:
-        contract = self._by_token[token]
-        q = self.quote(contract)
+        instrument = self._by_token[token]
+        q = self.quote(instrument)
+        assert q.bid is not None
+        assert q.ask is not None
         last, bid, ask, upper, lower = (
-            round(p * PAISE) for p in (q.last, q.bid, q.ask, q.upper_circuit, q.lower_circuit)
+            round(p * PAISE) for p in (q.last, q.bid, q.ask, *self.circuit_limits(q))
         )
+        now, lot = self._seconds(), instrument.lot_size
         body = MARKET_PICTURE.pack(
-            contract.token, q.bid_size * 3, q.ask_size * 3, q.volume, q.time_s, q.time_s,
-            last, last, last, last, last, contract.lot_size, last, 0, 1, 1, 0, 0,
-            q.open_interest, float(q.volume * last), 0, upper, lower, 0, 0,
-            contract.lot_size, 2, 1,
+            int(token), q.bid_size * 3, q.ask_size * 3, q.volume, now, now,
+            last, last, last, last, last, lot, last, 0, 1, 1, 0, 0,
+            q.open_interest, float(q.volume * last), 0, upper, lower, 0, 0, lot, 2, 1,
         )  # fmt: skip
         rows = DEPTH_ROW.pack(q.bid_size, bid, 3) + DEPTH_ROW.pack(q.ask_size, ask, 4)
         length = HEADER.size + len(body) + len(rows)
@@ -371,18 +343,17 @@ class KotakNeoFake:
         return header + body + rows
 
     def index_packet(self, name: str) -> bytes:
-        underlying = next(u for u, n in INDEX_NAMES.items() if n == name)
-        value = round(self.spots[underlying] * PAISE)
+        index = self._indices[name]
+        value = round(self.quote(index).last * PAISE)
         body = INDEX.pack(
-            INDEX_TOKENS[underlying], value, value, value, value, value, int(self.clock()),
+            INDEX_TOKENS[index.underlying], value, value, value, value, value, self._seconds(),
             value, value, 0, 0.0, 2, 1, name.upper().encode(),
         )  # fmt: skip
         return HEADER.pack(HEADER.size + len(body), INDEX_MESSAGE, NSE_CM, 0, 0, 0, 0) + body
 
     def malformed_frames(self) -> dict[str, bytes | str]:
         """One frame of each of ``MALFORMED_KINDS``, named by what is wrong with it."""
-        token = str(self.contracts[-1].token)
-        good = self.touch_line_packet(token)
+        good = self.touch_line_packet(self.contracts[-1].token)
         unknown = HEADER.pack(HEADER.size, 9999, NSE_FO, 0, 0, 0, 0)
         cut_body = HEADER.pack(HEADER.size + 40, MARKET_PICTURE_MESSAGE, NSE_FO, 4, 0, 0, 0)
         return {
@@ -401,7 +372,7 @@ class KotakNeoFake:
         c = self.credentials
         self.logins.append(str(body.get("ucc")))
         totp_ok = pyotp.TOTP(c.totp_secret).verify(
-            str(body.get("totp")), for_time=int(self.clock()), valid_window=1
+            str(body.get("totp")), for_time=self._seconds(), valid_window=1
         )
         if request.headers.get("Authorization") != c.consumer_key:
             return _error(401, "Invalid consumer key")
@@ -490,7 +461,7 @@ class KotakNeoFake:
         tokens = {k.split("|", 1)[1] for k in keys}
         target = client.indices if event.endswith("Indices") else client.scrips
         if event.startswith("subscribe"):
-            known = {t for t in tokens if t in self._by_token or t in INDEX_NAMES.values()}
+            known = {t for t in tokens if t in self._by_token or t in self._indices}
             target.update(known)
             if frame.get("ack_symbol"):
                 symbols = {k: self._symbol(k.split("|", 1)[1]) for k in keys}
@@ -501,22 +472,8 @@ class KotakNeoFake:
         self._subscriptions_changed.set()
 
     def _symbol(self, token: str) -> str:
-        contract = self._by_token.get(token)
-        return contract.symbol if contract is not None else token.upper()
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    last: float
-    bid: float
-    ask: float
-    bid_size: int
-    ask_size: int
-    volume: int
-    open_interest: int
-    time_s: int
-    upper_circuit: float
-    lower_circuit: float
+        known = self._by_token.get(token) or self._indices.get(token)
+        return known.symbol if known is not None else token
 
 
 async def _messages(socket: web.WebSocketResponse) -> AsyncIterator[web.WSMessage]:
@@ -533,31 +490,42 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": [{"code": str(status), "message": message}]}, status=status)
 
 
-def _contracts(facts: MarketFacts, today: date, spots: dict[str, float]) -> list[Contract]:
+def kotak_fo_master(today: date, spots: dict[str, float], facts: MarketFacts) -> list[Instrument]:
     """Near future and two expiries of ±40 strikes per underlying; tokens numbered from 40001."""
-    tokens = itertools.count(40_001)
-    contracts: list[Contract] = []
+    tokens = (str(number) for number in itertools.count(40_001))
+    master: list[Instrument] = []
     for underlying, spot in spots.items():
         spec = facts.contract(underlying, today)
+        lot, tick = spec.lot_size, spec.tick_size
         month_end = facts.monthly_expiries(underlying, today, 1)[0]
         future = f"{underlying}{month_end:%y%b}FUT".upper()
-        contracts.append(
-            Contract(next(tokens), underlying, "future", month_end, None, spec.lot_size, future)
+        master.append(
+            Instrument(
+                next(tokens), "nse_fo", future, underlying, "future", month_end, None, lot, tick
+            )
         )
         atm = round(spot / spec.strike_step) * spec.strike_step
         for expiry in facts.expiries(underlying, today, 2):
+            code = _WEEKLY_MONTH_CODES[expiry.month - 1]
             for step in range(-STRIKES_EACH_SIDE, STRIKES_EACH_SIDE + 1):
                 strike = atm + step * spec.strike_step
-                sides: tuple[tuple[ContractKind, str], ...] = (("call", "CE"), ("put", "PE"))
+                sides: tuple[tuple[InstrumentKind, str], ...] = (("call", "CE"), ("put", "PE"))
                 for kind, suffix in sides:
-                    code = _WEEKLY_MONTH_CODES[expiry.month - 1]
                     symbol = f"{underlying}{expiry:%y}{code}{expiry:%d}{strike:g}{suffix}"
-                    contracts.append(
-                        Contract(
-                            next(tokens), underlying, kind, expiry, strike, spec.lot_size, symbol
+                    master.append(
+                        Instrument(
+                            next(tokens),
+                            "nse_fo",
+                            symbol,
+                            underlying,
+                            kind,
+                            expiry,
+                            strike,
+                            lot,
+                            tick,
                         )
                     )
-    return contracts
+    return master
 
 
 def expiry_1980_seconds(expiry: date) -> int:
@@ -565,12 +533,13 @@ def expiry_1980_seconds(expiry: date) -> int:
     return int((datetime.combine(expiry, clock_time(14, 30)) - _EPOCH_1980).total_seconds())
 
 
-def fo_master_csv(contracts: list[Contract], facts: MarketFacts) -> bytes:
+def fo_master_csv(contracts: list[Instrument], facts: MarketFacts) -> bytes:
     """The ``nse_fo`` scrip master of ``contracts`` in the live file's layout."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FO_HEADER)
     for c in contracts:
+        assert c.expiry is not None
         spec = facts.contract(c.underlying, c.expiry)
         option = {"call": "CE", "put": "PE", "future": "XX"}[c.kind]
         seconds = expiry_1980_seconds(c.expiry)
@@ -585,7 +554,7 @@ def fo_master_csv(contracts: list[Contract], facts: MarketFacts) -> bytes:
             "pOptionType": option,
             "pScripRefKey": f"{c.underlying}{c.expiry:%d%b%y}".upper(),
             "pAssetCode": INDEX_TOKENS[c.underlying],
-            "dTickSize ": round(spec.tick_size * PAISE),
+            "dTickSize ": round(c.tick_size * PAISE),
             "lLotSize": c.lot_size,
             "lExpiryDate ": seconds,
             "lMultiplier ": -1,

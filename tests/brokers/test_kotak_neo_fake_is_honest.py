@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator
-from datetime import date
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from optbus.clock import ReplayClock
+from tests.brokers.conftest import MARKET_DAY
 from tests.brokers.kotak_neo_fake import KotakNeoFake
-
-TODAY = date(2026, 12, 3)
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[KotakNeoFake]:
-    async with KotakNeoFake(today=TODAY) as server:
-        yield server
+def fake(kotak_fake: KotakNeoFake) -> KotakNeoFake:
+    return kotak_fake
 
 
 @pytest.fixture
@@ -78,7 +75,7 @@ async def test_the_sdk_finds_an_option_in_the_fakes_scrip_master(
     sdk: ModuleType, fake: KotakNeoFake
 ) -> None:
     client = await logged_in_client(sdk, fake)
-    expiry = fake.facts.expiries("NIFTY", TODAY, 1)[0]
+    expiry = fake.facts.expiries("NIFTY", MARKET_DAY, 1)[0]
     wanted = next(
         c
         for c in fake.contracts
@@ -96,20 +93,20 @@ async def test_the_sdk_finds_an_option_in_the_fakes_scrip_master(
     )
 
     assert [(r["pSymbol"], r["pTrdSymbol"], r["lLotSize"]) for r in rows] == [
-        (wanted.token, wanted.symbol, 65)
+        (int(wanted.token), wanted.symbol, 65)
     ]
     assert rows[0]["pExpiryDate"] == f"{expiry:%d%b%Y}"
 
 
 async def test_the_sdks_feed_client_decodes_the_fakes_touch_line(
-    sdk: ModuleType, fake: KotakNeoFake
+    sdk: ModuleType, fake: KotakNeoFake, market_clock: ReplayClock
 ) -> None:
     client = await logged_in_client(sdk, fake)
     contract = next(c for c in fake.contracts if c.underlying == "BANKNIFTY" and c.kind == "put")
     feed = importlib.import_module("neo_api_client.websocket.feed")
 
     async with client.create_websocket() as ws:
-        await ws.subscribe_scrips([feed.WsToken("nse_fo", str(contract.token))])
+        await ws.subscribe_scrips([feed.WsToken("nse_fo", contract.token)])
         await fake.broadcast()
         message = await asyncio.wait_for(anext(ws), 10)
 
@@ -127,7 +124,7 @@ async def test_the_sdks_feed_client_decodes_the_fakes_touch_line(
     )
     assert message.volume_traded_today == quote.volume
     assert message.open_interest == quote.open_interest
-    assert message.last_update_time == quote.time_s
+    assert message.last_update_time == market_clock.now_ns() // 1_000_000_000
 
 
 async def test_the_sdks_feed_client_decodes_the_fakes_index_value(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 import structlog
@@ -21,21 +20,18 @@ from optbus_brokers.feed import (
     QuoteTick,
 )
 from optbus_brokers.kotak_neo import KotakNeoConnection, KotakNeoFeed, KotakNeoSettings, make_feed
+from tests.brokers.conftest import MARKET_MORNING_NS
 from tests.brokers.kotak_neo_fake import MALFORMED_KINDS, KotakNeoFake
 
-TODAY = date(2026, 12, 3)
-MORNING_NS = int(datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp() * 1e9)
+
+@pytest.fixture
+def clock(market_clock: ReplayClock) -> ReplayClock:
+    return market_clock
 
 
 @pytest.fixture
-def clock() -> ReplayClock:
-    return ReplayClock(MORNING_NS)
-
-
-@pytest.fixture
-async def fake(clock: ReplayClock) -> AsyncIterator[KotakNeoFake]:
-    async with KotakNeoFake(today=TODAY, clock=lambda: clock.now_ns() / 1e9) as server:
-        yield server
+def fake(kotak_fake: KotakNeoFake) -> KotakNeoFake:
+    return kotak_fake
 
 
 def settings_for(fake: KotakNeoFake, **changes: object) -> KotakNeoSettings:
@@ -189,10 +185,13 @@ async def test_a_touch_line_becomes_a_tick_with_the_exact_prices_sizes_and_time(
     await fake.broadcast()
     tick = await next_item(connection.items())
 
-    quote = fake.quote(fake.contract(call.token))
+    quote = fake.quote(call)
+    assert quote.bid is not None
+    assert quote.ask is not None
+    upper_circuit, lower_circuit = fake.circuit_limits(quote)
     assert tick == QuoteTick(
         token=call.token,
-        ts_exchange_ns=MORNING_NS,
+        ts_exchange_ns=MARKET_MORNING_NS,
         last=round(quote.last * 100) / 100,
         bid=round(quote.bid * 100) / 100,
         ask=round(quote.ask * 100) / 100,
@@ -200,8 +199,8 @@ async def test_a_touch_line_becomes_a_tick_with_the_exact_prices_sizes_and_time(
         ask_size=quote.ask_size,
         volume=quote.volume,
         open_interest=quote.open_interest,
-        upper_circuit=round(quote.upper_circuit * 100) / 100,
-        lower_circuit=0.05,
+        upper_circuit=round(upper_circuit * 100) / 100,
+        lower_circuit=lower_circuit,
     )
 
 
