@@ -174,3 +174,21 @@ def test_a_touch_lines_best_prices_and_sizes_survive_exactly(
     assert isinstance(tick, QuoteTick)
     assert (tick.bid, tick.ask, tick.bid_size, tick.ask_size) == (bid / 100, ask / 100, *sizes)
     assert tick.ts_exchange_ns == seconds * 1_000_000_000
+
+
+@st.composite
+def plausible_packets(draw: st.DrawFn) -> bytes:
+    """A header of a known or unknown kind, its length honest or not, over any body."""
+    body = draw(st.binary(max_size=260))
+    code = draw(st.sampled_from([INDEX_MESSAGE, MARKET_PICTURE_MESSAGE, 104, 105, 6511, 0]))
+    level = draw(st.sampled_from([0, 1, 2, 4, 8, 16, 255]))
+    length = draw(st.sampled_from([HEADER.size + len(body), draw(st.integers(0, 2**16 - 1))]))
+    exchange = draw(st.integers(-128, 127))
+    return HEADER.pack(length, code, exchange, level, 0, 0, 0) + body
+
+
+@given(st.lists(plausible_packets(), max_size=5))
+def test_packets_of_any_kind_and_length_decode_without_raising(packets: list[bytes]) -> None:
+    items = decode_frame(b"".join(packets), DIVIDERS, NO_INDICES)
+
+    assert all(isinstance(item, QuoteTick | DroppedFrame) for item in items)
