@@ -49,7 +49,7 @@ def settings_for(fake: KotakNeoFake, **changes: object) -> KotakNeoSettings:
 
 @pytest.fixture
 async def adapter(fake: KotakNeoFake, clock: ReplayClock) -> KotakNeoFeed:
-    feed = make_feed(settings_for(fake), clock)
+    feed = make_feed(clock, settings_for(fake))
     await feed.login()
     return feed
 
@@ -82,7 +82,7 @@ async def test_a_wrong_totp_secret_is_a_refused_login(
     fake: KotakNeoFake, clock: ReplayClock
 ) -> None:
     other_secret = SecretStr("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
-    feed = make_feed(settings_for(fake, totp_secret=other_secret), clock)
+    feed = make_feed(clock, settings_for(fake, totp_secret=other_secret))
 
     with pytest.raises(FeedLoginFailed):
         await feed.login()
@@ -91,7 +91,7 @@ async def test_a_wrong_totp_secret_is_a_refused_login(
 async def test_a_totp_secret_that_is_not_base32_is_a_refused_login_without_a_request(
     fake: KotakNeoFake, clock: ReplayClock
 ) -> None:
-    feed = make_feed(settings_for(fake, totp_secret=SecretStr("not base32!")), clock)
+    feed = make_feed(clock, settings_for(fake, totp_secret=SecretStr("not base32!")))
 
     with pytest.raises(FeedLoginFailed, match="TOTP secret"):
         await feed.login()
@@ -100,7 +100,7 @@ async def test_a_totp_secret_that_is_not_base32_is_a_refused_login_without_a_req
 
 
 async def test_a_wrong_mpin_is_a_refused_login(fake: KotakNeoFake, clock: ReplayClock) -> None:
-    feed = make_feed(settings_for(fake, mpin=SecretStr("000000")), clock)
+    feed = make_feed(clock, settings_for(fake, mpin=SecretStr("000000")))
 
     with pytest.raises(FeedLoginFailed):
         await feed.login()
@@ -109,7 +109,7 @@ async def test_a_wrong_mpin_is_a_refused_login(fake: KotakNeoFake, clock: Replay
 async def test_an_unreachable_login_is_a_disconnection_not_a_refusal(
     fake: KotakNeoFake, clock: ReplayClock
 ) -> None:
-    feed = make_feed(settings_for(fake, login_url="http://127.0.0.1:9"), clock)
+    feed = make_feed(clock, settings_for(fake, login_url="http://127.0.0.1:9"))
 
     with pytest.raises(FeedDisconnected):
         await feed.login()
@@ -278,12 +278,12 @@ async def test_no_secret_reaches_the_logs_the_reprs_or_the_errors(
         "trade-sid-1",
         "view-token-1",
     ]
-    feed = make_feed(settings, clock)
+    feed = make_feed(clock, settings)
     with structlog.testing.capture_logs() as logs:
         await feed.login()
         await feed.load_instruments()
         await (await feed.connect()).close()
-        refused = make_feed(settings_for(fake, mpin=SecretStr("000000")), clock)
+        refused = make_feed(clock, settings_for(fake, mpin=SecretStr("000000")))
         with pytest.raises(FeedLoginFailed) as error:
             await refused.login()
 
@@ -291,3 +291,24 @@ async def test_no_secret_reaches_the_logs_the_reprs_or_the_errors(
         [repr(logs), repr(settings), repr(feed), str(error.value), *capsys.readouterr()]
     )
     assert [s for s in secrets if s in seen] == []
+
+
+async def test_the_service_builds_the_adapter_from_the_environment(
+    fake: KotakNeoFake, clock: ReplayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = fake.credentials
+    for name, value in [
+        ("LOGIN_URL", fake.url),
+        ("CONSUMER_KEY", c.consumer_key),
+        ("MOBILE_NUMBER", c.mobile_number),
+        ("UCC", c.ucc),
+        ("MPIN", c.mpin),
+        ("TOTP_SECRET", c.totp_secret),
+        ("MAX_SUBSCRIPTIONS", "1200"),
+    ]:
+        monkeypatch.setenv(f"OPTBUS_KOTAK_NEO_{name}", value)
+
+    feed = make_feed(clock)
+    await feed.login()
+
+    assert (feed.name, feed.max_subscriptions, fake.logins) == ("kotak-neo", 1200, [c.ucc])

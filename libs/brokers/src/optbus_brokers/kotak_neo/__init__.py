@@ -1,7 +1,7 @@
 """Kotak Neo (Trade API, SFeed market data) behind the market-data feed port.
 
-``make_feed(KotakNeoSettings(), clock)`` builds the adapter; docs/brokers/kotak-neo.md sets up
-a real account.
+``make_feed(clock)`` builds the adapter from the ``OPTBUS_KOTAK_NEO_*`` environment;
+docs/brokers/kotak-neo.md sets up a real account.
 """
 
 from optbus_brokers.kotak_neo.feed import KotakNeoConnection, KotakNeoFeed, make_feed

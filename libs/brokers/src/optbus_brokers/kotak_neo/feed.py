@@ -336,6 +336,6 @@ def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def make_feed(settings: KotakNeoSettings, clock: Clock) -> KotakNeoFeed:
-    """The adapter the market-data service builds for ``OPTBUS_MARKET_DATA_SOURCE=kotak-neo``."""
-    return KotakNeoFeed(settings, clock)
+def make_feed(clock: Clock, settings: KotakNeoSettings | None = None) -> KotakNeoFeed:
+    """The adapter for ``OPTBUS_MARKET_DATA_SOURCE=kotak-neo``, from ``OPTBUS_KOTAK_NEO_*``."""
+    return KotakNeoFeed(settings or KotakNeoSettings(), clock)
