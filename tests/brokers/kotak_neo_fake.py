@@ -141,10 +141,10 @@ _EPOCH_1980 = datetime(1980, 1, 1)
 MALFORMED_KINDS = (
     "truncated packet",
     "truncated header",
-    "shorter than its header",
+    "length shorter than header",
     "truncated market picture",
-    "unknown packet",
-    "text frame is not JSON",
+    "unknown packet kind",
+    "text frame not JSON",
 )
 _WEEKLY_MONTH_CODES = "123456789OND"
 
@@ -300,6 +300,10 @@ class KotakNeoFake:
             else:
                 await client.socket.send_str(frame)
 
+    def expire_sessions(self) -> None:
+        """End every trade session, as the day's end does: the feed refuses them from now."""
+        self._sessions.clear()
+
     async def ping_feeds(self) -> None:
         for client in list(self._clients):
             await client.socket.ping(b"heartbeat")
@@ -359,10 +363,10 @@ class KotakNeoFake:
         return {
             "truncated packet": good[: len(good) - 10],
             "truncated header": good[:5],
-            "shorter than its header": HEADER.pack(3, 7208, NSE_FO, 4, 0, 0, 0),
+            "length shorter than header": HEADER.pack(3, 7208, NSE_FO, 4, 0, 0, 0),
             "truncated market picture": cut_body + bytes(40),
-            "unknown packet": unknown,
-            "text frame is not JSON": "<html>502 Bad Gateway</html>",
+            "unknown packet kind": unknown,
+            "text frame not JSON": "<html>502 Bad Gateway</html>",
         }
 
     # -- the protocol ---------------------------------------------------------------------

@@ -90,9 +90,7 @@ def test_a_never_updated_quote_is_dated_by_its_last_trade() -> None:
 def test_a_quote_without_any_exchange_time_is_dropped() -> None:
     frame = touch_line(update_time=0, trade_time=0)
 
-    assert decode_frame(frame, DIVIDERS, NO_INDICES) == [
-        DroppedFrame("quote of 40123 without an exchange time")
-    ]
+    assert decode_frame(frame, DIVIDERS, NO_INDICES) == [DroppedFrame("no exchange time")]
 
 
 def test_one_frame_carries_several_packets() -> None:
@@ -129,7 +127,7 @@ def test_a_mini_touch_line_is_dropped_as_a_mode_not_subscribed() -> None:
     (item,) = decode_frame(touch_line(level=1), DIVIDERS, NO_INDICES)
 
     assert isinstance(item, DroppedFrame)
-    assert "level 1" in item.reason
+    assert item.reason == "mini touch line, not subscribed"
 
 
 def test_a_truncated_packet_after_a_good_one_keeps_the_good_one() -> None:
@@ -138,7 +136,7 @@ def test_a_truncated_packet_after_a_good_one_keeps_the_good_one() -> None:
     items = decode_frame(good + good[:50], DIVIDERS, NO_INDICES)
 
     assert isinstance(items[0], QuoteTick)
-    assert items[1] == DroppedFrame(f"truncated packet: length {len(good)}, 50 bytes left")
+    assert items[1] == DroppedFrame("truncated packet")
 
 
 @given(st.binary(max_size=600))

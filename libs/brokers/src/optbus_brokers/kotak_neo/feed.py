@@ -22,6 +22,7 @@ import structlog
 from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.frames import CloseCode
 
 from optbus.clock import Clock
 from optbus_brokers.feed import (
@@ -157,16 +158,29 @@ class KotakNeoFeed:
         return KotakNeoConnection(websocket, dividers)
 
     async def _authenticate(self, websocket: ClientConnection, session: _Session) -> dict[int, int]:
+        """The price dividers SFeed answers our authentication with.
+
+        A refused session (an answer that is not an authentication response, or a close for
+        policy violation) is ``FeedLoginFailed``, so the service logs in again: the day's
+        session may have expired. A downgrade to ``native_fallback`` or a silent feed is an
+        outage, ``FeedDisconnected``.
+        """
         try:
             await websocket.send(json.dumps(self._auth_frame(session)))
             answer = await asyncio.wait_for(
                 _first_text_frame(websocket), self._settings.auth_timeout_seconds
             )
-        except (TimeoutError, ConnectionClosed, ValueError) as error:
+        except ConnectionClosed as error:
+            if error.rcvd is not None and error.rcvd.code == CloseCode.POLICY_VIOLATION:
+                raise FeedLoginFailed("SFeed refused the session") from error
+            raise FeedDisconnected(f"SFeed closed during authentication: {error}") from error
+        except (TimeoutError, ValueError) as error:
             raise FeedDisconnected(f"SFeed authentication failed: {error!r}") from error
         code = answer.get("message_code")
-        if code not in AUTH_RESPONSE_CODES or answer.get("format") == "native_fallback":
-            raise FeedDisconnected(f"SFeed refused the session: message_code {code}")
+        if code not in AUTH_RESPONSE_CODES:
+            raise FeedLoginFailed(f"SFeed refused the session: message_code {code}")
+        if answer.get("format") == "native_fallback":
+            raise FeedDisconnected("SFeed offered only native_fallback")
         return _dividers(answer.get("exchanges"))
 
     def _auth_frame(self, session: _Session) -> dict[str, object]:
@@ -194,7 +208,7 @@ class KotakNeoFeed:
 
     def _require_session(self) -> _Session:
         if self._session is None:
-            raise FeedDisconnected("not logged in: call login() first")
+            raise FeedLoginFailed("not logged in: call login() first")
         return self._session
 
     def _http(self) -> httpx.AsyncClient:
@@ -254,7 +268,7 @@ def control_frame(text: str) -> DroppedFrame | None:
     try:
         json.loads(text)
     except ValueError:
-        return DroppedFrame(f"text frame is not JSON ({len(text)} characters)")
+        return DroppedFrame("text frame not JSON")
     return None
 
 

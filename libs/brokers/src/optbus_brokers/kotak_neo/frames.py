@@ -9,7 +9,8 @@ Layouts follow the official SDK's decoder (``neo_api_client.websocket.feed.proto
 ``kotakneoapi`` 3.0.9). Unlike that decoder, nothing here is silently skipped: a packet that is
 cut short, or of a kind we did not subscribe to, becomes a ``DroppedFrame`` with the reason.
 Exchange status packets (market open or close, closing-auction updates) carry no quote and are
-not errors, so they yield nothing.
+not errors, so they yield nothing. Reasons are a few fixed words: the service counts dropped
+frames by reason, so a reason must never carry a token, a length or a time.
 """
 
 from __future__ import annotations
@@ -59,14 +60,14 @@ def decode_frame(
     while offset < len(frame):
         remaining = len(frame) - offset
         if remaining < HEADER.size:
-            items.append(DroppedFrame(f"truncated header: {remaining} bytes, 9 needed"))
+            items.append(DroppedFrame("truncated header"))
             break
         length = HEADER.unpack_from(frame, offset)[0]
         if length < HEADER.size:
-            items.append(DroppedFrame(f"packet length {length} is shorter than its header"))
+            items.append(DroppedFrame("length shorter than header"))
             break
         if length > remaining:
-            items.append(DroppedFrame(f"truncated packet: length {length}, {remaining} bytes left"))
+            items.append(DroppedFrame("truncated packet"))
             break
         item = decode_packet(frame[offset : offset + length], dividers, index_tokens)
         if item is not None:
@@ -88,18 +89,18 @@ def decode_packet(
     if level in DEPTH_LEVELS:
         return _market_picture_tick(packet, divider, level)
     if level == MINI_TOUCH_LINE_LEVEL:
-        return DroppedFrame("mini touch line (level 1) has no bid or ask; not subscribed")
-    return DroppedFrame(f"unknown packet: message code {code}, level {level}")
+        return DroppedFrame("mini touch line, not subscribed")
+    return DroppedFrame("unknown packet kind")
 
 
 def _index_tick(packet: bytes, divider: int, index_tokens: Mapping[str, str]) -> FeedItem:
     if len(packet) < HEADER.size + INDEX.size:
-        return DroppedFrame(f"truncated index packet: {len(packet)} bytes")
+        return DroppedFrame("truncated index packet")
     fields = INDEX.unpack_from(packet, HEADER.size)
     token, value, trade_time, raw_name = fields[0], fields[5], fields[6], fields[13]
     name = raw_name.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
     if trade_time == 0:
-        return DroppedFrame(f"index {name or token} without an exchange time")
+        return DroppedFrame("no exchange time")
     return QuoteTick(
         token=index_tokens.get(name.lower(), str(token)),
         ts_exchange_ns=trade_time * _NS_PER_SECOND,
@@ -116,7 +117,7 @@ def _index_tick(packet: bytes, divider: int, index_tokens: Mapping[str, str]) ->
 def _market_picture_tick(packet: bytes, divider: int, level: int) -> FeedItem:
     fixed_end = HEADER.size + MARKET_PICTURE.size
     if len(packet) < fixed_end:
-        return DroppedFrame(f"truncated market picture: {len(packet)} bytes, {fixed_end} needed")
+        return DroppedFrame("truncated market picture")
     fields = MARKET_PICTURE.unpack_from(packet, HEADER.size)
     token, volume, trade_time, update_time = fields[0], fields[3], fields[4], fields[5]
     last, bid_rows, ask_rows, open_interest = fields[10], fields[14], fields[15], fields[18]
@@ -125,15 +126,15 @@ def _market_picture_tick(packet: bytes, divider: int, level: int) -> FeedItem:
     if level == TOUCH_LINE_LEVEL:
         bid_rows, ask_rows = 1, 1
     if bid_rows < 1 or ask_rows < 1:
-        return DroppedFrame(f"market picture of {token} without a bid row and an ask row")
+        return DroppedFrame("no bid row or no ask row")
     ask_at = fixed_end + bid_rows * DEPTH_ROW.size
     if len(packet) < ask_at + DEPTH_ROW.size:
-        return DroppedFrame(f"truncated depth of {token}: {len(packet)} bytes")
+        return DroppedFrame("truncated depth rows")
     # The feed sends a negative update time for a contract never updated; then only the
     # last trade dates the quote.
     seconds = update_time if update_time > 0 else trade_time
     if seconds <= 0:
-        return DroppedFrame(f"quote of {token} without an exchange time")
+        return DroppedFrame("no exchange time")
     bid_size, bid_price, _ = DEPTH_ROW.unpack_from(packet, fixed_end)
     ask_size, ask_price, _ = DEPTH_ROW.unpack_from(packet, ask_at)
     bid, bid_size = _side(bid_price, bid_size, divider)
