@@ -165,6 +165,15 @@ class _FeedClient:
     scrips: set[str] = field(default_factory=set)
     indices: set[str] = field(default_factory=set)
     pongs: int = 0
+    # The streaming task and the control handler both write: one frame at a time.
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(self, frame: bytes | str) -> None:
+        async with self.writing:
+            if isinstance(frame, bytes):
+                await self.socket.send_bytes(frame)
+            else:
+                await self.socket.send_str(frame)
 
 
 class KotakNeoFake:
@@ -198,6 +207,7 @@ class KotakNeoFake:
         self._sessions: set[str] = set()
         self._session_numbers = itertools.count(1)
         self._broadcasts = 0
+        self._refusing_logins = False
         self._subscriptions_changed = asyncio.Event()
         self.pong_received = asyncio.Event()
         self._streaming: asyncio.Task[None] | None = None
@@ -274,7 +284,7 @@ class KotakNeoFake:
             packets += [self.touch_line_packet(token) for token in sorted(client.scrips)]
             if packets:
                 with contextlib.suppress(ConnectionError):
-                    await client.socket.send_bytes(b"".join(packets))
+                    await client.send(b"".join(packets))
 
     def stream(self, interval_seconds: float) -> None:
         """Broadcast every ``interval_seconds`` until ``stop_streaming``."""
@@ -295,14 +305,16 @@ class KotakNeoFake:
 
     async def send_to_feeds(self, frame: bytes | str) -> None:
         for client in list(self._clients):
-            if isinstance(frame, bytes):
-                await client.socket.send_bytes(frame)
-            else:
-                await client.socket.send_str(frame)
+            await client.send(frame)
 
     def expire_sessions(self) -> None:
         """End every trade session, as the day's end does: the feed refuses them from now."""
         self._sessions.clear()
+
+    def refuse_logins(self) -> None:
+        """Refuse every login from now (a revoked consumer key), and end the sessions."""
+        self._refusing_logins = True
+        self.expire_sessions()
 
     async def ping_feeds(self) -> None:
         for client in list(self._clients):
@@ -320,7 +332,9 @@ class KotakNeoFake:
 
     def quote(self, instrument: Instrument) -> ModelQuote:
         """The shared model's quote of ``instrument`` now, in the current broadcast round."""
-        return self.model.quote(instrument, self.clock.now_ns(), max(self._broadcasts - 1, 0))
+        # At the whole second the frame dates it with, so a test can price what it stored.
+        now_ns = self._seconds() * NS_PER_SECOND
+        return self.model.quote(instrument, now_ns, max(self._broadcasts - 1, 0))
 
     @staticmethod
     def circuit_limits(quote: ModelQuote) -> tuple[float, float]:
@@ -378,7 +392,7 @@ class KotakNeoFake:
         totp_ok = pyotp.TOTP(c.totp_secret).verify(
             str(body.get("totp")), for_time=self._seconds(), valid_window=1
         )
-        if request.headers.get("Authorization") != c.consumer_key:
+        if request.headers.get("Authorization") != c.consumer_key or self._refusing_logins:
             return _error(401, "Invalid consumer key")
         if body.get("mobileNumber") != c.mobile_number or body.get("ucc") != c.ucc or not totp_ok:
             return _error(400, "Invalid TOTP or credentials")
@@ -429,7 +443,7 @@ class KotakNeoFake:
         return web.Response(body=fo_master_csv(self.contracts, self.facts), content_type="text/csv")
 
     async def _feed(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse(autoping=False, max_msg_size=0)
+        socket = web.WebSocketResponse(autoping=False, max_msg_size=0, compress=False)
         await socket.prepare(request)
         auth = await socket.receive()
         frame = json.loads(auth.data) if auth.type == WSMsgType.TEXT else {}
@@ -470,7 +484,7 @@ class KotakNeoFake:
             if frame.get("ack_symbol"):
                 symbols = {k: self._symbol(k.split("|", 1)[1]) for k in keys}
                 ack = {"message_code": 1109, "trading_symbols": symbols}
-                await client.socket.send_str(json.dumps(ack))
+                await client.send(json.dumps(ack))
         elif event.startswith("unsubscribe"):
             target.difference_update(tokens)
         self._subscriptions_changed.set()
