@@ -1,18 +1,21 @@
 """The Kotak Neo fake speaks Kotak's protocol: the official SDK's own client and parser agree.
 
 Only the SDK's endpoint constants are pointed at the fake; its requests, its CSV handling and
-its SFeed decoder run unchanged. Its import writes a log file unless told not to, and its
-scrip search caches the CSV under the home directory unless given a folder.
+its SFeed decoder run unchanged. Its import writes a log file unless told not to and
+configures structlog for the whole process, and its scrip search caches the CSV under the
+home directory unless given a folder.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
+import structlog
 
 from optbus.clock import ReplayClock
 from tests.brokers.conftest import MARKET_DAY
@@ -25,15 +28,20 @@ def fake(kotak_fake: KotakNeoFake) -> KotakNeoFake:
 
 
 @pytest.fixture
-def sdk(fake: KotakNeoFake, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> ModuleType:
+def sdk(fake: KotakNeoFake, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[ModuleType]:
     monkeypatch.setenv("NEO_LOG_FILE_ENABLED", "false")
     monkeypatch.setenv("NEO_SCRIP_CACHE_DIR", str(tmp_path))
+    # The SDK configures structlog for the whole process (its own masking of secrets
+    # included): it gets its configuration while it runs, the other tests keep theirs.
+    ours = structlog.get_config()
     neo_api_client = importlib.import_module("neo_api_client")
+    importlib.import_module("neo_api_client.logger").setup_logging(file_enabled=False)
     neo_utility = importlib.import_module("neo_api_client.utils.neo_utility")
     monkeypatch.setattr(neo_utility, "SESSION_PROD_BASE_URL", fake.url)
     monkeypatch.setattr(neo_utility, "PROD_BASE_URL", fake.url)
     monkeypatch.setattr(neo_utility, "CONFIG_SERVICE_URL_PROD", f"{fake.url}/5config/config")
-    return neo_api_client
+    yield neo_api_client
+    structlog.configure(**ours)
 
 
 async def logged_in_client(sdk: ModuleType, fake: KotakNeoFake) -> Any:
