@@ -315,7 +315,7 @@ async def test_the_service_builds_the_adapter_from_the_environment(
 ) -> None:
     c = fake.credentials
     for name, value in [
-        ("LOGIN_URL", fake.url),
+        ("LOGIN_URL", fake.url + "/"),
         ("CONSUMER_KEY", c.consumer_key),
         ("MOBILE_NUMBER", c.mobile_number),
         ("UCC", c.ucc),

@@ -88,10 +88,11 @@ class KotakNeoFeed:
         consumer_key = settings.consumer_key.get_secret_value()
         base_headers = {"Authorization": consumer_key, "neo-fin-key": settings.neo_fin_key}
         totp = self._totp()
+        login_root = settings.login_url.rstrip("/")
         async with self._http() as http:
             view = await _login_step(
                 http,
-                settings.login_url + TOTP_LOGIN_PATH,
+                login_root + TOTP_LOGIN_PATH,
                 base_headers,
                 {
                     "mobileNumber": settings.mobile_number.get_secret_value(),
@@ -101,7 +102,7 @@ class KotakNeoFeed:
             )
             trade = await _login_step(
                 http,
-                settings.login_url + TOTP_VALIDATE_PATH,
+                login_root + TOTP_VALIDATE_PATH,
                 {**base_headers, "sid": _text(view, "sid"), "Auth": _text(view, "token")},
                 {"mpin": settings.mpin.get_secret_value()},
             )
