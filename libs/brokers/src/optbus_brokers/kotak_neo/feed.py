@@ -63,15 +63,9 @@ class _Session:
 class KotakNeoFeed:
     """Kotak Neo's market data behind the ``BrokerFeed`` port."""
 
-    def __init__(
-        self,
-        settings: KotakNeoSettings,
-        clock: Clock,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, settings: KotakNeoSettings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._transport = transport
         self._session: _Session | None = None
 
     @property
@@ -213,11 +207,7 @@ class KotakNeoFeed:
         return self._session
 
     def _http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=self._settings.http_timeout_seconds,
-            transport=self._transport,
-            follow_redirects=True,
-        )
+        return httpx.AsyncClient(timeout=self._settings.http_timeout_seconds, follow_redirects=True)
 
 
 class KotakNeoConnection:
