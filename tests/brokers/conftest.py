@@ -10,6 +10,7 @@ import pytest
 
 from optbus.clock import ReplayClock
 from tests.brokers.angel_one_fake import AngelOneFake
+from tests.brokers.kotak_neo_fake import KotakNeoFake
 
 MARKET_DAY = date(2026, 12, 7)
 MARKET_MORNING_NS = int(
@@ -25,4 +26,10 @@ def market_clock() -> ReplayClock:
 @pytest.fixture
 async def angel_fake(market_clock: ReplayClock) -> AsyncIterator[AngelOneFake]:
     async with AngelOneFake(MARKET_DAY, market_clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def kotak_fake(market_clock: ReplayClock) -> AsyncIterator[KotakNeoFake]:
+    async with KotakNeoFake(MARKET_DAY, market_clock) as fake:
         yield fake
