@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import struct
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,6 +102,8 @@ class AngelOneFake:
         self.connections = 0
         self.pings = 0
         self.requests: list[str] = []  # every request line and text frame received, for tests
+        self.sent_touches: dict[str, set[tuple[float | None, float | None]]] = defaultdict(set)
+        """Every (bid, ask) each token was quoted at, for tests that check what arrived."""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -173,15 +176,15 @@ class AngelOneFake:
         """What the next round sends for ``token``."""
         return self.model.quote(self.instrument(token), self.clock.now_ns(), self.rounds)
 
-    def snap_quote_frame(self, token: str) -> bytes:
-        """The SNAP_QUOTE frame the next round sends for ``token``."""
+    def snap_quote_frame(self, token: str, quote: ModelQuote | None = None) -> bytes:
+        """The SNAP_QUOTE frame the next round sends for ``token`` (with ``quote``, if given)."""
         instrument = self.instrument(token)
         return encode_snap_quote(
             token,
             EXCHANGE_TYPES[instrument.segment],
             sequence=self.rounds + 1,
             exchange_ms=self.clock.now_ns() // _NS_PER_MS,
-            quote=self.quote(token),
+            quote=quote or self.quote(token),
             tick=instrument.tick_size,
         )
 
@@ -190,9 +193,11 @@ class AngelOneFake:
         sent = 0
         for subscriber in list(self._subscribers):
             for token in list(subscriber.tokens):
-                if token in self._by_token and await _send(
-                    subscriber.ws, self.snap_quote_frame(token)
-                ):
+                if token not in self._by_token:
+                    continue
+                quote = self.quote(token)
+                if await _send(subscriber.ws, self.snap_quote_frame(token, quote)):
+                    self.sent_touches[token].add((quote.bid, quote.ask))
                     sent += 1
         self.rounds += 1
         return sent
@@ -220,13 +225,15 @@ class AngelOneFake:
             await _send(subscriber.ws, frame)
 
     async def drop_connections(self, *, abruptly: bool = False) -> None:
-        """End every session: a WebSocket close (1001, going away) or, ``abruptly``, the TCP
-        connection cut with no close frame."""
-        for subscriber in list(self._subscribers):
+        """End every session, and wait until the fake has let go of them: a WebSocket close
+        (1001, going away) or, ``abruptly``, the TCP connection cut with no close frame."""
+        dropped = list(self._subscribers)
+        for subscriber in dropped:
             if abruptly and subscriber.request.transport is not None:
                 subscriber.request.transport.abort()
             else:
                 await subscriber.ws.close(code=1001, message=b"going away")
+        await self.wait_until(lambda: not any(s in self._subscribers for s in dropped))
 
     def expire_sessions(self) -> None:
         """Every token issued so far stops working, as at Angel One's daily session end."""
@@ -330,6 +337,7 @@ class AngelOneFake:
                     await self._on_text(subscriber, message.data)
         finally:
             self._subscribers.remove(subscriber)
+            await self._notify()
         return ws
 
     async def _notify(self, *, connected: bool = False, pinged: bool = False) -> None:
