@@ -1,0 +1,303 @@
+"""A local ICICI Breeze: the customer-details login, the security master zip and the live stream.
+
+It speaks what breeze-connect 1.0.69 speaks (test_icici_breeze_fake_against_sdk.py proves it
+with the SDK's own client): ``GET <api>/customerdetails`` with a JSON body of the day's API
+session and the app key, answered with a base64 ``user:session-key``; ``SecurityMaster.zip``
+with ``NSEScripMaster.txt`` and ``FONSEScripMaster.txt`` under ICICI's verbatim headers; and a
+Socket.IO server that takes ``{"user", "token"}`` as its auth, lets a client ``join`` and
+``leave`` rooms ``4.1!<token>`` and emits each quote as a ``stock`` event. Engine.IO's ping is
+the heartbeat: a client that does not answer it is dropped.
+
+A test drives it: ``publish_quotes`` sends one quote per joined room from the deterministic
+``QuoteModel`` and moves it a step; ``drop_connections`` cuts every client; ``send_raw`` emits
+any payload as a ``stock`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import date
+
+import socketio
+from aiohttp import web
+
+from tests.brokers.icici_breeze_market import FakeContract, FakeQuote, QuoteModel, fake_contracts
+
+API_PATH = "/breezeapi/api/v1/"
+MASTER_PATH = "/MotherAppMaster/SecurityMaster.zip"
+NSE_HEADER = [
+    "Token",
+    "ShortName",
+    "Series",
+    "CompanyName",
+    "ticksize",
+    "Lotsize",
+    "DateOfListing",
+    "DateOfDeListing",
+    "IssuePrice",
+    "FaceValue",
+    "ISINCode",
+    "52WeeksHigh",
+    "52WeeksLow",
+    "LifeTimeHigh",
+    "LifeTimeLow",
+    "HighDate",
+    "LowDate",
+    "Symbol",
+    "InstrumentType",
+    "ExchangeCode",
+]
+FNO_HEADER = [
+    "Token",
+    "InstrumentName",
+    "ShortName",
+    "Series",
+    "ExpiryDate",
+    "StrikePrice",
+    "OptionType",
+    "CALevel",
+    "PermittedToTrade",
+    "IssueCapital",
+    "WarningQty",
+    "FreezeQty",
+    "CreditRating",
+    "NormalMarketStatus",
+    "OddLotMarketStatus",
+    "SpotMarketStatus",
+    "AuctionMarketStatus",
+    "NormalMarketEligibility",
+    "OddLotMarketEligibility",
+    "SpotMarketEligibility",
+    "AuctionMarketEligibility",
+    "IssueRate",
+    "IssueStartDate",
+    "InterestPaymentDate",
+    "IssueMaturityDate",
+    "MarginPercentage",
+    "MinimumLotQty",
+    "LotSize",
+    "TickSize",
+    "CompanyName",
+    "ExchangeCode",
+]
+
+
+class BreezeFake:
+    """One fake Breeze on a free loopback port; ``clock`` gives the exchange time in ns."""
+
+    def __init__(
+        self,
+        *,
+        today: date,
+        clock: Callable[[], int],
+        api_key: str = "fake-app-key",
+        session_token: str = "51234567",
+        user_id: str = "FAKEUSER",
+        ping_interval_s: float = 25.0,
+        ping_timeout_s: float = 20.0,
+    ) -> None:
+        self.api_key = api_key
+        self.session_token = session_token
+        self.user_id = user_id
+        self.stream_key = f"stream-key-for-{session_token}"
+        self.contracts = fake_contracts(today)
+        self.by_token = {c.token: c for c in self.contracts}
+        self.model = QuoteModel(today)
+        self.logins = 0
+        self.connections = 0
+        self.joined: dict[str, set[str]] = {}
+        self._clock = clock
+        self._sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            ping_interval=ping_interval_s,
+            ping_timeout=ping_timeout_s,
+            logger=False,
+            engineio_logger=False,
+        )
+        self._app = web.Application()
+        self._sio.attach(self._app)
+        self._app.router.add_get(API_PATH + "customerdetails", self._customer_details)
+        self._app.router.add_get(MASTER_PATH, self._security_master)
+        self._sio.on("connect", self._on_connect)
+        self._sio.on("disconnect", self._on_disconnect)
+        self._sio.on("join", self._on_join)
+        self._sio.on("leave", self._on_leave)
+        self._runner = web.AppRunner(self._app)
+        self._ticking: asyncio.Task[None] | None = None
+        self.base_url = ""
+
+    async def start(self) -> BreezeFake:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        await self.stop_ticking()
+        await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + API_PATH
+
+    @property
+    def security_master_url(self) -> str:
+        return self.base_url + MASTER_PATH
+
+    def rooms(self) -> set[str]:
+        return set().union(*self.joined.values()) if self.joined else set()
+
+    def security_master_zip(self) -> bytes:
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            # ICICI's cash file has a space after each comma of its header; the F&O file not.
+            nse = _csv(NSE_HEADER, _nse_rows(self.contracts), ", ")
+            zipped.writestr("NSEScripMaster.txt", nse)
+            zipped.writestr("FONSEScripMaster.txt", _csv(FNO_HEADER, _fno_rows(self.contracts)))
+        return archive.getvalue()
+
+    def frame(self, contract: FakeContract) -> list[object]:
+        """The ``stock`` event argument for ``contract`` now (breeze-connect's field order)."""
+        return quote_frame(contract, self.model.quote(contract), self._clock() // 1_000_000_000)
+
+    async def publish_quotes(self) -> int:
+        """One quote to each joined room, then the model's next step; how many were sent."""
+        sent = 0
+        for room in sorted(self.rooms()):
+            contract = self.by_token.get(room.partition("!")[2])
+            if contract is not None:
+                await self._sio.emit("stock", self.frame(contract), to=room)
+                sent += 1
+        self.model.step += 1
+        return sent
+
+    async def start_ticking(self, interval_s: float) -> None:
+        async def tick() -> None:
+            while True:
+                await self.publish_quotes()
+                await asyncio.sleep(interval_s)
+
+        self._ticking = asyncio.create_task(tick())
+
+    async def stop_ticking(self) -> None:
+        if self._ticking is not None:
+            self._ticking.cancel()
+            await asyncio.gather(self._ticking, return_exceptions=True)
+            self._ticking = None
+
+    async def drop_connections(self) -> None:
+        for sid in list(self.joined):
+            await self._sio.disconnect(sid)
+
+    async def send_raw(self, payload: object) -> None:
+        """Emit anything as a ``stock`` event to every client (a tuple sends several arguments)."""
+        await self._sio.emit("stock", payload)
+
+    async def _customer_details(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("AppKey") != self.api_key:
+            return web.json_response(
+                {"Success": None, "Status": 500, "Error": "Public Key does not exist."}
+            )
+        if body.get("SessionToken") != self.session_token:
+            return web.json_response({"Success": None, "Status": 500, "Error": "Invalid session."})
+        self.logins += 1
+        pair = base64.b64encode(f"{self.user_id}:{self.stream_key}".encode()).decode()
+        details = {"session_token": pair, "idirect_userid": self.user_id, "exg_status": {}}
+        return web.json_response({"Success": details, "Status": 200, "Error": None})
+
+    async def _security_master(self, _: web.Request) -> web.Response:
+        return web.Response(body=self.security_master_zip(), content_type="application/zip")
+
+    async def _on_connect(self, sid: str, _environ: object, auth: object) -> None:
+        if auth != {"user": self.user_id, "token": self.stream_key}:
+            raise socketio.exceptions.ConnectionRefusedError("authentication failed")
+        self.connections += 1
+        self.joined[sid] = set()
+
+    async def _on_disconnect(self, sid: str, *_reason: object) -> None:
+        self.joined.pop(sid, None)
+
+    async def _on_join(self, sid: str, rooms: object) -> None:
+        for room in _room_list(rooms):
+            await self._sio.enter_room(sid, room)
+            self.joined.setdefault(sid, set()).add(room)
+
+    async def _on_leave(self, sid: str, rooms: object) -> None:
+        for room in _room_list(rooms):
+            await self._sio.leave_room(sid, room)
+            self.joined.get(sid, set()).discard(room)
+
+
+def quote_frame(contract: FakeContract, quote: FakeQuote, ltt_s: int) -> list[object]:
+    """breeze-connect's ``parse_data`` field order: 21 fields for an index, 23 for F&O."""
+    room = f"4.1!{contract.token}"
+    head: list[object] = [room, quote.last, quote.last, quote.last, quote.last, 0.0]
+    book: list[object] = [quote.bid, quote.bid_size, quote.ask, quote.ask_size, 0, quote.last]
+    tail: list[object] = [quote.volume, quote.bid_size, quote.ask_size, 0.0, ""]
+    circuits: list[object] = [0.0, 0.0] if contract.kind == "index" else [0.05, quote.last * 3]
+    if contract.kind == "index":
+        return [*head, *book, *tail, *circuits, ltt_s, quote.last]
+    return [*head, *book, quote.open_interest, 0, *tail, *circuits, ltt_s, quote.last]
+
+
+def _room_list(rooms: object) -> list[str]:
+    if isinstance(rooms, str):
+        return [rooms]
+    return [room for room in rooms if isinstance(room, str)] if isinstance(rooms, list) else []
+
+
+def _csv(header: list[str], rows: list[list[object]], header_separator: str = ",") -> str:
+    out = io.StringIO()
+    out.write(header_separator.join(f'"{name}"' for name in header) + "\n")
+    csv.writer(out, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _nse_rows(contracts: list[FakeContract]) -> list[list[object]]:
+    index_rows = [c for c in contracts if c.kind == "index"]
+    return [
+        [c.token, c.code, "0", c.token, 0, 1, "", "", 0, 0, "", 0, 0, 0, 0, "", "", "", 0, c.token]
+        for c in index_rows
+    ]
+
+
+def _fno_rows(contracts: list[FakeContract]) -> list[list[object]]:
+    index_names = {c.underlying: c.token for c in contracts if c.kind == "index"}
+    rows: list[list[object]] = []
+    for c in contracts:
+        if c.kind == "index" or c.expiry is None:
+            continue
+        future = c.kind == "future"
+        name = index_names[c.underlying]
+        rows.append(
+            [
+                c.token,
+                "FUTIDX" if future else "OPTIDX",
+                c.code,
+                "FUTURE" if future else "OPTION",
+                c.expiry.strftime("%d-%b-%Y"),
+                "0" if future else f"{c.strike:g}",
+                "XX" if future else ("CE" if c.kind == "call" else "PE"),
+                *([0] * 5),
+                "",
+                *([0] * 4),
+                *([""] * 4),
+                0,
+                *([""] * 3),
+                0,
+                0,
+                c.lot_size,
+                10 if future else 5,
+                name,
+                name,
+            ]
+        )
+    return rows
