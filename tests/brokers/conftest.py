@@ -1,21 +1,28 @@
-"""A running ICICI Breeze fake for each test, on a fixed trading day."""
+"""The broker fakes on a fixed market morning: Monday 2026-12-07, 10:00 IST."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-import pytest_asyncio
+import pytest
 
+from optbus.clock import ReplayClock
 from tests.brokers.icici_breeze_fake import BreezeFake
 
-TRADING_DAY = date(2026, 12, 4)
-# 10:00 IST on the trading day: what the fake stamps its quotes with.
-EXCHANGE_TIME_NS = int(datetime(2026, 12, 4, 4, 30, tzinfo=UTC).timestamp()) * 1_000_000_000
+MARKET_DAY = date(2026, 12, 7)
+MARKET_MORNING_NS = int(
+    datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp() * 1_000_000_000
+)
 
 
-@pytest_asyncio.fixture
-async def breeze_fake() -> AsyncIterator[BreezeFake]:
-    fake = await BreezeFake(today=TRADING_DAY, clock=lambda: EXCHANGE_TIME_NS).start()
-    yield fake
-    await fake.stop()
+@pytest.fixture
+def market_clock() -> ReplayClock:
+    return ReplayClock(MARKET_MORNING_NS)
+
+
+@pytest.fixture
+async def breeze_fake(market_clock: ReplayClock) -> AsyncIterator[BreezeFake]:
+    async with BreezeFake(MARKET_DAY, market_clock) as fake:
+        yield fake

@@ -8,9 +8,12 @@ Socket.IO server that takes ``{"user", "token"}`` as its auth, lets a client ``j
 ``leave`` rooms ``4.1!<token>`` and emits each quote as a ``stock`` event. Engine.IO's ping is
 the heartbeat: a client that does not answer it is dropped.
 
-A test drives it: ``publish_quotes`` sends one quote per joined room from the deterministic
-``QuoteModel`` and moves it a step; ``drop_connections`` cuts every client; ``send_raw`` emits
-any payload as a ``stock`` event.
+Its master, dated from an injected day: the NIFTY and BANKNIFTY indices, each one's near-month
+future and its options of the next two expiries at ±40 strikes around the model's spot, with the
+lot sizes, strike steps and expiries of optbus's dated contract data. A test drives it:
+``publish_quotes`` sends one quote per joined room from the shared deterministic ``QuoteModel``
+(a round), ``start_ticking`` does so on a timer, ``drop_connections`` cuts every client and
+``send_raw`` emits any payload as a ``stock`` event.
 """
 
 from __future__ import annotations
@@ -20,16 +23,26 @@ import base64
 import csv
 import io
 import zipfile
-from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import socketio
 from aiohttp import web
 
-from tests.brokers.icici_breeze_market import FakeContract, FakeQuote, QuoteModel, fake_contracts
+from optbus.clock import Clock
+from optbus.market import MarketFacts, load_market_facts
+from optbus_brokers.feed import Instrument
+from tests.brokers.quote_model import ModelQuote, QuoteModel
 
 API_PATH = "/breezeapi/api/v1/"
 MASTER_PATH = "/MotherAppMaster/SecurityMaster.zip"
+# Breeze's short code of each index and the index's name on NSE (its token in the cash master).
+BREEZE_CODES = {"NIFTY": ("NIFTY", "NIFTY 50"), "BANKNIFTY": ("CNXBAN", "NIFTY BANK")}
+STRIKES_EACH_SIDE = 40
+OPTION_EXPIRIES = 2
+_FIRST_DERIVATIVE_TOKEN = 35_000
+_NS_PER_SECOND = 1_000_000_000
+_PAISE = 100
+
 NSE_HEADER = [
     "Token",
     "ShortName",
@@ -88,13 +101,15 @@ FNO_HEADER = [
 
 
 class BreezeFake:
-    """One fake Breeze on a free loopback port; ``clock`` gives the exchange time in ns."""
+    """Breeze on ``127.0.0.1``: ``async with BreezeFake(day, clock) as fake``."""
 
     def __init__(
         self,
-        *,
         today: date,
-        clock: Callable[[], int],
+        clock: Clock,
+        *,
+        model: QuoteModel | None = None,
+        facts: MarketFacts | None = None,
         api_key: str = "fake-app-key",
         session_token: str = "51234567",
         user_id: str = "FAKEUSER",
@@ -105,13 +120,14 @@ class BreezeFake:
         self.session_token = session_token
         self.user_id = user_id
         self.stream_key = f"stream-key-for-{session_token}"
-        self.contracts = fake_contracts(today)
-        self.by_token = {c.token: c for c in self.contracts}
-        self.model = QuoteModel(today)
+        self.model = model or QuoteModel()
+        self.instruments = breeze_master(today, self.model.spots, facts or load_market_facts())
+        self.by_token = {instrument.token: instrument for instrument in self.instruments}
+        self.rounds = 0
         self.logins = 0
         self.connections = 0
         self.joined: dict[str, set[str]] = {}
-        self._clock = clock
+        self.clock = clock
         self._sio = socketio.AsyncServer(
             async_mode="aiohttp",
             ping_interval=ping_interval_s,
@@ -131,7 +147,7 @@ class BreezeFake:
         self._ticking: asyncio.Task[None] | None = None
         self.base_url = ""
 
-    async def start(self) -> BreezeFake:
+    async def __aenter__(self) -> BreezeFake:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -139,7 +155,7 @@ class BreezeFake:
         self.base_url = f"http://127.0.0.1:{port}"
         return self
 
-    async def stop(self) -> None:
+    async def __aexit__(self, *_exc: object) -> None:
         await self.stop_ticking()
         await self._runner.cleanup()
 
@@ -158,24 +174,30 @@ class BreezeFake:
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
             # ICICI's cash file has a space after each comma of its header; the F&O file not.
-            nse = _csv(NSE_HEADER, _nse_rows(self.contracts), ", ")
+            nse = _csv(NSE_HEADER, _nse_rows(self.instruments), ", ")
             zipped.writestr("NSEScripMaster.txt", nse)
-            zipped.writestr("FONSEScripMaster.txt", _csv(FNO_HEADER, _fno_rows(self.contracts)))
+            zipped.writestr("FONSEScripMaster.txt", _csv(FNO_HEADER, _fno_rows(self.instruments)))
         return archive.getvalue()
 
-    def frame(self, contract: FakeContract) -> list[object]:
-        """The ``stock`` event argument for ``contract`` now (breeze-connect's field order)."""
-        return quote_frame(contract, self.model.quote(contract), self._clock() // 1_000_000_000)
+    def quote(self, instrument: Instrument) -> ModelQuote:
+        """What the fake quotes for ``instrument`` in the current round, at the clock's time."""
+        return self.model.quote(instrument, self.clock.now_ns(), self.rounds)
+
+    def frame(self, instrument: Instrument) -> list[object]:
+        """The ``stock`` event argument for ``instrument`` now (breeze-connect's field order)."""
+        return quote_frame(
+            instrument, self.quote(instrument), self.clock.now_ns() // _NS_PER_SECOND
+        )
 
     async def publish_quotes(self) -> int:
-        """One quote to each joined room, then the model's next step; how many were sent."""
+        """One quote to each joined room (a round); how many were sent."""
         sent = 0
         for room in sorted(self.rooms()):
-            contract = self.by_token.get(room.partition("!")[2])
-            if contract is not None:
-                await self._sio.emit("stock", self.frame(contract), to=room)
+            instrument = self.by_token.get(room.partition("!")[2])
+            if instrument is not None:
+                await self._sio.emit("stock", self.frame(instrument), to=room)
                 sent += 1
-        self.model.step += 1
+        self.rounds += 1
         return sent
 
     async def start_ticking(self, interval_s: float) -> None:
@@ -236,14 +258,19 @@ class BreezeFake:
             self.joined.get(sid, set()).discard(room)
 
 
-def quote_frame(contract: FakeContract, quote: FakeQuote, ltt_s: int) -> list[object]:
-    """breeze-connect's ``parse_data`` field order: 21 fields for an index, 23 for F&O."""
-    room = f"4.1!{contract.token}"
+def quote_frame(instrument: Instrument, quote: ModelQuote, ltt_s: int) -> list[object]:
+    """breeze-connect's ``parse_data`` field order: 21 fields for an index, 23 for F&O.
+
+    Breeze sends 0 for the price of an empty side of the book.
+    """
+    room = f"4.1!{instrument.token}"
     head: list[object] = [room, quote.last, quote.last, quote.last, quote.last, 0.0]
-    book: list[object] = [quote.bid, quote.bid_size, quote.ask, quote.ask_size, 0, quote.last]
+    bid, ask = quote.bid or 0.0, quote.ask or 0.0
+    book: list[object] = [bid, quote.bid_size, ask, quote.ask_size, 0, quote.last]
     tail: list[object] = [quote.volume, quote.bid_size, quote.ask_size, 0.0, ""]
-    circuits: list[object] = [0.0, 0.0] if contract.kind == "index" else [0.05, quote.last * 3]
-    if contract.kind == "index":
+    index = instrument.kind == "index"
+    circuits: list[object] = [0.0, 0.0] if index else [0.05, round(quote.last * 3, 2)]
+    if index:
         return [*head, *book, *tail, *circuits, ltt_s, quote.last]
     return [*head, *book, quote.open_interest, 0, *tail, *circuits, ltt_s, quote.last]
 
@@ -261,31 +288,92 @@ def _csv(header: list[str], rows: list[list[object]], header_separator: str = ",
     return out.getvalue()
 
 
-def _nse_rows(contracts: list[FakeContract]) -> list[list[object]]:
-    index_rows = [c for c in contracts if c.kind == "index"]
+def breeze_master(today: date, spots: dict[str, float], facts: MarketFacts) -> list[Instrument]:
+    """The fake's instruments for a session on ``today`` (every expiry after it)."""
+    instruments: list[Instrument] = []
+    token = _FIRST_DERIVATIVE_TOKEN
+    after = today + timedelta(days=1)
+    for underlying, (code, index_name) in BREEZE_CODES.items():
+        spec = facts.contract(underlying, today)
+        instruments.append(
+            Instrument(index_name, "NSE", code, underlying, "index", None, None, 1, 0.05)
+        )
+        future = facts.monthly_expiries(underlying, after, 1)[0]
+        name = f"FUT-{code}-{future:%d-%b-%Y}"
+        instruments.append(
+            Instrument(
+                str(token), "NFO", name, underlying, "future", future, None, spec.lot_size, 0.1
+            )
+        )
+        token += 1
+        atm = round(spots[underlying] / spec.strike_step) * spec.strike_step
+        for expiry in facts.expiries(underlying, after, OPTION_EXPIRIES):
+            for offset in range(-STRIKES_EACH_SIDE, STRIKES_EACH_SIDE + 1):
+                strike = atm + offset * spec.strike_step
+                for kind, right in (("call", "CE"), ("put", "PE")):
+                    name = f"OPT-{code}-{expiry:%d-%b-%Y}-{strike:g}-{right}"
+                    instruments.append(
+                        Instrument(
+                            str(token),
+                            "NFO",
+                            name,
+                            underlying,
+                            kind,
+                            expiry,
+                            strike,
+                            spec.lot_size,
+                            spec.tick_size,
+                        )
+                    )
+                    token += 1
+    return instruments
+
+
+def _nse_rows(instruments: list[Instrument]) -> list[list[object]]:
     return [
-        [c.token, c.code, "0", c.token, 0, 1, "", "", 0, 0, "", 0, 0, 0, 0, "", "", "", 0, c.token]
-        for c in index_rows
+        [
+            i.token,
+            i.symbol,
+            "0",
+            i.token,
+            0,
+            1,
+            "",
+            "",
+            0,
+            0,
+            "",
+            0,
+            0,
+            0,
+            0,
+            "",
+            "",
+            "",
+            0,
+            i.token,
+        ]
+        for i in instruments
+        if i.kind == "index"
     ]
 
 
-def _fno_rows(contracts: list[FakeContract]) -> list[list[object]]:
-    index_names = {c.underlying: c.token for c in contracts if c.kind == "index"}
+def _fno_rows(instruments: list[Instrument]) -> list[list[object]]:
     rows: list[list[object]] = []
-    for c in contracts:
-        if c.kind == "index" or c.expiry is None:
+    for i in instruments:
+        if i.kind == "index" or i.expiry is None:
             continue
-        future = c.kind == "future"
-        name = index_names[c.underlying]
+        future = i.kind == "future"
+        code, name = BREEZE_CODES[i.underlying]
         rows.append(
             [
-                c.token,
+                i.token,
                 "FUTIDX" if future else "OPTIDX",
-                c.code,
+                code,
                 "FUTURE" if future else "OPTION",
-                c.expiry.strftime("%d-%b-%Y"),
-                "0" if future else f"{c.strike:g}",
-                "XX" if future else ("CE" if c.kind == "call" else "PE"),
+                f"{i.expiry:%d-%b-%Y}",
+                "0" if future else f"{i.strike:g}",
+                "XX" if future else ("CE" if i.kind == "call" else "PE"),
                 *([0] * 5),
                 "",
                 *([0] * 4),
@@ -294,8 +382,8 @@ def _fno_rows(contracts: list[FakeContract]) -> list[list[object]]:
                 *([""] * 3),
                 0,
                 0,
-                c.lot_size,
-                10 if future else 5,
+                i.lot_size,
+                round(i.tick_size * _PAISE),
                 name,
                 name,
             ]

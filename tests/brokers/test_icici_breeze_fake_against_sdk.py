@@ -14,14 +14,15 @@ import importlib
 import importlib.util
 import queue
 import sys
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from optbus_brokers.feed import Instrument
 from tests.brokers.icici_breeze_fake import BreezeFake
-from tests.brokers.icici_breeze_market import FakeContract
 from tests.integration.conftest import eventually
 
 
@@ -47,10 +48,11 @@ def _import_sdk(fake: BreezeFake, monkeypatch: pytest.MonkeyPatch) -> ModuleType
     return module
 
 
-def _option(fake: BreezeFake, underlying: str, kind: str) -> FakeContract:
-    spot = fake.model.spot(underlying)
-    options = [c for c in fake.contracts if c.underlying == underlying and c.kind == kind]
-    return min(options, key=lambda c: (c.expiry, abs((c.strike or 0.0) - spot)))
+def _option(fake: BreezeFake, underlying: str, kind: str) -> Instrument:
+    """The at-the-money option of the nearest expiry."""
+    spot = fake.model.spots[underlying]
+    options = [i for i in fake.instruments if i.underlying == underlying and i.kind == kind]
+    return min(options, key=lambda i: (i.expiry or date.max, abs((i.strike or 0.0) - spot)))
 
 
 @pytest.fixture
@@ -110,8 +112,8 @@ async def test_the_sdk_decodes_the_fakes_option_and_index_quotes(
             return ticks.qsize() == 2
 
         await eventually(both_joined, within=20)
-        expected = breeze_fake.model.quote(put)
-        index_last = breeze_fake.model.quote(breeze_fake.by_token["NIFTY 50"]).last
+        expected = breeze_fake.quote(put)
+        index_last = breeze_fake.quote(breeze_fake.by_token["NIFTY 50"]).last
         await breeze_fake.publish_quotes()
         await eventually(both_decoded, within=20)
     finally:
