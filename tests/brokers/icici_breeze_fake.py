@@ -295,8 +295,9 @@ def breeze_master(today: date, spots: dict[str, float], facts: MarketFacts) -> l
     after = today + timedelta(days=1)
     for underlying, (code, index_name) in BREEZE_CODES.items():
         spec = facts.contract(underlying, today)
+        # ICICI's cash master lists an index with tick size 0: an index is not traded.
         instruments.append(
-            Instrument(index_name, "NSE", code, underlying, "index", None, None, 1, 0.05)
+            Instrument(index_name, "NSE", code, underlying, "index", None, None, 1, 0.0)
         )
         future = facts.monthly_expiries(underlying, after, 1)[0]
         name = f"FUT-{code}-{future:%d-%b-%Y}"
