@@ -56,19 +56,18 @@ def _option(fake: BreezeFake, underlying: str, kind: str) -> Instrument:
 
 
 @pytest.fixture
-def sdk_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The SDK writes its logs/ folder into the working directory."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-async def test_the_sdk_logs_in_to_the_fake_and_reads_its_security_master(
-    breeze_fake: BreezeFake, sdk_workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def breeze(breeze_fake: BreezeFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """breeze-connect's ``BreezeConnect``, its session generated against the fake."""
+    monkeypatch.chdir(tmp_path)  # the SDK writes its logs/ folder into the working directory
     sdk = await asyncio.to_thread(_import_sdk, breeze_fake, monkeypatch)
     breeze = sdk.BreezeConnect(api_key=breeze_fake.api_key)
     await asyncio.to_thread(breeze.generate_session, "secret", breeze_fake.session_token)
+    return breeze
 
+
+async def test_the_sdk_logs_in_to_the_fake_and_reads_its_security_master(
+    breeze: Any, breeze_fake: BreezeFake
+) -> None:
     call = _option(breeze_fake, "NIFTY", "call")
     assert call.expiry is not None
     name = f"OPT-NIFTY-{call.expiry:%d-%b-%Y}-{call.strike:g}-CE"
@@ -78,11 +77,8 @@ async def test_the_sdk_logs_in_to_the_fake_and_reads_its_security_master(
 
 
 async def test_the_sdk_decodes_the_fakes_option_and_index_quotes(
-    breeze_fake: BreezeFake, sdk_workdir: Path, monkeypatch: pytest.MonkeyPatch
+    breeze: Any, breeze_fake: BreezeFake
 ) -> None:
-    sdk = await asyncio.to_thread(_import_sdk, breeze_fake, monkeypatch)
-    breeze = sdk.BreezeConnect(api_key=breeze_fake.api_key)
-    await asyncio.to_thread(breeze.generate_session, "secret", breeze_fake.session_token)
     ticks: queue.Queue[dict[str, Any]] = queue.Queue()
     breeze.on_ticks = ticks.put
     await asyncio.to_thread(breeze.ws_connect)
