@@ -261,18 +261,18 @@ class BreezeFake:
 def quote_frame(instrument: Instrument, quote: ModelQuote, ltt_s: int) -> list[object]:
     """breeze-connect's ``parse_data`` field order: 21 fields for an index, 23 for F&O.
 
-    Breeze sends 0 for the price of an empty side of the book.
+    An index quote has ``null`` for its book, volume and circuits, as breeze-connect's README
+    shows one; Breeze sends 0 for the price of an empty side of a contract's book.
     """
     room = f"4.1!{instrument.token}"
     head: list[object] = [room, quote.last, quote.last, quote.last, quote.last, 0.0]
+    if instrument.kind == "index":
+        return [*head, *([None] * 10), "+", None, None, ltt_s, quote.last]
     bid, ask = quote.bid or 0.0, quote.ask or 0.0
     book: list[object] = [bid, quote.bid_size, ask, quote.ask_size, 0, quote.last]
-    tail: list[object] = [quote.volume, quote.bid_size, quote.ask_size, 0.0, ""]
-    index = instrument.kind == "index"
-    circuits: list[object] = [0.0, 0.0] if index else [0.05, round(quote.last * 3, 2)]
-    if index:
-        return [*head, *book, *tail, *circuits, ltt_s, quote.last]
-    return [*head, *book, quote.open_interest, 0, *tail, *circuits, ltt_s, quote.last]
+    tail: list[object] = [quote.volume, quote.bid_size, quote.ask_size, "0.00C", ""]
+    circuits: list[object] = [0.05, round(quote.last * 3, 2)]
+    return [*head, *book, quote.open_interest, None, *tail, *circuits, ltt_s, quote.last]
 
 
 def _room_list(rooms: object) -> list[str]:

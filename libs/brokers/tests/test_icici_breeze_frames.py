@@ -73,18 +73,31 @@ def test_numbers_sent_as_text_are_read() -> None:
     assert (tick.last, tick.volume) == (102.5, 182_000)
 
 
-def test_an_index_frame_has_twenty_one_fields_and_no_open_interest() -> None:
-    frame = ["4.1!NIFTY 50", 24010.0, 24000.0, 24050.0, 23950.0, 0.1, 0, 0, 0, 0, 0, 24000.0]
-    frame += [0, 0, 0, 0.0, "", 0.0, 0.0, LTT_S, 23980.0]
-    tick = decode_quote_frame(frame)
-    assert isinstance(tick, QuoteTick)
-    assert (tick.token, tick.last, tick.bid, tick.ask, tick.open_interest) == (
-        "NIFTY 50",
-        24000.0,
-        None,
-        None,
-        0,
+def test_an_index_frame_has_twenty_one_fields_and_nulls_for_its_book() -> None:
+    # As breeze-connect's README shows an index tick: no book, volume or circuits.
+    frame = ["4.1!NIFTY 50", 24748.7, 25006.2, 25029.5, 24671.45, 1.03, *([None] * 10), "+"]
+    frame += [None, None, LTT_S, 24750.9]
+    assert decode_quote_frame(frame) == QuoteTick(
+        token="NIFTY 50",
+        ts_exchange_ns=LTT_S * 1_000_000_000,
+        last=25006.2,
+        bid=None,
+        ask=None,
+        bid_size=0,
+        ask_size=0,
+        volume=0,
+        open_interest=0,
     )
+
+
+def test_a_null_open_interest_change_is_ignored_and_a_null_volume_is_none() -> None:
+    tick = decode_quote_frame(_option_frame(CHNGOI=None, ttq=None))
+    assert isinstance(tick, QuoteTick)
+    assert (tick.volume, tick.open_interest) == (0, 1_250_000)
+
+
+def test_a_frame_without_a_last_price_is_dropped() -> None:
+    assert decode_quote_frame(_option_frame(last=None)) == DroppedFrame("last price is missing")
 
 
 def test_a_fractional_size_is_dropped() -> None:

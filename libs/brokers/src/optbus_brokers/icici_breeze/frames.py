@@ -5,7 +5,10 @@ and its F&O segment; quote type 1, the exchange quote with the best bid and offe
 emits a ``stock`` event per quote whose one argument is a list. breeze-connect's ``parse_data``
 reads it by position: 21 fields for a cash or index quote, 23 for a futures or options quote
 (which adds open interest and its change after the average price). Prices are in rupees, the
-last-trade time in seconds since the epoch. Whatever does not fit becomes a ``DroppedFrame``.
+last-trade time in seconds since the epoch. An index quote carries ``null`` for the book, the
+volume and the circuit limits (breeze-connect's README shows one), as may any quote for a field
+the exchange has not sent: ``null`` reads as absent. Whatever does not fit becomes a
+``DroppedFrame``.
 """
 
 from __future__ import annotations
@@ -74,10 +77,13 @@ def _tick(token: str, frame: list[object], layout: _Layout) -> QuoteTick:
     bid, bid_size = _side(frame, _BID, _BID_SIZE, "bid")
     ask, ask_size = _side(frame, _ASK, _ASK_SIZE, "offer")
     open_interest = 0 if layout.open_interest is None else _count(frame, layout.open_interest, "OI")
+    last = _optional_number(frame, _LAST, "last price")
+    if last is None:
+        raise ValueError("last price is missing")
     return QuoteTick(
         token=token,
         ts_exchange_ns=round(seconds * _NS_PER_SECOND),
-        last=_number(frame, _LAST, "last price"),
+        last=last,
         bid=bid,
         ask=ask,
         bid_size=bid_size,
@@ -102,20 +108,27 @@ def _number(frame: list[object], index: int, name: str) -> float:
     return number
 
 
+def _optional_number(frame: list[object], index: int, name: str) -> float | None:
+    return None if frame[index] is None else _number(frame, index, name)
+
+
 def _count(frame: list[object], index: int, name: str) -> int:
-    number = _number(frame, index, name)
+    """A quantity; ``null`` is none."""
+    number = _optional_number(frame, index, name)
+    if number is None:
+        return 0
     if not number.is_integer():
         raise ValueError(f"{name} {number} is not a whole number")
     return int(number)
 
 
 def _optional_price(frame: list[object], index: int, name: str) -> float | None:
-    price = _number(frame, index, name)
-    return price if price > 0 else None
+    price = _optional_number(frame, index, name)
+    return price if price else None
 
 
 def _side(frame: list[object], price_at: int, size_at: int, name: str) -> tuple[float | None, int]:
-    """A side of the book; Breeze sends price 0 for a side with no order."""
-    price = _number(frame, price_at, f"{name} price")
+    """A side of the book; Breeze sends price 0 (or ``null``) for a side with no order."""
+    price = _optional_price(frame, price_at, f"{name} price")
     size = _count(frame, size_at, f"{name} size")
-    return (price, size) if price > 0 else (None, 0)
+    return (price, size) if price is not None else (None, 0)
