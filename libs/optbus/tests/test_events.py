@@ -59,10 +59,24 @@ def test_an_unknown_field_is_rejected() -> None:
 
 def test_a_newer_schema_version_is_rejected() -> None:
     wire = msgspec.json.decode(encode(make_snapshot()))
-    wire["schema_version"] = 2
+    wire["schema_version"] = 3
 
     with pytest.raises(UndecodableMessage, match="schema_version"):
         Decoder(OptionChainSnapshot).decode(msgspec.json.encode(wire))
+
+
+def test_a_snapshot_without_stale_quotes_keeps_its_version_1_wire_form() -> None:
+    assert b'"stale"' not in encode(make_snapshot())
+
+
+def test_a_version_2_snapshot_carries_its_stale_marks_across_the_wire() -> None:
+    snapshot = make_snapshot()
+    marks = [True] * len(snapshot.strikes)
+    marked = msgspec.structs.replace(
+        snapshot, schema_version=2, calls=msgspec.structs.replace(snapshot.calls, stale=marks)
+    )
+
+    assert Decoder(OptionChainSnapshot).decode(encode(marked)).calls.stale == marks
 
 
 def test_events_are_immutable() -> None:

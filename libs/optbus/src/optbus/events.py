@@ -41,8 +41,17 @@ class Event(
     ts_init: EpochNs
 
 
-class ChainSide(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Quotes of one side (calls or puts) of a chain, one element per strike."""
+class ChainSide(
+    msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Quotes of one side (calls or puts) of a chain, one element per strike.
+
+    A price of 0 (with size 0) is no quote on that side. ``stale`` (schema version 2 of the
+    snapshot) marks, per strike, a quote that was last seen longer ago than the feed's stale age:
+    its bid, ask and sizes are then 0, so every consumer treats it as absent, while ``last``,
+    ``volume`` and ``open_interest`` keep the latest the exchange sent. An empty ``stale`` (every
+    version 1 snapshot: the simulator, recorded sessions) means no quote is stale.
+    """
 
     bid: list[float]
     ask: list[float]
@@ -51,12 +60,17 @@ class ChainSide(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     ask_size: list[int]
     volume: list[int]
     open_interest: list[int]
+    stale: list[bool] = msgspec.field(default_factory=list)
 
 
 class OptionChainSnapshot(Event, tag="md.chain", kw_only=True, frozen=True):
-    """One underlying and expiry at one instant: spot, futures and every strike's quotes."""
+    """One underlying and expiry at one instant: spot, futures and every strike's quotes.
 
-    schema_version: Literal[1] = 1
+    Version 2 may carry ``stale`` marks on its sides (a broker feed's snapshots); version 1 never
+    does.
+    """
+
+    schema_version: Literal[1, 2] = 1
     underlying: str
     expiry: date
     spot: float
@@ -73,6 +87,28 @@ class VolatilityIndexTick(Event, tag="md.vix", kw_only=True, frozen=True):
     schema_version: Literal[1] = 1
     index: str
     value: float
+
+
+FeedIssueKind = Literal["instrument-mismatch", "stale-contract", "gap", "subscription-limit"]
+
+
+class FeedDataIssue(Event, tag="md.feed.issue", kw_only=True, frozen=True):
+    """Something wrong with a broker feed's data, loud on the bus so an operator sees it.
+
+    ``instrument-mismatch``: the broker's instrument master disagrees with optbus's dated
+    contract data; ``stale-contract``: a followed contract has had no quote for longer than the
+    stale age (once per episode); ``gap``: the feed was down from ``span_start`` to ``span_end``
+    (exchange time where known); ``subscription-limit``: the broker's limit forced a narrower
+    strike window than configured.
+    """
+
+    schema_version: Literal[1] = 1
+    broker: str
+    kind: FeedIssueKind
+    underlying: str | None
+    detail: str
+    span_start: EpochNs | None = None
+    span_end: EpochNs | None = None
 
 
 class SideGreeks(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -475,6 +511,7 @@ BusEvent = (
     | OrderIntent | RiskDecision | CircuitBreakerTripped | Order | OrderAccepted | OrderRejected
     | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | TradeClosed
     | KillSwitchEngaged | KillSwitchReleased | ModelTrained | ModelPromoted | DataQualityReported
+    | FeedDataIssue
 )  # fmt: skip
 
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
@@ -482,4 +519,5 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
     OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
     KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted, DataQualityReported,
+    FeedDataIssue,
 )  # fmt: skip

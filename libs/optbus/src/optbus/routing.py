@@ -13,6 +13,7 @@ from optbus.events import (
     DeadLetter,
     EndOfDay,
     Event,
+    FeedDataIssue,
     Fill,
     KillSwitchEngaged,
     KillSwitchReleased,
@@ -36,6 +37,7 @@ from optbus.events import (
 _ROUTES: dict[type[Event], Callable[[Any], str]] = {
     OptionChainSnapshot: lambda e: subjects.md_chain(e.underlying, e.expiry),
     VolatilityIndexTick: lambda e: subjects.md_vix(e.index),
+    FeedDataIssue: lambda e: subjects.md_feed_issue(e.broker),
     ChainGreeks: lambda e: subjects.greeks_chain(e.snapshot.underlying, e.snapshot.expiry),
     EndOfDay: lambda e: subjects.END_OF_DAY,
     DeadLetter: lambda e: subjects.dead_letter(e.original_subject),

@@ -34,6 +34,11 @@ def md_chain(underlying: str, expiry: date) -> str:
     return f"md.chain.{_token(underlying)}.{expiry:%Y%m%d}"
 
 
+def md_feed_issue(broker: str) -> str:
+    """Subject of a broker feed's data-quality issues."""
+    return f"md.feed.issue.{_token(broker)}"
+
+
 def md_vix(index: str = "INDIAVIX") -> str:
     """Subject of a volatility index's ticks."""
     return f"md.vix.{_token(index)}"

@@ -1,26 +1,32 @@
-"""Composition root of the market-data service: a source (simulator or file) onto the bus."""
+"""Composition root of the market-data service: a source (simulator, file, broker) onto the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
+import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import structlog
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from optbus.clock import LiveClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
+from optbus.routing import subject_of
 from optbus.runtime.bus import EventPublisher
 from optbus.runtime.service import ServiceRunner, create_app, make_broker, run_on_uvloop
 from optbus.runtime.settings import ServiceSettings
+from optbus_brokers.feed import FeedLoginFailed
+from optbus_market_data.feeds.backoff import Backoff
+from optbus_market_data.feeds.registry import BROKER_SOURCES, FeedFactory, feed_factory
+from optbus_market_data.feeds.session import FeedConfig, FeedSession, FeedUnusable
 from optbus_market_data.pacing import parse_speed
 from optbus_market_data.publishing import play
 from optbus_market_data.recorded import read_session
@@ -36,7 +42,7 @@ class MarketDataSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_MARKET_DATA_", extra="ignore")
 
-    source: Literal["simulator", "file"] = "simulator"
+    source: Literal["simulator", "file", "angel-one", "kotak-neo", "icici-breeze"] = "simulator"
     file: Path | None = Field(default=None, description="recorded session (CSV or Parquet)")
     seed: int = 7
     run_id: str | None = Field(default=None, description="default: a fresh id per start")
@@ -46,6 +52,22 @@ class MarketDataSettings(ServiceSettings):
     step_seconds: float = Field(default=1.0, gt=0)
     speed: str = Field(default="1", description="'max' or a multiple of real time")
     exit_when_done: bool = False
+    underlyings: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("NIFTY", "BANKNIFTY"), description="broker feeds: comma-separated underlyings"
+    )
+    strikes_each_side: int = Field(default=15, ge=0, description="broker feeds: ±N strikes")
+    expiries: int = Field(default=2, ge=1, description="broker feeds: expiries per underlying")
+    conflation_seconds: float = Field(default=1.0, gt=0, description="one snapshot per chain per")
+    stale_seconds: float = Field(default=10.0, gt=0, description="a quote older is stale")
+    reconnect_base_seconds: float = Field(default=1.0, gt=0)
+    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("underlyings", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip().upper() for name in value.split(",") if name.strip())
+        return value
 
 
 def _default_start(facts: MarketFacts) -> date:
@@ -71,10 +93,30 @@ def _steps(settings: MarketDataSettings, facts: MarketFacts) -> Iterator[list[Ev
     return steps
 
 
-async def run_service(settings: MarketDataSettings) -> bool:
+def _feed_session(
+    settings: MarketDataSettings, factory: FeedFactory, publisher: EventPublisher
+) -> FeedSession:
+    clock = LiveClock()
+
+    async def publish(events: Sequence[Event]) -> None:
+        await publisher.publish_all([(subject_of(event), event) for event in events])
+
+    config = FeedConfig(
+        run_id=settings.run_id or f"feed-{settings.source}-{uuid.uuid4().hex[:12]}",
+        underlyings=settings.underlyings, strikes_each_side=settings.strikes_each_side,
+        expiries=settings.expiries, conflation_seconds=settings.conflation_seconds,
+        stale_seconds=settings.stale_seconds,
+        backoff=Backoff(settings.reconnect_base_seconds, settings.reconnect_max_seconds),
+    )  # fmt: skip
+    return FeedSession(factory(clock), config, publish, load_market_facts(), clock,
+                       random.Random())  # fmt: skip
+
+
+async def run_service(settings: MarketDataSettings, factory: FeedFactory | None = None) -> bool:
     """Play the configured source; with ``exit_when_done`` stop once it is exhausted.
 
-    Returns False when the source failed (a bad file, say).
+    A broker source (``factory``) runs until stopped. Returns False when the source failed (a
+    bad file, refused broker credentials, say).
     """
     broker = make_broker(settings)
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
@@ -96,8 +138,21 @@ async def run_service(settings: MarketDataSettings) -> bool:
         if settings.exit_when_done:
             runner.request_stop()
 
+    async def follow_broker(factory: FeedFactory) -> None:
+        try:
+            await _feed_session(settings, factory, publisher).run()
+        except (FeedLoginFailed, FeedUnusable) as exc:
+            _log.error("the broker feed cannot start; stopping", source=settings.source,
+                       reason=str(exc))  # fmt: skip
+            failures.append("source")
+            runner.request_stop()
+
+    source: Callable[[], Coroutine[Any, Any, None]] = (
+        play_source if factory is None else lambda: follow_broker(factory)
+    )
+
     async def start_playing() -> None:
-        tasks.append(asyncio.create_task(play_source()))
+        tasks.append(asyncio.create_task(source()))
 
     async def stop_playing() -> None:
         for task in tasks:
@@ -114,6 +169,8 @@ async def run_service(settings: MarketDataSettings) -> bool:
 
 
 def main() -> None:
-    """Run the market-data service; exits non-zero when its source failed."""
-    if not run_on_uvloop(run_service(MarketDataSettings())):
+    """Run the market-data service; exits non-zero when its source failed or is unknown."""
+    settings = MarketDataSettings()
+    factory = feed_factory(settings.source) if settings.source in BROKER_SOURCES else None
+    if not run_on_uvloop(run_service(settings, factory)):
         raise SystemExit(1)
