@@ -218,6 +218,10 @@ class BreezeFake:
         for sid in list(self.joined):
             await self._sio.disconnect(sid)
 
+    def renew_stream_key(self) -> None:
+        """Issue a new stream session key at the next login; the one handed out is refused."""
+        self.stream_key = f"{self.stream_key}-renewed"
+
     async def send_raw(self, payload: object) -> None:
         """Emit anything as a ``stock`` event to every client (a tuple sends several arguments)."""
         await self._sio.emit("stock", payload)

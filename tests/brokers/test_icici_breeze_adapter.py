@@ -18,7 +18,7 @@ from optbus_brokers.feed import (
     Instrument,
     QuoteTick,
 )
-from optbus_brokers.icici_breeze import BreezeFeed, BreezeSettings
+from optbus_brokers.icici_breeze import BreezeFeed, BreezeSettings, make_feed
 from optbus_brokers.icici_breeze.stream import BreezeStream
 from tests.brokers.conftest import MARKET_DAY, MARKET_MORNING_NS
 from tests.brokers.icici_breeze_fake import BreezeFake
@@ -94,6 +94,29 @@ async def test_an_unknown_app_key_is_a_refused_login(breeze_fake: BreezeFake) ->
 async def test_the_stream_cannot_open_before_a_login(breeze_fake: BreezeFake) -> None:
     with pytest.raises(FeedLoginFailed):
         await BreezeFeed(_settings(breeze_fake)).connect()
+
+
+async def test_a_stream_that_refuses_the_session_is_a_refused_login_until_the_next(
+    feed: BreezeFeed, breeze_fake: BreezeFake
+) -> None:
+    breeze_fake.renew_stream_key()
+    with pytest.raises(FeedLoginFailed):
+        await feed.connect()
+    await feed.login()
+    stream = await feed.connect()
+    await stream.close()
+    assert breeze_fake.connections == 1
+
+
+async def test_make_feed_reads_the_settings_from_the_environment(
+    breeze_fake: BreezeFake, market_clock: ReplayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in _settings(breeze_fake).model_dump().items():
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        monkeypatch.setenv(f"OPTBUS_ICICI_BREEZE_{name.upper()}", str(secret))
+    feed = make_feed(market_clock)
+    await feed.login()
+    assert (feed.name, breeze_fake.logins) == ("icici-breeze", 1)
 
 
 async def test_the_security_master_maps_to_the_instruments_the_fake_lists(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 from pydantic import SecretStr
 
+from optbus.clock import Clock
 from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed, Instrument
 from optbus_brokers.icici_breeze.security_master import parse_security_master
 from optbus_brokers.icici_breeze.settings import BreezeSettings
@@ -133,6 +134,11 @@ def _session_from(answer: object) -> BreezeSession:
     return BreezeSession(user_id, SecretStr(session_key))
 
 
-def make_feed(settings: BreezeSettings | None = None) -> BreezeFeed:
-    """The Breeze feed from ``OPTBUS_ICICI_BREEZE_*`` (or the settings given)."""
-    return BreezeFeed(settings or BreezeSettings())
+def make_feed(clock: Clock) -> BreezeFeed:
+    """The Breeze feed from ``OPTBUS_ICICI_BREEZE_*``, as the market-data service builds a feed.
+
+    Breeze needs no clock (no TOTP is computed: the session comes from the browser login); the
+    argument is the constructor shape every adapter shares.
+    """
+    del clock
+    return BreezeFeed(BreezeSettings())

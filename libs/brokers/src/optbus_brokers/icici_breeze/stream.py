@@ -14,7 +14,13 @@ from collections.abc import AsyncIterator, Sequence
 
 import socketio
 
-from optbus_brokers.feed import DroppedFrame, FeedDisconnected, FeedItem, Instrument
+from optbus_brokers.feed import (
+    DroppedFrame,
+    FeedDisconnected,
+    FeedItem,
+    FeedLoginFailed,
+    Instrument,
+)
 from optbus_brokers.icici_breeze.frames import decode_quote_frame, quote_room
 
 # breeze-connect identifies itself so; the stream is known to accept it.
@@ -51,7 +57,10 @@ class BreezeStream:
                 wait_timeout=max(1, round(timeout_s)),
             )
         except socketio.exceptions.ConnectionError as error:
-            raise FeedDisconnected(f"Breeze stream refused the connection: {error}") from None
+            if client.failed_namespaces:
+                # The server answered and refused the credentials: the session has ended.
+                raise FeedLoginFailed("Breeze stream refused the session") from None
+            raise FeedDisconnected(f"Breeze stream unreachable: {error}") from None
         return stream
 
     async def subscribe(self, instruments: Sequence[Instrument]) -> None:
