@@ -124,6 +124,7 @@ class BreezeFake:
         self.instruments = breeze_master(today, self.model.spots, facts or load_market_facts())
         self.by_token = {instrument.token: instrument for instrument in self.instruments}
         self.rounds = 0
+        self.sent: dict[str, set[tuple[float, float]]] = {}  # token -> every (bid, ask) quoted
         self.logins = 0
         self.connections = 0
         self.joined: dict[str, set[str]] = {}
@@ -167,6 +168,16 @@ class BreezeFake:
     def security_master_url(self) -> str:
         return self.base_url + MASTER_PATH
 
+    def environment(self) -> dict[str, str]:
+        """``OPTBUS_ICICI_BREEZE_*`` pointing the adapter at this fake with its credentials."""
+        return {
+            "OPTBUS_ICICI_BREEZE_API_URL": self.api_url,
+            "OPTBUS_ICICI_BREEZE_STREAM_URL": self.base_url,
+            "OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL": self.security_master_url,
+            "OPTBUS_ICICI_BREEZE_API_KEY": self.api_key,
+            "OPTBUS_ICICI_BREEZE_SESSION_TOKEN": self.session_token,
+        }
+
     def rooms(self) -> set[str]:
         return set().union(*self.joined.values()) if self.joined else set()
 
@@ -183,19 +194,18 @@ class BreezeFake:
         """What the fake quotes for ``instrument`` in the current round, at the clock's time."""
         return self.model.quote(instrument, self.clock.now_ns(), self.rounds)
 
-    def frame(self, instrument: Instrument) -> list[object]:
-        """The ``stock`` event argument for ``instrument`` now (breeze-connect's field order)."""
-        return quote_frame(
-            instrument, self.quote(instrument), self.clock.now_ns() // _NS_PER_SECOND
-        )
-
     async def publish_quotes(self) -> int:
         """One quote to each joined room (a round); how many were sent."""
         sent = 0
         for room in sorted(self.rooms()):
             instrument = self.by_token.get(room.partition("!")[2])
             if instrument is not None:
-                await self._sio.emit("stock", self.frame(instrument), to=room)
+                quote = self.quote(instrument)
+                ltt_s = self.clock.now_ns() // _NS_PER_SECOND
+                await self._sio.emit("stock", quote_frame(instrument, quote, ltt_s), to=room)
+                self.sent.setdefault(instrument.token, set()).add(
+                    (quote.bid or 0.0, quote.ask or 0.0)
+                )
                 sent += 1
         self.rounds += 1
         return sent

@@ -111,9 +111,8 @@ async def test_a_stream_that_refuses_the_session_is_a_refused_login_until_the_ne
 async def test_make_feed_reads_the_settings_from_the_environment(
     breeze_fake: BreezeFake, market_clock: ReplayClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in _settings(breeze_fake).model_dump().items():
-        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
-        monkeypatch.setenv(f"OPTBUS_ICICI_BREEZE_{name.upper()}", str(secret))
+    for name, value in breeze_fake.environment().items():
+        monkeypatch.setenv(name, value)
     feed = make_feed(market_clock)
     await feed.login()
     assert (feed.name, breeze_fake.logins) == ("icici-breeze", 1)
