@@ -55,6 +55,7 @@ from optbus.runtime.metrics import (
 )
 from optbus_cli.commands.services import SERVICES
 from optbus_greeks.handlers import CHAIN_PRICING_SECONDS
+from optbus_market_data.feeds import metrics as feed
 
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -263,12 +264,68 @@ def latency_row(dash: db.Dashboard) -> db.Dashboard:
     return dash.with_row(db.Row("Latency")).with_panel(handler).with_panel(pricing)
 
 
+def feed_row(dash: db.Dashboard) -> db.Dashboard:
+    """A broker feed's health: latency from the exchange, drops, reconnects, gaps, staleness."""
+    latency = graph(
+        "Broker feed latency p50 / p99",
+        "From the exchange's timestamp of a snapshot's latest quote to its publication, by "
+        f"broker ({metric(feed.FEED_LATENCY)}).",
+        "s",
+        quantiles(metric(feed.FEED_LATENCY, "_bucket"), ("broker",), "{{broker}}"),
+    )
+    dropped_total = metric(feed.DROPPED, "_total")
+    dropped = graph(
+        "Broker quotes and frames dropped",
+        "Quotes that failed validation and frames the adapter could not decode, by broker and "
+        f"reason ({dropped_total}); docs/brokers.md lists the reasons.",
+        "short",
+        [
+            query(
+                f"sum by (broker, reason) (increase({dropped_total}[{RATE}]))",
+                "{{broker}} {{reason}}",
+            )
+        ],
+    )
+    episodes = graph(
+        "Broker reconnects, gaps and stale contracts",
+        "Reconnection attempts, gaps flagged after a drop, and contracts that went stale.",
+        "short",
+        [
+            query(
+                f"sum by (broker) (increase({metric(counter, '_total')}[{RATE}]))",
+                f"{{{{broker}}}} {name}",
+                ref,
+            )
+            for counter, name, ref in (
+                (feed.RECONNECTS, "reconnects", "A"),
+                (feed.GAPS, "gaps", "B"),
+                (feed.STALE_CONTRACTS, "stale", "C"),
+            )
+        ],
+    )
+    followed = graph(
+        "Broker subscriptions",
+        f"Instruments followed on each broker's stream ({metric(feed.SUBSCRIPTIONS)}).",
+        "short",
+        [query(f"sum by (broker) ({metric(feed.SUBSCRIPTIONS)})", "{{broker}}")],
+    )
+    return (
+        dash.with_row(db.Row("Broker feed"))
+        .with_panel(latency)
+        .with_panel(dropped)
+        .with_panel(episodes)
+        .with_panel(followed)
+    )
+
+
 def pipeline() -> db.Dashboard:
     """The 'optbus pipeline' dashboard."""
     dash = (
         db.Dashboard("optbus pipeline")
         .uid("optbus-pipeline")
-        .description("The optbus services: health, message flow, dead letters and latency.")
+        .description(
+            "The optbus services: health, message flow, dead letters, latency and broker feeds."
+        )
         .tags(["optbus", "generated"])
         .readonly()
         .timezone("browser")
@@ -277,7 +334,7 @@ def pipeline() -> db.Dashboard:
         .tooltip(model.DashboardCursorSync.CROSSHAIR)
         .with_variable(db.DatasourceVariable("datasource").label("Data source").type("prometheus"))
     )
-    return latency_row(flow_row(health_row(dash)))
+    return feed_row(latency_row(flow_row(health_row(dash))))
 
 
 def _types(*events: type) -> str:

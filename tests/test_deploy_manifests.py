@@ -360,6 +360,17 @@ def test_an_invalid_kill_switch_command_raises_an_alert() -> None:
     assert rule["labels"]["severity"] == "critical"
 
 
+def test_a_broker_master_disagreeing_with_the_contract_data_raises_a_critical_alert() -> None:
+    rules = {
+        rule["alert"]: rule
+        for group in _yaml(DEPLOY / "prometheus" / "alerts.yml")["groups"]
+        for rule in group["rules"]
+    }
+    rule = rules["OptbusFeedInstrumentMismatch"]
+    assert "optbus_market_data_feed_instrument_mismatches_total" in rule["expr"]
+    assert rule["labels"]["severity"] == "critical"
+
+
 # --- Kubernetes ------------------------------------------------------------------------------
 
 
@@ -843,6 +854,22 @@ def test_the_pipeline_dashboard_shows_what_operators_watch(dashboards: ModuleTyp
         "histogram_quantile(0.99, sum by (le) (rate(optbus_greeks_chain_pricing_seconds_bucket",
         "sum by (service, type) (rate(optbus_events_published_total",
         'up{job="greeks"}',
+    ):
+        assert needle in exprs, needle
+
+
+def test_the_pipeline_dashboard_shows_the_broker_feeds(dashboards: ModuleType) -> None:
+    import json
+
+    board = json.loads(dashboards.render(dashboards.pipeline()))
+    exprs = " ".join(t["expr"] for p in board["panels"] for t in p.get("targets", []))
+    for needle in (
+        "sum by (broker, le) (rate(optbus_market_data_feed_latency_seconds_bucket",
+        "sum by (broker, reason) (increase(optbus_market_data_feed_dropped_total",
+        "optbus_market_data_feed_reconnects_total",
+        "optbus_market_data_feed_gaps_total",
+        "optbus_market_data_feed_stale_contracts_total",
+        "optbus_market_data_feed_subscriptions",
     ):
         assert needle in exprs, needle
 

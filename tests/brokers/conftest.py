@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from optbus.clock import ReplayClock
+from tests.brokers.angel_one_fake import AngelOneFake
 from tests.brokers.icici_breeze_fake import BreezeFake
 
 MARKET_DAY = date(2026, 12, 7)
@@ -20,6 +21,12 @@ MARKET_MORNING_NS = int(
 @pytest.fixture
 def market_clock() -> ReplayClock:
     return ReplayClock(MARKET_MORNING_NS)
+
+
+@pytest.fixture
+async def angel_fake(market_clock: ReplayClock) -> AsyncIterator[AngelOneFake]:
+    async with AngelOneFake(MARKET_DAY, market_clock) as fake:
+        yield fake
 
 
 @pytest.fixture

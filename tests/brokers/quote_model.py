@@ -81,7 +81,7 @@ class QuoteModel:
         ask = max(_round_up(price + half_spread, tick), bid + tick)
         lot = instrument.lot_size
         return ModelQuote(
-            last=max(_round_down(price, tick), tick),
+            last=round(max(_round_down(price, tick), tick), 2),
             bid=round(bid, 2),
             ask=round(ask, 2),
             bid_size=lot * (1 + distance % 9),

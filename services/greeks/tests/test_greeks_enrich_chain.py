@@ -1,5 +1,6 @@
 from datetime import date
 
+import msgspec
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ from optbus.events import ChainSide, OptionChainSnapshot
 from optbus.ids import derived_event_id
 from optbus.market import load_market_facts
 from optbus.pricing import black76_price, time_to_expiry_years
-from optbus_greeks.domain import NO_QUOTE, GreeksConfig, enrich_chain
+from optbus_greeks.domain import NO_QUOTE, STALE, GreeksConfig, enrich_chain
 
 FACTS = load_market_facts()
 EXPIRY = date(2026, 12, 8)
@@ -74,6 +75,22 @@ def test_an_option_without_a_two_sided_quote_has_no_iv_and_says_why() -> None:
     chain = enrich_chain(_snapshot(calls, puts), CONFIG, ReplayClock(TS))
 
     assert (chain.calls.iv[0], chain.calls.iv_status[0]) == (None, NO_QUOTE)
+
+
+def test_a_quote_the_feed_marked_stale_has_no_iv_and_says_it_was_stale() -> None:
+    calls, puts = _model_prices()
+    calls[3] = 0.0  # a feed blanks a stale quote's touch and marks it
+    snapshot = _snapshot(calls, puts)
+    marks = [index == 3 for index in range(len(STRIKES))]
+    marked = msgspec.structs.replace(
+        snapshot, schema_version=2, calls=msgspec.structs.replace(snapshot.calls, stale=marks)
+    )
+
+    chain = enrich_chain(marked, CONFIG, ReplayClock(TS))
+
+    assert (chain.calls.iv[3], chain.calls.iv_status[3], chain.puts.iv_status[3]) == (
+        None, STALE, "ok",
+    )  # fmt: skip
 
 
 def test_the_atm_iv_aggregate_is_the_chain_volatility() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optbus_brokers.feed import QuoteTick
-from optbus_market_data.feeds.validation import DROP_REASONS, drop_reason
+from optbus_market_data.feeds.validation import DROP_REASONS, drop_reason, frame_reason_label
 
 KNOWN = {i.token: i for i in nifty_master()}
 CALL = option_token(NIFTY_EXPIRIES[0], 25_000.0, "call")
@@ -97,3 +97,22 @@ def test_any_quote_is_either_usable_or_dropped_with_a_known_reason(
     )  # fmt: skip
 
     assert drop_reason(quote, KNOWN) in (None, *DROP_REASONS)
+
+
+def test_a_frame_reason_label_keeps_fixed_words() -> None:
+    assert frame_reason_label("truncated") == "truncated"
+
+
+def test_a_frame_reason_label_turns_numbers_into_n() -> None:
+    assert frame_reason_label("unknown subscription mode 7") == "unknown subscription mode N"
+
+
+def test_a_frame_reason_label_drops_the_detail_after_a_colon() -> None:
+    assert frame_reason_label("SmartStream error E1002: Invalid token") == "SmartStream error EN"
+
+
+@given(st.text())
+def test_any_frame_reason_becomes_a_short_label(reason: str) -> None:
+    label = frame_reason_label(reason)
+
+    assert 0 < len(label) <= 48

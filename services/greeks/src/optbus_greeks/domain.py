@@ -20,8 +20,13 @@ FloatArray = NDArray[np.float64]
 NO_QUOTE = "no_quote"
 """The ``iv_status`` of an option without a two-sided quote: there is no price to invert."""
 
-_STATUS_NAMES = np.array([*IV_STATUS_NAMES, NO_QUOTE], dtype=object)
+STALE = "stale"
+"""The ``iv_status`` of an option whose quote a broker feed marked stale: the snapshot blanked its
+touch (so it is priced as unquoted), and this says why it has no iv."""
+
+_STATUS_NAMES = np.array([*IV_STATUS_NAMES, NO_QUOTE, STALE], dtype=object)
 _NO_QUOTE_CODE = len(IV_STATUS_NAMES)
+_STALE_CODE = _NO_QUOTE_CODE + 1
 
 
 @dataclass(frozen=True)
@@ -50,12 +55,25 @@ def _chain_columns(snapshot: OptionChainSnapshot) -> FloatArray:
     ).reshape(9, len(snapshot.strikes))  # fmt: skip
 
 
-def _side_greeks(priced: PricedChain) -> tuple[SideGreeks, SideGreeks]:
+def _status_codes(priced: PricedChain, snapshot: OptionChainSnapshot) -> NDArray[np.int_]:
+    """Each option's ``iv_status`` code: the pricer's, no quote, or stale (as the feed marked)."""
+    codes = np.where(priced.quoted, priced.status, _NO_QUOTE_CODE)
+    calls, puts = snapshot.calls.stale, snapshot.puts.stale
+    if calls or puts:  # only a broker feed's snapshots carry marks; most have none
+        count = len(snapshot.strikes)
+        marks = np.array([calls or [False] * count, puts or [False] * count], dtype=bool)
+        codes = np.where(marks, _STALE_CODE, codes)
+    return codes
+
+
+def _side_greeks(
+    priced: PricedChain, snapshot: OptionChainSnapshot
+) -> tuple[SideGreeks, SideGreeks]:
     """Both sides as event fields: Python floats with None where a value does not exist."""
     boxed = priced.sides.astype(object)
     boxed[np.isnan(priced.sides)] = None
     calls, puts = boxed.tolist()
-    codes = np.where(priced.quoted, priced.status, _NO_QUOTE_CODE)
+    codes = _status_codes(priced, snapshot)
     call_status, put_status = _STATUS_NAMES[codes].tolist()
     return (
         SideGreeks(iv=calls[0], delta=calls[1], gamma=calls[2], theta=calls[3], vega=calls[4],
@@ -73,7 +91,7 @@ def enrich_chain(snapshot: OptionChainSnapshot, config: GreeksConfig, clock: Clo
     """
     t = float(time_to_expiry_years(snapshot.ts_event, config.close_ns(snapshot.expiry)))
     priced = price_chain(_chain_columns(snapshot), snapshot.futures, t, config.rate)
-    calls, puts = _side_greeks(priced)
+    calls, puts = _side_greeks(priced, snapshot)
     aggregates = priced.aggregates
     return ChainGreeks(
         event_id=derived_event_id(snapshot.event_id, "greeks"),

@@ -8,6 +8,7 @@ import itertools
 import random
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +17,7 @@ import structlog
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from optbus.clock import LiveClock
+from optbus.clock import Clock, LiveClock
 from optbus.events import Event
 from optbus.market import MarketFacts, load_market_facts
 from optbus.routing import subject_of
@@ -25,7 +26,12 @@ from optbus.runtime.service import ServiceRunner, create_app, make_broker, run_o
 from optbus.runtime.settings import ServiceSettings
 from optbus_brokers.feed import FeedLoginFailed
 from optbus_market_data.feeds.backoff import Backoff
-from optbus_market_data.feeds.registry import BROKER_SOURCES, FeedFactory, feed_factory
+from optbus_market_data.feeds.registry import (
+    BROKER_SOURCES,
+    FeedFactory,
+    UnknownSource,
+    feed_factory,
+)
 from optbus_market_data.feeds.session import FeedConfig, FeedSession, FeedUnusable
 from optbus_market_data.pacing import parse_speed
 from optbus_market_data.publishing import play
@@ -94,10 +100,8 @@ def _steps(settings: MarketDataSettings, facts: MarketFacts) -> Iterator[list[Ev
 
 
 def _feed_session(
-    settings: MarketDataSettings, factory: FeedFactory, publisher: EventPublisher
+    settings: MarketDataSettings, factory: FeedFactory, publisher: EventPublisher, clock: Clock
 ) -> FeedSession:
-    clock = LiveClock()
-
     async def publish(events: Sequence[Event]) -> None:
         await publisher.publish_all([(subject_of(event), event) for event in events])
 
@@ -112,12 +116,23 @@ def _feed_session(
                        random.Random())  # fmt: skip
 
 
-async def run_service(settings: MarketDataSettings, factory: FeedFactory | None = None) -> bool:
-    """Play the configured source; with ``exit_when_done`` stop once it is exhausted.
+@dataclass(frozen=True)
+class MarketDataService:
+    """The service, built: its runner, and what failed once it has stopped."""
 
-    A broker source (``factory``) runs until stopped. Returns False when the source failed (a
-    bad file, refused broker credentials, say).
+    runner: ServiceRunner
+    failures: list[str]
+
+
+def build_service(
+    settings: MarketDataSettings, factory: FeedFactory | None = None, clock: Clock | None = None
+) -> MarketDataService:
+    """Wire the configured source onto the bus; with ``exit_when_done`` stop once exhausted.
+
+    A broker source (``factory``) runs until stopped, on ``clock`` (the wall clock unless a
+    test brings the market's).
     """
+    clock = clock or LiveClock()
     broker = make_broker(settings)
     publisher = EventPublisher(lambda: broker.connection.jetstream(), SERVICE)
     facts = load_market_facts()
@@ -128,7 +143,7 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
 
     async def play_source() -> None:
         try:
-            sent = await play(_steps(settings, facts), publisher, speed, LiveClock())
+            sent = await play(_steps(settings, facts), publisher, speed, clock)
         except Exception:
             _log.exception("the source failed; stopping")
             failures.append("source")
@@ -140,12 +155,14 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
 
     async def follow_broker(factory: FeedFactory) -> None:
         try:
-            await _feed_session(settings, factory, publisher).run()
+            await _feed_session(settings, factory, publisher, clock).run()
         except (FeedLoginFailed, FeedUnusable) as exc:
             _log.error("the broker feed cannot start; stopping", source=settings.source,
                        reason=str(exc))  # fmt: skip
-            failures.append("source")
-            runner.request_stop()
+        except Exception:
+            _log.exception("the broker feed failed; stopping", source=settings.source)
+        failures.append("source")
+        runner.request_stop()
 
     source: Callable[[], Coroutine[Any, Any, None]] = (
         play_source if factory is None else lambda: follow_broker(factory)
@@ -164,13 +181,25 @@ async def run_service(settings: MarketDataSettings, factory: FeedFactory | None 
         TOPOLOGY, settings, broker, on_ready=[start_playing], on_stopping=[stop_playing]
     )
     runner = ServiceRunner(app, settings)
-    await runner.serve()
-    return not failures
+    return MarketDataService(runner, failures)
+
+
+async def run_service(settings: MarketDataSettings, factory: FeedFactory | None = None) -> bool:
+    """Run the service until its source is done or it is told to stop.
+
+    Returns False when the source failed (a bad file, refused broker credentials, say).
+    """
+    service = build_service(settings, factory)
+    await service.runner.serve()
+    return not service.failures
 
 
 def main() -> None:
     """Run the market-data service; exits non-zero when its source failed or is unknown."""
     settings = MarketDataSettings()
-    factory = feed_factory(settings.source) if settings.source in BROKER_SOURCES else None
+    try:
+        factory = feed_factory(settings.source) if settings.source in BROKER_SOURCES else None
+    except UnknownSource as exc:
+        raise SystemExit(f"market-data: {exc}") from exc
     if not run_on_uvloop(run_service(settings, factory)):
         raise SystemExit(1)

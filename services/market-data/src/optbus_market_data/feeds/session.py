@@ -45,13 +45,10 @@ from optbus_market_data.feeds.plan import (
     plan_changes,
     plan_subscriptions,
 )
-from optbus_market_data.feeds.validation import drop_reason
+from optbus_market_data.feeds.validation import drop_reason, frame_reason_label
 
 _log = structlog.get_logger()
 _NS_PER_SECOND = 1_000_000_000
-_FRAME_REASON_MAX = 48
-"""Adapters name frame faults with a few fixed words; a longer reason is cut, so that a label
-can never grow without bound."""
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 
@@ -101,8 +98,7 @@ class FeedSession:
 
     async def run(self) -> None:
         """Follow the feed until cancelled; raises ``FeedLoginFailed`` on refused credentials."""
-        await self._feed.login()
-        instruments = await self._feed.load_instruments()
+        instruments = await self._start()
         today = self._facts.local_date(self._clock.now_ns())
         self._known = {i.token: i for i in instruments}
         await self._report_disagreements(instruments, today)
@@ -117,15 +113,29 @@ class FeedSession:
         while True:
             connection = await self._connect()
             if connection is not None:
-                heard = await self._follow(connection)
-                attempt = 0 if heard else attempt
-                self._gap_since_ns = self._gap_since_ns or self._last_exchange_ns
-                self._gap_since_ns = self._gap_since_ns or self._clock.now_ns()
+                if await self._follow(connection):
+                    attempt = 0
+                if self._gap_since_ns is None:  # a drop while a gap is open extends that gap
+                    self._gap_since_ns = self._last_exchange_ns or self._clock.now_ns()
             delay = self._config.backoff.delay(attempt, self._rng)
             attempt += 1
             _log.warning("broker feed down; reconnecting", broker=self._broker, in_seconds=delay)
             await asyncio.sleep(delay)
             metrics.RECONNECTS.labels(self._broker).inc()
+
+    async def _start(self) -> list[Instrument]:
+        """Log in and load the instrument master, riding out a broker that is unreachable."""
+        attempt = 0
+        while True:
+            try:
+                await self._feed.login()
+                return await self._feed.load_instruments()
+            except (FeedDisconnected, OSError) as exc:
+                delay = self._config.backoff.delay(attempt, self._rng)
+                _log.warning("broker unreachable at start; retrying", broker=self._broker,
+                             error=repr(exc), in_seconds=delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                attempt += 1
 
     async def _connect(self) -> FeedConnection | None:
         """A new connection, logging in again once if the session has expired; None if down."""
@@ -142,28 +152,37 @@ class FeedSession:
             return None
 
     async def _follow(self, connection: FeedConnection) -> bool:
-        """Subscribe and consume until the stream drops; whether any quote came."""
+        """Subscribe and consume until the stream drops; whether any quote came.
+
+        The flusher runs beside the stream; if publishing fails for good, the task group ends
+        the session with that error rather than leave a stream nobody publishes.
+        """
         self._followed = {}
+        try:
+            async with asyncio.TaskGroup() as group:
+                flusher = group.create_task(self._flush_every_interval())
+                try:
+                    return await self._consume(connection)
+                finally:
+                    flusher.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _consume(self, connection: FeedConnection) -> bool:
         heard = False
-        flusher = asyncio.create_task(self._flush_every_interval())
         try:
             await self._apply_plan(connection, self._plan)
             async for item in connection.items():
                 heard = await self._take(item, connection) or heard
         except (FeedDisconnected, OSError) as exc:
             _log.warning("broker feed dropped", broker=self._broker, error=repr(exc))
-        finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-            with contextlib.suppress(Exception):
-                await connection.close()
         return heard
 
     async def _take(self, item: FeedItem, connection: FeedConnection) -> bool:
         """Validate and book one item; whether it was a usable quote."""
         if isinstance(item, DroppedFrame):
-            metrics.DROPPED.labels(self._broker, item.reason[:_FRAME_REASON_MAX]).inc()
+            metrics.DROPPED.labels(self._broker, frame_reason_label(item.reason)).inc()
             return False
         reason = drop_reason(item, self._known)
         if reason is not None:

@@ -8,6 +8,7 @@ touch, a negative size, or a price outside the exchange's circuit limits the quo
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Final, Literal, get_args
 
@@ -56,3 +57,18 @@ def _outside_circuit(tick: QuoteTick, prices: list[float]) -> bool:
     if low is not None and low > 0 and any(price < low for price in prices):
         return True
     return high is not None and high > 0 and any(price > high for price in prices)
+
+
+_FRAME_LABEL_MAX = 48
+_NUMBER = re.compile(r"\d+")
+
+
+def frame_reason_label(reason: str) -> str:
+    """An adapter's reason for a dropped frame as a metric label, from a small set.
+
+    Adapters may put numbers (sizes, modes) or the broker's own text (after a ``:``) in a
+    reason; a label must not grow a new series per value, so the detail after the first
+    ``:`` is cut, every number becomes ``N`` and the rest is kept to 48 characters.
+    """
+    head = _NUMBER.sub("N", reason.split(":", 1)[0]).strip()
+    return head[:_FRAME_LABEL_MAX] or "unnamed"
