@@ -56,8 +56,13 @@ class BreezeStream:
                 transports=["websocket"],
                 wait_timeout=max(1, round(timeout_s)),
             )
-        except socketio.exceptions.ConnectionError as error:
-            if client.failed_namespaces:
+        except BaseException as error:
+            refused = bool(client.failed_namespaces)
+            # Only a disconnect closes the HTTP session the transport opened, even a failed one.
+            await client.disconnect()
+            if not isinstance(error, socketio.exceptions.ConnectionError):
+                raise
+            if refused:
                 # The server answered and refused the credentials: the session has ended.
                 raise FeedLoginFailed("Breeze stream refused the session") from None
             raise FeedDisconnected(f"Breeze stream unreachable: {error}") from None
