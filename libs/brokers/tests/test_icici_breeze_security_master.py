@@ -101,3 +101,16 @@ def test_a_missing_file_is_reported() -> None:
     assert master.skipped == [
         SkippedRow("FONSEScripMaster.txt", 0, "file missing from the archive")
     ]
+
+
+def test_a_file_without_a_short_name_column_is_reported() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zipped:
+        zipped.writestr("NSEScripMaster.txt", NSE_HEADER + _NSE_ROWS)
+        zipped.writestr("FONSEScripMaster.txt", '"Token","Name"\n"1","X"\n')
+    (skipped,) = parse_security_master(out.getvalue()).skipped
+    assert (skipped.file, skipped.line, skipped.reason) == (
+        "FONSEScripMaster.txt",
+        1,
+        "no ShortName column in the header",
+    )

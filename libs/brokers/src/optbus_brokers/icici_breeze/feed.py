@@ -8,6 +8,7 @@ the password and TOTP are entered on ICICI's login page (docs/brokers/icici-bree
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -72,7 +73,8 @@ class BreezeFeed:
     async def load_instruments(self) -> list[Instrument]:
         archive = await self._request_bytes(self._settings.security_master_url)
         try:
-            master = parse_security_master(archive)
+            # Tens of megabytes of CSV: read off the event loop, which keeps serving meanwhile.
+            master = await asyncio.to_thread(parse_security_master, archive)
         except Exception as error:  # zipfile raises several kinds; all mean a bad download
             raise FeedDisconnected(f"Breeze security master unreadable: {error}") from None
         if master.skipped:

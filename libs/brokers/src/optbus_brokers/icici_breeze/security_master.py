@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -54,7 +55,12 @@ def parse_security_master(archive: bytes) -> SecurityMaster:
                 skipped.append(SkippedRow(name, 0, "file missing from the archive"))
                 continue
             text = zipped.read(name).decode("utf-8", errors="replace")
-            for line, row in _rows(text):
+            try:
+                rows = list(_rows(text))
+            except ValueError as error:
+                skipped.append(SkippedRow(name, 1, str(error)))
+                continue
+            for line, row in rows:
                 try:
                     instrument = read_row(row)
                 except (KeyError, ValueError) as error:
@@ -65,15 +71,21 @@ def parse_security_master(archive: bytes) -> SecurityMaster:
     return SecurityMaster(instruments, skipped)
 
 
-def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
+def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a followed underlying, by header name, with their line numbers.
+
+    The F&O file lists every stock's contracts too (about a hundred thousand rows): rows of
+    other underlyings are passed over before they are read into a dict.
+    """
     # The cash file's header has a space after each comma; the F&O file's has none.
     reader = csv.reader(io.StringIO(text), skipinitialspace=True)
     header = [field.strip() for field in next(reader, [])]
-    return [
-        (reader.line_num, dict(zip(header, (v.strip() for v in row), strict=False)))
-        for row in reader
-        if row
-    ]
+    if "ShortName" not in header:
+        raise ValueError("no ShortName column in the header")
+    code_at = header.index("ShortName")
+    for row in reader:
+        if len(row) > code_at and row[code_at].strip() in BREEZE_UNDERLYINGS:
+            yield reader.line_num, dict(zip(header, (v.strip() for v in row), strict=False))
 
 
 def _index_row(row: dict[str, str]) -> Instrument | None:
