@@ -94,7 +94,7 @@ class BreezeStream:
 
     async def _on_quote(self, *arguments: object) -> None:
         if len(arguments) != 1:
-            self._received.put_nowait(DroppedFrame(f"quote event with {len(arguments)} arguments"))
+            self._received.put_nowait(DroppedFrame("quote event with several arguments"))
             return
         self._received.put_nowait(decode_quote_frame(arguments[0]))
 
