@@ -32,6 +32,9 @@ from .conftest import eventually
 pytestmark = pytest.mark.integration
 
 STRIKES_EACH_SIDE = 15
+EXPIRIES = 2
+# Per underlying: its index, its near future, and calls and puts of 2N+1 strikes per expiry.
+FOLLOWED_PER_UNDERLYING = 2 + EXPIRIES * 2 * (2 * STRIKES_EACH_SIDE + 1)
 WANTED_STRIKES = 25
 WANTED_GREEKS_SHARE = 0.8
 _TICK_INTERVAL_S = 0.5
@@ -50,7 +53,7 @@ async def breeze_feed_running(
         await fake.start_ticking(_TICK_INTERVAL_S)
         settings = MarketDataSettings(
             nats_url=nats_url, source="icici-breeze", http_port=0, run_id="it-icici-breeze",
-            strikes_each_side=STRIKES_EACH_SIDE, reconnect_base_seconds=0.2,
+            strikes_each_side=STRIKES_EACH_SIDE, expiries=EXPIRIES, reconnect_base_seconds=0.2,
             reconnect_max_seconds=1.0,
         )  # fmt: skip
         service = asyncio.create_task(run_service(settings, feed_factory("icici-breeze")))
@@ -145,7 +148,8 @@ async def test_a_dropped_connection_reconnects_resubscribes_and_flags_the_gap(
     fake = breeze_feed_running
 
     async def following() -> bool:
-        return fake.connections == 1 and len(fake.rooms()) > 100
+        everything = FOLLOWED_PER_UNDERLYING * len(fake.model.spots)
+        return fake.connections == 1 and len(fake.rooms()) == everything
 
     await eventually(following, within=60.0)
     followed = fake.rooms()
