@@ -10,6 +10,7 @@ import pytest
 
 from optbus.clock import ReplayClock
 from tests.brokers.angel_one_fake import AngelOneFake
+from tests.brokers.icici_breeze_fake import BreezeFake
 from tests.brokers.kotak_neo_fake import KotakNeoFake
 
 MARKET_DAY = date(2026, 12, 7)
@@ -32,4 +33,10 @@ async def angel_fake(market_clock: ReplayClock) -> AsyncIterator[AngelOneFake]:
 @pytest.fixture
 async def kotak_fake(market_clock: ReplayClock) -> AsyncIterator[KotakNeoFake]:
     async with KotakNeoFake(MARKET_DAY, market_clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def breeze_fake(market_clock: ReplayClock) -> AsyncIterator[BreezeFake]:
+    async with BreezeFake(MARKET_DAY, market_clock) as fake:
         yield fake

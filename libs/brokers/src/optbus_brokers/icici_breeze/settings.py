@@ -1,0 +1,32 @@
+"""ICICI Breeze settings: every endpoint and credential from ``OPTBUS_ICICI_BREEZE_*``.
+
+The endpoints default to ICICI's production addresses (as breeze-connect 1.0.69 names them) so
+that a test can point each one at a local server.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BreezeSettings(BaseSettings):
+    """Where Breeze lives and who logs in.
+
+    ``session_token`` is the API session ICICI shows after the day's browser login at
+    ``https://api.icicidirect.com/apiuser/login?api_key=...`` (that login asks for the password
+    and the TOTP or OTP; Breeze offers no API to do it): it lasts until midnight.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPTBUS_ICICI_BREEZE_")
+
+    api_url: str = "https://api.icicidirect.com/breezeapi/api/v1/"
+    stream_url: str = "https://livestream.icicidirect.com"
+    security_master_url: str = (
+        "https://directlink.icicidirect.com/MotherAppMaster/SecurityMaster.zip"
+    )
+    api_key: SecretStr = SecretStr("")
+    session_token: SecretStr = SecretStr("")
+    # ICICI publishes no per-connection limit for the live stream; this bounds what we ask for.
+    max_subscriptions: int = 1000
+    request_timeout_s: float = 30.0
