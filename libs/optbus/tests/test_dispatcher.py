@@ -1,11 +1,7 @@
-import asyncio
 from dataclasses import dataclass, field
-
-import pytest
 
 from optbus.codec import Decoder, encode
 from optbus.events import EndOfDay, Event
-from optbus.runtime.bus import park_all
 from optbus.runtime.dispatch import Dispatcher
 
 
@@ -31,16 +27,7 @@ class FakePublisher:
 class FakeDeadLetters:
     parked: list[tuple[FakeMsg, str]] = field(default_factory=list)
 
-    steps: list[str] = field(default_factory=list)
-
     async def park(self, msg: FakeMsg, reason: str) -> None:
-        """Park in two steps with a wait between, as publishing a letter and then terminating
-        its message does; ``unpublishable`` data fails after the wait."""
-        self.steps.append(f"publish {msg.data!r}")
-        await asyncio.sleep(0)
-        if msg.data == b"unpublishable":
-            raise ConnectionError("no ack")
-        self.steps.append(f"terminate {msg.data!r}")
         self.parked.append((msg, reason))
 
 
@@ -93,26 +80,3 @@ async def test_a_message_the_handler_raises_on_is_parked_with_the_error() -> Non
 
     assert dead_letters.parked[0][1].startswith("handler failed: ValueError")
     assert not msg.acked
-
-
-async def test_the_bad_messages_of_a_batch_are_parked_with_their_letters_in_flight_together() -> (
-    None
-):
-    publisher, dead_letters = FakePublisher(), FakeDeadLetters()
-    batch = [FakeMsg(b"{"), FakeMsg(b"["), FakeMsg(encode(_eod("a")))]
-
-    await _dispatcher(publisher, dead_letters)(batch)  # type: ignore[arg-type]
-
-    assert dead_letters.steps == [
-        "publish b'{'", "publish b'['", "terminate b'{'", "terminate b'['"
-    ]  # fmt: skip
-
-
-async def test_a_letter_that_cannot_be_published_leaves_the_others_parked_and_raises() -> None:
-    dead_letters = FakeDeadLetters()
-    batch = [FakeMsg(b"unpublishable"), FakeMsg(b"{")]
-
-    with pytest.raises(ConnectionError, match="no ack"):
-        await park_all(dead_letters, [(msg, "malformed JSON") for msg in batch])  # type: ignore[arg-type, misc]
-
-    assert [msg.data for msg, _ in dead_letters.parked] == [b"{"]

@@ -20,7 +20,7 @@ import structlog
 from nats.aio.msg import Msg
 from prometheus_client import Counter
 
-from optbus.runtime.bus import DeadLetterOffice, delivered_ns, park_all
+from optbus.runtime.bus import DeadLetterOffice, delivered_ns
 from optbus.runtime.metrics import MESSAGES_HANDLED
 from optbus.subjects import STREAM_NAMES
 from optbus_persistence.rows import BusMessage, StoredEvent, UnstorableMessage, decode_stored
@@ -140,5 +140,6 @@ async def _retry_later(messages: Sequence[Msg], deps: PersistenceDeps, exc: Exce
 
 async def _park(unstorable: Sequence[tuple[Msg, str]], deps: PersistenceDeps) -> None:
     """Park what no retry can store, whatever the database's state: parking needs only NATS."""
-    await park_all(deps.dead_letters, unstorable)
-    MESSAGES_HANDLED.labels(deps.service, deps.consumer, "dead_lettered").inc(len(unstorable))
+    for msg, reason in unstorable:
+        await deps.dead_letters.park(msg, reason)
+        MESSAGES_HANDLED.labels(deps.service, deps.consumer, "dead_lettered").inc()

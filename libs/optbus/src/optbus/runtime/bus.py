@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import structlog
 from nats import errors as nats_errors
@@ -172,20 +172,6 @@ class DeadLetterOffice:
             consumer=self._consumer,
             reason=letter.reason,
         )
-
-
-async def park_all(dead_letters: DeadLetterOffice, parkings: Sequence[tuple[Msg, str]]) -> None:
-    """Park several messages of a batch with their letters' acks in flight together: a batch of
-    bad input costs about one round trip and one socket write, not one of each per message
-    (at volume, parking one at a time held the event loop most of the time). Letters go out in
-    order; when some cannot be published, the others still are, and the first error is raised.
-    """
-    outcomes = await asyncio.gather(
-        *(dead_letters.park(msg, reason) for msg, reason in parkings), return_exceptions=True
-    )
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
 
 
 def delivered_ns(msg: Msg) -> int:

@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 from optbus.codec import Decoder, UndecodableMessage
 from optbus.events import Event
 from optbus.routing import subject_of
-from optbus.runtime.bus import DeadLetterOffice, EventPublisher, park_all
+from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.metrics import MESSAGES_HANDLED
 
 _log = structlog.get_logger()
@@ -40,15 +40,13 @@ class Dispatcher:
         """Handle one batch."""
         produced: list[Event] = []
         handled: list[Msg] = []
-        rejected: list[tuple[Msg, str]] = []
         for msg in messages:
             reason = self._handle_one(msg, produced)
             if reason is None:
                 handled.append(msg)
             else:
-                rejected.append((msg, reason))
-        await park_all(self.dead_letters, rejected)
-        MESSAGES_HANDLED.labels(self.service, self.consumer, "dead_lettered").inc(len(rejected))
+                await self.dead_letters.park(msg, reason)
+                MESSAGES_HANDLED.labels(self.service, self.consumer, "dead_lettered").inc()
         await self.publisher.publish_all([(subject_of(event), event) for event in produced])
         for msg in handled:
             await msg.ack()
