@@ -21,7 +21,10 @@ from optbus.events import (
     EpochNs,
     Fill,
     KillSwitchCommand,
+    MarketContext,
     OptionChainSnapshot,
+    Position,
+    PositionOpened,
     SideGreeks,
     VolatilityIndexTick,
 )
@@ -261,3 +264,28 @@ def _fill() -> Fill:
 def test_a_negative_fill_quantity_is_undecodable(quantity: int) -> None:
     with pytest.raises(UndecodableMessage, match=r"\$\.quantity"):
         Decoder(Fill).decode(_with(_fill(), ("quantity",), quantity))
+
+
+def _opened(quantity: int) -> PositionOpened:
+    context = MarketContext(
+        ts=1, option_price=100.0, iv=None, delta=None, gamma=None, theta=None, vega=None,
+        spot=26_000.0, forward=26_050.0, india_vix=None, pcr=None, open_interest=0,
+    )  # fmt: skip
+    position = Position(
+        position_id="p", strategy="s", group_id="g", contract=_fill().contract,
+        quantity=quantity, average_price=100.0, entry=context, model=None, charges=0.0,
+    )  # fmt: skip
+    return PositionOpened(event_id="o", ts_event=1, ts_init=1, position=position)
+
+
+@given(st.integers(min_value=-(2**31), max_value=INT4_MAX))
+def test_a_position_quantity_short_or_long_decodes_unchanged(quantity: int) -> None:
+    decoded = Decoder(PositionOpened).decode(encode(_opened(quantity)))
+
+    assert decoded.position.quantity == quantity
+
+
+@given(st.integers(min_value=INT4_MAX + 1, max_value=2**80) | st.integers(max_value=-(2**31) - 1))
+def test_a_position_quantity_no_integer_column_holds_is_undecodable(quantity: int) -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.position\.quantity"):
+        Decoder(PositionOpened).decode(encode(_opened(quantity)))
