@@ -1,5 +1,6 @@
 """Bad input at volume: malformed messages on every consumed subject, interleaved with a simulated
-session, through greeks, strategy, risk, execution and persistence running together.
+session, through greeks, strategy, risk, execution and persistence running together, each an
+``optbus run`` process of its own.
 
 Nothing crashes, nothing sticks, each bad message is parked once by every consumer that received
 it, each good one is stored once, and the kill switch engaged at the start stays engaged.
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,36 +31,26 @@ from optbus.control import KillSwitchState
 from optbus.events import EndOfDay, Event
 from optbus.routing import subject_of
 from optbus.runtime.control_state import read_kill_switch
-from optbus.runtime.service import ServiceRunner
 from optbus.subjects import KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
+from optbus_cli.demo import ServiceProcesses
 from optbus_cli.servers import free_port
-from optbus_execution.main import ExecutionSettings
-from optbus_execution.main import build_app as build_execution
-from optbus_greeks.main import GreeksSettings
-from optbus_greeks.main import build_app as build_greeks
-from optbus_persistence.main import PersistenceSettings
-from optbus_persistence.main import build_app as build_persistence
 from optbus_persistence.schema import migrate
-from optbus_risk.main import RiskSettings
-from optbus_risk.main import build_app as build_risk
-from optbus_strategy.main import StrategySettings
-from optbus_strategy.main import build_app as build_strategy
 
 from ..conftest import fresh_database, migrated_nats
-from .bad_messages import BadMessage, consumers_of, generate
-from .conftest import RunningService, eventually, simulated_steps
+from .bad_messages import SERVICES, BadMessage, consumers_of, generate
+from .conftest import eventually, simulated_steps
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-BAD_MESSAGES = int(os.environ.get("OPTBUS_FUZZ_MESSAGES", "40000"))
-"""How many bad messages ``make test`` sends: what fits its time budget (about 90 s) on two
-shared cores. The hardening issue's 100,000 take about 4 minutes here and were run by hand
-(``OPTBUS_FUZZ_MESSAGES=100000``); their figures are in docs/reliability.md."""
+BAD_MESSAGES = int(os.environ.get("OPTBUS_FUZZ_MESSAGES", "100000"))
+"""How many bad messages ``make test`` sends: the hardening issue's 100,000 (their figures are
+in docs/reliability.md); ``OPTBUS_FUZZ_MESSAGES`` sets another number for a quicker try."""
 GOOD_STEPS = 20
 """Simulated market steps (each: every chain and the VIX) among the bad messages."""
 DRAIN_SECONDS = 60 + BAD_MESSAGES / 500
-"""How long every durable may take to have nothing pending once everything is published: about
-twice what it takes (1.4 ms a bad message, every consumer of it together, on a loaded host)."""
+"""How long every durable may take to have nothing pending once everything is published: 2 ms a
+bad message, about twice the slowest drain seen (1.0 ms a bad message, every consumer of it
+together, load average 9 on two cores; 0.7 ms at 6), and a minute more for a busier host."""
 IN_FLIGHT = 2_000
 """Publishes awaiting their acks at once."""
 ENGAGE = b'{"action":"engage","reason":"fuzz: halted throughout","operator":"fuzz"}'
@@ -70,10 +62,6 @@ class Sent:
 
     bad: dict[tuple[str, int], BadMessage]
     good_ids: list[str]
-
-
-def _start(build: Any, settings: Any) -> tuple[RunningService, int]:
-    return RunningService(ServiceRunner(build(settings), settings)), settings.http_port
 
 
 @pytest.fixture
@@ -90,29 +78,43 @@ def fuzz_database(postgres_admin_url: str) -> Iterator[str]:
         yield url
 
 
+@dataclass(frozen=True)
+class Services:
+    """The fuzzed services, each its own ``optbus run`` process, and their /healthz ports."""
+
+    processes: ServiceProcesses
+    ports: dict[str, int]
+
+
 @pytest.fixture
-async def services(
-    fuzz_nats: str, fuzz_database: str
-) -> AsyncIterator[dict[str, tuple[RunningService, int]]]:
-    """greeks, strategy, risk, execution and persistence, each with its /healthz port."""
-    started: dict[str, tuple[RunningService, int]] = {}
-    for name, build, settings in (
-        ("greeks", build_greeks, GreeksSettings),
-        ("strategy", build_strategy, StrategySettings),
-        ("risk", build_risk, RiskSettings),
-        ("execution", build_execution, ExecutionSettings),
-    ):
-        started[name] = _start(build, settings(nats_url=fuzz_nats, http_port=free_port()))
-        await started[name][0].ready()
-    started["persistence"] = _start(
-        build_persistence,
-        PersistenceSettings(nats_url=fuzz_nats, database_url=fuzz_database,
-                            http_port=free_port(), retry_delay_seconds=0.5),
-    )  # fmt: skip
-    await started["persistence"][0].ready()
-    yield started
-    for service, _ in started.values():
-        await service.stop()
+async def services(fuzz_nats: str, fuzz_database: str, tmp_path: Path) -> AsyncIterator[Services]:
+    """greeks, strategy, risk, execution and persistence, each a process of its own (as they
+    run in production; together in this process they would share one core), logging to
+    ``tmp_path/logs``."""
+    environment = os.environ | {
+        "NATS_URL": fuzz_nats, "DATABASE_URL": fuzz_database,
+        "OPTBUS_PERSISTENCE_RETRY_DELAY_SECONDS": "0.5",
+    }  # fmt: skip
+    running = Services(ServiceProcesses(environment, tmp_path / "logs"), {})
+    try:
+        for name in SERVICES:
+            running.ports[name] = free_port()
+            prefix = f"OPTBUS_{name.upper().replace('-', '_')}_"
+            running.processes.start(name, {f"{prefix}HTTP_PORT": str(running.ports[name])})
+        for name, port in running.ports.items():
+            await eventually(partial(_healthy, running.processes, name, port), within=60.0)
+        yield running
+    finally:
+        running.processes.stop_all()
+
+
+async def _healthy(processes: ServiceProcesses, name: str, port: int) -> bool:
+    """Whether service ``name`` answers /healthz with 204; fails at once if it exited."""
+    assert processes.processes[name].poll() is None, f"{name} exited"
+    try:
+        return await asyncio.to_thread(_health, port) == 204
+    except OSError:  # not listening yet, or answering 503 (HTTPError is an OSError)
+        return False
 
 
 Outgoing = tuple[str, bytes, str | None, BadMessage | None]
@@ -225,15 +227,17 @@ def _letters(database_url: str) -> Counter[tuple[str, int, str]]:
 
 
 async def test_bad_messages_at_volume_are_parked_once_per_consumer_and_stop_nothing(
-    fuzz_nats: str, fuzz_database: str, services: dict[str, tuple[RunningService, int]]
+    fuzz_nats: str, fuzz_database: str, services: Services
 ) -> None:
     sent = await _send_and_drain(fuzz_nats)  # fails unless every durable drains in time
 
-    running = {name: not service.task.done() for name, (service, _) in services.items()}
+    running = {
+        name: process.poll() is None for name, process in services.processes.processes.items()
+    }
     health = {name: await asyncio.to_thread(_health, port)
-              for name, (_, port) in services.items()}  # fmt: skip
-    assert running == dict.fromkeys(services, True)
-    assert health == dict.fromkeys(services, 204)
+              for name, port in services.ports.items()}  # fmt: skip
+    assert running == dict.fromkeys(SERVICES, True)
+    assert health == dict.fromkeys(SERVICES, 204)
 
     expected = Counter(
         (stream, seq, consumer)

@@ -20,8 +20,9 @@ from optbus.events import (
     OptionChainSnapshot,
     VolatilityIndexTick,
 )
+from optbus.routing import subject_of
 from optbus.subjects import KILLSWITCH, md_chain
-from optbus.timestamps import epoch_ns
+from optbus.timestamps import datetime_from_ns, epoch_ns
 
 from .conftest import (
     eventually,
@@ -139,8 +140,13 @@ async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_
     nats_url: str, database_url: str
 ) -> None:
     good = [_fill(f"it-refused-{i}", 65) for i in range(4)]
-    bad = _fill("it-refused-bad", 3_000_000_000)  # fills.quantity is an integer
-    await publish_events(nats_url, [good[0], good[1], bad, good[2], good[3]])
+    bad = _fill("it-refused-bad", 65)
+    # A price written with 20,000 decimals: a float to the decoder (0.0), a number jsonb cannot
+    # hold ("value overflows numeric format", SQLSTATE 22003).
+    bad_data = encode(bad).replace(b'"price":100.0', b'"price":0.' + b"0" * 20_000 + b"1")
+    await publish_events(nats_url, good[:2])
+    await publish_raw(nats_url, [(subject_of(bad), bad_data)])
+    await publish_events(nats_url, good[2:])
 
     persistence = await start_persistence(nats_url, database_url).ready()
     try:
@@ -160,6 +166,42 @@ async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_
         assert str(reason).startswith("database refused it: SQLSTATE 22003")
     finally:
         await persistence.stop()
+
+
+def _ticks_at(database_url: str, moment_ns: int) -> int:
+    return _count(
+        database_url, "SELECT count(*) FROM option_ticks WHERE time = %s",
+        (datetime_from_ns(moment_ns),),
+    )  # fmt: skip
+
+
+async def test_a_chain_with_a_bid_size_no_integer_column_holds_is_parked_and_its_neighbours_stored(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    day = date(2026, 12, 30)
+    steps = simulated_steps(day, 3, "it-wide-size")
+    await publish_events(nats_url, steps[0])
+    await wait_for_rows(database_url, day, expected_rows(steps[:1]))
+    # What greeks made of the first chain, with a bid size binary COPY would wrap into int4's
+    # low 32 bits (2**40 + 7 stored as 7), at an instant of its own.
+    subject, wire = query_one(
+        database_url,
+        "SELECT subject, payload FROM events WHERE type = 'greeks.chain' ORDER BY seq LIMIT 1",
+    )
+    assert isinstance(wire, dict)
+    bad_ns = wire["snapshot"]["ts_event"] + 1_000
+    wire["event_id"] = wire["snapshot"]["event_id"] = "it-wide-size-bad"
+    wire["ts_event"] = wire["snapshot"]["ts_event"] = bad_ns
+    wire["snapshot"]["calls"]["bid_size"][0] = 2**40 + 7
+
+    await publish_raw(nats_url, [(str(subject), msgspec.json.encode(wire))])
+    await publish_events(nats_url, steps[1] + steps[2])
+
+    await wait_for_rows(database_url, day, expected_rows(steps))
+    await _parked_once(database_url, str(subject), "persistence-analytics-greeks")
+    assert ticks_on(database_url, day) == expected_rows(steps)
+    assert _ticks_at(database_url, bad_ns) == 0
+    assert _stored(database_url, ["it-wide-size-bad"]) == 0
 
 
 def _letter(event_id: str, payload: str) -> DeadLetter:

@@ -3,18 +3,28 @@ from datetime import date
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from optbus.codec import Decoder, UndecodableMessage, encode
 from optbus.events import (
     ALL_EVENT_TYPES,
     EPOCH_NS_MAX,
+    INT4_MAX,
+    INT8_MAX,
     ChainAggregates,
     ChainGreeks,
     ChainSide,
+    Charges,
+    Contract,
     EndOfDay,
     EpochNs,
+    Fill,
     KillSwitchCommand,
+    MarketContext,
     OptionChainSnapshot,
+    Position,
+    PositionOpened,
     SideGreeks,
     VolatilityIndexTick,
 )
@@ -192,3 +202,104 @@ def test_every_time_of_every_event_is_range_checked(event_type: type[msgspec.Str
 
     assert fields
     assert {path: kind for path, kind in fields.items() if kind != bounded} == {}
+
+
+def _integers(
+    kind: msgspec.inspect.Type, path: str
+) -> Iterator[tuple[str, msgspec.inspect.IntType]]:
+    """Every integer field in ``kind`` (nested, in lists, in unions), described or not; msgspec
+    takes no bound past int64, so a bounded one fits a bigint."""
+    if isinstance(kind, msgspec.inspect.Metadata):
+        yield from _integers(kind.type, path)
+    elif isinstance(kind, msgspec.inspect.IntType):
+        yield path, kind
+    elif isinstance(kind, msgspec.inspect.StructType):
+        for field in kind.fields:
+            yield from _integers(field.type, f"{path}.{field.name}")
+    elif isinstance(kind, msgspec.inspect.UnionType):
+        for member in kind.types:
+            yield from _integers(member, path)
+    elif isinstance(kind, msgspec.inspect.ListType):
+        yield from _integers(kind.item_type, f"{path}[]")
+    elif isinstance(kind, msgspec.inspect.DictType):
+        yield from _integers(kind.value_type, f"{path}{{}}")
+
+
+@pytest.mark.parametrize("event_type", ALL_EVENT_TYPES, ids=lambda kind: kind.__name__)
+def test_every_integer_of_every_event_is_bounded(
+    event_type: type[msgspec.Struct],
+) -> None:
+    integers = dict(_integers(msgspec.inspect.type_info(event_type), event_type.__name__))
+
+    unbounded = [path for path, kind in integers.items() if None in (kind.ge, kind.le)]
+    assert unbounded == []
+
+
+def _bid_size(size: int) -> bytes:
+    return _with(make_snapshot(), ("calls", "bid_size"), [size, 65])
+
+
+@given(st.integers(min_value=INT4_MAX + 1, max_value=2**80) | st.integers(max_value=-1))
+def test_a_bid_size_no_integer_column_holds_is_undecodable(size: int) -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.calls\.bid_size\[0\]"):
+        Decoder(OptionChainSnapshot).decode(_bid_size(size))
+
+
+@given(st.integers(min_value=0, max_value=INT4_MAX))
+def test_a_bid_size_an_integer_column_holds_decodes_unchanged(size: int) -> None:
+    assert Decoder(OptionChainSnapshot).decode(_bid_size(size)).calls.bid_size == [size, 65]
+
+
+@given(st.integers(min_value=INT8_MAX + 1, max_value=2**80) | st.integers(max_value=-1))
+def test_an_open_interest_no_bigint_holds_is_undecodable(open_interest: int) -> None:
+    data = _with(make_snapshot(), ("puts", "open_interest"), [5000, open_interest])
+
+    with pytest.raises(UndecodableMessage, match=r"\$\.puts\.open_interest\[1\]"):
+        Decoder(OptionChainSnapshot).decode(data)
+
+
+def test_a_lot_size_of_zero_is_undecodable() -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.lot_size"):
+        Decoder(OptionChainSnapshot).decode(_with(make_snapshot(), ("lot_size",), 0))
+
+
+def _fill() -> Fill:
+    return Fill(
+        event_id="f", ts_event=1, ts_init=1, fill_id="f", client_order_id="o",
+        contract=Contract(underlying="NIFTY", expiry=date(2026, 11, 24), strike=26_000.0,
+                          option_type="CE"),
+        side="SELL", quantity=65, price=100.0, bid=99.5, ask=100.5,
+        charges=Charges(brokerage=20.0, stt=0.0, exchange_transaction=1.0, sebi=0.0,
+                        stamp_duty=0.0, gst=3.8),
+    )  # fmt: skip
+
+
+@given(st.integers(max_value=-1))
+def test_a_negative_fill_quantity_is_undecodable(quantity: int) -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.quantity"):
+        Decoder(Fill).decode(_with(_fill(), ("quantity",), quantity))
+
+
+def _opened(quantity: int) -> PositionOpened:
+    context = MarketContext(
+        ts=1, option_price=100.0, iv=None, delta=None, gamma=None, theta=None, vega=None,
+        spot=26_000.0, forward=26_050.0, india_vix=None, pcr=None, open_interest=0,
+    )  # fmt: skip
+    position = Position(
+        position_id="p", strategy="s", group_id="g", contract=_fill().contract,
+        quantity=quantity, average_price=100.0, entry=context, model=None, charges=0.0,
+    )  # fmt: skip
+    return PositionOpened(event_id="o", ts_event=1, ts_init=1, position=position)
+
+
+@given(st.integers(min_value=-(2**31), max_value=INT4_MAX))
+def test_a_position_quantity_short_or_long_decodes_unchanged(quantity: int) -> None:
+    decoded = Decoder(PositionOpened).decode(encode(_opened(quantity)))
+
+    assert decoded.position.quantity == quantity
+
+
+@given(st.integers(min_value=INT4_MAX + 1, max_value=2**80) | st.integers(max_value=-(2**31) - 1))
+def test_a_position_quantity_no_integer_column_holds_is_undecodable(quantity: int) -> None:
+    with pytest.raises(UndecodableMessage, match=r"\$\.position\.quantity"):
+        Decoder(PositionOpened).decode(encode(_opened(quantity)))

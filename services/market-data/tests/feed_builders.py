@@ -48,9 +48,10 @@ def tick(
     token: str, ts: int = T0, last: float = 100.0, bid: float | None = 99.5,
     ask: float | None = 100.5, bid_size: int = 65, ask_size: int = 130,
     lower_circuit: float | None = None, upper_circuit: float | None = None,
+    open_interest: int = 5_000,
 ) -> QuoteTick:  # fmt: skip
     return QuoteTick(
         token=token, ts_exchange_ns=ts, last=last, bid=bid, ask=ask, bid_size=bid_size,
-        ask_size=ask_size, volume=1_000, open_interest=5_000, lower_circuit=lower_circuit,
+        ask_size=ask_size, volume=1_000, open_interest=open_interest, lower_circuit=lower_circuit,
         upper_circuit=upper_circuit,
     )  # fmt: skip

@@ -59,6 +59,14 @@ def test_a_negative_size_is_dropped() -> None:
     assert drop_reason(tick(CALL, ask_size=-1), KNOWN) == "negative_size"
 
 
+def test_a_size_past_what_a_chain_carries_is_dropped() -> None:
+    assert drop_reason(tick(CALL, bid_size=2**40 + 7), KNOWN) == "oversized"
+
+
+def test_an_open_interest_past_a_bigint_is_dropped() -> None:
+    assert drop_reason(tick(CALL, open_interest=2**63), KNOWN) == "oversized"
+
+
 def test_a_price_above_the_upper_circuit_is_outside_it() -> None:
     quote = tick(CALL, last=100.0, bid=99.5, ask=120.5, upper_circuit=120.0, lower_circuit=1.0)
 

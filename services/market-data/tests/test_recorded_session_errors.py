@@ -54,6 +54,32 @@ def test_a_bad_number_names_its_row_and_column(
         _read_all(path)
 
 
+def test_a_size_past_what_an_integer_column_holds_names_its_row_and_column(
+    good_rows: list[dict[str, str]], tmp_path: Path
+) -> None:
+    rows = [dict(r) for r in good_rows]
+    rows[4]["bid_size"] = str(2**40 + 7)
+    path = _write_rows(tmp_path / "huge.csv", rows)
+
+    with pytest.raises(
+        RecordedSessionError,
+        match=r"row 5 \(line 6\), column 'bid_size': must be from 0 to 2147483647, got "
+        + str(2**40 + 7),
+    ):
+        _read_all(path)
+
+
+def test_a_time_before_the_epoch_is_refused(
+    good_rows: list[dict[str, str]], tmp_path: Path
+) -> None:
+    rows = [dict(r) for r in good_rows]
+    rows[0]["ts_init"] = "-1"
+    path = _write_rows(tmp_path / "before.csv", rows)
+
+    with pytest.raises(RecordedSessionError, match=r"row 1 .*column 'ts_init': must be from 0 to"):
+        _read_all(path)
+
+
 def test_a_missing_column_is_named(good_rows: list[dict[str, str]], tmp_path: Path) -> None:
     columns = [c for c in good_rows[0] if c != "open_interest"]
     path = _write_rows(tmp_path / "short.csv", good_rows, columns)

@@ -18,7 +18,12 @@ import msgspec
 
 OptionalFloat = float | None
 
-EPOCH_NS_MAX = 2**63 - 1
+INT4_MAX = 2**31 - 1
+"""PostgreSQL integer's largest value (its smallest is ``-2**31``)."""
+INT8_MAX = 2**63 - 1
+"""PostgreSQL bigint's largest value (its smallest is ``-2**63``)."""
+
+EPOCH_NS_MAX = INT8_MAX
 """The last instant an event may carry: int8's largest value (2262-04-11), what PostgreSQL's
 bigint columns hold and a datetime holds too."""
 
@@ -29,6 +34,28 @@ EpochNs = Annotated[
 """An instant as events carry it. The bounds are checked at decode, so a time no consumer can
 turn into a date (``ts_event = 10**30``) makes the message undecodable, and it is parked, instead
 of raising later in a consumer that trusted the decoded event."""
+
+# Every integer an event carries is bounded at decode by what its column holds, for the reason
+# EpochNs is: persistence writes with binary COPY, which sends an int4 column the low 32 bits of
+# a larger number (a bid size of 2**40 + 7 was stored as 7), and a number no column holds is bad
+# input, to be parked, not stored wrong. Counts are never negative; only a position is signed.
+Units = Annotated[
+    int, msgspec.Meta(ge=0, le=INT4_MAX, description="a count of units (an integer column)")
+]
+"""A size or an order quantity in units, a count in an ``integer`` column."""
+SignedUnits = Annotated[
+    int,
+    msgspec.Meta(ge=-(2**31), le=INT4_MAX, description="units, negative when short"),
+]
+"""A position's or a trade's quantity: negative is short; an ``integer`` column."""
+LotSize = Annotated[int, msgspec.Meta(ge=1, le=INT4_MAX, description="units in one lot")]
+"""A contract's lot size: at least one unit, or no order size is a whole number of lots."""
+BigCount = Annotated[int, msgspec.Meta(ge=0, le=INT8_MAX, description="a count (a bigint column)")]
+"""A count that may pass two billion: traded volume, open interest (``bigint`` columns), a
+stream sequence (JetStream's are unsigned 64-bit; msgspec bounds stop at int64, and so does
+``events.seq``)."""
+Count = Annotated[int, msgspec.Meta(ge=0, le=INT4_MAX, description="a count")]
+"""A count kept in an ``integer`` column: losses in a row, rows a model learned from."""
 
 
 class Event(
@@ -56,10 +83,10 @@ class ChainSide(
     bid: list[float]
     ask: list[float]
     last: list[float]
-    bid_size: list[int]
-    ask_size: list[int]
-    volume: list[int]
-    open_interest: list[int]
+    bid_size: list[Units]
+    ask_size: list[Units]
+    volume: list[BigCount]
+    open_interest: list[BigCount]
     stale: list[bool] = msgspec.field(default_factory=list)
 
 
@@ -75,7 +102,7 @@ class OptionChainSnapshot(Event, tag="md.chain", kw_only=True, frozen=True):
     expiry: date
     spot: float
     futures: float
-    lot_size: int
+    lot_size: LotSize
     strikes: list[float]
     calls: ChainSide
     puts: ChainSide
@@ -183,13 +210,13 @@ class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     schema_version: Literal[1, 2] = 2
     original_subject: str
     stream: str | None
-    stream_seq: int | None
+    stream_seq: BigCount | None
     consumer: str
     reason: str
     payload: str
     payload_encoding: Literal["utf-8", "base64"]
     payload_truncated: bool = False
-    original_size: int | None = None
+    original_size: BigCount | None = None
     original_sha256: str | None = None
 
 
@@ -212,7 +239,7 @@ class Leg(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True)
 
     contract: Contract
     side: Side
-    quantity: int
+    quantity: Units
     limit_price: float | None = None
 
 
@@ -230,7 +257,7 @@ class MarketContext(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     forward: float
     india_vix: float | None
     pcr: float | None
-    open_interest: int
+    open_interest: BigCount
 
 
 class ModelStamp(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -297,7 +324,7 @@ class CircuitBreakerTripped(Event, tag="risk.circuit_breaker", kw_only=True, fro
     schema_version: Literal[1] = 1
     reason: str
     daily_pnl: float
-    consecutive_losses: int
+    consecutive_losses: Count
 
 
 class Order(Event, tag="exec.order", kw_only=True, frozen=True):
@@ -312,7 +339,7 @@ class Order(Event, tag="exec.order", kw_only=True, frozen=True):
     purpose: OrderPurpose
     contract: Contract
     side: Side
-    quantity: int
+    quantity: Units
     order_type: Literal["market", "limit"]
     limit_price: float | None
 
@@ -368,7 +395,7 @@ class Fill(Event, tag="exec.fill", kw_only=True, frozen=True):
     client_order_id: str
     contract: Contract
     side: Side
-    quantity: int
+    quantity: Units
     price: float
     bid: float
     ask: float
@@ -382,7 +409,7 @@ class Position(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     strategy: str
     group_id: str
     contract: Contract
-    quantity: int
+    quantity: SignedUnits
     average_price: float
     entry: MarketContext
     model: ModelStamp | None
@@ -419,7 +446,7 @@ class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     strategy: str
     group_id: str
     contract: Contract
-    quantity: int
+    quantity: SignedUnits
     entry_price: float
     exit_price: float
     entry: MarketContext
@@ -462,7 +489,7 @@ class ModelRecord(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     feature_names: list[str]
     train_first_day: date
     train_last_day: date
-    rows: int
+    rows: Count
     metrics: dict[str, OptionalFloat]
 
 
@@ -489,8 +516,8 @@ class CoverageCheck(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
 
     name: str
     group: str
-    present: int
-    total: int
+    present: BigCount
+    total: BigCount
     coverage: OptionalFloat
     threshold: float
     passed: bool

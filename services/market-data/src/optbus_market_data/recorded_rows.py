@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any, Final
 
+import msgspec
+
 from optbus.events import ChainSide, Event, OptionChainSnapshot, VolatilityIndexTick
 
 CHAIN: Final = "md.chain"
@@ -55,6 +57,31 @@ SNAPSHOT_FIELDS: Final = (
     "futures",
     "lot_size",
 )
+
+
+def _integer_bounds(*structs: type[msgspec.Struct]) -> dict[str, tuple[int, int]]:
+    """The bounds each integer field (or list of integers) of ``structs`` is decoded with."""
+    bounds: dict[str, tuple[int, int]] = {}
+    for struct in structs:
+        info = msgspec.inspect.type_info(struct)
+        assert isinstance(info, msgspec.inspect.StructType)
+        for field in info.fields:
+            kind = field.type
+            if isinstance(kind, msgspec.inspect.ListType):
+                kind = kind.item_type
+            if isinstance(kind, msgspec.inspect.Metadata):  # a described type
+                kind = kind.type
+            if isinstance(kind, msgspec.inspect.IntType):
+                lowest, highest = kind.ge, kind.le
+                if lowest is not None and highest is not None:
+                    bounds[field.name] = (lowest, highest)
+    return bounds
+
+
+INTEGER_BOUNDS: Final = _integer_bounds(OptionChainSnapshot, ChainSide, VolatilityIndexTick)
+"""The range of each integer column: what the event it becomes holds. A value outside would
+make an event that every consumer parks (or, unchecked, one stored wrong), so the reader refuses
+the file instead, naming the row."""
 
 Row = tuple[Any, ...]
 """One row's values in ``COLUMNS`` order: text from CSV, typed values from Parquet."""
@@ -150,7 +177,8 @@ class _Cell:
             raise self.fail(column, f"expected text, got {value!r}")
         return value
 
-    def integer(self, column: str, *, minimum: int | None = None) -> int:
+    def integer(self, column: str) -> int:
+        """The column's integer, within the bounds of the event field it fills (if any)."""
         value = self.raw(column)
         number: int | None = None
         if isinstance(value, str | int) and not isinstance(value, bool):
@@ -160,8 +188,9 @@ class _Cell:
                 number = None
         if number is None:
             raise self.fail(column, f"not an integer: {value!r}")
-        if minimum is not None and number < minimum:
-            raise self.fail(column, f"must be at least {minimum}, got {number}")
+        lowest, highest = INTEGER_BOUNDS.get(column, (number, number))
+        if not lowest <= number <= highest:
+            raise self.fail(column, f"must be from {lowest} to {highest}, got {number}")
         return number
 
     def number(self, column: str, *, minimum: float | None = None) -> float:
@@ -210,7 +239,7 @@ class _ChainBuilder:
             cell.day("expiry"),
             cell.number("spot", minimum=0.0),
             cell.number("futures", minimum=0.0),
-            cell.integer("lot_size", minimum=1),
+            cell.integer("lot_size"),
         )
 
     def add(self, cell: _Cell) -> None:
@@ -233,7 +262,7 @@ class _ChainBuilder:
         if slot:
             raise cell.fail("strike", f"{option_type} {strike} appears twice in the snapshot")
         slot.extend(cell.number(name, minimum=0.0) for name in SIDE_FLOATS)
-        slot.extend(cell.integer(name, minimum=0) for name in SIDE_INTS)
+        slot.extend(cell.integer(name) for name in SIDE_INTS)
 
     def build(self, where: str) -> OptionChainSnapshot:
         for option_type, side in self.sides.items():

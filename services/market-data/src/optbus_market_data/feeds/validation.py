@@ -2,7 +2,8 @@
 
 A quote that fails is dropped with one of ``DROP_REASONS`` (counted by the session, never
 raised): an instrument the plan does not know, a non-finite or non-positive price, a crossed
-touch, a negative size, or a price outside the exchange's circuit limits the quote carries.
+touch, a negative size or one past what a chain may carry (``optbus.events``' bounds), or a
+price outside the exchange's circuit limits the quote carries.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Final, Literal, get_args
 
+from optbus.events import INT4_MAX, INT8_MAX
 from optbus_brokers.feed import Instrument, QuoteTick
 
 DropReason = Literal[
@@ -21,6 +23,7 @@ DropReason = Literal[
     "empty_quote",
     "crossed",
     "negative_size",
+    "oversized",
     "outside_circuit",
 ]
 DROP_REASONS: Final[tuple[DropReason, ...]] = get_args(DropReason)
@@ -47,6 +50,12 @@ def drop_reason(tick: QuoteTick, known: Mapping[str, Instrument]) -> DropReason 
         return "crossed"
     if min(tick.bid_size, tick.ask_size, tick.volume, tick.open_interest) < 0:
         return "negative_size"
+    if max(tick.bid_size, tick.ask_size) > INT4_MAX or max(tick.volume, tick.open_interest) > (
+        INT8_MAX
+    ):
+        # Past what a chain's sizes or counts may carry: let in, the whole snapshot would be
+        # undecodable downstream and parked, every other strike's quote with it.
+        return "oversized"
     if _outside_circuit(tick, [p for p in prices if p > 0]):
         return "outside_circuit"
     return None
