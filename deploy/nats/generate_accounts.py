@@ -55,6 +55,7 @@ from optbus_cli.topologies import TOPOLOGIES
 
 ACCOUNT = "OPTBUS"
 OUTPUT = Path(__file__).with_name("accounts.conf")
+OPERATORS = Path(__file__).with_name("operators.txt")
 INBOX = "_INBOX.>"
 DEAD_LETTERS = f"{subjects.DEAD_LETTER_PREFIX}.>"
 KV_STREAM = f"KV_{subjects.KILLSWITCH_BUCKET}"
@@ -254,18 +255,56 @@ def service_grants() -> dict[str, tuple[str, tuple[str, ...]]]:
     }
 
 
-def users() -> tuple[User, ...]:
-    """Every user of the account, least privilege each: one per declared service, then the
-    operator, then the migrator (``optbus bus migrate``), the one login that shapes the bus."""
+def read_operators(path: Path = OPERATORS) -> tuple[str, ...]:
+    """The named operators of ``path``: one a line, ``#`` starts a comment. Each becomes a user
+    of its own that may publish only on its own kill-switch subject."""
+    names = tuple(
+        name
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (name := line.partition("#")[0].strip())
+    )
+    for name in names:
+        if name == subjects.DEFAULT_OPERATOR or names.count(name) > 1:
+            raise ValueError(f"{path}: operator {name!r} is the default one, or listed twice")
+        subjects.killswitch_of(name)  # refuses a name that is no subject token
+    return names
+
+
+def operator_user(name: str, role: str, publish: tuple[str, ...]) -> User:
+    """An operator's user: ``publish`` (its kill-switch subject, ...) and the operator's reads."""
+    return User(
+        name=name,
+        role=role,
+        publish=(*publish, *operator_reads()),
+        subscribe=(DEAD_LETTERS, "control.>", INBOX),
+    )
+
+
+def users(operators: tuple[str, ...] | None = None) -> tuple[User, ...]:
+    """Every user of the account, least privilege each: one per declared service, the default
+    operator, one per named operator (``operators``, else those of operators.txt), then the
+    migrator (``optbus bus migrate``), the one login that shapes the bus.
+
+    Risk takes the operator of a kill-switch command from its subject, so each operator's own
+    user, allowed no other kill-switch subject, is what makes the name it records true."""
     grants = service_grants()
+    named = read_operators() if operators is None else operators
     return (
         *(service_user(t, *grants[t.service]) for t in TOPOLOGIES),
-        User(
-            name="operator",
-            role="engages or releases the kill switch, asks for end-of-day training; reads "
-            "streams, consumers and dead letters",
-            publish=(subjects.KILLSWITCH, subjects.END_OF_DAY, *operator_reads()),
-            subscribe=(DEAD_LETTERS, "control.>", INBOX),
+        operator_user(
+            subjects.DEFAULT_OPERATOR,
+            "the default operator (control.killswitch): engages or releases the kill switch, "
+            "asks for end-of-day training; reads streams, consumers and dead letters",
+            (subjects.KILLSWITCH, subjects.END_OF_DAY),
+        ),
+        *(
+            operator_user(
+                f"{subjects.DEFAULT_OPERATOR}-{name}",
+                f"the operator {name}: engages or releases the kill switch on "
+                f"{subjects.killswitch_of(name)} only; reads as the default operator",
+                (subjects.killswitch_of(name),),
+            )
+            for name in named
         ),
         User(
             name="migrator",

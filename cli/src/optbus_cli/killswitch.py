@@ -14,7 +14,7 @@ import nats
 from optbus.control import KillSwitchReading, UnknownKillSwitch
 from optbus.events import KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch, read_kill_switch_revision
-from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET
+from optbus.subjects import KILLSWITCH_BUCKET, killswitch_of
 
 CONFIRM_SECONDS = 5.0
 """How long the operator waits for risk to store the state asked for."""
@@ -32,9 +32,10 @@ class Confirmation:
 async def send_command(
     nats_url: str, command: KillSwitchCommand, within: float = CONFIRM_SECONDS
 ) -> Confirmation:
-    """A plain core publish of the JSON command (the CONTROL stream captures it), confirmed
-    only when risk stores a new revision of the state in the asked state: a publish the server
-    refused, or a risk that is down or refuses, is never reported as done."""
+    """A plain core publish of the JSON command on its operator's subject (the CONTROL stream
+    captures it), confirmed only when risk stores a new revision of the state in the asked
+    state: a publish the server refused, or a risk that is down or refuses, is never reported
+    as done."""
     refusals: list[str] = []
 
     async def remember(exc: Exception) -> None:
@@ -46,7 +47,7 @@ async def send_command(
     try:
         js = nc.jetstream()
         before, _ = await read_kill_switch_revision(js)
-        await nc.publish(KILLSWITCH, msgspec.json.encode(command))
+        await nc.publish(killswitch_of(command.operator), msgspec.json.encode(command))
         await nc.flush(timeout=5)
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, TypeAlias
 
+import msgspec
+
 from optbus import control
 from optbus.clock import Clock
 from optbus.events import KillSwitchCommand, KillSwitchEngaged, KillSwitchReleased
@@ -104,6 +106,17 @@ def apply_command(
     if outcome.events or last is None or last.event_id not in ours:
         return outcome
     return KillSwitchOutcome(state=state, events=(last,))
+
+
+def authenticated(command: KillSwitchCommand, operator: str) -> KillSwitchCommand:
+    """The command as from ``operator``, the identity its subject proves (only that operator's
+    NATS user may publish there), never the free-text ``operator`` field; a different name in
+    that field is kept in the reason, for the audit, and taken for nothing."""
+    if command.operator in ("", operator):
+        return msgspec.structs.replace(command, operator=operator)
+    said = f"(the command named operator {command.operator!r})"
+    reason = f"{command.reason} {said}" if command.reason else said
+    return msgspec.structs.replace(command, operator=operator, reason=reason)
 
 
 def may_release(operator: str, release_operators: frozenset[str]) -> bool:
