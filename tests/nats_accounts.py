@@ -1,9 +1,9 @@
-"""A nats-server of a test's own with the users deploy/nats/generate_accounts.py makes, and the
-bytes the NATS CLI sends for `nats pub`."""
+"""A nats-server of a test's own with the users deploy/nats/generate_accounts.py makes, each
+logging in with an nkey of its own, and the bytes the NATS CLI sends for `nats pub`."""
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import contextlib
 import json
 import socket
@@ -11,65 +11,78 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import nats
+import nkeys
 from nats.aio.client import Client
 
+from optbus.runtime.nats_security import NatsSecurity, connect
 from optbus_cli.servers import LocalNats
 from tests.scripts import load_script
 
 DEPLOY_NATS = Path(__file__).resolve().parents[1] / "deploy" / "nats"
-PASSWORD = "not-a-secret"
 
 
 @dataclass(frozen=True)
 class AccountsServer:
-    """The server, and how each user of its accounts logs in (every password ``PASSWORD``)."""
+    """The server, and the seed files of its users (``<user>.nk`` in ``seeds``)."""
 
     server: LocalNats
+    seeds: Path
+    ca_file: Path | None = None
 
-    def url_as(self, user: str) -> str:
-        """``NATS_URL`` for ``user``."""
-        return self.server.url.replace("//", f"//{user}:{PASSWORD}@")
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def security_of(self, user: str) -> NatsSecurity:
+        """How ``user`` logs in (its seed file; the CA, when the server has TLS)."""
+        return NatsSecurity(nkey_seed_file=self.seeds / f"{user}.nk", ca_file=self.ca_file)
 
     async def connect_as(self, user: str) -> Client:
-        """A connection as ``user``, retried while the server starts."""
-        async with asyncio.timeout(15.0):
-            while True:
-                with contextlib.suppress(Exception):
-                    return await nats.connect(self.url_as(user), max_reconnect_attempts=0)
-                await asyncio.sleep(0.1)
+        return await connect(self.url, self.security_of(user), max_reconnect_attempts=0)
 
 
 @contextlib.contextmanager
 def accounts_nats(
-    directory: Path, operators: tuple[str, ...] | None = None
+    directory: Path, operators: tuple[str, ...] | None = None, tls: str = ""
 ) -> Iterator[AccountsServer]:
-    """A server with the generated accounts (``operators`` named, else those of operators.txt);
-    the passwords are the config's own variables, so the file is the generator's text as is."""
+    """A server with the generated accounts (``operators`` named, else those of operators.txt),
+    the public keys the generator made for them as the config's own variables, so the file is
+    the generator's text as is; ``tls`` is a ``tls { ... }`` block of the server's, if any."""
     generator = load_script(DEPLOY_NATS / "generate_accounts.py")
     users = generator.users(operators)
+    seeds = directory / "nkeys"
+    keys = "".join(
+        f"{line.replace('=', ': ', 1)}\n" for line in generator.write_nkeys(seeds, users)
+    )
     config = directory / "accounts-server.conf"
-    passwords = "".join(f'{user.password_env}: "{PASSWORD}"\n' for user in users)
-    config.write_text(passwords + generator.render(users), encoding="utf-8")
+    config.write_text(keys + tls + "\n" + generator.render(users), encoding="utf-8")
     server = LocalNats(directory / "nats", args=("-c", str(config))).start()
     try:
-        yield AccountsServer(server)
+        yield AccountsServer(server, seeds)
     finally:
         server.stop()
 
 
-def nats_pub(port: int, subject: str, body: bytes, user: str | None = None) -> None:
-    """Exactly the protocol bytes the NATS CLI sends for `nats pub SUBJECT BODY` (as ``user``,
-    with ``PASSWORD``, when given)."""
-    login = {"user": user, "pass": PASSWORD} if user else {}
+def nats_pub(port: int, subject: str, body: bytes, seed_file: Path | None = None) -> None:
+    """Exactly the protocol bytes the NATS CLI sends for `nats pub SUBJECT BODY` (logged in
+    with the nkey of ``seed_file`` when given, as `nats --nkey FILE` signs the server's nonce)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         reader = sock.makefile("rb")
-        assert reader.readline().startswith(b"INFO ")
-        connect = {"verbose": False, "pedantic": False, "tls_required": False,
-                   "name": "NATS CLI Version 0.2.2", "lang": "go", "version": "1.41.1",
-                   "protocol": 1, "echo": True, "headers": True, "no_responders": True,
-                   **login}  # fmt: skip
-        sock.sendall(b"CONNECT " + json.dumps(connect).encode() + b"\r\n")
+        info = reader.readline()
+        assert info.startswith(b"INFO ")
+        login = {}
+        if seed_file is not None:
+            key = nkeys.from_seed(seed_file.read_bytes().strip())
+            nonce = json.loads(info[5:])["nonce"].encode()
+            login = {
+                "nkey": key.public_key.decode(),
+                "sig": base64.b64encode(key.sign(nonce)).decode(),
+            }
+        connect_options = {"verbose": False, "pedantic": False, "tls_required": False,
+                           "name": "NATS CLI Version 0.2.2", "lang": "go", "version": "1.41.1",
+                           "protocol": 1, "echo": True, "headers": True, "no_responders": True,
+                           **login}  # fmt: skip
+        sock.sendall(b"CONNECT " + json.dumps(connect_options).encode() + b"\r\n")
         sock.sendall(b"PUB " + subject.encode() + b" " + str(len(body)).encode() + b"\r\n")
         sock.sendall(body + b"\r\nPING\r\n")
         assert reader.readline() == b"PONG\r\n"

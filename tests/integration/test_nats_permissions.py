@@ -39,7 +39,7 @@ def server(tmp_path: Path) -> Iterator[AccountsServer]:
 @pytest.fixture
 async def migrated(server: AccountsServer) -> AccountsServer:
     """The server once ``optbus bus migrate`` ran as the migrator."""
-    await migrate_bus(server.url_as("migrator"))
+    await migrate_bus(server.url, security=server.security_of("migrator"))
     return server
 
 
