@@ -7,6 +7,7 @@ import base64
 import contextlib
 import json
 import socket
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,24 +42,39 @@ class AccountsServer:
         return await connect(self.url, self.security_of(user), max_reconnect_attempts=0)
 
 
+def make_tls(directory: Path) -> Path:
+    """A CA and a server certificate for 127.0.0.1 in ``directory``, made by deploy/make-tls.sh
+    as deploy/make-env.sh makes them; returns the directory."""
+    script = DEPLOY_NATS.parent / "make-tls.sh"
+    subprocess.run(["bash", str(script), str(directory), "127.0.0.1", "localhost"],
+                   check=True, capture_output=True)  # fmt: skip
+    return directory
+
+
 @contextlib.contextmanager
 def accounts_nats(
-    directory: Path, operators: tuple[str, ...] | None = None, tls: str = ""
+    directory: Path, operators: tuple[str, ...] | None = None, tls: Path | None = None
 ) -> Iterator[AccountsServer]:
     """A server with the generated accounts (``operators`` named, else those of operators.txt),
     the public keys the generator made for them as the config's own variables, so the file is
-    the generator's text as is; ``tls`` is a ``tls { ... }`` block of the server's, if any."""
+    the generator's text as is. With ``tls`` (a directory ``make_tls`` made), the server
+    requires TLS of every client, with that certificate, as deploy/nats/nats-server.conf does."""
     generator = load_script(DEPLOY_NATS / "generate_accounts.py")
     users = generator.users(operators)
     seeds = directory / "nkeys"
     keys = "".join(
         f"{line.replace('=', ': ', 1)}\n" for line in generator.write_nkeys(seeds, users)
     )
+    certificate = (
+        f'tls: {{ cert_file: "{tls / "server.pem"}", key_file: "{tls / "server-key.pem"}" }}\n'
+        if tls
+        else ""
+    )
     config = directory / "accounts-server.conf"
-    config.write_text(keys + tls + "\n" + generator.render(users), encoding="utf-8")
+    config.write_text(keys + certificate + generator.render(users), encoding="utf-8")
     server = LocalNats(directory / "nats", args=("-c", str(config))).start()
     try:
-        yield AccountsServer(server, seeds)
+        yield AccountsServer(server, seeds, tls / "ca.pem" if tls else None)
     finally:
         server.stop()
 
