@@ -1028,3 +1028,23 @@ def test_the_trainer_may_publish_its_reports_and_models_but_not_trade(
     assert may(user, "publish", "model.promoted")
     assert may(user, "publish", "$O.optbus_models.C.lgbm-20261122T035309")
     assert not may(user, "publish", "strategy.intent.short_strangle")
+
+
+def test_the_operators_file_lists_names_and_ignores_comments(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    listed = tmp_path / "operators.txt"
+    listed.write_text("# who may engage\nalice\n\nbob  # the night desk\n", encoding="utf-8")
+
+    assert accounts.read_operators(listed) == ("alice", "bob")
+
+
+@pytest.mark.parametrize("name", ["operator", "engaged", "a.b"])
+def test_the_operators_file_may_not_name_the_default_operator_risks_events_or_a_non_token(
+    accounts: ModuleType, tmp_path: Path, name: str
+) -> None:
+    listed = tmp_path / "operators.txt"
+    listed.write_text(f"{name}\n", encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"operator|subject token|risk's events"):
+        accounts.read_operators(listed)
