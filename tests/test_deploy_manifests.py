@@ -19,15 +19,19 @@ from typing import Any
 import pytest
 import yaml
 
+from optbus.runtime.nats_security import NatsSecurity
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
 from optbus_cli.commands.services import SERVICES
 from optbus_cli.servers import nats_server_binary
 from optbus_cli.topologies import topology_of
+from tests.nats_accounts import make_tls
 from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
+NATS_SECURITY_PREFIX = NatsSecurity.model_config["env_prefix"]
+"""The settings every process shares: its nkey seed file and the servers' CA."""
 K8S = DEPLOY / "k8s"
 GRAFANA = ROOT / "grafana"
 NEEDS_DATABASE = {"persistence", "trainer"}
@@ -160,16 +164,23 @@ def test_every_optbus_variable_in_compose_is_a_setting_the_service_reads(
         prefix = env_prefix(service)
         fields = set(settings_class(service).model_fields)
         for variable in compose["services"][service]["environment"]:
-            if variable.startswith("OPTBUS_"):
+            if variable.startswith(NATS_SECURITY_PREFIX):
+                setting = variable.removeprefix(NATS_SECURITY_PREFIX).lower()
+                assert setting in NatsSecurity.model_fields, f"{service}: {variable}"
+            elif variable.startswith("OPTBUS_"):
                 assert variable.startswith(prefix), f"{service} gets {variable}"
                 assert variable.removeprefix(prefix).lower() in fields, f"{service}: {variable}"
 
 
-def test_each_service_connects_to_nats_as_its_own_user(compose: dict[str, Any]) -> None:
-    for service in SERVICES:
-        url = compose["services"][service]["environment"]["NATS_URL"]
-        assert url.startswith(f"nats://{service}:${{"), url
-        assert url.endswith("@nats:4222"), url
+def test_each_service_connects_to_nats_over_tls_with_its_own_nkey(compose: dict[str, Any]) -> None:
+    for service in [*SERVICES, "bus-migrate"]:
+        user = "migrator" if service == "bus-migrate" else service
+        config = compose["services"][service]
+        env = config["environment"]
+        assert env["NATS_URL"] == "tls://nats:4222", service
+        mounts = dict(volume.rsplit(":", 2)[:2] for volume in config["volumes"])
+        assert mounts[f"./nkeys/{user}.nk"] == env["OPTBUS_NATS_NKEY_SEED_FILE"], service
+        assert mounts["./tls/ca.pem"] == env["OPTBUS_NATS_CA_FILE"], service
 
 
 def test_only_services_that_store_get_a_database_url(compose: dict[str, Any]) -> None:
@@ -202,7 +213,7 @@ def test_bus_migrate_job_runs_bus_migrate_as_the_migrator(compose: dict[str, Any
     job = compose["services"]["bus-migrate"]
     assert job["command"] == ["bus", "migrate"]
     assert job["restart"] == "no"
-    assert job["environment"]["NATS_URL"].startswith("nats://migrator:${")
+    assert "./nkeys/migrator.nk:/etc/optbus/nats/nkey.seed:ro" in job["volumes"]
     assert job["depends_on"]["nats"]["condition"] == "service_healthy"
 
 
@@ -220,22 +231,33 @@ def test_postgres_is_timescaledb_on_postgresql_16(compose: dict[str, Any]) -> No
     assert "pg16" in image
 
 
-def test_nats_runs_the_repo_configuration_with_every_password_it_reads(
+def test_nats_runs_the_repo_configuration_with_every_setting_it_reads(
     compose: dict[str, Any], nats_users: dict[str, Any]
 ) -> None:
     nats = compose["services"]["nats"]
     assert "/etc/nats/nats-server.conf" in nats["command"]
     mounts = {volume.split(":")[0] for volume in nats["volumes"]}
-    assert {"./nats/nats-server.conf", "./nats/accounts.conf"} <= mounts
-    needed = {user.password_env for user in nats_users.values()} | {"NATS_SERVER_NAME"}
+    assert {"./nats/nats-server.conf", "./nats/accounts.conf", "./tls/server.pem"} <= mounts
+    needed = {user.nkey_env for user in nats_users.values()} | SERVER_SETTINGS
     assert needed <= set(nats["environment"])
 
 
-def test_compose_mounts_only_files_that_exist(compose: dict[str, Any]) -> None:
+MADE_BY_MAKE_ENV = ("./nkeys/", "./tls/")
+"""Where deploy/make-env.sh writes what is made per deployment (git-ignored)."""
+
+
+def test_compose_mounts_only_files_that_exist_or_make_env_makes(
+    compose: dict[str, Any], nats_users: dict[str, Any]
+) -> None:
+    made = {f"./nkeys/{user.seed_file}" for user in nats_users.values()} | {
+        f"./tls/{name}" for name in ("ca.pem", "server.pem", "server-key.pem")
+    }
     for name, service in compose["services"].items():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith("."):
+            if source.startswith(MADE_BY_MAKE_ENV):
+                assert source in made, f"{name} mounts {source}, which make-env.sh does not make"
+            elif source.startswith("."):
                 assert (DEPLOY / source).exists(), f"{name} mounts missing {source}"
 
 
@@ -440,12 +462,26 @@ def test_the_configmap_has_only_settings_the_services_read() -> None:
         assert key.removeprefix(env_prefix(service)).lower() in settings_class(service).model_fields
 
 
-def test_each_deployment_builds_its_nats_url_from_a_secret_reference() -> None:
+def _nats_login(pod: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A pod's NATS settings, and which key of which Secret each file of its login is."""
+    (container,) = pod["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "nats-login"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "nats-login"]
+    files = {
+        f"{mount['mountPath']}/{item['path']}": f"{source['secret']['name']}/{item['key']}"
+        for source in volume["projected"]["sources"]
+        for item in source["secret"]["items"]
+    }
+    return env, files
+
+
+def test_each_deployment_logs_in_to_nats_over_tls_with_its_own_nkey_from_a_secret() -> None:
     for service in SERVICES:
-        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
-        env = {item["name"]: item for item in container["env"]}
-        assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == service
-        assert env["NATS_URL"]["value"] == f"nats://{service}:$(NATS_PASSWORD)@$(NATS_ADDRESS)"
+        env, files = _nats_login(base_objects("Deployment")[service]["spec"]["template"]["spec"])
+        assert env["NATS_URL"] == "tls://$(NATS_ADDRESS)", service
+        assert files[env["OPTBUS_NATS_NKEY_SEED_FILE"]] == f"optbus-nats-nkeys/{service}"
+        assert files[env["OPTBUS_NATS_CA_FILE"]] == "optbus-nats-tls/ca.pem"
 
 
 def test_the_migration_job_runs_db_migrate_as_the_schema_owner() -> None:
@@ -460,9 +496,9 @@ def test_the_bus_migration_job_runs_bus_migrate_as_the_migrator() -> None:
     job = base_objects("Job")["optbus-bus-migrate"]
     (container,) = job["spec"]["template"]["spec"]["containers"]
     assert container["args"] == ["bus", "migrate"]
-    env = {item["name"]: item for item in container["env"]}
-    assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "migrator"
-    assert env["NATS_URL"]["value"] == "nats://migrator:$(NATS_PASSWORD)@$(NATS_ADDRESS)"
+    env, files = _nats_login(job["spec"]["template"]["spec"])
+    assert env["NATS_URL"] == "tls://$(NATS_ADDRESS)"
+    assert files[env["OPTBUS_NATS_NKEY_SEED_FILE"]] == "optbus-nats-nkeys/migrator"
 
 
 def test_the_bus_migration_job_is_part_of_the_base() -> None:
@@ -578,9 +614,15 @@ def test_accounts_conf_is_what_the_generator_makes_from_the_code(accounts: Modul
     )
 
 
-def _check_nats_config(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+SERVER_SETTINGS = {"NATS_SERVER_NAME", "NATS_TLS_CERT", "NATS_TLS_KEY"}
+"""What nats-server.conf reads from the environment beyond the users' public keys."""
+
+
+def _check_nats_config(
+    environment: dict[str, str], config: str = "nats-server.conf"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(nats_server_binary()), "-t", "-c", "nats-server.conf"],
+        [str(nats_server_binary()), "-t", "-c", config],
         cwd=DEPLOY / "nats",
         env={"PATH": os.environ.get("PATH", ""), **environment},
         capture_output=True,
@@ -589,16 +631,46 @@ def _check_nats_config(environment: dict[str, str]) -> subprocess.CompletedProce
     )
 
 
-def test_nats_server_accepts_the_configuration(nats_users: dict[str, Any]) -> None:
-    environment = {user.password_env: "not-a-secret" for user in nats_users.values()}
-    result = _check_nats_config({**environment, "NATS_SERVER_NAME": "test"})
+def _server_environment(accounts: ModuleType, directory: Path) -> dict[str, str]:
+    """What make-env.sh gives the server: every user's public key, a certificate by make-tls.sh."""
+    tls = make_tls(directory / "tls")
+    keys = accounts.write_nkeys(directory / "nkeys", accounts.users())
+    return {
+        **dict(line.split("=", 1) for line in keys),
+        "NATS_SERVER_NAME": "test",
+        "NATS_TLS_CERT": str(tls / "server.pem"),
+        "NATS_TLS_KEY": str(tls / "server-key.pem"),
+        "NATS_TLS_CA": str(tls / "ca.pem"),
+        "NATS_ROUTE_PASSWORD": "not-a-secret",
+    }
+
+
+def test_nats_server_accepts_the_configuration(accounts: ModuleType, tmp_path: Path) -> None:
+    result = _check_nats_config(_server_environment(accounts, tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_nats_server_refuses_to_start_without_the_passwords() -> None:
-    result = _check_nats_config({"NATS_SERVER_NAME": "test"})
+def test_nats_server_accepts_the_cluster_configuration_with_tls_routes(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    result = _check_nats_config(_server_environment(accounts, tmp_path), "nats-cluster.conf")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verify: true" in (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
+
+
+def test_nats_server_refuses_to_start_without_the_public_keys(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    environment = _server_environment(accounts, tmp_path)
+    result = _check_nats_config({k: v for k, v in environment.items() if not k.endswith("_NKEY")})
     assert result.returncode != 0
-    assert "PASSWORD" in result.stdout + result.stderr
+    assert "_NKEY" in result.stdout + result.stderr
+
+
+def test_nats_server_requires_tls_of_its_clients() -> None:
+    conf = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    assert "cert_file: $NATS_TLS_CERT" in conf
+    assert "allow_non_tls" not in conf
 
 
 def test_nats_server_stores_jetstream_on_the_data_volume(compose: dict[str, Any]) -> None:
@@ -772,6 +844,17 @@ def test_only_the_operator_may_publish_the_kill_switch(nats_users: dict[str, Any
     assert allowed == {"operator"}
 
 
+def test_a_named_operator_may_publish_on_its_own_kill_switch_subject_only(
+    accounts: ModuleType,
+) -> None:
+    named = {user.name: user for user in accounts.users(("alice", "bob"))}
+    alice = named["operator-alice"]
+    assert may(alice, "publish", "control.killswitch.alice")
+    assert not may(alice, "publish", "control.killswitch.bob")
+    assert not may(alice, "publish", "control.killswitch")
+    assert not may(named["operator"], "publish", "control.killswitch.alice")
+
+
 def test_the_operator_may_read_dead_letters_but_not_market_data(
     nats_users: dict[str, Any],
 ) -> None:
@@ -822,6 +905,8 @@ def test_the_operator_may_ask_for_end_of_day_training(nats_users: dict[str, Any]
 
 # --- no secrets ------------------------------------------------------------------------------
 
+# the value on the same line: a YAML key holding a mapping (a projected volume's `secret:`) is
+# no literal
 _ASSIGNED_SECRET = re.compile(
     r"(?i)(?<![\w${])(?:[a-z0-9]+_)*(?:password|passwd|secret|token)\b\s*[:=][ \t]*"
     r"(?P<value>[^\s,;]+)"
@@ -1002,3 +1087,23 @@ def test_the_trainer_may_publish_its_reports_and_models_but_not_trade(
     assert may(user, "publish", "model.promoted")
     assert may(user, "publish", "$O.optbus_models.C.lgbm-20261122T035309")
     assert not may(user, "publish", "strategy.intent.short_strangle")
+
+
+def test_the_operators_file_lists_names_and_ignores_comments(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    listed = tmp_path / "operators.txt"
+    listed.write_text("# who may engage\nalice\n\nbob  # the night desk\n", encoding="utf-8")
+
+    assert accounts.read_operators(listed) == ("alice", "bob")
+
+
+@pytest.mark.parametrize("name", ["operator", "engaged", "a.b"])
+def test_the_operators_file_may_not_name_the_default_operator_risks_events_or_a_non_token(
+    accounts: ModuleType, tmp_path: Path, name: str
+) -> None:
+    listed = tmp_path / "operators.txt"
+    listed.write_text(f"{name}\n", encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"operator|subject token|risk's events"):
+        accounts.read_operators(listed)

@@ -44,10 +44,13 @@ What each service needs from the bus, beyond its own subjects:
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import nkeys
 
 from optbus import subjects
 from optbus.runtime.topology import ServiceTopology
@@ -55,6 +58,7 @@ from optbus_cli.topologies import TOPOLOGIES
 
 ACCOUNT = "OPTBUS"
 OUTPUT = Path(__file__).with_name("accounts.conf")
+OPERATORS = Path(__file__).with_name("operators.txt")
 INBOX = "_INBOX.>"
 DEAD_LETTERS = f"{subjects.DEAD_LETTER_PREFIX}.>"
 KV_STREAM = f"KV_{subjects.KILLSWITCH_BUCKET}"
@@ -64,7 +68,7 @@ MODELS_OBJECTS = f"OBJ_{subjects.MODELS_BUCKET}"
 
 @dataclass(frozen=True)
 class User:
-    """One NATS user: its name, where its password comes from and what it may do."""
+    """One NATS user: its name, where its public nkey comes from and what it may do."""
 
     name: str
     role: str
@@ -72,9 +76,14 @@ class User:
     subscribe: tuple[str, ...]
 
     @property
-    def password_env(self) -> str:
-        """The nats-server environment variable that holds this user's password."""
-        return f"NATS_{self.name.upper().replace('-', '_')}_PASSWORD"
+    def nkey_env(self) -> str:
+        """The nats-server environment variable that holds this user's public nkey."""
+        return f"NATS_{self.name.upper().replace('-', '_')}_NKEY"
+
+    @property
+    def seed_file(self) -> str:
+        """The file name of this user's nkey seed (``--nkeys DIR`` writes it)."""
+        return f"{self.name}.nk"
 
 
 def bus_migration() -> tuple[str, ...]:
@@ -254,18 +263,56 @@ def service_grants() -> dict[str, tuple[str, tuple[str, ...]]]:
     }
 
 
-def users() -> tuple[User, ...]:
-    """Every user of the account, least privilege each: one per declared service, then the
-    operator, then the migrator (``optbus bus migrate``), the one login that shapes the bus."""
+def read_operators(path: Path = OPERATORS) -> tuple[str, ...]:
+    """The named operators of ``path``: one a line, ``#`` starts a comment. Each becomes a user
+    of its own that may publish only on its own kill-switch subject."""
+    names = tuple(
+        name
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (name := line.partition("#")[0].strip())
+    )
+    for name in names:
+        if name == subjects.DEFAULT_OPERATOR or names.count(name) > 1:
+            raise ValueError(f"{path}: operator {name!r} is the default one, or listed twice")
+        subjects.killswitch_of(name)  # refuses a name that is no subject token
+    return names
+
+
+def operator_user(name: str, role: str, publish: tuple[str, ...]) -> User:
+    """An operator's user: ``publish`` (its kill-switch subject, ...) and the operator's reads."""
+    return User(
+        name=name,
+        role=role,
+        publish=(*publish, *operator_reads()),
+        subscribe=(DEAD_LETTERS, "control.>", INBOX),
+    )
+
+
+def users(operators: tuple[str, ...] | None = None) -> tuple[User, ...]:
+    """Every user of the account, least privilege each: one per declared service, the default
+    operator, one per named operator (``operators``, else those of operators.txt), then the
+    migrator (``optbus bus migrate``), the one login that shapes the bus.
+
+    Risk takes the operator of a kill-switch command from its subject, so each operator's own
+    user, allowed no other kill-switch subject, is what makes the name it records true."""
     grants = service_grants()
+    named = read_operators() if operators is None else operators
     return (
         *(service_user(t, *grants[t.service]) for t in TOPOLOGIES),
-        User(
-            name="operator",
-            role="engages or releases the kill switch, asks for end-of-day training; reads "
-            "streams, consumers and dead letters",
-            publish=(subjects.KILLSWITCH, subjects.END_OF_DAY, *operator_reads()),
-            subscribe=(DEAD_LETTERS, "control.>", INBOX),
+        operator_user(
+            subjects.DEFAULT_OPERATOR,
+            "the default operator (control.killswitch): engages or releases the kill switch, "
+            "asks for end-of-day training; reads streams, consumers and dead letters",
+            (subjects.KILLSWITCH, subjects.END_OF_DAY),
+        ),
+        *(
+            operator_user(
+                f"{subjects.DEFAULT_OPERATOR}-{name}",
+                f"the operator {name}: engages or releases the kill switch on "
+                f"{subjects.killswitch_of(name)} only; reads as the default operator",
+                (subjects.killswitch_of(name),),
+            )
+            for name in named
         ),
         User(
             name="migrator",
@@ -286,8 +333,7 @@ def render_user(user: User) -> str:
         [
             f"      # {user.name}: {user.role}",
             "      {",
-            f'        user: "{user.name}"',
-            f"        password: ${user.password_env}",
+            f"        nkey: ${user.nkey_env}",
             "        permissions: {",
             "          publish: { allow: [",
             *_quoted(user.publish),
@@ -307,17 +353,18 @@ HEADER = """\
 #
 # One account, OPTBUS, with JetStream; one user per service, each allowed to publish and
 # subscribe only what that service does (see the generator's docstring for the JetStream API
-# subjects behind each grant). Passwords are never in the repo: nats-server reads them from its
-# environment:
+# subjects behind each grant). Each user logs in with an nkey: it proves it holds its seed by
+# signing the server's nonce, and no password travels or is stored. The public keys are made
+# per deployment (deploy/make-env.sh, or `generate_accounts.py --nkeys DIR`); nats-server reads
+# them from its environment:
 {envs}
-# A value may be a bcrypt hash (`nats server passwd`) instead of the plain password.
 # Anything not allowed is denied; a denied publish reaches the client as a timeout.
 """
 
 
 def render(all_users: tuple[User, ...]) -> str:
     """The whole accounts.conf."""
-    envs = "\n".join(f"#   {user.password_env}  ({user.name})" for user in all_users)
+    envs = "\n".join(f"#   {user.nkey_env}  ({user.name})" for user in all_users)
     blocks = ",\n".join(render_user(user) for user in all_users)
     return (
         HEADER.format(envs=envs)
@@ -335,12 +382,35 @@ def render(all_users: tuple[User, ...]) -> str:
     )
 
 
-def main() -> int:
-    """Write accounts.conf next to this script."""
+def user_nkey(seed_path: Path) -> str:
+    """The public key of the user seed at ``seed_path``, made first (32 random bytes, readable
+    by its owner and the container's user: keep the directory private) when there is none."""
+    if not seed_path.exists():
+        seed_path.write_bytes(nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER) + b"\n")
+        seed_path.chmod(0o644)
+    return str(nkeys.from_seed(seed_path.read_bytes().strip()).public_key.decode())
+
+
+def write_nkeys(directory: Path, all_users: tuple[User, ...]) -> list[str]:
+    """A seed file per user in ``directory`` (kept when there is one), and the server's
+    environment lines, ``NATS_<USER>_NKEY=<public key>``. Nothing here prints a seed."""
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return [f"{user.nkey_env}={user_nkey(directory / user.seed_file)}" for user in all_users]
+
+
+def main(argv: list[str]) -> int:
+    """Write accounts.conf next to this script; with ``--nkeys DIR``, instead make every user's
+    seed in DIR and print the public keys as environment lines (deploy/make-env.sh)."""
+    if argv[:1] == ["--nkeys"] and len(argv) == 2:
+        print("\n".join(write_nkeys(Path(argv[1]), users())))
+        return 0
+    if argv:
+        print("usage: generate_accounts.py [--nkeys DIR]", file=sys.stderr)
+        return 2
     OUTPUT.write_text(render(users()), encoding="utf-8")
     print(f"wrote {OUTPUT}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

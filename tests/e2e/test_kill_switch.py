@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -24,6 +22,7 @@ from optbus_cli.killswitch import describe_state, send_command
 from optbus_cli.servers import LocalNats
 from optbus_cli.service_processes import ServiceProcesses
 from optbus_persistence.schema import migrate
+from tests.nats_accounts import nats_pub
 
 from ..conftest import fresh_database
 
@@ -33,20 +32,6 @@ SESSION = date(2026, 12, 9)
 ONE_SECOND_NS = 1_000_000_000
 LIMIT_CHECKS = {"margin", "portfolio_delta", "portfolio_vega", "open_positions", "order_rate"}
 """Checks a manual intent may still fail once trading resumes, if the strategies filled the book."""
-
-
-def nats_pub(port: int, subject: str, body: bytes) -> None:
-    """Exactly the protocol bytes the NATS CLI sends for `nats pub SUBJECT BODY`."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        reader = sock.makefile("rb")
-        assert reader.readline().startswith(b"INFO ")
-        connect = {"verbose": False, "pedantic": False, "tls_required": False,
-                   "name": "NATS CLI Version 0.2.2", "lang": "go", "version": "1.41.1",
-                   "protocol": 1, "echo": True, "headers": True, "no_responders": True}  # fmt: skip
-        sock.sendall(b"CONNECT " + json.dumps(connect).encode() + b"\r\n")
-        sock.sendall(b"PUB " + subject.encode() + b" " + str(len(body)).encode() + b"\r\n")
-        sock.sendall(body + b"\r\nPING\r\n")
-        assert reader.readline() == b"PONG\r\n"
 
 
 def _one(url: str, sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:
@@ -195,11 +180,14 @@ def test_no_order_is_left_working_after_engagement(
     assert working == 0
 
 
-def test_the_engagement_is_stored_with_operator_and_reason(
+def test_the_engagement_is_stored_with_the_default_operator_and_the_name_the_command_gave(
     system: dict[str, object], engaged_at: int
 ) -> None:
+    # the plain subject proves the default operator; the free-text name is kept in the reason
     assert _one(str(system["db"]), "SELECT operator, reason FROM kill_switch_events "
-                "WHERE action = 'engage'") == ("ops-e2e", "e2e drill")  # fmt: skip
+                "WHERE action = 'engage'") == (
+        "operator", "e2e drill (the command named operator 'ops-e2e')"
+    )  # fmt: skip
 
 
 def test_a_restarted_risk_service_is_still_halted(

@@ -6,15 +6,10 @@ migrator shapes the bus."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
-import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import nats
 import pytest
-from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NotFoundError
@@ -29,66 +24,36 @@ from optbus.runtime.migration import check_streams
 from optbus.runtime.monitoring import DependencyMonitor
 from optbus.subjects import END_OF_DAY, stream_of
 from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.servers import free_port, nats_server_binary
 from optbus_cli.topologies import TOPOLOGIES
 from optbus_greeks.topology import TOPOLOGY as GREEKS
-from tests.scripts import load_script
+from tests.nats_accounts import AccountsServer, accounts_nats
 
 pytestmark = pytest.mark.integration
 
-DEPLOY_NATS = Path(__file__).resolve().parents[2] / "deploy" / "nats"
-PASSWORD = "not-a-secret"
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[AccountsServer]:
+    """A nats-server with the repository's accounts."""
+    with accounts_nats(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
-def server_url(tmp_path: Path) -> Iterator[str]:
-    """A nats-server with the repository's accounts (every password ``PASSWORD``)."""
-    shutil.copy(DEPLOY_NATS / "accounts.conf", tmp_path)
-    port = free_port()
-    (tmp_path / "nats-server.conf").write_text(
-        f'port: {port}\njetstream: {{ store_dir: "{tmp_path / "js"}" }}\ninclude ./accounts.conf\n'
-    )
-    users = load_script(DEPLOY_NATS / "generate_accounts.py").users()
-    env = {user.password_env: PASSWORD for user in users}
-    with (tmp_path / "nats-server.log").open("ab") as log:
-        process = subprocess.Popen(
-            [str(nats_server_binary()), "-c", "nats-server.conf"],
-            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    yield f"nats://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-async def migrated_url(server_url: str) -> str:
+async def migrated(server: AccountsServer) -> AccountsServer:
     """The server once ``optbus bus migrate`` ran as the migrator."""
-    async with asyncio.timeout(15.0):
-        while True:
-            with contextlib.suppress(Exception):
-                await migrate_bus(server_url.replace("//", f"//migrator:{PASSWORD}@"))
-                return server_url
-            await asyncio.sleep(0.1)
-
-
-async def connect_as(url: str, user: str) -> Client:
-    """A connection as ``user``, retried while the server starts."""
-    async with asyncio.timeout(15.0):
-        while True:
-            with contextlib.suppress(Exception):
-                return await nats.connect(
-                    url, user=user, password=PASSWORD, max_reconnect_attempts=0
-                )
-            await asyncio.sleep(0.1)
+    await migrate_bus(server.url, security=server.security_of("migrator"))
+    return server
 
 
 async def always_fails(batch: Sequence[Msg]) -> None:
     raise RuntimeError("cannot take it")
 
 
-async def test_greeks_as_its_own_user_parks_a_message_past_max_deliver(migrated_url: str) -> None:
+async def test_greeks_as_its_own_user_parks_a_message_past_max_deliver(
+    migrated: AccountsServer,
+) -> None:
     greeks, market_data, operator = [
-        await connect_as(migrated_url, user) for user in ("greeks", "market-data", "operator")
+        await migrated.connect_as(user) for user in ("greeks", "market-data", "operator")
     ]
     [declared] = GREEKS.consumers
     spec = PullConsumerSpec(
@@ -117,16 +82,16 @@ async def test_greeks_as_its_own_user_parks_a_message_past_max_deliver(migrated_
 
 
 async def test_every_service_as_its_own_user_may_check_the_streams_it_uses(
-    migrated_url: str,
+    migrated: AccountsServer,
 ) -> None:
     for topology in TOPOLOGIES:
-        nc = await connect_as(migrated_url, topology.service)
+        nc = await migrated.connect_as(topology.service)
         await check_streams(nc.jetstream(), topology.streams)
         await nc.close()
 
 
-async def test_a_service_user_cannot_cap_the_trading_stream(migrated_url: str) -> None:
-    market_data = await connect_as(migrated_url, "market-data")
+async def test_a_service_user_cannot_cap_the_trading_stream(migrated: AccountsServer) -> None:
+    market_data = await migrated.connect_as("market-data")
     capped = (await market_data.jetstream().stream_info("MD")).config
     capped.name, capped.subjects, capped.max_msgs = "TRADING", ["strategy.>"], 1
 
@@ -134,25 +99,27 @@ async def test_a_service_user_cannot_cap_the_trading_stream(migrated_url: str) -
         await market_data.jetstream(timeout=1.0).update_stream(capped)
 
     await market_data.close()
-    operator = await connect_as(migrated_url, "operator")
+    operator = await migrated.connect_as("operator")
     assert (await operator.jetstream().stream_info("TRADING")).config.max_msgs == -1
     await operator.close()
 
 
-async def test_a_service_user_cannot_delete_the_dead_letter_stream(migrated_url: str) -> None:
-    risk = await connect_as(migrated_url, "risk")
+async def test_a_service_user_cannot_delete_the_dead_letter_stream(
+    migrated: AccountsServer,
+) -> None:
+    risk = await migrated.connect_as("risk")
 
     with pytest.raises(NatsTimeoutError):
         await risk.jetstream(timeout=1.0).delete_stream("DLQ")
 
     await risk.close()
-    operator = await connect_as(migrated_url, "operator")
+    operator = await migrated.connect_as("operator")
     assert (await operator.jetstream().stream_info("DLQ")).config.name == "DLQ"
     await operator.close()
 
 
-async def test_the_operator_may_ask_for_end_of_day_training(migrated_url: str) -> None:
-    operator = await connect_as(migrated_url, "operator")
+async def test_the_operator_may_ask_for_end_of_day_training(migrated: AccountsServer) -> None:
+    operator = await migrated.connect_as("operator")
 
     ack = await operator.jetstream().publish(END_OF_DAY, b"{}", timeout=5.0)
 
@@ -160,12 +127,14 @@ async def test_the_operator_may_ask_for_end_of_day_training(migrated_url: str) -
     assert ack.stream == stream_of(END_OF_DAY).name
 
 
-async def test_every_service_as_its_own_user_may_read_its_consumers_lag(migrated_url: str) -> None:
+async def test_every_service_as_its_own_user_may_read_its_consumers_lag(
+    migrated: AccountsServer,
+) -> None:
     async def answers() -> bool:
         return True
 
     for topology in TOPOLOGIES:
-        nc = await connect_as(migrated_url, topology.service)
+        nc = await migrated.connect_as(topology.service)
         specs = [PullConsumerSpec(stream=c.stream, subject=c.subject, durable=c.durable)
                  for c in topology.consumers]  # fmt: skip
         for spec in specs:

@@ -69,9 +69,10 @@ async def start_risk(server: LocalNats) -> AsyncIterator[StartRisk]:
         await service.stop()
 
 
-async def set_max_value_size(js: JetStreamContext, size: int) -> None:
-    """Make the bucket refuse (or take again) values larger than ``size`` bytes."""
-    config = (await js.stream_info(KV_STREAM)).config
+async def set_max_value_size(js: JetStreamContext, size: int, stream: str = KV_STREAM) -> None:
+    """Make ``stream`` (the bucket's, unless told) refuse (or take again) messages larger than
+    ``size`` bytes."""
+    config = (await js.stream_info(stream)).config
     config.max_msg_size = size
     await js.update_stream(config)
 
@@ -79,6 +80,10 @@ async def set_max_value_size(js: JetStreamContext, size: int) -> None:
 async def engaged_events(js: JetStreamContext) -> int:
     info = await js.stream_info("CONTROL", subjects_filter=KILLSWITCH_ENGAGED)
     return sum((info.state.subjects or {}).values())
+
+
+async def stored_engaged(js: JetStreamContext) -> bool:
+    return (await read_kill_switch(js)).engaged
 
 
 async def until(condition: object, within: float = 10.0) -> None:
@@ -117,6 +122,21 @@ async def test_a_command_whose_state_could_not_be_stored_is_applied_on_redeliver
 
     await until(lambda: engaged_events(js), within=10)
     assert (await read_kill_switch(js)).engaged
+
+
+async def test_an_engaged_event_refused_after_the_state_was_stored_is_published_on_redelivery(
+    start_risk: StartRisk, nc: Client, js: JetStreamContext
+) -> None:
+    await write_kill_switch(js, RELEASED)
+    await start_risk()
+    # CONTROL takes the 56-byte command but refuses the larger KillSwitchEngaged event
+    await set_max_value_size(js, 100, stream="CONTROL")
+    await nc.publish(KILLSWITCH, ENGAGE)
+    await until(lambda: stored_engaged(js), within=10)
+
+    await set_max_value_size(js, -1, stream="CONTROL")
+
+    await until(lambda: engaged_events(js), within=10)
 
 
 async def test_an_engage_is_confirmed_once_risk_stored_it(

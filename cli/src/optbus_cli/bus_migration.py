@@ -6,10 +6,11 @@ step before its services, as compose and Kubernetes do before theirs.
 
 from __future__ import annotations
 
-import nats
 from nats.errors import Error as NatsError
 
 from optbus.runtime.migration import migrate_bus
+from optbus.runtime.nats_security import NatsSecurity
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus.subjects import KILLSWITCH_BUCKET, MODELS_BUCKET, STREAM_NAMES
 
 
@@ -17,7 +18,13 @@ class MigrationFailed(RuntimeError):
     """The server could not be reached, or did not let this login create or update the bus."""
 
 
-async def migrate(nats_url: str, *, ephemeral: bool = False, replicas: int | None = None) -> str:
+async def migrate(
+    nats_url: str,
+    *,
+    ephemeral: bool = False,
+    replicas: int | None = None,
+    security: NatsSecurity | None = None,
+) -> str:
     """Create or update every stream and create the buckets at ``nats_url``; what is there
     now, in one line. A denied request only times out on the client, so the server's
     permission errors are kept to say why."""
@@ -27,8 +34,8 @@ async def migrate(nats_url: str, *, ephemeral: bool = False, replicas: int | Non
         refusals.append(str(exc))
 
     try:
-        nc = await nats.connect(
-            nats_url, connect_timeout=5, max_reconnect_attempts=1, error_cb=remember
+        nc = await connect_nats(
+            nats_url, security, connect_timeout=5, max_reconnect_attempts=1, error_cb=remember
         )
     except (NatsError, OSError) as exc:
         raise MigrationFailed(f"cannot reach NATS at {nats_url}: {exc!r}") from exc
@@ -38,7 +45,7 @@ async def migrate(nats_url: str, *, ephemeral: bool = False, replicas: int | Non
         said = f"; the server said: {'; '.join(refusals)}" if refusals else ""
         raise MigrationFailed(
             f"cannot migrate the bus at {nats_url} ({exc!r}){said}: "
-            "run it as the migrator user (nats://migrator:<password>@...)"
+            "run it as the migrator user (OPTBUS_NATS_NKEY_SEED_FILE: the migrator's seed)"
         ) from exc
     finally:
         await nc.close()

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 
-import nats
 import platformdirs
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,6 +25,7 @@ from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.runtime.control_state import read_kill_switch, write_first_kill_switch
 from optbus.runtime.lockstep import declared_consumers
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus.runtime.settings import DEFAULT_DATABASE_URL, DEFAULT_NATS_URL
 from optbus_backtest.wiring import PIPELINE
 from optbus_cli.bus_migration import migrate as migrate_bus_at
@@ -105,7 +105,7 @@ async def _prepare_bus(nats_url: str) -> str:
         flatten=False,
         since_ns=time.time_ns(),
     )
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await connect_nats(nats_url, connect_timeout=5)
     try:
         await write_first_kill_switch(nc.jetstream(), first)
         return describe(await read_kill_switch(nc.jetstream()))
@@ -187,7 +187,7 @@ async def _watch(
         TextColumn("{task.completed:,}/{task.total:,}"),
         TimeElapsedColumn(),
     )
-    nc = await nats.connect(nats_url, connect_timeout=3)
+    nc = await connect_nats(nats_url, connect_timeout=3)
     try:
         with Progress(*columns, console=console) as progress:
             total = steps * baseline.chains_per_step

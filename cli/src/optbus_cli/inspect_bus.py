@@ -6,11 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import nats
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from optbus import database
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus.subjects import MD_CHAINS, STREAM_NAMES
 
 
@@ -67,7 +67,7 @@ async def nats_answers(url: str, connect_timeout: float = 2.0) -> bool:
         return False
     writer.close()
     try:
-        nc = await nats.connect(url, connect_timeout=connect_timeout, max_reconnect_attempts=0,
+        nc = await connect_nats(url, connect_timeout=connect_timeout, max_reconnect_attempts=0,
                                 allow_reconnect=False, error_cb=_silent)  # fmt: skip
     except Exception:
         return False
@@ -108,7 +108,7 @@ async def view_bus(js: JetStreamContext) -> BusView:
 
 async def read_bus(url: str) -> BusView:
     """Every optbus stream and its consumers, on a connection of its own."""
-    nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=1)
+    nc = await connect_nats(url, connect_timeout=3, max_reconnect_attempts=1)
     try:
         return await view_bus(nc.jetstream())
     finally:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-import nats
 
 from optbus.control import KillSwitchReading, UnknownKillSwitch
 from optbus.events import KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch, read_kill_switch_revision
-from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET
+from optbus.runtime.nats_security import NatsSecurity
+from optbus.runtime.nats_security import connect as connect_nats
+from optbus.subjects import KILLSWITCH_BUCKET, killswitch_of
 
 CONFIRM_SECONDS = 5.0
 """How long the operator waits for risk to store the state asked for."""
@@ -30,23 +31,27 @@ class Confirmation:
 
 
 async def send_command(
-    nats_url: str, command: KillSwitchCommand, within: float = CONFIRM_SECONDS
+    nats_url: str,
+    command: KillSwitchCommand,
+    within: float = CONFIRM_SECONDS,
+    security: NatsSecurity | None = None,
 ) -> Confirmation:
-    """A plain core publish of the JSON command (the CONTROL stream captures it), confirmed
-    only when risk stores a new revision of the state in the asked state: a publish the server
-    refused, or a risk that is down or refuses, is never reported as done."""
+    """A plain core publish of the JSON command on its operator's subject (the CONTROL stream
+    captures it), confirmed only when risk stores a new revision of the state in the asked
+    state: a publish the server refused, or a risk that is down or refuses, is never reported
+    as done."""
     refusals: list[str] = []
 
     async def remember(exc: Exception) -> None:
         refusals.append(str(exc))
 
-    nc = await nats.connect(
-        nats_url, connect_timeout=5, max_reconnect_attempts=1, error_cb=remember
+    nc = await connect_nats(
+        nats_url, security, connect_timeout=5, max_reconnect_attempts=1, error_cb=remember
     )
     try:
         js = nc.jetstream()
         before, _ = await read_kill_switch_revision(js)
-        await nc.publish(KILLSWITCH, msgspec.json.encode(command))
+        await nc.publish(killswitch_of(command.operator), msgspec.json.encode(command))
         await nc.flush(timeout=5)
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
@@ -74,9 +79,9 @@ def _answer(command: KillSwitchCommand, state: KillSwitchReading) -> Confirmatio
     return Confirmation(True, f"confirmed by risk: {describe(state)}")
 
 
-async def describe_state(nats_url: str) -> str:
-    """The kill-switch state in one line."""
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+async def describe_state(nats_url: str, security: NatsSecurity | None = None) -> str:
+    """The kill-switch state in one line (logged in as ``security``, else the environment)."""
+    nc = await connect_nats(nats_url, security, connect_timeout=5, max_reconnect_attempts=1)
     try:
         state = await read_kill_switch(nc.jetstream())
     finally:

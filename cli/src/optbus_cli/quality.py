@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import nats
 import psycopg
 from nats.errors import Error as NatsError
 from rich.console import Console
@@ -15,6 +14,7 @@ from optbus.clock import LiveClock
 from optbus.events import DataQualityReported, TradeClosed
 from optbus.runtime.bus import EventPublisher
 from optbus.runtime.migration import BusNotMigrated, check_streams
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus.subjects import DATA_QUALITY, stream_of
 from optbus_trainer.job import UnknownRun, load_run_trades, run_quality
 from optbus_trainer.quality import Thresholds
@@ -121,7 +121,7 @@ async def _quiet(error: Exception) -> None:
 
 
 async def _send(nats_url: str, report: DataQualityReported) -> None:
-    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1, error_cb=_quiet)
+    nc = await connect_nats(nats_url, connect_timeout=2, max_reconnect_attempts=1, error_cb=_quiet)
     try:
         js = nc.jetstream()
         await check_streams(js, (stream_of(DATA_QUALITY),))

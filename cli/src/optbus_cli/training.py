@@ -6,7 +6,6 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-import nats
 from nats.errors import NoServersError
 from rich.console import Console
 from rich.table import Table
@@ -14,6 +13,7 @@ from rich.table import Table
 from optbus.clock import LiveClock
 from optbus.market import load_market_facts
 from optbus.runtime.migration import BusNotMigrated, check_streams
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus.subjects import MODEL_TRAINED, MODELS_BUCKET, stream_of
 from optbus_cli.tables import figures_table
 from optbus_trainer.dataset import InsufficientDataError
@@ -90,7 +90,7 @@ async def _train(options: TrainOptions, progress: Progress) -> TrainingOutcome:
         prepare, options.request, database_url=options.database_url, facts=load_market_facts(),
         progress=progress,
     )  # fmt: skip
-    nc = await nats.connect(options.nats_url, connect_timeout=5, max_reconnect_attempts=1)
+    nc = await connect_nats(options.nats_url, connect_timeout=5, max_reconnect_attempts=1)
     try:
         js = nc.jetstream()
         await check_streams(js, (stream_of(MODEL_TRAINED),))

@@ -65,3 +65,27 @@ def test_market_data_may_still_be_purged() -> None:
 
     assert not config.deny_delete
     assert not config.deny_purge
+
+
+def test_a_command_on_the_plain_kill_switch_subject_is_the_default_operators() -> None:
+    assert subjects.killswitch_operator(subjects.KILLSWITCH) == subjects.DEFAULT_OPERATOR
+
+
+def test_a_command_on_an_operators_own_subject_is_that_operators() -> None:
+    assert subjects.killswitch_operator(subjects.killswitch_of("alice")) == "alice"
+
+
+def test_risks_own_kill_switch_events_are_no_operators_commands() -> None:
+    engaged, released = subjects.KILLSWITCH_ENGAGED, subjects.KILLSWITCH_RELEASED
+    assert subjects.killswitch_operator(engaged) is None
+    assert subjects.killswitch_operator(released) is None
+    assert subjects.killswitch_operator(subjects.END_OF_DAY) is None
+
+
+def test_an_operator_may_not_be_named_like_risks_own_events() -> None:
+    with pytest.raises(ValueError, match="one of risk's events"):
+        subjects.killswitch_of("engaged")
+
+
+def test_every_operators_commands_are_captured_by_the_control_stream() -> None:
+    assert subjects.stream_of(subjects.killswitch_of("alice")).name == "CONTROL"

@@ -18,6 +18,7 @@ from execution_fixtures import (
 from optbus.events import (
     Fill,
     KillSwitchCommand,
+    KillSwitchEngaged,
     KillSwitchReleased,
     Order,
     OrderAccepted,
@@ -26,7 +27,7 @@ from optbus.events import (
     OrderRejected,
     TradeClosed,
 )
-from optbus_execution.handlers import on_kill_switch, on_released
+from optbus_execution.handlers import on_engaged, on_kill_switch, on_released
 from optbus_execution.positions import flatten_intents
 
 LATER = T0 + 60 * SECOND
@@ -148,3 +149,14 @@ def test_risks_release_lets_execution_take_opening_orders_again() -> None:
     on_released(released, e, "execution")
 
     assert not e.halted
+
+
+def test_risks_engage_halts_execution_as_the_command_itself_would() -> None:
+    e = engine()
+    engaged = KillSwitchEngaged(
+        event_id="e", ts_event=T0, ts_init=T0, operator="alice", reason="drill", flatten=False
+    )
+
+    on_engaged(engaged, e, "execution")
+
+    assert e.halted

@@ -160,3 +160,9 @@ def test_an_underlying_holding_nul_reaches_the_tick_rows_with_a_replacement_char
     stored = decode_stored(_message("greeks.chain.NIFTY.20261201", encode(chain)))
 
     assert {row[1] for row in stored.tick_rows} == {"NIF\ufffdTY"}
+
+
+def test_a_command_on_an_operators_own_subject_is_stored_as_a_kill_switch_command() -> None:
+    stored = decode_stored(_message("control.killswitch.alice", b'{"action":"engage"}'))
+
+    assert stored.event_row[4] == "control.killswitch"

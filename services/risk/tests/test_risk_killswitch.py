@@ -1,3 +1,4 @@
+import msgspec
 from risk_builders import TS
 
 from optbus import control
@@ -8,6 +9,7 @@ from optbus_risk.killswitch import (
     KillSwitchState,
     apply_command,
     apply_kill_switch_event,
+    authenticated,
     from_stored,
     to_stored,
 )
@@ -123,3 +125,47 @@ def test_a_missing_state_reads_as_unknown_and_halts_with_the_reason() -> None:
 
 def test_an_unknown_state_is_stored_as_engaged() -> None:
     assert to_stored(KillSwitchState.unknown()).engaged
+
+
+def test_a_command_applied_already_announces_its_event_again_with_the_same_id() -> None:
+    applied = _apply(ENGAGE, KillSwitchState.released(), command_id="cmd-1")
+
+    again = _apply(ENGAGE, applied.state, command_id="cmd-1")
+
+    assert again.events == applied.events
+    assert again.state == applied.state
+
+
+def test_a_release_applied_already_announces_its_event_again() -> None:
+    applied = _apply(RELEASE, ENGAGED, command_id="cmd-7")
+
+    assert _apply(RELEASE, applied.state, command_id="cmd-7").events == applied.events
+
+
+def test_a_state_read_back_from_the_bucket_still_knows_the_event_that_made_it() -> None:
+    applied = _apply(ENGAGE, KillSwitchState.released(), command_id="cmd-1")
+    stored = msgspec.json.decode(msgspec.json.encode(to_stored(applied.state)),
+                                 type=control.KillSwitchState)  # fmt: skip
+
+    assert _apply(ENGAGE, from_stored(stored), command_id="cmd-1").events == applied.events
+
+
+def test_a_command_is_taken_as_from_the_operator_its_subject_names() -> None:
+    command = authenticated(KillSwitchCommand(action="engage", reason="drill"), "alice")
+
+    assert command.operator == "alice"
+
+
+def test_a_different_operator_named_in_the_command_is_kept_in_the_reason_not_taken() -> None:
+    command = authenticated(ENGAGE, "alice")
+
+    assert command.operator == "alice"
+    assert command.reason == "drill (the command named operator 'asha')"
+
+
+def test_a_release_named_for_an_allowed_operator_but_sent_by_another_is_refused() -> None:
+    by_bob = authenticated(RELEASE, "bob")
+    outcome = apply_command(by_bob, ENGAGED, command_id="cmd-1", ts_event=TS, clock=CLOCK,
+                            release_operators=frozenset({"asha"}))  # fmt: skip
+
+    assert (outcome.state, outcome.events) == (ENGAGED, ())

@@ -9,6 +9,7 @@ import typer
 
 from optbus.events import KillSwitchCommand
 from optbus.runtime.settings import DEFAULT_NATS_URL
+from optbus.subjects import DEFAULT_OPERATOR
 from optbus_cli.commands.options import NatsUrl
 
 killswitch_app = typer.Typer(
@@ -16,13 +17,21 @@ killswitch_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Operator = Annotated[str, typer.Option(envvar="USER", help="Who is acting (for the audit).")]
+Operator = Annotated[
+    str,
+    typer.Option(
+        envvar="OPTBUS_OPERATOR",
+        help="Who is acting: the command goes on control.killswitch.<operator>, which only that "
+        "operator's NATS user may publish on (risk records that name, and checks it for a "
+        f"release); {DEFAULT_OPERATOR!r} is the plain control.killswitch.",
+    ),
+]
 
 
 @killswitch_app.command("engage")
 def killswitch_engage(
     reason: Annotated[str, typer.Option(help="Why trading is halted.")],
-    operator: Operator = "operator",
+    operator: Operator = DEFAULT_OPERATOR,
     flatten: Annotated[bool, typer.Option(help="Also close every position at market.")] = False,
     nats_url: NatsUrl = DEFAULT_NATS_URL,
 ) -> None:
@@ -34,7 +43,7 @@ def killswitch_engage(
 @killswitch_app.command("release")
 def killswitch_release(
     reason: Annotated[str, typer.Option(help="Why trading may resume.")],
-    operator: Operator = "operator",
+    operator: Operator = DEFAULT_OPERATOR,
     nats_url: NatsUrl = DEFAULT_NATS_URL,
 ) -> None:
     """Resume trading."""

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
-import nats
 
 from optbus.control import RELEASED
 from optbus.runtime.control_state import write_kill_switch
 from optbus.runtime.migration import migrate_bus
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus_backtest.config import BACKTEST_ALGO_ID
 from optbus_cli.inspect_bus import view_bus
 from optbus_cli.replay.options import RESULT_STREAMS, ReplayOptions, replay_config
@@ -44,7 +44,7 @@ async def prepare_bus(nats_url: str) -> None:
     """The bus migrated with its streams in memory, and the kill switch released explicitly:
     the bus is the replay's own, and without a stored state every service would start halted
     (fail closed)."""
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await connect_nats(nats_url, connect_timeout=5)
     try:
         js = nc.jetstream()
         await migrate_bus(js, ephemeral=True)
@@ -71,7 +71,7 @@ def service_env(options: ReplayOptions, nats_url: str, database_url: str) -> dic
 async def wait_until_stored(nats_url: str, patience_seconds: float) -> None:
     """Wait until the persistence service has acked everything on the replay bus, on every
     stream it stores (the chains too with ``persist_chains``)."""
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await connect_nats(nats_url, connect_timeout=5)
     try:
         js = nc.jetstream()
         deadline = time.monotonic() + patience_seconds

@@ -8,12 +8,12 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 
 import msgspec
-import nats
 
 from optbus.codec import encode
 from optbus.events import Event
 from optbus.routing import subject_of
 from optbus.runtime.lockstep import Lockstep, declared_consumers
+from optbus.runtime.nats_security import connect as connect_nats
 from optbus_backtest.wiring import PIPELINE
 from optbus_market_data.pacing import Speed, wait_seconds
 
@@ -69,7 +69,7 @@ async def publish_in_lockstep(
 
     Returns (events, steps, first and last market time in ns).
     """
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await connect_nats(nats_url, connect_timeout=5)
     sent = count = first_ns = last_ns = 0
     previous_ns: int | None = None
     try:

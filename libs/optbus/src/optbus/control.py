@@ -7,17 +7,24 @@ from typing import ClassVar, TypeAlias
 
 import msgspec
 
+from optbus.events import KillSwitchEngaged, KillSwitchReleased
+
 KILL_SWITCH_KEY = "killswitch"
 
 
 class KillSwitchState(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Whether trading is halted, by whom, why, and since when (event time, ns)."""
+    """Whether trading is halted, by whom, why, and since when (event time, ns).
+
+    ``last_event`` is the event that made this state (none for a state stored by a set-up
+    step): a command redelivered after its state was stored but before its event was
+    published announces that event again, even from a restarted risk service."""
 
     engaged: bool
     operator: str
     reason: str
     flatten: bool
     since_ns: int
+    last_event: KillSwitchEngaged | KillSwitchReleased | None = None
 
 
 RELEASED = KillSwitchState(engaged=False, operator="", reason="", flatten=False, since_ns=0)

@@ -22,11 +22,16 @@ MD_CHAINS = "md.chain.>"
 GREEKS_CHAINS = "greeks.chain.>"
 
 
-def _token(value: str) -> str:
-    """A subject token: upper-case, no separators or wildcards, so a name can never split it."""
+def _exact_token(value: str) -> str:
+    """A subject token as given: no separators or wildcards, so a name can never split it."""
     if not value or any(ch in value for ch in ".*> \t\r\n"):
         raise ValueError(f"not a valid subject token: {value!r}")
-    return value.upper()
+    return value
+
+
+def _token(value: str) -> str:
+    """A subject token, upper-case (see ``_exact_token``)."""
+    return _exact_token(value).upper()
 
 
 def md_chain(underlying: str, expiry: date) -> str:
@@ -171,6 +176,39 @@ KILLSWITCH_ENGAGED = "control.killswitch.engaged"
 KILLSWITCH_RELEASED = "control.killswitch.released"
 KILLSWITCH_BUCKET = "optbus_control"
 """JetStream key-value bucket holding the kill-switch state (key ``killswitch``)."""
+CONTROL_ALL = "control.>"
+"""Everything on CONTROL: risk reads the commands of every operator in their stream order
+from it (the plain subject and each operator's, which no one wildcard covers without also
+covering risk's own events) and passes over what is not a command (``killswitch_operator``)."""
+DEFAULT_OPERATOR = "operator"
+"""Who a command on the plain ``control.killswitch`` is from: the NATS user ``operator``, the
+one login allowed to publish there."""
+_NOT_OPERATORS = frozenset(
+    subject.rsplit(".", 1)[1] for subject in (KILLSWITCH_ENGAGED, KILLSWITCH_RELEASED)
+)
+
+
+def killswitch_of(operator: str) -> str:
+    """An operator's own kill-switch subject, ``control.killswitch.<operator>``: only that
+    operator's NATS user may publish on it, so the subject says who sent the command. The
+    default operator's is the plain ``control.killswitch``."""
+    if operator == DEFAULT_OPERATOR:
+        return KILLSWITCH
+    if operator in _NOT_OPERATORS:
+        raise ValueError(f"not a valid operator name: {operator!r} is one of risk's events")
+    return f"{KILLSWITCH}.{_exact_token(operator)}"
+
+
+def killswitch_operator(subject: str) -> str | None:
+    """Who an operator's command on ``subject`` is from (``DEFAULT_OPERATOR`` on the plain
+    subject), or None when ``subject`` carries no operator's command (risk's own events, the
+    end of day, ...)."""
+    if subject == KILLSWITCH:
+        return DEFAULT_OPERATOR
+    prefix, _, operator = subject.rpartition(".")
+    if prefix != KILLSWITCH or operator in _NOT_OPERATORS:
+        return None
+    return operator
 
 
 def stream_of(subject: str) -> StreamSpec:

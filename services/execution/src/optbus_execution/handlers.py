@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbus.events import Event, KillSwitchCommand, KillSwitchReleased
+from optbus.events import Event, KillSwitchCommand, KillSwitchEngaged, KillSwitchReleased
 from optbus.runtime.metrics import show_kill_switch
 from optbus_execution.engine import ExecutionEngine
 
@@ -16,7 +16,18 @@ def on_kill_switch(
     trading resumes on risk's ``KillSwitchReleased`` (``on_released``) instead."""
     if command.action != "engage":
         return []
-    events = engine.on_kill_switch(True, flatten=command.flatten, reason=command.reason)
+    return _engage(engine, service, flatten=command.flatten, reason=command.reason)
+
+
+def on_engaged(engaged: KillSwitchEngaged, engine: ExecutionEngine, service: str) -> list[Event]:
+    """Risk engaged the switch: how an engage on an operator's own subject
+    (``control.killswitch.<operator>``) reaches execution; after an engage on the plain
+    subject, already acted on, it changes nothing that is in hand."""
+    return _engage(engine, service, flatten=engaged.flatten, reason=engaged.reason)
+
+
+def _engage(engine: ExecutionEngine, service: str, *, flatten: bool, reason: str) -> list[Event]:
+    events = engine.on_kill_switch(True, flatten=flatten, reason=reason)
     show_kill_switch(service, engine.halted)
     return events
 

@@ -10,13 +10,14 @@ from optbus.events import (
     ChainGreeks,
     Event,
     KillSwitchCommand,
+    KillSwitchEngaged,
     KillSwitchReleased,
     RiskDecision,
     VolatilityIndexTick,
 )
 from optbus.runtime.topology import Handler, History, ServiceTopology, event_consumer
 from optbus_execution.engine import ExecutionEngine
-from optbus_execution.handlers import on_kill_switch, on_released
+from optbus_execution.handlers import on_engaged, on_kill_switch, on_released
 
 SERVICE = "execution"
 
@@ -35,6 +36,10 @@ def _decisions(engine: ExecutionEngine) -> Handler[RiskDecision]:
 
 def _commands(engine: ExecutionEngine) -> Handler[KillSwitchCommand]:
     return partial(on_kill_switch, engine=engine, service=SERVICE)
+
+
+def _engagements(engine: ExecutionEngine) -> Handler[KillSwitchEngaged]:
+    return partial(on_engaged, engine=engine, service=SERVICE)
 
 
 def _releases(engine: ExecutionEngine) -> Handler[KillSwitchReleased]:
@@ -73,6 +78,13 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
         ),
         event_consumer(
             "CONTROL",
+            subjects.KILLSWITCH_ENGAGED,
+            "execution-engaged",
+            KillSwitchEngaged,
+            _engagements,
+        ),
+        event_consumer(
+            "CONTROL",
             subjects.KILLSWITCH_RELEASED,
             "execution-released",
             KillSwitchReleased,
@@ -85,4 +97,5 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
     history=History("TRADING", ("strategy.intent.>", "risk.decision.>", "exec.>"), _fold),
 )
 """Close intents (``strategy.intent.>``): a flatten on the kill switch publishes them. An
-engage is taken from the operator's command itself; a release only from risk's decision."""
+engage is taken from the operator's command on the plain subject itself, and from risk's
+``KillSwitchEngaged`` (an operator's own subject); a release only from risk's decision."""

@@ -10,7 +10,7 @@ import msgspec
 from optbus.codec import Decoder, UndecodableMessage
 from optbus.events import BusEvent, ChainGreeks, Event, KillSwitchCommand
 from optbus.ids import derived_event_id
-from optbus.subjects import KILLSWITCH
+from optbus.subjects import KILLSWITCH, killswitch_operator
 from optbus.timestamps import datetime_from_ns
 from optbus.trading_tables import TableRow, trading_row
 
@@ -83,7 +83,8 @@ _command_decoder = Decoder(KillSwitchCommand)
 
 def decode_stored(message: BusMessage) -> StoredEvent:
     """Decode a message and map it to its rows; ``UnstorableMessage`` when either fails."""
-    decoder = _command_decoder if message.subject == KILLSWITCH else _event_decoder
+    command = killswitch_operator(message.subject) is not None
+    decoder = _command_decoder if command else _event_decoder
     try:
         event = decoder.decode(message.data)
     except UndecodableMessage as exc:

@@ -17,8 +17,9 @@ from optbus.routing import subject_of
 from optbus.runtime.control_state import write_kill_switch
 from optbus.runtime.metrics import show_kill_switch
 from optbus.runtime.topology import ConsumerPorts
+from optbus.subjects import killswitch_operator
 from optbus_risk.engine import RiskEngine
-from optbus_risk.killswitch import to_stored
+from optbus_risk.killswitch import authenticated, to_stored
 
 _log = structlog.get_logger()
 _command_decoder = Decoder(KillSwitchCommand)
@@ -27,10 +28,16 @@ _command_decoder = Decoder(KillSwitchCommand)
 async def handle_commands(
     messages: Sequence[Msg], engine: RiskEngine, ports: ConsumerPorts
 ) -> None:
-    """Apply each command in order; one that does not parse is parked, never obeyed."""
+    """Apply each operator's command in order, as from the operator its subject names; one
+    that does not parse is parked, never obeyed. The rest of CONTROL (risk's own events, the
+    end of day) is passed over."""
     for msg in messages:
+        operator = killswitch_operator(msg.subject)
+        if operator is None:
+            await msg.ack()
+            continue
         try:
-            cmd = _command_decoder.decode(msg.data)
+            cmd = authenticated(_command_decoder.decode(msg.data), operator)
         except UndecodableMessage as exc:
             await ports.dead_letters.park(msg, exc.reason)
             continue

@@ -141,7 +141,8 @@ class RiskConfig(_Section, kw_only=True, frozen=True):
     portfolio: PortfolioConfig
     monitor: MonitorConfig
     release_operators: frozenset[str] = frozenset()
-    """Who may release the kill switch (an operator's name as the command gives it); empty:
+    """Who may release the kill switch (an operator's name as the subject of the command
+    proves it: ``control.killswitch.<operator>``, or ``operator`` on the plain subject); empty:
     anyone. A release by someone else is refused and the switch stays engaged."""
 
     @property

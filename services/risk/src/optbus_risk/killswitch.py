@@ -6,12 +6,19 @@ as it is, except that an engage asking to flatten upgrades a switch engaged with
 (that emits a new KillSwitchEngaged, because positions must now be closed). Release of a
 released switch emits nothing either. Releasing may be kept to named operators: a release by
 anyone else changes nothing (the switch stays engaged, or unknown).
+
+A command applied already announces its event again: risk stores the state before it
+publishes the event, so when the publish fails the command comes back (redelivered) to a state
+that already holds it. The event is the same, id included, so JetStream's duplicate window and
+the store's event-id key keep it once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Literal, TypeAlias
+
+import msgspec
 
 from optbus import control
 from optbus.clock import Clock
@@ -20,6 +27,8 @@ from optbus.ids import derived_event_id
 
 KillSwitchStatus = Literal["engaged", "released", "unknown"]
 KillSwitchEvent: TypeAlias = KillSwitchEngaged | KillSwitchReleased
+_ENGAGED = "killswitch.engaged"
+_RELEASED = "killswitch.released"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +40,8 @@ class KillSwitchState:
     reason: str = ""
     flatten: bool = False
     since_ns: int | None = None
+    last_event: KillSwitchEvent | None = None
+    """The event that made this state, if known (see the module's docstring)."""
 
     @classmethod
     def unknown(cls, reason: str = "kill switch state could not be read") -> KillSwitchState:
@@ -85,10 +96,27 @@ def apply_command(
     ``release_operators`` are those who may release (empty: anyone).
     """
     if command.action == "engage":
-        return _engage(command, state, command_id, ts_event, clock)
-    if not may_release(command.operator, release_operators):
-        return KillSwitchOutcome(state=state, events=())
-    return _release(command, state, command_id, ts_event, clock)
+        outcome = _engage(command, state, command_id, ts_event, clock)
+    elif may_release(command.operator, release_operators):
+        outcome = _release(command, state, command_id, ts_event, clock)
+    else:
+        outcome = KillSwitchOutcome(state=state, events=())
+    last = state.last_event
+    ours = {derived_event_id(command_id, _ENGAGED), derived_event_id(command_id, _RELEASED)}
+    if outcome.events or last is None or last.event_id not in ours:
+        return outcome
+    return KillSwitchOutcome(state=state, events=(last,))
+
+
+def authenticated(command: KillSwitchCommand, operator: str) -> KillSwitchCommand:
+    """The command as from ``operator``, the identity its subject proves (only that operator's
+    NATS user may publish there), never the free-text ``operator`` field; a different name in
+    that field is kept in the reason, for the audit, and taken for nothing."""
+    if command.operator in ("", operator):
+        return msgspec.structs.replace(command, operator=operator)
+    said = f"(the command named operator {command.operator!r})"
+    reason = f"{command.reason} {said}" if command.reason else said
+    return msgspec.structs.replace(command, operator=operator, reason=reason)
 
 
 def may_release(operator: str, release_operators: frozenset[str]) -> bool:
@@ -103,7 +131,7 @@ def _engage(
     if state.status == "engaged" and not upgrade_to_flatten:
         return KillSwitchOutcome(state=state, events=())
     event = KillSwitchEngaged(
-        event_id=derived_event_id(command_id, "killswitch.engaged"),
+        event_id=derived_event_id(command_id, _ENGAGED),
         ts_event=ts,
         ts_init=clock.now_ns(),
         operator=command.operator,
@@ -119,7 +147,7 @@ def _release(
     if state.status == "released":
         return KillSwitchOutcome(state=state, events=())
     event = KillSwitchReleased(
-        event_id=derived_event_id(command_id, "killswitch.released"),
+        event_id=derived_event_id(command_id, _RELEASED),
         ts_event=ts,
         ts_init=clock.now_ns(),
         operator=command.operator,
@@ -138,12 +166,14 @@ def apply_kill_switch_event(state: KillSwitchState, event: KillSwitchEvent) -> K
             reason=event.reason,
             flatten=flatten,
             since_ns=state.since_ns if state.status == "engaged" else event.ts_event,
+            last_event=event,
         )
     return replace(
         KillSwitchState.released(),
         operator=event.operator,
         reason=event.reason,
         since_ns=event.ts_event,
+        last_event=event,
     )
 
 
@@ -155,6 +185,7 @@ def to_stored(state: KillSwitchState) -> control.KillSwitchState:
         reason=state.reason,
         flatten=state.flatten,
         since_ns=state.since_ns or 0,
+        last_event=state.last_event,
     )
 
 
@@ -165,9 +196,9 @@ def from_stored(stored: control.KillSwitchReading) -> KillSwitchState:
     if not stored.engaged:
         return KillSwitchState(
             status="released", operator=stored.operator, reason=stored.reason,
-            since_ns=stored.since_ns or None,
+            since_ns=stored.since_ns or None, last_event=stored.last_event,
         )  # fmt: skip
     return KillSwitchState(
         status="engaged", operator=stored.operator, reason=stored.reason,
-        flatten=stored.flatten, since_ns=stored.since_ns or None,
+        flatten=stored.flatten, since_ns=stored.since_ns or None, last_event=stored.last_event,
     )  # fmt: skip

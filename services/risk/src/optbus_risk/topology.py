@@ -48,7 +48,7 @@ TOPOLOGY: ServiceTopology[RiskEngine] = ServiceTopology(
         event_consumer("TRADING", "exec.>", "risk-executions", Event, _executions),
         BatchConsumer(
             "CONTROL",
-            subjects.KILLSWITCH,
+            subjects.CONTROL_ALL,
             "risk-killswitch",
             _commands,
             dead_letters="kill_switch",

@@ -34,9 +34,11 @@ with the ping interval, how long a service stays on a member cut off from the cl
 
 
 def make_broker(settings: ServiceSettings) -> NatsBroker:
-    """A NATS broker that logs nothing per message and drains in-flight work on shutdown."""
+    """A NATS broker that logs nothing per message and drains in-flight work on shutdown,
+    logged in and checking the server as ``settings.nats_security`` says."""
     return NatsBroker(
         settings.nats_servers,
+        security=settings.nats_security.broker_security(),
         logger=None,
         graceful_timeout=settings.graceful_timeout_seconds,
         max_reconnect_attempts=-1,

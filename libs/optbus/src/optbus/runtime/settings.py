@@ -6,6 +6,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from optbus.clock import ClockKind
+from optbus.runtime.nats_security import NatsSecurity
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/optbus"
@@ -21,6 +22,11 @@ class ServiceSettings(BaseSettings):
 
     nats_url: str = Field(
         default=DEFAULT_NATS_URL, validation_alias=AliasChoices("NATS_URL", "nats_url")
+    )
+    nats_security: NatsSecurity = Field(
+        default_factory=NatsSecurity,
+        description="the nkey seed file and the CA file (OPTBUS_NATS_NKEY_SEED_FILE, "
+        "OPTBUS_NATS_CA_FILE), the same for every service",
     )
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
