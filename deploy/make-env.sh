@@ -16,6 +16,7 @@ umask 077
     echo "OPTBUS_MIGRATOR_DB_PASSWORD=$(secret)"
     echo "OPTBUS_PERSISTENCE_DB_PASSWORD=$(secret)"
     echo "OPTBUS_TRAINER_DB_PASSWORD=$(secret)"
+    echo "OPTBUS_GRAFANA_DB_PASSWORD=$(secret)"
     echo "NATS_MARKET_DATA_PASSWORD=$(secret)"
     echo "NATS_GREEKS_PASSWORD=$(secret)"
     echo "NATS_PERSISTENCE_PASSWORD=$(secret)"
