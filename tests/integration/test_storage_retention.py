@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
+from optbus_cli.main import app
 from optbus_persistence.schema import Retention, StorageMode, migrate
 
 from ..conftest import fresh_database
@@ -88,3 +90,16 @@ def test_minute_bars_open_at_the_first_mid_and_close_at_the_last(database: str) 
         bar = conn.execute("SELECT open, high, low, close FROM option_minute_bars").fetchall()
 
     assert bar == [(100.0, 110.0, 90.0, 105.0)]
+
+
+def test_optbus_db_migrate_applies_the_tick_retention_it_is_given(database: str) -> None:
+    old = _days_ago(40)
+    with psycopg.connect(database, autocommit=True) as conn:
+        _store_tick(conn, old, 100.0)
+
+        result = CliRunner().invoke(
+            app, ["db", "migrate", "--database-url", database, "--tick-retention-days", "30"]
+        )
+
+        assert result.exit_code == 0, result.output
+        assert _partition(old) not in _tick_partitions(conn)
