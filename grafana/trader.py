@@ -241,6 +241,7 @@ def series(title: str, description: str, unit: str, sql: str, span: int = 12) ->
 
 
 def pnl_row(dash: db.Dashboard) -> db.Dashboard:
+    """What the day made: closed trades, and the open book at its latest marks."""
     realised = rupees(
         "Realised P&L",
         "Net P&L (after charges) of the trades closed in the time range: today by default.",
@@ -266,6 +267,7 @@ def pnl_row(dash: db.Dashboard) -> db.Dashboard:
 
 
 def positions_row(dash: db.Dashboard) -> db.Dashboard:
+    """The open book now, and its Greeks over the range."""
     positions = sql_table(
         "Open positions with marks and Greeks",
         "Every open position (negative quantity is short), its mark (latest mid of its "
@@ -284,6 +286,7 @@ def positions_row(dash: db.Dashboard) -> db.Dashboard:
 
 
 def trades_row(dash: db.Dashboard) -> db.Dashboard:
+    """Round trips closed in range."""
     trades = sql_table(
         "Closed trades",
         "Round trips closed in range, newest first, with the Greeks captured at entry and at "
@@ -295,6 +298,7 @@ def trades_row(dash: db.Dashboard) -> db.Dashboard:
 
 
 def risk_row(dash: db.Dashboard) -> db.Dashboard:
+    """What risk refused, and when trading was halted."""
     rejections = series(
         "Risk rejections by check",
         "Intents risk refused, counted by each failed check (one intent can fail several).",
@@ -311,6 +315,7 @@ def risk_row(dash: db.Dashboard) -> db.Dashboard:
 
 
 def iv_smile() -> Any:
+    """The nearest expiry's IV by strike (an XY chart: strike against call and put IV)."""
     return (
         xychart.Panel()
         .title("IV smile, nearest expiry ($underlying)")
@@ -326,6 +331,7 @@ def iv_smile() -> Any:
 
 
 def market_row(dash: db.Dashboard) -> db.Dashboard:
+    """The market the strategies saw: the smile, ATM IV over time, how fresh the feed is."""
     atm = series(
         "ATM IV, nearest expiry ($underlying, minute bars)",
         "From option_minute_bars, the continuous aggregate (a view on plain PostgreSQL), so "
@@ -349,6 +355,7 @@ def market_row(dash: db.Dashboard) -> db.Dashboard:
 
 
 def model_row(dash: db.Dashboard) -> db.Dashboard:
+    """Which model scores the signals, and whether its data is complete."""
     model_table = sql_table(
         "Model in force",
         "The active model of the registry, since when, and its latest walk-forward fold's "
