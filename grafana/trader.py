@@ -16,13 +16,17 @@ from grafana_foundation_sdk.cog.variants import Dataquery
 from grafana_foundation_sdk.models import dashboard as model
 from panels import graph, number, thresholds
 
-from optbus.events import OptionChainSnapshot
+from optbus import subjects
+from optbus.events import ChainGreeks, OptionChainSnapshot
 
 SQL_DATASOURCE_TYPE = "grafana-postgresql-datasource"
 SQL_DATASOURCE = model.DataSourceRef(type_val=SQL_DATASOURCE_TYPE, uid="${database}")
 """The database a dashboard's ``database`` variable names (provisioned as TimescaleDB)."""
 UNDERLYINGS = ("NIFTY", "BANKNIFTY")
 SNAPSHOT_TYPE = OptionChainSnapshot.__struct_config__.tag
+GREEKS_TYPE = ChainGreeks.__struct_config__.tag
+GREEKS_PREFIX = subjects.GREEKS_CHAINS.removesuffix(">")
+"""Subjects of priced chains: greeks.chain.<UNDERLYING>.<EXPIRY as YYYYMMDD>."""
 
 
 @dataclass(frozen=True)
@@ -137,39 +141,45 @@ FROM kill_switch_events
 ORDER BY time DESC
 LIMIT 50"""
 
-IV_SMILE = """\
+IV_SMILE = f"""\
 WITH latest AS (
-    SELECT max(time) AS time FROM option_ticks
-    WHERE underlying = '$underlying' AND $__timeFilter(time)
-), nearest AS (
-    SELECT t.time, min(t.expiry) AS expiry
-    FROM latest l JOIN option_ticks t ON t.time = l.time AND t.underlying = '$underlying'
-    GROUP BY t.time
+    SELECT max(time) AS time FROM events
+    WHERE type = '{GREEKS_TYPE}' AND run_id = 'live' AND subject LIKE '{GREEKS_PREFIX}$underlying.%'
+      AND $__timeFilter(time)
+), chain AS (
+    SELECT e.payload FROM events e, latest l
+    WHERE e.type = '{GREEKS_TYPE}' AND e.run_id = 'live'
+      AND e.subject LIKE '{GREEKS_PREFIX}$underlying.%'
+      AND e.time > l.time - INTERVAL '5 seconds' AND e.time <= l.time
+    ORDER BY e.subject, e.time DESC
+    LIMIT 1
 )
-SELECT t.strike,
-       max(t.iv) FILTER (WHERE t.option_type = 'CE') AS "call IV",
-       max(t.iv) FILTER (WHERE t.option_type = 'PE') AS "put IV"
-FROM nearest n
-JOIN option_ticks t ON (t.time, t.expiry) = (n.time, n.expiry) AND t.underlying = '$underlying'
-GROUP BY t.strike
-ORDER BY t.strike"""
-"""The nearest expiry's implied volatility by strike at the latest tick in range."""
+SELECT s.strike::float8 AS strike,
+       (c.payload -> 'calls' -> 'iv' ->> (s.n - 1)::int)::float8 AS "call IV",
+       (c.payload -> 'puts' -> 'iv' ->> (s.n - 1)::int)::float8 AS "put IV"
+FROM chain c,
+     jsonb_array_elements_text(c.payload -> 'snapshot' -> 'strikes') WITH ORDINALITY s(strike, n)
+ORDER BY 1"""
+"""The nearest expiry's implied volatility by strike, from the latest priced chain in range (a
+chain's subject ends in its expiry, YYYYMMDD, so the first subject is the nearest expiry; chains
+priced within five seconds of the latest count as current). Read from the stored event: one
+row found through the (type, time) index, where the ticks would take a scan of the day."""
 
 ATM_IV = """\
-WITH pairs AS (
-    SELECT c.bucket, c.expiry, (c.iv + p.iv) / 2 AS iv, abs(c.close - p.close) AS gap
-    FROM option_minute_bars c
-    JOIN option_minute_bars p
-      ON (p.bucket, p.underlying, p.expiry, p.strike) = (c.bucket, c.underlying, c.expiry, c.strike)
-     AND p.option_type = 'PE'
-    WHERE c.option_type = 'CE' AND c.underlying = '$underlying' AND $__timeFilter(c.bucket)
-      AND c.iv IS NOT NULL AND p.iv IS NOT NULL
+WITH strikes AS (
+    SELECT bucket, expiry, avg(iv) AS iv,
+           abs(max(close) FILTER (WHERE option_type = 'CE')
+               - max(close) FILTER (WHERE option_type = 'PE')) AS gap
+    FROM option_minute_bars
+    WHERE underlying = '$underlying' AND $__timeFilter(bucket)
+    GROUP BY bucket, expiry, strike
+    HAVING count(iv) = 2
 )
 SELECT DISTINCT ON (bucket) bucket AS "time", iv AS "ATM IV"
-FROM pairs
+FROM strikes
 ORDER BY bucket, expiry, gap"""
-"""The nearest expiry's at-the-money IV per minute bar: the strike where call and put cost the
-most alike (put-call parity: at the forward they cost the same)."""
+"""The nearest expiry's at-the-money IV per minute bar (the mean of call and put IV): the strike
+where call and put cost the most alike (put-call parity: at the forward they cost the same)."""
 
 FEED_LATENCY = f"""\
 SELECT $__timeGroupAlias(time, $__interval),
@@ -320,8 +330,8 @@ def iv_smile() -> Any:
         xychart.Panel()
         .title("IV smile, nearest expiry ($underlying)")
         .description(
-            "Implied volatility by strike of the nearest expiry at the latest tick in range "
-            "(calls and puts)."
+            "Implied volatility by strike of the nearest expiry, calls and puts, as greeks "
+            "priced the latest chain in range."
         )
         .datasource(SQL_DATASOURCE)
         .span(12)
