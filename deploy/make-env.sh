@@ -21,6 +21,7 @@ umask 077
     echo "OPTBUS_MIGRATOR_DB_PASSWORD=$(secret)"
     echo "OPTBUS_PERSISTENCE_DB_PASSWORD=$(secret)"
     echo "OPTBUS_TRAINER_DB_PASSWORD=$(secret)"
+    echo "OPTBUS_GRAFANA_DB_PASSWORD=$(secret)"
     echo "GRAFANA_ADMIN_PASSWORD=$(secret)"
     ../.tools/bin/uv run --frozen python nats/generate_accounts.py --nkeys nkeys
     echo "# Where alerts go (docs/operations.md, \"Alerts\"): Alertmanager will not start until"

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard as db
-from grafana_foundation_sdk.builders import prometheus, stat, timeseries
-from grafana_foundation_sdk.builders.common import (
-    ReduceDataOptions,
-    VizLegendOptions,
-    VizTooltipOptions,
-)
+from grafana_foundation_sdk.builders import prometheus
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
-from prometheus_client.metrics import MetricWrapperBase
+from panels import RATE, graph, metric, number, quantiles, query, thresholds
+from runtime_rows import consumers_row, resources_row
+from trader import trader
 
 from optbus.events import (
     CircuitBreakerTripped,
@@ -58,16 +54,6 @@ from optbus_greeks.handlers import CHAIN_PRICING_SECONDS
 from optbus_market_data.feeds import metrics as feed
 
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
-DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
-RATE = "$__rate_interval"
-
-
-def metric(collector: MetricWrapperBase, suffix: str = "") -> str:
-    """The exported name of a prometheus_client metric, plus a sample suffix (_bucket, _total)."""
-    (family,) = collector.describe()
-    return str(family.name) + suffix
-
-
 HANDLED = metric(MESSAGES_HANDLED, "_total")
 PUBLISHED = metric(EVENTS_PUBLISHED, "_total")
 DLQ = metric(DEAD_LETTERS, "_total")
@@ -78,88 +64,6 @@ INVALID_COMMANDS = metric(KILLSWITCH_INVALID_COMMANDS, "_total")
 TRADING_SERVICES = ("strategy", "risk", "execution")
 KILLSWITCH_SERVICES = ("risk", "execution")
 """The services that export ``optbus_killswitch_engaged`` (they act on the kill switch)."""
-
-
-def query(expr: str, legend: str, ref: str = "A") -> prometheus.Dataquery:
-    """A Prometheus range query with its legend."""
-    return (
-        prometheus.Dataquery()
-        .expr(expr)
-        .legend_format(legend)
-        .ref_id(ref)
-        .range()
-        .datasource(DATASOURCE)
-    )
-
-
-def quantiles(bucket: str, by: Iterable[str], legend: str) -> list[prometheus.Dataquery]:
-    """p50 and p99 of a histogram, by the given labels."""
-    labels = ", ".join([*by, "le"])
-    return [
-        query(
-            f"histogram_quantile({q}, sum by ({labels}) (rate({bucket}[{RATE}])))",
-            f"{name} {legend}".strip(),
-            ref,
-        )
-        for q, name, ref in ((0.5, "p50", "A"), (0.99, "p99", "B"))
-    ]
-
-
-def graph(
-    title: str,
-    description: str,
-    unit: str,
-    targets: list[prometheus.Dataquery],
-    span: int = 12,
-    height: int = 8,
-) -> Any:
-    """A time series panel, half the width of the dashboard unless told otherwise."""
-    panel = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .unit(unit)
-        .min(0)
-        .span(span)
-        .height(height)
-        .line_width(1)
-        .fill_opacity(10)
-        .legend(
-            VizLegendOptions()
-            .display_mode(common.LegendDisplayMode.TABLE)
-            .placement(common.LegendPlacement.BOTTOM)
-            .show_legend(True)
-            .calcs(["mean", "max", "lastNotNull"])
-        )
-        .tooltip(VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI))
-    )
-    for target in targets:
-        panel = panel.with_target(target)
-    return panel
-
-
-def _thresholds(*steps: tuple[float | None, str]) -> db.ThresholdsConfig:
-    return (
-        db.ThresholdsConfig()
-        .mode(model.ThresholdsMode.ABSOLUTE)
-        .steps([model.Threshold(value=value, color=color) for value, color in steps])
-    )
-
-
-def number(title: str, description: str, span: int) -> Any:
-    """A stat panel: the last value, coloured by thresholds."""
-    return (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .span(span)
-        .height(5)
-        .graph_mode(common.BigValueGraphMode.NONE)
-        .color_mode(common.BigValueColorMode.BACKGROUND)
-        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-    )
 
 
 def services_up() -> Any:
@@ -174,7 +78,7 @@ def services_up() -> Any:
         .mappings(
             [model.ValueMap(options={"0": model.ValueMappingResult(text="DOWN", color="red")})]
         )
-        .thresholds(_thresholds((None, "red"), (1, "green")))
+        .thresholds(thresholds((None, "red"), (1, "green")))
         .decimals(0)
     )
     for index, service in enumerate(SERVICES):
@@ -193,7 +97,7 @@ def health_row(dash: db.Dashboard) -> db.Dashboard:
             6,
         )
         .with_target(query(f"sum(increase({DLQ}[$__range])) or vector(0)", "dead letters"))
-        .thresholds(_thresholds((None, "green"), (1, "red")))
+        .thresholds(thresholds((None, "green"), (1, "red")))
         .decimals(0)
     )
     published = (
@@ -203,7 +107,7 @@ def health_row(dash: db.Dashboard) -> db.Dashboard:
             6,
         )
         .with_target(query(f"sum(rate({PUBLISHED}[{RATE}])) or vector(0)", "events/s"))
-        .thresholds(_thresholds((None, "blue")))
+        .thresholds(thresholds((None, "blue")))
         .unit("suffix: ev/s")
         .color_mode(common.BigValueColorMode.VALUE)
     )
@@ -324,7 +228,8 @@ def pipeline() -> db.Dashboard:
         db.Dashboard("optbus pipeline")
         .uid("optbus-pipeline")
         .description(
-            "The optbus services: health, message flow, dead letters, latency and broker feeds."
+            "The optbus services: health, message flow, dead letters, latency, broker feeds, "
+            "consumer lag, resources and dependencies."
         )
         .tags(["optbus", "generated"])
         .readonly()
@@ -334,7 +239,7 @@ def pipeline() -> db.Dashboard:
         .tooltip(model.DashboardCursorSync.CROSSHAIR)
         .with_variable(db.DatasourceVariable("datasource").label("Data source").type("prometheus"))
     )
-    return feed_row(latency_row(flow_row(health_row(dash))))
+    return resources_row(consumers_row(feed_row(latency_row(flow_row(health_row(dash))))))
 
 
 def _types(*events: type) -> str:
@@ -369,7 +274,7 @@ def kill_switch_row(dash: db.Dashboard) -> db.Dashboard:
                 )
             ]
         )
-        .thresholds(_thresholds((None, "green"), (1, "red")))
+        .thresholds(thresholds((None, "green"), (1, "red")))
         .decimals(0)
     )
     for index, service in enumerate(KILLSWITCH_SERVICES):
@@ -388,7 +293,7 @@ def kill_switch_row(dash: db.Dashboard) -> db.Dashboard:
         .with_target(
             query(f"sum(increase({INVALID_COMMANDS}[$__range])) or vector(0)", "invalid commands")
         )
-        .thresholds(_thresholds((None, "green"), (1, "red")))
+        .thresholds(thresholds((None, "green"), (1, "red")))
         .decimals(0)
     )
     history = graph(
@@ -508,7 +413,11 @@ def trading() -> db.Dashboard:
 
 def dashboards() -> dict[str, db.Dashboard]:
     """Every generated dashboard, by file name."""
-    return {"optbus-pipeline.json": pipeline(), "optbus-trading.json": trading()}
+    return {
+        "optbus-pipeline.json": pipeline(),
+        "optbus-trading.json": trading(),
+        "optbus-trader.json": trader(),
+    }
 
 
 def render(dash: db.Dashboard) -> str:

@@ -9,7 +9,12 @@ from types import ModuleType
 
 
 def load_script(path: Path) -> ModuleType:
-    """The script at ``path`` as a module, registered so its dataclasses find their module."""
+    """The script at ``path`` as a module, registered so its dataclasses find their module.
+
+    Its folder goes on the import path, as when Python runs it, so that it imports its
+    sibling modules (grafana/generate.py imports grafana/panels.py)."""
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location(f"_script_{path.stem}", path)
     assert spec is not None
     assert spec.loader is not None

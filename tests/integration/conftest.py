@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import nats
@@ -164,3 +165,15 @@ async def wait_until_consumed(nats_url: str, within: float = 60.0) -> None:
         await eventually(consumed, within=within, interval=0.5)
     finally:
         await nc.close()
+
+
+@contextmanager
+def login_in_role(database_url: str, login: str, role: str) -> Iterator[str]:
+    """The database's URL for a new login that is a member of ``role`` (dropped afterwards)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {login}")
+        conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
+    yield database_url.replace("postgresql://postgres@", f"postgresql://{login}@")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP OWNED BY {login}")
+        conn.execute(f"DROP ROLE {login}")

@@ -15,7 +15,7 @@ from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import StorageMode, migrate
 from optbus_persistence.store import EventStore
 
-from .conftest import simulated_steps
+from .conftest import login_in_role, simulated_steps
 
 pytestmark = pytest.mark.integration
 
@@ -24,13 +24,8 @@ LOGIN = "optbus_test_writer_login"
 
 @pytest.fixture
 def writer_url(database_url: str) -> Iterator[str]:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP ROLE IF EXISTS {LOGIN}")
-        conn.execute(f"CREATE ROLE {LOGIN} LOGIN IN ROLE optbus_writer")
-    yield database_url.replace("postgresql://postgres@", f"postgresql://{LOGIN}@")
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP OWNED BY {LOGIN}")
-        conn.execute(f"DROP ROLE {LOGIN}")
+    with login_in_role(database_url, LOGIN, "optbus_writer") as url:
+        yield url
 
 
 def _batch(day: date) -> list:  # type: ignore[type-arg]

@@ -32,3 +32,31 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION optbus_ensure_day_partition(text, date) FROM PUBLIC;
+
+-- Retention: drop the daily partitions of an optbus table that end before a day (a partition
+-- holds [day, day + 1) in UTC and is named <table>_YYYYMMDD by optbus_ensure_day_partition).
+-- `optbus db migrate` calls it with the configured retention; TimescaleDB's
+-- add_retention_policy does the same job on its own schedule. Rows in the default partition
+-- are never dropped. Returns how many partitions went.
+CREATE OR REPLACE FUNCTION optbus_drop_day_partitions_before(parent text, before date)
+RETURNS integer LANGUAGE plpgsql SET search_path = public AS $$
+DECLARE
+    partition regclass;
+    dropped integer := 0;
+BEGIN
+    IF parent NOT IN ('events', 'option_ticks') THEN
+        RAISE EXCEPTION 'not a day-partitioned optbus table: %', parent;
+    END IF;
+    FOR partition IN
+        SELECT c.oid::regclass FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = parent::regclass
+          AND c.relname ~ ('^' || parent || '_[0-9]{8}$')
+          AND to_date(right(c.relname, 8), 'YYYYMMDD') < before
+    LOOP
+        EXECUTE format('DROP TABLE %s', partition);
+        dropped := dropped + 1;
+    END LOOP;
+    RETURN dropped;
+END
+$$;
+REVOKE ALL ON FUNCTION optbus_drop_day_partitions_before(text, date) FROM PUBLIC;

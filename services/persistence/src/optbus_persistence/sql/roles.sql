@@ -23,3 +23,22 @@ BEGIN
     END IF;
 END
 $$;
+-- Dashboards read through a role that can only select (Grafana's database user is a member).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_reader') THEN
+        CREATE ROLE optbus_reader NOLOGIN;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'cannot create role optbus_reader: grant it by hand';
+END
+$$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_reader') THEN
+        GRANT USAGE ON SCHEMA public TO optbus_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO optbus_reader;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO optbus_reader;
+    END IF;
+END
+$$;

@@ -26,3 +26,14 @@ SELECT time_bucket(INTERVAL '1 minute', time) AS bucket,
 FROM option_ticks
 GROUP BY bucket, underlying, expiry, strike, option_type
 WITH NO DATA;
+
+-- The minute bars are refreshed every minute over the last three hours: late ticks (a feed
+-- that reconnects, a persistence that catches up) land in bars already made. The window ends a
+-- minute back so that the bar still filling is not materialised half-made (the aggregate is
+-- real-time, so queries see it all the same). The window stays far inside the compression
+-- horizon (a day): refreshing never decompresses a chunk.
+SELECT add_continuous_aggregate_policy('option_minute_bars',
+    start_offset => INTERVAL '3 hours',
+    end_offset => INTERVAL '1 minute',
+    schedule_interval => INTERVAL '1 minute',
+    if_not_exists => TRUE);
