@@ -71,6 +71,14 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def migrated_database(admin_url: str, name: str) -> Iterator[str]:
+    """A new migrated database on the admin URL's server, dropped afterwards."""
+    with fresh_database(admin_url, name) as url:
+        migrate(url)
+        yield url
+
+
 @pytest.fixture(scope="session")
 def storage(postgres_admin_url: str) -> Iterator[tuple[str, StorageMode]]:
     """A fresh, migrated database for the whole test session, and the storage mode it uses."""
