@@ -204,6 +204,7 @@ class OrderDesk:
             api_key=api_key,
         )
         self.orders[order.orderid] = order
+        await self._set(order, "open pending")
         reason = self._rejection(order)
         if reason is not None:
             order.text = reason

@@ -375,12 +375,15 @@ async def test_the_stream_reports_an_order_opening_and_then_filling(
 ) -> None:
     request = _buy_at_ask(angel_fake, lots=3)
     await orders.place(request)
+    pending = await _next_update(updates)
     opened = await _next_update(updates)
     partly = await _next_update(updates)
 
     await angel_fake.publish_round()
     filled = await _next_update(updates)
 
+    assert isinstance(pending, BrokerOrder)
+    assert pending.status == "pending"
     assert isinstance(opened, BrokerOrder)
     assert isinstance(partly, BrokerOrder)
     assert isinstance(filled, BrokerOrder)
@@ -397,6 +400,7 @@ async def test_the_stream_reports_a_rejection_with_its_reason(
     with pytest.raises(OrderRefused):
         await orders.place(_below_the_bid(angel_fake))
 
+    await _next_update(updates)  # open pending
     rejected = await _next_update(updates)
 
     assert isinstance(rejected, BrokerOrder)
