@@ -288,7 +288,7 @@ async def test_the_sdk_order_status_socket_receives_the_fakes_order_updates(
         if received[-1]["order-status"] == "AB05":
             filled.set()
 
-    socket.on_message = on_message  # type: ignore[method-assign]
+    socket.on_message = on_message
     sdk_thread = threading.Thread(target=socket.connect, daemon=True)
     sdk_thread.start()
     try:
