@@ -10,13 +10,11 @@ Angel One's own text. docs/brokers/angel-one.md has the calls, the limits and ea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-import aiohttp
 import msgspec
 import structlog
 
@@ -43,6 +41,11 @@ from optbus_brokers.angel_one.order_book import (
 from optbus_brokers.angel_one.order_updates import OrderStatusConnection
 from optbus_brokers.angel_one.rest import SmartApiRest, SmartApiSession
 from optbus_brokers.angel_one.settings import AngelOneSettings
+from optbus_brokers.angel_one.websocket import (
+    handshake_headers,
+    open_websocket,
+    open_with_one_fresh_login,
+)
 from optbus_brokers.feed import FeedDisconnected
 from optbus_brokers.orders import (
     BrokerCharges,
@@ -69,8 +72,6 @@ unregistered strategy send at most 10: the stricter of the two."""
 
 SESSION_REFUSALS = frozenset({"AG8001", "AG8002", "AG8003"})
 """Invalid, expired or missing token: nothing was done; log in again and ask once more."""
-
-_HTTP_UNAUTHORIZED = 401
 
 _log = structlog.get_logger()
 
@@ -192,16 +193,9 @@ class AngelOneOrders:
 
     async def connect_order_updates(self) -> OrderStatusConnection:
         """Open the order-status WebSocket; on a refused session, log in again once."""
-        try:
-            return await self._open_order_updates()
-        except aiohttp.WSServerHandshakeError as error:
-            if error.status != _HTTP_UNAUTHORIZED:
-                raise BrokerUnavailable(f"order-status handshake: HTTP {error.status}") from None
-        await self.login()
-        try:
-            return await self._open_order_updates()
-        except aiohttp.WSServerHandshakeError as error:
-            raise BrokerUnavailable(f"order-status handshake: HTTP {error.status}") from None
+        return await open_with_one_fresh_login(
+            self._open_order_updates, self.login, failure=BrokerUnavailable, what="order-status"
+        )
 
     # -- the calls ------------------------------------------------------------------------------
 
@@ -289,28 +283,14 @@ class AngelOneOrders:
             await self.login()
         assert self._session is not None
         api_key = self._settings.trading_api_key or self._settings.api_key
-        headers = {
-            "Authorization": f"Bearer {self._session.jwt_token.get_secret_value()}",
-            "x-api-key": api_key.get_secret_value(),
-            "x-client-code": self._settings.client_code,
-            "x-feed-token": self._session.feed_token.get_secret_value(),
-        }
-        http = aiohttp.ClientSession()
-        try:
-            async with asyncio.timeout(self._settings.request_timeout_seconds):
-                ws = await http.ws_connect(
-                    self._settings.order_updates_url,
-                    headers=headers,
-                    heartbeat=self._settings.heartbeat_seconds,
-                )
-        except aiohttp.WSServerHandshakeError:
-            await http.close()
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            await http.close()
-            raise BrokerUnavailable(
-                f"order-status stream unreachable: {type(error).__name__}"
-            ) from None
+        http, ws = await open_websocket(
+            self._settings.order_updates_url,
+            handshake_headers(self._session, api_key, self._settings.client_code),
+            timeout_seconds=self._settings.request_timeout_seconds,
+            failure=BrokerUnavailable,
+            what="order-status stream",
+            heartbeat_seconds=self._settings.heartbeat_seconds,
+        )
         return OrderStatusConnection(
             http, ws, self._settings.silence_timeout_seconds, self._client_order_id
         )
