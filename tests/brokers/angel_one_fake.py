@@ -42,6 +42,7 @@ from optbus_brokers.angel_one.orders import (
     RMS_PATH,
     TRADE_BOOK_PATH,
 )
+from optbus_brokers.angel_one.rest import SmartApiSession
 from optbus_brokers.angel_one.settings import AngelOneSettings
 from optbus_brokers.angel_one.smartstream import (
     EXCHANGE_TYPES,
@@ -221,6 +222,22 @@ class AngelOneFake:
 
     def instrument(self, token: str) -> Instrument:
         return self._by_token[token]
+
+    def secrets_shown(self, session: SmartApiSession | None, *shown: object) -> list[str]:
+        """The account's secrets and ``session``'s tokens that appear in any of ``shown``
+        (captured log lines, settings, ...), each as its ``repr`` and ``str``."""
+        assert session is not None
+        text = "".join(repr(each) + str(each) for each in (*shown, session))
+        secrets = [
+            self.account.api_key,
+            self.account.trading_api_key,
+            self.account.pin,
+            self.account.totp_secret,
+            session.jwt_token.get_secret_value(),
+            session.refresh_token.get_secret_value(),
+            session.feed_token.get_secret_value(),
+        ]
+        return [secret for secret in secrets if secret in text]
 
     # -- what a test does to the market -------------------------------------------------------
 
