@@ -263,20 +263,25 @@ class AngelOneOrders:
     async def _call_decoded(
         self, method: str, path: str, body: object, decode: Callable[[bytes], U]
     ) -> U:
+        try:
+            return await self._call_once(method, path, body, decode)
+        except RefusedReply as refused:
+            if refused.code not in SESSION_REFUSALS:
+                raise
+        await self.login()
+        return await self._call_once(method, path, body, decode)
+
+    async def _call_once(
+        self, method: str, path: str, body: object, decode: Callable[[bytes], U]
+    ) -> U:
         if self._session is None:
             await self.login()
-        for attempt in range(2):
-            assert self._session is not None
-            payload = await self._rest.secure(method, path, self._session, body)
-            try:
-                return decode(payload)
-            except GarbledReply as garbled:
-                raise BrokerUnavailable(f"SmartAPI {path}: no SmartAPI reply ({garbled})") from None
-            except RefusedReply as refused:
-                if refused.code not in SESSION_REFUSALS or attempt == 1:
-                    raise
-            await self.login()
-        raise AssertionError("unreachable")
+        assert self._session is not None
+        payload = await self._rest.secure(method, path, self._session, body)
+        try:
+            return decode(payload)
+        except GarbledReply as garbled:
+            raise BrokerUnavailable(f"SmartAPI {path}: no SmartAPI reply ({garbled})") from None
 
     async def _open_order_updates(self) -> OrderStatusConnection:
         if self._session is None:
