@@ -165,7 +165,7 @@ class AngelOneOrders:
     async def trades(self) -> list[BrokerTrade]:
         # The trade book names no instrument token: the order book of the same day does.
         trade_rows = await self._readable(self._call_rows(TRADE_BOOK_PATH))
-        tokens = {order.broker_order_id: order.token for order in await self.order_book()}
+        tokens = {str(order.orderid): order.symboltoken for order in await self._order_rows()}
         trading_day = datetime.fromtimestamp(
             self._clock.now_ns() / 1_000_000_000, ANGEL_TIMEZONE
         ).date()
@@ -232,11 +232,15 @@ class AngelOneOrders:
 
     async def _target_of(self, broker_order_id: str) -> _Target:
         """What an order placed by an earlier process trades, from the order book."""
-        rows = await self._readable(self._call_rows(ORDER_BOOK_PATH))
-        for row in decode_each(rows, OrderRow, lambda row: row).rows:
+        for row in await self._order_rows():
             if str(row.orderid) == broker_order_id:
                 return _Target(row.tradingsymbol, row.symboltoken, row.exchange)
         raise OrderRefused(f"order {broker_order_id} is not in the order book")
+
+    async def _order_rows(self) -> list[OrderRow]:
+        """The order book's rows as SmartAPI wrote them (the readable ones)."""
+        rows = await self._readable(self._call_rows(ORDER_BOOK_PATH))
+        return decode_each(rows, OrderRow, lambda row: row).rows
 
     async def _refusable(self, call: Awaitable[T]) -> T:
         try:
