@@ -200,6 +200,13 @@ async def test_an_order_outside_the_price_band_is_refused(
         await orders.place(_buy_at_ask(angel_fake, limit_price=99_999.0))
 
 
+async def test_an_order_of_part_of_a_lot_is_refused(
+    orders: AngelOneOrders, angel_fake: AngelOneFake
+) -> None:
+    with pytest.raises(OrderRefused, match="multiple of lot size 65"):
+        await orders.place(_buy_at_ask(angel_fake, quantity=64))
+
+
 async def test_an_unknown_instrument_is_refused_with_smartapis_code(
     orders: AngelOneOrders, angel_fake: AngelOneFake
 ) -> None:
@@ -269,6 +276,17 @@ async def test_a_filled_buy_is_a_long_position_at_its_price(
             request.limit_price,
         )
     ]
+
+
+async def test_a_filled_sell_is_a_short_position_at_the_bid(
+    orders: AngelOneOrders, angel_fake: AngelOneFake
+) -> None:
+    option = _atm_call(angel_fake)
+    bid = angel_fake.quote(option.token).bid
+    assert bid is not None
+    await orders.place(_buy_at_ask(angel_fake, side="sell", limit_price=bid))
+
+    assert await orders.positions() == [BrokerPosition(option.token, option.symbol, -65, bid)]
 
 
 async def test_a_position_injected_at_the_broker_is_reported(

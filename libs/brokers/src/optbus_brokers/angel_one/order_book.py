@@ -105,8 +105,7 @@ class PositionRow(msgspec.Struct, frozen=True):
 
 
 class RmsLimits(msgspec.Struct, frozen=True):
-    net: float
-    availablecash: float = 0.0
+    net: float  # what is available for new positions, after what is blocked
 
 
 class PlacedOrder(msgspec.Struct, frozen=True):
