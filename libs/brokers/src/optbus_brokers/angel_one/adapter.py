@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import structlog
 
 from optbus.clock import Clock
@@ -21,11 +20,14 @@ from optbus_brokers.angel_one.scrip_master import parse_scrip_master
 from optbus_brokers.angel_one.settings import AngelOneSettings
 from optbus_brokers.angel_one.smartstream import MAX_TOKENS_PER_SESSION
 from optbus_brokers.angel_one.stream import SmartStreamConnection
-from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed, Instrument
+from optbus_brokers.angel_one.websocket import (
+    handshake_headers,
+    open_websocket,
+    open_with_one_fresh_login,
+)
+from optbus_brokers.feed import FeedDisconnected, Instrument
 
 _log = structlog.get_logger()
-
-_HTTP_UNAUTHORIZED = 401
 
 
 class AngelOneFeed:
@@ -45,17 +47,8 @@ class AngelOneFeed:
         return MAX_TOKENS_PER_SESSION
 
     async def login(self) -> None:
-        """Renew the session with its refresh token; a full TOTP login if there is none or
-        Angel One refuses the refresh (refresh tokens expire with the trading day)."""
-        if self._session is not None:
-            try:
-                self._session = await self._rest.refresh(self._session)
-                _log.info("angel_one.session_refreshed", client_code=self._settings.client_code)
-                return
-            except FeedLoginFailed as refused:
-                _log.info("angel_one.refresh_refused", reason=str(refused))
-        self._session = await self._rest.login()
-        _log.info("angel_one.logged_in", client_code=self._settings.client_code)
+        """Renew the session, or log in afresh (``SmartApiRest.renew``)."""
+        self._session = await self._rest.renew(self._session)
 
     async def load_instruments(self) -> list[Instrument]:
         document = await self._rest.scrip_master()
@@ -72,37 +65,21 @@ class AngelOneFeed:
 
     async def connect(self) -> SmartStreamConnection:
         """Open SmartStream with the current session; on a refused session, log in again once."""
-        try:
-            return await self._open_stream()
-        except aiohttp.WSServerHandshakeError as error:
-            if error.status != _HTTP_UNAUTHORIZED:
-                raise FeedDisconnected(f"SmartStream handshake: HTTP {error.status}") from None
-        await self.login()
-        try:
-            return await self._open_stream()
-        except aiohttp.WSServerHandshakeError as error:
-            raise FeedDisconnected(f"SmartStream handshake: HTTP {error.status}") from None
+        return await open_with_one_fresh_login(
+            self._open_stream, self.login, failure=FeedDisconnected, what="SmartStream"
+        )
 
     async def _open_stream(self) -> SmartStreamConnection:
         if self._session is None:
             await self.login()
         assert self._session is not None
-        headers = {
-            "Authorization": f"Bearer {self._session.jwt_token.get_secret_value()}",
-            "x-api-key": self._settings.api_key.get_secret_value(),
-            "x-client-code": self._settings.client_code,
-            "x-feed-token": self._session.feed_token.get_secret_value(),
-        }
-        http = aiohttp.ClientSession()
-        try:
-            async with asyncio.timeout(self._settings.request_timeout_seconds):
-                ws = await http.ws_connect(self._settings.ws_url, headers=headers)
-        except aiohttp.WSServerHandshakeError:
-            await http.close()
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            await http.close()
-            raise FeedDisconnected(f"SmartStream unreachable: {type(error).__name__}") from None
+        http, ws = await open_websocket(
+            self._settings.ws_url,
+            handshake_headers(self._session, self._settings.api_key, self._settings.client_code),
+            timeout_seconds=self._settings.request_timeout_seconds,
+            failure=FeedDisconnected,
+            what="SmartStream",
+        )
         return SmartStreamConnection(http, ws, self._settings)
 
 
