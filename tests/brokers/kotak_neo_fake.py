@@ -9,6 +9,8 @@ It speaks Kotak's public protocol as the official SDK (``kotakneoapi`` 3.0.9) do
 - ``GET /script-details/1.0/masterscrip/file-paths`` lists the day's CSV files, and
   ``/scrip-master/<date>/transformed/nse_fo.csv`` is one: NIFTY and BANKNIFTY near futures and
   options of their next two expiries, ±40 strikes around the spot, dated from ``today``;
+- the order API (``kotak_neo_orders_fake.py``, reached as ``fake.orders``): placing,
+  modifying and cancelling limit orders, the order and trade books, positions and limits;
 - ``/apifeed`` is SFeed: a JSON auth frame, JSON subscribe frames, binary ``native_batch``
   frames of touch-line quotes and index values, WebSocket pings as its heartbeat.
 
@@ -47,6 +49,7 @@ from optbus_brokers.kotak_neo.frames import (
     MARKET_PICTURE_MESSAGE,
     TOUCH_LINE_LEVEL,
 )
+from tests.brokers.kotak_neo_orders_fake import KotakNeoOrderBook
 from tests.brokers.quote_model import ModelQuote, QuoteModel
 
 NSE_CM, NSE_FO = 1, 2
@@ -195,6 +198,7 @@ class KotakNeoFake:
         self.today = today
         self.contracts = kotak_fo_master(today, self.model.spots, self.facts)
         self._by_token = {c.token: c for c in self.contracts}
+        by_symbol = {c.symbol: c for c in self.contracts}
         self._indices = {
             name: Instrument(name, "nse_cm", name, underlying, "index", None, None, 1, 0.05)
             for underlying, name in INDEX_NAMES.items()
@@ -213,6 +217,15 @@ class KotakNeoFake:
         self._streaming: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.orders = KotakNeoOrderBook(
+            ucc=self.credentials.ucc,
+            facts=self.facts,
+            today_contract=by_symbol.get,
+            quote=self.quote,
+            circuit_limits=self.circuit_limits,
+            spot=lambda underlying: self.model.spots[underlying],
+            seconds=self._seconds,
+        )
 
     @property
     def url(self) -> str:
@@ -230,6 +243,7 @@ class KotakNeoFake:
         app.router.add_get("/script-details/1.0/masterscrip/file-paths", self._file_paths)
         app.router.add_get("/scrip-master/{day}/transformed/nse_fo.csv", self._fo_csv)
         app.router.add_get("/apifeed", self._feed)
+        app.add_routes(self.orders.routes(self._trade_session_of))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -240,6 +254,7 @@ class KotakNeoFake:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        self.orders.release()
         await self.stop_streaming()
         await self.drop_connections()
         if self._runner is not None:
@@ -426,6 +441,11 @@ class KotakNeoFake:
             "status": "success",
         }
         return web.json_response({"data": data})
+
+    def _trade_session_of(self, request: web.Request) -> bool:
+        """Whether the request carries a live trade session's ``Sid`` and ``Auth``."""
+        sid = request.headers.get("Sid", "")
+        return sid in self._sessions and request.headers.get("Auth") == sid.replace("sid", "token")
 
     async def _config(self, _: web.Request) -> web.Response:
         # The SDK's dynamic configuration service: SFeed for data centre E21 is this server.
