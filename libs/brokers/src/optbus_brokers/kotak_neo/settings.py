@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -40,3 +42,15 @@ class KotakNeoSettings(BaseSettings):
     ping_interval_seconds: float = Field(default=20.0, gt=0)
     ping_timeout_seconds: float = Field(default=20.0, gt=0)
     auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    order_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="an order call unanswered this long has an unknown fate"
+    )
+    orders_per_second: float = Field(
+        default=5.0,
+        gt=0,
+        description="order calls a second: Kotak allows 10 requests a second across all APIs, "
+        "and the order-book polling needs the rest",
+    )
+    product: Literal["NRML", "MIS"] = Field(
+        default="NRML", description="NRML carries positions overnight, MIS is squared off"
+    )

@@ -1,0 +1,232 @@
+"""The Kotak Neo order adapter: the ``BrokerOrders`` port over Kotak's Trade API (NEST OMS).
+
+Like the feed it speaks Kotak's documented REST protocol itself (docs/brokers/kotak-neo.md
+says why not through the SDK): form posts of one ``jData`` JSON field, with the trade
+session's ``Sid`` and ``Auth`` headers. Orders are DAY limit orders in the configured product,
+optbus's client order id in the order tag (``ig``, echoed back as ``GuiOrdId``). Kotak's order
+API has no algo-id field, so ``OrderRequest.algo_id`` is not sent. Kotak reports no charges per
+order, and the adapter has no order-update stream: the caller polls the order book.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
+
+import httpx
+import structlog
+
+from optbus.clock import Clock
+from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed
+from optbus_brokers.kotak_neo.book import Unreadable, decode_order, decode_position, decode_trade
+from optbus_brokers.kotak_neo.session import TradeSession, open_trade_session
+from optbus_brokers.kotak_neo.settings import API_URL, KotakNeoSettings
+from optbus_brokers.orders import (
+    BrokerCharges,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerTrade,
+    BrokerUnavailable,
+    OrderRefused,
+    OrderRequest,
+    OrderUpdateConnection,
+)
+
+NAME: Final = "kotak-neo"
+PLACE_PATH: Final = "/quick/order/rule/ms/place"
+MODIFY_PATH: Final = "/quick/order/vr/modify"
+CANCEL_PATH: Final = "/quick/order/cancel"
+ORDER_BOOK_PATH: Final = "/quick/user/orders"
+TRADE_BOOK_PATH: Final = "/quick/user/trades"
+POSITIONS_PATH: Final = "/portfolio/v2/positions"
+LIMITS_PATH: Final = "/quick/user/limits"
+# The order source the official SDK stamps on every order it places or modifies.
+ORDER_SOURCE: Final = "NEOTRADEAPI"
+_SIDES: Final = {"buy": "B", "sell": "S"}
+_log = structlog.get_logger()
+RowT = TypeVar("RowT")
+
+
+class KotakNeoOrders:
+    """Kotak Neo's order API behind the ``BrokerOrders`` port."""
+
+    def __init__(self, settings: KotakNeoSettings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._session: TradeSession | None = None
+        self._http = httpx.AsyncClient(timeout=settings.order_timeout_seconds)
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    @property
+    def orders_per_second(self) -> float:
+        return self._settings.orders_per_second
+
+    @property
+    def has_order_updates(self) -> bool:
+        return False
+
+    async def login(self) -> None:
+        """The same TOTP and MPIN login as the feed: a Kotak account has one trade session."""
+        try:
+            self._session = await open_trade_session(self._settings, self._clock, self._http)
+        except FeedDisconnected as error:
+            raise BrokerUnavailable(str(error)) from error
+
+    async def place(self, request: OrderRequest) -> str:
+        answer = await self._post(
+            PLACE_PATH,
+            {
+                "am": "NO",
+                "dq": "0",
+                "es": request.instrument.segment,
+                "mp": "0",
+                "pc": self._settings.product,
+                "pf": "N",
+                "pr": _price(request.limit_price),
+                "pt": "L",
+                "qt": str(request.quantity),
+                "rt": "DAY",
+                "tp": "0",
+                "ts": request.instrument.symbol,
+                "tt": _SIDES[request.side],
+                "ig": request.client_order_id,
+                "os": ORDER_SOURCE,
+            },
+        )
+        order_id = answer.get("nOrdNo")
+        if not isinstance(order_id, str | int) or str(order_id) == "":
+            raise BrokerUnavailable("Kotak Neo accepted the order without an order number")
+        return str(order_id)
+
+    async def modify(self, broker_order_id: str, quantity: int, limit_price: float) -> None:
+        await self._post(
+            MODIFY_PATH,
+            {
+                "am": "NO",
+                "dq": "0",
+                "mp": "0",
+                "no": broker_order_id,
+                "pr": _price(limit_price),
+                "pt": "L",
+                "qt": str(quantity),
+                "tp": "0",
+                "vd": "DAY",
+                "os": ORDER_SOURCE,
+            },
+        )
+
+    async def cancel(self, broker_order_id: str) -> None:
+        await self._post(CANCEL_PATH, {"on": broker_order_id, "am": "NO"})
+
+    async def order_book(self) -> list[BrokerOrder]:
+        return _decoded("order", await self._rows(ORDER_BOOK_PATH), decode_order)
+
+    async def trades(self) -> list[BrokerTrade]:
+        return _decoded("trade", await self._rows(TRADE_BOOK_PATH), decode_trade)
+
+    async def positions(self) -> list[BrokerPosition]:
+        return _decoded("position", await self._rows(POSITIONS_PATH), decode_position)
+
+    async def available_margin(self) -> float:
+        answer = await self._call("POST", LIMITS_PATH, {"seg": "ALL", "exch": "ALL", "prod": "ALL"})
+        _require_ok(answer, BrokerUnavailable)
+        try:
+            return float(answer["Net"])
+        except (KeyError, TypeError, ValueError):
+            raise BrokerUnavailable("Kotak Neo limits carry no readable Net") from None
+
+    async def charges(self, broker_order_id: str) -> BrokerCharges | None:
+        """Kotak's Trade API reports no charges per order: the contract note is the record."""
+        return None
+
+    async def connect_order_updates(self) -> OrderUpdateConnection:
+        raise BrokerUnavailable("the Kotak Neo adapter has no order-update stream: poll")
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def _post(self, path: str, body: Mapping[str, str]) -> dict[str, Any]:
+        """An order call: a ``Not_Ok`` answer is the broker's refusal, with its own text."""
+        answer = await self._call("POST", path, body)
+        _require_ok(answer, OrderRefused)
+        return answer
+
+    async def _rows(self, path: str) -> list[Mapping[str, object]]:
+        answer = await self._call("GET", path, None)
+        _require_ok(answer, BrokerUnavailable)
+        data = answer.get("data")
+        if data is None:  # an empty book answers without data
+            return []
+        if not isinstance(data, list):
+            raise BrokerUnavailable(f"Kotak Neo {path} answered no list")
+        return [row for row in data if isinstance(row, dict)]
+
+    async def _call(self, method: str, path: str, body: Mapping[str, str] | None) -> dict[str, Any]:
+        session = self._require_session()
+        root = self._settings.api_url or session.base_url or API_URL
+        headers = {
+            "Authorization": self._settings.consumer_key.get_secret_value(),
+            "Sid": session.sid.get_secret_value(),
+            "Auth": session.token.get_secret_value(),
+            "neo-fin-key": self._settings.neo_fin_key,
+            "accept": "application/json",
+        }
+        form = {"jData": json.dumps(body)} if body is not None else None
+        try:
+            response = await self._http.request(
+                method, root.rstrip("/") + path, headers=headers, data=form
+            )
+        except httpx.HTTPError as error:
+            raise BrokerUnavailable(f"Kotak Neo {path}: {type(error).__name__}") from error
+        if response.status_code >= 500 or response.status_code == 429:
+            raise BrokerUnavailable(f"Kotak Neo {path}: HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise BrokerUnavailable(f"Kotak Neo {path}: HTTP {response.status_code}, not JSON")
+        return answer
+
+    def _require_session(self) -> TradeSession:
+        if self._session is None:
+            raise FeedLoginFailed("not logged in: call login() first")
+        return self._session
+
+
+def _require_ok(answer: Mapping[str, Any], refusal: type[Exception]) -> None:
+    """Raise ``refusal`` with Kotak's own text (and code) unless the answer is ``Ok``."""
+    if str(answer.get("stat", "")).lower() == "ok" or answer.get("stCode") == 200:
+        return
+    text = answer.get("emsg") or answer.get("errMsg") or answer.get("message") or "refused"
+    raise refusal(f"{text} (stCode {answer.get('stCode')})")
+
+
+def _decoded(
+    kind: str,
+    rows: list[Mapping[str, object]],
+    decode: Callable[[Mapping[str, object]], RowT | Unreadable | None],
+) -> list[RowT]:
+    """Every row ``decode`` reads; an unreadable row is logged with its reason and skipped."""
+    decoded: list[RowT] = []
+    for row in rows:
+        item = decode(row)
+        if isinstance(item, Unreadable):
+            _log.warning("kotak_neo_row_skipped", kind=kind, reason=item.reason)
+        elif item is not None:
+            decoded.append(item)
+    return decoded
+
+
+def _price(rupees: float) -> str:
+    return f"{rupees:.2f}"
+
+
+def make_orders(clock: Clock, settings: KotakNeoSettings | None = None) -> KotakNeoOrders:
+    """The order adapter for ``kotak-neo``, from the same ``OPTBUS_KOTAK_NEO_*`` settings."""
+    return KotakNeoOrders(settings or KotakNeoSettings(), clock)
