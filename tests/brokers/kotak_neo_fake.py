@@ -235,6 +235,10 @@ class KotakNeoFake:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/apifeed"
 
+    @property
+    def order_feed_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/realtime"
+
     async def __aenter__(self) -> KotakNeoFake:
         app = web.Application()
         app.router.add_post("/login/1.0/tradeApiLogin", self._totp_login)
@@ -255,6 +259,7 @@ class KotakNeoFake:
 
     async def __aexit__(self, *_: object) -> None:
         self.orders.release()
+        self.orders.drop_order_feeds()
         await self.stop_streaming()
         await self.drop_connections()
         if self._runner is not None:
@@ -437,15 +442,15 @@ class KotakNeoFake:
             "dataCenter": "E21",
             "baseUrl": self.url,
             "feedUrl": self.ws_url,
+            "rtUrl": self.order_feed_url,
             "kType": "Trade",
             "status": "success",
         }
         return web.json_response({"data": data})
 
-    def _trade_session_of(self, request: web.Request) -> bool:
-        """Whether the request carries a live trade session's ``Sid`` and ``Auth``."""
-        sid = request.headers.get("Sid", "")
-        return sid in self._sessions and request.headers.get("Auth") == sid.replace("sid", "token")
+    def _trade_session_of(self, sid: str, token: str) -> bool:
+        """Whether ``sid`` and ``token`` are a live trade session's."""
+        return sid in self._sessions and token == sid.replace("sid", "token")
 
     async def _config(self, _: web.Request) -> web.Response:
         # The SDK's dynamic configuration service: SFeed for data centre E21 is this server.

@@ -15,16 +15,22 @@ session's ``Sid`` and ``Auth`` headers:
 - ``POST /quick/order/vr/modify`` and ``/quick/order/cancel``: a final order answers stCode
   1021 ``order is completed`` (the SDK's own constant).
 - ``GET /quick/user/orders`` and ``/quick/user/trades``, ``GET /portfolio/v2/positions``,
-  ``POST /quick/user/limits`` (``Net`` is the margin left).
+  ``POST /quick/user/limits`` (``Net`` is the margin left);
+- ``/realtime``, the order feed: after the SDK's raw connection string
+  (``{type:cn,Authorization:<token>,Sid:<sid>,src:WEB}``) it acknowledges and pushes
+  ``{"type": "order", "data": <order-book row>}`` at every change of an order; a wrong
+  session is closed with 1008.
 
 Fault switches: ``hang_after_accepting()`` accepts the next order and never answers,
-``go_down()`` answers every order call 503 until ``come_back()``, ``inject_position()`` adds a
-carried-forward position the adapter did not trade.
+``go_down()`` answers every order call 503 until ``come_back()``, ``drop_order_feeds()`` cuts
+the order feeds without a close frame, ``inject_position()`` adds a carried-forward position
+the adapter did not trade, and ``send_to_order_feeds()`` sends anything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -32,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from optbus.market import MarketFacts
 from optbus_brokers.feed import Instrument
@@ -95,6 +101,8 @@ class KotakNeoOrderBook:
     positions: dict[str, FakePosition] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     down: bool = False
+    order_feeds: list[tuple[web.Request, asyncio.Queue[str]]] = field(default_factory=list)
+    order_feed_changed: asyncio.Event = field(default_factory=asyncio.Event)
     _hang_next: bool = False
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fills: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -126,16 +134,36 @@ class KotakNeoOrderBook:
     def release(self) -> None:
         self._never.set()
 
+    def send_to_order_feeds(self, frame: str) -> None:
+        for _, queue in self.order_feeds:
+            queue.put_nowait(frame)
+
+    def drop_order_feeds(self) -> None:
+        """Cut every order feed without a close frame, as a network failure does."""
+        for request, _ in self.order_feeds:
+            if request.transport is not None:
+                request.transport.abort()
+
+    async def wait_for_order_feeds(self, count: int) -> None:
+        while len(self.order_feeds) < count:
+            self.order_feed_changed.clear()
+            await self.order_feed_changed.wait()
+
+    def _publish(self, order: FakeOrder) -> None:
+        self.send_to_order_feeds(json.dumps({"type": "order", "data": self._order_row(order)}))
+
     # -- the routes -----------------------------------------------------------------------
 
-    def routes(self, authorised: Callable[[web.Request], bool]) -> list[web.RouteDef]:
+    def routes(self, authorised: Callable[[str, str], bool]) -> list[web.RouteDef]:
+        """The order API's routes; ``authorised(sid, token)`` checks a trade session."""
+
         def guarded(
             handler: Callable[[dict[str, object]], web.Response | None],
         ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
             async def serve(request: web.Request) -> web.StreamResponse:
                 if self.down:
                     return web.Response(status=503, text="<html>503 Service Unavailable</html>")
-                if not authorised(request):
+                if not authorised(request.headers.get("Sid", ""), request.headers.get("Auth", "")):
                     return _not_ok(1003, "Invalid session", status=401)
                 form = await request.post()
                 body = json.loads(str(form["jData"])) if "jData" in form else {}
@@ -156,7 +184,42 @@ class KotakNeoOrderBook:
             web.get("/quick/user/trades", guarded(self._trade_book)),
             web.get("/portfolio/v2/positions", guarded(self._positions)),
             web.post("/quick/user/limits", guarded(self._limits)),
+            web.get("/realtime", functools.partial(self._order_feed, authorised=authorised)),
         ]
+
+    async def _order_feed(
+        self, request: web.Request, *, authorised: Callable[[str, str], bool]
+    ) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        first = await socket.receive()
+        # The SDK's connection string is not JSON: {type:cn,Authorization:<token>,Sid:<sid>,...}
+        text = str(first.data).strip("{}") if first.type == WSMsgType.TEXT else ""
+        fields = dict(part.split(":", 1) for part in text.split(",") if ":" in part)
+        if fields.get("type") != "cn" or not authorised(
+            fields.get("Sid", ""), fields.get("Authorization", "")
+        ):
+            await socket.close(code=1008, message=b"invalid session")
+            return socket
+        await socket.send_str(json.dumps({"type": "cn", "ak": "ok"}))
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        entry = (request, queue)
+        self.order_feeds.append(entry)
+        self.order_feed_changed.set()
+
+        async def forward() -> None:
+            while True:
+                await socket.send_str(await queue.get())
+
+        forwarding = asyncio.create_task(forward())
+        try:
+            async for _ in socket:
+                pass
+        finally:
+            forwarding.cancel()
+            self.order_feeds.remove(entry)
+            self.order_feed_changed.set()
+        return socket
 
     def _place(self, body: dict[str, object]) -> web.Response | None:
         contract = self.today_contract(str(body.get("ts")))
@@ -177,8 +240,10 @@ class KotakNeoOrderBook:
         )
         self.orders[number] = order
         reason = self._rms_reason(order)
+        self._publish(order)
         if reason:
             order.status, order.reason = "rejected", reason
+            self._publish(order)
         else:
             order.blocked_margin = required
             self.available_margin -= required
@@ -201,6 +266,7 @@ class KotakNeoOrderBook:
         order.quantity, order.price, order.updated_s = quantity, price, self.seconds()
         order.blocked_margin = self._margin(order.contract, order.side, quantity, price)
         self.available_margin -= order.blocked_margin
+        self._publish(order)
         self._match(order)
         return _ok(order.number)
 
@@ -214,6 +280,7 @@ class KotakNeoOrderBook:
         order.reason = "Cancelled by user"
         unfilled = (order.quantity - order.filled) / order.quantity
         self.available_margin += order.blocked_margin * unfilled
+        self._publish(order)
         return _ok(order.number)
 
     def _order_book(self, _: dict[str, object]) -> web.Response:
@@ -270,6 +337,7 @@ class KotakNeoOrderBook:
         order.updated_s = self.seconds()
         if order.filled == order.quantity:
             order.status = "complete"
+        self._publish(order)
         position = self.positions.setdefault(order.contract.token, FakePosition(order.contract))
         if order.side == "B":
             position.bought += quantity

@@ -245,3 +245,24 @@ async def test_the_sdk_reads_the_margin_left_and_a_refusal_for_too_little(
         1004,
         "Insufficient balance.",
     )
+
+
+async def test_the_sdks_order_feed_client_reads_the_fakes_order_updates(
+    sdk: ModuleType, fake: KotakNeoFake
+) -> None:
+    client = await logged_in_client(sdk, fake)
+    contract = near_call(fake)
+    models = importlib.import_module("neo_api_client.websocket.orderfeed.models")
+
+    async with client.create_order_feed() as feed:
+        await fake.orders.wait_for_order_feeds(1)
+        placed = await sdk_buy(client, contract, 1, 1.0, "optbus-4")
+        message = await asyncio.wait_for(anext(feed), 10)
+
+    assert isinstance(message, models.OrderUpdate)
+    assert (message.data.order_id, message.data.order_status, message.data.token) == (
+        placed["nOrdNo"],
+        "open",
+        contract.token,
+    )
+    assert message.data.model_extra["GuiOrdId"] == "optbus-4"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,11 +12,13 @@ from optbus.clock import ReplayClock
 from optbus_brokers.feed import Instrument
 from optbus_brokers.kotak_neo import KotakNeoOrders, make_orders
 from optbus_brokers.orders import (
+    BrokerOrder,
     BrokerOrders,
     BrokerUnavailable,
     OrderRefused,
     OrderRequest,
     OrderSide,
+    OrderUpdate,
 )
 from tests.brokers.conftest import MARKET_DAY, MARKET_MORNING_NS
 from tests.brokers.kotak_neo_fake import KotakNeoFake
@@ -66,7 +69,7 @@ def bid(fake: KotakNeoFake, contract: Instrument) -> float:
 def test_the_adapter_is_a_broker_order_port(orders: KotakNeoOrders) -> None:
     port: BrokerOrders = orders
 
-    assert (port.name, port.orders_per_second, port.has_order_updates) == ("kotak-neo", 5, False)
+    assert (port.name, port.orders_per_second, port.has_order_updates) == ("kotak-neo", 5, True)
 
 
 async def test_a_buy_at_the_ask_fills_and_the_order_book_shows_it_complete(
@@ -256,10 +259,77 @@ async def test_available_margin_is_kotaks_net_limit(
     assert await orders.available_margin() == pytest.approx(before - spent, abs=0.01)
 
 
-async def test_kotak_reports_no_charges_and_no_order_stream(orders: KotakNeoOrders) -> None:
+async def test_kotak_reports_no_charges(orders: KotakNeoOrders) -> None:
     assert await orders.charges("any") is None
+
+
+async def updates_until_final(items: AsyncIterator[OrderUpdate]) -> list[BrokerOrder]:
+    seen: list[BrokerOrder] = []
+    while not seen or seen[-1].status in ("pending", "open"):
+        update = await asyncio.wait_for(anext(items), 10)
+        assert isinstance(update, BrokerOrder)
+        seen.append(update)
+    return seen
+
+
+async def test_the_order_feed_streams_an_order_from_open_to_complete(
+    fake: KotakNeoFake, orders: KotakNeoOrders
+) -> None:
+    contract = nifty_call(fake)
+    feed = await orders.connect_order_updates()
+    await fake.orders.wait_for_order_feeds(1)
+
+    order_id = await orders.place(request(contract, "buy", 1, ask(fake, contract), "c-feed"))
+    seen = await updates_until_final(feed.items())
+    await feed.close()
+
+    assert [(o.broker_order_id, o.client_order_id) for o in seen] == [(order_id, "c-feed")] * 2
+    assert [(o.status, o.filled_quantity) for o in seen] == [
+        ("open", 0),
+        ("complete", contract.lot_size),
+    ]
+
+
+async def test_the_order_feed_skips_a_frame_it_cannot_read_and_goes_on(
+    fake: KotakNeoFake, orders: KotakNeoOrders
+) -> None:
+    feed = await orders.connect_order_updates()
+    await fake.orders.wait_for_order_feeds(1)
+    fake.orders.send_to_order_feeds("<html>502</html>")
+    fake.orders.send_to_order_feeds('{"type": "order", "data": {"ordSt": "teleported"}}')
+
+    with structlog.testing.capture_logs() as logs:
+        await orders.place(request(nifty_call(fake), "buy", 1, 1.0))
+        update = await asyncio.wait_for(anext(feed.items()), 10)
+    await feed.close()
+
+    assert isinstance(update, BrokerOrder)
+    assert [log["reason"] for log in logs if "reason" in log] == [
+        "order feed frame not JSON",
+        "unknown order state 'teleported'",
+    ]
+
+
+async def test_a_dropped_order_feed_is_unavailable(
+    fake: KotakNeoFake, orders: KotakNeoOrders
+) -> None:
+    feed = await orders.connect_order_updates()
+    await fake.orders.wait_for_order_feeds(1)
+
+    fake.orders.drop_order_feeds()
+
     with pytest.raises(BrokerUnavailable):
-        await orders.connect_order_updates()
+        await asyncio.wait_for(anext(feed.items()), 10)
+
+
+async def test_an_expired_session_closes_the_order_feed(
+    fake: KotakNeoFake, orders: KotakNeoOrders
+) -> None:
+    fake.expire_sessions()
+    feed = await orders.connect_order_updates()
+
+    with pytest.raises(BrokerUnavailable, match="1008"):
+        await asyncio.wait_for(anext(feed.items()), 10)
 
 
 async def test_a_placement_unanswered_in_time_is_unavailable_and_the_retry_finds_it_by_tag(

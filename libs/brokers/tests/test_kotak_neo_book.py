@@ -3,6 +3,7 @@ reason when not, never a crash."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from optbus_brokers.kotak_neo.book import (
     ORDER_STATES,
     Unreadable,
     decode_order,
+    decode_order_feed_message,
     decode_position,
     decode_trade,
 )
@@ -55,6 +57,29 @@ def test_any_trade_row_is_a_trade_or_a_reason(row: dict[str, object]) -> None:
 @given(ROWS)
 def test_any_position_row_is_a_position_nothing_or_a_reason(row: dict[str, object]) -> None:
     assert isinstance(decode_position(row), BrokerPosition | Unreadable | None)
+
+
+@FAST
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.text(alphabet='{}[]":, abcnoprtyek0123456789', max_size=64),
+        st.builds(
+            lambda kind, data: json.dumps({"type": kind, "data": data}),
+            st.sampled_from(["order", "position", "cn", "other"]),
+            st.one_of(ROWS, VALUES),
+        ),
+    )
+)
+def test_any_order_feed_frame_is_an_order_nothing_or_a_reason(frame: str | bytes) -> None:
+    assert isinstance(decode_order_feed_message(frame), BrokerOrder | Unreadable | None)
+
+
+def test_the_order_feeds_acknowledgement_and_position_messages_are_nothing_to_read() -> None:
+    ack = decode_order_feed_message('{"type": "cn", "ak": "ok"}')
+    position = decode_order_feed_message('{"type": "position", "data": {"flBuyQty": "65"}}')
+
+    assert (ack, position) == (None, None)
 
 
 @given(

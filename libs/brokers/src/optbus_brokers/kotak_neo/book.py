@@ -7,6 +7,7 @@ NEST's lower-case phrases. A row that cannot be read is not a crash: the decoder
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +81,24 @@ def decode_order(row: Mapping[str, object]) -> BrokerOrder | Unreadable:
         )
     except _BadField as error:
         return Unreadable(str(error))
+
+
+def decode_order_feed_message(message: str | bytes) -> BrokerOrder | Unreadable | None:
+    """One order-feed frame: an ``order`` message's order; ``None`` for the connection's
+    acknowledgement (``cn``) and ``position`` messages, which the order book does not need."""
+    try:
+        frame = json.loads(message)
+    except ValueError:
+        return Unreadable("order feed frame not JSON")
+    if not isinstance(frame, dict):
+        return Unreadable("order feed frame not an object")
+    kind = frame.get("type")
+    if kind == "order":
+        data = frame.get("data")
+        return decode_order(data) if isinstance(data, dict) else Unreadable("order without data")
+    if kind in ("cn", "position") or frame.get("ak") == "ok":
+        return None
+    return Unreadable("unknown order feed message")
 
 
 def decode_trade(row: Mapping[str, object]) -> BrokerTrade | Unreadable:

@@ -5,21 +5,31 @@ says why not through the SDK): form posts of one ``jData`` JSON field, with the 
 session's ``Sid`` and ``Auth`` headers. Orders are DAY limit orders in the configured product,
 optbus's client order id in the order tag (``ig``, echoed back as ``GuiOrdId``). Kotak's order
 API has no algo-id field, so ``OrderRequest.algo_id`` is not sent. Kotak reports no charges per
-order, and the adapter has no order-update stream: the caller polls the order book.
+order. Order updates come from Kotak's order feed, a WebSocket that pushes each order's new
+state as an order-book row.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from optbus.clock import Clock
 from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed
-from optbus_brokers.kotak_neo.book import Unreadable, decode_order, decode_position, decode_trade
+from optbus_brokers.kotak_neo.book import (
+    Unreadable,
+    decode_order,
+    decode_order_feed_message,
+    decode_position,
+    decode_trade,
+)
 from optbus_brokers.kotak_neo.session import TradeSession, open_trade_session
 from optbus_brokers.kotak_neo.settings import API_URL, KotakNeoSettings
 from optbus_brokers.orders import (
@@ -30,7 +40,7 @@ from optbus_brokers.orders import (
     BrokerUnavailable,
     OrderRefused,
     OrderRequest,
-    OrderUpdateConnection,
+    OrderUpdate,
 )
 
 NAME: Final = "kotak-neo"
@@ -41,6 +51,7 @@ ORDER_BOOK_PATH: Final = "/quick/user/orders"
 TRADE_BOOK_PATH: Final = "/quick/user/trades"
 POSITIONS_PATH: Final = "/portfolio/v2/positions"
 LIMITS_PATH: Final = "/quick/user/limits"
+ORDER_FEED_PATH: Final = "/realtime"
 # The order source the official SDK stamps on every order it places or modifies.
 ORDER_SOURCE: Final = "NEOTRADEAPI"
 _SIDES: Final = {"buy": "B", "sell": "S"}
@@ -67,7 +78,7 @@ class KotakNeoOrders:
 
     @property
     def has_order_updates(self) -> bool:
-        return False
+        return True
 
     async def login(self) -> None:
         """The same TOTP and MPIN login as the feed: a Kotak account has one trade session."""
@@ -143,8 +154,32 @@ class KotakNeoOrders:
         """Kotak's Trade API reports no charges per order: the contract note is the record."""
         return None
 
-    async def connect_order_updates(self) -> OrderUpdateConnection:
-        raise BrokerUnavailable("the Kotak Neo adapter has no order-update stream: poll")
+    async def connect_order_updates(self) -> KotakNeoOrderFeed:
+        """Open the order feed and send its connection string (not JSON: the SDK's layout).
+
+        A refused session shows as the feed closing: ``items()`` raises ``BrokerUnavailable``.
+        """
+        session = self._require_session()
+        url = (
+            self._settings.order_feed_url
+            or session.order_feed_url
+            or _realtime_url(self._settings.api_url or session.base_url or API_URL)
+        )
+        settings = self._settings
+        try:
+            websocket = await connect(
+                url,
+                ping_interval=settings.ping_interval_seconds,
+                ping_timeout=settings.ping_timeout_seconds,
+                open_timeout=settings.auth_timeout_seconds,
+            )
+            await websocket.send(
+                f"{{type:cn,Authorization:{session.token.get_secret_value()},"
+                f"Sid:{session.sid.get_secret_value()},src:WEB}}"
+            )
+        except (OSError, TimeoutError, WebSocketException) as error:
+            raise BrokerUnavailable(f"order feed unreachable: {type(error).__name__}") from error
+        return KotakNeoOrderFeed(websocket)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -197,6 +232,35 @@ class KotakNeoOrders:
         if self._session is None:
             raise FeedLoginFailed("not logged in: call login() first")
         return self._session
+
+
+class KotakNeoOrderFeed:
+    """One open order feed: order updates until it drops."""
+
+    def __init__(self, websocket: ClientConnection) -> None:
+        self._websocket = websocket
+
+    async def items(self) -> AsyncIterator[OrderUpdate]:
+        try:
+            async for message in self._websocket:
+                update = decode_order_feed_message(message)
+                if isinstance(update, Unreadable):
+                    _log.warning("kotak_neo_order_feed_frame_skipped", reason=update.reason)
+                elif update is not None:
+                    yield update
+        except ConnectionClosed as error:
+            raise BrokerUnavailable(f"order feed closed: {error}") from error
+        raise BrokerUnavailable("order feed closed the connection")
+
+    async def close(self) -> None:
+        await self._websocket.close()
+
+
+def _realtime_url(rest_root: str) -> str:
+    """The order feed on the REST host, as the SDK derives it: ``wss://<host>/realtime``."""
+    parts = urlsplit(rest_root)
+    scheme = "ws" if parts.scheme == "http" else "wss"
+    return f"{scheme}://{parts.netloc}{ORDER_FEED_PATH}"
 
 
 def _require_ok(answer: Mapping[str, Any], refusal: type[Exception]) -> None:

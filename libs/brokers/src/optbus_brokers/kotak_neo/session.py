@@ -2,7 +2,8 @@
 
 A TOTP login answers a view session, MPIN validation turns it into the trade session: the
 ``sid`` and ``token`` every later call carries as its ``Sid`` and ``Auth`` headers, and the
-account's data-centre addresses (``baseUrl`` for REST, ``feedUrl`` for SFeed).
+account's data-centre addresses (``baseUrl`` for REST, ``feedUrl`` for SFeed, ``rtUrl`` for
+the order feed).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class TradeSession:
     ucc: str
     base_url: str | None
     feed_url: str | None
+    order_feed_url: str | None = None
 
 
 async def open_trade_session(
@@ -71,6 +73,7 @@ async def open_trade_session(
         ucc=str(trade.get("ucc") or view.get("ucc") or settings.ucc),
         base_url=_optional_text(trade, "baseUrl"),
         feed_url=_optional_text(trade, "feedUrl"),
+        order_feed_url=_optional_text(trade, "rtUrl"),
     )
 
 
