@@ -391,7 +391,11 @@ async def test_no_secret_reaches_the_logs_the_reprs_or_the_errors(
     adapter = make_orders(market_clock, settings)
     with structlog.testing.capture_logs() as logs:
         await adapter.login()
+        feed = await adapter.connect_order_updates()
+        await fake.orders.wait_for_order_feeds(1)
         await adapter.place(request(nifty_call(fake), "buy", 1, 1.0))
+        await asyncio.wait_for(anext(feed.items()), 10)
+        await feed.close()
         await adapter.order_book()
         fake.orders.available_margin = 0.0
         with pytest.raises(OrderRefused) as refused:
