@@ -15,7 +15,8 @@ session's ``Sid`` and ``Auth`` headers:
 - ``POST /quick/order/vr/modify`` and ``/quick/order/cancel``: a final order answers stCode
   1021 ``order is completed`` (the SDK's own constant).
 - ``GET /quick/user/orders`` and ``/quick/user/trades``, ``GET /portfolio/v2/positions``,
-  ``POST /quick/user/limits`` (``Net`` is the margin left);
+  ``POST /quick/user/limits`` (``Net`` is the margin left); an empty book answers
+  ``Not_Ok`` stCode 5203 ``No Data``, as Kotak's does;
 - ``/realtime``, the order feed: after the SDK's raw connection string
   (``{type:cn,Authorization:<token>,Sid:<sid>,src:WEB}``) it acknowledges and pushes
   ``{"type": "order", "data": <order-book row>}`` at every change of an order; a wrong
@@ -49,6 +50,7 @@ NS_PER_SECOND = 1_000_000_000
 # The fake's margin for a short option: this fraction of the underlying's spot a unit.
 SHORT_MARGIN_FRACTION = 0.12
 ORDER_COMPLETE_CODE = 1021
+NO_DATA_CODE = 5203
 FREEZE_REASON = "RMS:Rule: Order Quantity exceeds freeze quantity for entity account-{ucc}"
 BAND_REASON = (
     "RMS:Rule: Check circuit limit including square off order exceeds for entity "
@@ -440,4 +442,6 @@ def _not_ok(code: int, message: str, status: int = 200) -> web.Response:
 
 
 def _listing(rows: list[dict[str, object]]) -> web.Response:
+    if not rows:  # Kotak answers an empty book as an error, with the SDK's errMsg key only
+        return web.json_response({"stat": "Not_Ok", "errMsg": "No Data", "stCode": NO_DATA_CODE})
     return web.json_response({"stat": "Ok", "stCode": 200, "data": rows})

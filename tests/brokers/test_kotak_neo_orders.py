@@ -416,3 +416,11 @@ async def test_no_secret_reaches_the_logs_the_reprs_or_the_errors(
         ]
     )
     assert [s for s in secrets if s in seen] == []
+
+
+async def test_an_empty_book_answered_as_no_data_is_empty(orders: KotakNeoOrders) -> None:
+    assert (await orders.order_book(), await orders.trades(), await orders.positions()) == (
+        [],
+        [],
+        [],
+    )

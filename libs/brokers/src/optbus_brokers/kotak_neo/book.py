@@ -31,6 +31,7 @@ ORDER_STATES: Final[Mapping[str, BrokerOrderStatus]] = {
     "validation pending": "pending",
     "open pending": "pending",
     "after market order req received": "pending",
+    "modify after market order req received": "pending",
     "modify validation pending": "open",
     "modify pending": "open",
     "modified": "open",
@@ -42,6 +43,7 @@ ORDER_STATES: Final[Mapping[str, BrokerOrderStatus]] = {
     "complete": "complete",
     "traded": "complete",
     "cancelled": "cancelled",
+    "cancelled after market order": "cancelled",
     "rejected": "rejected",
 }
 SIDES: Final[Mapping[str, OrderSide]] = {"B": "buy", "S": "sell"}

@@ -54,6 +54,8 @@ LIMITS_PATH: Final = "/quick/user/limits"
 ORDER_FEED_PATH: Final = "/realtime"
 # The order source the official SDK stamps on every order it places or modifies.
 ORDER_SOURCE: Final = "NEOTRADEAPI"
+# How Kotak answers a read with nothing to list (an empty order book in the morning).
+NO_DATA_CODE: Final = 5203
 _SIDES: Final = {"buy": "B", "sell": "S"}
 _log = structlog.get_logger()
 RowT = TypeVar("RowT")
@@ -193,9 +195,11 @@ class KotakNeoOrders:
 
     async def _rows(self, path: str) -> list[Mapping[str, object]]:
         answer = await self._call("GET", path, None)
+        if answer.get("stCode") == NO_DATA_CODE:
+            return []
         _require_ok(answer, BrokerUnavailable)
         data = answer.get("data")
-        if data is None:  # an empty book answers without data
+        if data is None:
             return []
         if not isinstance(data, list):
             raise BrokerUnavailable(f"Kotak Neo {path} answered no list")
