@@ -9,7 +9,7 @@ import pytest
 import structlog
 
 from optbus.clock import ReplayClock
-from optbus_brokers.feed import Instrument
+from optbus_brokers.feed import FeedLoginFailed, Instrument
 from optbus_brokers.kotak_neo import KotakNeoOrders, make_orders
 from optbus_brokers.orders import (
     BrokerOrder,
@@ -322,14 +322,19 @@ async def test_a_dropped_order_feed_is_unavailable(
         await asyncio.wait_for(anext(feed.items()), 10)
 
 
-async def test_an_expired_session_closes_the_order_feed(
+async def test_an_order_feed_closed_for_an_expired_session_logs_in_again_to_reconnect(
     fake: KotakNeoFake, orders: KotakNeoOrders
 ) -> None:
     fake.expire_sessions()
-    feed = await orders.connect_order_updates()
-
+    refused = await orders.connect_order_updates()
     with pytest.raises(BrokerUnavailable, match="1008"):
-        await asyncio.wait_for(anext(feed.items()), 10)
+        await asyncio.wait_for(anext(refused.items()), 10)
+
+    feed = await orders.connect_order_updates()
+    await fake.orders.wait_for_order_feeds(1)
+    await feed.close()
+
+    assert len(fake.logins) == 2
 
 
 async def test_a_placement_unanswered_in_time_is_unavailable_and_the_retry_finds_it_by_tag(
@@ -355,15 +360,24 @@ async def test_a_broker_that_is_down_is_unavailable_for_orders_and_reads(
         await orders.order_book()
 
 
-async def test_an_expired_session_refuses_an_order_and_a_new_login_trades_again(
+async def test_an_expired_session_is_renewed_and_the_order_placed_once(
     fake: KotakNeoFake, orders: KotakNeoOrders
 ) -> None:
     fake.expire_sessions()
 
-    with pytest.raises(OrderRefused, match="Invalid session"):
-        await orders.place(request(nifty_call(fake), "buy", 1, 1.0))
-    await orders.login()
-    assert await orders.place(request(nifty_call(fake), "buy", 1, 1.0))
+    await orders.place(request(nifty_call(fake), "buy", 1, 1.0, "c-renewed"))
+
+    assert len(fake.logins) == 2
+    assert [o.client_order_id for o in await orders.order_book()] == ["c-renewed"]
+
+
+async def test_credentials_refused_on_renewal_are_a_refused_login(
+    fake: KotakNeoFake, orders: KotakNeoOrders
+) -> None:
+    fake.refuse_logins()
+
+    with pytest.raises(FeedLoginFailed):
+        await orders.order_book()
 
 
 async def test_an_unreachable_login_is_unavailable(

@@ -20,6 +20,7 @@ import httpx
 import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.frames import CloseCode
 
 from optbus.clock import Clock
 from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed
@@ -56,6 +57,8 @@ ORDER_FEED_PATH: Final = "/realtime"
 ORDER_SOURCE: Final = "NEOTRADEAPI"
 # How Kotak answers a read with nothing to list (an empty order book in the morning).
 NO_DATA_CODE: Final = 5203
+# A session Kotak no longer honours: ended at the day's end, or by a later login elsewhere.
+INVALID_SESSION_CODE: Final = 1003
 _SIDES: Final = {"buy": "B", "sell": "S"}
 _log = structlog.get_logger()
 RowT = TypeVar("RowT")
@@ -68,6 +71,9 @@ class KotakNeoOrders:
         self._settings = settings
         self._clock = clock
         self._session: TradeSession | None = None
+        # Set when Kotak refused the session (HTTP 401, or the order feed closed for policy):
+        # the next call logs in again first.
+        self._session_refused = False
         self._http = httpx.AsyncClient(timeout=settings.order_timeout_seconds)
 
     @property
@@ -88,6 +94,7 @@ class KotakNeoOrders:
             self._session = await open_trade_session(self._settings, self._clock, self._http)
         except FeedDisconnected as error:
             raise BrokerUnavailable(str(error)) from error
+        self._session_refused = False
 
     async def place(self, request: OrderRequest) -> str:
         answer = await self._post(
@@ -159,8 +166,11 @@ class KotakNeoOrders:
     async def connect_order_updates(self) -> KotakNeoOrderFeed:
         """Open the order feed and send its connection string (not JSON: the SDK's layout).
 
-        A refused session shows as the feed closing: ``items()`` raises ``BrokerUnavailable``.
+        A refused session shows as the feed closing for policy: ``items()`` raises
+        ``BrokerUnavailable``, and the next connection logs in again first.
         """
+        if self._session_refused:
+            await self.login()
         session = self._require_session()
         url = (
             self._settings.order_feed_url
@@ -181,7 +191,10 @@ class KotakNeoOrders:
             )
         except (OSError, TimeoutError, WebSocketException) as error:
             raise BrokerUnavailable(f"order feed unreachable: {type(error).__name__}") from error
-        return KotakNeoOrderFeed(websocket)
+        return KotakNeoOrderFeed(websocket, self._refuse_session)
+
+    def _refuse_session(self) -> None:
+        self._session_refused = True
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -206,6 +219,18 @@ class KotakNeoOrders:
         return [row for row in data if isinstance(row, dict)]
 
     async def _call(self, method: str, path: str, body: Mapping[str, str] | None) -> dict[str, Any]:
+        """One call; a session Kotak no longer honours is logged in again and the call sent
+        once more (safe for a placement too: Kotak refused it, nothing was placed)."""
+        answer = await self._call_once(method, path, body)
+        if answer.get("stCode") == INVALID_SESSION_CODE or self._session_refused:
+            _log.warning("kotak_neo_session_renewed", path=path)
+            await self.login()
+            answer = await self._call_once(method, path, body)
+        return answer
+
+    async def _call_once(
+        self, method: str, path: str, body: Mapping[str, str] | None
+    ) -> dict[str, Any]:
         session = self._require_session()
         root = self._settings.api_url or session.base_url or API_URL
         headers = {
@@ -222,6 +247,7 @@ class KotakNeoOrders:
             )
         except httpx.HTTPError as error:
             raise BrokerUnavailable(f"Kotak Neo {path}: {type(error).__name__}") from error
+        self._session_refused = response.status_code == httpx.codes.UNAUTHORIZED
         if response.status_code >= 500 or response.status_code == 429:
             raise BrokerUnavailable(f"Kotak Neo {path}: HTTP {response.status_code}")
         try:
@@ -241,8 +267,9 @@ class KotakNeoOrders:
 class KotakNeoOrderFeed:
     """One open order feed: order updates until it drops."""
 
-    def __init__(self, websocket: ClientConnection) -> None:
+    def __init__(self, websocket: ClientConnection, on_refused: Callable[[], None]) -> None:
         self._websocket = websocket
+        self._on_refused = on_refused
 
     async def items(self) -> AsyncIterator[OrderUpdate]:
         try:
@@ -253,6 +280,8 @@ class KotakNeoOrderFeed:
                 elif update is not None:
                     yield update
         except ConnectionClosed as error:
+            if error.rcvd is not None and error.rcvd.code == CloseCode.POLICY_VIOLATION:
+                self._on_refused()
             raise BrokerUnavailable(f"order feed closed: {error}") from error
         raise BrokerUnavailable("order feed closed the connection")
 
