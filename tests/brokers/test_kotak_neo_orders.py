@@ -438,3 +438,16 @@ async def test_an_empty_book_answered_as_no_data_is_empty(orders: KotakNeoOrders
         [],
         [],
     )
+
+
+async def test_a_resting_buy_fills_when_the_market_falls_to_it(
+    fake: KotakNeoFake, orders: KotakNeoOrders
+) -> None:
+    contract = nifty_call(fake)
+    await orders.place(request(contract, "buy", 1, bid(fake, contract)))
+
+    fake.set_spot("NIFTY", 23_800)
+    fake.orders.match_orders()
+
+    [order] = await orders.order_book()
+    assert (order.status, order.average_price) == ("complete", pytest.approx(ask(fake, contract)))
