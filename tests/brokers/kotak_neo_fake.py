@@ -9,6 +9,8 @@ It speaks Kotak's public protocol as the official SDK (``kotakneoapi`` 3.0.9) do
 - ``GET /script-details/1.0/masterscrip/file-paths`` lists the day's CSV files, and
   ``/scrip-master/<date>/transformed/nse_fo.csv`` is one: NIFTY and BANKNIFTY near futures and
   options of their next two expiries, ±40 strikes around the spot, dated from ``today``;
+- the order API (``kotak_neo_orders_fake.py``, reached as ``fake.orders``): placing,
+  modifying and cancelling limit orders, the order and trade books, positions and limits;
 - ``/apifeed`` is SFeed: a JSON auth frame, JSON subscribe frames, binary ``native_batch``
   frames of touch-line quotes and index values, WebSocket pings as its heartbeat.
 
@@ -47,6 +49,7 @@ from optbus_brokers.kotak_neo.frames import (
     MARKET_PICTURE_MESSAGE,
     TOUCH_LINE_LEVEL,
 )
+from tests.brokers.kotak_neo_orders_fake import KotakNeoOrderBook
 from tests.brokers.quote_model import ModelQuote, QuoteModel
 
 NSE_CM, NSE_FO = 1, 2
@@ -195,6 +198,7 @@ class KotakNeoFake:
         self.today = today
         self.contracts = kotak_fo_master(today, self.model.spots, self.facts)
         self._by_token = {c.token: c for c in self.contracts}
+        by_symbol = {c.symbol: c for c in self.contracts}
         self._indices = {
             name: Instrument(name, "nse_cm", name, underlying, "index", None, None, 1, 0.05)
             for underlying, name in INDEX_NAMES.items()
@@ -213,6 +217,15 @@ class KotakNeoFake:
         self._streaming: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.orders = KotakNeoOrderBook(
+            ucc=self.credentials.ucc,
+            facts=self.facts,
+            today_contract=by_symbol.get,
+            quote=self.quote,
+            circuit_limits=self.circuit_limits,
+            spot=lambda underlying: self.model.spots[underlying],
+            seconds=self._seconds,
+        )
 
     @property
     def url(self) -> str:
@@ -222,6 +235,10 @@ class KotakNeoFake:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/apifeed"
 
+    @property
+    def order_feed_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/realtime"
+
     async def __aenter__(self) -> KotakNeoFake:
         app = web.Application()
         app.router.add_post("/login/1.0/tradeApiLogin", self._totp_login)
@@ -230,6 +247,7 @@ class KotakNeoFake:
         app.router.add_get("/script-details/1.0/masterscrip/file-paths", self._file_paths)
         app.router.add_get("/scrip-master/{day}/transformed/nse_fo.csv", self._fo_csv)
         app.router.add_get("/apifeed", self._feed)
+        app.add_routes(self.orders.routes(self._trade_session_of))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -240,6 +258,8 @@ class KotakNeoFake:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        self.orders.release()
+        self.orders.drop_order_feeds()
         await self.stop_streaming()
         await self.drop_connections()
         if self._runner is not None:
@@ -422,10 +442,15 @@ class KotakNeoFake:
             "dataCenter": "E21",
             "baseUrl": self.url,
             "feedUrl": self.ws_url,
+            "rtUrl": self.order_feed_url,
             "kType": "Trade",
             "status": "success",
         }
         return web.json_response({"data": data})
+
+    def _trade_session_of(self, sid: str, token: str) -> bool:
+        """Whether ``sid`` and ``token`` are a live trade session's."""
+        return sid in self._sessions and token == sid.replace("sid", "token")
 
     async def _config(self, _: web.Request) -> web.Response:
         # The SDK's dynamic configuration service: SFeed for data centre E21 is this server.

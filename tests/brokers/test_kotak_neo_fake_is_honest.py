@@ -18,6 +18,7 @@ import pytest
 import structlog
 
 from optbus.clock import ReplayClock
+from optbus_brokers.feed import Instrument
 from tests.brokers.conftest import MARKET_DAY
 from tests.brokers.kotak_neo_fake import KotakNeoFake
 
@@ -150,3 +151,118 @@ async def test_the_sdks_feed_client_decodes_the_fakes_index_value(
     assert isinstance(message, feed.SFeedIndex)
     assert message.name == "NIFTY 50"
     assert message.last_traded_price == pytest.approx(24_012.35)
+
+
+def near_call(fake: KotakNeoFake, strike: float = 24_000) -> Instrument:
+    expiry = fake.facts.expiries("NIFTY", MARKET_DAY, 1)[0]
+    return next(
+        c
+        for c in fake.contracts
+        if (c.underlying, c.kind, c.strike, c.expiry) == ("NIFTY", "call", strike, expiry)
+    )
+
+
+async def sdk_buy(client: Any, contract: Instrument, lots: int, price: float, tag: str) -> Any:
+    return await asyncio.to_thread(
+        client.place_order,
+        exchange_segment="nse_fo",
+        product="NRML",
+        price=f"{price:.2f}",
+        order_type="L",
+        quantity=str(lots * contract.lot_size),
+        validity="DAY",
+        trading_symbol=contract.symbol,
+        transaction_type="B",
+        tag=tag,
+    )
+
+
+async def test_the_sdk_places_a_tagged_limit_order_and_reads_it_back_filled(
+    sdk: ModuleType, fake: KotakNeoFake
+) -> None:
+    client = await logged_in_client(sdk, fake)
+    contract = near_call(fake)
+    ask = fake.quote(contract).ask
+    assert ask is not None
+
+    placed = await sdk_buy(client, contract, 1, ask, "optbus-1")
+    book = await asyncio.to_thread(client.order_report)
+    trades = await asyncio.to_thread(client.trade_report)
+    positions = await asyncio.to_thread(client.positions)
+
+    assert placed["stat"] == "Ok"
+    [order] = book["data"]
+    assert (order["nOrdNo"], order["GuiOrdId"], order["ordSt"]) == (
+        placed["nOrdNo"],
+        "optbus-1",
+        "complete",
+    )
+    assert [(t["nOrdNo"], t["fldQty"], float(t["avgPrc"])) for t in trades["data"]] == [
+        (placed["nOrdNo"], contract.lot_size, pytest.approx(ask))
+    ]
+    [position] = positions["data"]
+    assert (position["tok"], position["flBuyQty"]) == (contract.token, str(contract.lot_size))
+
+
+async def test_the_sdk_modifies_and_cancels_a_working_order(
+    sdk: ModuleType, fake: KotakNeoFake
+) -> None:
+    client = await logged_in_client(sdk, fake)
+    contract = near_call(fake)
+    placed = await sdk_buy(client, contract, 1, 1.0, "optbus-2")
+
+    modified = await asyncio.to_thread(
+        client.modify_order,
+        order_id=placed["nOrdNo"],
+        price="2.00",
+        order_type="L",
+        quantity=str(2 * contract.lot_size),
+        validity="DAY",
+    )
+    cancelled = await asyncio.to_thread(client.cancel_order, order_id=placed["nOrdNo"])
+    again = await asyncio.to_thread(client.cancel_order, order_id=placed["nOrdNo"])
+
+    assert modified["stat"] == "Ok"
+    assert cancelled["stat"] == "Ok"
+    assert again["stCode"] == 1021
+    assert again["status_code"] == 400  # the SDK's own reading of "order is completed"
+    [order] = (await asyncio.to_thread(client.order_report))["data"]
+    assert (order["ordSt"], order["qty"], order["prc"]) == ("cancelled", 2 * 65, "2.00")
+
+
+async def test_the_sdk_reads_the_margin_left_and_a_refusal_for_too_little(
+    sdk: ModuleType, fake: KotakNeoFake
+) -> None:
+    client = await logged_in_client(sdk, fake)
+    fake.orders.available_margin = 1_000.0
+
+    limits = await asyncio.to_thread(client.limits)
+    refused = await sdk_buy(client, near_call(fake), 1, 100.0, "optbus-3")
+
+    assert limits["Net"] == "1000.00"
+    assert (refused["stat"], refused["stCode"], refused["emsg"]) == (
+        "Not_Ok",
+        1004,
+        "Insufficient balance.",
+    )
+
+
+async def test_the_sdks_order_feed_client_reads_the_fakes_order_updates(
+    sdk: ModuleType, fake: KotakNeoFake
+) -> None:
+    client = await logged_in_client(sdk, fake)
+    contract = near_call(fake)
+    models = importlib.import_module("neo_api_client.websocket.orderfeed.models")
+
+    async with client.create_order_feed() as feed:
+        await fake.orders.wait_for_order_feeds(1)
+        placed = await sdk_buy(client, contract, 1, 1.0, "optbus-4")
+        message = await asyncio.wait_for(anext(feed), 10)
+
+    assert isinstance(message, models.OrderUpdate)
+    assert (message.data.order_id, message.data.order_status, message.data.token) == (
+        placed["nOrdNo"],
+        "open",
+        contract.token,
+    )
+    assert message.data.model_extra["GuiOrdId"] == "optbus-4"

@@ -13,13 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
-import pyotp
 import structlog
-from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.frames import CloseCode
@@ -38,26 +35,14 @@ from optbus_brokers.kotak_neo.scrip_master import (
     index_instruments,
     parse_fo_master,
 )
+from optbus_brokers.kotak_neo.session import TradeSession, open_trade_session
 from optbus_brokers.kotak_neo.settings import API_URL, WS_URL, KotakNeoSettings
 
 NAME: Final = "kotak-neo"
-TOTP_LOGIN_PATH: Final = "/login/1.0/tradeApiLogin"
-TOTP_VALIDATE_PATH: Final = "/login/1.0/tradeApiValidate"
 SCRIP_MASTER_PATH: Final = "/script-details/1.0/masterscrip/file-paths"
 AUTH_RESPONSE_CODES: Final = frozenset({1117, 1119})
-_NS_PER_SECOND: Final = 1_000_000_000
 _NS_PER_MS: Final = 1_000_000
 _log = structlog.get_logger()
-
-
-@dataclass(frozen=True, slots=True)
-class _Session:
-    """What the login grants: the trade session and the account's data-centre addresses."""
-
-    sid: SecretStr
-    ucc: str
-    base_url: str | None
-    feed_url: str | None
 
 
 class KotakNeoFeed:
@@ -66,7 +51,7 @@ class KotakNeoFeed:
     def __init__(self, settings: KotakNeoSettings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._session: _Session | None = None
+        self._session: TradeSession | None = None
 
     @property
     def name(self) -> str:
@@ -78,35 +63,8 @@ class KotakNeoFeed:
 
     async def login(self) -> None:
         """TOTP login (a view session), then MPIN validation (the trade session)."""
-        settings = self._settings
-        consumer_key = settings.consumer_key.get_secret_value()
-        base_headers = {"Authorization": consumer_key, "neo-fin-key": settings.neo_fin_key}
-        totp = self._totp()
-        login_root = settings.login_url.rstrip("/")
         async with self._http() as http:
-            view = await _login_step(
-                http,
-                login_root + TOTP_LOGIN_PATH,
-                base_headers,
-                {
-                    "mobileNumber": settings.mobile_number.get_secret_value(),
-                    "ucc": settings.ucc,
-                    "totp": totp,
-                },
-            )
-            trade = await _login_step(
-                http,
-                login_root + TOTP_VALIDATE_PATH,
-                {**base_headers, "sid": _text(view, "sid"), "Auth": _text(view, "token")},
-                {"mpin": settings.mpin.get_secret_value()},
-            )
-        self._session = _Session(
-            sid=SecretStr(_text(trade, "sid")),
-            ucc=str(trade.get("ucc") or view.get("ucc") or settings.ucc),
-            base_url=_optional_text(trade, "baseUrl"),
-            feed_url=_optional_text(trade, "feedUrl"),
-        )
-        _log.info("kotak_neo_logged_in", data_center=trade.get("dataCenter"))
+            self._session = await open_trade_session(self._settings, self._clock, http)
 
     async def load_instruments(self) -> list[Instrument]:
         """Index futures and options of the followed underlyings, and their spot indices."""
@@ -152,7 +110,9 @@ class KotakNeoFeed:
             raise
         return KotakNeoConnection(websocket, dividers)
 
-    async def _authenticate(self, websocket: ClientConnection, session: _Session) -> dict[int, int]:
+    async def _authenticate(
+        self, websocket: ClientConnection, session: TradeSession
+    ) -> dict[int, int]:
         """The price dividers SFeed answers our authentication with.
 
         A refused session (an answer that is not an authentication response, or a close for
@@ -178,7 +138,7 @@ class KotakNeoFeed:
             raise FeedDisconnected("SFeed offered only native_fallback")
         return _dividers(answer.get("exchanges"))
 
-    def _auth_frame(self, session: _Session) -> dict[str, object]:
+    def _auth_frame(self, session: TradeSession) -> dict[str, object]:
         # The fields and values the official SDK sends, with the account's own identity.
         return {
             "user": session.ucc,
@@ -193,15 +153,7 @@ class KotakNeoFeed:
             "sessionValidation": False,
         }
 
-    def _totp(self) -> str:
-        """The one-time password of this moment, from the account's TOTP secret."""
-        try:
-            otp = pyotp.TOTP(self._settings.totp_secret.get_secret_value())
-            return otp.at(self._clock.now_ns() // _NS_PER_SECOND)
-        except ValueError:  # not base32, or shorter than the 112 bits TOTP needs
-            raise FeedLoginFailed("the Kotak Neo TOTP secret is not a usable base32 key") from None
-
-    def _require_session(self) -> _Session:
+    def _require_session(self) -> TradeSession:
         if self._session is None:
             raise FeedLoginFailed("not logged in: call login() first")
         return self._session
@@ -284,23 +236,6 @@ def _dividers(exchanges: object) -> dict[int, int]:
     return dividers
 
 
-async def _login_step(
-    http: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, str]
-) -> dict[str, Any]:
-    """One login call's ``data``; a refusal is FeedLoginFailed, an outage FeedDisconnected."""
-    response = await _request(http, "POST", url, headers, body)
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
-    data = answer.get("data") if isinstance(answer, dict) else None
-    if response.is_success and isinstance(data, dict) and data.get("token"):
-        return data
-    if response.status_code >= 500:
-        raise FeedDisconnected(f"Kotak Neo login unavailable: HTTP {response.status_code}")
-    raise FeedLoginFailed(f"Kotak Neo refused the login: HTTP {response.status_code}")
-
-
 async def _get(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
     response = await _request(http, "GET", url, headers, None)
     if not response.is_success:
@@ -327,18 +262,6 @@ def _files_paths(response: httpx.Response) -> list[str]:
         return [str(path) for path in data.get("filesPaths") or []]
     except (ValueError, AttributeError) as error:
         raise FeedDisconnected("Kotak Neo scrip master listing unreadable") from error
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise FeedLoginFailed(f"Kotak Neo login answer has no {key}")
-    return value
-
-
-def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def make_feed(clock: Clock, settings: KotakNeoSettings | None = None) -> KotakNeoFeed:

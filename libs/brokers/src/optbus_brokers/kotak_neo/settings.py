@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,9 +16,10 @@ WS_URL = "wss://sfeed.kotaksecurities.com/apifeed"
 class KotakNeoSettings(BaseSettings):
     """A Kotak Neo account's Trade API credentials and the endpoints they are used at.
 
-    ``api_url`` and ``ws_url`` left unset follow the account: the login answers with the
-    REST root (``baseUrl``) and feed address (``feedUrl``) of the account's data centre, and
-    the production addresses above are the fall-back when it does not.
+    ``api_url``, ``ws_url`` and ``order_feed_url`` left unset follow the account: the login
+    answers with the REST root (``baseUrl``), feed address (``feedUrl``) and order-feed address
+    (``rtUrl``) of the account's data centre, and the production addresses above (the order
+    feed at ``/realtime`` on the REST host) are the fall-back when it does not.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_KOTAK_NEO_", extra="ignore")
@@ -24,6 +27,7 @@ class KotakNeoSettings(BaseSettings):
     login_url: str = Field(default=LOGIN_URL, description="REST root of the TOTP login")
     api_url: str | None = Field(default=None, description="REST root of the scrip master")
     ws_url: str | None = Field(default=None, description="SFeed market-data WebSocket")
+    order_feed_url: str | None = Field(default=None, description="the order-feed WebSocket")
     consumer_key: SecretStr = Field(default=SecretStr(""), description="Trade API token")
     mobile_number: SecretStr = Field(default=SecretStr(""), description="e.g. +919876543210")
     ucc: str = Field(default="", description="unique client code")
@@ -40,3 +44,15 @@ class KotakNeoSettings(BaseSettings):
     ping_interval_seconds: float = Field(default=20.0, gt=0)
     ping_timeout_seconds: float = Field(default=20.0, gt=0)
     auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    order_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="an order call unanswered this long has an unknown fate"
+    )
+    orders_per_second: float = Field(
+        default=5.0,
+        gt=0,
+        description="order calls a second: Kotak allows 10 requests a second across all APIs, "
+        "and the order-book polling needs the rest",
+    )
+    product: Literal["NRML", "MIS"] = Field(
+        default="NRML", description="NRML carries positions overnight, MIS is squared off"
+    )
