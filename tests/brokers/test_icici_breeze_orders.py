@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from optbus.clock import ReplayClock
-from optbus_brokers.feed import Instrument
+from optbus_brokers.feed import FeedLoginFailed, Instrument
 from optbus_brokers.icici_breeze import BreezeOrders, BreezeSettings, make_orders
 from optbus_brokers.orders import BrokerUnavailable, OrderRefused, OrderRequest
 from tests.brokers.conftest import MARKET_DAY
@@ -304,3 +304,28 @@ async def test_no_secret_appears_in_logs_reprs_or_refusals(
         breeze_fake.stream_key,
     ):
         assert secret not in shown
+
+
+async def test_login_without_a_secret_key_is_refused_naming_the_setting(
+    breeze_fake: BreezeFake, market_clock: ReplayClock
+) -> None:
+    orders = BreezeOrders(_settings(breeze_fake, secret_key=""), market_clock)
+    with pytest.raises(FeedLoginFailed, match="OPTBUS_ICICI_BREEZE_SECRET_KEY"):
+        await orders.login()
+    assert breeze_fake.logins == 0
+
+
+async def test_login_to_an_unreachable_breeze_is_unavailable(
+    breeze_fake: BreezeFake, market_clock: ReplayClock
+) -> None:
+    orders = BreezeOrders(_settings(breeze_fake, api_url="http://127.0.0.1:9/"), market_clock)
+    with pytest.raises(BrokerUnavailable):
+        await orders.login()
+
+
+async def test_login_with_a_refused_session_fails_with_breezes_reason(
+    breeze_fake: BreezeFake, market_clock: ReplayClock
+) -> None:
+    orders = BreezeOrders(_settings(breeze_fake, session_token="yesterday"), market_clock)
+    with pytest.raises(FeedLoginFailed, match="Invalid session"):
+        await orders.login()

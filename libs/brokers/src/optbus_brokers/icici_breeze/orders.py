@@ -23,7 +23,7 @@ from typing import TypeVar
 import aiohttp
 
 from optbus.clock import Clock
-from optbus_brokers.feed import FeedLoginFailed
+from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed
 from optbus_brokers.icici_breeze.feed import NAME, BreezeSession, download_instruments, open_session
 from optbus_brokers.icici_breeze.order_rows import (
     EXCHANGE,
@@ -74,6 +74,7 @@ class BreezeOrders:
         self._settings = settings
         self._clock = clock
         trading_app = bool(settings.trading_api_key.get_secret_value())
+        self._secret_variable = "TRADING_SECRET_KEY" if trading_app else "SECRET_KEY"
         self._api_key = settings.trading_api_key if trading_app else settings.api_key
         self._secret_key = settings.trading_secret_key if trading_app else settings.secret_key
         self._session_token = (
@@ -99,13 +100,20 @@ class BreezeOrders:
         return False
 
     async def login(self) -> None:
+        if not self._secret_key.get_secret_value():
+            raise FeedLoginFailed(
+                f"OPTBUS_ICICI_BREEZE_{self._secret_variable} is not set: orders are signed with it"
+            )
         settings = self._settings
-        self._session = await open_session(
-            settings.api_url, self._api_key, self._session_token, settings.request_timeout_s
-        )
-        instruments = await download_instruments(
-            settings.security_master_url, settings.request_timeout_s
-        )
+        try:
+            self._session = await open_session(
+                settings.api_url, self._api_key, self._session_token, settings.request_timeout_s
+            )
+            instruments = await download_instruments(
+                settings.security_master_url, settings.request_timeout_s
+            )
+        except FeedDisconnected as error:
+            raise BrokerUnavailable(str(error)) from None
         self._tokens = {
             contract_key(i): i.token for i in instruments if i.kind in ("call", "put", "future")
         }
