@@ -94,10 +94,15 @@ def test_an_order_row_is_decoded_with_its_fills_and_client_order_id() -> None:
     ("breeze", "optbus"),
     [
         ("Requested", "pending"),
+        ("Queued", "pending"),
+        ("Freezed", "pending"),
         ("Ordered", "open"),
+        ("Partially Executed", "open"),
         ("Executed", "complete"),
         ("Cancelled", "cancelled"),
         ("Expired", "cancelled"),
+        ("Partially Executed And Cancelled", "cancelled"),
+        ("Partially Executed And Expired", "cancelled"),
         ("Rejected", "rejected"),
     ],
 )
@@ -105,6 +110,11 @@ def test_each_breeze_status_has_its_optbus_status(breeze: str, optbus: str) -> N
     order = decode_order(_order_row(status=breeze), TOKENS)
     assert order is not None
     assert order.status == optbus
+
+
+def test_an_order_whose_status_breeze_never_names_is_unreadable() -> None:
+    with pytest.raises(UnreadableAnswer, match="status"):
+        decode_order(_order_row(status="Teleported"), TOKENS)
 
 
 def test_an_order_of_another_exchange_is_passed_over() -> None:

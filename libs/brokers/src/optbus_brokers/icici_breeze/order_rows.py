@@ -32,13 +32,19 @@ a future) and strike (0 for a future)."""
 
 _BREEZE_CODES = {underlying: code for code, underlying in BREEZE_UNDERLYINGS.items()}
 _RIGHTS = {"call": "call", "put": "put", "future": "others"}
+# Every order status breeze-connect 1.0.69 names (its TUX_TO_USER_MAP); "Freezed" is an order
+# held for the exchange's freeze approval, not yet working.
 _STATUSES: dict[str, BrokerOrderStatus] = {
     "requested": "pending",
+    "queued": "pending",
+    "freezed": "pending",
     "ordered": "open",
     "partially executed": "open",
     "executed": "complete",
     "cancelled": "cancelled",
     "expired": "cancelled",
+    "partially executed and cancelled": "cancelled",
+    "partially executed and expired": "cancelled",
     "rejected": "rejected",
 }
 _SIDES: dict[str, OrderSide] = {"buy": "buy", "b": "buy", "sell": "sell", "s": "sell"}
