@@ -81,7 +81,7 @@ class FakeOrder:
         if self.filled == self.quantity:
             return "Executed"
         if self.cancelled:
-            return "Cancelled"
+            return "Partially Executed And Cancelled" if self.filled else "Cancelled"
         return "Partially Executed" if self.filled else "Ordered"
 
 

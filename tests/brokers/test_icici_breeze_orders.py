@@ -207,6 +207,18 @@ async def test_cancel_cancels_a_working_order(
     assert (order.status, order.filled_quantity) == ("cancelled", 0)
 
 
+async def test_cancelling_a_partly_filled_order_keeps_its_fills(
+    orders: BreezeOrders, breeze_fake: BreezeFake
+) -> None:
+    request = _buy_at_ask(breeze_fake, 10)
+    touch_size = breeze_fake.quote(request.instrument).ask_size
+    await orders.cancel(await orders.place(request))
+    [order] = await orders.order_book()
+    assert (order.status, order.filled_quantity) == ("cancelled", touch_size)
+    [position] = await orders.positions()
+    assert position.net_quantity == touch_size
+
+
 async def test_cancelling_a_filled_order_is_refused(
     orders: BreezeOrders, breeze_fake: BreezeFake
 ) -> None:
