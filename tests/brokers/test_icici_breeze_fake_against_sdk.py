@@ -245,6 +245,5 @@ async def test_the_fake_refuses_a_call_the_sdk_signs_with_another_secret(
     breeze: Any, breeze_fake: BreezeFake
 ) -> None:
     breeze.secret_key = "not-the-secret"
-    breeze.api_handler.breeze.secret_key = "not-the-secret"
     answer = await asyncio.to_thread(breeze.get_funds)
     assert (answer["Success"], answer["Error"]) == (None, "Checksum is not matching.")
