@@ -216,7 +216,8 @@ class BreezeFake:
         return self.model.quote(instrument, self.clock.now_ns(), self.rounds)
 
     async def publish_quotes(self) -> int:
-        """One quote to each joined room (a round); how many were sent."""
+        """One quote to each joined room (a round), then working orders matched against the
+        round's quotes; how many quotes were sent."""
         sent = 0
         for room in sorted(self.rooms()):
             instrument = self.by_token.get(room.partition("!")[2])
@@ -228,6 +229,8 @@ class BreezeFake:
                     (quote.bid or 0.0, quote.ask or 0.0)
                 )
                 sent += 1
+        # The exchange matches continuously: working orders meet the quotes just shown.
+        self.desk.match_orders()
         self.rounds += 1
         return sent
 

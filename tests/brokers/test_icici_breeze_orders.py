@@ -103,6 +103,16 @@ async def test_the_rest_fills_in_later_rounds_and_the_order_completes(
     assert (order.status, order.filled_quantity) == ("complete", order.quantity)
 
 
+async def test_each_round_of_quotes_fills_working_orders(
+    orders: BreezeOrders, breeze_fake: BreezeFake
+) -> None:
+    await orders.place(_buy_at_ask(breeze_fake, 4))
+    await breeze_fake.publish_quotes()
+    await breeze_fake.publish_quotes()
+    [order] = await orders.order_book()
+    assert (order.status, order.filled_quantity) == ("complete", order.quantity)
+
+
 async def test_trades_carry_the_exchange_trade_ids_of_each_execution(
     orders: BreezeOrders, breeze_fake: BreezeFake
 ) -> None:
