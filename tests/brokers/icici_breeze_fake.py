@@ -1,4 +1,5 @@
-"""A local ICICI Breeze: the customer-details login, the security master zip and the live stream.
+"""A local ICICI Breeze: the customer-details login, the security master zip, the live stream
+and the order API (``tests/brokers/icici_breeze_orders_fake.py``, at ``fake.desk``).
 
 It speaks what breeze-connect 1.0.69 speaks (test_icici_breeze_fake_against_sdk.py proves it
 with the SDK's own client): ``GET <api>/customerdetails`` with a JSON body of the day's API
@@ -31,6 +32,7 @@ from aiohttp import web
 from optbus.clock import Clock
 from optbus.market import MarketFacts, load_market_facts
 from optbus_brokers.feed import Instrument
+from tests.brokers.icici_breeze_orders_fake import BreezeOrderDesk
 from tests.brokers.quote_model import ModelQuote, QuoteModel
 
 API_PATH = "/breezeapi/api/v1/"
@@ -111,17 +113,21 @@ class BreezeFake:
         model: QuoteModel | None = None,
         facts: MarketFacts | None = None,
         api_key: str = "fake-app-key",
+        secret_key: str = "fake-secret-key",
+        allocated_fno: float = 500_000.0,
         session_token: str = "51234567",
         user_id: str = "FAKEUSER",
         ping_interval_s: float = 25.0,
         ping_timeout_s: float = 20.0,
     ) -> None:
         self.api_key = api_key
+        self.secret_key = secret_key
         self.session_token = session_token
         self.user_id = user_id
         self.stream_key = f"stream-key-for-{session_token}"
         self.model = model or QuoteModel()
-        self.instruments = breeze_master(today, self.model.spots, facts or load_market_facts())
+        facts = facts or load_market_facts()
+        self.instruments = breeze_master(today, self.model.spots, facts)
         self.by_token = {instrument.token: instrument for instrument in self.instruments}
         self.rounds = 0
         self.sent: dict[str, set[tuple[float, float]]] = {}  # token -> every (bid, ask) quoted
@@ -140,6 +146,19 @@ class BreezeFake:
         self._sio.attach(self._app)
         self._app.router.add_get(API_PATH + "customerdetails", self._customer_details)
         self._app.router.add_get(MASTER_PATH, self._security_master)
+        self.desk = BreezeOrderDesk(
+            instruments=self.instruments,
+            quote=self.quote,
+            rounds=lambda: self.rounds,
+            spots=self.model.spots,
+            facts=facts,
+            clock=clock,
+            api_key=api_key,
+            secret_key=secret_key,
+            session_pair=lambda: f"{self.user_id}:{self.stream_key}",
+            allocated_fno=allocated_fno,
+        )
+        self._app.router.add_routes(self.desk.routes(API_PATH))
         self._sio.on("connect", self._on_connect)
         self._sio.on("disconnect", self._on_disconnect)
         self._sio.on("join", self._on_join)
@@ -157,6 +176,7 @@ class BreezeFake:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        self.desk.release()
         await self.stop_ticking()
         await self._runner.cleanup()
 
@@ -176,6 +196,7 @@ class BreezeFake:
             "OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL": self.security_master_url,
             "OPTBUS_ICICI_BREEZE_API_KEY": self.api_key,
             "OPTBUS_ICICI_BREEZE_SESSION_TOKEN": self.session_token,
+            "OPTBUS_ICICI_BREEZE_SECRET_KEY": self.secret_key,
         }
 
     def rooms(self) -> set[str]:
@@ -195,7 +216,8 @@ class BreezeFake:
         return self.model.quote(instrument, self.clock.now_ns(), self.rounds)
 
     async def publish_quotes(self) -> int:
-        """One quote to each joined room (a round); how many were sent."""
+        """One quote to each joined room (a round), then working orders matched against the
+        round's quotes; how many quotes were sent."""
         sent = 0
         for room in sorted(self.rooms()):
             instrument = self.by_token.get(room.partition("!")[2])
@@ -207,6 +229,8 @@ class BreezeFake:
                     (quote.bid or 0.0, quote.ask or 0.0)
                 )
                 sent += 1
+        # The exchange matches continuously: working orders meet the quotes just shown.
+        self.desk.match_orders()
         self.rounds += 1
         return sent
 

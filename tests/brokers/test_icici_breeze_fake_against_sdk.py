@@ -1,5 +1,6 @@
 """The Breeze fake is honest: breeze-connect 1.0.69's own client logs in against it, reads its
-security master and decodes its stream with its own parser.
+security master, decodes its stream with its own parser, and places, lists, modifies and cancels
+orders and reads trades, positions and funds with its own signed calls.
 
 Only the SDK's URLs are changed. Its module downloads the security master with ``urlopen`` at
 import time, so its ``config`` module (which it imports as a top-level ``config``) is loaded first
@@ -61,7 +62,9 @@ async def breeze(breeze_fake: BreezeFake, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)  # the SDK writes its logs/ folder into the working directory
     sdk = await asyncio.to_thread(_import_sdk, breeze_fake, monkeypatch)
     breeze = sdk.BreezeConnect(api_key=breeze_fake.api_key)
-    await asyncio.to_thread(breeze.generate_session, "secret", breeze_fake.session_token)
+    await asyncio.to_thread(
+        breeze.generate_session, breeze_fake.secret_key, breeze_fake.session_token
+    )
     return breeze
 
 
@@ -135,3 +138,112 @@ async def test_the_sdk_decodes_the_fakes_option_and_index_quotes(
         expected.open_interest,
     )
     assert by_symbol["4.1!NIFTY 50"]["last"] == index_last
+
+
+def _sdk_order(breeze_fake: BreezeFake, lots: int, remark: str) -> dict[str, str]:
+    """breeze-connect's ``place_order`` arguments buying the ATM call at the fake's ask."""
+    call = _option(breeze_fake, "NIFTY", "call")
+    assert call.expiry is not None
+    return {
+        "stock_code": "NIFTY",
+        "exchange_code": "NFO",
+        "product": "options",
+        "action": "buy",
+        "order_type": "limit",
+        "quantity": str(lots * call.lot_size),
+        "price": f"{breeze_fake.quote(call).ask:.2f}",
+        "validity": "day",
+        "expiry_date": f"{call.expiry:%Y-%m-%d}T06:00:00.000Z",
+        "right": "call",
+        "strike_price": f"{call.strike:g}",
+        "user_remark": remark,
+    }
+
+
+async def test_the_sdk_places_an_order_at_the_fake_and_reads_it_back(
+    breeze: Any, breeze_fake: BreezeFake
+) -> None:
+    placed = await asyncio.to_thread(breeze.place_order, **_sdk_order(breeze_fake, 1, "sdk-1"))
+    order_id = placed["Success"]["order_id"]
+    listed = await asyncio.to_thread(
+        breeze.get_order_list,
+        exchange_code="NFO",
+        from_date="2026-12-07T06:00:00.000Z",
+        to_date="2026-12-07T06:00:00.000Z",
+    )
+    detail = await asyncio.to_thread(
+        breeze.get_order_detail, exchange_code="NFO", order_id=order_id
+    )
+    [row] = listed["Success"]
+    assert row == detail["Success"][0]
+    assert (row["order_id"], row["user_remark"], row["status"], row["quantity"]) == (
+        order_id,
+        "sdk-1",
+        "Executed",
+        "65",
+    )
+
+
+async def test_the_sdk_modifies_and_cancels_a_working_order_at_the_fake(
+    breeze: Any, breeze_fake: BreezeFake
+) -> None:
+    call = _option(breeze_fake, "NIFTY", "call")
+    # At the bid a buy does not reach the ask: it works.
+    below = _sdk_order(breeze_fake, 1, "sdk-2") | {"price": f"{breeze_fake.quote(call).bid:.2f}"}
+    order_id = (await asyncio.to_thread(breeze.place_order, **below))["Success"]["order_id"]
+    modified = await asyncio.to_thread(
+        breeze.modify_order,
+        order_id=order_id,
+        exchange_code="NFO",
+        order_type="limit",
+        stoploss="",
+        quantity="130",
+        price=below["price"],
+        validity="day",
+        disclosed_quantity="",
+        validity_date="",
+    )
+    cancelled = await asyncio.to_thread(breeze.cancel_order, exchange_code="NFO", order_id=order_id)
+    assert (modified["Status"], cancelled["Status"]) == (200, 200)
+    order = breeze_fake.desk.orders[order_id]
+    assert (order.quantity, order.status) == (130, "Cancelled")
+
+
+async def test_the_sdk_reads_the_fakes_trades_positions_and_funds(
+    breeze: Any, breeze_fake: BreezeFake
+) -> None:
+    placed = await asyncio.to_thread(breeze.place_order, **_sdk_order(breeze_fake, 1, "sdk-3"))
+    order_id = placed["Success"]["order_id"]
+    trades = await asyncio.to_thread(
+        breeze.get_trade_list,
+        from_date="2026-12-07T06:00:00.000Z",
+        to_date="2026-12-07T06:00:00.000Z",
+        exchange_code="NFO",
+        product_type="",
+        action="",
+        stock_code="",
+    )
+    detail = await asyncio.to_thread(
+        breeze.get_trade_detail, exchange_code="NFO", order_id=order_id
+    )
+    positions = await asyncio.to_thread(breeze.get_portfolio_positions)
+    funds = await asyncio.to_thread(breeze.get_funds)
+    [trade] = trades["Success"]
+    [execution] = detail["Success"]
+    [position] = positions["Success"]
+    assert (trade["order_id"], trade["quantity"]) == (order_id, "65")
+    assert (
+        execution["exchange_trade_id"]
+        == breeze_fake.desk.orders[order_id].executions[0]["exchange_trade_id"]
+    )
+    assert (position["action"], position["quantity"], position["right"]) == ("Buy", "65", "Call")
+    premium = 65 * float(_sdk_order(breeze_fake, 1, "")["price"])
+    assert funds["Success"]["block_by_trade_fno"] == round(premium, 2)
+
+
+async def test_the_fake_refuses_a_call_the_sdk_signs_with_another_secret(
+    breeze: Any, breeze_fake: BreezeFake
+) -> None:
+    breeze.secret_key = "not-the-secret"
+    answer = await asyncio.to_thread(breeze.get_funds)
+    assert (answer["Success"], answer["Error"]) == (None, "Checksum is not matching.")

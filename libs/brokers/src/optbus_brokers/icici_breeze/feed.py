@@ -58,35 +58,16 @@ class BreezeFeed:
         return self._settings.max_subscriptions
 
     async def login(self) -> None:
-        body = json.dumps(
-            {
-                "SessionToken": self._settings.session_token.get_secret_value(),
-                "AppKey": self._settings.api_key.get_secret_value(),
-            },
-            separators=(",", ":"),
+        settings = self._settings
+        self._session = await open_session(
+            settings.api_url, settings.api_key, settings.session_token, settings.request_timeout_s
         )
-        url = self._settings.api_url + _CUSTOMER_DETAILS
-        answer = await self._request_json(url, body)
-        self._session = _session_from(answer)
         log.info("logged in to ICICI Breeze")
 
     async def load_instruments(self) -> list[Instrument]:
-        archive = await self._request_bytes(self._settings.security_master_url)
-        try:
-            # Tens of megabytes of CSV: read off the event loop, which keeps serving meanwhile.
-            master = await asyncio.to_thread(parse_security_master, archive)
-        except Exception as error:  # zipfile raises several kinds; all mean a bad download
-            raise FeedDisconnected(f"Breeze security master unreadable: {error}") from None
-        if master.skipped:
-            first = master.skipped[0]
-            log.warning(
-                "Breeze security master: %d rows skipped (first: %s line %d: %s)",
-                len(master.skipped),
-                first.file,
-                first.line,
-                first.reason,
-            )
-        return master.instruments
+        return await download_instruments(
+            self._settings.security_master_url, self._settings.request_timeout_s
+        )
 
     async def connect(self) -> BreezeStream:
         if self._session is None:
@@ -98,25 +79,55 @@ class BreezeFeed:
             self._settings.request_timeout_s,
         )
 
-    async def _request_json(self, url: str, body: str) -> object:
-        timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_s)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as http,
-                http.get(url, data=body, headers={"Content-Type": "application/json"}) as reply,
-            ):
-                return await reply.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            raise FeedDisconnected(f"Breeze login call failed: {type(error).__name__}") from None
 
-    async def _request_bytes(self, url: str) -> bytes:
-        timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_s)
-        try:
-            async with aiohttp.ClientSession(timeout=timeout) as http, http.get(url) as reply:
-                reply.raise_for_status()
-                return await reply.read()
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise FeedDisconnected(f"Breeze download failed: {type(error).__name__}") from None
+async def open_session(
+    api_url: str, api_key: SecretStr, session_token: SecretStr, timeout_s: float
+) -> BreezeSession:
+    """The customer-details call: the day's API session and an app key in, the session out."""
+    body = json.dumps(
+        {"SessionToken": session_token.get_secret_value(), "AppKey": api_key.get_secret_value()},
+        separators=(",", ":"),
+    )
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.get(
+                api_url + _CUSTOMER_DETAILS,
+                data=body,
+                headers={"Content-Type": "application/json"},
+            ) as reply,
+        ):
+            answer = await reply.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        raise FeedDisconnected(f"Breeze login call failed: {type(error).__name__}") from None
+    return _session_from(answer)
+
+
+async def download_instruments(url: str, timeout_s: float) -> list[Instrument]:
+    """ICICI's security master as instruments; skipped rows are counted in one warning."""
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(url) as reply:
+            reply.raise_for_status()
+            archive = await reply.read()
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise FeedDisconnected(f"Breeze download failed: {type(error).__name__}") from None
+    try:
+        # Tens of megabytes of CSV: read off the event loop, which keeps serving meanwhile.
+        master = await asyncio.to_thread(parse_security_master, archive)
+    except Exception as error:  # zipfile raises several kinds; all mean a bad download
+        raise FeedDisconnected(f"Breeze security master unreadable: {error}") from None
+    if master.skipped:
+        first = master.skipped[0]
+        log.warning(
+            "Breeze security master: %d rows skipped (first: %s line %d: %s)",
+            len(master.skipped),
+            first.file,
+            first.line,
+            first.reason,
+        )
+    return master.instruments
 
 
 def _session_from(answer: object) -> BreezeSession:

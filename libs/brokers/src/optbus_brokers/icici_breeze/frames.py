@@ -97,7 +97,11 @@ def _tick(token: str, frame: list[object], layout: _Layout) -> QuoteTick:
 
 
 def _number(frame: list[object], index: int, name: str) -> float:
-    value = frame[index]
+    return read_number(frame[index], name)
+
+
+def read_number(value: object, name: str) -> float:
+    """A finite non-negative number, or text of one, as Breeze sends prices and sizes."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{name} not a number")
     try:

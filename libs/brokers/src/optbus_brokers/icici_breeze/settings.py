@@ -16,6 +16,11 @@ class BreezeSettings(BaseSettings):
     ``session_token`` is the API session ICICI shows after the day's browser login at
     ``https://api.icicidirect.com/apiuser/login?api_key=...`` (that login asks for the password
     and the TOTP or OTP; Breeze offers no API to do it): it lasts until midnight.
+
+    Orders need the app's ``secret_key`` too (every call but the login is signed with it).
+    ICICI lets a client register several apps, so orders may go through a separate trading app
+    (``trading_api_key``, ``trading_secret_key``, ``trading_session_token``: its own key pair and
+    its own day's session); without one, orders use the data app's credentials.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_ICICI_BREEZE_")
@@ -27,6 +32,12 @@ class BreezeSettings(BaseSettings):
     )
     api_key: SecretStr = SecretStr("")
     session_token: SecretStr = SecretStr("")
+    secret_key: SecretStr = SecretStr("")
+    trading_api_key: SecretStr = SecretStr("")
+    trading_secret_key: SecretStr = SecretStr("")
+    trading_session_token: SecretStr = SecretStr("")
     # ICICI publishes no per-connection limit for the live stream; this bounds what we ask for.
     max_subscriptions: int = 1000
     request_timeout_s: float = 30.0
+    # ICICI's combined limit for unregistered algos: placements, modifications and cancels.
+    orders_per_second: float = 10.0
