@@ -117,7 +117,6 @@ class SimulatorConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     days: int = 1
     step_seconds: float = 1.0
     underlyings: tuple[UnderlyingConfig, ...] = (NIFTY, BANKNIFTY)
-    rate: float = 0.065
     market_correlation: float = 0.8
     overnight_variance_share: float = 0.2
     vix_index: str = "INDIAVIX"

@@ -18,6 +18,7 @@ from optbus.clock import Clock, seeded_rng
 from optbus.events import Event, VolatilityIndexTick
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
+from optbus.rates import risk_free_rate
 from optbus_market_data.simulator import quoting, spot, surface
 from optbus_market_data.simulator.chain import (
     ChainBook,
@@ -83,6 +84,7 @@ class _Session:
     activity: np.ndarray
     specs: list[ChainSpec]
     vix_sessions: int
+    pricing: PricingContext
 
 
 class _Run:
@@ -98,13 +100,6 @@ class _Run:
         self.books: dict[tuple[str, date], ChainBook] = {}
         self.seq = 0
         self.vix_column = [u.name for u in config.underlyings].index(config.vix_underlying)
-        self.pricing = PricingContext(
-            surface=config.surface,
-            quoting=config.quoting,
-            rate=config.rate,
-            overnight_share=config.overnight_variance_share,
-            step_seconds=config.step_seconds,
-        )
 
     def session(self, day: date) -> Iterator[list[Event]]:
         """The events of one trading day's session, a list per step."""
@@ -143,6 +138,13 @@ class _Run:
             activity=activity,
             specs=[s for u in cfg.underlyings for s in self._open_chains(day, u, path.spot[0])],
             vix_sessions=self._trading_days_within(day, _VIX_HORIZON_DAYS),
+            pricing=PricingContext(
+                surface=cfg.surface,
+                quoting=cfg.quoting,
+                rate=risk_free_rate(day).per_year,
+                overnight_share=cfg.overnight_variance_share,
+                step_seconds=cfg.step_seconds,
+            ),
         )
 
     def _block_events(self, session: _Session, index: np.ndarray) -> Iterator[list[Event]]:
@@ -160,7 +162,7 @@ class _Run:
         specs = session.specs
         blocks = [
             simulate_block(
-                s, self._book(s.underlying.name, s.expiry), self.pricing, inputs[s.column]
+                s, self._book(s.underlying.name, s.expiry), session.pricing, inputs[s.column]
             )
             for s in specs
         ]
