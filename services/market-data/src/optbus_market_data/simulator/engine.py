@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from optbus.clock import Clock, seeded_rng
+from optbus.event_calendar import events_on
 from optbus.events import Event, VolatilityIndexTick
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
@@ -116,6 +117,8 @@ class _Run:
         open_ns = self.facts.session_open_ns(day)
         step_ns = round(cfg.step_seconds * _NS_PER_SECOND)
         n_steps = (self.facts.session_close_ns(day) - open_ns) // step_ns
+        kinds = [event.kind for event in events_on(day)]
+        variance_scale = cfg.event_volatility.multiple(kinds) ** 2
         path = spot.simulate_session(
             self.models,
             self.spot_state,
@@ -124,6 +127,7 @@ class _Run:
             overnight_share=cfg.overnight_variance_share,
             market_correlation=cfg.market_correlation,
             realised_halflife_days=cfg.surface.realised_halflife_days,
+            variance_scale=variance_scale,
         )
         self.spot_state = path.final_state
         activity = np.column_stack(
@@ -134,7 +138,9 @@ class _Run:
             step_ns=step_ns,
             n_steps=n_steps,
             spot=path.spot,
-            variance=surface.effective_variance(cfg.surface, path.variance, path.realised_variance),
+            variance=surface.effective_variance(
+                cfg.surface, path.variance * variance_scale, path.realised_variance
+            ),
             activity=activity,
             specs=[s for u in cfg.underlyings for s in self._open_chains(day, u, path.spot[0])],
             vix_sessions=self._trading_days_within(day, _VIX_HORIZON_DAYS),
