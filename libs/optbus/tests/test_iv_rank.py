@@ -2,72 +2,28 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date
-
 import pytest
+from bhavcopy_days import FACTS, TODAY, day_rows, trading_days_to
 
-from optbus.bhavcopy import BhavcopyRow, OptionType
 from optbus.iv_rank import IV_RANK_DAYS, daily_atm_iv, iv_rank
-from optbus.market import MarketFacts, load_market_facts
-from optbus.pricing import black76_price, time_to_expiry_years
-from optbus.rates import risk_free_rate
-
-FACTS: MarketFacts = load_market_facts()
-TODAY = date(2026, 6, 1)
-SPOT = 26_010.0
-STRIKES = (25_950.0, 26_000.0, 26_050.0)
-
-
-def _option_row(
-    day: date, expiry: date, strike: float, kind: OptionType, price: float
-) -> BhavcopyRow:
-    return BhavcopyRow(
-        trade_date=day, instrument_id=int(strike) * 10 + (kind == "CE"), instrument_type="IDO",
-        underlying="NIFTY", expiry=expiry, strike=strike, option_type=kind, open=None, high=None,
-        low=None, close=price, last=price, previous_close=None, underlying_price=SPOT,
-        settlement_price=price, open_interest=1_000, change_in_open_interest=0,
-        traded_volume=100, turnover=0.0, trades=10, lot_size=65,
-    )  # fmt: skip
-
-
-def _day_rows(day: date, vol: float) -> list[BhavcopyRow]:
-    """A day's bhavcopy of the nearest NIFTY expiry after it, settled at Black-76 prices."""
-    expiry = FACTS.expiries("NIFTY", FACTS.next_trading_day(day), 1)[0]
-    years = time_to_expiry_years(FACTS.session_close_ns(day), FACTS.expiry_close_ns(expiry))
-    rate = risk_free_rate(day).per_year
-    forward = SPOT * math.exp(rate * years)
-    rows = []
-    for strike in STRIKES:
-        for kind in ("CE", "PE"):
-            price = float(black76_price(kind == "CE", forward, strike, years, rate, vol))
-            rows.append(_option_row(day, expiry, strike, kind, price))
-    return rows
-
-
-def _trading_days_to(last: date, count: int) -> list[date]:
-    days = [last]
-    while len(days) < count:
-        days.append(FACTS.previous_trading_day(days[-1]))
-    return days[::-1]
 
 
 def test_a_days_atm_iv_is_read_back_from_its_settlement_prices() -> None:
-    read = daily_atm_iv(_day_rows(TODAY, 0.137), FACTS)
+    read = daily_atm_iv(day_rows(TODAY, 0.137), FACTS)
 
     assert read is not None
     assert (read.strike, read.iv) == (26_000.0, pytest.approx(0.137, abs=1e-9))
 
 
 def test_a_day_without_a_settled_call_and_put_at_one_strike_has_no_atm_iv() -> None:
-    calls_only = [row for row in _day_rows(TODAY, 0.137) if row.option_type == "CE"]
+    calls_only = [row for row in day_rows(TODAY, 0.137) if row.option_type == "CE"]
 
     assert daily_atm_iv(calls_only, FACTS) is None
 
 
 # 300 days: 48 early days at 40% vol, then 251 days alternating 10% and 20%, then today at 15%.
 # Only the last 252 days count, so the early 40% days are out of the window.
-HISTORY_DAYS = _trading_days_to(TODAY, 300)
+HISTORY_DAYS = trading_days_to(TODAY, 300)
 HISTORY_VOLS = [0.40] * 48 + [0.10 if i % 2 == 0 else 0.20 for i in range(251)] + [0.15]
 
 
@@ -75,7 +31,7 @@ HISTORY_VOLS = [0.40] * 48 + [0.10 if i % 2 == 0 else 0.20 for i in range(251)] 
 def daily_ivs() -> list[float]:
     ivs = []
     for day, vol in zip(HISTORY_DAYS, HISTORY_VOLS, strict=True):
-        read = daily_atm_iv(_day_rows(day, vol), FACTS)
+        read = daily_atm_iv(day_rows(day, vol), FACTS)
         assert read is not None
         ivs.append(read.iv)
     return ivs
