@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -7,6 +8,7 @@ from risk_builders import CONFIG, DAY, EXPIRY, FACTS, FORWARD, NIFTY_LOT, STRIKE
 
 from optbus.events import Contract
 from optbus.margin_rules import margin_rules
+from optbus.span import parse_span
 from optbus_risk.book import MissingMarketData
 from optbus_risk.margin import margin_required, scenarios
 from optbus_risk.quotes import Marks
@@ -194,3 +196,36 @@ def test_a_long_option_needs_no_exchange_margin_before_upfront_premium_was_requi
     result = margin_required({CE: NIFTY_LOT}, MARKS, MARGIN, date(2025, 1, 31))
 
     assert result.total == 0.0
+
+
+# The sample SPAN file (tests/data) is of 2026-12-07 and holds the strangle's two options.
+# Short one lot of each: the loss of scenario i is -65 x (call_i + put_i); the worst is scenario
+# 15 (an extreme move up), -65 x (-350 + 4) = 22,490.
+SPAN = parse_span((Path(__file__).parents[3] / "tests/data/nse-span-20261207.spn").read_bytes())
+
+
+def test_the_span_files_risk_arrays_give_the_scan_loss_on_its_business_date() -> None:
+    marks = Marks({("NIFTY", EXPIRY): chain(ts=EVE_CLOSE_NS)})
+
+    result = margin_required(STRANGLE, marks, MARGIN, SPAN.business_date, SPAN)
+
+    assert result.scan_loss == pytest.approx(22_490.0)
+    assert result.total == pytest.approx(22_490.0 + STRANGLE_EXPOSURE)
+
+
+def test_a_span_file_of_another_day_leaves_the_scenario_model_in_charge() -> None:
+    marks = Marks({("NIFTY", EXPIRY): chain(ts=EXPIRY_AFTERNOON_NS)})
+
+    result = margin_required(STRANGLE, marks, MARGIN, EXPIRY, SPAN)
+
+    assert result.scan_loss == pytest.approx(STRANGLE_SCAN_LOSS, abs=1.0)
+
+
+def test_a_contract_missing_from_the_span_file_leaves_its_group_to_the_scenario_model() -> None:
+    marks = Marks({("NIFTY", EXPIRY): chain(ts=EVE_CLOSE_NS)})
+    wider = {**STRANGLE, contract(FORWARD + 700, "CE"): NIFTY_LOT}
+
+    with_span = margin_required(wider, marks, MARGIN, SPAN.business_date, SPAN)
+    without = margin_required(wider, marks, MARGIN, SPAN.business_date)
+
+    assert with_span == without

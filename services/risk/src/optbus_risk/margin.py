@@ -9,11 +9,14 @@ contracts scanned together, so long options hedge short ones. Their margin is th
 premium of their long options (when the rules require it upfront) and their scan loss, plus an
 exposure margin on their short options (a percent of notional), plus the additional
 extreme-loss margin on short options expiring that day. The exchange's rules come dated from
-``optbus.margin_rules``; the scenario grid is the service's config.
+``optbus.margin_rules``; the scenario grid is the service's config. When the exchange's SPAN
+file of the day holds a risk array for every contract of a group, the group's scan loss is
+SPAN's own (the worst of its sixteen scenarios) instead of the scenario model's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +27,7 @@ from optbus.events import Contract
 from optbus.margin_rules import MarginRules, margin_rules
 from optbus.pricing import black76_price
 from optbus.quotes import OptionQuote
+from optbus.span import SpanFile, SpanKey
 from optbus_risk.book import Book, MissingMarketData, describe, quote_or_raise
 from optbus_risk.config import MarginConfig
 from optbus_risk.quotes import Marks
@@ -72,10 +76,14 @@ def scenarios(config: MarginConfig) -> Scenarios:
     return Scenarios(forward_factor=1.0 + grid_moves, vol_shift=grid_shifts, weight=weights)
 
 
-def margin_required(book: Book, marks: Marks, config: MarginConfig, on: date) -> MarginBreakdown:
-    """The margin the book ties up on trading day ``on``, under the exchange's rules of that day;
-    raises MissingMarketData when a contract cannot be priced."""
+def margin_required(
+    book: Book, marks: Marks, config: MarginConfig, on: date, span: SpanFile | None = None
+) -> MarginBreakdown:
+    """The margin the book ties up on trading day ``on``, under the exchange's rules of that day
+    (and its SPAN file, when ``span`` is the file of that day); raises MissingMarketData when a
+    contract cannot be priced."""
     rules = margin_rules(on)
+    arrays = span.risk_arrays if span is not None and span.business_date == on else {}
     groups: dict[tuple[str, bool], list[tuple[Contract, int]]] = {}
     for contract, quantity in book.items():
         if quantity:
@@ -86,7 +94,9 @@ def margin_required(book: Book, marks: Marks, config: MarginConfig, on: date) ->
                 (contract, quantity)
             )
     grid = scenarios(config)
-    parts = [_group_margin(held, marks, config, grid, rules, on) for held in groups.values()]
+    parts = [
+        _group_margin(held, marks, config, grid, rules, on, arrays) for held in groups.values()
+    ]
     return MarginBreakdown(
         scan_loss=sum(p.scan_loss for p in parts),
         long_premium=sum(p.long_premium for p in parts),
@@ -103,6 +113,7 @@ def _group_margin(
     grid: Scenarios,
     rules: MarginRules,
     on: date,
+    span_arrays: Mapping[SpanKey, tuple[float, ...]],
 ) -> MarginBreakdown:
     """The margin of contracts scanned together: one underlying, offsets allowed between them."""
     quotes = [quote_or_raise(marks, contract) for contract, _ in held]
@@ -117,7 +128,8 @@ def _group_margin(
         return MarginBreakdown(
             scan_loss=0.0, long_premium=premium, exposure=0.0, expiry_day_elm=0.0, total=premium
         )
-    scan_loss = _scan_loss(quotes, quantities, config, grid)
+    span_loss = _span_scan_loss(held, span_arrays)
+    scan_loss = _scan_loss(quotes, quantities, config, grid) if span_loss is None else span_loss
     spots = np.array([quote.spot for quote in quotes])
     short_notional = np.where(shorts, -quantities * spots, 0.0)
     expiring = np.array([contract.expiry == on for contract, _ in held])
@@ -153,6 +165,24 @@ def _scan_loss(
     if not (np.all(np.isfinite(now)) and np.all(np.isfinite(moved))):
         raise MissingMarketData("a contract could not be priced (bad forward, strike or time)")
     losses = -(quantities[:, None] * (moved - now)).sum(axis=0) * grid.weight
+    return max(0.0, float(losses.max()))
+
+
+def _span_scan_loss(
+    held: list[tuple[Contract, int]], span_arrays: Mapping[SpanKey, tuple[float, ...]]
+) -> float | None:
+    """SPAN's scan loss of the contracts: the worst of its scenarios of the summed risk arrays
+    (zero when every scenario gains); None unless the file holds every contract."""
+    arrays = []
+    for contract, _ in held:
+        array = span_arrays.get(
+            (contract.underlying, contract.expiry, contract.strike, contract.option_type)
+        )
+        if array is None:
+            return None
+        arrays.append(array)
+    quantities = np.array([quantity for _, quantity in held], dtype=np.float64)
+    losses = quantities @ np.array(arrays, dtype=np.float64)
     return max(0.0, float(losses.max()))
 
 
