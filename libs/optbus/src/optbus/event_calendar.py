@@ -10,15 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from typing import Literal
 
 import msgspec
 
-from optbus.market import Confidence, MarketFactsError
+from optbus.market import Confidence, read_data_file
 
-_DATA_PACKAGE = "optbus"
-_CALENDAR_FILE = "data/event-calendar.toml"
+_CALENDAR_FILE = "event-calendar.toml"
 
 EventKind = Literal["rbi_policy", "union_budget", "election_result", "index_rebalance"]
 
@@ -48,11 +46,7 @@ class MarketEvent:
 @functools.cache
 def load_event_calendar() -> tuple[MarketEvent, ...]:
     """Every scheduled event shipped with optbus, oldest first (read once, immutable)."""
-    raw = resources.files(_DATA_PACKAGE).joinpath(_CALENDAR_FILE).read_bytes()
-    try:
-        parsed = msgspec.toml.decode(raw, type=_CalendarFile)
-    except msgspec.ValidationError as exc:
-        raise MarketFactsError(f"market facts file {_CALENDAR_FILE}: {exc}") from exc
+    parsed = read_data_file(_CALENDAR_FILE, _CalendarFile)
     events = [
         MarketEvent(day=entry.date, kind=entry.kind, name=entry.name, source=entry.source)
         for entry in parsed.event

@@ -10,14 +10,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 import msgspec
 
-from optbus.market import Confidence, MarketFactsError, in_force
+from optbus.market import Confidence, in_force, read_data_file
 
-_DATA_PACKAGE = "optbus"
-_RULES_FILE = "data/margin-rules.toml"
+_RULES_FILE = "margin-rules.toml"
 
 
 class _RulesEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -49,11 +47,7 @@ class MarginRules:
 @functools.cache
 def load_margin_rules() -> tuple[MarginRules, ...]:
     """Every margin-rules entry shipped with optbus, oldest first (read once, immutable)."""
-    raw = resources.files(_DATA_PACKAGE).joinpath(_RULES_FILE).read_bytes()
-    try:
-        parsed = msgspec.toml.decode(raw, type=_RulesFile)
-    except msgspec.ValidationError as exc:
-        raise MarketFactsError(f"market facts file {_RULES_FILE}: {exc}") from exc
+    parsed = read_data_file(_RULES_FILE, _RulesFile)
     entries = [
         MarginRules(
             effective_date=entry.effective_date,

@@ -300,6 +300,12 @@ def load_market_facts() -> MarketFacts:
     )
 
 
+def read_data_file(name: str, kind: type[_T]) -> _T:
+    """The data file ``name`` shipped in ``optbus/data``, decoded as ``kind`` (TOML)."""
+    raw = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR, name).read_bytes()
+    return _decode(raw, kind, name)
+
+
 def _decode(raw: bytes, kind: type[_T], name: str) -> _T:
     try:
         return msgspec.toml.decode(raw, type=kind)

@@ -10,14 +10,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 
 import msgspec
 
-from optbus.market import Confidence, MarketFacts, MarketFactsError, in_force
+from optbus.market import Confidence, MarketFacts, in_force, read_data_file
 
-_DATA_PACKAGE = "optbus"
-_RATES_FILE = "data/risk-free-rate.toml"
+_RATES_FILE = "risk-free-rate.toml"
 _PERCENT = 100.0
 
 
@@ -51,11 +49,7 @@ class RiskFreeRate:
 @functools.cache
 def load_risk_free_rates() -> tuple[RiskFreeRate, ...]:
     """Every rate decision shipped with optbus, oldest first (read once, immutable)."""
-    raw = resources.files(_DATA_PACKAGE).joinpath(_RATES_FILE).read_bytes()
-    try:
-        parsed = msgspec.toml.decode(raw, type=_RatesFile)
-    except msgspec.ValidationError as exc:
-        raise MarketFactsError(f"market facts file {_RATES_FILE}: {exc}") from exc
+    parsed = read_data_file(_RATES_FILE, _RatesFile)
     entries = [
         RiskFreeRate(
             effective_date=entry.effective_date,
