@@ -17,6 +17,7 @@ from _records import Record, best_seconds, one_core, record
 from optbus.clock import ReplayClock
 from optbus.events import OptionChainSnapshot
 from optbus.market import MarketFacts, load_market_facts
+from optbus.rates import DatedRate
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.engine import run_backtest
 from optbus_backtest.sources import first, simulator
@@ -46,9 +47,7 @@ def _greeks_us_per_chain(facts: MarketFacts) -> float:
         for event in step
         if isinstance(event, OptionChainSnapshot) and len(event.strikes) == 61
     ]
-    config = GreeksConfig(
-        rate=BacktestConfig(run_id="x").rate, expiry_close_ns=facts.expiry_close_ns
-    )
+    config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     clock = ReplayClock()
 
     def price_all() -> None:

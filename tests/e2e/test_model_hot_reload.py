@@ -20,6 +20,7 @@ from optbus.codec import Decoder, encode
 from optbus.events import ChainGreeks, Event, ModelPromoted, OptionChainSnapshot, Signal
 from optbus.ids import derived_event_id
 from optbus.market import load_market_facts
+from optbus.rates import DatedRate
 from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
 from optbus.scoring import BASELINE_VERSION, BaselineScorer
@@ -55,7 +56,7 @@ def chains() -> list[ChainGreeks]:
     clock = ReplayClock(0)
     config = SimulatorConfig(seed=5, run_id="hot-reload", start_date=date(2026, 6, 1), days=1,
                              step_seconds=60.0, underlyings=(NIFTY,))  # fmt: skip
-    greeks = GreeksConfig(rate=0.065, expiry_close_ns=facts.expiry_close_ns)
+    greeks = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     made: list[ChainGreeks] = []
     for _, step in zip(range(STEPS), ChainSimulator(config, facts, clock).ticks(), strict=False):
         made += [enrich_chain(e, greeks, clock) for e in step if isinstance(e, OptionChainSnapshot)]

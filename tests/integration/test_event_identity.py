@@ -19,6 +19,7 @@ from optbus.clock import ReplayClock
 from optbus.codec import encode
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
+from optbus.rates import DatedRate
 from optbus.routing import subject_of
 from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
@@ -162,7 +163,7 @@ def test_migrating_a_database_that_stored_events_twice_keeps_one_copy_of_each(
     snapshot = next(e for e in simulated_steps(MIGRATION_DAY, 1, "it-migrate")[0]
                     if isinstance(e, OptionChainSnapshot))  # fmt: skip
     facts = load_market_facts()
-    config = GreeksConfig(rate=0.065, expiry_close_ns=facts.expiry_close_ns)
+    config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     chains: list[Event] = list(price_snapshot(snapshot, config, ReplayClock(snapshot.ts_event)))
     with fresh_database(postgres_admin_url, f"optbus_identity_{os.getpid()}") as url:
         migrate(url)

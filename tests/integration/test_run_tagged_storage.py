@@ -11,6 +11,7 @@ from optbus.clock import ReplayClock
 from optbus.codec import encode
 from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
+from optbus.rates import DatedRate
 from optbus.routing import subject_of
 from optbus.timestamps import datetime_from_ns
 from optbus_greeks.domain import GreeksConfig
@@ -54,7 +55,7 @@ def test_the_same_stream_sequence_is_kept_once_per_run(database_url: str) -> Non
 def test_a_replay_run_fills_no_option_ticks(database_url: str) -> None:
 
     facts = load_market_facts()
-    config = GreeksConfig(rate=0.065, expiry_close_ns=facts.expiry_close_ns)
+    config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     snapshot = next(e for e in simulated_steps(DAY, 1, "it-ticks")[0]
                     if isinstance(e, OptionChainSnapshot))  # fmt: skip
     chains = price_snapshot(snapshot, config, ReplayClock(snapshot.ts_event))
@@ -68,7 +69,7 @@ def test_a_replay_run_fills_no_option_ticks(database_url: str) -> None:
 
 def test_the_trainer_reads_no_chain_a_replay_stored(database_url: str) -> None:
     facts = load_market_facts()
-    config = GreeksConfig(rate=0.065, expiry_close_ns=facts.expiry_close_ns)
+    config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     snapshot = next(e for e in simulated_steps(DAY, 1, "it-run-chains")[0]
                     if isinstance(e, OptionChainSnapshot))  # fmt: skip
     [chain] = price_snapshot(snapshot, config, ReplayClock(snapshot.ts_event))

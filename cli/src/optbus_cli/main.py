@@ -15,6 +15,7 @@ from optbus_cli.commands.backtest import backtest
 from optbus_cli.commands.bus import bus_app
 from optbus_cli.commands.db import db_app
 from optbus_cli.commands.imports import import_app
+from optbus_cli.commands.iv_rank import iv_rank
 from optbus_cli.commands.killswitch import killswitch_app
 from optbus_cli.commands.price import price
 from optbus_cli.commands.replay import replay
@@ -33,7 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(bus_app, name="bus")
 app.add_typer(import_app, name="import")
 app.add_typer(killswitch_app, name="killswitch")
-for command in (run, status, price, export, demo, backtest, replay, train, dq, dataset):
+for command in (run, status, price, export, demo, backtest, replay, train, dq, dataset, iv_rank):
     app.command()(command)
 
 

@@ -179,3 +179,24 @@ def test_loading_twice_gives_the_same_immutable_facts() -> None:
     assert first is second
     with pytest.raises(TypeError):
         first.holiday_year(2026).holidays[date(2026, 1, 1)] = "New Year"  # type: ignore[index]
+
+
+def test_a_nifty_lot_was_75_units_in_2025_and_is_65_from_2026(facts: MarketFacts) -> None:
+    assert facts.contract("NIFTY", date(2025, 12, 31)).lot_size == 75
+    assert facts.contract("NIFTY", date(2026, 1, 1)).lot_size == 65
+
+
+def test_banknifty_freeze_quantity_was_900_units_in_2025(facts: MarketFacts) -> None:
+    assert facts.contract("BANKNIFTY", date(2025, 6, 2)).freeze_quantity == 900
+
+
+def test_nifty_weeklies_expired_on_thursday_until_the_september_2025_move_to_tuesday(
+    facts: MarketFacts,
+) -> None:
+    assert facts.expiries("NIFTY", date(2025, 8, 25), 1) == [date(2025, 8, 28)]
+    assert facts.expiries("NIFTY", date(2025, 9, 1), 1) == [date(2025, 9, 2)]
+
+
+def test_a_2025_expiry_on_a_trading_holiday_moves_to_the_day_before(facts: MarketFacts) -> None:
+    # Thursday 2025-04-10 was Mahavir Jayanti: that week's NIFTY contracts expired on Wednesday.
+    assert facts.expiries("NIFTY", date(2025, 4, 7), 1) == [date(2025, 4, 9)]

@@ -43,7 +43,7 @@ def _model_prices() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(calls), np.asarray(puts)
 
 
-CONFIG = GreeksConfig(rate=RATE, expiry_close_ns=FACTS.expiry_close_ns)
+CONFIG = GreeksConfig(rate_at=lambda _ts: RATE, expiry_close_ns=FACTS.expiry_close_ns)
 
 
 def test_the_forward_is_read_off_put_call_parity() -> None:

@@ -10,6 +10,7 @@ import pytest
 from optbus.events import Event, OptionChainSnapshot, VolatilityIndexTick
 from optbus.market import MarketFacts
 from optbus.pricing import implied_vol_black76, time_to_expiry_years
+from optbus.rates import risk_free_rate
 from optbus_market_data.simulator import SimulatorConfig
 
 Steps = list[list[Event]]
@@ -32,7 +33,7 @@ def _atm_iv(chain: OptionChainSnapshot, facts: MarketFacts, rate: float) -> floa
 
 @pytest.fixture(scope="module")
 def vix_and_atm(default_day: Steps, facts: MarketFacts) -> tuple[np.ndarray, np.ndarray]:
-    rate = SimulatorConfig().rate
+    rate = risk_free_rate(SimulatorConfig().start_date).per_year
     vix, atm = [], []
     for step in default_day:
         monthly = next(

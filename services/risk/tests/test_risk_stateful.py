@@ -14,6 +14,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from risk_builders import (
+    DAY,
     FORWARD,
     NIFTY_FREEZE,
     NIFTY_LOT,
@@ -103,7 +104,7 @@ def measure(state: RiskState, config: RiskConfig) -> Measures:
     """Every limited measure of the state's book (positions plus working quantities)."""
     book = current_book(state)
     risk = exposure(book, state.marks)
-    margin = margin_required(book, state.marks, config.margin).total
+    margin = margin_required(book, state.marks, config.margin, DAY).total
     return Measures(margin, risk.delta_notional, risk.vega, len(book))
 
 

@@ -91,7 +91,7 @@ def build_chain(
         futures=forward, lot_size=spec.lot_size, strikes=strikes.tolist(),
         calls=_quotes(calls, spread, oi), puts=_quotes(puts, spread, oi),
     )  # fmt: skip
-    config = GreeksConfig(rate=RATE, expiry_close_ns=FACTS.expiry_close_ns)
+    config = GreeksConfig(rate_at=lambda _ts: RATE, expiry_close_ns=FACTS.expiry_close_ns)
     return enrich_chain(snapshot, config, ReplayClock(ts))
 
 
@@ -174,7 +174,7 @@ def simulated_day() -> list[Event]:
         step_seconds=60.0, underlyings=(NIFTY,),
     )  # fmt: skip
     clock = ReplayClock(INIT_NS)
-    greeks = GreeksConfig(rate=RATE, expiry_close_ns=FACTS.expiry_close_ns)
+    greeks = GreeksConfig(rate_at=lambda _ts: RATE, expiry_close_ns=FACTS.expiry_close_ns)
     events: list[Event] = []
     for step in ChainSimulator(config, FACTS, clock).ticks():
         for event in step:

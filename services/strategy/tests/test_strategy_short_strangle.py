@@ -167,3 +167,24 @@ def test_rolls_stop_at_the_maximum_number_of_adjustments(
     _open(engine, make_chain(minutes=60), fill)
 
     assert _intents(engine.on_chain(make_chain(minutes=70, spot=26_300.0))) == []
+
+
+RBI_POLICY_DAY = date(2025, 12, 5)  # an RBI policy decision on the event calendar
+
+
+def test_no_entry_is_taken_on_a_day_whose_event_the_strategy_avoids(
+    make_strategy: Any, make_engine: Any, make_chain: MakeChain
+) -> None:
+    engine = _engine(make_strategy, make_engine, no_entry_on_events=["rbi_policy"])
+    chain = make_chain(day=RBI_POLICY_DAY, expiry=date(2025, 12, 16))
+
+    assert _intents(engine.on_chain(chain)) == []
+
+
+def test_an_entry_is_taken_on_an_event_day_the_strategy_does_not_avoid(
+    make_strategy: Any, make_engine: Any, make_chain: MakeChain
+) -> None:
+    engine = _engine(make_strategy, make_engine, no_entry_on_events=["union_budget"])
+    chain = make_chain(day=RBI_POLICY_DAY, expiry=date(2025, 12, 16))
+
+    assert len(_intents(engine.on_chain(chain))) == 1

@@ -45,3 +45,42 @@ def import_bhavcopy(files: BhavcopyFiles, database_url: DatabaseUrl = DEFAULT_DA
         raise typer.Exit(1) from None
     if not imported_all:
         raise typer.Exit(1)
+
+
+@import_app.command("span")
+def import_span(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="NSE's SPAN XML file (.spn).")
+    ],
+    span_dir: Annotated[
+        Path,
+        typer.Option(
+            envvar="OPTBUS_RISK_SPAN_DIR",
+            help="The risk service's SPAN directory (its OPTBUS_RISK_SPAN_DIR).",
+        ),
+    ] = Path("span"),
+) -> None:
+    """Check NSE's SPAN risk-parameter file and store it where the risk service loads it.
+
+    The file is read whole (every index option needs its sixteen risk-array values) and stored
+    as <business date>.spn; the risk service loads the latest at start and uses it for margin on
+    its business date (docs/risk.md, "SPAN file"). Exits 1 when the file is not a SPAN file.
+    """
+    from optbus.span import SPAN_FILE_SUFFIX, NotASpanFile, parse_span
+
+    raw = file.read_bytes()
+    try:
+        span = parse_span(raw)
+    except NotASpanFile as error:
+        typer.echo(f"{file.name}: nothing imported: {error}", err=True)
+        raise typer.Exit(1) from None
+    span_dir.mkdir(parents=True, exist_ok=True)
+    target = span_dir / f"{span.business_date:%Y%m%d}{SPAN_FILE_SUFFIX}"
+    target.write_bytes(raw)
+    indices = sorted({key[0] for key in span.risk_arrays})
+    typer.echo(
+        f"{file.name}: SPAN file of {span.business_date.isoformat()}, "
+        f"{len(span.risk_arrays):,} option risk arrays ({', '.join(indices)}), stored as {target}"
+    )
+    for index, scan in sorted(span.scan_ranges.items()):
+        typer.echo(f"  {index}: price scan {scan.price_scan:g}, volatility scan {scan.vol_scan:g}")

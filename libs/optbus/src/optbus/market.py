@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from types import MappingProxyType
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -134,7 +134,14 @@ class HolidayYear:
     holidays: Mapping[date, str] = field(hash=False)
 
 
-_D = TypeVar("_D", ContractSpec, SessionHours)
+class Dated(Protocol):
+    """A fact in force from its effective date until a later entry of its kind supersedes it."""
+
+    @property
+    def effective_date(self) -> date: ...
+
+
+_D = TypeVar("_D", bound=Dated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +163,7 @@ class MarketFacts:
     def __post_init__(self) -> None:
         if not self.sessions:
             raise MarketFactsError("no market hours on file: the exchange's time zone is unknown")
-        latest = _in_force(list(self.sessions), None, "market hours")
+        latest = in_force(list(self.sessions), None, "market hours")
         object.__setattr__(self, "timezone", latest.timezone)
 
     def local_datetime(self, ts_ns: int) -> datetime:
@@ -176,11 +183,11 @@ class MarketFacts:
         if not entries:
             known = sorted({c.underlying for c in self.contracts})
             raise MarketFactsError(f"no contract for underlying {underlying!r}; known: {known}")
-        return _in_force(entries, on, f"contract {underlying}")
+        return in_force(entries, on, f"contract {underlying}")
 
     def session_hours(self, on: date) -> SessionHours:
         """The session hours in force on ``on``."""
-        return _in_force(list(self.sessions), on, "market hours")
+        return in_force(list(self.sessions), on, "market hours")
 
     def holiday_year(self, year: int) -> HolidayYear:
         """The holiday list of ``year``; raises CalendarNotCovered when none is on file."""
@@ -293,6 +300,12 @@ def load_market_facts() -> MarketFacts:
     )
 
 
+def read_data_file(name: str, kind: type[_T]) -> _T:
+    """The data file ``name`` shipped in ``optbus/data``, decoded as ``kind`` (TOML)."""
+    raw = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR, name).read_bytes()
+    return _decode(raw, kind, name)
+
+
 def _decode(raw: bytes, kind: type[_T], name: str) -> _T:
     try:
         return msgspec.toml.decode(raw, type=kind)
@@ -341,15 +354,16 @@ def _weekday_number(name: Weekday) -> int | None:
     return _WEEKDAYS.index(name) if name else None
 
 
-def _in_force(entries: list[_D], on: date | None, what: str) -> _D:
+def in_force(entries: list[_D], on: date | None, what: str) -> _D:
+    """The entry of ``entries`` in force on ``on`` (the latest when ``on`` is None)."""
     ordered = sorted(entries, key=lambda e: e.effective_date)
     if on is None:
         return ordered[-1]
-    in_force = [e for e in ordered if e.effective_date <= on]
-    if not in_force:
+    current = [e for e in ordered if e.effective_date <= on]
+    if not current:
         first = ordered[0].effective_date.isoformat()
         raise MarketFactsError(f"no {what} on file for {on.isoformat()}; data starts {first}")
-    return in_force[-1]
+    return current[-1]
 
 
 def _last_weekday_of_month(year: int, month: int, weekday: int) -> date:

@@ -17,17 +17,17 @@ BACKTEST_ALGO_ID = "OPTBUS-BACKTEST"
 class BacktestConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One backtest's settings; every field has the live services' default.
 
-    ``capital`` overrides the risk file's capital (None keeps it); ``rate`` is the greeks
-    service's risk-free rate; ``broker`` is the paper broker (latency, slippage, brokerage,
-    charges). ``strategy_params`` changes parameters of the strategies file's strategies:
-    ``{"short_strangle": {"target_profit": 0.4}}`` (a sweep's ``strategy.<name>.<param>``).
+    ``capital`` overrides the risk file's capital (None keeps it); ``broker`` is the paper
+    broker (latency, slippage, brokerage, charges); the risk-free rate is the dated one of
+    ``optbus.rates``, as in the live services. ``strategy_params`` changes parameters of the
+    strategies file's strategies: ``{"short_strangle": {"target_profit": 0.4}}`` (a sweep's
+    ``strategy.<name>.<param>``).
     """
 
     run_id: str = "backtest"
     strategies_file: Path = msgspec.field(default_factory=default_strategies_path)
     risk_file: Path = DEFAULT_CONFIG_PATH
     capital: float | None = None
-    rate: float = 0.065
     broker: PaperBrokerConfig = PaperBrokerConfig(algo_id=BACKTEST_ALGO_ID)
     strategy_params: dict[str, dict[str, Any]] = {}
 

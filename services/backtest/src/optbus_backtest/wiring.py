@@ -19,6 +19,7 @@ import optbus_greeks.topology as greeks
 import optbus_risk.topology as risk
 import optbus_strategy.topology as strategy
 from optbus.market import MarketFacts
+from optbus.rates import DatedRate
 from optbus.runtime.topology import ServiceTopology
 from optbus.scoring import BaselineScorer
 from optbus_backtest.bus import InMemoryBus
@@ -116,7 +117,7 @@ def wire(
     """Subscribe every pure consumer the services declare, in the declared order, on the
     backtest clock; consumers that do I/O of their own (operator commands, model reloads)
     have nothing to consume in a backtest."""
-    greeks_config = GreeksConfig(rate=config.rate, expiry_close_ns=facts.expiry_close_ns)
+    greeks_config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     bound = {
         b.topology.service: b
         for b in (

@@ -31,9 +31,10 @@ _STALE_CODE = _NO_QUOTE_CODE + 1
 
 @dataclass(frozen=True)
 class GreeksConfig:
-    """How the greeks service prices: the risk-free rate and where expiries close."""
+    """How the greeks service prices: the risk-free rate at an event time (epoch ns; the dated
+    rate of ``optbus.rates`` in the services) and where expiries close."""
 
-    rate: float
+    rate_at: Callable[[int], float]
     expiry_close_ns: Callable[[date], int]
     _closes: dict[date, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -90,7 +91,8 @@ def enrich_chain(snapshot: OptionChainSnapshot, config: GreeksConfig, clock: Clo
     (no strike with both a call and a put quoted).
     """
     t = float(time_to_expiry_years(snapshot.ts_event, config.close_ns(snapshot.expiry)))
-    priced = price_chain(_chain_columns(snapshot), snapshot.futures, t, config.rate)
+    rate = config.rate_at(snapshot.ts_event)
+    priced = price_chain(_chain_columns(snapshot), snapshot.futures, t, rate)
     calls, puts = _side_greeks(priced, snapshot)
     aggregates = priced.aggregates
     return ChainGreeks(
@@ -101,7 +103,7 @@ def enrich_chain(snapshot: OptionChainSnapshot, config: GreeksConfig, clock: Clo
         snapshot=snapshot,
         model="black76",
         forward=priced.forward,
-        rate=config.rate,
+        rate=rate,
         time_to_expiry=t,
         calls=calls,
         puts=puts,

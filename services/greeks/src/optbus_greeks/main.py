@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from optbus.market import load_market_facts
 from optbus.pricing import compile_kernels
+from optbus.rates import DatedRate
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
@@ -22,7 +23,6 @@ class GreeksSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_GREEKS_", extra="ignore")
 
-    rate: float = Field(default=0.065, ge=-0.05, le=0.5, description="risk-free rate per year")
     batch_size: int = Field(default=64, ge=1, le=1000)
     ack_wait_seconds: float = Field(default=30.0, gt=0)
 
@@ -32,7 +32,7 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
     broker = make_broker(settings)
     bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
     facts = load_market_facts()
-    config = GreeksConfig(rate=settings.rate, expiry_close_ns=facts.expiry_close_ns)
+    config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
     tuning = PullTuning(
         batch_size=settings.batch_size,
         ack_wait_seconds=settings.ack_wait_seconds,

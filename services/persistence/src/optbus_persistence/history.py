@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import astuple, fields
+from datetime import date
 
 import psycopg
 from psycopg import sql
@@ -34,3 +35,26 @@ def store_bhavcopy(conn: psycopg.Connection, rows: Sequence[BhavcopyRow], source
             ).format(columns=columns)
         )
         return inserted.rowcount
+
+
+def load_index_option_days(
+    conn: psycopg.Connection, underlying: str, until: date, days: int
+) -> list[list[BhavcopyRow]]:
+    """The index-option rows of ``underlying`` on each of its last ``days`` trading days in
+    the table up to ``until``, a list per day, oldest first (what IV rank reads)."""
+    row_columns = sql.SQL(", ").join(map(sql.Identifier, BHAVCOPY_COLUMNS[:-1]))
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT {columns} FROM fo_bhavcopy WHERE underlying = %(u)s "
+            "AND instrument_type = 'IDO' AND trade_date IN ("
+            "SELECT DISTINCT trade_date FROM fo_bhavcopy WHERE underlying = %(u)s "
+            "AND instrument_type = 'IDO' AND trade_date <= %(until)s "
+            "ORDER BY trade_date DESC LIMIT %(days)s) ORDER BY trade_date"
+        ).format(columns=row_columns),
+        {"u": underlying, "until": until, "days": days},
+    ).fetchall()
+    by_day: dict[date, list[BhavcopyRow]] = {}
+    for values in rows:
+        row = BhavcopyRow(*values)
+        by_day.setdefault(row.trade_date, []).append(row)
+    return list(by_day.values())

@@ -77,7 +77,8 @@ class PriceBandConfig(_Section, kw_only=True, frozen=True):
 
 
 class MarginConfig(_Section, kw_only=True, frozen=True):
-    """The SPAN-style scenario margin and how much of the capital it may use."""
+    """The SPAN-style scenario grid and how much of the capital margin may use (the exchange's
+    exposure and expiry-day rules are dated data: ``optbus.margin_rules``)."""
 
     max_use_pct: Percent
     price_scan_pct: Percent
@@ -86,7 +87,6 @@ class MarginConfig(_Section, kw_only=True, frozen=True):
     min_vol_pct: Positive
     extreme_move_multiple: NonNegative
     extreme_move_cover_pct: Percent
-    exposure_pct: Percent
 
     def __post_init__(self) -> None:
         """Refuse a scan whose largest move would take the underlying to zero or below."""

@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from optbus.clock import Clock
 from optbus.events import OrderIntent, RiskCheck
 from optbus.market import MarketFacts
+from optbus.span import SpanFile
 from optbus_risk.config import RiskConfig
 from optbus_risk.state import RiskState
 
 
 @dataclass(frozen=True, slots=True)
 class RiskEnv:
-    """The dependencies of the fold, the engine and the monitor: limits, market facts, clock."""
+    """The dependencies of the fold, the engine and the monitor: limits, market facts, clock,
+    and the exchange's SPAN file when one was imported (margin uses it on its business date)."""
 
     config: RiskConfig
     facts: MarketFacts
     clock: Clock
+    span: SpanFile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,7 @@ class CheckContext:
     facts: MarketFacts
     state: RiskState
     now_ns: int
+    span: SpanFile | None = None
 
 
 Check = Callable[[OrderIntent, CheckContext], RiskCheck]

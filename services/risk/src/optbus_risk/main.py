@@ -17,6 +17,7 @@ from optbus.runtime.metrics import show_kill_switch
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
+from optbus.span import latest_span_file
 from optbus_risk.breaker_gauges import CircuitBreakerGauges
 from optbus_risk.config import DEFAULT_CONFIG_PATH, load_risk_config
 from optbus_risk.context import RiskEnv
@@ -38,6 +39,11 @@ class RiskSettings(ServiceSettings):
         default=None, gt=0, description="overrides the file's; a replay at N x real time needs N x"
     )
     batch_size: int = Field(default=64, ge=1)
+    span_dir: Path = Field(
+        default=Path("span"),
+        description="where `optbus import span` stores NSE SPAN files; the latest is loaded at "
+        "start and used for margin on its business date",
+    )
     release_operators: frozenset[str] | None = Field(
         default=None,
         description="overrides the file's: who may release the kill switch, a JSON list "
@@ -54,7 +60,8 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
         config = msgspec.structs.replace(config, max_intent_age_ms=settings.max_intent_age_ms)
     if settings.release_operators is not None:
         config = msgspec.structs.replace(config, release_operators=settings.release_operators)
-    env = RiskEnv(config=config, facts=load_market_facts(), clock=bus.clock)
+    span = latest_span_file(settings.span_dir)
+    env = RiskEnv(config=config, facts=load_market_facts(), clock=bus.clock, span=span)
     engine = RiskEngine(env, RiskState.initial(KillSwitchState.unknown("not read yet")))
     consumers = pull_consumers(TOPOLOGY, engine, bus, PullTuning(batch_size=settings.batch_size))
 
@@ -63,7 +70,8 @@ def build_app(settings: RiskSettings) -> AsgiFastStream:
         engine.state = RiskState.initial(from_stored(stored))
         TOPOLOGY.restore(engine, bus.clock, await bus.history(TOPOLOGY))
         show_kill_switch(TOPOLOGY.service, engine.state.kill_switch.halted)
-        _log.info("state restored", kill_switch=engine.state.kill_switch.describe())
+        _log.info("state restored", kill_switch=engine.state.kill_switch.describe(),
+                  span_file=span.business_date.isoformat() if span else None)  # fmt: skip
 
     breaker = CircuitBreakerGauges(lambda: engine.state.pnl, config, env.facts, bus.clock)
 

@@ -1,23 +1,33 @@
 """A SPAN-style scenario margin for a book of index options (docs/risk.md, "Margin").
 
-Per underlying: every contract is repriced with Black-76 on a grid of forward moves (up to
-plus and minus the price scan range, in equal steps) crossed with implied-volatility moves
-(up and down by the vol scan), plus two extreme moves of which only a fraction of the loss
-counts. The scan loss is the worst weighted loss of the whole book on that underlying, so long
-options hedge short ones. The margin of the underlying is the larger of the premium of its long
-options and its scan loss, plus an exposure margin on its short options (a percent of notional).
+Per underlying (on an expiry day, the contracts expiring that day apart from the others when
+the rules in force withdraw the calendar-spread benefit): every contract is repriced with
+Black-76 on a grid of forward moves (up to plus and minus the price scan range, in equal steps)
+crossed with implied-volatility moves (up and down by the vol scan), plus two extreme moves of
+which only a fraction of the loss counts. The scan loss is the worst weighted loss of the
+contracts scanned together, so long options hedge short ones. Their margin is the larger of the
+premium of their long options (when the rules require it upfront) and their scan loss, plus an
+exposure margin on their short options (a percent of notional), plus the additional
+extreme-loss margin on short options expiring that day. The exchange's rules come dated from
+``optbus.margin_rules``; the scenario grid is the service's config. When the exchange's SPAN
+file of the day holds a risk array for every contract of a group, the group's scan loss is
+SPAN's own (the worst of its sixteen scenarios) instead of the scenario model's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import numpy.typing as npt
 
 from optbus.events import Contract
+from optbus.margin_rules import MarginRules, margin_rules
 from optbus.pricing import black76_price
 from optbus.quotes import OptionQuote
+from optbus.span import SpanFile, SpanKey
 from optbus_risk.book import Book, MissingMarketData, describe, quote_or_raise
 from optbus_risk.config import MarginConfig
 from optbus_risk.quotes import Marks
@@ -43,6 +53,7 @@ class MarginBreakdown:
     scan_loss: float
     long_premium: float
     exposure: float
+    expiry_day_elm: float
     total: float
 
 
@@ -65,40 +76,74 @@ def scenarios(config: MarginConfig) -> Scenarios:
     return Scenarios(forward_factor=1.0 + grid_moves, vol_shift=grid_shifts, weight=weights)
 
 
-def margin_required(book: Book, marks: Marks, config: MarginConfig) -> MarginBreakdown:
-    """The margin the book ties up; raises MissingMarketData when a contract cannot be priced."""
-    by_underlying: dict[str, list[tuple[Contract, int]]] = {}
+def margin_required(
+    book: Book, marks: Marks, config: MarginConfig, on: date, span: SpanFile | None = None
+) -> MarginBreakdown:
+    """The margin the book ties up on trading day ``on``, under the exchange's rules of that day
+    (and its SPAN file, when ``span`` is the file of that day); raises MissingMarketData when a
+    contract cannot be priced."""
+    rules = margin_rules(on)
+    arrays = span.risk_arrays if span is not None and span.business_date == on else {}
+    groups: dict[tuple[str, bool], list[tuple[Contract, int]]] = {}
     for contract, quantity in book.items():
         if quantity:
-            by_underlying.setdefault(contract.underlying, []).append((contract, quantity))
+            expiring_apart = (
+                contract.expiry == on and not rules.calendar_spread_benefit_on_expiry_day
+            )
+            groups.setdefault((contract.underlying, expiring_apart), []).append(
+                (contract, quantity)
+            )
     grid = scenarios(config)
-    parts = [_underlying_margin(held, marks, config, grid) for held in by_underlying.values()]
+    parts = [
+        _group_margin(held, marks, config, grid, rules, on, arrays) for held in groups.values()
+    ]
     return MarginBreakdown(
         scan_loss=sum(p.scan_loss for p in parts),
         long_premium=sum(p.long_premium for p in parts),
         exposure=sum(p.exposure for p in parts),
+        expiry_day_elm=sum(p.expiry_day_elm for p in parts),
         total=sum(p.total for p in parts),
     )
 
 
-def _underlying_margin(
-    held: list[tuple[Contract, int]], marks: Marks, config: MarginConfig, grid: Scenarios
+def _group_margin(
+    held: list[tuple[Contract, int]],
+    marks: Marks,
+    config: MarginConfig,
+    grid: Scenarios,
+    rules: MarginRules,
+    on: date,
+    span_arrays: Mapping[SpanKey, tuple[float, ...]],
 ) -> MarginBreakdown:
+    """The margin of contracts scanned together: one underlying, offsets allowed between them."""
     quotes = [quote_or_raise(marks, contract) for contract, _ in held]
     quantities = np.array([quantity for _, quantity in held], dtype=np.float64)
     premium = 0.0
-    for quote, quantity in zip(quotes, quantities.tolist(), strict=True):
-        if quantity > 0:
-            premium += quantity * _mark(quote)
+    if rules.long_premium_upfront:
+        for quote, quantity in zip(quotes, quantities.tolist(), strict=True):
+            if quantity > 0:
+                premium += quantity * _mark(quote)
     shorts = quantities < 0
     if not shorts.any():
-        return MarginBreakdown(scan_loss=0.0, long_premium=premium, exposure=0.0, total=premium)
-    scan_loss = _scan_loss(quotes, quantities, config, grid)
+        return MarginBreakdown(
+            scan_loss=0.0, long_premium=premium, exposure=0.0, expiry_day_elm=0.0, total=premium
+        )
+    span_loss = _span_scan_loss(held, span_arrays)
+    scan_loss = _scan_loss(quotes, quantities, config, grid) if span_loss is None else span_loss
     spots = np.array([quote.spot for quote in quotes])
-    exposure = float(np.sum(-quantities[shorts] * spots[shorts])) * config.exposure_pct / _POINTS
-    total = max(premium, scan_loss) + exposure
+    short_notional = np.where(shorts, -quantities * spots, 0.0)
+    expiring = np.array([contract.expiry == on for contract, _ in held])
+    exposure = float(short_notional.sum()) * rules.short_option_exposure_percent / _POINTS
+    expiry_day_elm = (
+        float(short_notional[expiring].sum()) * rules.expiry_day_extra_elm_percent / _POINTS
+    )
+    total = max(premium, scan_loss) + exposure + expiry_day_elm
     return MarginBreakdown(
-        scan_loss=scan_loss, long_premium=premium, exposure=exposure, total=total
+        scan_loss=scan_loss,
+        long_premium=premium,
+        exposure=exposure,
+        expiry_day_elm=expiry_day_elm,
+        total=total,
     )
 
 
@@ -120,6 +165,24 @@ def _scan_loss(
     if not (np.all(np.isfinite(now)) and np.all(np.isfinite(moved))):
         raise MissingMarketData("a contract could not be priced (bad forward, strike or time)")
     losses = -(quantities[:, None] * (moved - now)).sum(axis=0) * grid.weight
+    return max(0.0, float(losses.max()))
+
+
+def _span_scan_loss(
+    held: list[tuple[Contract, int]], span_arrays: Mapping[SpanKey, tuple[float, ...]]
+) -> float | None:
+    """SPAN's scan loss of the contracts: the worst of its scenarios of the summed risk arrays
+    (zero when every scenario gains); None unless the file holds every contract."""
+    arrays = []
+    for contract, _ in held:
+        array = span_arrays.get(
+            (contract.underlying, contract.expiry, contract.strike, contract.option_type)
+        )
+        if array is None:
+            return None
+        arrays.append(array)
+    quantities = np.array([quantity for _, quantity in held], dtype=np.float64)
+    losses = quantities @ np.array(arrays, dtype=np.float64)
     return max(0.0, float(losses.max()))
 
 

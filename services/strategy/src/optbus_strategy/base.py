@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
+from optbus.event_calendar import MarketEvent
 from optbus.events import (
     ChainGreeks,
     Contract,
@@ -31,7 +32,8 @@ class StrategyContext:
     """Everything a strategy may use besides its own state, for one chain.
 
     ``history`` is shared by all strategies and must only be read; ``now_ns`` is the injected
-    clock's time (for ``ts_init``); session bounds are those of the chain's trading day.
+    clock's time (for ``ts_init``); session bounds are those of the chain's trading day, and
+    ``events`` the scheduled market events of that day (RBI policy, budget, ...).
     """
 
     view: ChainView
@@ -41,6 +43,7 @@ class StrategyContext:
     now_ns: int
     session_open_ns: int
     session_close_ns: int
+    events: tuple[MarketEvent, ...] = ()
 
     @property
     def chain(self) -> ChainGreeks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from optbus.clock import Clock
+from optbus.event_calendar import MarketEvent, events_on
 from optbus.events import (
     ChainGreeks,
     Event,
@@ -50,6 +51,7 @@ class StrategyEngine:
             self._strategies[strategy.name] = strategy
         self._scorer = scorer
         self._facts = facts
+        self._events: dict[int, tuple[MarketEvent, ...]] = {}
         self._clock = clock
         self._history = history or FeatureHistory(facts)
         self._position_owner: dict[str, str] = {}
@@ -163,7 +165,16 @@ class StrategyEngine:
             now_ns=self._clock.now_ns(),
             session_open_ns=opening,
             session_close_ns=closing,
+            events=self._events_of_day(opening),
         )
+
+    def _events_of_day(self, session_open_ns: int) -> tuple[MarketEvent, ...]:
+        """The scheduled events of the session's day (looked up once per day)."""
+        events = self._events.get(session_open_ns)
+        if events is None:
+            day = self._facts.local_date(session_open_ns)
+            events = self._events[session_open_ns] = events_on(day)
+        return events
 
     def _contract(self, underlying: str, session_open_ns: int) -> ContractSpec:
         """The contract in force on the session's day (looked up once per day)."""

@@ -98,11 +98,12 @@ class GroupStrategy(ABC, Generic[P]):
         return outputs
 
     def entry_allowed(self, ctx: StrategyContext) -> bool:
-        """Whether this chain's expiry and time of day admit an entry."""
+        """Whether this chain's expiry, time of day and the day's events admit an entry."""
         p = self.params
         days = ctx.view.minutes_to_expiry / 1_440
         return (
-            p.min_days_to_expiry <= days <= p.max_days_to_expiry
+            not any(event.kind in p.no_entry_on_events for event in ctx.events)
+            and p.min_days_to_expiry <= days <= p.max_days_to_expiry
             and ctx.view.minutes_to_expiry > p.exit_minutes_before_expiry
             and ctx.minutes_since_open >= p.entry_after_open_minutes
             and ctx.minutes_to_close >= p.entry_before_close_minutes

@@ -11,6 +11,8 @@ from typing import Literal
 
 import msgspec
 
+from optbus.event_calendar import EventKind
+
 Pricing = Literal["mid", "touch"]
 ClosePricing = Literal["mid", "touch", "market"]
 
@@ -35,6 +37,9 @@ class CommonParams(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     - ``cooldown_seconds``: after a group is closed or abandoned, wait this long to re-enter.
     - ``pending_timeout_seconds``: abandon an entry that opened no position in this time.
     - ``close_retry_seconds``: repeat a close intent still unfilled after this long.
+    - ``no_entry_on_events``: kinds of scheduled event (``optbus.event_calendar``:
+      ``rbi_policy``, ``union_budget``, ``election_result``, ``index_rebalance``) on whose days
+      no entry is taken; exits are unaffected. Empty: every day.
     """
 
     lots: int = 1
@@ -53,6 +58,7 @@ class CommonParams(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     cooldown_seconds: float = 300.0
     pending_timeout_seconds: float = 60.0
     close_retry_seconds: float = 60.0
+    no_entry_on_events: frozenset[EventKind] = frozenset()
 
     def __post_init__(self) -> None:
         check(self.lots >= 1, "lots must be at least 1")

@@ -8,6 +8,7 @@ chain over a block of steps) and ``engine`` (sessions, expiries, events). See do
 from optbus_market_data.simulator.config import (
     BANKNIFTY,
     NIFTY,
+    EventVolatility,
     QuotingModel,
     SimulatorConfig,
     SpotModel,
@@ -20,6 +21,7 @@ __all__ = [
     "BANKNIFTY",
     "NIFTY",
     "ChainSimulator",
+    "EventVolatility",
     "QuotingModel",
     "SimulatorConfig",
     "SpotModel",

@@ -8,6 +8,7 @@ the facts (lots, steps, expiries, hours, holidays) come from ``optbus.market``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import msgspec
@@ -104,6 +105,28 @@ BANKNIFTY = UnderlyingConfig(
 )
 
 
+class EventVolatility(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """How much a scheduled event raises the day's volatility, a multiple per kind of event.
+
+    The days are market facts (``optbus.event_calendar``); the multiples are stylised. On a
+    day with several events the largest multiple applies.
+    """
+
+    rbi_policy: float = 1.25
+    union_budget: float = 1.6
+    election_result: float = 1.8
+    index_rebalance: float = 1.1
+
+    def __post_init__(self) -> None:
+        for kind in self.__struct_fields__:
+            if not getattr(self, kind) > 0:
+                raise ValueError(f"event volatility multiple {kind} must be positive")
+
+    def multiple(self, kinds: Sequence[str]) -> float:
+        """The volatility multiple of a day with events of ``kinds`` (1 for none)."""
+        return max((float(getattr(self, kind)) for kind in kinds), default=1.0)
+
+
 class SimulatorConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One simulated run: seed and run id, dates, step, underlyings and model parameters.
 
@@ -117,7 +140,6 @@ class SimulatorConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     days: int = 1
     step_seconds: float = 1.0
     underlyings: tuple[UnderlyingConfig, ...] = (NIFTY, BANKNIFTY)
-    rate: float = 0.065
     market_correlation: float = 0.8
     overnight_variance_share: float = 0.2
     vix_index: str = "INDIAVIX"
@@ -125,6 +147,7 @@ class SimulatorConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     block_steps: int = 256
     surface: SurfaceModel = SurfaceModel()
     quoting: QuotingModel = QuotingModel()
+    event_volatility: EventVolatility = EventVolatility()
 
     def __post_init__(self) -> None:
         if self.days < 1:

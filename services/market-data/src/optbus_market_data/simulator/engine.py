@@ -15,9 +15,11 @@ from datetime import date, timedelta
 import numpy as np
 
 from optbus.clock import Clock, seeded_rng
+from optbus.event_calendar import events_on
 from optbus.events import Event, VolatilityIndexTick
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
+from optbus.rates import risk_free_rate
 from optbus_market_data.simulator import quoting, spot, surface
 from optbus_market_data.simulator.chain import (
     ChainBook,
@@ -83,6 +85,7 @@ class _Session:
     activity: np.ndarray
     specs: list[ChainSpec]
     vix_sessions: int
+    pricing: PricingContext
 
 
 class _Run:
@@ -98,13 +101,6 @@ class _Run:
         self.books: dict[tuple[str, date], ChainBook] = {}
         self.seq = 0
         self.vix_column = [u.name for u in config.underlyings].index(config.vix_underlying)
-        self.pricing = PricingContext(
-            surface=config.surface,
-            quoting=config.quoting,
-            rate=config.rate,
-            overnight_share=config.overnight_variance_share,
-            step_seconds=config.step_seconds,
-        )
 
     def session(self, day: date) -> Iterator[list[Event]]:
         """The events of one trading day's session, a list per step."""
@@ -121,6 +117,8 @@ class _Run:
         open_ns = self.facts.session_open_ns(day)
         step_ns = round(cfg.step_seconds * _NS_PER_SECOND)
         n_steps = (self.facts.session_close_ns(day) - open_ns) // step_ns
+        kinds = [event.kind for event in events_on(day)]
+        variance_scale = cfg.event_volatility.multiple(kinds) ** 2
         path = spot.simulate_session(
             self.models,
             self.spot_state,
@@ -129,6 +127,7 @@ class _Run:
             overnight_share=cfg.overnight_variance_share,
             market_correlation=cfg.market_correlation,
             realised_halflife_days=cfg.surface.realised_halflife_days,
+            variance_scale=variance_scale,
         )
         self.spot_state = path.final_state
         activity = np.column_stack(
@@ -139,10 +138,19 @@ class _Run:
             step_ns=step_ns,
             n_steps=n_steps,
             spot=path.spot,
-            variance=surface.effective_variance(cfg.surface, path.variance, path.realised_variance),
+            variance=surface.effective_variance(
+                cfg.surface, path.variance * variance_scale, path.realised_variance
+            ),
             activity=activity,
             specs=[s for u in cfg.underlyings for s in self._open_chains(day, u, path.spot[0])],
             vix_sessions=self._trading_days_within(day, _VIX_HORIZON_DAYS),
+            pricing=PricingContext(
+                surface=cfg.surface,
+                quoting=cfg.quoting,
+                rate=risk_free_rate(day).per_year,
+                overnight_share=cfg.overnight_variance_share,
+                step_seconds=cfg.step_seconds,
+            ),
         )
 
     def _block_events(self, session: _Session, index: np.ndarray) -> Iterator[list[Event]]:
@@ -160,7 +168,7 @@ class _Run:
         specs = session.specs
         blocks = [
             simulate_block(
-                s, self._book(s.underlying.name, s.expiry), self.pricing, inputs[s.column]
+                s, self._book(s.underlying.name, s.expiry), session.pricing, inputs[s.column]
             )
             for s in specs
         ]

@@ -80,8 +80,13 @@ def simulate_session(
     overnight_share: float,
     market_correlation: float,
     realised_halflife_days: float,
+    variance_scale: float = 1.0,
 ) -> SessionPath:
-    """Simulate the opening gap and every step of one session for all indices at once."""
+    """Simulate the opening gap and every step of one session for all indices at once.
+
+    ``variance_scale`` multiplies the variance the day's returns diffuse with (an event day's
+    volatility squared); the variance process itself, and so the next day, is left alone.
+    """
     n = len(models)
     step_dt = (1.0 - overnight_share) / TRADING_DAYS_PER_YEAR / n_steps
     dts = np.full(n_steps, step_dt)
@@ -93,7 +98,7 @@ def simulate_session(
     jumps = _jumps(models, rng, dts)
     variance = _variance_paths(models, state.variance, dts, z_spot, z_var, jumps)
     # The step's return uses the variance at its start (Euler), then the jump.
-    start_var = np.vstack([state.variance[None, :], variance[:-1]])
+    start_var = np.vstack([state.variance[None, :], variance[:-1]]) * variance_scale
     diffusion = np.sqrt(start_var * dts[:, None]) * profile[:, None] * z_spot
     log_returns = diffusion - 0.5 * start_var * dts[:, None] + jumps
     spot = state.spot[None, :] * np.exp(np.cumsum(log_returns, axis=0))

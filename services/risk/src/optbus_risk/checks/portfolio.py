@@ -65,7 +65,9 @@ def _unmeasured(name: str, why: str, intent: OrderIntent, ctx: CheckContext) -> 
 
 def _measure(name: str, book: Book, marks: Marks, ctx: CheckContext) -> float:
     if name == MARGIN:
-        return margin_required(book, marks, ctx.config.margin).total
+        return margin_required(
+            book, marks, ctx.config.margin, ctx.facts.local_date(ctx.now_ns)
+        ).total
     risk = exposure(book, marks)
     return risk.delta_notional if name == PORTFOLIO_DELTA else risk.vega
 

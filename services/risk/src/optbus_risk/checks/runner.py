@@ -40,7 +40,7 @@ class CheckRunner:
         """What the checks see now: limits, facts, state and the clock's time."""
         return CheckContext(
             config=self.env.config, facts=self.env.facts, state=state,
-            now_ns=self.env.clock.now_ns(),
+            now_ns=self.env.clock.now_ns(), span=self.env.span,
         )  # fmt: skip
 
     def decide(self, intent: OrderIntent, state: RiskState) -> RiskDecision:
