@@ -663,8 +663,9 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 BUILDS = ("base", "nats", "overlays/example")
 """Every kustomization someone applies: the optbus base, the NATS cluster, each overlay."""
 TRADING_SERVICES = ("strategy", "risk", "execution")
-CURRENT_KUBERNETES = kubernetes_validate.utils.all_versions()[-3:]
-"""The three newest Kubernetes releases the validator bundles the schemas of."""
+CURRENT_KUBERNETES = list(dict.fromkeys(kubernetes_validate.utils.all_versions()))[-3:]
+"""The three newest Kubernetes releases the validator bundles the schemas of (it lists each
+release twice: its plain and its strict schemas)."""
 PROMETHEUS_OPERATOR_KINDS = {"ServiceMonitor", "PrometheusRule"}
 PINNED_IMAGE = re.compile(r"^[\w./-]+:v?\d+\.\d+\.\d+(-[\w.]+)?$")
 """An image named by a full version (nats:2.11.4-alpine), never latest or a moving minor."""
