@@ -9,11 +9,14 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import json
 import os
 import re
 import shutil
 import subprocess
+import time
 import tomllib
+import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -29,7 +32,7 @@ from optbus.runtime.nats_security import NatsSecurity
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
 from optbus_cli.commands.services import SERVICES
-from optbus_cli.servers import nats_server_binary
+from optbus_cli.servers import free_port, nats_server_binary
 from optbus_cli.topologies import topology_of
 from tests.nats_accounts import make_tls
 from tests.scripts import load_script
@@ -1030,6 +1033,71 @@ def test_nats_server_accepts_the_cluster_configuration_with_tls_routes(
     result = _check_nats_config(_server_environment(accounts, tmp_path), "nats-cluster.conf")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verify: true" in (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
+
+
+def cluster_configuration_copy(directory: Path) -> Path:
+    """deploy/nats's files in ``directory`` with JetStream stored under ``$JS_DIR`` (the file's
+    /data/jetstream is each pod's volume), all else as is."""
+    for name in ("nats-cluster.conf", "accounts.conf"):
+        shutil.copy(DEPLOY / "nats" / name, directory / name)
+    server = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    stored = server.replace('store_dir: "/data/jetstream"', "store_dir: $JS_DIR")
+    assert stored != server
+    (directory / "nats-server.conf").write_text(stored, encoding="utf-8")
+    return directory
+
+
+def jetstream_cluster_size(monitor_port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/jsz", timeout=2) as answer:
+            meta = json.load(answer).get("meta_cluster", {})
+    except OSError:
+        return 0
+    return int(meta.get("cluster_size", 0)) if meta.get("leader") else 0
+
+
+@pytest.mark.integration
+def test_three_servers_of_the_cluster_configuration_form_one_jetstream_cluster_over_tls(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    environment = _server_environment(accounts, tmp_path)
+    config = cluster_configuration_copy(tmp_path)
+    route_ports = [free_port() for _ in range(3)]
+    monitor_ports = [free_port() for _ in range(3)]
+    # the file's routes name the pods of Kubernetes; here they are loopback ports
+    routes = ",".join(f"nats://127.0.0.1:{port}" for port in route_ports)
+    servers = []
+    try:
+        for member, (route_port, monitor_port) in enumerate(
+            zip(route_ports, monitor_ports, strict=True)
+        ):
+            arguments = ["-c", "nats-cluster.conf", "-p", str(free_port())]
+            arguments += ["-m", str(monitor_port), "--routes", routes]
+            arguments += ["--cluster", f"nats://127.0.0.1:{route_port}"]
+            member_environment = {
+                "NATS_SERVER_NAME": f"member-{member}",
+                "JS_DIR": str(tmp_path / f"jetstream-{member}"),
+            }
+            servers.append(
+                subprocess.Popen(
+                    [str(nats_server_binary()), *arguments],
+                    cwd=config,
+                    env={**os.environ, **environment, **member_environment},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        deadline = time.monotonic() + 60
+        sizes = [0, 0, 0]
+        while time.monotonic() < deadline and sizes != [3, 3, 3]:
+            time.sleep(0.5)
+            sizes = [jetstream_cluster_size(port) for port in monitor_ports]
+        assert sizes == [3, 3, 3]
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
 
 
 def test_nats_server_refuses_to_start_without_the_public_keys(
