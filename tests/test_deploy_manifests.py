@@ -750,6 +750,12 @@ def test_every_built_object_is_valid_against_the_schemas_of_current_kubernetes(
         kubernetes_validate.validate(doc, version, strict=True)
 
 
+@pytest.mark.parametrize("version", CURRENT_KUBERNETES)
+def test_the_sweep_job_is_valid_against_the_schemas_of_current_kubernetes(version: str) -> None:
+    for doc in _yaml_documents(SWEEP_JOB):
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
 def test_the_schema_check_rejects_a_misspelt_field() -> None:
     deployment = copy.deepcopy(built_objects("base", "Deployment")["greeks"])
     deployment["spec"]["replica"] = 2
