@@ -867,6 +867,20 @@ def test_the_nats_servers_get_every_setting_the_cluster_configuration_reads() ->
     assert [source["secretRef"]["name"] for source in container["envFrom"]] == ["nats-nkeys"]
 
 
+def test_the_nats_servers_read_their_certificate_from_the_mounted_tls_secret() -> None:
+    pod = built_objects("nats", "StatefulSet")["nats"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    (volume,) = [v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "nats-tls"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    for setting, key in {
+        "NATS_TLS_CERT": "server.pem",
+        "NATS_TLS_KEY": "server-key.pem",
+        "NATS_TLS_CA": "ca.pem",
+    }.items():
+        assert env[setting] == f"{mount['mountPath']}/{key}"
+
+
 def test_the_nats_servers_mount_the_repository_configuration_files() -> None:
     (config_map,) = built_objects("nats", "ConfigMap").values()
     for name, text in config_map["data"].items():
