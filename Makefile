@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: setup alerting-tools demo test test-unit test-integration test-fault test-e2e bench lint format schemas
+.PHONY: setup alerting-tools k8s-tools demo test test-unit test-integration test-fault test-e2e bench lint format schemas
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -28,10 +28,19 @@ alerting-tools:
 		echo "missing $$missing: install Debian's prometheus and prometheus-alertmanager" >&2; \
 	fi
 
+# `kustomize build` of every Kubernetes kustomization (tests/test_deploy_manifests.py) needs
+# kustomize, or kubectl's built-in copy, at v5 or later (the manifests use `labels`). Debian's
+# kubernetes-client (kubectl 1.20, kustomize v2) is too old and neither PyPI nor npm ships one,
+# so nothing is installed here: it says what is missing and the tests then fail on it.
+k8s-tools:
+	@if command -v kustomize >/dev/null \
+		|| kubectl version --client 2>/dev/null | grep -q 'Kustomize Version: v[5-9]'; then exit 0; fi; \
+	echo "missing kustomize v5+: install kustomize, or kubectl 1.27 or later (docs/deploy.md)" >&2
+
 demo: setup
 	$(UV) run --frozen optbus demo
 
-test: setup alerting-tools lint test-unit test-integration test-fault test-e2e
+test: setup alerting-tools k8s-tools lint test-unit test-integration test-fault test-e2e
 
 test-unit:
 	$(PYTEST) -m "not integration and not e2e and not fault" -q

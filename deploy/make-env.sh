@@ -23,6 +23,7 @@ umask 077
     echo "OPTBUS_TRAINER_DB_PASSWORD=$(secret)"
     echo "OPTBUS_GRAFANA_DB_PASSWORD=$(secret)"
     echo "GRAFANA_ADMIN_PASSWORD=$(secret)"
+    echo "NATS_ROUTE_PASSWORD=$(secret)"
     ../.tools/bin/uv run --frozen python nats/generate_accounts.py --nkeys nkeys
     echo "# Where alerts go (docs/operations.md, \"Alerts\"): Alertmanager will not start until"
     echo "# every one is set. Values may not hold a double quote, a backslash or a line break."
@@ -32,9 +33,10 @@ umask 077
     done
 } > .env
 echo "wrote deploy/.env and the nkey seeds in deploy/nkeys/"
-# The names clients reach the NATS servers by: compose's service, the operator's published
-# port, and Kubernetes' Service and StatefulSet pods (namespace nats, as nats-cluster.conf).
-./make-tls.sh tls nats localhost 127.0.0.1 \
+# The names clients reach the NATS servers by: compose's three servers, the operator's
+# published port, and Kubernetes' Service and StatefulSet pods (namespace nats, as
+# nats-cluster.conf; compose's servers carry the pods' names too, for the routes).
+./make-tls.sh tls nats nats-0 nats-1 nats-2 localhost 127.0.0.1 \
     nats.nats.svc nats.nats.svc.cluster.local \
     '*.nats-headless.nats.svc' '*.nats-headless.nats.svc.cluster.local' \
     nats-headless.nats.svc nats-headless.nats.svc.cluster.local

@@ -6,24 +6,33 @@ settings, metric names, subjects and durable consumer names.
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
+import json
 import os
 import re
+import shutil
 import subprocess
+import time
 import tomllib
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import kubernetes_validate
+import pydantic
 import pytest
 import yaml
+from cloudcoil.models.prometheus_operator import v1 as prometheus_operator
 
 from optbus.runtime.nats_security import NatsSecurity
 from optbus.runtime.settings import ServiceSettings
 from optbus.subjects import subject_matches
 from optbus_cli.commands.services import SERVICES
-from optbus_cli.servers import nats_server_binary
+from optbus_cli.servers import free_port, nats_server_binary
 from optbus_cli.topologies import topology_of
 from tests.nats_accounts import make_tls
 from tests.scripts import load_script
@@ -35,6 +44,8 @@ NATS_SECURITY_PREFIX = NatsSecurity.model_config["env_prefix"]
 K8S = DEPLOY / "k8s"
 GRAFANA = ROOT / "grafana"
 NEEDS_DATABASE = {"persistence", "trainer"}
+COMPOSE_NATS = ("nats-0", "nats-1", "nats-2")
+"""compose's three NATS servers: one JetStream cluster, as on Kubernetes."""
 
 
 def _yaml(path: Path) -> Any:
@@ -177,7 +188,7 @@ def test_each_service_connects_to_nats_over_tls_with_its_own_nkey(compose: dict[
         user = "migrator" if service == "bus-migrate" else service
         config = compose["services"][service]
         env = config["environment"]
-        assert env["NATS_URL"] == "tls://nats:4222", service
+        assert env["NATS_URL"] == ",".join(f"tls://{nats}:4222" for nats in COMPOSE_NATS)
         mounts = dict(volume.rsplit(":", 2)[:2] for volume in config["volumes"])
         assert mounts[f"./nkeys/{user}.nk"] == env["OPTBUS_NATS_NKEY_SEED_FILE"], service
         assert mounts["./tls/ca.pem"] == env["OPTBUS_NATS_CA_FILE"], service
@@ -211,10 +222,11 @@ def test_persistence_starts_only_after_the_migration_succeeded(compose: dict[str
 
 def test_bus_migrate_job_runs_bus_migrate_as_the_migrator(compose: dict[str, Any]) -> None:
     job = compose["services"]["bus-migrate"]
-    assert job["command"] == ["bus", "migrate"]
+    assert job["command"] == ["bus", "migrate", "--replicas", "3"]
     assert job["restart"] == "no"
     assert "./nkeys/migrator.nk:/etc/optbus/nats/nkey.seed:ro" in job["volumes"]
-    assert job["depends_on"]["nats"]["condition"] == "service_healthy"
+    for nats in COMPOSE_NATS:
+        assert job["depends_on"][nats]["condition"] == "service_healthy"
 
 
 def test_every_service_starts_only_after_the_bus_migration_succeeded(
@@ -231,15 +243,60 @@ def test_postgres_is_timescaledb_on_postgresql_16(compose: dict[str, Any]) -> No
     assert "pg16" in image
 
 
-def test_nats_runs_the_repo_configuration_with_every_setting_it_reads(
+def test_nats_runs_three_servers_of_the_cluster_configuration_with_every_setting_it_reads(
     compose: dict[str, Any], nats_users: dict[str, Any]
 ) -> None:
-    nats = compose["services"]["nats"]
-    assert "/etc/nats/nats-server.conf" in nats["command"]
-    mounts = {volume.split(":")[0] for volume in nats["volumes"]}
-    assert {"./nats/nats-server.conf", "./nats/accounts.conf", "./tls/server.pem"} <= mounts
-    needed = {user.nkey_env for user in nats_users.values()} | SERVER_SETTINGS
-    assert needed <= set(nats["environment"])
+    needed = {user.nkey_env for user in nats_users.values()} | CLUSTER_SETTINGS
+    for name in COMPOSE_NATS:
+        nats = compose["services"][name]
+        assert "/etc/nats/nats-cluster.conf" in nats["command"]
+        mounts = {volume.split(":")[0] for volume in nats["volumes"]}
+        assert {
+            "./nats/nats-server.conf",
+            "./nats/nats-cluster.conf",
+            "./nats/accounts.conf",
+            "./tls/server.pem",
+            "./tls/ca.pem",
+        } <= mounts
+        assert needed <= set(nats["environment"]), name
+
+
+def test_each_compose_nats_server_answers_to_its_route_address_of_the_cluster_configuration(
+    compose: dict[str, Any],
+) -> None:
+    conf = (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
+    routes = set(re.findall(r"nats://([\w.-]+):6222", conf))
+    aliases = {
+        alias
+        for name in COMPOSE_NATS
+        for alias in compose["services"][name]["networks"]["default"]["aliases"]
+    }
+    assert aliases == routes
+    names = {compose["services"][name]["environment"]["NATS_SERVER_NAME"] for name in COMPOSE_NATS}
+    assert len(names) == len(COMPOSE_NATS)
+
+
+def test_make_env_certifies_every_name_clients_and_routes_use() -> None:
+    script = (DEPLOY / "make-env.sh").read_text(encoding="utf-8")
+    (line,) = [line for line in script.splitlines() if line.startswith("./make-tls.sh")]
+    assert set(COMPOSE_NATS) <= set(line.split())
+    assert "'*.nats-headless.nats.svc.cluster.local'" in script
+
+
+def test_every_compose_image_is_pinned_to_a_full_version(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        image = service["image"]
+        assert image.startswith("${OPTBUS_IMAGE") or PINNED_IMAGE.match(image), f"{name}: {image}"
+
+
+def test_greeks_may_compile_its_kernels_for_five_minutes_before_its_health_counts(
+    compose: dict[str, Any],
+) -> None:
+    assert compose["services"]["greeks"]["healthcheck"]["start_period"] == "300s"
+    greeks = built_objects("base", "Deployment")["greeks"]
+    (container,) = greeks["spec"]["template"]["spec"]["containers"]
+    probe = container["startupProbe"]
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= 300
 
 
 MADE_BY_MAKE_ENV = ("./nkeys/", "./tls/")
@@ -495,7 +552,7 @@ def test_the_migration_job_runs_db_migrate_as_the_schema_owner() -> None:
 def test_the_bus_migration_job_runs_bus_migrate_as_the_migrator() -> None:
     job = base_objects("Job")["optbus-bus-migrate"]
     (container,) = job["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["bus", "migrate"]
+    assert container["args"][:2] == ["bus", "migrate"]
     env, files = _nats_login(job["spec"]["template"]["spec"])
     assert env["NATS_URL"] == "tls://$(NATS_ADDRESS)"
     assert files[env["OPTBUS_NATS_NKEY_SEED_FILE"]] == "optbus-nats-nkeys/migrator"
@@ -593,7 +650,7 @@ def test_every_pod_runs_as_non_root_on_a_read_only_filesystem() -> None:
 
 
 def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
-    if doc.get("kind") not in ("Deployment", "Job"):
+    if doc.get("kind") not in ("Deployment", "StatefulSet", "Job"):
         return None
     spec: dict[str, Any] = doc["spec"]["template"]["spec"]
     return spec
@@ -602,6 +659,344 @@ def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
 def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     pod = _pod_spec(doc)
     return [] if pod is None else pod["containers"]
+
+
+# --- Kubernetes, built and validated ---------------------------------------------------------
+
+BUILDS = ("base", "nats", "overlays/example")
+"""Every kustomization someone applies: the optbus base, the NATS cluster, each overlay."""
+TRADING_SERVICES = ("strategy", "risk", "execution")
+CURRENT_KUBERNETES = list(dict.fromkeys(kubernetes_validate.utils.all_versions()))[-3:]
+"""The three newest Kubernetes releases the validator bundles the schemas of (it lists each
+release twice: its plain and its strict schemas)."""
+PROMETHEUS_OPERATOR_KINDS = {"ServiceMonitor", "PrometheusRule"}
+PINNED_IMAGE = re.compile(r"^[\w./-]+:v?\d+\.\d+\.\d+(-[\w.]+)?$")
+"""An image named by a full version (nats:2.11.4-alpine), never latest or a moving minor."""
+
+
+def kustomize_command() -> list[str]:
+    """kustomize, else kubectl's built-in copy (the machine's kubectl; docs/deploy.md)."""
+    if kustomize := shutil.which("kustomize"):
+        return [kustomize, "build"]
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "neither kustomize nor kubectl is installed: see docs/deploy.md, Validation"
+    return [kubectl, "kustomize"]
+
+
+@functools.cache
+def built(target: str) -> tuple[dict[str, Any], ...]:
+    """What `kustomize build deploy/k8s/<target>` makes, as objects."""
+    result = subprocess.run(
+        [*kustomize_command(), str(K8S / target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def built_objects(target: str, kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in built(target) if doc["kind"] == kind}
+
+
+def pod_templates(objects: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each workload's pod template by its app.kubernetes.io/name label."""
+    return {
+        doc["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]: doc["spec"][
+            "template"
+        ]
+        for doc in objects
+        if doc["kind"] in ("Deployment", "StatefulSet", "Job")
+    }
+
+
+def environment_names(template: dict[str, Any]) -> set[str]:
+    return {item["name"] for c in template["spec"]["containers"] for item in c.get("env", [])}
+
+
+def policy_pod_names(selector: dict[str, Any]) -> set[str]:
+    """The app names a NetworkPolicy's podSelector picks (an In list or one label)."""
+    names = {
+        value
+        for expression in selector.get("matchExpressions", [])
+        if expression["key"] == "app.kubernetes.io/name" and expression["operator"] == "In"
+        for value in expression["values"]
+    }
+    if name := selector.get("matchLabels", {}).get("app.kubernetes.io/name"):
+        names.add(name)
+    return names
+
+
+def base_policy(name: str) -> dict[str, Any]:
+    policy: dict[str, Any] = built_objects("base", "NetworkPolicy")[name]
+    return policy
+
+
+@pytest.mark.parametrize("target", BUILDS)
+def test_kustomize_builds_each_kustomization(target: str) -> None:
+    assert built(target)
+
+
+@pytest.mark.parametrize("version", CURRENT_KUBERNETES)
+@pytest.mark.parametrize("target", BUILDS)
+def test_every_built_object_is_valid_against_the_schemas_of_current_kubernetes(
+    target: str, version: str
+) -> None:
+    for doc in built(target):
+        if doc["kind"] in PROMETHEUS_OPERATOR_KINDS:
+            continue
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+@pytest.mark.parametrize("version", CURRENT_KUBERNETES)
+def test_the_sweep_job_is_valid_against_the_schemas_of_current_kubernetes(version: str) -> None:
+    for doc in _yaml_documents(SWEEP_JOB):
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_the_schema_check_rejects_a_misspelt_field() -> None:
+    deployment = copy.deepcopy(built_objects("base", "Deployment")["greeks"])
+    deployment["spec"]["replica"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, CURRENT_KUBERNETES[-1], strict=True)
+
+
+def prometheus_operator_problems(doc: dict[str, Any]) -> list[str]:
+    """What the Prometheus Operator's CRD (as cloudcoil's generated models) refuses in an
+    object, or silently drops: a field it does not know."""
+    model = getattr(prometheus_operator, doc["kind"])
+    try:
+        parsed = model.model_validate(doc)
+    except pydantic.ValidationError as error:
+        return [str(error)]
+    kept = parsed.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    return [] if kept == doc else [f"unknown fields in {doc['metadata']['name']}"]
+
+
+def test_the_prometheus_operator_objects_are_valid_against_its_crds() -> None:
+    objects = [doc for doc in built("base") if doc["kind"] in PROMETHEUS_OPERATOR_KINDS]
+    assert {doc["kind"] for doc in objects} == PROMETHEUS_OPERATOR_KINDS
+    for doc in objects:
+        assert prometheus_operator_problems(doc) == []
+
+
+def test_the_crd_check_rejects_a_misspelt_field_and_a_rule_without_expr() -> None:
+    monitor = copy.deepcopy(built_objects("base", "ServiceMonitor")["optbus-services"])
+    monitor["spec"]["endpoints"][0]["intervall"] = "15s"
+    assert prometheus_operator_problems(monitor)
+    rule = copy.deepcopy(built_objects("base", "PrometheusRule")["optbus-alerts"])
+    del rule["spec"]["groups"][0]["rules"][0]["expr"]
+    assert prometheus_operator_problems(rule)
+
+
+@pytest.fixture(scope="module")
+def rules_generator() -> ModuleType:
+    return load_script(K8S / "generate_prometheus_rules.py")
+
+
+def test_the_prometheus_rule_is_what_the_generator_makes_from_the_alerts_file(
+    rules_generator: ModuleType,
+) -> None:
+    alerts = (DEPLOY / "prometheus" / "alerts.yml").read_text(encoding="utf-8")
+    committed = (K8S / "base" / "prometheus-rules.yaml").read_text(encoding="utf-8")
+    assert committed == rules_generator.render(alerts), (
+        "deploy/k8s/base/prometheus-rules.yaml is stale: "
+        "run `uv run python deploy/k8s/generate_prometheus_rules.py`"
+    )
+
+
+def test_the_prometheus_rule_holds_every_alert_of_the_alerts_file() -> None:
+    alerts = _yaml(DEPLOY / "prometheus" / "alerts.yml")
+    rule = built_objects("base", "PrometheusRule")["optbus-alerts"]
+    assert rule["spec"]["groups"] == alerts["groups"]
+
+
+def test_the_service_monitor_scrapes_every_service_as_a_job_of_its_name() -> None:
+    monitor = built_objects("base", "ServiceMonitor")["optbus-services"]
+    assert policy_pod_names(monitor["spec"]["selector"]) == set(SERVICES)
+    assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/name"
+    services = built_objects("base", "Service")
+    for service in SERVICES:
+        assert services[service]["metadata"]["labels"]["app.kubernetes.io/name"] == service
+        assert "http" in {port["name"] for port in services[service]["spec"]["ports"]}
+    assert {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]} == {"http"}
+
+
+@pytest.mark.parametrize("target", ["base", "overlays/example"])
+def test_each_trading_service_runs_one_replica_that_is_stopped_before_another_starts(
+    target: str,
+) -> None:
+    deployments = built_objects(target, "Deployment")
+    for service in TRADING_SERVICES:
+        spec = deployments[service]["spec"]
+        assert spec["replicas"] == 1, service
+        assert spec["strategy"] == {"type": "Recreate"}, service
+
+
+def test_no_trading_service_has_a_disruption_budget_or_an_autoscaler() -> None:
+    for target in BUILDS:
+        for doc in built(target):
+            if doc["kind"] == "PodDisruptionBudget":
+                assert not policy_pod_names(doc["spec"]["selector"]) & set(TRADING_SERVICES)
+            assert doc["kind"] != "HorizontalPodAutoscaler"
+
+
+def test_the_nats_cluster_is_three_servers_of_the_cluster_configuration_one_per_node() -> None:
+    nats = built_objects("nats", "StatefulSet")["nats"]
+    assert nats["metadata"]["namespace"] == "nats"
+    assert nats["spec"]["replicas"] == 3
+    assert nats["spec"]["serviceName"] == "nats-headless"
+    (container,) = nats["spec"]["template"]["spec"]["containers"]
+    assert container["command"][-1] == "/etc/nats/nats-cluster.conf"
+    anti = nats["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+    assert anti["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"] == (
+        "kubernetes.io/hostname"
+    )
+
+
+def test_the_nats_servers_get_every_setting_the_cluster_configuration_reads() -> None:
+    nats = built_objects("nats", "StatefulSet")["nats"]
+    template = nats["spec"]["template"]
+    (container,) = template["spec"]["containers"]
+    config = set(re.findall(r"\$(\w+)", (DEPLOY / "nats" / "nats-cluster.conf").read_text()))
+    config |= set(re.findall(r"\$(\w+)", (DEPLOY / "nats" / "nats-server.conf").read_text()))
+    user_keys = {name for name in config if name.endswith("_NKEY")}
+    assert config - user_keys <= environment_names(template)
+    assert [source["secretRef"]["name"] for source in container["envFrom"]] == ["nats-nkeys"]
+
+
+def test_the_nats_servers_read_their_certificate_from_the_mounted_tls_secret() -> None:
+    pod = built_objects("nats", "StatefulSet")["nats"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    (volume,) = [v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "nats-tls"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    for setting, key in {
+        "NATS_TLS_CERT": "server.pem",
+        "NATS_TLS_KEY": "server-key.pem",
+        "NATS_TLS_CA": "ca.pem",
+    }.items():
+        assert env[setting] == f"{mount['mountPath']}/{key}"
+
+
+def test_the_nats_servers_mount_the_repository_configuration_files() -> None:
+    (config_map,) = built_objects("nats", "ConfigMap").values()
+    for name, text in config_map["data"].items():
+        assert text == (DEPLOY / "nats" / name).read_text(encoding="utf-8"), name
+    assert {"nats-server.conf", "nats-cluster.conf", "accounts.conf"} == set(config_map["data"])
+
+
+def test_the_routes_of_the_cluster_configuration_are_the_statefulset_pods() -> None:
+    conf = (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
+    routes = set(re.findall(r"nats://([\w.-]+):6222", conf))
+    assert routes == {f"nats-{i}.nats-headless.nats.svc.cluster.local" for i in range(3)}
+
+
+def test_a_drain_takes_at_most_one_nats_server() -> None:
+    budget = built_objects("nats", "PodDisruptionBudget")["nats"]
+    assert budget["spec"]["maxUnavailable"] == 1
+
+
+def test_the_services_connect_to_the_nats_cluster_service() -> None:
+    assert base_config()["NATS_ADDRESS"] == "nats.nats.svc.cluster.local:4222"
+    assert "nats" in built_objects("nats", "Service")
+
+
+def test_the_bus_migration_job_replicates_every_stream_on_the_three_servers() -> None:
+    job = built_objects("base", "Job")["optbus-bus-migrate"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["bus", "migrate", "--replicas", "3"]
+
+
+def test_timescaledb_is_the_pinned_image_compose_runs_with_the_roles_init_script(
+    compose: dict[str, Any],
+) -> None:
+    postgres = built_objects("base", "StatefulSet")["postgres"]
+    template = postgres["spec"]["template"]
+    (container,) = template["spec"]["containers"]
+    assert container["image"] == compose["services"]["postgres"]["image"]
+    assert PINNED_IMAGE.match(container["image"])
+    (init,) = [m for m in container["volumeMounts"] if m["name"] == "initdb"]
+    assert init["mountPath"].startswith("/docker-entrypoint-initdb.d/")
+    script = (DEPLOY / "postgres" / "initdb" / "10-optbus-roles.sh").read_text(encoding="utf-8")
+    assert set(re.findall(r"\$\{(OPTBUS_\w+)", script)) <= environment_names(template)
+
+
+@pytest.mark.parametrize("target", BUILDS)
+def test_every_image_is_pinned_to_a_full_version(target: str) -> None:
+    for name, template in pod_templates(built(target)).items():
+        for container in template["spec"]["containers"]:
+            image = container["image"]
+            assert image == "optbus" or PINNED_IMAGE.match(image), f"{name}: {image}"
+
+
+@pytest.mark.parametrize("target", ["base", "nats"])
+def test_every_pod_is_denied_all_traffic_by_default(target: str) -> None:
+    deny = built_objects(target, "NetworkPolicy")["default-deny"]
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+@pytest.mark.parametrize("target", ["base", "nats"])
+def test_every_pod_may_ask_the_cluster_dns(target: str) -> None:
+    dns = built_objects(target, "NetworkPolicy")["dns"]
+    assert dns["spec"]["podSelector"] == {}
+    (rule,) = dns["spec"]["egress"]
+    assert {(p["port"], p["protocol"]) for p in rule["ports"]} == {(53, "UDP"), (53, "TCP")}
+
+
+def test_exactly_the_pods_that_connect_to_nats_may_reach_its_client_port() -> None:
+    templates = pod_templates(built("base"))
+    clients = {name for name, t in templates.items() if "NATS_URL" in environment_names(t)}
+    policy = base_policy("nats-clients")
+    assert policy_pod_names(policy["spec"]["podSelector"]) == clients
+    (rule,) = policy["spec"]["egress"]
+    assert rule["ports"] == [{"port": 4222, "protocol": "TCP"}]
+    (ingress,) = built_objects("nats", "NetworkPolicy")["nats-clients"]["spec"]["ingress"]
+    assert ingress["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "optbus"
+    }
+
+
+def test_exactly_the_pods_with_a_database_url_may_reach_the_database() -> None:
+    templates = pod_templates([*built("base"), *_yaml_documents(SWEEP_JOB)])
+    clients = {name for name, t in templates.items() if "DATABASE_URL" in environment_names(t)}
+    egress = base_policy("database-clients")
+    assert policy_pod_names(egress["spec"]["podSelector"]) == clients
+    (ingress,) = base_policy("database")["spec"]["ingress"]
+    assert policy_pod_names(ingress["from"][0]["podSelector"]) == clients
+    assert ingress["ports"] == [{"port": 5432, "protocol": "TCP"}]
+
+
+def test_prometheus_may_scrape_every_service_and_alertmanager_on_their_http_port() -> None:
+    policy = base_policy("prometheus-scrapes")
+    (expression,) = policy["spec"]["podSelector"]["matchExpressions"]
+    components = set(expression["values"])
+    templates = pod_templates(built("base"))
+    for name in [*SERVICES, "alertmanager"]:
+        assert templates[name]["metadata"]["labels"]["app.kubernetes.io/component"] in components
+        ports = {p["name"] for c in templates[name]["spec"]["containers"] for p in c["ports"]}
+        assert "http" in ports, name
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
+def test_only_alertmanager_and_the_broker_facing_services_may_leave_the_cluster() -> None:
+    outside = {
+        name
+        for name, policy in built_objects("base", "NetworkPolicy").items()
+        for rule in policy["spec"].get("egress", [])
+        if "to" not in rule
+        for name in policy_pod_names(policy["spec"]["podSelector"])
+    }
+    assert outside == {"alertmanager", "market-data", "execution"}
+
+
+def test_greeks_and_persistence_lose_at_most_one_replica_to_a_drain() -> None:
+    budgets = built_objects("overlays/example", "PodDisruptionBudget")
+    for service in ("greeks", "persistence"):
+        assert budgets[service]["spec"]["maxUnavailable"] == 1
 
 
 # --- NATS ------------------------------------------------------------------------------------
@@ -616,6 +1011,8 @@ def test_accounts_conf_is_what_the_generator_makes_from_the_code(accounts: Modul
 
 SERVER_SETTINGS = {"NATS_SERVER_NAME", "NATS_TLS_CERT", "NATS_TLS_KEY"}
 """What nats-server.conf reads from the environment beyond the users' public keys."""
+CLUSTER_SETTINGS = SERVER_SETTINGS | {"NATS_TLS_CA", "NATS_ROUTE_PASSWORD"}
+"""What nats-cluster.conf reads beyond that."""
 
 
 def _check_nats_config(
@@ -658,6 +1055,71 @@ def test_nats_server_accepts_the_cluster_configuration_with_tls_routes(
     assert "verify: true" in (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
 
 
+def cluster_configuration_copy(directory: Path) -> Path:
+    """deploy/nats's files in ``directory`` with JetStream stored under ``$JS_DIR`` (the file's
+    /data/jetstream is each pod's volume), all else as is."""
+    for name in ("nats-cluster.conf", "accounts.conf"):
+        shutil.copy(DEPLOY / "nats" / name, directory / name)
+    server = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    stored = server.replace('store_dir: "/data/jetstream"', "store_dir: $JS_DIR")
+    assert stored != server
+    (directory / "nats-server.conf").write_text(stored, encoding="utf-8")
+    return directory
+
+
+def jetstream_cluster_size(monitor_port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/jsz", timeout=2) as answer:
+            meta = json.load(answer).get("meta_cluster", {})
+    except OSError:
+        return 0
+    return int(meta.get("cluster_size", 0)) if meta.get("leader") else 0
+
+
+@pytest.mark.integration
+def test_three_servers_of_the_cluster_configuration_form_one_jetstream_cluster_over_tls(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    environment = _server_environment(accounts, tmp_path)
+    config = cluster_configuration_copy(tmp_path)
+    route_ports = [free_port() for _ in range(3)]
+    monitor_ports = [free_port() for _ in range(3)]
+    # the file's routes name the pods of Kubernetes; here they are loopback ports
+    routes = ",".join(f"nats://127.0.0.1:{port}" for port in route_ports)
+    servers = []
+    try:
+        for member, (route_port, monitor_port) in enumerate(
+            zip(route_ports, monitor_ports, strict=True)
+        ):
+            arguments = ["-c", "nats-cluster.conf", "-p", str(free_port())]
+            arguments += ["-m", str(monitor_port), "--routes", routes]
+            arguments += ["--cluster", f"nats://127.0.0.1:{route_port}"]
+            member_environment = {
+                "NATS_SERVER_NAME": f"member-{member}",
+                "JS_DIR": str(tmp_path / f"jetstream-{member}"),
+            }
+            servers.append(
+                subprocess.Popen(
+                    [str(nats_server_binary()), *arguments],
+                    cwd=config,
+                    env={**os.environ, **environment, **member_environment},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        deadline = time.monotonic() + 60
+        sizes = [0, 0, 0]
+        while time.monotonic() < deadline and sizes != [3, 3, 3]:
+            time.sleep(0.5)
+            sizes = [jetstream_cluster_size(port) for port in monitor_ports]
+        assert sizes == [3, 3, 3]
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
+
+
 def test_nats_server_refuses_to_start_without_the_public_keys(
     accounts: ModuleType, tmp_path: Path
 ) -> None:
@@ -676,7 +1138,8 @@ def test_nats_server_requires_tls_of_its_clients() -> None:
 def test_nats_server_stores_jetstream_on_the_data_volume(compose: dict[str, Any]) -> None:
     conf = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
     assert 'store_dir: "/data/jetstream"' in conf
-    assert "nats-data:/data" in compose["services"]["nats"]["volumes"]
+    for name in COMPOSE_NATS:
+        assert f"{name}-data:/data" in compose["services"][name]["volumes"]
 
 
 def test_every_service_has_a_nats_user(nats_users: dict[str, Any]) -> None:
