@@ -59,6 +59,12 @@ def import_breeze(
     ] = None,
     strikes: Annotated[int, typer.Option(min=0, help="Strikes each side of the money.")] = 10,
     interval: Annotated[str, typer.Option(help="1minute or 1second bars.")] = "1minute",
+    spread_fraction: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="Modelled spread, a fraction of the price.")
+    ] = 0.001,
+    spread_min_ticks: Annotated[
+        int, typer.Option(min=1, help="The modelled spread's least width, in ticks.")
+    ] = 1,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Record ICICI Breeze's historical option bars as sessions `optbus backtest` replays.
@@ -72,6 +78,7 @@ def import_breeze(
 
     from optbus.market import load_market_facts
     from optbus_brokers.icici_breeze.history import BreezeHistory, DailyCallsSpent
+    from optbus_brokers.icici_breeze.history_chain import SpreadRule
     from optbus_brokers.icici_breeze.settings import BreezeSettings
     from optbus_cli.breeze_history import BREEZE_STOCK_CODES, BreezeImport
     from optbus_cli.breeze_history import import_breeze as run_import
@@ -87,6 +94,7 @@ def import_breeze(
         expiries=tuple(day.date() for day in expiry or ()),
         strikes_each_side=strikes,
         interval="1second" if interval == "1second" else "1minute",
+        spread=SpreadRule(spread_fraction, spread_min_ticks),
     )
 
     async def run() -> int:

@@ -34,7 +34,9 @@ class SpreadRule:
     each side of the traded price; the bid rounded down and the ask up to the tick, the bid at
     least one tick and the ask at least a tick above the bid."""
 
-    fraction: float = 0.01
+    # NIFTY's near-the-money weeklies trade a tick or two wide at ₹100-200: 0.1% of the price,
+    # at least a tick, is that order; a test of a strategy's sensitivity sweeps it.
+    fraction: float = 0.001
     min_ticks: int = 1
 
     def quote(self, price: float, tick: float) -> tuple[float, float]:
