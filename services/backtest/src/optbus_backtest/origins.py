@@ -1,0 +1,57 @@
+"""How much of a run rests on synthesised quotes: bid and ask no market quoted (imported trade
+history, ``optbus import breeze``), counted per quote replayed and per fill made against one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from optbus.events import Fill, OptionChainSnapshot, OptionType
+
+_ContractKey = tuple[str, date, float, OptionType]
+
+
+@dataclass(slots=True)
+class QuoteOrigins:
+    """Counts of a run's quotes and fills, and of those resting on synthesised quotes.
+
+    A fill is made against the latest quote of its contract, which ``observe`` keeps: so each
+    chain is observed before it is published, and each fill recorded as it comes.
+    """
+
+    quotes: int = 0
+    synthetic_quotes: int = 0
+    fills: int = 0
+    synthetic_fills: int = 0
+    _synthetic: dict[_ContractKey, bool] = field(default_factory=dict, repr=False)
+
+    def observe(self, snapshot: OptionChainSnapshot) -> None:
+        """Count a chain's quotes and remember which of them were synthesised."""
+        count = len(snapshot.strikes)
+        self.quotes += 2 * count
+        sides: tuple[tuple[OptionType, list[bool]], ...] = (
+            ("CE", snapshot.calls.synthetic or [False] * count),
+            ("PE", snapshot.puts.synthetic or [False] * count),
+        )
+        for option_type, marks in sides:
+            self.synthetic_quotes += sum(marks)
+            for strike, synthetic in zip(snapshot.strikes, marks, strict=True):
+                key = (snapshot.underlying, snapshot.expiry, strike, option_type)
+                self._synthetic[key] = synthetic
+
+    def record_fill(self, fill: Fill) -> None:
+        """Count a fill, and whether its contract's latest quote was synthesised."""
+        contract = fill.contract
+        self.fills += 1
+        key = (contract.underlying, contract.expiry, contract.strike, contract.option_type)
+        self.synthetic_fills += self._synthetic.get(key, False)
+
+    @property
+    def quote_share(self) -> float | None:
+        """The share of quotes replayed that were synthesised (None without quotes)."""
+        return self.synthetic_quotes / self.quotes if self.quotes else None
+
+    @property
+    def fill_share(self) -> float | None:
+        """The share of fills made against a synthesised quote (None without fills)."""
+        return self.synthetic_fills / self.fills if self.fills else None
