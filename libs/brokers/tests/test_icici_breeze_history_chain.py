@@ -191,10 +191,18 @@ def test_an_option_that_traded_in_the_bar_gets_a_synthesised_quote_marked_so() -
 
     calls = snapshot.calls
     assert (calls.bid[1], calls.ask[1], calls.last[1]) == (199.0, 201.0, 200.0)
-    assert (calls.bid_size[1], calls.ask_size[1], calls.volume[1]) == (65, 65, 650)
+    assert (calls.bid_size[1], calls.ask_size[1], calls.volume[1]) == (650, 650, 650)
     assert calls.synthetic == [False, True, False]
     assert snapshot.puts.synthetic == [False, False, False]
     assert snapshot.futures == 24_030.0
+
+
+def test_a_bar_thinner_than_a_lot_is_quoted_one_lot_deep() -> None:
+    bars = {(24_000.0, "call"): [_bar(0, 200.0, 10)]}
+
+    [snapshot] = chain_snapshots(SPEC, [_bar(0, 24_000.0)], [], bars)
+
+    assert snapshot.calls.bid_size[1] == 65
 
 
 def test_an_option_that_did_not_trade_in_the_bar_has_no_quote_but_keeps_its_last() -> None:

@@ -5,7 +5,8 @@ at the close of each index bar (its open plus the interval: nothing in it is kno
 For every strike within ``strikes_each_side`` steps of the money at that bar:
 
 - an option that traded in that same bar gets a quote synthesised around the bar's close by
-  ``SpreadRule``, sized one lot on each side, and marked ``synthetic``;
+  ``SpreadRule``, marked ``synthetic``, and sized on each side by what traded in the bar (in
+  whole lots, at least one): the stand-in for the depth a live quote would have shown;
 - an option that did not trade in it has no quote (bid, ask and sizes 0), and keeps its last
   close and open interest, as a live feed shows a contract that is not being quoted;
 - ``volume`` is the day's traded volume up to that bar.
@@ -25,6 +26,7 @@ from optbus.events import ChainSide, OptionChainSnapshot
 from optbus.ids import derived_event_id
 from optbus_brokers.icici_breeze.history import Bar, Right
 
+_MAX_UNITS = 2**31 - 1  # a size is an ``integer`` column
 _CHAIN_SCHEMA_VERSION: Final[Literal[3]] = 3  # the first version that carries ``synthetic`` marks
 
 
@@ -133,7 +135,7 @@ def _side(
         bid.append(low)
         ask.append(high)
         last.append(bar.close if bar else 0.0)
-        size.append(spec.lot_size if quoted else 0)
+        size.append(_displayed_size(bar.volume, spec.lot_size) if bar and quoted else 0)
         open_interest.append(bar.open_interest if bar else 0)
         synthetic.append(quoted)
     return ChainSide(
@@ -146,3 +148,8 @@ def _side(
         open_interest=open_interest,
         synthetic=synthetic,
     )
+
+
+def _displayed_size(volume: int, lot_size: int) -> int:
+    """A bar's traded volume as a quote's size: whole lots, at least one, within ``Units``."""
+    return max(lot_size, min(volume, _MAX_UNITS) // lot_size * lot_size)
