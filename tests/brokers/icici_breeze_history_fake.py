@@ -9,7 +9,8 @@ with ``datetime`` as ``YYYY-MM-DD HH:MM:SS``; option and future bars carry ``exp
 call handed out and ``apikey`` its app key. A bar's prices are the model's last price at the
 bar's open (``open``) and close (``close``); its volume the model's volume of that bar's round.
 
-A test may replace the rows of a contract (``rows_for``) to send bad ones, and counts ``calls``.
+A test may replace the rows of a contract (``rows_for``) to send bad ones, have contracts refused
+(``refuse``, as Breeze answers past its rate limit), and counts ``calls``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class BreezeHistoryFake(BreezeFake):
         super().__init__(today, clock, **options)
         self.calls = 0
         self.rows_for: RowsHook | None = None
+        self.refuse: Callable[[Instrument], bool] = lambda _: False
         self._app.router.add_get(HISTORY_PATH + "historicalcharts", self._historical_charts)
 
     @property
@@ -124,6 +126,8 @@ class BreezeHistoryFake(BreezeFake):
             return _error("Invalid from_date or to_date", 500)
         if instrument is None or step is None:
             return _error("No Data Found", 500)
+        if self.refuse(instrument):
+            return _error("Limit exceeded: 100 calls per minute", 429)
         if (end - start) / step >= MAX_BARS:
             return _error("Maximum 1000 candles are allowed in one request", 500)
         rows: list[Any] = self.bars(instrument, start, end, step)

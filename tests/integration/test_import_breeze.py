@@ -99,6 +99,23 @@ async def test_a_bad_bar_is_named_skipped_and_the_rest_of_its_day_stored(
     assert _count(database, stored) == MINUTES - 1
 
 
+async def test_a_day_missing_a_contract_is_recorded_once_a_run_again_fetched_it(
+    fake: BreezeHistoryFake, database: str
+) -> None:
+    fake.refuse = lambda instrument: instrument.kind == "future"
+    chains = "SELECT count(*) FROM events WHERE type = 'md.chain'"
+
+    refused = await _import(fake, database)
+
+    assert refused.exit_code == 1
+    assert f"{MARKET_DAY}: not recorded: 1 contract-days were not served" in refused.output
+    assert _count(database, chains) == 0
+    fake.refuse = lambda _: False
+    assert (await _import(fake, database)).exit_code == 0
+    assert fake.calls == CONTRACTS + 1
+    assert _count(database, chains) == MINUTES
+
+
 async def test_a_backtest_over_the_imported_day_reports_its_synthesised_share(
     fake: BreezeHistoryFake, database: str, tmp_path: Path
 ) -> None:

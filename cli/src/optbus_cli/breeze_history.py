@@ -64,25 +64,46 @@ class BreezeImport:
     rate: float = 0.065
 
 
+@dataclass(slots=True)
+class ImportOutcome:
+    """What an import left undone: bars skipped, and days not recorded for want of a
+    contract-day Breeze did not serve (a run again fetches those and records the days)."""
+
+    skipped_bars: int = 0
+    unrecorded_days: int = 0
+    missing: int = field(default=0, repr=False)  # contract-days of the current day not served
+
+
 async def import_breeze(
     request: BreezeImport,
     history: BreezeHistory,
     database_url: str,
     facts: MarketFacts,
     say: Callable[[str], None],
-) -> int:
-    """Fetch and record every trading day of ``request``; returns how many bars were skipped."""
-    skipped = 0
+) -> ImportOutcome:
+    """Fetch and record every trading day of ``request``.
+
+    A day is recorded only once every one of its contract-days is stored: its events' ids are
+    fixed by the chain and the time, so a day recorded with a contract missing would stay so.
+    """
+    outcome = ImportOutcome()
     with database.connect(database_url) as conn:
         read_mode(conn)  # a database never migrated says so here, not as a missing table
         day = facts.trading_day_from(request.first_day)
         while day <= request.last_day:
-            skipped += await _fetch_day(request, history, conn, facts, day, say)
-            for expiry in _expiries(request, facts, day):
-                chains = _record_chain(request, conn, database_url, facts, day, expiry)
-                say(f"{day}: {request.underlying} {expiry}: {chains:,} chain snapshots recorded")
+            outcome.missing = 0
+            await _fetch_day(request, history, conn, facts, day, outcome, say)
+            if outcome.missing:
+                outcome.unrecorded_days += 1
+                say(f"{day}: not recorded: {outcome.missing} contract-days were not served")
+            else:
+                for expiry in _expiries(request, facts, day):
+                    chains = _record_chain(request, conn, database_url, facts, day, expiry)
+                    say(
+                        f"{day}: {request.underlying} {expiry}: {chains:,} chain snapshots recorded"
+                    )
             day = facts.next_trading_day(day)
-    return skipped
+    return outcome
 
 
 def _expiries(request: BreezeImport, facts: MarketFacts, day: date) -> list[date]:
@@ -112,12 +133,13 @@ async def _fetch_day(
     conn: psycopg.Connection,
     facts: MarketFacts,
     day: date,
+    outcome: ImportOutcome,
     say: Callable[[str], None],
-) -> int:
-    """Fetch the contract-days of ``day`` not stored yet; returns how many bars were skipped."""
+) -> None:
+    """Fetch the contract-days of ``day`` not stored yet, counting into ``outcome``."""
     fetched = _fetched_contract_days(conn, day)
     index = _index(request)
-    skipped = await _fetch_contract_day(history, conn, facts, index, day, request, fetched, say)
+    await _fetch_contract_day(history, conn, facts, index, day, request, fetched, outcome, say)
     spot_bars = _stored_bars(conn, index.key, *_session_ns(facts, day))
     step = facts.contract(request.underlying, day).strike_step
     strikes = sorted(
@@ -132,10 +154,9 @@ async def _fetch_day(
     for number, contract in enumerate(contracts, start=1):
         if contract.key not in fetched:
             say(f"{day}: [{number}/{len(contracts)}] {contract.key}")
-        skipped += await _fetch_contract_day(
-            history, conn, facts, contract, day, request, fetched, say
+        await _fetch_contract_day(
+            history, conn, facts, contract, day, request, fetched, outcome, say
         )
-    return skipped
 
 
 async def _fetch_contract_day(
@@ -146,22 +167,24 @@ async def _fetch_contract_day(
     day: date,
     request: BreezeImport,
     fetched: set[str],
+    outcome: ImportOutcome,
     say: Callable[[str], None],
-) -> int:
+) -> None:
     if contract.key in fetched:
-        return 0
+        return
     hours = facts.session_hours(day)
     try:
         parsed = await history.day_bars(contract, day, request.interval, hours.open, hours.close)
     except HistoryRefused as error:
         say(f"  {contract.key} on {day}: not stored ({error}); an import run again retries it")
-        return 0
+        outcome.missing += 1
+        return
     _store_contract_day(conn, contract.key, day, parsed.bars, len(parsed.rejected))
+    outcome.skipped_bars += len(parsed.rejected)
     for rejected in parsed.rejected[:SHOWN_REJECTIONS]:
         say(f"  {rejected.contract} at {rejected.time}: skipped: {rejected.reason}")
     if len(parsed.rejected) > SHOWN_REJECTIONS:
         say(f"  ... and {len(parsed.rejected) - SHOWN_REJECTIONS:,} more bars skipped")
-    return len(parsed.rejected)
 
 
 def _record_chain(

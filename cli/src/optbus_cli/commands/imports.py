@@ -72,7 +72,8 @@ def import_breeze(
     Logs in with OPTBUS_ICICI_BREEZE_API_KEY and _SESSION_TOKEN (the day's API session), fetches
     each contract-day not stored yet (pacing calls to Breeze's 100 a minute), then records the
     chains with bid and ask synthesised around each bar's close and marked as such
-    (docs/history.md). Exits 1 when a bar was skipped or Breeze's daily calls ran out.
+    (docs/history.md). Exits 1 when a bar was skipped, a day could not be recorded whole or
+    Breeze's daily calls ran out: running it again goes on from what is stored.
     """
     import asyncio
 
@@ -80,7 +81,7 @@ def import_breeze(
     from optbus_brokers.icici_breeze.history import BreezeHistory, DailyCallsSpent
     from optbus_brokers.icici_breeze.history_chain import SpreadRule
     from optbus_brokers.icici_breeze.settings import BreezeSettings
-    from optbus_cli.breeze_history import BREEZE_STOCK_CODES, BreezeImport
+    from optbus_cli.breeze_history import BREEZE_STOCK_CODES, BreezeImport, ImportOutcome
     from optbus_cli.breeze_history import import_breeze as run_import
     from optbus_persistence.schema import SchemaMissing
 
@@ -97,16 +98,16 @@ def import_breeze(
         spread=SpreadRule(spread_fraction, spread_min_ticks),
     )
 
-    async def run() -> int:
+    async def run() -> ImportOutcome:
         async with BreezeHistory(BreezeSettings()) as history:
             return await run_import(request, history, database_url, load_market_facts(), typer.echo)
 
     try:
-        skipped = asyncio.run(run())
+        outcome = asyncio.run(run())
     except (SchemaMissing, DailyCallsSpent) as error:
         typer.echo(
             f"{error}; what is stored stays, an import run again goes on from there", err=True
         )
         raise typer.Exit(1) from None
-    if skipped:
+    if outcome.skipped_bars or outcome.unrecorded_days:
         raise typer.Exit(1)
