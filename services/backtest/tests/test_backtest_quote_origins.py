@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
+
 from optbus.events import ChainSide, Charges, Contract, Fill, OptionChainSnapshot
-from optbus_backtest.origins import QuoteOrigins
+from optbus_backtest.origins import QuoteOrigins, count_origins
 
 EXPIRY = date(2026, 12, 8)
 
@@ -64,3 +66,20 @@ def test_a_fill_after_the_market_quoted_the_contract_again_is_not_counted() -> N
 
 def test_a_run_without_quotes_or_fills_has_no_shares() -> None:
     assert (QuoteOrigins().quote_share, QuoteOrigins().fill_share) == (None, None)
+
+
+def test_counted_afterwards_a_fill_rests_on_the_quotes_of_its_time_or_before() -> None:
+    synthetic, market = _chain([True, True]), _chain([])
+    later = msgspec.structs.replace(market, ts_event=3)
+
+    origins = count_origins([[synthetic], [later]], [_fill(24_000.0)])
+
+    assert (origins.quotes, origins.synthetic_quotes, origins.synthetic_fills) == (8, 2, 1)
+
+
+def test_counted_afterwards_a_fill_after_the_last_step_is_still_counted() -> None:
+    origins = count_origins(
+        [[_chain([True, False])]], [msgspec.structs.replace(_fill(24_000.0), ts_event=99)]
+    )
+
+    assert (origins.fills, origins.synthetic_fills) == (1, 1)

@@ -3,10 +3,11 @@ history, ``optbus import breeze``), counted per quote replayed and per fill made
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from optbus.events import Fill, OptionChainSnapshot, OptionType
+from optbus.events import Event, Fill, OptionChainSnapshot, OptionType
 
 _ContractKey = tuple[str, date, float, OptionType]
 
@@ -55,3 +56,21 @@ class QuoteOrigins:
     def fill_share(self) -> float | None:
         """The share of fills made against a synthesised quote (None without fills)."""
         return self.synthetic_fills / self.fills if self.fills else None
+
+
+def count_origins(steps: Iterable[Sequence[Event]], fills: Iterable[Fill]) -> QuoteOrigins:
+    """The counts of a run made elsewhere (a bus replay), from its market steps and its fills:
+    each fill against the quotes of its time or before, as the paper broker made it."""
+    origins = QuoteOrigins()
+    pending = sorted(fills, key=lambda fill: fill.ts_event)
+    next_fill = 0
+    for step in steps:
+        for event in step:
+            while next_fill < len(pending) and pending[next_fill].ts_event < event.ts_event:
+                origins.record_fill(pending[next_fill])
+                next_fill += 1
+            if isinstance(event, OptionChainSnapshot):
+                origins.observe(event)
+    for fill in pending[next_fill:]:
+        origins.record_fill(fill)
+    return origins

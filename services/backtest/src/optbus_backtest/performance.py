@@ -64,7 +64,7 @@ class RunPerformance:
     max_drawdown: float
     max_drawdown_pct: float
     # Shares resting on synthesised quotes (imported trade history); None where not counted
-    # (a bus replay) or nothing to count.
+    # or nothing to count.
     synthetic_quote_share: float | None = None
     synthetic_fill_share: float | None = None
     equity: list[tuple[int, float]] = field(default_factory=list)
