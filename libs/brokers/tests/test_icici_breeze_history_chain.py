@@ -108,6 +108,12 @@ def test_a_second_row_at_the_same_time_is_skipped() -> None:
     assert parsed.rejected[0].reason == "a second bar at this time"
 
 
+def test_a_contract_that_did_not_trade_that_day_has_no_bars() -> None:
+    parsed = parse_bars({"Error": None, "Status": 200, "Success": []}, CALL, DAY)
+
+    assert (parsed.bars, parsed.rejected) == ([], [])
+
+
 def test_an_error_answer_is_a_refusal_naming_the_contract() -> None:
     with pytest.raises(HistoryRefused, match="NIFTY:options:2026-12-08:24000:call"):
         parse_bars({"Success": None, "Status": 500, "Error": "No Data Found"}, CALL, DAY)
