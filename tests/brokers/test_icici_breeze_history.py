@@ -15,7 +15,7 @@ import pytest
 
 from optbus.clock import ReplayClock
 from optbus_brokers.feed import FeedLoginFailed, Instrument
-from optbus_brokers.icici_breeze.history import BreezeHistory, HistoryContract
+from optbus_brokers.icici_breeze.history import BreezeHistory, DailyCallsSpent, HistoryContract
 from optbus_brokers.icici_breeze.settings import BreezeSettings
 from tests.brokers.conftest import MARKET_DAY
 from tests.brokers.icici_breeze_history_fake import BreezeHistoryFake
@@ -140,3 +140,17 @@ async def test_a_session_breeze_does_not_know_is_a_refused_login(
     with pytest.raises(FeedLoginFailed):
         async with BreezeHistory(_settings(history_fake, session_token="expired")):
             pass
+
+
+async def test_the_call_past_the_days_allowance_is_refused_before_it_is_sent(
+    history_fake: BreezeHistoryFake,
+) -> None:
+    contract = _contract(_atm_call(history_fake))
+    async with BreezeHistory(
+        _settings(history_fake), calls_per_minute=1e9, calls_per_day=1
+    ) as history:
+        await history.day_bars(contract, MARKET_DAY, "1minute", OPENS, CLOSES)
+        with pytest.raises(DailyCallsSpent):
+            await history.day_bars(contract, MARKET_DAY, "1minute", OPENS, CLOSES)
+
+    assert history_fake.calls == 1
