@@ -69,7 +69,7 @@ def test_an_unknown_field_is_rejected() -> None:
 
 def test_a_newer_schema_version_is_rejected() -> None:
     wire = msgspec.json.decode(encode(make_snapshot()))
-    wire["schema_version"] = 3
+    wire["schema_version"] = 4
 
     with pytest.raises(UndecodableMessage, match="schema_version"):
         Decoder(OptionChainSnapshot).decode(msgspec.json.encode(wire))
@@ -77,6 +77,20 @@ def test_a_newer_schema_version_is_rejected() -> None:
 
 def test_a_snapshot_without_stale_quotes_keeps_its_version_1_wire_form() -> None:
     assert b'"stale"' not in encode(make_snapshot())
+
+
+def test_a_snapshot_without_synthetic_quotes_sends_no_synthetic_marks() -> None:
+    assert b'"synthetic"' not in encode(make_snapshot())
+
+
+def test_a_version_3_snapshot_carries_its_synthetic_marks_across_the_wire() -> None:
+    snapshot = make_snapshot()
+    marks = [index % 2 == 0 for index in range(len(snapshot.strikes))]
+    marked = msgspec.structs.replace(
+        snapshot, schema_version=3, puts=msgspec.structs.replace(snapshot.puts, synthetic=marks)
+    )
+
+    assert Decoder(OptionChainSnapshot).decode(encode(marked)).puts.synthetic == marks
 
 
 def test_a_version_2_snapshot_carries_its_stale_marks_across_the_wire() -> None:

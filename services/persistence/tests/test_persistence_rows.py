@@ -75,6 +75,23 @@ def test_an_option_without_implied_volatility_keeps_null_greeks_and_its_reason()
     assert (row["iv"], row["delta"], row["iv_status"]) == (None, None, "below_intrinsic")
 
 
+def test_a_quote_the_market_sent_is_stored_as_not_synthetic() -> None:
+    rows = option_tick_rows(_chain())
+
+    assert {row[OPTION_TICK_COLUMNS.index("synthetic_quote")] for row in rows} == {False}
+
+
+def test_a_synthesised_quote_is_stored_marked_per_strike() -> None:
+    chain = _chain()
+    calls = msgspec.structs.replace(chain.snapshot.calls, synthetic=[True, False])
+    snapshot = msgspec.structs.replace(chain.snapshot, schema_version=3, calls=calls)
+
+    rows = option_tick_rows(msgspec.structs.replace(chain, snapshot=snapshot))
+
+    flags = [row[OPTION_TICK_COLUMNS.index("synthetic_quote")] for row in rows]
+    assert flags == [True, False, False, False]
+
+
 def test_an_operator_kill_switch_command_is_stored_at_the_time_jetstream_stored_it() -> None:
     stored = decode_stored(_message("control.killswitch", b'{"action":"engage","reason":"x"}'))
 

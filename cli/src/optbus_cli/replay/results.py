@@ -8,12 +8,14 @@ from pathlib import Path
 
 from optbus import database
 from optbus.codec import any_event_decoder
-from optbus.events import Event
+from optbus.events import Event, Fill
 from optbus.market import MarketFacts
 from optbus.routing import subject_of
 from optbus_backtest.job import write_run_files
 from optbus_backtest.options import config_json
+from optbus_backtest.origins import count_origins
 from optbus_backtest.performance import RunPerformance
+from optbus_backtest.recorded_db import recorded_steps
 from optbus_backtest.store import RunRecord, store_run
 from optbus_backtest.tradelog import TradeLog, canonical_sha256
 from optbus_backtest.wiring import risk_config
@@ -81,7 +83,13 @@ def finish_replay(
     log = TradeLog()
     for event in result.events:
         log.record(subject_of(event), event)
-    files = write_run_files(out_dir, result.run_id, log, risk_config(config).capital, facts)
+    # The window is read again for its quotes: the services' output holds the fills only.
+    origins = count_origins(
+        recorded_steps(database_url, options.start, options.end),
+        (event for event in result.events if isinstance(event, Fill)),
+    )
+    capital = risk_config(config).capital
+    files = write_run_files(out_dir, result.run_id, log, capital, facts, origins)
     record = RunRecord(
         run_id=result.run_id,
         source=f"bus replay of the database window {result.window}",

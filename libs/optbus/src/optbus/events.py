@@ -78,6 +78,10 @@ class ChainSide(
     its bid, ask and sizes are then 0, so every consumer treats it as absent, while ``last``,
     ``volume`` and ``open_interest`` keep the latest the exchange sent. An empty ``stale`` (every
     version 1 snapshot: the simulator, recorded sessions) means no quote is stale.
+
+    ``synthetic`` (schema version 3) marks, per strike, a bid and ask that no market quoted: they
+    were modelled around a traded price (``optbus import breeze``: historical bars hold trades,
+    not quotes). An empty ``synthetic`` means every quote is the market's own.
     """
 
     bid: list[float]
@@ -88,16 +92,18 @@ class ChainSide(
     volume: list[BigCount]
     open_interest: list[BigCount]
     stale: list[bool] = msgspec.field(default_factory=list)
+    synthetic: list[bool] = msgspec.field(default_factory=list)
 
 
 class OptionChainSnapshot(Event, tag="md.chain", kw_only=True, frozen=True):
     """One underlying and expiry at one instant: spot, futures and every strike's quotes.
 
-    Version 2 may carry ``stale`` marks on its sides (a broker feed's snapshots); version 1 never
-    does.
+    Version 2 may carry ``stale`` marks on its sides (a broker feed's snapshots); version 3 may
+    carry ``synthetic`` marks (quotes modelled from imported trade history); version 1 carries
+    neither.
     """
 
-    schema_version: Literal[1, 2] = 1
+    schema_version: Literal[1, 2, 3] = 1
     underlying: str
     expiry: date
     spot: float

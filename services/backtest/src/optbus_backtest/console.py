@@ -56,7 +56,7 @@ def market_time(now_ns: int, facts: MarketFacts) -> str:
 
 def summary_table(result: BacktestResult) -> Table:
     """The figures of a run as a two-column table."""
-    s = result.summary
+    s, origins = result.summary, result.quote_origins
     table = Table(title=f"backtest {result.run_id}", show_header=False)
     table.add_column("figure", no_wrap=True)
     table.add_column("value", overflow="fold")
@@ -65,6 +65,11 @@ def summary_table(result: BacktestResult) -> Table:
     rows = [
         ("market steps / events", f"{result.steps:,} / {result.market_events:,}"),
         ("option quotes", f"{result.option_quotes:,}"),
+        ("synthesised quotes", f"{origins.synthetic_quotes:,} ({origins.quote_share or 0.0:.1%})"),
+        (
+            "fills on synthesised quotes",
+            f"{origins.synthetic_fills:,} of {origins.fills:,} ({origins.fill_share or 0.0:.1%})",
+        ),
         ("signals / intents", f"{s.signals} / {s.intents}"),
         ("orders / fills", f"{s.orders} / {s.fills}"),
         ("closed trades", f"{s.trades}"),

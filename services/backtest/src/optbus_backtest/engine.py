@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import msgspec
 
-from optbus.events import Event, OptionChainSnapshot
+from optbus.events import Event, Fill, OptionChainSnapshot
 from optbus.market import MarketFacts
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.origins import QuoteOrigins
 from optbus_backtest.summary import TradeSummary, summarise
 from optbus_backtest.tradelog import TradeLog
 from optbus_backtest.wiring import Services, build_services, wire
@@ -37,6 +38,7 @@ class BacktestResult:
     steps: int
     market_events: int
     option_quotes: int
+    quote_origins: QuoteOrigins
     first_ts_ns: int
     last_ts_ns: int
     wall_seconds: float
@@ -57,7 +59,6 @@ class BacktestResult:
 class _Counts:
     steps: int = 0
     events: int = 0
-    quotes: int = 0
     first_ts_ns: int = 0
     last_ts_ns: int = 0
 
@@ -91,10 +92,10 @@ class Backtest:
         self, steps: Iterable[Sequence[Event]], on_step: StepCallback | None = None
     ) -> BacktestResult:
         """Replay ``steps`` (lists of market events in time order) through the handlers."""
-        log, counts = TradeLog(), _Counts()
+        log, counts, origins = TradeLog(), _Counts(), QuoteOrigins()
         started = time.perf_counter()
         for step in steps:
-            counts.quotes += _replay_step(step, self.bus, self.clock, log)
+            _replay_step(step, self.bus, self.clock, log, origins)
             counts.events += len(step)
             if step:
                 counts.first_ts_ns = counts.first_ts_ns or step[0].ts_event
@@ -108,7 +109,8 @@ class Backtest:
             summary=summarise(log.events),
             steps=counts.steps,
             market_events=counts.events,
-            option_quotes=counts.quotes,
+            option_quotes=origins.quotes,
+            quote_origins=origins,
             first_ts_ns=counts.first_ts_ns,
             last_ts_ns=counts.last_ts_ns,
             wall_seconds=time.perf_counter() - started,
@@ -128,13 +130,21 @@ def run_backtest(
 
 
 def _replay_step(
-    step: Sequence[Event], bus: InMemoryBus, clock: BacktestClock, log: TradeLog
-) -> int:
+    step: Sequence[Event],
+    bus: InMemoryBus,
+    clock: BacktestClock,
+    log: TradeLog,
+    origins: QuoteOrigins,
+) -> None:
     """Publish one step's market events one at a time, delivering all each one causes."""
-    quotes = 0
+
+    def record(subject: str, event: Event) -> None:
+        if isinstance(event, Fill):
+            origins.record_fill(event)
+        log.record(subject, event)
+
     for event in step:
-        bus.publish(_restamped(event, clock))
-        bus.drain(log.record)
         if isinstance(event, OptionChainSnapshot):
-            quotes += 2 * len(event.strikes)
-    return quotes
+            origins.observe(event)
+        bus.publish(_restamped(event, clock))
+        bus.drain(record)

@@ -52,4 +52,6 @@ HEADLINE_FIGURES: tuple[Figure, ...] = (
     Figure("maximum drawdown (% of peak)", "max_drawdown_pct", "percent"),
     Figure("turnover (premium traded)", "turnover", "money"),
     Figure("capital", "capital", "money"),
+    Figure("quotes synthesised (not quoted by the market)", "synthetic_quote_share", "share"),
+    Figure("fills against synthesised quotes", "synthetic_fill_share", "share"),
 )

@@ -18,6 +18,7 @@ from optbus.events import (
     TradeClosed,
 )
 from optbus.market import MarketFacts
+from optbus_backtest.origins import QuoteOrigins
 
 TRADING_DAYS_PER_YEAR = 252
 
@@ -62,6 +63,10 @@ class RunPerformance:
     sortino: float | None
     max_drawdown: float
     max_drawdown_pct: float
+    # Shares resting on synthesised quotes (imported trade history); None where not counted
+    # or nothing to count.
+    synthetic_quote_share: float | None = None
+    synthetic_fill_share: float | None = None
     equity: list[tuple[int, float]] = field(default_factory=list)
     drawdown: list[tuple[int, float]] = field(default_factory=list)
     daily_pnl: list[tuple[str, float]] = field(default_factory=list)
@@ -132,9 +137,13 @@ def _exposure(events: list[Event]) -> list[ExposurePoint]:
 
 
 def compute_performance(
-    events: Iterable[Event], capital: float, facts: MarketFacts
+    events: Iterable[Event],
+    capital: float,
+    facts: MarketFacts,
+    origins: QuoteOrigins | None = None,
 ) -> RunPerformance:
-    """The run's figures from its trade log (a trade's day is the exchange date it closed on)."""
+    """The run's figures from its trade log (a trade's day is the exchange date it closed on)
+    and, when counted, how much of it rests on synthesised quotes."""
     log = list(events)
     trades = sorted((e for e in log if isinstance(e, TradeClosed)), key=lambda t: t.ts_event)
     wins = [t.net_pnl for t in trades if t.net_pnl > 0]
@@ -157,7 +166,10 @@ def compute_performance(
         turnover=sum(f.price * f.quantity for f in log if isinstance(f, Fill)),
         sharpe=_ratio(daily_values, downside_only=False),
         sortino=_ratio(daily_values, downside_only=True),
-        max_drawdown=worst, max_drawdown_pct=worst_pct, equity=equity, drawdown=drawdown,
+        max_drawdown=worst, max_drawdown_pct=worst_pct,
+        synthetic_quote_share=origins.quote_share if origins else None,
+        synthetic_fill_share=origins.fill_share if origins else None,
+        equity=equity, drawdown=drawdown,
         daily_pnl=[(d.isoformat(), daily[d]) for d in sorted(daily)],
         by_strategy=_groups(trades, "strategy"), by_underlying=_groups(trades, "underlying"),
         exposure=_exposure(log), trade_list=trades,

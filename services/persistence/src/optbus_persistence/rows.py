@@ -28,12 +28,12 @@ LIVE_RUN_ID = "live"
 OPTION_TICK_COLUMNS = (
     "time", "underlying", "expiry", "strike", "option_type", "bid", "ask", "last", "bid_size",
     "ask_size", "volume", "open_interest", "spot", "forward", "iv", "delta", "gamma", "theta",
-    "vega", "rho", "iv_status",
+    "vega", "rho", "iv_status", "synthetic_quote",
 )  # fmt: skip
 OPTION_TICK_TYPES = (
     "timestamptz", "text", "date", "float8", "text", "float8", "float8", "float8", "int4",
     "int4", "int8", "int8", "float8", "float8", "float8", "float8", "float8", "float8",
-    "float8", "float8", "text",
+    "float8", "float8", "text", "bool",
 )  # fmt: skip
 
 _NUL = "\x00"
@@ -157,7 +157,8 @@ def _storable_trading_row(event: Event | KillSwitchCommand) -> TableRow | None:
 
 
 def option_tick_rows(chain: ChainGreeks) -> list[tuple[Any, ...]]:
-    """One ``option_ticks`` row per option of the chain: its quote, the market and its Greeks."""
+    """One ``option_ticks`` row per option of the chain: its quote, the market and its Greeks,
+    and whether the quote was modelled (a side without ``synthetic`` marks has none)."""
     snap = chain.snapshot
     time = datetime_from_ns(snap.ts_event)
     underlying = storable_text(snap.underlying)
@@ -189,6 +190,7 @@ def option_tick_rows(chain: ChainGreeks) -> list[tuple[Any, ...]]:
                 greeks.vega,
                 greeks.rho,
                 map(storable_text, greeks.iv_status),
+                quotes.synthetic or [False] * len(snap.strikes),
                 strict=True,
             )
         )

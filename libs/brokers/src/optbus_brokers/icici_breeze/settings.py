@@ -30,6 +30,7 @@ class BreezeSettings(BaseSettings):
     security_master_url: str = (
         "https://directlink.icicidirect.com/MotherAppMaster/SecurityMaster.zip"
     )
+    history_url: str = "https://breezeapi.icicidirect.com/api/v2/"  # historical charts (v2 API)
     api_key: SecretStr = SecretStr("")
     session_token: SecretStr = SecretStr("")
     secret_key: SecretStr = SecretStr("")

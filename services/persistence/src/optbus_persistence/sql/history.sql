@@ -32,3 +32,26 @@ CREATE TABLE IF NOT EXISTS fo_bhavcopy (
 );
 CREATE INDEX IF NOT EXISTS fo_bhavcopy_contracts
     ON fo_bhavcopy (underlying, expiry, trade_date);
+
+-- breeze_bars: ICICI Breeze's historical bars (`optbus import breeze`), one row per contract
+-- (breeze_contract_days' name, e.g. NIFTY:options:2026-12-08:24000:call) and bar opening time.
+-- breeze_contract_days: each contract-day fetched, stored in the transaction of its bars (so a
+-- day Breeze had no bar for is known fetched too): an import run again skips it.
+CREATE TABLE IF NOT EXISTS breeze_bars (
+    contract      text             NOT NULL,
+    time          timestamptz      NOT NULL,
+    open          double precision NOT NULL,
+    high          double precision NOT NULL,
+    low           double precision NOT NULL,
+    close         double precision NOT NULL,
+    volume        bigint           NOT NULL,
+    open_interest bigint           NOT NULL,
+    PRIMARY KEY (contract, time)
+);
+CREATE TABLE IF NOT EXISTS breeze_contract_days (
+    contract text    NOT NULL,
+    day      date    NOT NULL,
+    bars     integer NOT NULL,
+    skipped  integer NOT NULL,
+    PRIMARY KEY (contract, day)
+);

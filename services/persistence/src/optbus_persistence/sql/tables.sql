@@ -70,8 +70,13 @@ CREATE TABLE IF NOT EXISTS option_ticks (
     theta         double precision,
     vega          double precision,
     rho           double precision,
-    iv_status     text             NOT NULL
+    iv_status     text             NOT NULL,
+    synthetic_quote boolean        NOT NULL DEFAULT false
 ) {partition_clause};
+
+-- A bid and ask no market quoted, modelled around a traded price (`optbus import breeze`: the
+-- history holds trades only). An older table gains the column; its rows are the market's quotes.
+ALTER TABLE option_ticks ADD COLUMN IF NOT EXISTS synthetic_quote boolean NOT NULL DEFAULT false;
 
 -- One row per contract and instant (only the live run fills this table, so the run is
 -- implied): a chain stored again, under the same or another event id, adds nothing. The key
