@@ -1,4 +1,4 @@
-"""Composition root of the execution service: the paper broker on the bus."""
+"""Composition root of the execution service: the paper broker (or, live, a broker) on the bus."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.wiring import LiveBus, PullTuning, pull_consumers
 from optbus_execution.config import PaperBrokerConfig, SlippageModel
 from optbus_execution.engine import ExecutionEngine
+from optbus_execution.live import (
+    LiveTradingSettings,
+    VenueName,
+    VenueUnusable,
+    live_trading_refusal,
+    orders_factory,
+)
 from optbus_execution.paper import PaperBroker
 from optbus_execution.topology import TOPOLOGY
 
@@ -34,6 +41,9 @@ class ExecutionSettings(ServiceSettings):
     slippage_size_impact: float = Field(default=0.5, ge=0)
     brokerage_per_order: float | None = Field(default=None, ge=0)
     batch_size: int = Field(default=64, ge=1)
+    venue: VenueName = Field(
+        default="paper", description="paper, or a broker (live only with OPTBUS_LIVE_TRADING=yes)"
+    )
 
 
 def broker_config(settings: ExecutionSettings) -> PaperBrokerConfig:
@@ -70,7 +80,27 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
     return create_app(TOPOLOGY, settings, broker, on_connected=[restore], consumers=consumers)
 
 
+def check_venue(settings: ExecutionSettings, live: LiveTradingSettings) -> None:
+    """Refuse to start (exit non-zero, saying why) on a broker venue without the live-trading
+    switch or without its adapter; with both, say loudly that real money is at stake."""
+    refusal = live_trading_refusal(settings.venue, live.live_trading)
+    if refusal is not None:
+        raise SystemExit(f"execution: refusing to start: {refusal}")
+    if settings.venue == "paper":
+        return
+    try:
+        orders_factory(settings.venue)
+    except VenueUnusable as exc:
+        raise SystemExit(f"execution: refusing to start: {exc}") from exc
+    _log.warning(
+        "LIVE TRADING: orders go to the broker and trade real money",
+        venue=settings.venue,
+        algo_id=settings.algo_id,
+    )
+
+
 def main() -> None:
     """Run the execution service until it is told to stop."""
     settings = ExecutionSettings()
+    check_venue(settings, LiveTradingSettings())
     run_on_uvloop(serve(build_app(settings), settings))
