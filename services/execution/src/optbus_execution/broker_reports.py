@@ -1,0 +1,178 @@
+"""What a real broker says about our orders, as the engine's ``exec.*`` events.
+
+The broker speaks in its order book, its order-update stream and its trade book; the engine in
+acceptances, rejections, cancellations and fills. This is the one translation between them,
+pure (no I/O, time from the injected clock): the same broker update translated twice gives the
+same event ids and, the second time, nothing at all, so a redelivered update, a poll that sees
+an order again or a restart cannot fold a fill twice.
+
+An update for an order optbus does not know (a fill, or an order, placed outside optbus or lost
+from the log) is not dropped: it is kept in ``strangers`` for reconciliation to halt on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optbus.clock import Clock
+from optbus.events import Fill, Order, OrderAccepted, OrderCancelled, OrderRejected
+from optbus.fees import charges_for
+from optbus.ids import derived_event_id
+from optbus.market import MarketFacts
+from optbus_brokers.orders import BrokerOrder, BrokerTrade, OrderUpdate
+from optbus_execution.venue import VenueReport
+
+
+@dataclass(slots=True)
+class _Tracked:
+    """One order of ours the broker holds, and what of it has already been reported."""
+
+    order: Order
+    broker_order_id: str | None = None
+    accepted: bool = False
+    final: bool = False
+    fills: int = 0
+    trade_ids: set[str] = field(default_factory=set)
+
+
+class BrokerReports:
+    """Broker updates in, ``exec.*`` reports out, each reported once.
+
+    ``brokerage_per_order`` is what optbus charges itself for an order's first fill (None: the
+    charges schedule's default), as the paper broker does; the broker's own figures, where it
+    reports them, are compared with these separately.
+    """
+
+    def __init__(
+        self, broker: str, facts: MarketFacts, clock: Clock, brokerage_per_order: float | None
+    ) -> None:
+        self._broker = broker
+        self._facts = facts
+        self._clock = clock
+        self._brokerage = brokerage_per_order
+        self._orders: dict[str, _Tracked] = {}
+        self._by_broker_id: dict[str, str] = {}
+        self.strangers: list[OrderUpdate] = []
+        """Updates about orders optbus never placed, oldest first, for reconciliation."""
+
+    def track(self, order: Order, *, accepted: bool = False) -> None:
+        """Expect reports about ``order`` (sent now, or already working when restored)."""
+        self._orders.setdefault(order.client_order_id, _Tracked(order, accepted=accepted))
+
+    def order(self, client_order_id: str) -> Order | None:
+        """Our order of that id, if it is one we sent."""
+        tracked = self._orders.get(client_order_id)
+        return None if tracked is None else tracked.order
+
+    def broker_order_id(self, client_order_id: str) -> str | None:
+        """The broker's id of our order, once the broker has given one."""
+        tracked = self._orders.get(client_order_id)
+        return None if tracked is None else tracked.broker_order_id
+
+    def accepted(self, client_order_id: str, broker_order_id: str) -> list[VenueReport]:
+        """The broker answered a placement with its order id."""
+        tracked = self._orders.get(client_order_id)
+        if tracked is None:
+            return []
+        self._by_broker_id[broker_order_id] = client_order_id
+        tracked.broker_order_id = broker_order_id
+        if tracked.accepted:
+            return []
+        tracked.accepted = True
+        return [
+            OrderAccepted(
+                event_id=derived_event_id("exec.order.accepted", client_order_id),
+                ts_event=self._clock.now_ns(),
+                ts_init=self._clock.now_ns(),
+                client_order_id=client_order_id,
+                broker_order_id=broker_order_id,
+            )
+        ]
+
+    def refused(self, client_order_id: str, reason: str) -> list[VenueReport]:
+        """The broker refused a placement (or it never reached the broker): ``reason`` says why."""
+        tracked = self._orders.get(client_order_id)
+        if tracked is None or tracked.final or tracked.accepted:
+            return []
+        tracked.final = True
+        return [
+            OrderRejected(
+                event_id=derived_event_id("exec.order.rejected", client_order_id),
+                ts_event=self._clock.now_ns(),
+                ts_init=self._clock.now_ns(),
+                client_order_id=client_order_id,
+                reason=f"{self._broker}: {reason}",
+            )
+        ]
+
+    def on_update(self, update: OrderUpdate) -> list[VenueReport]:
+        """An order-book row or a trade from the broker, as the reports it newly causes."""
+        if isinstance(update, BrokerTrade):
+            return self._on_trade(update)
+        return self._on_order(update)
+
+    def _coid_of(self, update: OrderUpdate) -> str | None:
+        tag = update.client_order_id if isinstance(update, BrokerOrder) else None
+        if tag is not None and tag in self._orders:
+            return tag
+        return self._by_broker_id.get(update.broker_order_id)
+
+    def _on_order(self, update: BrokerOrder) -> list[VenueReport]:
+        coid = self._coid_of(update)
+        if coid is None:
+            self.strangers.append(update)
+            return []
+        tracked = self._orders[coid]
+        if update.status == "rejected":
+            reason = update.reason or "rejected without a reason"
+            return [] if tracked.accepted else self.refused(coid, reason)
+        reports = self.accepted(coid, update.broker_order_id)
+        if update.status == "cancelled" and not tracked.final:
+            tracked.final = True
+            reports.append(
+                OrderCancelled(
+                    event_id=derived_event_id("exec.order.cancelled", coid),
+                    ts_event=update.ts_update_ns,
+                    ts_init=self._clock.now_ns(),
+                    client_order_id=coid,
+                    reason=f"{self._broker}: {update.reason or 'cancelled'}",
+                )
+            )
+        return reports
+
+    def _on_trade(self, trade: BrokerTrade) -> list[VenueReport]:
+        coid = self._coid_of(trade)
+        if coid is None:
+            self.strangers.append(trade)
+            return []
+        tracked = self._orders[coid]
+        if trade.broker_trade_id in tracked.trade_ids:
+            return []
+        reports = self.accepted(coid, trade.broker_order_id)
+        tracked.trade_ids.add(trade.broker_trade_id)
+        order = tracked.order
+        brokerage = self._brokerage if tracked.fills == 0 else 0.0
+        tracked.fills += 1
+        fill_id = f"{self._broker}:{trade.broker_trade_id}"
+        reports.append(
+            Fill(
+                event_id=derived_event_id("exec.fill", fill_id),
+                ts_event=trade.ts_exchange_ns,
+                ts_init=self._clock.now_ns(),
+                fill_id=fill_id,
+                client_order_id=coid,
+                contract=order.contract,
+                side=order.side,
+                quantity=trade.quantity,
+                price=trade.price,
+                bid=trade.price,
+                ask=trade.price,
+                charges=charges_for(
+                    order.side,
+                    trade.price * trade.quantity,
+                    self._facts.local_date(trade.ts_exchange_ns),
+                    brokerage,
+                ),
+            )
+        )
+        return reports
