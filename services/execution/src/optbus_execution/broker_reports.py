@@ -112,15 +112,22 @@ class BrokerReports:
         return self._on_order(update)
 
     def _coid_of(self, update: OrderUpdate) -> str | None:
+        """Our order the update is about; None (and kept for reconciliation) when it is no
+        order of ours, or one already reported refused (the broker took it after all)."""
         tag = update.client_order_id if isinstance(update, BrokerOrder) else None
-        if tag is not None and tag in self._orders:
-            return tag
-        return self._by_broker_id.get(update.broker_order_id)
+        coid = tag if tag is not None and tag in self._orders else None
+        coid = coid or self._by_broker_id.get(update.broker_order_id)
+        tracked = None if coid is None else self._orders[coid]
+        refused_here = tracked is not None and tracked.final and not tracked.accepted
+        ended = isinstance(update, BrokerOrder) and update.status in ("rejected", "cancelled")
+        if tracked is None or (refused_here and not ended):
+            self.strangers.append(update)
+            return None
+        return coid
 
     def _on_order(self, update: BrokerOrder) -> list[VenueReport]:
         coid = self._coid_of(update)
         if coid is None:
-            self.strangers.append(update)
             return []
         tracked = self._orders[coid]
         if update.status == "rejected":
@@ -143,7 +150,6 @@ class BrokerReports:
     def _on_trade(self, trade: BrokerTrade) -> list[VenueReport]:
         coid = self._coid_of(trade)
         if coid is None:
-            self.strangers.append(trade)
             return []
         tracked = self._orders[coid]
         if trade.broker_trade_id in tracked.trade_ids:
