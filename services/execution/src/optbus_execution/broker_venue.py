@@ -70,6 +70,20 @@ class InstrumentIndex:
             for i in instruments
             if i.kind in ("call", "put")
         }
+        self._contracts = {
+            i.token: Contract(
+                underlying=i.underlying,
+                expiry=i.expiry,
+                strike=i.strike,
+                option_type="CE" if i.kind == "call" else "PE",
+            )
+            for i in self._by_contract.values()
+            if i.expiry is not None and i.strike is not None
+        }
+
+    def contract(self, token: str) -> Contract | None:
+        """The optbus contract of the broker's option ``token``, if it is one."""
+        return self._contracts.get(token)
 
     def instrument(self, contract: Contract) -> Instrument | None:
         """The broker's instrument of ``contract``, if the broker lists it."""
