@@ -765,11 +765,15 @@ def test_execution_and_the_operator_may_read_the_kill_switch_state(
         assert may(user, "publish", "$JS.API.STREAM.MSG.GET.KV_optbus_control"), name
 
 
-def test_only_the_operator_may_publish_the_kill_switch(nats_users: dict[str, Any]) -> None:
+def test_only_the_operator_and_executions_reconciliation_may_publish_the_kill_switch(
+    nats_users: dict[str, Any],
+) -> None:
+    """Execution engages the switch as operator ``reconciliation`` when a broker and the log
+    differ; releasing stays risk's decision on a named operator's command."""
     allowed = {
         name for name, user in nats_users.items() if may(user, "publish", "control.killswitch")
     }
-    assert allowed == {"operator"}
+    assert allowed == {"operator", "execution"}
 
 
 def test_the_operator_may_read_dead_letters_but_not_market_data(

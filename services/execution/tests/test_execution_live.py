@@ -8,8 +8,8 @@ from optbus_execution.live import (
     BROKER_VENUES,
     LiveTradingSettings,
     VenueUnusable,
+    broker_adapters,
     live_trading_refusal,
-    orders_factory,
 )
 from optbus_execution.main import ExecutionSettings, check_venue
 
@@ -54,12 +54,12 @@ def test_the_service_starts_on_paper_without_the_switch(monkeypatch: pytest.Monk
 
 def test_a_venue_no_adapter_answers_to_is_unusable() -> None:
     with pytest.raises(VenueUnusable, match="no broker venue"):
-        orders_factory("zerodha")
+        broker_adapters("zerodha")
 
 
 def test_a_missing_adapter_constructor_is_unusable_not_an_attribute_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(BROKER_VENUES, "angel-one", "optbus_brokers.orders:no_such_function")
-    with pytest.raises(VenueUnusable, match="does not exist"):
-        orders_factory("angel-one")
+    monkeypatch.setitem(BROKER_VENUES, "angel-one", "optbus_brokers.orders")
+    with pytest.raises(VenueUnusable, match="has no make_orders"):
+        broker_adapters("angel-one")

@@ -121,7 +121,8 @@ class BrokerVenue:
         self.outbox: deque[Outgoing] = deque()
         self.unavailable: str | None = None
         """Why the broker is down (None while it answers): opening orders are refused then."""
-        self._instruments = instruments
+        self.instruments = instruments
+        """The broker's instruments (replaced once its master is loaded)."""
         self._facts = facts
         self._quotes = quotes
         self._protection = protection
@@ -134,7 +135,7 @@ class BrokerVenue:
             return self.reports.refused(
                 coid, f"broker unavailable, opening orders refused: {self.unavailable}"
             )
-        instrument = self._instruments.instrument(order.contract)
+        instrument = self.instruments.instrument(order.contract)
         if instrument is None:
             return self.reports.refused(coid, "the broker lists no such instrument")
         try:

@@ -2,8 +2,9 @@
 
 ``OPTBUS_EXECUTION_VENUE`` names the venue: ``paper`` (the default) or a broker. A broker's
 order adapter lives in ``optbus_brokers`` (one package per broker, each exposing
-``make_orders(clock)`` built from its own ``OPTBUS_<BROKER>_*`` settings); it is imported only
-when named, so a paper run never loads a broker's dependencies. A broker moves real money, so it
+``make_orders(clock)`` built from its own ``OPTBUS_<BROKER>_*`` settings, beside ``make_feed``,
+whose instrument master names the broker's contracts); it is imported only when named, so a
+paper run never loads a broker's dependencies. A broker moves real money, so it
 is used only when ``OPTBUS_LIVE_TRADING=yes`` says so too: without the switch execution refuses
 to start and says why (it fails closed).
 """
@@ -12,26 +13,37 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final, Literal, cast
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from optbus.clock import Clock
+from optbus_brokers.feed import BrokerFeed
 from optbus_brokers.orders import BrokerOrders
 
 VenueName = Literal["paper", "angel-one", "kotak-neo", "icici-breeze"]
 
 BROKER_VENUES: Final[dict[str, str]] = {
-    "angel-one": "optbus_brokers.angel_one:make_orders",
-    "kotak-neo": "optbus_brokers.kotak_neo:make_orders",
-    "icici-breeze": "optbus_brokers.icici_breeze:make_orders",
+    "angel-one": "optbus_brokers.angel_one",
+    "kotak-neo": "optbus_brokers.kotak_neo",
+    "icici-breeze": "optbus_brokers.icici_breeze",
 }
-"""Venue name → ``module:function`` of the broker's order adapter constructor."""
+"""Venue name → the broker's package (its ``make_orders`` and ``make_feed``)."""
 
 LIVE_TRADING_ON: Final = "yes"
 """The one value of ``OPTBUS_LIVE_TRADING`` that lets a broker venue trade."""
 
 OrdersFactory = Callable[[Clock], BrokerOrders]
+FeedFactory = Callable[[Clock], BrokerFeed]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAdapters:
+    """A broker's constructors: its order adapter, and its feed (for the instrument master)."""
+
+    orders: OrdersFactory
+    feed: FeedFactory
 
 
 class LiveTradingSettings(BaseSettings):
@@ -60,28 +72,17 @@ def live_trading_refusal(venue: VenueName, live_trading: str) -> str | None:
     )
 
 
-def orders_factory(venue: str) -> OrdersFactory:
-    """The constructor of the order adapter of the broker named ``venue``."""
-    target = BROKER_VENUES.get(venue)
-    if target is None:
+def broker_adapters(venue: str) -> BrokerAdapters:
+    """The constructors of the broker named ``venue``; raises ``VenueUnusable`` (saying what is
+    missing) when no adapter answers to it or it has no order adapter yet."""
+    module_name = BROKER_VENUES.get(venue)
+    if module_name is None:
         raise VenueUnusable(f"no broker venue {venue!r}; brokers: {sorted(BROKER_VENUES)}")
-    module_name, _, attribute = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise VenueUnusable(f"venue {venue!r} needs {module_name}: {exc}") from exc
-    factory = getattr(module, attribute, None)
-    if factory is None:
-        raise VenueUnusable(f"venue {venue!r}: {target} does not exist yet")
-    return cast(OrdersFactory, factory)
-
-
-def broker_orders(venue: VenueName, live_trading: str, clock: Clock) -> BrokerOrders | None:
-    """The broker's order adapter for ``venue`` on ``clock``, None for paper; raises
-    ``VenueUnusable`` (with the reason) when a broker venue may not or cannot trade."""
-    if venue == "paper":
-        return None
-    refusal = live_trading_refusal(venue, live_trading)
-    if refusal is not None:
-        raise VenueUnusable(refusal)
-    return orders_factory(venue)(clock)
+    orders, feed = getattr(module, "make_orders", None), getattr(module, "make_feed", None)
+    if orders is None or feed is None:
+        raise VenueUnusable(f"venue {venue!r}: {module_name} has no make_orders and make_feed")
+    return BrokerAdapters(cast(OrdersFactory, orders), cast(FeedFactory, feed))

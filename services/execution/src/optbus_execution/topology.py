@@ -79,10 +79,12 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
             _releases,
         ),
     ),
-    publishes=("exec.>", "strategy.intent.>"),
+    publishes=("exec.>", "strategy.intent.>", subjects.KILLSWITCH),
     clock="configured",
     start_at="new",
     history=History("TRADING", ("strategy.intent.>", "risk.decision.>", "exec.>"), _fold),
 )
 """Close intents (``strategy.intent.>``): a flatten on the kill switch publishes them. An
-engage is taken from the operator's command itself; a release only from risk's decision."""
+engage is taken from the operator's command itself; a release only from risk's decision.
+The kill-switch command (``control.killswitch``): on a broker venue, reconciliation engages
+the switch as operator ``reconciliation`` when the broker and the log differ."""
