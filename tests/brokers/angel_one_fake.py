@@ -22,21 +22,40 @@ import contextlib
 import json
 import struct
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pyotp
 from aiohttp import WSMsgType, web
 
 from optbus.clock import Clock
 from optbus.market import MarketFacts, load_market_facts
+from optbus_brokers.angel_one.orders import (
+    CANCEL_PATH,
+    MODIFY_PATH,
+    ORDER_BOOK_PATH,
+    ORDER_DETAILS_PATH,
+    PLACE_PATH,
+    POSITION_PATH,
+    RMS_PATH,
+    TRADE_BOOK_PATH,
+)
+from optbus_brokers.angel_one.settings import AngelOneSettings
 from optbus_brokers.angel_one.smartstream import (
     EXCHANGE_TYPES,
     MAX_TOKENS_PER_SESSION,
     SNAP_QUOTE_MODE,
 )
 from optbus_brokers.feed import Instrument
+from tests.brokers.angel_one_order_desk import (
+    DeskRefusal,
+    FakeOrder,
+    FakePosition,
+    OrderDesk,
+    circuit_limits,
+)
 from tests.brokers.quote_model import ModelQuote, QuoteModel
 
 LOGIN_PATH = "/rest/auth/angelbroking/user/v1/loginByPassword"
@@ -44,6 +63,7 @@ REFRESH_PATH = "/rest/auth/angelbroking/jwt/v1/generateTokens"
 PROFILE_PATH = "/rest/secure/angelbroking/user/v1/getProfile"
 MASTER_PATH = "/OpenAPI_File/files/OpenAPIScripMaster.json"
 STREAM_PATH = "/smart-stream"
+ORDER_UPDATES_PATH = "/smart-order-update"
 
 INDEX_TOKENS = {"NIFTY": ("99926000", "Nifty 50"), "BANKNIFTY": ("99926009", "Nifty Bank")}
 STRIKES_EACH_SIDE = 40
@@ -57,6 +77,7 @@ class AngelOneAccount:
     """The one account the fake knows; tests log in with it (or with something else)."""
 
     api_key: str = "fake-api-key"
+    trading_api_key: str = "fake-trading-api-key"
     client_code: str = "A1234567"
     pin: str = "4321"
     totp_secret: str = field(default_factory=pyotp.random_base32)
@@ -104,6 +125,21 @@ class AngelOneFake:
         self.requests: list[str] = []  # every request line and text frame received, for tests
         self.sent_touches: dict[str, set[tuple[float | None, float | None]]] = defaultdict(set)
         """Every (bid, ask) each token was quoted at, for tests that check what arrived."""
+        self.desk = OrderDesk(
+            client_code=self.account.client_code,
+            clock=clock,
+            facts=self._facts,
+            quote=self.quote,
+            instrument=self._by_token.get,
+            spot=lambda underlying: self.model.spots[underlying],
+            publish=self._publish_order_status,
+        )
+        self._order_listeners: list[web.WebSocketResponse] = []
+        self._released = asyncio.Event()
+        self.down = False
+        """While true every REST call is answered HTTP 503 and no order-status socket opens."""
+        self.time_out_next_placement = False
+        """The next order is placed, but its reply never comes (until the fake closes)."""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -114,6 +150,15 @@ class AngelOneFake:
         app.router.add_get(PROFILE_PATH, self._profile)
         app.router.add_get(MASTER_PATH, self._master)
         app.router.add_get(STREAM_PATH, self._stream)
+        app.router.add_post(PLACE_PATH, self._place)
+        app.router.add_post(MODIFY_PATH, self._modify)
+        app.router.add_post(CANCEL_PATH, self._cancel)
+        app.router.add_get(ORDER_BOOK_PATH, self._order_book)
+        app.router.add_get(ORDER_DETAILS_PATH + "{unique}", self._order_details)
+        app.router.add_get(TRADE_BOOK_PATH, self._trade_book)
+        app.router.add_get(POSITION_PATH, self._positions)
+        app.router.add_get(RMS_PATH, self._rms)
+        app.router.add_get(ORDER_UPDATES_PATH, self._order_updates)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -121,8 +166,11 @@ class AngelOneFake:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        self._released.set()
         await self.stop_streaming()
         await self.drop_connections()
+        for listener in list(self._order_listeners):
+            await listener.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -138,17 +186,38 @@ class AngelOneFake:
     def instruments_url(self) -> str:
         return f"{self.api_url}{MASTER_PATH}"
 
+    @property
+    def order_updates_url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}{ORDER_UPDATES_PATH}"
+
     def environment(self) -> dict[str, str]:
         """The ``OPTBUS_ANGEL_ONE_*`` variables that point the adapter at this fake."""
         return {
             "OPTBUS_ANGEL_ONE_API_URL": self.api_url,
             "OPTBUS_ANGEL_ONE_WS_URL": self.ws_url,
             "OPTBUS_ANGEL_ONE_INSTRUMENTS_URL": self.instruments_url,
+            "OPTBUS_ANGEL_ONE_ORDER_UPDATES_URL": self.order_updates_url,
             "OPTBUS_ANGEL_ONE_API_KEY": self.account.api_key,
+            "OPTBUS_ANGEL_ONE_TRADING_API_KEY": self.account.trading_api_key,
             "OPTBUS_ANGEL_ONE_CLIENT_CODE": self.account.client_code,
             "OPTBUS_ANGEL_ONE_PIN": self.account.pin,
             "OPTBUS_ANGEL_ONE_TOTP_SECRET": self.account.totp_secret,
         }
+
+    def settings(self, **overrides: object) -> AngelOneSettings:
+        """Settings that point the adapters at this fake, with ``overrides``."""
+        values: dict[str, object] = {
+            "api_url": self.api_url,
+            "ws_url": self.ws_url,
+            "order_updates_url": self.order_updates_url,
+            "instruments_url": self.instruments_url,
+            "api_key": self.account.api_key,
+            "trading_api_key": self.account.trading_api_key,
+            "client_code": self.account.client_code,
+            "pin": self.account.pin,
+            "totp_secret": self.account.totp_secret,
+        }
+        return AngelOneSettings(**(values | overrides))  # type: ignore[arg-type]
 
     def instrument(self, token: str) -> Instrument:
         return self._by_token[token]
@@ -200,6 +269,7 @@ class AngelOneFake:
                     self.sent_touches[token].add((quote.bid, quote.ask))
                     sent += 1
         self.rounds += 1
+        await self.desk.match_all()
         return sent
 
     def start_streaming(self, interval_seconds: float) -> None:
@@ -235,6 +305,22 @@ class AngelOneFake:
                 await subscriber.ws.close(code=1001, message=b"going away")
         await self.wait_until(lambda: not any(s in self._subscribers for s in dropped))
 
+    def inject_position(self, token: str, net_quantity: int, average_price: float) -> None:
+        """A position the account holds that no order of this fake made."""
+        self.desk.positions[token] = FakePosition(
+            self.instrument(token), net_quantity, average_price
+        )
+
+    def order_by_tag(self, tag: str) -> list[FakeOrder]:
+        return [order for order in self.desk.orders.values() if order.tag == tag]
+
+    async def wait_for_order_listeners(self, count: int) -> None:
+        await self.wait_until(lambda: len(self._order_listeners) >= count)
+
+    async def drop_order_listeners(self) -> None:
+        for listener in list(self._order_listeners):
+            await listener.close(code=1001, message=b"going away")
+
     def expire_sessions(self) -> None:
         """Every token issued so far stops working, as at Angel One's daily session end."""
         self._valid_jwts.clear()
@@ -248,8 +334,12 @@ class AngelOneFake:
             {"status": False, "message": message, "errorcode": code, "data": None}
         )
 
+    def _api_keys(self) -> tuple[str, str]:
+        """The account's two SmartAPI apps: market data and trading."""
+        return self.account.api_key, self.account.trading_api_key
+
     def _api_key_ok(self, request: web.Request) -> bool:
-        return request.headers.get("X-PrivateKey") == self.account.api_key
+        return request.headers.get("X-PrivateKey") in self._api_keys()
 
     def _issue_tokens(self) -> dict[str, str]:
         self._issued += 1
@@ -313,6 +403,118 @@ class AngelOneFake:
     async def _master(self, request: web.Request) -> web.Response:
         self.requests.append(f"GET {request.path}")
         return web.json_response(scrip_master_rows(self.instruments))
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def _secure_refusal(self, request: web.Request) -> web.Response | None:
+        """Why a logged-in call is refused (as SmartAPI answers), or ``None``."""
+        self.requests.append(f"{request.method} {request.path}")
+        if self.down:
+            return web.Response(status=503, text="<html>503 Service Unavailable</html>")
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not self._api_key_ok(request):
+            return self._refused("AG8004", "Invalid API Key")
+        if bearer not in self._valid_jwts:
+            return self._refused("AG8001", "Invalid Token")
+        return None
+
+    async def _order_call(
+        self, request: web.Request, act: Callable[[dict[str, object]], Awaitable[FakeOrder]]
+    ) -> web.Response:
+        refusal = self._secure_refusal(request)
+        if refusal is not None:
+            return refusal
+        try:
+            order = await act(json.loads(await request.read()))
+        except DeskRefusal as refused:
+            return self._refused(refused.code, refused.message)
+        except ValueError:
+            return self._refused("AB2000", "Error not specified")
+        return self._ok(
+            {"script": order.instrument.symbol, "orderid": order.orderid,
+             "uniqueorderid": order.uniqueorderid}
+        )  # fmt: skip
+
+    async def _place(self, request: web.Request) -> web.Response:
+        async def place(body: dict[str, object]) -> FakeOrder:
+            order = await self.desk.place(body, request.headers.get("X-PrivateKey", ""))
+            if self.time_out_next_placement:
+                self.time_out_next_placement = False
+                await self._released.wait()
+            return order
+
+        return await self._order_call(request, place)
+
+    async def _modify(self, request: web.Request) -> web.Response:
+        return await self._order_call(request, self.desk.modify)
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        return await self._order_call(
+            request, lambda body: self.desk.cancel(str(body.get("orderid")))
+        )
+
+    async def _book(self, request: web.Request, rows: Callable[[], list[Any]]) -> web.Response:
+        refusal = self._secure_refusal(request)
+        if refusal is not None:
+            return refusal
+        return self._ok(rows() or None)  # SmartAPI sends null, not [], for an empty book
+
+    async def _order_book(self, request: web.Request) -> web.Response:
+        return await self._book(request, lambda: [o.row() for o in self.desk.orders.values()])
+
+    async def _trade_book(self, request: web.Request) -> web.Response:
+        return await self._book(request, lambda: self.desk.trades)
+
+    async def _positions(self, request: web.Request) -> web.Response:
+        return await self._book(request, self.desk.position_rows)
+
+    async def _rms(self, request: web.Request) -> web.Response:
+        refusal = self._secure_refusal(request)
+        return refusal or self._ok(self.desk.rms())
+
+    async def _order_details(self, request: web.Request) -> web.Response:
+        refusal = self._secure_refusal(request)
+        if refusal is not None:
+            return refusal
+        unique = request.match_info["unique"]
+        for order in self.desk.orders.values():
+            if order.uniqueorderid == unique:
+                return self._ok(order.row())
+        return self._refused("AB1013", "Order not found")
+
+    async def _order_updates(self, request: web.Request) -> web.StreamResponse:
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if (
+            self.down
+            or bearer not in self._valid_jwts
+            or request.headers.get("x-api-key")
+            not in (self.account.api_key, self.account.trading_api_key)
+        ):
+            return web.Response(status=401, text="Unauthorized")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        greeting = {
+            "user-id": self.account.client_code, "status-code": "200", "order-status": "AB00",
+            "error-message": "", "orderData": {"orderid": "", "quantity": "", "price": ""},
+        }  # fmt: skip
+        await _send(ws, json.dumps(greeting))
+        self._order_listeners.append(ws)
+        await self._notify()
+        try:
+            async for _message in ws:
+                pass  # the client sends nothing but heartbeats, which aiohttp answers
+        finally:
+            self._order_listeners.remove(ws)
+            await self._notify()
+        return ws
+
+    async def _publish_order_status(self, message: dict[str, object]) -> None:
+        await self.publish_order_status_text(json.dumps(message))
+
+    async def publish_order_status_text(self, text: str) -> None:
+        """Send ``text`` to every order-status socket: the desk's messages, or a broken one."""
+        for listener in list(self._order_listeners):
+            await _send(listener, text)
 
     # -- SmartStream ----------------------------------------------------------------------------
 
@@ -559,6 +761,7 @@ def encode_snap_quote(
         for level in range(5)
     )
     has_book = quote.ask is not None
-    upper = _paise((quote.ask or 0.0) * 2 + 20) if has_book else 0
-    lower = _paise(tick) if has_book else 0
+    lower, upper = (_paise(limit) for limit in circuit_limits(quote, tick))
+    if not has_book:
+        lower, upper = 0, 0
     return head + levels + _TAIL.pack(upper, lower, last * 2, last // 2)

@@ -10,7 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from optbus.clock import ReplayClock
-from optbus_brokers.angel_one import AngelOneFeed, AngelOneSettings, make_feed
+from optbus_brokers.angel_one import AngelOneFeed, make_feed
 from optbus_brokers.angel_one.smartstream import MAX_TOKENS_PER_SESSION
 from optbus_brokers.angel_one.stream import SmartStreamConnection
 from optbus_brokers.feed import (
@@ -26,22 +26,9 @@ from tests.brokers.angel_one_fake import INDEX_TOKENS, AngelOneFake
 _NS_PER_MS = 1_000_000
 
 
-def _settings(fake: AngelOneFake, **overrides: object) -> AngelOneSettings:
-    values: dict[str, object] = {
-        "api_url": fake.api_url,
-        "ws_url": fake.ws_url,
-        "instruments_url": fake.instruments_url,
-        "api_key": fake.account.api_key,
-        "client_code": fake.account.client_code,
-        "pin": fake.account.pin,
-        "totp_secret": fake.account.totp_secret,
-    }
-    return AngelOneSettings(**(values | overrides))  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def feed(angel_fake: AngelOneFake, market_clock: ReplayClock) -> AngelOneFeed:
-    return make_feed(market_clock, _settings(angel_fake))
+    return make_feed(market_clock, angel_fake.settings())
 
 
 @pytest.fixture
@@ -89,14 +76,14 @@ async def test_the_feed_made_by_name_reads_its_settings_from_the_environment(
 async def test_a_wrong_pin_is_a_failed_login(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
-    feed = make_feed(market_clock, _settings(angel_fake, pin="0000"))
+    feed = make_feed(market_clock, angel_fake.settings(pin="0000"))
 
     with pytest.raises(FeedLoginFailed, match="AB1050"):
         await feed.login()
 
 
 async def test_a_totp_for_another_time_is_a_failed_login(angel_fake: AngelOneFake) -> None:
-    feed = make_feed(ReplayClock(0), _settings(angel_fake))
+    feed = make_feed(ReplayClock(0), angel_fake.settings())
 
     with pytest.raises(FeedLoginFailed, match="Invalid totp"):
         await feed.login()
@@ -125,7 +112,7 @@ async def test_a_refused_refresh_falls_back_to_a_full_login(
 async def test_an_unreachable_api_is_a_disconnection_not_a_refusal(
     market_clock: ReplayClock, angel_fake: AngelOneFake
 ) -> None:
-    feed = make_feed(market_clock, _settings(angel_fake, api_url="http://127.0.0.1:9"))
+    feed = make_feed(market_clock, angel_fake.settings(api_url="http://127.0.0.1:9"))
 
     with pytest.raises(FeedDisconnected):
         await feed.login()
@@ -134,7 +121,7 @@ async def test_an_unreachable_api_is_a_disconnection_not_a_refusal(
 async def test_an_unreachable_stream_is_a_disconnection(
     market_clock: ReplayClock, angel_fake: AngelOneFake
 ) -> None:
-    feed = make_feed(market_clock, _settings(angel_fake, ws_url="ws://127.0.0.1:9/smart-stream"))
+    feed = make_feed(market_clock, angel_fake.settings(ws_url="ws://127.0.0.1:9/smart-stream"))
     await feed.login()
 
     with pytest.raises(FeedDisconnected, match="unreachable"):
@@ -253,7 +240,7 @@ async def test_an_unsubscribed_token_is_no_longer_followed(
 async def test_the_heartbeat_pings_and_the_pongs_yield_nothing(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
-    feed = make_feed(market_clock, _settings(angel_fake, heartbeat_seconds=0.01))
+    feed = make_feed(market_clock, angel_fake.settings(heartbeat_seconds=0.01))
     await feed.login()
     connection = await feed.connect()
     await connection.subscribe([angel_fake.instrument("99926000")])
@@ -269,7 +256,7 @@ async def test_the_heartbeat_pings_and_the_pongs_yield_nothing(
 async def test_a_silent_stream_is_a_disconnection(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
-    settings = _settings(angel_fake, heartbeat_seconds=60.0, silence_timeout_seconds=0.05)
+    settings = angel_fake.settings(heartbeat_seconds=60.0, silence_timeout_seconds=0.05)
     feed = make_feed(market_clock, settings)
     await feed.login()
     connection = await feed.connect()
@@ -372,7 +359,7 @@ async def test_subscribing_past_the_session_limit_is_refused_by_the_broker(
 async def test_no_secret_reaches_a_log_line_or_a_repr(
     angel_fake: AngelOneFake, market_clock: ReplayClock
 ) -> None:
-    settings = _settings(angel_fake)
+    settings = angel_fake.settings()
     feed = make_feed(market_clock, settings)
     with capture_logs() as logs:
         await feed.login()

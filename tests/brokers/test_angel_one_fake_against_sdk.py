@@ -1,13 +1,16 @@
 """The Angel One fake speaks SmartAPI as the official SDK (smartapi-python) understands it.
 
-The SDK's own ``SmartConnect`` logs in to the fake and its own ``SmartWebSocketV2`` subscribes
-and parses the fake's frames; only the endpoints are pointed at the fake, never the parsing.
+The SDK's own ``SmartConnect`` logs in to the fake, places, modifies and cancels orders and reads
+the order book, trade book, positions and RMS limits; its own ``SmartWebSocketV2`` subscribes
+and parses the fake's frames and its ``SmartWebSocketOrderUpdate`` receives the fake's order
+updates. Only the endpoints are pointed at the fake, never the parsing.
 So the fake (and the adapter tested against it) cannot drift into a private dialect.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import pyotp
 import pytest
 from SmartApi import SmartConnect
+from SmartApi.smartWebSocketOrderUpdate import SmartWebSocketOrderUpdate
 from SmartApi.smartWebSocketV2 import SmartWebSocketV2
 
 from optbus.clock import ReplayClock
@@ -138,3 +142,163 @@ async def test_the_sdk_parser_decodes_the_fakes_snap_quote_frames(
     assert by_token[index_token]["last_traded_price"] == round(
         angel_fake.model.spots["NIFTY"] * 100
     )
+
+
+# -- the order API --------------------------------------------------------------------------------
+
+
+async def _sdk_trading_session(fake: AngelOneFake, clock: ReplayClock) -> SmartConnect:
+    sdk = SmartConnect(api_key=fake.account.trading_api_key, root=fake.api_url)
+    sdk._rootUrl = fake.api_url  # individual_order_details ignores ``root``: its URL, patched
+    await asyncio.to_thread(
+        sdk.generateSession, fake.account.client_code, fake.account.pin, _totp(fake, clock)
+    )
+    return sdk
+
+
+def _sdk_order(fake: AngelOneFake, *, lots: int = 1, at: str = "ask") -> dict[str, str]:
+    option = next(i for i in fake.instruments if i.underlying == "NIFTY" and i.kind == "call")
+    quote = fake.quote(option.token)
+    price = quote.ask if at == "ask" else quote.bid
+    assert price is not None
+    return {
+        "variety": "NORMAL",
+        "tradingsymbol": option.symbol,
+        "symboltoken": option.token,
+        "transactiontype": "BUY",
+        "exchange": "NFO",
+        "ordertype": "LIMIT",
+        "producttype": "CARRYFORWARD",
+        "duration": "DAY",
+        "price": f"{price:.2f}",
+        "squareoff": "0",
+        "stoploss": "0",
+        "quantity": str(lots * option.lot_size),
+        "ordertag": "optbus-sdk-check",
+    }
+
+
+async def test_the_sdk_places_an_order_and_reads_it_in_the_order_and_trade_books(
+    angel_fake: AngelOneFake, market_clock: ReplayClock
+) -> None:
+    sdk = await _sdk_trading_session(angel_fake, market_clock)
+    order = _sdk_order(angel_fake)
+
+    order_id = await asyncio.to_thread(sdk.placeOrder, dict(order))
+    book = await asyncio.to_thread(sdk.orderBook)
+    trades = await asyncio.to_thread(sdk.tradeBook)
+
+    [row] = book["data"]
+    [trade] = trades["data"]
+    assert order_id == row["orderid"]
+    assert (row["orderstatus"], row["ordertag"], row["filledshares"]) == (
+        "complete",
+        "optbus-sdk-check",
+        order["quantity"],
+    )
+    assert (trade["orderid"], trade["fillsize"], trade["fillprice"]) == (
+        order_id,
+        order["quantity"],
+        order["price"],
+    )
+
+
+async def test_the_sdk_reads_positions_and_rms_limits(
+    angel_fake: AngelOneFake, market_clock: ReplayClock
+) -> None:
+    sdk = await _sdk_trading_session(angel_fake, market_clock)
+    order = _sdk_order(angel_fake)
+    limits_before = await asyncio.to_thread(sdk.rmsLimit)
+    await asyncio.to_thread(sdk.placeOrder, dict(order))
+
+    positions = await asyncio.to_thread(sdk.position)
+    limits_after = await asyncio.to_thread(sdk.rmsLimit)
+
+    [position] = positions["data"]
+    assert (position["symboltoken"], position["netqty"]) == (order["symboltoken"], "65")
+    spent = float(limits_before["data"]["net"]) - float(limits_after["data"]["net"])
+    assert spent == pytest.approx(65 * float(order["price"]))
+
+
+async def test_the_sdk_modifies_cancels_and_reads_an_orders_details(
+    angel_fake: AngelOneFake, market_clock: ReplayClock
+) -> None:
+    sdk = await _sdk_trading_session(angel_fake, market_clock)
+    order = _sdk_order(angel_fake, at="bid")
+    placed = await asyncio.to_thread(sdk.placeOrderFullResponse, dict(order))
+    order_id = placed["data"]["orderid"]
+    lower = f"{float(order['price']) - 1:.2f}"
+
+    modified = await asyncio.to_thread(
+        sdk.modifyOrder, {k: order[k] for k in order if k != "ordertag"} | {
+            "orderid": order_id, "price": lower
+        }
+    )  # fmt: skip
+    cancelled = await asyncio.to_thread(sdk.cancelOrder, order_id, "NORMAL")
+    details = await asyncio.to_thread(sdk.individual_order_details, placed["data"]["uniqueorderid"])
+
+    assert modified["status"] is True
+    assert cancelled["data"]["orderid"] == order_id
+    assert (details["data"]["orderstatus"], details["data"]["price"]) == ("cancelled", float(lower))
+
+
+async def test_the_sdk_sees_a_margin_rejection_in_the_order_book(
+    angel_fake: AngelOneFake, market_clock: ReplayClock
+) -> None:
+    sdk = await _sdk_trading_session(angel_fake, market_clock)
+    angel_fake.desk.available_margin = 100.0
+
+    order_id = await asyncio.to_thread(sdk.placeOrder, _sdk_order(angel_fake))
+    book = await asyncio.to_thread(sdk.orderBook)
+
+    [row] = book["data"]
+    assert row["orderid"] == order_id
+    assert row["orderstatus"] == "rejected"
+    assert row["text"].startswith("RMS:Margin Exceeds,Required:")
+
+
+async def test_the_sdk_is_refused_an_order_tag_of_twenty_characters(
+    angel_fake: AngelOneFake, market_clock: ReplayClock
+) -> None:
+    sdk = await _sdk_trading_session(angel_fake, market_clock)
+    order = _sdk_order(angel_fake) | {"ordertag": "x" * 20}
+
+    reply = await asyncio.to_thread(sdk.placeOrderFullResponse, order)
+
+    assert (reply["status"], reply["errorcode"]) == (False, "AB4008")
+
+
+async def test_the_sdk_order_status_socket_receives_the_fakes_order_updates(
+    angel_fake: AngelOneFake, market_clock: ReplayClock
+) -> None:
+    sdk = await _sdk_trading_session(angel_fake, market_clock)
+    received: list[dict[str, Any]] = []
+    filled = threading.Event()
+    socket = SmartWebSocketOrderUpdate(
+        f"Bearer {sdk.access_token}",
+        angel_fake.account.trading_api_key,
+        angel_fake.account.client_code,
+        sdk.getfeedToken(),
+    )
+    socket.WEBSOCKET_URI = angel_fake.order_updates_url
+    socket.MAX_CONNECTION_RETRY_ATTEMPTS = 0
+
+    def on_message(_wsapp: object, message: str) -> None:
+        received.append(json.loads(message))
+        if received[-1]["order-status"] == "AB05":
+            filled.set()
+
+    socket.on_message = on_message  # type: ignore[method-assign]
+    sdk_thread = threading.Thread(target=socket.connect, daemon=True)
+    sdk_thread.start()
+    try:
+        await angel_fake.wait_for_order_listeners(1)
+        order_id = await asyncio.to_thread(sdk.placeOrder, _sdk_order(angel_fake))
+        assert await asyncio.to_thread(filled.wait, _SDK_WAIT_SECONDS)
+    finally:
+        socket.close_connection()
+        await asyncio.to_thread(sdk_thread.join, _SDK_WAIT_SECONDS)
+
+    assert [m["order-status"] for m in received] == ["AB00", "AB09", "AB01", "AB05"]
+    assert received[-1]["orderData"]["orderid"] == order_id
+    assert received[-1]["orderData"]["orderstatus"] == "complete"

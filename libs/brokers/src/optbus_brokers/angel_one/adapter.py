@@ -21,7 +21,7 @@ from optbus_brokers.angel_one.scrip_master import parse_scrip_master
 from optbus_brokers.angel_one.settings import AngelOneSettings
 from optbus_brokers.angel_one.smartstream import MAX_TOKENS_PER_SESSION
 from optbus_brokers.angel_one.stream import SmartStreamConnection
-from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed, Instrument
+from optbus_brokers.feed import FeedDisconnected, Instrument
 
 _log = structlog.get_logger()
 
@@ -45,17 +45,8 @@ class AngelOneFeed:
         return MAX_TOKENS_PER_SESSION
 
     async def login(self) -> None:
-        """Renew the session with its refresh token; a full TOTP login if there is none or
-        Angel One refuses the refresh (refresh tokens expire with the trading day)."""
-        if self._session is not None:
-            try:
-                self._session = await self._rest.refresh(self._session)
-                _log.info("angel_one.session_refreshed", client_code=self._settings.client_code)
-                return
-            except FeedLoginFailed as refused:
-                _log.info("angel_one.refresh_refused", reason=str(refused))
-        self._session = await self._rest.login()
-        _log.info("angel_one.logged_in", client_code=self._settings.client_code)
+        """Renew the session, or log in afresh (``SmartApiRest.renew``)."""
+        self._session = await self._rest.renew(self._session)
 
     async def load_instruments(self) -> list[Instrument]:
         document = await self._rest.scrip_master()

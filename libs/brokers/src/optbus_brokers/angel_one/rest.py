@@ -1,4 +1,5 @@
-"""SmartAPI's REST side: the TOTP login, the token refresh and the scrip-master download.
+"""SmartAPI's REST side: the TOTP login, the token refresh, the scrip-master download and the
+logged-in calls the order adapter makes.
 
 Angel One issues three tokens at login: a JWT for REST calls and the WebSocket's
 ``Authorization``, a refresh token that renews the JWT (generateTokens) without a new TOTP, and
@@ -12,11 +13,15 @@ from dataclasses import dataclass
 import aiohttp
 import msgspec
 import pyotp
+import structlog
 from pydantic import SecretStr
 
 from optbus.clock import Clock
 from optbus_brokers.angel_one.settings import AngelOneSettings
 from optbus_brokers.feed import FeedDisconnected, FeedLoginFailed
+from optbus_brokers.orders import BrokerUnavailable
+
+_log = structlog.get_logger()
 
 LOGIN_PATH = "/rest/auth/angelbroking/user/v1/loginByPassword"
 REFRESH_PATH = "/rest/auth/angelbroking/jwt/v1/generateTokens"
@@ -53,9 +58,12 @@ class SmartApiRest:
     The clock is injected: the TOTP is computed for the clock's time, never the wall clock's.
     """
 
-    def __init__(self, settings: AngelOneSettings, clock: Clock) -> None:
+    def __init__(
+        self, settings: AngelOneSettings, clock: Clock, api_key: SecretStr | None = None
+    ) -> None:
         self._settings = settings
         self._clock = clock
+        self._api_key = api_key or settings.api_key
 
     def headers(self) -> dict[str, str]:
         """SmartAPI's fixed headers: the API key and the caller's declared addresses."""
@@ -67,7 +75,7 @@ class SmartApiRest:
             "X-ClientLocalIP": self._settings.client_local_ip,
             "X-ClientPublicIP": self._settings.client_public_ip,
             "X-MACAddress": self._settings.client_mac_address,
-            "X-PrivateKey": self._settings.api_key.get_secret_value(),
+            "X-PrivateKey": self._api_key.get_secret_value(),
         }
 
     async def login(self) -> SmartApiSession:
@@ -80,6 +88,20 @@ class SmartApiRest:
         }
         reply = await self._post(LOGIN_PATH, body, self.headers())
         return _session(reply, "login")
+
+    async def renew(self, session: SmartApiSession | None) -> SmartApiSession:
+        """``session`` renewed with its refresh token; a full TOTP login if there is none or
+        Angel One refuses the refresh (refresh tokens expire with the trading day)."""
+        if session is not None:
+            try:
+                renewed = await self.refresh(session)
+                _log.info("angel_one.session_refreshed", client_code=self._settings.client_code)
+                return renewed
+            except FeedLoginFailed as refused:
+                _log.info("angel_one.refresh_refused", reason=str(refused))
+        fresh = await self.login()
+        _log.info("angel_one.logged_in", client_code=self._settings.client_code)
+        return fresh
 
     async def refresh(self, session: SmartApiSession) -> SmartApiSession:
         """A renewed session from ``session``'s refresh token (no TOTP needed)."""
@@ -104,22 +126,44 @@ class SmartApiRest:
         except (TimeoutError, aiohttp.ClientError) as error:
             raise FeedDisconnected(f"scrip master download failed: {error!r}") from None
 
-    async def _post(self, path: str, body: dict[str, str], headers: dict[str, str]) -> _Reply:
-        timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_seconds)
-        url = self._settings.api_url.rstrip("/") + path
+    async def secure(
+        self, method: str, path: str, session: SmartApiSession, body: object = None
+    ) -> bytes:
+        """One call of a logged-in session (``Authorization: Bearer <jwt>``): the reply's bytes.
+
+        Raises ``BrokerUnavailable`` when SmartAPI cannot be reached or does not answer within
+        ``request_timeout_seconds``: whatever was asked may or may not have happened.
+        """
+        headers = self.headers() | {
+            "Authorization": f"Bearer {session.jwt_token.get_secret_value()}"
+        }
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as http,
-                http.post(url, data=msgspec.json.encode(body), headers=headers) as response,
-            ):
-                payload = await response.read()
-                status = response.status
+            _status, payload = await self._send(method, path, body, headers)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise BrokerUnavailable(f"SmartAPI {path} unanswered: {type(error).__name__}") from None
+        return payload
+
+    async def _post(self, path: str, body: dict[str, str], headers: dict[str, str]) -> _Reply:
+        try:
+            status, payload = await self._send("POST", path, body, headers)
         except (TimeoutError, aiohttp.ClientError) as error:
             raise FeedDisconnected(f"SmartAPI {path} unreachable: {type(error).__name__}") from None
         try:
             return msgspec.json.decode(payload, type=_Reply)
         except msgspec.DecodeError:
             raise FeedDisconnected(f"SmartAPI {path}: HTTP {status}, no SmartAPI reply") from None
+
+    async def _send(
+        self, method: str, path: str, body: object, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_seconds)
+        url = self._settings.api_url.rstrip("/") + path
+        data = None if body is None else msgspec.json.encode(body)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.request(method, url, data=data, headers=headers) as response,
+        ):
+            return response.status, await response.read()
 
 
 def _session(reply: _Reply, what: str) -> SmartApiSession:

@@ -7,11 +7,14 @@ log line nor a ``repr`` ever shows them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PRODUCTION_API_URL = "https://apiconnect.angelone.in"
 PRODUCTION_WS_URL = "wss://smartapisocket.angelone.in/smart-stream"
+PRODUCTION_ORDER_UPDATES_URL = "wss://tns.angelone.in/smart-order-update"
 PRODUCTION_INSTRUMENTS_URL = (
     "https://margincalculator.angelbroking.com/OpenAPI_File/files/OpenAPIScripMaster.json"
 )
@@ -22,6 +25,9 @@ class AngelOneSettings(BaseSettings):
 
     ``pin`` is the account's login PIN (SmartAPI's ``password`` field); ``totp_secret`` is the
     base32 secret shown once when TOTP is enabled (smartapi.angelone.in/enable-totp).
+    ``trading_api_key`` is the key of a separate SmartAPI app of the "Trading APIs" type: the
+    order adapter logs in with it (same client code, PIN and TOTP: Angel One has one login per
+    account), so the market-data key never places an order; when unset, ``api_key`` is used.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_ANGEL_ONE_", extra="ignore", frozen=True)
@@ -31,7 +37,15 @@ class AngelOneSettings(BaseSettings):
     instruments_url: str = Field(
         default=PRODUCTION_INSTRUMENTS_URL, description="the OpenAPIScripMaster JSON"
     )
+    order_updates_url: str = Field(
+        default=PRODUCTION_ORDER_UPDATES_URL, description="the order-status WebSocket"
+    )
     api_key: SecretStr = SecretStr("")
+    trading_api_key: SecretStr | None = None
+    order_product: Literal["CARRYFORWARD", "INTRADAY"] = Field(
+        default="CARRYFORWARD",
+        description="SmartAPI product type of every order: NRML (held overnight) or MIS",
+    )
     client_code: str = ""
     pin: SecretStr = SecretStr("")
     totp_secret: SecretStr = SecretStr("")
