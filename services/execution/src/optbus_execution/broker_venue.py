@@ -119,6 +119,8 @@ class BrokerVenue:
     ) -> None:
         self.reports = reports
         self.outbox: deque[Outgoing] = deque()
+        self.unresolved: list[Outgoing] = []
+        """Placements the broker did not answer whose order book could not be read yet."""
         self.unavailable: str | None = None
         """Why the broker is down (None while it answers): opening orders are refused then."""
         self.instruments = instruments
@@ -207,7 +209,11 @@ class BrokerSession:
         BROKER_UP.labels(broker.name).set(1)
 
     async def send_queued(self) -> None:
-        """Send everything queued, oldest first, no faster than the broker's order rate."""
+        """Look up the placements of unknown fate, then send everything queued, oldest first,
+        no faster than the broker's order rate."""
+        unresolved, self._venue.unresolved = self._venue.unresolved, []
+        for item in unresolved:
+            await self._resolve_unknown(item)
         while self._venue.outbox:
             item = self._venue.outbox.popleft()
             await self._pace()
@@ -256,28 +262,28 @@ class BrokerSession:
             await self._report(self._venue.reports.accepted(coid, broker_order_id))
 
     async def _resolve_unknown(self, item: Outgoing) -> None:
-        """A placement the broker did not answer: find it by client order id before anything."""
+        """A placement the broker did not answer: find it by client order id before anything.
+
+        Found, the broker's row is the answer. Not in a book that could be read: an opening
+        order is refused, a close is sent again after a backoff (a close must happen). A book
+        that cannot be read leaves the fate unknown: the lookup (never the order) is tried again
+        on the next round."""
         coid = item.order.client_order_id
         try:
             rows = await self._broker.order_book()
         except BrokerUnavailable:
-            rows = None
-        found = None if rows is None else next((r for r in rows if r.client_order_id == coid), None)
+            self._venue.unresolved.append(item)
+            return
+        found = next((row for row in rows if row.client_order_id == coid), None)
         if found is not None:
             await self._report(self._venue.reports.on_update(found))
-        elif rows is not None and item.order.purpose == "open":
+        elif item.order.purpose == "open":
             reason = f"broker unavailable, opening order not placed: {self._venue.unavailable}"
             await self._report(self._venue.reports.refused(coid, reason))
         else:
-            # A close must happen: send it again later, once the book shows it is not there
-            # (an unreadable book sends the lookup, not the order, round again).
             CLOSE_RETRIES.labels(self._broker.name).inc()
             await self._sleep(self._backoff.delay(item.attempt, self._rng))
-            retry = Outgoing(item.action, item.order, item.request, item.attempt + 1)
-            if rows is None:
-                await self._resolve_unknown(retry)
-            else:
-                self._venue.outbox.append(retry)
+            self._venue.outbox.append(Outgoing("place", item.order, item.request, item.attempt + 1))
 
     async def _cancel(self, item: Outgoing) -> None:
         broker_order_id = self._venue.reports.broker_order_id(item.order.client_order_id)
