@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import msgspec
 import structlog
 
-from optbus.events import KillSwitchCommand
+from optbus.events import Contract, KillSwitchCommand
 from optbus_brokers.backoff import Backoff
 from optbus_brokers.feed import BrokerFeed
 from optbus_brokers.orders import BrokerOrders, BrokerUnavailable
@@ -48,6 +48,19 @@ class LinkTiming:
     poll_every_seconds: float
     reconcile_every_seconds: float
     backoff: Backoff
+
+
+async def broker_differences(
+    broker: BrokerOrders, engine: ExecutionEngine, contract_of: Callable[[str], Contract | None]
+) -> list[Difference]:
+    """What the broker and the engine's state (the log) disagree on, right now."""
+    held = await broker.positions()
+    rows = await broker.order_book()
+    working = [(t.order, t.remaining) for t in engine.state.working.tickets()]
+    return [
+        *position_differences(held, engine.positions(), contract_of),
+        *order_differences(rows, working),
+    ]
 
 
 class LiveLink:
@@ -89,23 +102,15 @@ class LiveLink:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def differences(self, engine: ExecutionEngine) -> list[Difference]:
-        """What the broker and the engine's state (the log) disagree on, right now."""
-        held = await self._broker.positions()
-        rows = await self._broker.order_book()
-        working = [(t.order, t.remaining) for t in engine.state.working.tickets()]
-        return [
-            *position_differences(held, engine.positions(), self._venue.instruments.contract),
-            *order_differences(rows, working),
-        ]
-
     async def reconcile(self, engine: ExecutionEngine, publish_command: PublishCommand) -> None:
         """Halt (publish an engage) when the broker and the log differ. Skipped while orders
         are in flight (sent, not yet answered), whose reports would make a false difference."""
         if self._venue.outbox or engine.state.pending:
             return
         try:
-            differences = await self.differences(engine)
+            differences = await broker_differences(
+                self._broker, engine, self._venue.instruments.contract
+            )
         except BrokerUnavailable as exc:
             _log.warning("reconciliation skipped: broker unavailable", error=str(exc))
             return

@@ -1,0 +1,50 @@
+"""``optbus reconcile``: the broker's positions and open orders beside the event log's.
+
+The log's side is execution's own state, restored from the TRADING stream exactly as the
+service restores it at start; the broker's side is read through the configured venue's order
+adapter (reading needs no live-trading switch: nothing is sent).
+"""
+
+from __future__ import annotations
+
+import nats
+
+from optbus.clock import LiveClock
+from optbus.market import load_market_facts
+from optbus.runtime.history import read_history
+from optbus_execution.broker_venue import InstrumentIndex
+from optbus_execution.config import PaperBrokerConfig
+from optbus_execution.engine import ExecutionEngine
+from optbus_execution.live import broker_adapters
+from optbus_execution.live_link import broker_differences
+from optbus_execution.paper import PaperBroker
+from optbus_execution.reconcile import Difference
+from optbus_execution.topology import TOPOLOGY
+
+
+async def log_state(nats_url: str) -> ExecutionEngine:
+    """Execution's state as the event log has it (the restore the service does at start)."""
+    clock, facts = LiveClock(), load_market_facts()
+    paper = PaperBrokerConfig(algo_id="OPTBUS-RECONCILE")
+    engine = ExecutionEngine(paper.execution(), PaperBroker(paper, facts, clock), clock, facts)
+    history = TOPOLOGY.history
+    assert history is not None
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+    try:
+        events = await read_history(nc.jetstream(), history.stream, history.subjects)
+    finally:
+        await nc.close()
+    TOPOLOGY.restore(engine, clock, events)
+    return engine
+
+
+async def differences(venue: str, nats_url: str) -> list[Difference]:
+    """What the broker named ``venue`` and the event log disagree on."""
+    adapters = broker_adapters(venue)
+    clock = LiveClock()
+    broker, feed = adapters.orders(clock), adapters.feed(clock)
+    await broker.login()
+    await feed.login()
+    index = InstrumentIndex(await feed.load_instruments())
+    engine = await log_state(nats_url)
+    return await broker_differences(broker, engine, index.contract)
