@@ -75,7 +75,12 @@ def _atm_call(fake: AngelOneFake) -> Instrument:
 
 
 def _order(
-    instrument: Instrument, limit: float, *, lots: int = 1, name: str = "1", purpose: str = "open"
+    instrument: Instrument,
+    limit: float,
+    *,
+    name: str = "1",
+    purpose: str = "open",
+    side: str = "BUY",
 ) -> Order:
     assert instrument.expiry is not None
     assert instrument.strike is not None
@@ -87,7 +92,7 @@ def _order(
         event_id=f"order-{name}", ts_event=0, ts_init=0,
         client_order_id=f"0b6f9a52-3c1e-5d7a-9f10-2a4b6c8d0e{name:0>2}", algo_id="ALGO-TEST-1",
         intent_id=f"intent-{name}", group_id="group", strategy="test", purpose=purpose,  # type: ignore[arg-type]
-        contract=contract, side="BUY", quantity=lots * instrument.lot_size,
+        contract=contract, side=side, quantity=instrument.lot_size,  # type: ignore[arg-type]
         order_type="limit", limit_price=limit,
     )  # fmt: skip
 
@@ -110,12 +115,23 @@ async def test_an_order_at_the_ask_is_accepted_then_filled_under_the_brokers_tra
     assert all(f.fill_id.startswith("angel-one:5000") for f in fills)
 
 
-async def test_an_order_beyond_the_margin_is_rejected_with_the_brokers_text(
+async def test_an_opening_buy_beyond_the_available_margin_is_refused_before_it_is_sent(
     link: _Link, angel_fake: AngelOneFake
 ) -> None:
     angel_fake.desk.available_margin = 100.0
     call = _atm_call(angel_fake)
     [rejected] = await link.send(_order(call, _ask(angel_fake, call)))
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.reason.startswith("angel-one: margin: the order needs Rs")
+    assert not angel_fake.desk.orders
+
+
+async def test_a_close_beyond_the_margin_is_rejected_by_the_broker_with_its_text(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.desk.available_margin = 100.0
+    call = _atm_call(angel_fake)
+    [rejected] = await link.send(_order(call, _ask(angel_fake, call), purpose="close"))
     assert isinstance(rejected, OrderRejected)
     assert rejected.reason.startswith("angel-one: RMS:Margin Exceeds")
 
@@ -146,9 +162,10 @@ async def test_an_opening_order_is_refused_while_the_broker_is_down(
 ) -> None:
     angel_fake.down = True
     call = _atm_call(angel_fake)
-    first = await link.send(_order(call, _ask(angel_fake, call)))
+    [first] = await link.send(_order(call, _ask(angel_fake, call)))
+    assert isinstance(first, OrderRejected)
+    assert "broker unavailable, opening orders refused" in first.reason
     assert not angel_fake.desk.orders
-    assert [type(r) for r in first] == []  # fate unknown and the book unreadable: no guess
     later = link.venue.place(_order(call, _ask(angel_fake, call), name="2"))
     assert isinstance(later[0], OrderRejected)
     assert "broker unavailable, opening orders refused" in later[0].reason
@@ -170,7 +187,9 @@ async def test_an_opening_order_the_broker_never_got_is_refused_once_it_answers_
 ) -> None:
     angel_fake.down = True
     call = _atm_call(angel_fake)
-    await link.send(_order(call, _ask(angel_fake, call)))
+    bid = angel_fake.quote(call.token).bid
+    assert bid is not None
+    await link.send(_order(call, bid, side="SELL"))  # a sell is not margin-checked here
     angel_fake.down = False
     [rejected] = await link.send()
     assert isinstance(rejected, OrderRejected)

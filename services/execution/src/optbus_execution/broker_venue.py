@@ -249,6 +249,10 @@ class BrokerSession:
     async def _place(self, item: Outgoing) -> None:
         assert item.request is not None
         coid = item.order.client_order_id
+        shortfall = await self._margin_shortfall(item.order, item.request)
+        if shortfall is not None:
+            await self._report(self._venue.reports.refused(coid, shortfall))
+            return
         try:
             broker_order_id = await self._broker.place(item.request)
         except OrderRefused as refused:
@@ -260,6 +264,25 @@ class BrokerSession:
         else:
             self._up()
             await self._report(self._venue.reports.accepted(coid, broker_order_id))
+
+    async def _margin_shortfall(self, order: Order, request: OrderRequest) -> str | None:
+        """Why an opening buy cannot be paid for from the broker's available margin (its
+        RMS/limits call), or None. A long option blocks its premium; a short's SPAN margin is
+        the broker's own check, whose refusal comes back with the broker's text."""
+        if order.purpose != "open" or order.side != "BUY":
+            return None
+        try:
+            available = await self._broker.available_margin()
+        except BrokerUnavailable as exc:
+            self._down(f"margin unreadable: {exc}")
+            return f"broker unavailable, opening orders refused: {self._venue.unavailable}"
+        required = request.quantity * request.limit_price
+        if required <= available:
+            return None
+        return (
+            f"margin: the order needs Rs {required:,.2f}, the broker has Rs {available:,.2f} "
+            "available"
+        )
 
     async def _resolve_unknown(self, item: Outgoing) -> None:
         """A placement the broker did not answer: find it by client order id before anything.
