@@ -7,6 +7,7 @@ from execution_fixtures import EXPIRY, FACTS, LOT, PUT, T0, approved, chain, con
 from optbus.clock import ReplayClock
 from optbus.events import Order, OrderRejected
 from optbus_brokers.feed import Instrument
+from optbus_brokers.orders import BrokerTrade
 from optbus_execution.broker_reports import BrokerReports
 from optbus_execution.broker_venue import BrokerVenue, InstrumentIndex
 from optbus_execution.engine import ExecutionEngine
@@ -79,3 +80,22 @@ def test_a_freeze_quantity_above_goes_out_as_slices() -> None:
     engine, venue = _live()
     engine.on_decision(approved(intent(quantity=28 * LOT)))
     assert [item.order.quantity for item in venue.outbox] == [27 * LOT, LOT]
+
+
+def test_a_flatten_closes_a_position_through_the_broker_as_a_protected_sell() -> None:
+    engine, venue = _live()
+    [order] = [e for e in engine.on_decision(approved(intent())) if isinstance(e, Order)]
+    venue.outbox.clear()
+    engine.on_report(venue.reports.accepted(order.client_order_id, "B1")[0])
+    engine.on_chain(chain(T0 + 10**9, bid=119.5, ask=120.5))
+    trade = BrokerTrade(
+        broker_trade_id="T1", broker_order_id="B1", token="43650", side="buy",
+        quantity=LOT, price=120.5, ts_exchange_ns=T0 + 10**9,
+    )  # fmt: skip
+    for report in venue.reports.on_update(trade):
+        engine.on_report(report)
+    engine.on_kill_switch(True, flatten=True, reason="test")
+    [close] = venue.outbox
+    assert close.request is not None
+    assert (close.order.purpose, close.request.side) == ("close", "sell")
+    assert close.request.limit_price == 113.55

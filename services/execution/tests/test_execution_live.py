@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from optbus_execution.live import (
@@ -63,3 +67,15 @@ def test_a_missing_adapter_constructor_is_unusable_not_an_attribute_error(
     monkeypatch.setitem(BROKER_VENUES, "angel-one", "optbus_brokers.orders")
     with pytest.raises(VenueUnusable, match="has no make_orders"):
         broker_adapters("angel-one")
+
+
+def test_the_service_process_exits_non_zero_on_a_broker_without_the_switch() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTBUS_")}
+    env["OPTBUS_EXECUTION_VENUE"] = "angel-one"
+    started = subprocess.run(
+        [sys.executable, "-c", "from optbus_execution.main import main; main()"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert started.returncode != 0
+    assert "refusing to start" in started.stderr
+    assert "OPTBUS_LIVE_TRADING is unset" in started.stderr
