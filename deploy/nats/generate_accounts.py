@@ -262,9 +262,15 @@ def users() -> tuple[User, ...]:
         *(service_user(t, *grants[t.service]) for t in TOPOLOGIES),
         User(
             name="operator",
-            role="engages or releases the kill switch, asks for end-of-day training; reads "
-            "streams, consumers and dead letters",
-            publish=(subjects.KILLSWITCH, subjects.END_OF_DAY, *operator_reads()),
+            role="engages or releases the kill switch, asks for end-of-day training, adopts "
+            "the broker's positions after a reconciliation; reads streams, consumers and "
+            "dead letters",
+            publish=(
+                subjects.KILLSWITCH,
+                subjects.END_OF_DAY,
+                subjects.RECONCILIATION_ADOPTED,
+                *operator_reads(),
+            ),
             subscribe=(DEAD_LETTERS, "control.>", INBOX),
         ),
         User(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from execution_fixtures import CALL, LOT, PUT, T0, approved, chain, engine, intent, of_type
 
-from optbus.events import Contract, Order, Position
+from optbus.events import BrokerStateAdopted, Contract, Order, Position
 from optbus_brokers.orders import BrokerOrder, BrokerPosition
 from optbus_execution.reconcile import (
     Difference,
+    adoption,
     order_differences,
     position_differences,
     reason,
@@ -91,3 +93,35 @@ def test_the_side_by_side_view_has_a_column_for_each_side() -> None:
     table = side_by_side([Difference("position X", -65, 0)]).splitlines()
     assert table[0].split() == ["what", "broker", "log"]
     assert table[1].split() == ["position", "X", "-65", "0"]
+
+
+def _adopting(held: list[BrokerPosition]) -> BrokerStateAdopted:
+    differences = position_differences(held, [], _contract_of)
+    return adoption(held, differences, _contract_of, ("asha", "broker is right", "angel-one"), T0)
+
+
+def test_an_adoption_carries_the_brokers_positions_and_the_audit() -> None:
+    adopted = _adopting([_held("43651", -LOT)])
+    [position] = adopted.positions
+    assert (position.contract, position.quantity, position.average_price) == (PUT, -LOT, 120.0)
+    assert (adopted.operator, adopted.reason, adopted.venue) == (
+        "asha",
+        "broker is right",
+        "angel-one",
+    )
+    assert adopted.differences == ["position NIFTY 2026-12-08 26000 PE: broker -65, log 0"]
+
+
+def test_folding_an_adoption_makes_the_brokers_positions_the_logs() -> None:
+    live = engine()
+    live.on_chain(chain(T0))
+    live.on_decision(approved(intent()))
+    live.on_chain(chain(T0 + 10**9))
+    held = [_held("43651", -LOT)]
+    live.fold(_adopting(held))
+    assert position_differences(held, live.positions(), _contract_of) == []
+
+
+def test_an_instrument_optbus_cannot_name_cannot_be_adopted() -> None:
+    with pytest.raises(ValueError, match="cannot adopt RELIANCE"):
+        _adopting([_held("999", 50, "RELIANCE")])

@@ -437,6 +437,19 @@ class PositionClosed(Event, tag="exec.position.closed", kw_only=True, frozen=Tru
     position_id: str
 
 
+class BrokerStateAdopted(Event, tag="exec.reconciliation.adopted", kw_only=True, frozen=True):
+    """An operator made the broker's positions the truth (``optbus reconcile --adopt``): from
+    here on the log's open positions are ``positions``; ``differences`` are what disagreed, as
+    reconciliation showed them (the audit of why)."""
+
+    schema_version: Literal[1] = 1
+    operator: str
+    reason: str
+    venue: str
+    differences: list[str]
+    positions: list[Position]
+
+
 class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     """A round trip: entry and exit with their market context, P&L and charges."""
 
@@ -545,6 +558,6 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OptionChainSnapshot, VolatilityIndexTick, ChainGreeks, EndOfDay, DeadLetter, Signal,
     OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
     OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
-    KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted, DataQualityReported,
-    FeedDataIssue,
+    BrokerStateAdopted, KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted,
+    DataQualityReported, FeedDataIssue,
 )  # fmt: skip

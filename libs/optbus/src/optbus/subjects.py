@@ -12,6 +12,8 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 KILLSWITCH = "control.killswitch"
 END_OF_DAY = "control.eod"
+RECONCILIATION_ADOPTED = "exec.reconciliation.adopted"
+"""An operator's adoption of the broker's positions (``optbus reconcile --adopt``)."""
 DATA_QUALITY = "control.dq"
 MODEL_TRAINED = "model.trained"
 MODEL_PROMOTED = "model.promoted"

@@ -3,7 +3,7 @@
 Pure: the broker's answers and the engine's state in, the differences out. Any difference
 halts trading (execution engages the kill switch with ``reason`` as its reason) until an
 operator looks (``optbus reconcile`` prints ``side_by_side``) and either fixes the account or
-adopts the broker's state as the truth.
+adopts the broker's state as the truth (``adoption``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from optbus.events import Contract, Order, Position
+from optbus.events import BrokerStateAdopted, Contract, MarketContext, Order, Position
+from optbus.ids import derived_event_id
 from optbus_brokers.orders import BrokerOrder, BrokerPosition
 
 _OPEN_STATUSES = ("pending", "open")
@@ -90,3 +91,50 @@ def side_by_side(differences: Sequence[Difference]) -> str:
     lines = [f"{'what':<{width}}  {'broker':>8}  {'log':>8}"]
     lines += [f"{d.what:<{width}}  {d.broker:>8}  {d.log:>8}" for d in differences]
     return "\n".join(lines)
+
+
+ADOPTED_STRATEGY = "adopted"
+"""The strategy an adopted position is booked under (no strategy of optbus opened it)."""
+
+
+def adoption(
+    broker: Sequence[BrokerPosition],
+    differences: Sequence[Difference],
+    contract_of: Callable[[str], Contract | None],
+    audit: tuple[str, str, str],
+    now_ns: int,
+) -> BrokerStateAdopted:
+    """The event that makes the broker's positions the log's, ``audit = (operator, reason,
+    venue)``. A position is entered at the broker's average price, at ``now_ns``, with no
+    Greeks (the broker does not say what the market was when it was opened); an instrument
+    optbus cannot name cannot be adopted and raises ``ValueError``."""
+    operator, why, venue = audit
+    adoption_id = derived_event_id("exec.reconciliation.adopted", venue, operator, now_ns)
+    positions = []
+    for held in broker:
+        contract = contract_of(held.token)
+        if contract is None:
+            raise ValueError(f"cannot adopt {held.symbol}: not an option optbus knows")
+        entry = MarketContext(
+            ts=now_ns, option_price=held.average_price, iv=None, delta=None, gamma=None,
+            theta=None, vega=None, spot=0.0, forward=0.0, india_vix=None, pcr=None,
+            open_interest=0,
+        )  # fmt: skip
+        positions.append(
+            Position(
+                position_id=derived_event_id("adopted-position", adoption_id, held.token),
+                strategy=ADOPTED_STRATEGY,
+                group_id=adoption_id,
+                contract=contract,
+                quantity=held.net_quantity,
+                average_price=held.average_price,
+                entry=entry,
+                model=None,
+                charges=0.0,
+            )
+        )
+    return BrokerStateAdopted(
+        event_id=adoption_id, ts_event=now_ns, ts_init=now_ns, operator=operator, reason=why,
+        venue=venue, differences=[f"{d.what}: broker {d.broker}, log {d.log}" for d in differences],
+        positions=positions,
+    )  # fmt: skip

@@ -7,6 +7,7 @@ from functools import partial
 
 from optbus import subjects
 from optbus.events import (
+    BrokerStateAdopted,
     ChainGreeks,
     Event,
     KillSwitchCommand,
@@ -70,6 +71,13 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
             KillSwitchCommand,
             _commands,
             dead_letters="kill_switch",
+        ),
+        event_consumer(
+            "TRADING",
+            subjects.RECONCILIATION_ADOPTED,
+            "execution-adopted",
+            BrokerStateAdopted,
+            _fold,
         ),
         event_consumer(
             "CONTROL",
