@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optbus.clock import ReplayClock
-from optbus.events import Fill, Order, OrderAccepted, OrderCancelled, OrderRejected
-from optbus_brokers.orders import BrokerOrder, BrokerOrderStatus, BrokerTrade
+from optbus.events import (
+    BrokerChargesReported,
+    Fill,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+)
+from optbus_brokers.orders import BrokerCharges, BrokerOrder, BrokerOrderStatus, BrokerTrade
 from optbus_execution.broker_reports import BrokerReports
 
 
@@ -108,3 +115,41 @@ def test_however_often_trades_are_repeated_each_is_one_fill(trade_ids: list[str]
     reports.accepted(order.client_order_id, "B1")
     fills = [e for t in trade_ids for e in reports.on_update(_trade(t)) if isinstance(e, Fill)]
     assert sorted(f.fill_id for f in fills) == sorted(f"angel-one:{t}" for t in set(trade_ids))
+
+
+def _contract_note(total_brokerage: float) -> BrokerCharges:
+    return BrokerCharges(
+        broker_order_id="B1", brokerage=total_brokerage, exchange_charges=5.48, sebi_fee=0.02,
+        stt=0.0, stamp_duty=0.46, gst=4.6,
+    )  # fmt: skip
+
+
+def _filled_reports() -> tuple[BrokerReports, Order]:
+    order = _order()
+    reports = _reports(order)
+    reports.accepted(order.client_order_id, "B1")
+    reports.on_update(_trade("T1", quantity=LOT))
+    reports.on_update(_trade("T2", quantity=LOT))
+    return reports, order
+
+
+def test_an_order_is_filled_once_its_trades_cover_it() -> None:
+    reports, order = _filled_reports()
+    assert reports.is_filled(order.client_order_id)
+
+
+def test_the_brokers_charges_within_a_rupee_of_optbus_are_not_flagged() -> None:
+    reports, order = _filled_reports()
+    [report] = reports.charges_reported(order.client_order_id, _contract_note(20.9))
+    assert isinstance(report, BrokerChargesReported)
+    assert (report.broker.brokerage, report.optbus.brokerage) == (20.9, 20.0)
+    assert report.difference == 0.9
+    assert not report.flagged
+
+
+def test_the_brokers_charges_more_than_a_rupee_above_optbus_are_flagged() -> None:
+    reports, order = _filled_reports()
+    [report] = reports.charges_reported(order.client_order_id, _contract_note(40.0))
+    assert isinstance(report, BrokerChargesReported)
+    assert report.difference > 1.0
+    assert report.flagged

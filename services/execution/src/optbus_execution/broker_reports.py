@@ -15,12 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from optbus.clock import Clock
-from optbus.events import Fill, Order, OrderAccepted, OrderCancelled, OrderRejected
+from optbus.events import (
+    BrokerChargesReported,
+    Charges,
+    Fill,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+)
 from optbus.fees import charges_for
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts
-from optbus_brokers.orders import BrokerOrder, BrokerTrade, OrderUpdate
+from optbus_brokers.orders import BrokerCharges, BrokerOrder, BrokerTrade, OrderUpdate
 from optbus_execution.venue import VenueReport
+
+CHARGES_TOLERANCE = 1.0
+"""Rupees the broker's charges for an order may differ from optbus's before it is flagged."""
 
 
 @dataclass(slots=True)
@@ -32,6 +43,8 @@ class _Tracked:
     accepted: bool = False
     final: bool = False
     fills: int = 0
+    filled: int = 0
+    charges: list[Charges] = field(default_factory=list)
     trade_ids: set[str] = field(default_factory=set)
 
 
@@ -68,6 +81,46 @@ class BrokerReports:
         """The broker's id of our order, once the broker has given one."""
         tracked = self._orders.get(client_order_id)
         return None if tracked is None else tracked.broker_order_id
+
+    def is_filled(self, client_order_id: str) -> bool:
+        """Whether the broker's trades fill our order completely."""
+        tracked = self._orders.get(client_order_id)
+        return tracked is not None and tracked.filled >= tracked.order.quantity
+
+    def charges_reported(self, client_order_id: str, broker: BrokerCharges) -> list[VenueReport]:
+        """The broker's charges for a filled order beside optbus's for its fills, flagged when
+        the totals differ by more than ``CHARGES_TOLERANCE`` rupees."""
+        tracked = self._orders.get(client_order_id)
+        if tracked is None:
+            return []
+        theirs = Charges(
+            brokerage=broker.brokerage, stt=broker.stt,
+            exchange_transaction=broker.exchange_charges, sebi=broker.sebi_fee,
+            stamp_duty=broker.stamp_duty, gst=broker.gst,
+        )  # fmt: skip
+        ours = Charges(
+            brokerage=sum(c.brokerage for c in tracked.charges),
+            stt=sum(c.stt for c in tracked.charges),
+            exchange_transaction=sum(c.exchange_transaction for c in tracked.charges),
+            sebi=sum(c.sebi for c in tracked.charges),
+            stamp_duty=sum(c.stamp_duty for c in tracked.charges),
+            gst=sum(c.gst for c in tracked.charges),
+        )
+        difference = round(theirs.total - ours.total, 2)
+        return [
+            BrokerChargesReported(
+                event_id=derived_event_id("exec.charges.reported", client_order_id),
+                ts_event=self._clock.now_ns(),
+                ts_init=self._clock.now_ns(),
+                client_order_id=client_order_id,
+                broker_order_id=broker.broker_order_id,
+                venue=self._broker,
+                broker=theirs,
+                optbus=ours,
+                difference=difference,
+                flagged=abs(difference) > CHARGES_TOLERANCE,
+            )
+        ]
 
     def accepted(self, client_order_id: str, broker_order_id: str) -> list[VenueReport]:
         """The broker answered a placement with its order id."""
@@ -159,7 +212,15 @@ class BrokerReports:
         order = tracked.order
         brokerage = self._brokerage if tracked.fills == 0 else 0.0
         tracked.fills += 1
+        tracked.filled += trade.quantity
         fill_id = f"{self._broker}:{trade.broker_trade_id}"
+        charges = charges_for(
+            order.side,
+            trade.price * trade.quantity,
+            self._facts.local_date(trade.ts_exchange_ns),
+            brokerage,
+        )
+        tracked.charges.append(charges)
         reports.append(
             Fill(
                 event_id=derived_event_id("exec.fill", fill_id),
@@ -173,12 +234,7 @@ class BrokerReports:
                 price=trade.price,
                 bid=trade.price,
                 ask=trade.price,
-                charges=charges_for(
-                    order.side,
-                    trade.price * trade.quantity,
-                    self._facts.local_date(trade.ts_exchange_ns),
-                    brokerage,
-                ),
+                charges=charges,
             )
         )
         return reports

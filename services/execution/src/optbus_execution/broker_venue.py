@@ -27,7 +27,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 from optbus.clock import Clock
-from optbus.events import ChainGreeks, Contract, Order
+from optbus.events import ChainGreeks, Contract, Fill, Order
 from optbus.market import MarketFacts
 from optbus.quotes import OptionQuote
 from optbus_brokers.backoff import Backoff
@@ -333,6 +333,23 @@ class BrokerSession:
     async def _report(self, reports: Iterable[VenueReport]) -> None:
         for report in reports:
             await self._deliver(report)
+            if isinstance(report, Fill) and self._venue.reports.is_filled(report.client_order_id):
+                await self._report_charges(report.client_order_id)
+
+    async def _report_charges(self, client_order_id: str) -> None:
+        """The broker's charges of a filled order, where it reports them (a broker that cannot
+        say now is not asked again: optbus's own figures stand)."""
+        broker_order_id = self._venue.reports.broker_order_id(client_order_id)
+        if broker_order_id is None:
+            return
+        try:
+            charges = await self._broker.charges(broker_order_id)
+        except BrokerUnavailable as exc:
+            _log.warning("broker charges unreadable", order=broker_order_id, error=str(exc))
+            return
+        if charges is not None:
+            for report in self._venue.reports.charges_reported(client_order_id, charges):
+                await self._deliver(report)
 
     def _up(self) -> None:
         self._venue.unavailable = None
