@@ -80,6 +80,7 @@ class LiveLink:
         self._session = session
         self._timing = timing
         self._tasks: list[asyncio.Task[None]] = []
+        self._halted_for = ""
 
     async def start(self, engine: ExecutionEngine, publish_command: PublishCommand) -> None:
         """Log in, catch up with the broker, reconcile, then run the link's loops."""
@@ -118,7 +119,10 @@ class LiveLink:
             return
         why = reason(differences)
         _log.error("reconciliation mismatch: halting", reason=why)
-        if not engine.halted:
+        if why != self._halted_for:
+            # Engaged even when already halted (by an operator, or at start until released), so
+            # that the mismatch is on record; once per distinct difference, not every round.
+            self._halted_for = why
             command = KillSwitchCommand(
                 action="engage", reason=why, operator=RECONCILIATION_OPERATOR
             )
