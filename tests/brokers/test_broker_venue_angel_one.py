@@ -74,7 +74,7 @@ class _Link:
 
 @pytest.fixture
 async def link(angel_fake: AngelOneFake, market_clock: ReplayClock) -> _Link:
-    adapter = make_orders(market_clock, angel_fake.settings(request_timeout_seconds=0.2))
+    adapter = make_orders(market_clock, angel_fake.settings(request_timeout_seconds=3.0))
     await adapter.login()
     return _Link(angel_fake, adapter, market_clock)
 
