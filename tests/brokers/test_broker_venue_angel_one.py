@@ -8,6 +8,7 @@ a placement times out after the broker took it.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 
@@ -288,3 +289,25 @@ async def test_a_whole_session_through_the_broker_ends_in_a_closed_trade_with_ne
         [closed] = [e for e in events if isinstance(e, TradeClosed)]
         assert closed.net_pnl == pytest.approx(closed.gross_pnl - closed.charges)
         assert len(fake.desk.orders) == 2
+
+
+async def test_a_fill_on_the_order_status_stream_is_reported_with_the_brokers_trade_id(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    following = asyncio.create_task(link.session.follow_updates())
+    try:
+        await angel_fake.wait_for_order_listeners(1)
+        call = _atm_call(angel_fake)
+        link.venue.place(_order(call, _ask(angel_fake, call)))
+        await link.session.send_queued()
+        for _ in range(500):
+            if any(isinstance(r, Fill) for r in link.delivered):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    fills = [r for r in link.delivered if isinstance(r, Fill)]
+    assert fills
+    assert all(f.fill_id.startswith("angel-one:") for f in fills)
+    assert [type(r) for r in link.delivered].count(OrderAccepted) == 1

@@ -33,6 +33,7 @@ from optbus.quotes import OptionQuote
 from optbus_brokers.backoff import Backoff
 from optbus_brokers.feed import Instrument, InstrumentKind
 from optbus_brokers.orders import (
+    BrokerOrder,
     BrokerOrders,
     BrokerUnavailable,
     OrderRefused,
@@ -230,8 +231,21 @@ class BrokerSession:
             async for update in connection.items():
                 self._up()
                 await self._report(self._venue.reports.on_update(update))
+                if isinstance(update, BrokerOrder) and update.filled_quantity > 0:
+                    await self._read_trades()
         finally:
             await connection.close()
+
+    async def _read_trades(self) -> None:
+        """The trade book, for the trade ids of fills an order-status row only counts (a trade
+        already reported is not reported again; an unreadable book waits for the next poll)."""
+        try:
+            trades = await self._broker.trades()
+        except BrokerUnavailable as exc:
+            self._down(f"trade book unreadable: {exc}")
+            return
+        for trade in trades:
+            await self._report(self._venue.reports.on_update(trade))
 
     async def poll(self) -> None:
         """Read the order book and the trades once and deliver what is new."""
