@@ -1300,11 +1300,24 @@ def test_execution_and_the_operator_may_read_the_kill_switch_state(
         assert may(user, "publish", "$JS.API.STREAM.MSG.GET.KV_optbus_control"), name
 
 
-def test_only_the_operator_may_publish_the_kill_switch(nats_users: dict[str, Any]) -> None:
+def test_only_the_default_operator_may_publish_the_plain_kill_switch_subject(
+    nats_users: dict[str, Any],
+) -> None:
     allowed = {
         name for name, user in nats_users.items() if may(user, "publish", "control.killswitch")
     }
     assert allowed == {"operator"}
+
+
+def test_only_execution_may_engage_as_reconciliation(nats_users: dict[str, Any]) -> None:
+    """Execution engages the switch as operator ``reconciliation`` when a broker and the log
+    differ, on that operator's own subject; releasing stays risk's decision."""
+    allowed = {
+        name
+        for name, user in nats_users.items()
+        if may(user, "publish", "control.killswitch.reconciliation")
+    }
+    assert allowed == {"execution"}
 
 
 def test_a_named_operator_may_publish_on_its_own_kill_switch_subject_only(
@@ -1561,12 +1574,12 @@ def test_the_operators_file_lists_names_and_ignores_comments(
     assert accounts.read_operators(listed) == ("alice", "bob")
 
 
-@pytest.mark.parametrize("name", ["operator", "engaged", "a.b"])
-def test_the_operators_file_may_not_name_the_default_operator_risks_events_or_a_non_token(
+@pytest.mark.parametrize("name", ["operator", "reconciliation", "engaged", "a.b"])
+def test_the_operators_file_may_not_name_optbus_own_identities_risks_events_or_a_non_token(
     accounts: ModuleType, tmp_path: Path, name: str
 ) -> None:
     listed = tmp_path / "operators.txt"
     listed.write_text(f"{name}\n", encoding="utf-8")
 
-    with pytest.raises(ValueError, match=r"operator|subject token|risk's events"):
+    with pytest.raises(ValueError, match=r"optbus uses it|subject token|risk's events"):
         accounts.read_operators(listed)

@@ -15,8 +15,22 @@ def test_help_lists_every_subcommand() -> None:
     listed = {line.split()[1] for line in result.output.splitlines() if line.startswith("│ ")}
     assert listed >= {
         "run", "db", "status", "price", "export", "demo", "killswitch", "replay", "backtest",
-        "train", "dq", "dataset",
+        "train", "dq", "dataset", "reconcile",
     }  # fmt: skip
+
+
+def test_reconciling_the_paper_venue_has_nothing_to_compare() -> None:
+    result = runner.invoke(app, ["reconcile", "--venue", "paper"])
+
+    assert result.exit_code == 0
+    assert "no account to reconcile" in result.output
+
+
+def test_reconciling_a_venue_no_adapter_answers_to_exits_2_saying_so() -> None:
+    result = runner.invoke(app, ["reconcile", "--venue", "zerodha"])
+
+    assert result.exit_code == 2
+    assert "no broker venue 'zerodha'" in result.output
 
 
 def test_every_declared_service_can_be_run_by_its_name() -> None:

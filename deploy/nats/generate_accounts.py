@@ -272,8 +272,10 @@ def read_operators(path: Path = OPERATORS) -> tuple[str, ...]:
         if (name := line.partition("#")[0].strip())
     )
     for name in names:
-        if name == subjects.DEFAULT_OPERATOR or names.count(name) > 1:
-            raise ValueError(f"{path}: operator {name!r} is the default one, or listed twice")
+        if name in (subjects.DEFAULT_OPERATOR, subjects.RECONCILIATION_OPERATOR):
+            raise ValueError(f"{path}: {name!r} is not a person's name: optbus uses it")
+        if names.count(name) > 1:
+            raise ValueError(f"{path}: operator {name!r} is listed twice")
         subjects.killswitch_of(name)  # refuses a name that is no subject token
     return names
 
@@ -302,8 +304,9 @@ def users(operators: tuple[str, ...] | None = None) -> tuple[User, ...]:
         operator_user(
             subjects.DEFAULT_OPERATOR,
             "the default operator (control.killswitch): engages or releases the kill switch, "
-            "asks for end-of-day training; reads streams, consumers and dead letters",
-            (subjects.KILLSWITCH, subjects.END_OF_DAY),
+            "asks for end-of-day training, adopts the broker's positions after a "
+            "reconciliation; reads streams, consumers and dead letters",
+            (subjects.KILLSWITCH, subjects.END_OF_DAY, subjects.RECONCILIATION_ADOPTED),
         ),
         *(
             operator_user(

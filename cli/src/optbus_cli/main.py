@@ -18,6 +18,7 @@ from optbus_cli.commands.imports import import_app
 from optbus_cli.commands.iv_rank import iv_rank
 from optbus_cli.commands.killswitch import killswitch_app
 from optbus_cli.commands.price import price
+from optbus_cli.commands.reconcile import reconcile
 from optbus_cli.commands.replay import replay
 from optbus_cli.commands.services import run
 from optbus_cli.commands.simulation import demo, export
@@ -34,7 +35,20 @@ app.add_typer(db_app, name="db")
 app.add_typer(bus_app, name="bus")
 app.add_typer(import_app, name="import")
 app.add_typer(killswitch_app, name="killswitch")
-for command in (run, status, price, export, demo, backtest, replay, train, dq, dataset, iv_rank):
+for command in (
+    run,
+    status,
+    price,
+    export,
+    demo,
+    backtest,
+    replay,
+    train,
+    dq,
+    dataset,
+    iv_rank,
+    reconcile,
+):
     app.command()(command)
 
 

@@ -1,3 +1,4 @@
+import typing
 from collections.abc import Iterator
 from datetime import date
 
@@ -6,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optbus import events
 from optbus.codec import Decoder, UndecodableMessage, encode
 from optbus.events import (
     ALL_EVENT_TYPES,
@@ -317,3 +319,9 @@ def test_a_position_quantity_short_or_long_decodes_unchanged(quantity: int) -> N
 def test_a_position_quantity_no_integer_column_holds_is_undecodable(quantity: int) -> None:
     with pytest.raises(UndecodableMessage, match=r"\$\.position\.quantity"):
         Decoder(PositionOpened).decode(encode(_opened(quantity)))
+
+
+def test_every_event_type_is_one_the_bus_decodes() -> None:
+    """``BusEvent`` (what the codec and persistence decode) and ``ALL_EVENT_TYPES`` (what the
+    schemas are written for) name the same types, so a new event is never dead-lettered."""
+    assert set(typing.get_args(events.BusEvent)) == set(events.ALL_EVENT_TYPES)

@@ -21,6 +21,7 @@ from prometheus_client import REGISTRY
 from optbus.clock import ReplayClock
 from optbus.events import Event, FeedDataIssue, OptionChainSnapshot
 from optbus.market import MarketFacts
+from optbus_brokers.backoff import Backoff
 from optbus_brokers.feed import (
     DroppedFrame,
     FeedDisconnected,
@@ -28,7 +29,6 @@ from optbus_brokers.feed import (
     FeedLoginFailed,
     Instrument,
 )
-from optbus_market_data.feeds.backoff import Backoff
 from optbus_market_data.feeds.session import FeedConfig, FeedSession, FeedUnusable
 
 SECOND = 1_000_000_000

@@ -408,6 +408,21 @@ class Fill(Event, tag="exec.fill", kw_only=True, frozen=True):
     charges: Charges
 
 
+class BrokerChargesReported(Event, tag="exec.charges.reported", kw_only=True, frozen=True):
+    """What a live broker reports it charged for one completed order (its contract note),
+    beside what optbus computed for the order's fills; ``flagged`` when the totals differ by
+    more than one rupee (``difference`` is the broker's total less optbus's)."""
+
+    schema_version: Literal[1] = 1
+    client_order_id: str
+    broker_order_id: str
+    venue: str
+    broker: Charges
+    optbus: Charges
+    difference: float
+    flagged: bool
+
+
 class Position(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """An open position: signed quantity (negative is short) and what it was opened on."""
 
@@ -441,6 +456,19 @@ class PositionClosed(Event, tag="exec.position.closed", kw_only=True, frozen=Tru
 
     schema_version: Literal[1] = 1
     position_id: str
+
+
+class BrokerStateAdopted(Event, tag="exec.reconciliation.adopted", kw_only=True, frozen=True):
+    """An operator made the broker's positions the truth (``optbus reconcile --adopt``): from
+    here on the log's open positions are ``positions``; ``differences`` are what disagreed, as
+    reconciliation showed them (the audit of why)."""
+
+    schema_version: Literal[1] = 1
+    operator: str
+    reason: str
+    venue: str
+    differences: list[str]
+    positions: list[Position]
 
 
 class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
@@ -543,14 +571,14 @@ BusEvent = (
     OptionChainSnapshot | VolatilityIndexTick | ChainGreeks | EndOfDay | DeadLetter | Signal
     | OrderIntent | RiskDecision | CircuitBreakerTripped | Order | OrderAccepted | OrderRejected
     | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | TradeClosed
-    | KillSwitchEngaged | KillSwitchReleased | ModelTrained | ModelPromoted | DataQualityReported
-    | FeedDataIssue
+    | BrokerChargesReported | BrokerStateAdopted | KillSwitchEngaged | KillSwitchReleased
+    | ModelTrained | ModelPromoted | DataQualityReported | FeedDataIssue
 )  # fmt: skip
 
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OptionChainSnapshot, VolatilityIndexTick, ChainGreeks, EndOfDay, DeadLetter, Signal,
     OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
     OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
-    KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted, DataQualityReported,
-    FeedDataIssue,
+    BrokerChargesReported, BrokerStateAdopted, KillSwitchEngaged, KillSwitchReleased,
+    ModelTrained, ModelPromoted, DataQualityReported, FeedDataIssue,
 )  # fmt: skip

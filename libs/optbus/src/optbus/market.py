@@ -59,6 +59,18 @@ class _ContractEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     monthly_expiry_weekday: Weekday
 
 
+class _BandEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    effective_date: date
+    source: str
+    threshold: float
+    absolute: float
+    relative_pct: float
+
+
+class _BandFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    band: list[_BandEntry]
+
+
 class _ContractsFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     contract: list[_ContractEntry]
 
@@ -113,6 +125,25 @@ class ContractSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PriceBand:
+    """The exchange's operating range of option prices around a reference price, from a date:
+    +/- ``absolute`` rupees below ``threshold``, +/- ``relative_pct`` percent at or above it."""
+
+    effective_date: date
+    source: str
+    threshold: float
+    absolute: float
+    relative_pct: float
+
+    def range_around(self, reference: float) -> tuple[float, float]:
+        """The lowest and highest price the exchange takes around ``reference``."""
+        if reference < self.threshold:
+            return max(0.0, reference - self.absolute), reference + self.absolute
+        width = reference * self.relative_pct / 100
+        return reference - width, reference + width
+
+
+@dataclass(frozen=True, slots=True)
 class SessionHours:
     """The normal-market hours in the exchange's time zone, from an effective date."""
 
@@ -158,6 +189,7 @@ class MarketFacts:
     contracts: tuple[ContractSpec, ...]
     sessions: tuple[SessionHours, ...]
     holiday_years: tuple[HolidayYear, ...]
+    price_bands: tuple[PriceBand, ...] = ()
     timezone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -184,6 +216,12 @@ class MarketFacts:
             known = sorted({c.underlying for c in self.contracts})
             raise MarketFactsError(f"no contract for underlying {underlying!r}; known: {known}")
         return in_force(entries, on, f"contract {underlying}")
+
+    def price_band(self, on: date) -> PriceBand:
+        """The options price band in force on ``on``."""
+        if not self.price_bands:
+            raise MarketFactsError("no price band on file")
+        return in_force(list(self.price_bands), on, "price band")
 
     def session_hours(self, on: date) -> SessionHours:
         """The session hours in force on ``on``."""
@@ -288,6 +326,7 @@ def load_market_facts() -> MarketFacts:
     data = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR)
     contracts = _decode(data.joinpath("contracts.toml").read_bytes(), _ContractsFile, "contracts")
     hours = _decode(data.joinpath("market-hours.toml").read_bytes(), _MarketHoursFile, "hours")
+    bands = _decode(data.joinpath("price-band.toml").read_bytes(), _BandFile, "price band")
     holiday_years = []
     for item in sorted(data.iterdir(), key=lambda entry: entry.name):
         if item.name.startswith(_HOLIDAY_FILE_PREFIX) and item.name.endswith(".toml"):
@@ -297,6 +336,10 @@ def load_market_facts() -> MarketFacts:
         contracts=tuple(_contract_spec(entry) for entry in contracts.contract),
         sessions=tuple(_session_hours(entry) for entry in hours.session),
         holiday_years=tuple(holiday_years),
+        price_bands=tuple(
+            PriceBand(e.effective_date, e.source, e.threshold, e.absolute, e.relative_pct)
+            for e in bands.band
+        ),
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from optbus import subjects
 from optbus.events import (
+    BrokerChargesReported,
+    BrokerStateAdopted,
     ChainGreeks,
     CircuitBreakerTripped,
     DataQualityReported,
@@ -54,6 +56,8 @@ _ROUTES: dict[type[Event], Callable[[Any], str]] = {
     PositionUpdated: lambda e: subjects.exec_event("position.updated"),
     PositionClosed: lambda e: subjects.exec_event("position.closed"),
     TradeClosed: lambda e: subjects.exec_event("trade.closed"),
+    BrokerStateAdopted: lambda e: subjects.RECONCILIATION_ADOPTED,
+    BrokerChargesReported: lambda e: subjects.exec_event("charges.reported"),
     KillSwitchEngaged: lambda e: subjects.KILLSWITCH_ENGAGED,
     KillSwitchReleased: lambda e: subjects.KILLSWITCH_RELEASED,
     ModelTrained: lambda e: subjects.MODEL_TRAINED,

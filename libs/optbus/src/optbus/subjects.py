@@ -12,6 +12,8 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 KILLSWITCH = "control.killswitch"
 END_OF_DAY = "control.eod"
+RECONCILIATION_ADOPTED = "exec.reconciliation.adopted"
+"""An operator's adoption of the broker's positions (``optbus reconcile --adopt``)."""
 DATA_QUALITY = "control.dq"
 MODEL_TRAINED = "model.trained"
 MODEL_PROMOTED = "model.promoted"
@@ -183,6 +185,9 @@ covering risk's own events) and passes over what is not a command (``killswitch_
 DEFAULT_OPERATOR = "operator"
 """Who a command on the plain ``control.killswitch`` is from: the NATS user ``operator``, the
 one login allowed to publish there."""
+RECONCILIATION_OPERATOR = "reconciliation"
+"""Who engages the kill switch when the broker and the log differ: execution, on a broker
+venue, on its own subject ``control.killswitch.reconciliation``."""
 _NOT_OPERATORS = frozenset(
     subject.rsplit(".", 1)[1] for subject in (KILLSWITCH_ENGAGED, KILLSWITCH_RELEASED)
 )
@@ -197,6 +202,10 @@ def killswitch_of(operator: str) -> str:
     if operator in _NOT_OPERATORS:
         raise ValueError(f"not a valid operator name: {operator!r} is one of risk's events")
     return f"{KILLSWITCH}.{_exact_token(operator)}"
+
+
+RECONCILIATION_KILLSWITCH = killswitch_of(RECONCILIATION_OPERATOR)
+"""Where execution engages the kill switch when the broker and the log differ."""
 
 
 def killswitch_operator(subject: str) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from optbus.clock import Clock
 from optbus.events import (
+    BrokerStateAdopted,
     ChainGreeks,
     Contract,
     Event,
@@ -91,6 +92,11 @@ def apply_event(state: ExecutionState, event: Event, facts: MarketFacts) -> list
             state.positions.adopt(event.position)
         case PositionClosed():
             state.positions.drop(event.position_id)
+        case BrokerStateAdopted():
+            for position in state.positions.positions():
+                state.positions.drop(position.position_id)
+            for position in event.positions:
+                state.positions.adopt(position)
     return []
 
 

@@ -66,9 +66,9 @@ def fill_price(
     spread = max(ask - bid, 0.0) if bid > 0.0 and ask > 0.0 else tick
     slip = slippage(spread, fill_quantity, displayed, model)
     if side == "BUY":
-        price = _on_tick(math.floor((ask + slip) / tick + 0.5 + _EPSILON), tick)
+        price = ticks_to_price(math.floor((ask + slip) / tick + 0.5 + _EPSILON), tick)
         return price if limit_price is None else min(price, limit_price)
-    price = max(tick, _on_tick(math.ceil((bid - slip) / tick - 0.5 - _EPSILON), tick))
+    price = max(tick, ticks_to_price(math.ceil((bid - slip) / tick - 0.5 - _EPSILON), tick))
     return price if limit_price is None else max(price, limit_price)
 
 
@@ -78,5 +78,6 @@ def is_on_tick(price: float, tick: float) -> bool:
     return abs(steps - round(steps)) < 1e-6
 
 
-def _on_tick(steps: int, tick: float) -> float:
+def ticks_to_price(steps: int, tick: float) -> float:
+    """``steps`` ticks as a price, free of float noise."""
     return round(steps * tick, _PRICE_DIGITS)

@@ -7,6 +7,7 @@ from functools import partial
 
 from optbus import subjects
 from optbus.events import (
+    BrokerStateAdopted,
     ChainGreeks,
     Event,
     KillSwitchCommand,
@@ -77,6 +78,13 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
             dead_letters="kill_switch",
         ),
         event_consumer(
+            "TRADING",
+            subjects.RECONCILIATION_ADOPTED,
+            "execution-adopted",
+            BrokerStateAdopted,
+            _fold,
+        ),
+        event_consumer(
             "CONTROL",
             subjects.KILLSWITCH_ENGAGED,
             "execution-engaged",
@@ -91,11 +99,17 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
             _releases,
         ),
     ),
-    publishes=("exec.>", "strategy.intent.>"),
+    publishes=(
+        "exec.>",
+        "strategy.intent.>",
+        subjects.RECONCILIATION_KILLSWITCH,
+    ),
     clock="configured",
     start_at="new",
     history=History("TRADING", ("strategy.intent.>", "risk.decision.>", "exec.>"), _fold),
 )
 """Close intents (``strategy.intent.>``): a flatten on the kill switch publishes them. An
 engage is taken from the operator's command on the plain subject itself, and from risk's
-``KillSwitchEngaged`` (an operator's own subject); a release only from risk's decision."""
+``KillSwitchEngaged`` (an operator's own subject); a release only from risk's decision.
+On a broker venue, reconciliation engages the switch on its own subject
+(``control.killswitch.reconciliation``) when the broker and the log differ."""

@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from optbus.events import ChainGreeks, Fill, Order, OrderAccepted, OrderCancelled, OrderRejected
+from optbus.events import (
+    BrokerChargesReported,
+    ChainGreeks,
+    Fill,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+)
 from optbus_execution.book import MarketBook
 from optbus_execution.orders import Ticket
 
-VenueReport = OrderAccepted | OrderRejected | OrderCancelled | Fill
-"""What a venue reports: an order taken or refused, an order cancelled, a fill."""
+VenueReport = OrderAccepted | OrderRejected | OrderCancelled | Fill | BrokerChargesReported
+"""What a venue reports: an order taken or refused, an order cancelled, a fill, and (a real
+broker, for a filled order) the charges it reports."""
 
 
 class Venue(Protocol):

@@ -25,8 +25,8 @@ from optbus.runtime.bus import EventPublisher
 from optbus.runtime.lockstep import Lockstep, WatchedConsumer
 from optbus.runtime.service import ServiceRunner, create_app, make_broker, run_on_uvloop
 from optbus.runtime.settings import ServiceSettings
+from optbus_brokers.backoff import Backoff
 from optbus_brokers.feed import FeedLoginFailed
-from optbus_market_data.feeds.backoff import Backoff
 from optbus_market_data.feeds.registry import (
     BROKER_SOURCES,
     FeedFactory,

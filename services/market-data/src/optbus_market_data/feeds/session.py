@@ -24,6 +24,7 @@ from optbus.clock import Clock
 from optbus.events import Event, FeedDataIssue, FeedIssueKind
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts, MarketFactsError
+from optbus_brokers.backoff import Backoff
 from optbus_brokers.feed import (
     BrokerFeed,
     DroppedFrame,
@@ -34,7 +35,6 @@ from optbus_brokers.feed import (
     Instrument,
 )
 from optbus_market_data.feeds import metrics
-from optbus_market_data.feeds.backoff import Backoff
 from optbus_market_data.feeds.conflation import ChainBook
 from optbus_market_data.feeds.crosscheck import cross_check
 from optbus_market_data.feeds.plan import (

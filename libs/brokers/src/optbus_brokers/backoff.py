@@ -1,4 +1,6 @@
-"""How long to wait before reconnecting to a broker: exponential, capped, jittered.
+"""How long to wait before trying a broker again: exponential, capped, jittered.
+
+Market data waits so before reconnecting a feed, execution before asking a broker again.
 
 The jitter ("equal jitter": half the delay fixed, half random) keeps many optbus instances
 that lost the same broker at once from reconnecting in lockstep; the randomness is injected so
@@ -20,6 +22,6 @@ class Backoff:
     cap_seconds: float
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """The wait before reconnect attempt ``attempt`` (0 for the first after a drop)."""
+        """The wait before retry ``attempt`` (0 for the first after a failure)."""
         ceiling = min(self.cap_seconds, math.ldexp(self.base_seconds, min(attempt, 62)))
         return ceiling / 2 + ceiling / 2 * rng.random()

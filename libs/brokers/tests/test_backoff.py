@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from optbus_market_data.feeds.backoff import Backoff
+from optbus_brokers.backoff import Backoff
 
 BACKOFF = Backoff(base_seconds=1.0, cap_seconds=30.0)
 

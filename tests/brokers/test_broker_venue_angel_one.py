@@ -1,0 +1,313 @@
+"""Execution's broker venue over the real Angel One order adapter and the local Angel One.
+
+The venue queues what the engine orders, the session sends it through the adapter to the fake,
+and every report it delivers is an ``exec.*`` event: acceptance, the broker's own rejection
+texts (margin, price band), fills named by the broker's trade ids, and no duplicate order when
+a placement times out after the broker took it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+
+import pytest
+from execution_fixtures import CALL, LOT, T0, approved, chain, config, intent
+
+from optbus.clock import ReplayClock
+from optbus.events import (
+    Contract,
+    Event,
+    Fill,
+    Order,
+    OrderAccepted,
+    OrderIntent,
+    OrderRejected,
+    TradeClosed,
+)
+from optbus.market import load_market_facts
+from optbus_brokers.angel_one import make_orders
+from optbus_brokers.backoff import Backoff
+from optbus_brokers.feed import Instrument
+from optbus_brokers.orders import BrokerOrders
+from optbus_execution.broker_reports import BrokerReports
+from optbus_execution.broker_venue import BrokerSession, BrokerVenue, InstrumentIndex
+from optbus_execution.engine import ExecutionEngine
+from optbus_execution.reconcile import position_differences
+from optbus_execution.venue import VenueReport
+from tests.brokers.angel_one_fake import AngelOneFake
+from tests.brokers.conftest import MARKET_DAY
+from tests.brokers.quote_model import QuoteModel
+
+FACTS = load_market_facts()
+
+
+class _Link:
+    """The venue and its session over the adapter, with every delivered report kept."""
+
+    def __init__(self, fake: AngelOneFake, adapter: BrokerOrders, clock: ReplayClock) -> None:
+        self.fake = fake
+        self.delivered: list[VenueReport] = []
+        reports = BrokerReports(adapter.name, FACTS, clock, brokerage_per_order=20.0)
+        self.venue = BrokerVenue(
+            reports, InstrumentIndex(fake.instruments), FACTS, lambda _: None, protection=0.05
+        )
+
+        async def deliver(report: VenueReport) -> None:
+            self.delivered.append(report)
+
+        async def no_wait(_seconds: float) -> None:
+            return None
+
+        self.session = BrokerSession(
+            adapter, self.venue, deliver, clock,
+            backoff=Backoff(0.01, 0.05), sleep=no_wait, rng=random.Random(7),
+        )  # fmt: skip
+
+    async def send(self, *orders: Order) -> list[VenueReport]:
+        for order in orders:
+            self.delivered += self.venue.place(order)
+        await self.session.send_queued()
+        await self.session.poll()
+        return self.delivered
+
+
+@pytest.fixture
+async def link(angel_fake: AngelOneFake, market_clock: ReplayClock) -> _Link:
+    adapter = make_orders(market_clock, angel_fake.settings(request_timeout_seconds=3.0))
+    await adapter.login()
+    return _Link(angel_fake, adapter, market_clock)
+
+
+def _atm_call(fake: AngelOneFake) -> Instrument:
+    spot = fake.model.spots["NIFTY"]
+    calls = [i for i in fake.instruments if i.underlying == "NIFTY" and i.kind == "call"]
+    nearest = min(i.expiry for i in calls if i.expiry is not None)
+    return min(
+        (i for i in calls if i.expiry == nearest), key=lambda i: abs((i.strike or 0.0) - spot)
+    )
+
+
+def _order(
+    instrument: Instrument,
+    limit: float,
+    *,
+    name: str = "1",
+    purpose: str = "open",
+    side: str = "BUY",
+) -> Order:
+    assert instrument.expiry is not None
+    assert instrument.strike is not None
+    contract = Contract(
+        underlying=instrument.underlying, expiry=instrument.expiry,
+        strike=instrument.strike, option_type="CE",
+    )  # fmt: skip
+    return Order(
+        event_id=f"order-{name}", ts_event=0, ts_init=0,
+        client_order_id=f"0b6f9a52-3c1e-5d7a-9f10-2a4b6c8d0e{name:0>2}", algo_id="ALGO-TEST-1",
+        intent_id=f"intent-{name}", group_id="group", strategy="test", purpose=purpose,  # type: ignore[arg-type]
+        contract=contract, side=side, quantity=instrument.lot_size,  # type: ignore[arg-type]
+        order_type="limit", limit_price=limit,
+    )  # fmt: skip
+
+
+def _ask(fake: AngelOneFake, instrument: Instrument) -> float:
+    ask = fake.quote(instrument.token).ask
+    assert ask is not None
+    return ask
+
+
+async def test_an_order_at_the_ask_is_accepted_then_filled_under_the_brokers_trade_id(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    call = _atm_call(angel_fake)
+    reports = await link.send(_order(call, _ask(angel_fake, call)))
+    accepted = [r for r in reports if isinstance(r, OrderAccepted)]
+    fills = [r for r in reports if isinstance(r, Fill)]
+    assert len(accepted) == 1
+    assert sum(f.quantity for f in fills) == call.lot_size
+    assert all(f.fill_id.startswith("angel-one:5000") for f in fills)
+
+
+async def test_an_opening_buy_beyond_the_available_margin_is_refused_before_it_is_sent(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.desk.available_margin = 100.0
+    call = _atm_call(angel_fake)
+    [rejected] = await link.send(_order(call, _ask(angel_fake, call)))
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.reason.startswith("angel-one: margin: the order needs Rs")
+    assert not angel_fake.desk.orders
+
+
+async def test_a_close_beyond_the_margin_is_rejected_by_the_broker_with_its_text(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.desk.available_margin = 100.0
+    call = _atm_call(angel_fake)
+    [rejected] = await link.send(_order(call, _ask(angel_fake, call), purpose="close"))
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.reason.startswith("angel-one: RMS:Margin Exceeds")
+
+
+async def test_a_limit_outside_the_circuit_is_rejected_with_the_brokers_text(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    call = _atm_call(angel_fake)
+    [rejected] = await link.send(_order(call, round(_ask(angel_fake, call) * 3, 1)))
+    assert isinstance(rejected, OrderRejected)
+    assert "circuit limit" in rejected.reason
+
+
+async def test_a_placement_that_times_out_after_the_broker_took_it_is_found_not_resent(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.time_out_next_placement = True
+    call = _atm_call(angel_fake)
+    order = _order(call, _ask(angel_fake, call))
+    reports = await link.send(order)
+    assert len(angel_fake.desk.orders) == 1
+    assert isinstance(reports[0], OrderAccepted)
+    assert link.venue.unavailable is None
+
+
+async def test_an_opening_order_is_refused_while_the_broker_is_down(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.down = True
+    call = _atm_call(angel_fake)
+    [first] = await link.send(_order(call, _ask(angel_fake, call)))
+    assert isinstance(first, OrderRejected)
+    assert "broker unavailable, opening orders refused" in first.reason
+    assert not angel_fake.desk.orders
+    later = link.venue.place(_order(call, _ask(angel_fake, call), name="2"))
+    assert isinstance(later[0], OrderRejected)
+    assert "broker unavailable, opening orders refused" in later[0].reason
+
+
+async def test_a_position_injected_at_the_broker_is_a_reconciliation_difference(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    call = _atm_call(angel_fake)
+    angel_fake.inject_position(call.token, -call.lot_size, 100.0)
+    adapter = link.session._broker
+    held = await adapter.positions()
+    [difference] = position_differences(held, [], link.venue.instruments.contract)
+    assert (difference.broker, difference.log) == (-call.lot_size, 0)
+
+
+async def test_an_opening_order_the_broker_never_got_is_refused_once_it_answers_again(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.down = True
+    call = _atm_call(angel_fake)
+    bid = angel_fake.quote(call.token).bid
+    assert bid is not None
+    await link.send(_order(call, bid, side="SELL"))  # a sell is not margin-checked here
+    angel_fake.down = False
+    [rejected] = await link.send()
+    assert isinstance(rejected, OrderRejected)
+    assert "opening order not placed" in rejected.reason
+    assert not angel_fake.desk.orders
+
+
+async def test_a_close_the_broker_never_got_is_sent_again_once_it_answers(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    angel_fake.down = True
+    call = _atm_call(angel_fake)
+    await link.send(_order(call, _ask(angel_fake, call), purpose="close"))
+    angel_fake.down = False
+    reports = await link.send()
+    assert len(angel_fake.desk.orders) == 1
+    assert isinstance(reports[0], OrderAccepted)
+
+
+async def test_a_whole_session_through_the_broker_ends_in_a_closed_trade_with_net_pnl(
+    market_clock: ReplayClock,
+) -> None:
+    spots = {"NIFTY": 26_000.0, "BANKNIFTY": 52_000.0}
+    async with AngelOneFake(MARKET_DAY, market_clock, model=QuoteModel(spots=spots)) as fake:
+        adapter = make_orders(market_clock, fake.settings())
+        await adapter.login()
+        clock = ReplayClock(T0)
+        reports = BrokerReports(adapter.name, FACTS, clock, brokerage_per_order=20.0)
+        holder: list[ExecutionEngine] = []
+        venue = BrokerVenue(
+            reports, InstrumentIndex(fake.instruments), FACTS,
+            lambda contract: holder[0].state.book.quote(contract), protection=0.05,
+        )  # fmt: skip
+        engine = ExecutionEngine(config().execution(), venue, clock, FACTS)
+        holder.append(engine)
+        events: list[Event] = []
+
+        async def deliver(report: VenueReport) -> None:
+            events.extend(engine.on_report(report))
+
+        async def no_wait(_seconds: float) -> None:
+            return None
+
+        session = BrokerSession(
+            adapter, venue, deliver, clock, backoff=Backoff(0.01, 0.05), sleep=no_wait
+        )
+        call = venue.instruments.instrument(CALL)
+        assert call is not None
+        lots = 20
+
+        async def trade(order_intent: OrderIntent, done: Callable[[], bool]) -> None:
+            engine.on_chain(chain(T0))
+            events.extend(engine.on_decision(approved(order_intent)))
+            await session.send_queued()
+            for _ in range(30):
+                await session.poll()
+                if done():
+                    return
+                await fake.publish_round()
+            raise AssertionError("the broker never filled the order")
+
+        ask = fake.quote(call.token).ask
+        assert ask is not None
+        entry = intent("BUY", lots * LOT, limit_price=round(ask * 1.3, 1))
+        await trade(
+            entry, lambda: bool(engine.positions()) and engine.positions()[0].quantity == lots * LOT
+        )
+        fills = [e for e in events if isinstance(e, Fill)]
+        assert len(fills) > 1  # partly filled first: the fake shows fewer lots than asked
+        [position] = engine.positions()
+
+        bid = fake.quote(call.token).bid
+        assert bid is not None
+        # The fake margins every sell as a new short (it does not net a sell against the long
+        # it closes), so the account gets room for one.
+        fake.desk.available_margin = 10_000_000.0
+        exit_intent = intent(
+            "SELL", lots * LOT, purpose="close", limit_price=round(bid * 0.7, 1),
+            intent_id="intent-exit", position_ids=[position.position_id],
+        )  # fmt: skip
+        await trade(exit_intent, lambda: not engine.positions())
+        [closed] = [e for e in events if isinstance(e, TradeClosed)]
+        assert closed.net_pnl == pytest.approx(closed.gross_pnl - closed.charges)
+        assert len(fake.desk.orders) == 2
+
+
+async def test_a_fill_on_the_order_status_stream_is_reported_with_the_brokers_trade_id(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    following = asyncio.create_task(link.session.follow_updates())
+    try:
+        await angel_fake.wait_for_order_listeners(1)
+        call = _atm_call(angel_fake)
+        link.venue.place(_order(call, _ask(angel_fake, call)))
+        await link.session.send_queued()
+        for _ in range(500):
+            if any(isinstance(r, Fill) for r in link.delivered):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    fills = [r for r in link.delivered if isinstance(r, Fill)]
+    assert fills
+    assert all(f.fill_id.startswith("angel-one:") for f in fills)
+    assert [type(r) for r in link.delivered].count(OrderAccepted) == 1
