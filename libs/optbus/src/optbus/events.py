@@ -437,6 +437,33 @@ class PositionClosed(Event, tag="exec.position.closed", kw_only=True, frozen=Tru
     position_id: str
 
 
+SettlementOutcome = Literal["exercised", "assigned", "expired"]
+"""What expiry did to a position: a long in the money is exercised, a short in the money is
+assigned (pays the intrinsic value), and out of the money either side expires worthless."""
+
+ExitKind = Literal["fill", "settlement"]
+"""How a trade was closed: by fills at the market, or by the exchange's settlement at expiry."""
+
+
+class PositionSettled(Event, tag="exec.position.settled", kw_only=True, frozen=True):
+    """An open position settled at the close of its expiry day; it closes the position.
+
+    Index options are cash-settled at the final settlement price (the index's closing value
+    on expiry day): the position leaves at ``intrinsic_value`` a unit, and ``charges`` are those
+    of settlement (STT on exercise for a long in the money; nothing else). A ``PositionClosed``
+    and a ``TradeClosed`` (``exit_kind`` "settlement") follow it, as they follow a closing fill.
+    """
+
+    schema_version: Literal[1] = 1
+    position_id: str
+    contract: Contract
+    quantity: SignedUnits
+    settlement_price: float
+    intrinsic_value: float
+    outcome: SettlementOutcome
+    charges: Charges
+
+
 class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     """A round trip: entry and exit with their market context, P&L and charges."""
 
@@ -456,6 +483,7 @@ class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     gross_pnl: float
     charges: float
     net_pnl: float
+    exit_kind: ExitKind = "fill"
 
 
 class KillSwitchEngaged(Event, tag="control.killswitch.engaged", kw_only=True, frozen=True):
@@ -536,15 +564,15 @@ class DataQualityReported(Event, tag="control.dq", kw_only=True, frozen=True):
 BusEvent = (
     OptionChainSnapshot | VolatilityIndexTick | ChainGreeks | EndOfDay | DeadLetter | Signal
     | OrderIntent | RiskDecision | CircuitBreakerTripped | Order | OrderAccepted | OrderRejected
-    | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | TradeClosed
-    | KillSwitchEngaged | KillSwitchReleased | ModelTrained | ModelPromoted | DataQualityReported
-    | FeedDataIssue
+    | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | PositionSettled
+    | TradeClosed | KillSwitchEngaged | KillSwitchReleased | ModelTrained | ModelPromoted
+    | DataQualityReported | FeedDataIssue
 )  # fmt: skip
 
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OptionChainSnapshot, VolatilityIndexTick, ChainGreeks, EndOfDay, DeadLetter, Signal,
     OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
-    OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
-    KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted, DataQualityReported,
-    FeedDataIssue,
+    OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, PositionSettled,
+    TradeClosed, KillSwitchEngaged, KillSwitchReleased, ModelTrained, ModelPromoted,
+    DataQualityReported, FeedDataIssue,
 )  # fmt: skip
