@@ -444,6 +444,9 @@ assigned (pays the intrinsic value), and out of the money either side expires wo
 ExitKind = Literal["fill", "settlement"]
 """How a trade was closed: by fills at the market, or by the exchange's settlement at expiry."""
 
+SETTLEMENT_EXIT_REASON = "expiry settlement"
+"""How the exit reason of a trade closed by settlement starts (then ": " and the outcome)."""
+
 
 class PositionSettled(Event, tag="exec.position.settled", kw_only=True, frozen=True):
     """An open position settled at the close of its expiry day; it closes the position.
@@ -483,7 +486,15 @@ class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     gross_pnl: float
     charges: float
     net_pnl: float
-    exit_kind: ExitKind = "fill"
+
+    @property
+    def exit_kind(self) -> ExitKind:
+        """Whether the exchange's settlement at expiry closed the trade, or fills did.
+
+        Read from ``exit_reason``, which a settlement starts with ``SETTLEMENT_EXIT_REASON``:
+        a field would change the wire form, and so the hash, of every trade ever logged.
+        """
+        return "settlement" if self.exit_reason.startswith(SETTLEMENT_EXIT_REASON) else "fill"
 
 
 class KillSwitchEngaged(Event, tag="control.killswitch.engaged", kw_only=True, frozen=True):

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from optbus.clock import Clock
 from optbus.events import (
+    SETTLEMENT_EXIT_REASON,
     Contract,
     Event,
-    ExitKind,
     Fill,
     Leg,
     MarketContext,
@@ -36,12 +36,11 @@ _PAISA_DIGITS = 2
 
 @dataclass(frozen=True, slots=True)
 class _Exit:
-    """How a position left: when, why, in what market, by fills or by settlement."""
+    """How a position left: when, why, and in what market."""
 
     ts_event: int
     reason: str
     context: MarketContext
-    kind: ExitKind
 
 
 @dataclass(slots=True)
@@ -176,7 +175,7 @@ class PositionBook:
         if remaining:
             return [self._updated(state.position, fill)]
         del self._open[old.position_id]
-        exit = _Exit(fill.ts_event, origin.reason, context, "fill")
+        exit = _Exit(fill.ts_event, origin.reason, context)
         return self._closed(state, exit, old.quantity > 0)
 
     def settle(self, settled: PositionSettled, context: MarketContext) -> list[Event]:
@@ -192,8 +191,8 @@ class PositionBook:
         state.exit_value += settled.intrinsic_value * units
         state.exit_units += units
         state.position = _replace(old, 0, old.average_price, old.charges + settled.charges.total)
-        exit = _Exit(settled.ts_event, f"expiry settlement: {settled.outcome}", context,
-                     "settlement")  # fmt: skip
+        reason = f"{SETTLEMENT_EXIT_REASON}: {settled.outcome}"
+        exit = _Exit(settled.ts_event, reason, context)
         return self._closed(state, exit, old.quantity > 0)
 
     def _closed(self, state: _Open, exit: _Exit, is_long: bool) -> list[Event]:
@@ -230,7 +229,6 @@ class PositionBook:
             gross_pnl=gross,
             charges=charges,
             net_pnl=gross - charges,
-            exit_kind=exit.kind,
         )
 
     def _updated(self, position: Position, fill: Fill) -> PositionUpdated:
