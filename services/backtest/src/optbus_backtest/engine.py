@@ -19,6 +19,7 @@ from optbus.market import MarketFacts
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.marks import MarkPoint, MarkRecorder
 from optbus_backtest.summary import TradeSummary, summarise
 from optbus_backtest.tradelog import TradeLog
 from optbus_backtest.wiring import Services, build_services, wire
@@ -41,6 +42,7 @@ class BacktestResult:
     last_ts_ns: int
     wall_seconds: float
     services: Services
+    marks: list[MarkPoint]
 
     @property
     def trade_log_sha256(self) -> str:
@@ -91,10 +93,15 @@ class Backtest:
         self, steps: Iterable[Sequence[Event]], on_step: StepCallback | None = None
     ) -> BacktestResult:
         """Replay ``steps`` (lists of market events in time order) through the handlers."""
-        log, counts = TradeLog(), _Counts()
+        log, marks, counts = TradeLog(), MarkRecorder(), _Counts()
+
+        def on_published(subject: str, event: Event) -> None:
+            log.record(subject, event)
+            marks.record(subject, event)
+
         started = time.perf_counter()
         for step in steps:
-            counts.quotes += _replay_step(step, self.bus, self.clock, log)
+            counts.quotes += _replay_step(step, self.bus, self.clock, on_published)
             counts.events += len(step)
             if step:
                 counts.first_ts_ns = counts.first_ts_ns or step[0].ts_event
@@ -113,6 +120,7 @@ class Backtest:
             last_ts_ns=counts.last_ts_ns,
             wall_seconds=time.perf_counter() - started,
             services=self.services,
+            marks=marks.points,
         )
 
 
@@ -128,13 +136,16 @@ def run_backtest(
 
 
 def _replay_step(
-    step: Sequence[Event], bus: InMemoryBus, clock: BacktestClock, log: TradeLog
+    step: Sequence[Event],
+    bus: InMemoryBus,
+    clock: BacktestClock,
+    on_published: Callable[[str, Event], None],
 ) -> int:
     """Publish one step's market events one at a time, delivering all each one causes."""
     quotes = 0
     for event in step:
         bus.publish(_restamped(event, clock))
-        bus.drain(log.record)
+        bus.drain(on_published)
         if isinstance(event, OptionChainSnapshot):
             quotes += 2 * len(event.strikes)
     return quotes
