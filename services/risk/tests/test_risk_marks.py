@@ -88,6 +88,7 @@ def test_a_one_sided_quote_is_marked_at_its_last_price() -> None:
 
 def test_a_quote_with_neither_touch_nor_trade_is_marked_at_the_model_price() -> None:
     quote = replace(_quote(), bid=0.0, ask=0.0, last=0.0)
+    assert quote.iv is not None
     mark = mark_of(quote)
     model = black76_price(True, quote.forward, HELD.strike, quote.time_to_expiry, quote.rate,
                           quote.iv)  # fmt: skip
