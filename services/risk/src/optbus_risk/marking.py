@@ -2,10 +2,11 @@
 
 A position is marked at its option's mid; without a two-sided quote at the last traded price;
 without a trade at the model price (Black-76 on the chain's forward with the option's own
-implied volatility). The source is kept with the price, so a limit that trips on a mark says
-what the mark was made of. Unrealised P&L is what closing every position at its mark would
-book before exit charges: (mark - average price) x signed units, less the charges already paid
-on the position. A position not yet marked counts at its entry price (only its charges).
+implied volatility). The source is kept with the price (``RiskState.position_marks``): a mark
+made of a model price is not one the market showed. Unrealised P&L is what closing every
+position at its mark would book before exit charges: (mark - average price) x signed units,
+less the charges already paid on the position. A position not yet marked counts at its entry
+price (only its charges).
 """
 
 from __future__ import annotations
@@ -55,13 +56,3 @@ def unrealised(position: Position, mark: Mark | None) -> float:
 def book_unrealised(positions: Iterable[Position], marks: Mapping[str, Mark]) -> float:
     """The unrealised P&L of every open position at its latest mark."""
     return sum(unrealised(p, marks.get(p.position_id)) for p in positions)
-
-
-def describe_marks(positions: Iterable[Position], marks: Mapping[str, Mark]) -> str:
-    """How many positions are marked from each source, for a limit's reason."""
-    counts: dict[str, int] = {}
-    for position in positions:
-        mark = marks.get(position.position_id)
-        source = "entry" if mark is None else mark.source
-        counts[source] = counts.get(source, 0) + 1
-    return ", ".join(f"{n} at {source}" for source, n in sorted(counts.items()))
