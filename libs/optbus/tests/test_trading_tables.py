@@ -1,5 +1,7 @@
 from datetime import date
 
+import msgspec
+
 from optbus.events import (
     Contract,
     KillSwitchEngaged,
@@ -72,3 +74,18 @@ def test_a_json_column_holds_a_plain_mapping_that_any_writer_can_adapt() -> None
     assert row is not None
     assert JSON_COLUMNS & set(row.values) == {"features"}
     assert row.values["features"] == {"delta": 0.5}
+
+
+def test_a_trade_closed_by_fills_is_stored_as_a_fill_exit() -> None:
+    row = trading_row(_trade())
+
+    assert row is not None
+    assert row.values["exit_kind"] == "fill"
+
+
+def test_a_trade_closed_by_settlement_is_stored_as_a_settlement_exit() -> None:
+    settled = msgspec.structs.replace(_trade(), exit_reason="expiry settlement: assigned")
+    row = trading_row(settled)
+
+    assert row is not None
+    assert row.values["exit_kind"] == "settlement"

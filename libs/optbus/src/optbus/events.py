@@ -471,6 +471,36 @@ class BrokerStateAdopted(Event, tag="exec.reconciliation.adopted", kw_only=True,
     positions: list[Position]
 
 
+SettlementOutcome = Literal["exercised", "assigned", "expired"]
+"""What expiry did to a position: a long in the money is exercised, a short in the money is
+assigned (pays the intrinsic value), and out of the money either side expires worthless."""
+
+ExitKind = Literal["fill", "settlement"]
+"""How a trade was closed: by fills at the market, or by the exchange's settlement at expiry."""
+
+SETTLEMENT_EXIT_REASON = "expiry settlement"
+"""How the exit reason of a trade closed by settlement starts (then ": " and the outcome)."""
+
+
+class PositionSettled(Event, tag="exec.position.settled", kw_only=True, frozen=True):
+    """An open position settled at the close of its expiry day; it closes the position.
+
+    Index options are cash-settled at the final settlement price (the index's closing value
+    on expiry day): the position leaves at ``intrinsic_value`` a unit, and ``charges`` are those
+    of settlement (STT on exercise for a long in the money; nothing else). A ``PositionClosed``
+    and a ``TradeClosed`` (``exit_kind`` "settlement") follow it, as they follow a closing fill.
+    """
+
+    schema_version: Literal[1] = 1
+    position_id: str
+    contract: Contract
+    quantity: SignedUnits
+    settlement_price: float
+    intrinsic_value: float
+    outcome: SettlementOutcome
+    charges: Charges
+
+
 class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     """A round trip: entry and exit with their market context, P&L and charges."""
 
@@ -490,6 +520,15 @@ class TradeClosed(Event, tag="exec.trade.closed", kw_only=True, frozen=True):
     gross_pnl: float
     charges: float
     net_pnl: float
+
+    @property
+    def exit_kind(self) -> ExitKind:
+        """Whether the exchange's settlement at expiry closed the trade, or fills did.
+
+        Read from ``exit_reason``, which a settlement starts with ``SETTLEMENT_EXIT_REASON``:
+        a field would change the wire form, and so the hash, of every trade ever logged.
+        """
+        return "settlement" if self.exit_reason.startswith(SETTLEMENT_EXIT_REASON) else "fill"
 
 
 class KillSwitchEngaged(Event, tag="control.killswitch.engaged", kw_only=True, frozen=True):
@@ -570,15 +609,15 @@ class DataQualityReported(Event, tag="control.dq", kw_only=True, frozen=True):
 BusEvent = (
     OptionChainSnapshot | VolatilityIndexTick | ChainGreeks | EndOfDay | DeadLetter | Signal
     | OrderIntent | RiskDecision | CircuitBreakerTripped | Order | OrderAccepted | OrderRejected
-    | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | TradeClosed
-    | BrokerChargesReported | BrokerStateAdopted | KillSwitchEngaged | KillSwitchReleased
-    | ModelTrained | ModelPromoted | DataQualityReported | FeedDataIssue
+    | OrderCancelled | Fill | PositionOpened | PositionUpdated | PositionClosed | PositionSettled
+    | TradeClosed | BrokerChargesReported | BrokerStateAdopted | KillSwitchEngaged
+    | KillSwitchReleased | ModelTrained | ModelPromoted | DataQualityReported | FeedDataIssue
 )  # fmt: skip
 
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OptionChainSnapshot, VolatilityIndexTick, ChainGreeks, EndOfDay, DeadLetter, Signal,
     OrderIntent, RiskDecision, CircuitBreakerTripped, Order, OrderAccepted, OrderRejected,
-    OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, TradeClosed,
-    BrokerChargesReported, BrokerStateAdopted, KillSwitchEngaged, KillSwitchReleased,
-    ModelTrained, ModelPromoted, DataQualityReported, FeedDataIssue,
+    OrderCancelled, Fill, PositionOpened, PositionUpdated, PositionClosed, PositionSettled,
+    TradeClosed, BrokerChargesReported, BrokerStateAdopted, KillSwitchEngaged,
+    KillSwitchReleased, ModelTrained, ModelPromoted, DataQualityReported, FeedDataIssue,
 )  # fmt: skip

@@ -47,6 +47,7 @@ class _ScheduleFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     source: str
     confidence: Confidence
     stt_sell_percent: float
+    stt_exercise_percent: float
     transaction_percent: float
     sebi_rupees_per_crore: float
     stamp_buy_percent: float
@@ -61,6 +62,7 @@ class ChargesSchedule:
     effective_date: date
     source: str
     stt_sell_percent: Decimal
+    stt_exercise_percent: Decimal
     transaction_percent: Decimal
     sebi_rupees_per_crore: Decimal
     stamp_buy_percent: Decimal
@@ -131,6 +133,24 @@ def charges_for(
     return _itemise(schedule, buy, sell, brokerage, stt_step=_PAISA)
 
 
+def exercise_charges(
+    intrinsic_turnover: float, settlement_date: date, schedule: ChargesSchedule | None = None
+) -> Charges:
+    """Charges of an in-the-money long option exercised at expiry: STT on its intrinsic value.
+
+    ``intrinsic_turnover`` is the intrinsic value times units. A cash-settled exercise is no
+    trade on the exchange: no premium changes hands, so no transaction charge, SEBI fee, stamp
+    duty or brokerage, and STT (the buyer's, at the dated exercise rate) is the only charge.
+    Rounded half up to the paisa, like every per-event charge here.
+    """
+    schedule = schedule if schedule is not None else charges_schedule(settlement_date)
+    intrinsic = _rupees(intrinsic_turnover, "intrinsic value")
+    stt = _round(intrinsic * schedule.stt_exercise_percent / _PERCENT, _PAISA)
+    return Charges(
+        brokerage=0.0, stt=float(stt), exchange_transaction=0.0, sebi=0.0, stamp_duty=0.0, gst=0.0
+    )
+
+
 def contract_note_charges(
     buy_turnover: float,
     sell_turnover: float,
@@ -199,6 +219,7 @@ def _schedule(raw: bytes, name: str) -> ChargesSchedule:
         effective_date=parsed.effective_date,
         source=parsed.source,
         stt_sell_percent=_decimal(parsed.stt_sell_percent),
+        stt_exercise_percent=_decimal(parsed.stt_exercise_percent),
         transaction_percent=_decimal(parsed.transaction_percent),
         sebi_rupees_per_crore=_decimal(parsed.sebi_rupees_per_crore),
         stamp_buy_percent=_decimal(parsed.stamp_buy_percent),

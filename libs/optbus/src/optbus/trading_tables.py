@@ -136,7 +136,7 @@ def _trade(event: TradeClosed) -> dict[str, Any]:
         "model_hash": model.model_hash if model else None,
         "features": model.features if model else None,
         "exit_reason": event.exit_reason, "gross_pnl": event.gross_pnl,
-        "charges": event.charges, "net_pnl": event.net_pnl,
+        "charges": event.charges, "net_pnl": event.net_pnl, "exit_kind": event.exit_kind,
     }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from optbus.market import MarketFacts
 from optbus_backtest.bus import InMemoryBus
 from optbus_backtest.clock import BacktestClock
 from optbus_backtest.config import BacktestConfig
+from optbus_backtest.marks import MarkPoint, MarkRecorder
 from optbus_backtest.origins import QuoteOrigins
 from optbus_backtest.summary import TradeSummary, summarise
 from optbus_backtest.tradelog import TradeLog
@@ -43,6 +44,7 @@ class BacktestResult:
     last_ts_ns: int
     wall_seconds: float
     services: Services
+    marks: list[MarkPoint]
 
     @property
     def trade_log_sha256(self) -> str:
@@ -92,10 +94,17 @@ class Backtest:
         self, steps: Iterable[Sequence[Event]], on_step: StepCallback | None = None
     ) -> BacktestResult:
         """Replay ``steps`` (lists of market events in time order) through the handlers."""
-        log, counts, origins = TradeLog(), _Counts(), QuoteOrigins()
+        log, marks, counts, origins = TradeLog(), MarkRecorder(), _Counts(), QuoteOrigins()
+
+        def on_published(subject: str, event: Event) -> None:
+            if isinstance(event, Fill):
+                origins.record_fill(event)
+            log.record(subject, event)
+            marks.record(subject, event)
+
         started = time.perf_counter()
         for step in steps:
-            _replay_step(step, self.bus, self.clock, log, origins)
+            _replay_step(step, self.bus, self.clock, origins, on_published)
             counts.events += len(step)
             if step:
                 counts.first_ts_ns = counts.first_ts_ns or step[0].ts_event
@@ -115,6 +124,7 @@ class Backtest:
             last_ts_ns=counts.last_ts_ns,
             wall_seconds=time.perf_counter() - started,
             services=self.services,
+            marks=marks.points,
         )
 
 
@@ -133,18 +143,12 @@ def _replay_step(
     step: Sequence[Event],
     bus: InMemoryBus,
     clock: BacktestClock,
-    log: TradeLog,
     origins: QuoteOrigins,
+    on_published: Callable[[str, Event], None],
 ) -> None:
     """Publish one step's market events one at a time, delivering all each one causes."""
-
-    def record(subject: str, event: Event) -> None:
-        if isinstance(event, Fill):
-            origins.record_fill(event)
-        log.record(subject, event)
-
     for event in step:
         if isinstance(event, OptionChainSnapshot):
             origins.observe(event)
         bus.publish(_restamped(event, clock))
-        bus.drain(record)
+        bus.drain(on_published)

@@ -39,6 +39,7 @@ class Figure:
 HEADLINE_FIGURES: tuple[Figure, ...] = (
     Figure("closed trades", "trades", "count"),
     Figure("net P&L", "net_pnl", "money"),
+    Figure("unrealised P&L at the end (open positions at marks)", "final_unrealised", "money"),
     Figure("gross P&L", "gross_pnl", "money"),
     Figure("charges", "charges", "money"),
     Figure("charges as a share of gross P&L", "charges_share_of_gross", "share"),

@@ -5,7 +5,7 @@ The command (console.py) wraps it with a progress bar; a sweep runs it in worker
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from optbus.events import Event
 from optbus.market import MarketFacts
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.engine import BacktestResult, StepCallback, run_backtest
+from optbus_backtest.marks import MarkPoint
 from optbus_backtest.options import BacktestOptions, backtest_config, check_options, config_json
 from optbus_backtest.origins import QuoteOrigins
 from optbus_backtest.performance import RunPerformance, compute_performance
@@ -52,12 +53,14 @@ def write_run_files(
     capital: float,
     facts: MarketFacts,
     origins: QuoteOrigins | None = None,
+    marks: Sequence[MarkPoint] = (),
 ) -> RunFiles:
-    """Write ``<run-id>.jsonl``, the HTML report and its figures as JSON under ``out_dir``."""
+    """Write ``<run-id>.jsonl``, the HTML report and its figures as JSON under ``out_dir``
+    (marked to market when the run's ``marks`` are given)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     trade_log = out_dir / f"{run_id}.jsonl"
     log.write(trade_log)
-    performance = compute_performance(log.events, capital, facts, origins)
+    performance = compute_performance(log.events, capital, facts, origins, marks)
     report, figures = write_report(out_dir, run_id, performance, facts)
     return RunFiles(trade_log, report, figures, performance)
 
@@ -100,6 +103,7 @@ def execute(prepared: PreparedRun, on_step: StepCallback | None = None) -> RunOu
         capital,
         prepared.facts,
         result.quote_origins,
+        result.marks,
     )
     record = RunRecord(
         run_id=config.run_id,

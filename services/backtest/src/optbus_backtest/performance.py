@@ -1,10 +1,16 @@
-"""The figures a quant reads off a run: equity, drawdown, P&L by strategy, ratios, exposure."""
+"""The figures a quant reads off a run: equity, drawdown, P&L by strategy, ratios, exposure.
+
+With the run's marks (``marks.MarkRecorder``), equity and drawdown are marked to market
+(realised plus unrealised P&L) and exposure is valued at the marks with each option's latest
+Greeks. A trade log alone (a replay's) has no marks: then equity moves only when a trade
+closes and exposure is valued at entry prices and Greeks.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +24,7 @@ from optbus.events import (
     TradeClosed,
 )
 from optbus.market import MarketFacts
+from optbus_backtest.marks import MarkPoint
 from optbus_backtest.origins import QuoteOrigins
 
 TRADING_DAYS_PER_YEAR = 252
@@ -34,7 +41,7 @@ class GroupFigures:
 
 @dataclass(frozen=True, slots=True)
 class ExposurePoint:
-    """What is held after a position change: premium and portfolio Greeks (entry values)."""
+    """What is held at one instant: premium and portfolio Greeks (marked, or entry values)."""
 
     ts: int
     premium: float
@@ -67,7 +74,9 @@ class RunPerformance:
     # or nothing to count.
     synthetic_quote_share: float | None = None
     synthetic_fill_share: float | None = None
+    final_unrealised: float = 0.0
     equity: list[tuple[int, float]] = field(default_factory=list)
+    unrealised: list[tuple[int, float]] = field(default_factory=list)
     drawdown: list[tuple[int, float]] = field(default_factory=list)
     daily_pnl: list[tuple[str, float]] = field(default_factory=list)
     by_strategy: dict[str, GroupFigures] = field(default_factory=dict)
@@ -95,20 +104,39 @@ def _groups(trades: list[TradeClosed], key: str) -> dict[str, GroupFigures]:
     }
 
 
+def _pnl_path(trades: list[TradeClosed], marks: Sequence[MarkPoint]) -> list[tuple[int, float]]:
+    """P&L through time: realised plus unrealised at each mark, else realised at each trade."""
+    if marks:
+        return [(point.ts, point.realised + point.unrealised) for point in marks]
+    path, realised = [], 0.0
+    for trade in trades:
+        realised += trade.net_pnl
+        path.append((trade.ts_event, realised))
+    return path
+
+
 def _equity(
-    trades: list[TradeClosed], capital: float
+    pnl_path: list[tuple[int, float]], capital: float
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], float, float]:
     equity, drawdown = [], []
-    level = peak = capital
+    peak = capital
     worst = worst_pct = 0.0
-    for trade in trades:
-        level += trade.net_pnl
+    for ts, pnl in pnl_path:
+        level = capital + pnl
         peak = max(peak, level)
-        equity.append((trade.ts_event, level))
-        drawdown.append((trade.ts_event, level - peak))
+        equity.append((ts, level))
+        drawdown.append((ts, level - peak))
         worst = min(worst, level - peak)
         worst_pct = min(worst_pct, (level - peak) / peak * 100 if peak else 0.0)
     return equity, drawdown, worst, worst_pct
+
+
+def _marked_exposure(marks: Sequence[MarkPoint]) -> list[ExposurePoint]:
+    return [
+        ExposurePoint(ts=p.ts, premium=p.premium, delta=p.delta, gamma=p.gamma, theta=p.theta,
+                      vega=p.vega)
+        for p in marks
+    ]  # fmt: skip
 
 
 def _exposure(events: list[Event]) -> list[ExposurePoint]:
@@ -141,9 +169,11 @@ def compute_performance(
     capital: float,
     facts: MarketFacts,
     origins: QuoteOrigins | None = None,
+    marks: Sequence[MarkPoint] = (),
 ) -> RunPerformance:
-    """The run's figures from its trade log (a trade's day is the exchange date it closed on)
-    and, when counted, how much of it rests on synthesised quotes."""
+    """The run's figures from its trade log and its marks, if it has them (a trade's day is
+    the exchange date it closed on), and, when counted, how much of it rests on synthesised
+    quotes."""
     log = list(events)
     trades = sorted((e for e in log if isinstance(e, TradeClosed)), key=lambda t: t.ts_event)
     wins = [t.net_pnl for t in trades if t.net_pnl > 0]
@@ -152,7 +182,7 @@ def compute_performance(
     for trade in trades:
         daily[facts.local_date(trade.ts_event)] += trade.net_pnl
     daily_values = [daily[d] for d in sorted(daily)]
-    equity, drawdown, worst, worst_pct = _equity(trades, capital)
+    equity, drawdown, worst, worst_pct = _equity(_pnl_path(trades, marks), capital)
     gross = sum(t.gross_pnl for t in trades)
     charges = sum(t.charges for t in trades)
     return RunPerformance(
@@ -169,8 +199,9 @@ def compute_performance(
         max_drawdown=worst, max_drawdown_pct=worst_pct,
         synthetic_quote_share=origins.quote_share if origins else None,
         synthetic_fill_share=origins.fill_share if origins else None,
-        equity=equity, drawdown=drawdown,
+        final_unrealised=marks[-1].unrealised if marks else 0.0, equity=equity,
+        unrealised=[(p.ts, p.unrealised) for p in marks], drawdown=drawdown,
         daily_pnl=[(d.isoformat(), daily[d]) for d in sorted(daily)],
         by_strategy=_groups(trades, "strategy"), by_underlying=_groups(trades, "underlying"),
-        exposure=_exposure(log), trade_list=trades,
+        exposure=_marked_exposure(marks) if marks else _exposure(log), trade_list=trades,
     )  # fmt: skip

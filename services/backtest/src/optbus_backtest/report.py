@@ -94,9 +94,11 @@ def render_html(run_id: str, performance: RunPerformance, facts: MarketFacts) ->
         f"<h1>optbus backtest {html.escape(run_id)}</h1>",
         "<h2>Summary</h2>",
         _headline_figures(performance),
-        "<h2>Equity</h2>",
+        "<h2>Equity (realised plus unrealised P&L)</h2>",
         line_chart([(t, v) for t, v in performance.equity], "equity (₹)"),
-        "<h2>Drawdown</h2>",
+        "<h2>Unrealised P&L</h2>",
+        line_chart([(t, v) for t, v in performance.unrealised], "open positions at marks (₹)"),
+        "<h2>Drawdown (of marked equity)</h2>",
         line_chart([(t, v) for t, v in performance.drawdown], "drawdown (₹)"),
         "<h2>Daily P&L</h2>",
         line_chart(

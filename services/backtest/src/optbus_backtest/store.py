@@ -25,7 +25,7 @@ from optbus_backtest.report import figures_json
 _TRADE_COLUMNS = (
     "run_id, seq, trade_id, strategy, underlying, expiry, strike, option_type, quantity, "
     "entry_time, exit_time, entry_price, exit_price, exit_reason, gross_pnl, charges, net_pnl, "
-    "payload"
+    "payload, exit_kind"
 )
 
 
@@ -100,7 +100,7 @@ def save_run(database_url: str, record: RunRecord) -> bool:
             with conn.cursor() as cursor:
                 cursor.executemany(
                     f"INSERT INTO backtest_trades ({_TRADE_COLUMNS}) VALUES "
-                    f"({', '.join(['%s'] * 18)})",
+                    f"({', '.join(['%s'] * 19)})",
                     [_trade_row(record.run_id, seq, t)
                      for seq, t in enumerate(record.performance.trade_list)],
                 )  # fmt: skip
@@ -113,7 +113,7 @@ def _trade_row(run_id: str, seq: int, trade: TradeClosed) -> tuple[object, ...]:
         run_id, seq, trade.trade_id, trade.strategy, c.underlying, c.expiry, c.strike,
         c.option_type, trade.quantity, _moment(trade.entry.ts), _moment(trade.exit.ts),
         trade.entry_price, trade.exit_price, trade.exit_reason, trade.gross_pnl, trade.charges,
-        trade.net_pnl, Jsonb(trade, dumps=_encoded),
+        trade.net_pnl, Jsonb(trade, dumps=_encoded), trade.exit_kind,
     )  # fmt: skip
 
 

@@ -11,10 +11,12 @@ fills and trades.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from optbus.clock import Clock
 from optbus.events import (
     ChainGreeks,
+    EndOfDay,
     Event,
     Leg,
     Order,
@@ -31,9 +33,11 @@ from optbus_execution.config import ExecutionConfig
 from optbus_execution.fold import ExecutionState, apply_event, contract_spec, origin_of
 from optbus_execution.orders import Ticket, make_order, rejection_reason
 from optbus_execution.positions import flatten_intents
+from optbus_execution.settlement import settlement_of
 from optbus_execution.venue import Venue, VenueReport
 
 FLATTEN_REASON = "kill switch flatten"
+EXPIRED = "the contract expired: its positions are settled"
 
 
 def _is_flatten(ticket: Ticket) -> bool:
@@ -58,7 +62,7 @@ class ExecutionEngine:
         self._venue = venue
         self._clock = clock
         self._facts = facts
-        self.state = ExecutionState.initial(config, clock, halted=halted)
+        self.state = ExecutionState.initial(config, clock, facts, halted=halted)
 
     @property
     def halted(self) -> bool:
@@ -83,13 +87,43 @@ class ExecutionEngine:
         return [report, *self.fold(report)]
 
     def on_chain(self, chain: ChainGreeks) -> list[Event]:
-        """Take a chain's quotes; what the venue reports on them and the position events."""
+        """Take a chain's quotes; the settlements of what expired before it, what the venue
+        reports on the quotes, and the position events."""
         self.fold(chain)
+        events = self._settle_expired(chain.ts_event)
         key = (chain.snapshot.underlying, chain.snapshot.expiry)
         working = self.state.working.of_chain(key)
         if not working:
-            return []
-        return self._reported(self._venue.on_market(chain, self.state.book, working))
+            return events
+        return events + self._reported(self._venue.on_market(chain, self.state.book, working))
+
+    def on_end_of_day(self, end_of_day: EndOfDay) -> list[Event]:
+        """Settle what expired with the day, without waiting for the next session's chains."""
+        return self._settle_expired(max(end_of_day.ts_event, self.state.book.market_time_ns))
+
+    def _settle_expired(self, now: int) -> list[Event]:
+        """Settle every open position whose expiry day closed before ``now``.
+
+        Working orders on an expired contract can no longer fill: they are cancelled first. A
+        position whose settlement price is unknown (no chain of its underlying was seen on its
+        expiry day) stays open until one is.
+        """
+        prices = self.state.settlement_prices
+        events: list[Event] = []
+        cancelled: set[tuple[str, date]] = set()
+        for position in self.positions():
+            underlying, expiry = position.contract.underlying, position.contract.expiry
+            close_ns = prices.close_ns(expiry)
+            price = prices.price(underlying, expiry)
+            if close_ns is None or now <= close_ns or price is None:
+                continue
+            if (underlying, expiry) not in cancelled:
+                cancelled.add((underlying, expiry))
+                for ticket in self.state.working.of_chain((underlying, expiry)):
+                    events += self._reported(self._venue.cancel(ticket.order, EXPIRED, now))
+            settled = settlement_of(position, price, now, self._clock.now_ns())
+            events += [settled, *self.fold(settled)]
+        return events
 
     def on_vix(self, tick: VolatilityIndexTick) -> list[Event]:
         """Take a volatility index tick (recorded in later market contexts); causes nothing."""

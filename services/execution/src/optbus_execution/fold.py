@@ -28,6 +28,7 @@ from optbus.events import (
     OrderRejected,
     PositionClosed,
     PositionOpened,
+    PositionSettled,
     PositionUpdated,
     RiskDecision,
     VolatilityIndexTick,
@@ -37,6 +38,7 @@ from optbus_execution.book import MarketBook
 from optbus_execution.config import ExecutionConfig
 from optbus_execution.orders import OrderOrigin, Ticket
 from optbus_execution.positions import PositionBook
+from optbus_execution.settlement import SettlementPrices, settlement_context
 from optbus_execution.working import WorkingOrders
 
 
@@ -51,16 +53,21 @@ class ExecutionState:
     book: MarketBook
     working: WorkingOrders
     positions: PositionBook
+    settlement_prices: SettlementPrices
     halted: bool = False
     intents: dict[str, OrderIntent] = field(default_factory=dict)
     ordered: set[str] = field(default_factory=set)
     pending: dict[str, Order] = field(default_factory=dict)
 
     @staticmethod
-    def initial(config: ExecutionConfig, clock: Clock, *, halted: bool) -> ExecutionState:
+    def initial(
+        config: ExecutionConfig, clock: Clock, facts: MarketFacts, *, halted: bool
+    ) -> ExecutionState:
         """The state before any event: no market, no orders, no positions."""
         book = MarketBook(config.max_quote_age_ns, config.vix_index)
-        return ExecutionState(book, WorkingOrders(), PositionBook(clock), halted)
+        return ExecutionState(
+            book, WorkingOrders(), PositionBook(clock), SettlementPrices(facts), halted
+        )
 
 
 def apply_event(state: ExecutionState, event: Event, facts: MarketFacts) -> list[Event]:
@@ -71,6 +78,8 @@ def apply_event(state: ExecutionState, event: Event, facts: MarketFacts) -> list
     match event:
         case ChainGreeks():
             state.book.on_chain(event)
+            snapshot = event.snapshot
+            state.settlement_prices.on_chain(snapshot.underlying, snapshot.spot, event.ts_event)
         case VolatilityIndexTick():
             state.book.on_vix(event)
         case RiskDecision():
@@ -97,6 +106,8 @@ def apply_event(state: ExecutionState, event: Event, facts: MarketFacts) -> list
                 state.positions.drop(position.position_id)
             for position in event.positions:
                 state.positions.adopt(position)
+        case PositionSettled():
+            return _settled(state, event)
     return []
 
 
@@ -134,6 +145,14 @@ def _accepted(state: ExecutionState, accepted: OrderAccepted, facts: MarketFacts
     spec = contract_spec(facts, order.contract, order.ts_event)
     ticket = Ticket(order, origin, spec.lot_size, spec.tick_size, remaining=order.quantity)
     state.working.track(ticket)
+
+
+def _settled(state: ExecutionState, settled: PositionSettled) -> list[Event]:
+    """A settlement closes its position at the close of its expiry day."""
+    close_ns = state.settlement_prices.close_ns(settled.contract.expiry)
+    at_ns = settled.ts_event if close_ns is None else close_ns
+    context = settlement_context(settled, at_ns, state.book.india_vix)
+    return state.positions.settle(settled, context)
 
 
 def _fill(state: ExecutionState, fill: Fill) -> list[Event]:

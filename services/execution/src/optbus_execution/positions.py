@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from optbus.clock import Clock
 from optbus.events import (
+    SETTLEMENT_EXIT_REASON,
     Contract,
     Event,
     Fill,
@@ -23,6 +24,7 @@ from optbus.events import (
     Position,
     PositionClosed,
     PositionOpened,
+    PositionSettled,
     PositionUpdated,
     TradeClosed,
 )
@@ -30,6 +32,15 @@ from optbus.ids import derived_event_id
 from optbus_execution.orders import OrderOrigin
 
 _PAISA_DIGITS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Exit:
+    """How a position left: when, why, and in what market."""
+
+    ts_event: int
+    reason: str
+    context: MarketContext
 
 
 @dataclass(slots=True)
@@ -164,29 +175,44 @@ class PositionBook:
         if remaining:
             return [self._updated(state.position, fill)]
         del self._open[old.position_id]
-        closed = PositionClosed(
-            event_id=derived_event_id("exec.position.closed", old.position_id),
-            ts_event=fill.ts_event,
-            ts_init=self._clock.now_ns(),
-            position_id=old.position_id,
-        )
-        return [closed, self._trade(state, fill, origin, context, old.quantity > 0)]
+        exit = _Exit(fill.ts_event, origin.reason, context)
+        return self._closed(state, exit, old.quantity > 0)
 
-    def _trade(
-        self,
-        state: _Open,
-        fill: Fill,
-        origin: OrderOrigin,
-        context: MarketContext,
-        is_long: bool,
-    ) -> TradeClosed:
+    def settle(self, settled: PositionSettled, context: MarketContext) -> list[Event]:
+        """Close a position settled at expiry: it leaves at its intrinsic value a unit.
+
+        A settlement of a position no longer open (a redelivery) changes nothing.
+        """
+        state = self._open.pop(settled.position_id, None)
+        if state is None:
+            return []
+        old = state.position
+        units = abs(old.quantity)
+        state.exit_value += settled.intrinsic_value * units
+        state.exit_units += units
+        state.position = _replace(old, 0, old.average_price, old.charges + settled.charges.total)
+        reason = f"{SETTLEMENT_EXIT_REASON}: {settled.outcome}"
+        exit = _Exit(settled.ts_event, reason, context)
+        return self._closed(state, exit, old.quantity > 0)
+
+    def _closed(self, state: _Open, exit: _Exit, is_long: bool) -> list[Event]:
+        """The events of a position that is now flat: it closed, and its trade."""
+        closed = PositionClosed(
+            event_id=derived_event_id("exec.position.closed", state.position.position_id),
+            ts_event=exit.ts_event,
+            ts_init=self._clock.now_ns(),
+            position_id=state.position.position_id,
+        )
+        return [closed, self._trade(state, exit, is_long)]
+
+    def _trade(self, state: _Open, exit: _Exit, is_long: bool) -> TradeClosed:
         position = state.position
         cash = state.exit_value - state.entry_value
         gross = round(cash if is_long else -cash, _PAISA_DIGITS)
         charges = round(position.charges, _PAISA_DIGITS)
         return TradeClosed(
             event_id=derived_event_id("exec.trade.closed", position.position_id),
-            ts_event=fill.ts_event,
+            ts_event=exit.ts_event,
             ts_init=self._clock.now_ns(),
             trade_id=derived_event_id("trade", position.position_id),
             position_id=position.position_id,
@@ -197,9 +223,9 @@ class PositionBook:
             entry_price=state.entry_value / state.entry_units,
             exit_price=state.exit_value / state.exit_units,
             entry=position.entry,
-            exit=context,
+            exit=exit.context,
             model=position.model,
-            exit_reason=origin.reason,
+            exit_reason=exit.reason,
             gross_pnl=gross,
             charges=charges,
             net_pnl=gross - charges,

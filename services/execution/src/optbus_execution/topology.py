@@ -1,5 +1,5 @@
-"""The execution service on the bus: approved decisions, quotes and the operator's kill switch
-in; orders, fills, positions and closed trades out."""
+"""The execution service on the bus: approved decisions, quotes, the end of day and the
+operator's kill switch in; orders, fills, positions, settlements and closed trades out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from optbus import subjects
 from optbus.events import (
     BrokerStateAdopted,
     ChainGreeks,
+    EndOfDay,
     Event,
     KillSwitchCommand,
     KillSwitchEngaged,
@@ -29,6 +30,10 @@ def _chains(engine: ExecutionEngine) -> Handler[ChainGreeks]:
 
 def _vix(engine: ExecutionEngine) -> Handler[VolatilityIndexTick]:
     return engine.on_vix
+
+
+def _end_of_day(engine: ExecutionEngine) -> Handler[EndOfDay]:
+    return engine.on_end_of_day
 
 
 def _decisions(engine: ExecutionEngine) -> Handler[RiskDecision]:
@@ -69,6 +74,7 @@ TOPOLOGY: ServiceTopology[ExecutionEngine] = ServiceTopology(
             RiskDecision,
             _decisions,
         ),
+        event_consumer("CONTROL", subjects.END_OF_DAY, "execution-eod", EndOfDay, _end_of_day),
         event_consumer(
             "CONTROL",
             subjects.KILLSWITCH,

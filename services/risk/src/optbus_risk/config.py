@@ -42,9 +42,11 @@ class SegmentsConfig(_Section, kw_only=True, frozen=True):
 
 
 class CircuitBreakerConfig(_Section, kw_only=True, frozen=True):
-    """When the day's trading halts: realised loss as a percent of capital, losses in a row."""
+    """When the day's trading halts: today's loss (realised plus unrealised) or its fall from
+    today's peak, as percents of capital, or losses in a row."""
 
     max_daily_loss_pct: Percent
+    max_drawdown_pct: Percent
     max_consecutive_losses: PositiveInt
 
 

@@ -1,10 +1,11 @@
 """The risk state folded purely from events: ``evolve(state, event, env) -> Step``.
 
-Positions come from PositionOpened/Updated/Closed, the day's P&L from TradeClosed, orders sent
-and working quantities from approved RiskDecisions, Orders, Fills and order ends, quotes and
-Greeks from ChainGreeks, and the kill switch from its events or an operator's command. Only two
-things emit events: a TradeClosed that trips the circuit breaker (CircuitBreakerTripped, once a
-day) and a kill-switch command (KillSwitchEngaged or KillSwitchReleased).
+Positions come from PositionOpened/Updated/Closed, the day's realised P&L from TradeClosed,
+orders sent and working quantities from approved RiskDecisions, Orders, Fills and order ends,
+quotes, Greeks and the positions' marks (unrealised P&L) from ChainGreeks, and the kill switch
+from its events or an operator's command. Only two things emit events: a TradeClosed or a
+chain's marks that trip the circuit breaker (CircuitBreakerTripped, once a day) and a
+kill-switch command (KillSwitchEngaged or KillSwitchReleased).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from optbus.events import (
     RiskDecision,
     TradeClosed,
 )
-from optbus.quotes import key_of_chain
+from optbus.quotes import chain_key, key_of_chain, quote_in_chain
 from optbus_risk import killswitch
-from optbus_risk.circuit import record_trade, record_trip
+from optbus_risk.circuit import record_marks, record_trade, record_trip
 from optbus_risk.context import RiskEnv
+from optbus_risk.marking import book_unrealised, mark_of
 from optbus_risk.orders import orders_by_segment
 from optbus_risk.quotes import delisted_quotes
 from optbus_risk.state import LegKey, OrderRef, PendingClose, RiskState, SeenIds, WorkingIntent
@@ -52,7 +54,7 @@ def evolve(state: RiskState, event: Event, env: RiskEnv) -> Step:
     """Fold one bus event into the state; events the risk state does not use change nothing."""
     match event:
         case ChainGreeks():
-            return Step(_chain(state, event, env))
+            return _chain(state, event, env)
         case PositionOpened() | PositionUpdated():
             return Step(_position(state, event))
         case PositionClosed():
@@ -87,24 +89,45 @@ def command(
     return Step(replace(state, kill_switch=outcome.state), outcome.events)
 
 
-def _chain(state: RiskState, chain: ChainGreeks, env: RiskEnv) -> RiskState:
+def _chain(state: RiskState, chain: ChainGreeks, env: RiskEnv) -> Step:
     key = key_of_chain(chain)
     known = state.chains.get(key)
     if known is not None and known.ts_event > chain.ts_event:
-        return state
+        return Step(state)
     chains = {**state.chains, key: chain}
     if known is None or known.snapshot.strikes == chain.snapshot.strikes:
-        return replace(state, chains=chains)
-    today = env.facts.local_date(chain.ts_event)
-    delisted = delisted_quotes(state.delisted_quotes, known, chain, today)
-    return replace(state, chains=chains, delisted_quotes=delisted)
+        state = replace(state, chains=chains)
+    else:
+        today = env.facts.local_date(chain.ts_event)
+        delisted = delisted_quotes(state.delisted_quotes, known, chain, today)
+        state = replace(state, chains=chains, delisted_quotes=delisted)
+    return _marked(state, chain, env)
+
+
+def _marked(state: RiskState, chain: ChainGreeks, env: RiskEnv) -> Step:
+    """Mark the positions ``chain`` quotes; the breaker sees the new unrealised P&L."""
+    key = key_of_chain(chain)
+    marks = dict(state.position_marks)
+    for position in state.positions.values():
+        if chain_key(position.contract) != key:
+            continue
+        quote = quote_in_chain(chain, position.contract)
+        mark = None if quote is None else mark_of(quote)
+        if mark is not None:
+            marks[position.position_id] = mark
+    if not marks:
+        return Step(state)
+    unrealised = book_unrealised(state.positions.values(), marks)
+    trigger = (chain.event_id, chain.ts_event)
+    pnl, tripped = record_marks(state.pnl, unrealised, trigger, env.config, env.facts, env.clock)
+    return Step(replace(state, position_marks=marks, pnl=pnl), tripped)
 
 
 def _position(state: RiskState, event: PositionOpened | PositionUpdated) -> RiskState:
     position = event.position
     if position.quantity == 0:
         return _without_position(state, position.position_id)
-    return replace(state, positions={**state.positions, position.position_id: position})
+    return _remarked(replace(state, positions={**state.positions, position.position_id: position}))
 
 
 def _position_closed(state: RiskState, event: PositionClosed) -> RiskState:
@@ -114,7 +137,16 @@ def _position_closed(state: RiskState, event: PositionClosed) -> RiskState:
 def _without_position(state: RiskState, position_id: str) -> RiskState:
     positions = {k: v for k, v in state.positions.items() if k != position_id}
     pending = {k: v for k, v in state.pending_closes.items() if k != position_id}
-    return replace(state, positions=positions, pending_closes=pending)
+    marks = {k: v for k, v in state.position_marks.items() if k != position_id}
+    state = replace(state, positions=positions, pending_closes=pending, position_marks=marks)
+    return _remarked(state)
+
+
+def _remarked(state: RiskState) -> RiskState:
+    """The state with the unrealised P&L of its positions at their latest marks (a position
+    that opens, changes or closes changes it; the breaker waits for the next chain or trade)."""
+    unrealised = book_unrealised(state.positions.values(), state.position_marks)
+    return replace(state, pnl=state.pnl.marked(unrealised))
 
 
 def _decision(state: RiskState, decision: RiskDecision, env: RiskEnv) -> RiskState:

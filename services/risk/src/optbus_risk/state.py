@@ -14,6 +14,7 @@ from optbus.events import ChainGreeks, Contract, Position, Side
 from optbus.quotes import ChainKey, OptionQuote
 from optbus_risk.circuit import DailyPnl
 from optbus_risk.killswitch import KillSwitchState
+from optbus_risk.marking import Mark
 from optbus_risk.quotes import Marks
 
 LegKey = tuple[Contract, Side]
@@ -144,8 +145,10 @@ class SeenIds(Set[str]):
 class RiskState:
     """Everything the checks and the monitor read: positions, quotes, P&L, orders, switches.
 
-    ``delisted_quotes`` keeps the last quote of each contract a chain stopped listing (until it
-    expires), so a position in it can still be marked.
+    ``position_marks`` holds each open position's latest mark (see ``marking``), from which
+    ``pnl`` carries the unrealised P&L. ``delisted_quotes`` keeps the last quote of each
+    contract a chain stopped listing (until it expires), so a position in it can still be
+    marked.
 
     Build the first one with ``RiskState.initial(kill_switch)``: the caller must say what it
     knows of the kill switch (``KillSwitchState.unknown()`` when it could not read it).
@@ -162,6 +165,7 @@ class RiskState:
     seen_day: date | None = None
     pending_closes: Mapping[str, PendingClose] = field(default_factory=dict)
     delisted_quotes: Mapping[Contract, OptionQuote] = field(default_factory=dict)
+    position_marks: Mapping[str, Mark] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, kill_switch: KillSwitchState) -> RiskState:

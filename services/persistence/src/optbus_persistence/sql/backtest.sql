@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS backtest_trades (
 -- The whole TradeClosed event, entry and exit context and features included: what optbus train
 -- --run-id learns from.
 ALTER TABLE backtest_trades ADD COLUMN IF NOT EXISTS payload jsonb;
+-- How the trade was closed: 'fill' or 'settlement' (at expiry).
+ALTER TABLE backtest_trades ADD COLUMN IF NOT EXISTS exit_kind text NOT NULL DEFAULT 'fill';
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'optbus_writer') THEN

@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS trades (
     gross_pnl double precision NOT NULL, charges double precision NOT NULL,
     net_pnl double precision NOT NULL
 );
+-- How a trade was closed: 'fill' (at the market) or 'settlement' (by the exchange at expiry;
+-- the settlement itself is the exec.position.settled event in the events table). Added after
+-- the table: existing rows were all closed by fills.
+ALTER TABLE trades ADD COLUMN IF NOT EXISTS exit_kind text NOT NULL DEFAULT 'fill';
 CREATE TABLE IF NOT EXISTS kill_switch_events (
     time timestamptz NOT NULL, event_id text PRIMARY KEY, action text NOT NULL,
     operator text NOT NULL, reason text NOT NULL, flatten boolean NOT NULL
