@@ -39,7 +39,7 @@ from optbus.events import (
 )
 from optbus.routing import subject_of
 from optbus.runtime.topology import EventConsumer
-from optbus.subjects import KILLSWITCH, subject_matches
+from optbus.subjects import KILLSWITCH, killswitch_operator, subject_matches
 from optbus_cli.topologies import topology_of
 
 SERVICES = ("greeks", "strategy", "risk", "execution", "persistence")
@@ -88,12 +88,15 @@ class BadMessage:
 
 
 def consumers_of(subject: str) -> tuple[str, ...]:
-    """The durables of the fuzzed services that receive a message on ``subject``."""
+    """The durables of the fuzzed services that handle a message on ``subject``: those whose
+    filter takes it, except that a kill-switch consumer handles operators' commands only (risk
+    filters all of ``control.>`` and passes over the end of day and its own events)."""
     return tuple(
         consumer.durable
         for service in SERVICES
         for consumer in topology_of(service).consumers
         if subject_matches(consumer.subject, subject)
+        and (consumer.dead_letters != "kill_switch" or killswitch_operator(subject) is not None)
     )
 
 

@@ -31,7 +31,7 @@ from optbus.control import KillSwitchState
 from optbus.events import EndOfDay, Event
 from optbus.routing import subject_of
 from optbus.runtime.control_state import read_kill_switch
-from optbus.subjects import KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
+from optbus.subjects import DEFAULT_OPERATOR, KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
 from optbus_cli.demo import ServiceProcesses
 from optbus_cli.servers import free_port
 from optbus_persistence.schema import migrate
@@ -263,7 +263,8 @@ async def test_bad_messages_at_volume_are_parked_once_per_consumer_and_stop_noth
     finally:
         await nc.close()
     assert isinstance(state, KillSwitchState)
-    assert (state.engaged, state.operator) == (True, "fuzz")
+    # Sent on the plain subject: risk records the default operator, whoever the JSON names.
+    assert (state.engaged, state.operator) == (True, DEFAULT_OPERATOR)
     assert _rows(
         fuzz_database,
         "SELECT count(*) FILTER (WHERE type = %s), "
