@@ -267,6 +267,18 @@ class KotakNeoFake:
 
     # -- what the test drives -------------------------------------------------------------
 
+    def environment(self) -> dict[str, str]:
+        """The ``OPTBUS_KOTAK_NEO_*`` variables that point the adapters at this fake."""
+        c = self.credentials
+        return {
+            "OPTBUS_KOTAK_NEO_LOGIN_URL": self.url,
+            "OPTBUS_KOTAK_NEO_CONSUMER_KEY": c.consumer_key,
+            "OPTBUS_KOTAK_NEO_MOBILE_NUMBER": c.mobile_number,
+            "OPTBUS_KOTAK_NEO_UCC": c.ucc,
+            "OPTBUS_KOTAK_NEO_MPIN": c.mpin,
+            "OPTBUS_KOTAK_NEO_TOTP_SECRET": c.totp_secret,
+        }
+
     def totp_now(self) -> str:
         return pyotp.TOTP(self.credentials.totp_secret).at(self._seconds())
 

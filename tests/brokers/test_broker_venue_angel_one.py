@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
 
 import pytest
-from execution_fixtures import CALL, LOT, T0, approved, chain, config, intent
 
 from optbus.clock import ReplayClock
 from optbus.events import (
     Contract,
-    Event,
     Fill,
     Order,
     OrderAccepted,
-    OrderIntent,
     OrderRejected,
-    TradeClosed,
 )
 from optbus.market import load_market_facts
 from optbus_brokers.angel_one import make_orders
@@ -33,12 +28,9 @@ from optbus_brokers.feed import Instrument
 from optbus_brokers.orders import BrokerOrders
 from optbus_execution.broker_reports import BrokerReports
 from optbus_execution.broker_venue import BrokerSession, BrokerVenue, InstrumentIndex
-from optbus_execution.engine import ExecutionEngine
 from optbus_execution.reconcile import position_differences
 from optbus_execution.venue import VenueReport
 from tests.brokers.angel_one_fake import AngelOneFake
-from tests.brokers.conftest import MARKET_DAY
-from tests.brokers.quote_model import QuoteModel
 
 FACTS = load_market_facts()
 
@@ -222,73 +214,6 @@ async def test_a_close_the_broker_never_got_is_sent_again_once_it_answers(
     reports = await link.send()
     assert len(angel_fake.desk.orders) == 1
     assert isinstance(reports[0], OrderAccepted)
-
-
-async def test_a_whole_session_through_the_broker_ends_in_a_closed_trade_with_net_pnl(
-    market_clock: ReplayClock,
-) -> None:
-    spots = {"NIFTY": 26_000.0, "BANKNIFTY": 52_000.0}
-    async with AngelOneFake(MARKET_DAY, market_clock, model=QuoteModel(spots=spots)) as fake:
-        adapter = make_orders(market_clock, fake.settings())
-        await adapter.login()
-        clock = ReplayClock(T0)
-        reports = BrokerReports(adapter.name, FACTS, clock, brokerage_per_order=20.0)
-        holder: list[ExecutionEngine] = []
-        venue = BrokerVenue(
-            reports, InstrumentIndex(fake.instruments), FACTS,
-            lambda contract: holder[0].state.book.quote(contract), protection=0.05,
-        )  # fmt: skip
-        engine = ExecutionEngine(config().execution(), venue, clock, FACTS)
-        holder.append(engine)
-        events: list[Event] = []
-
-        async def deliver(report: VenueReport) -> None:
-            events.extend(engine.on_report(report))
-
-        async def no_wait(_seconds: float) -> None:
-            return None
-
-        session = BrokerSession(
-            adapter, venue, deliver, clock, backoff=Backoff(0.01, 0.05), sleep=no_wait
-        )
-        call = venue.instruments.instrument(CALL)
-        assert call is not None
-        lots = 20
-
-        async def trade(order_intent: OrderIntent, done: Callable[[], bool]) -> None:
-            engine.on_chain(chain(T0))
-            events.extend(engine.on_decision(approved(order_intent)))
-            await session.send_queued()
-            for _ in range(30):
-                await session.poll()
-                if done():
-                    return
-                await fake.publish_round()
-            raise AssertionError("the broker never filled the order")
-
-        ask = fake.quote(call.token).ask
-        assert ask is not None
-        entry = intent("BUY", lots * LOT, limit_price=round(ask * 1.3, 1))
-        await trade(
-            entry, lambda: bool(engine.positions()) and engine.positions()[0].quantity == lots * LOT
-        )
-        fills = [e for e in events if isinstance(e, Fill)]
-        assert len(fills) > 1  # partly filled first: the fake shows fewer lots than asked
-        [position] = engine.positions()
-
-        bid = fake.quote(call.token).bid
-        assert bid is not None
-        # The fake margins every sell as a new short (it does not net a sell against the long
-        # it closes), so the account gets room for one.
-        fake.desk.available_margin = 10_000_000.0
-        exit_intent = intent(
-            "SELL", lots * LOT, purpose="close", limit_price=round(bid * 0.7, 1),
-            intent_id="intent-exit", position_ids=[position.position_id],
-        )  # fmt: skip
-        await trade(exit_intent, lambda: not engine.positions())
-        [closed] = [e for e in events if isinstance(e, TradeClosed)]
-        assert closed.net_pnl == pytest.approx(closed.gross_pnl - closed.charges)
-        assert len(fake.desk.orders) == 2
 
 
 async def test_a_fill_on_the_order_status_stream_is_reported_with_the_brokers_trade_id(
