@@ -12,25 +12,31 @@ import asyncio
 import random
 
 import pytest
+from execution_fixtures import CALL, LOT, T0, approved, chain, config, intent
 
 from optbus.clock import ReplayClock
 from optbus.events import (
     Contract,
+    Event,
     Fill,
     Order,
     OrderAccepted,
     OrderRejected,
 )
 from optbus.market import load_market_facts
-from optbus_brokers.angel_one import make_orders
+from optbus_brokers.angel_one import make_feed, make_orders
 from optbus_brokers.backoff import Backoff
 from optbus_brokers.feed import Instrument
 from optbus_brokers.orders import BrokerOrders
 from optbus_execution.broker_reports import BrokerReports
 from optbus_execution.broker_venue import BrokerSession, BrokerVenue, InstrumentIndex
+from optbus_execution.engine import ExecutionEngine
+from optbus_execution.live_link import LinkTiming, LiveLink
 from optbus_execution.reconcile import position_differences
 from optbus_execution.venue import VenueReport
 from tests.brokers.angel_one_fake import AngelOneFake
+from tests.brokers.conftest import MARKET_DAY
+from tests.brokers.quote_model import QuoteModel
 
 FACTS = load_market_facts()
 
@@ -236,3 +242,55 @@ async def test_a_fill_on_the_order_status_stream_is_reported_with_the_brokers_tr
     assert fills
     assert all(f.fill_id.startswith("angel-one:") for f in fills)
     assert [type(r) for r in link.delivered].count(OrderAccepted) == 1
+
+
+async def test_a_restarted_link_finds_the_orders_the_log_has_working_and_does_not_halt(
+    market_clock: ReplayClock,
+) -> None:
+    spots = {"NIFTY": 26_000.0, "BANKNIFTY": 52_000.0}
+    async with AngelOneFake(MARKET_DAY, market_clock, model=QuoteModel(spots=spots)) as fake:
+        clock = ReplayClock(T0)
+        log: list[Event] = []
+
+        def trading_on(adapter: BrokerOrders) -> tuple[ExecutionEngine, BrokerVenue, BrokerSession]:
+            reports = BrokerReports(adapter.name, FACTS, clock, brokerage_per_order=20.0)
+            holder: list[ExecutionEngine] = []
+            venue = BrokerVenue(
+                reports, InstrumentIndex(fake.instruments), FACTS,
+                lambda contract: holder[0].state.book.quote(contract), protection=0.05,
+            )  # fmt: skip
+            holder.append(ExecutionEngine(config().execution(), venue, clock, FACTS))
+
+            async def deliver(report: VenueReport) -> None:
+                log.extend(holder[0].on_report(report))
+
+            session = BrokerSession(adapter, venue, deliver, clock, backoff=Backoff(0.01, 0.05))
+            return holder[0], venue, session
+
+        earlier = make_orders(market_clock, fake.settings())
+        await earlier.login()
+        engine, venue, session = trading_on(earlier)
+        call = venue.instruments.instrument(CALL)
+        assert call is not None
+        bid = fake.quote(call.token).bid
+        assert bid is not None
+        engine.on_chain(chain(T0))
+        log.extend(engine.on_decision(approved(intent("BUY", LOT, limit_price=bid - 1.0))))
+        await session.send_queued()
+        await session.poll()
+        assert engine.working_orders()
+
+        adapter = make_orders(market_clock, fake.settings())
+        restarted, venue, session = trading_on(adapter)
+        for event in list(log):
+            restarted.fold(event)
+        commands: list[bytes] = []
+
+        async def publish_command(command: bytes) -> None:
+            commands.append(command)
+
+        timing = LinkTiming(0.01, 0.01, 3_600.0, Backoff(0.01, 0.05))
+        link = LiveLink(adapter, make_feed(market_clock, fake.settings()), venue, session, timing)
+        await link.start(restarted, publish_command)
+        await link.stop()
+        assert commands == []

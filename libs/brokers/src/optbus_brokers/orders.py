@@ -10,7 +10,7 @@ state it folds into ``exec.*`` events, reconciliation and what to do on each fau
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -142,6 +142,13 @@ class BrokerOrders(Protocol):
     @property
     def has_order_updates(self) -> bool:
         """Whether ``connect_order_updates`` is a real stream; else the caller polls."""
+        ...
+
+    def remember(self, client_order_ids: Iterable[str]) -> None:
+        """Be told the client order ids of orders placed before this process started (those
+        the log still has working), so that their rows in the book carry them again. A broker
+        that stores only a digest of the id in its tag needs this after a restart; one that
+        echoes the id itself ignores it."""
         ...
 
     async def login(self) -> None:

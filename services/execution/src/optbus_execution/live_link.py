@@ -2,11 +2,12 @@
 
 Built only for a broker venue (``OPTBUS_EXECUTION_VENUE`` not ``paper``, with the live-trading
 switch). At start, once the engine is restored from the log: log in, load the broker's
-instrument master, expect reports about the orders the log says are working, catch up on what
-the broker did meanwhile, and reconcile; then send orders, follow the broker's reports and
-reconcile again every ``reconcile_every_seconds``. A difference halts trading: the link
-publishes the kill-switch command an operator would, as operator ``reconciliation``, so risk
-stores the state and its audit row and every service halts.
+instrument master, tell the adapter the client order ids of the orders the log says are
+working (so that their book rows name them after a restart) and expect reports about them,
+catch up on what the broker did meanwhile, and reconcile; then send orders, follow the
+broker's reports and reconcile again every ``reconcile_every_seconds``. A difference halts
+trading: the link publishes the kill-switch command an operator would, as operator
+``reconciliation``, so risk stores the state and its audit row and every service halts.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class LiveLink:
         await self._broker.login()
         await self._feed.login()
         self._venue.instruments = InstrumentIndex(await self._feed.load_instruments())
-        for order in engine.working_orders():
+        working = engine.working_orders()
+        self._broker.remember(order.client_order_id for order in working)
+        for order in working:
             self._venue.reports.track(order, accepted=True)
         await self._session.poll()
         await self.reconcile(engine, publish_command)

@@ -15,7 +15,7 @@ import base64
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
@@ -98,6 +98,9 @@ class BreezeOrders:
     @property
     def has_order_updates(self) -> bool:
         return False
+
+    def remember(self, client_order_ids: Iterable[str]) -> None:
+        """Nothing to learn: the broker's book echoes each order's client order id whole."""
 
     async def login(self) -> None:
         if not self._secret_key.get_secret_value():

@@ -12,7 +12,7 @@ state as an order-book row.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -87,6 +87,9 @@ class KotakNeoOrders:
     @property
     def has_order_updates(self) -> bool:
         return True
+
+    def remember(self, client_order_ids: Iterable[str]) -> None:
+        """Nothing to learn: the broker's book echoes each order's client order id whole."""
 
     async def login(self) -> None:
         """The same TOTP and MPIN login as the feed: a Kotak account has one trade session."""
