@@ -1,6 +1,7 @@
-"""Execution on a live venue (the local Angel One) over a real bus: a position at the broker
-that the log does not know halts trading, `optbus reconcile` shows it, `--adopt` makes it the
-log's (audited), and live trading is refused without the switch."""
+"""Execution on a live venue (the local Angel One) over a real bus: an approved intent opens a
+position at the broker and an engage with flatten closes it there (a trade closed on the bus);
+a position at the broker that the log does not know halts trading, `optbus reconcile` shows it,
+and `--adopt` makes it the log's (audited)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import nats
 import pytest
 from click.testing import Result
+from execution_fixtures import CALL, LOT, approved, chain, intent
 from typer.testing import CliRunner
 
 from optbus.clock import LiveClock
@@ -26,9 +28,10 @@ from optbus_risk.main import RiskSettings
 from optbus_risk.main import build_app as build_risk
 from tests.brokers.angel_one_fake import AngelOneFake
 from tests.brokers.conftest import MARKET_DAY
+from tests.brokers.quote_model import QuoteModel
 
 from ..conftest import migrated_nats
-from .conftest import RunningService, eventually
+from .conftest import RunningService, eventually, publish_events
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +109,81 @@ async def test_a_position_unknown_to_the_log_halts_is_shown_and_can_be_adopted(
         finally:
             await nc.close()
         assert info.state.messages == 1
+    finally:
+        await execution.stop()
+        await risk.stop()
+
+
+@pytest.fixture
+async def streaming_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AngelOneFake]:
+    """The local Angel One around the fixtures' NIFTY strikes, matching orders every round."""
+    spots = {"NIFTY": 26_000.0, "BANKNIFTY": 52_000.0}
+    async with AngelOneFake(MARKET_DAY, LiveClock(), model=QuoteModel(spots=spots)) as fake:
+        for name, value in fake.environment().items():
+            monkeypatch.setenv(name, value)
+        fake.start_streaming(0.1)
+        yield fake
+
+
+async def _trading_messages(url: str, subject: str) -> int:
+    """How many messages the TRADING stream holds on ``subject``."""
+    nc = await nats.connect(url)
+    try:
+        info = await nc.jetstream().stream_info("TRADING", subjects_filter=subject)
+    finally:
+        await nc.close()
+    return (info.state.subjects or {}).get(subject, 0)
+
+
+def _held(fake: AngelOneFake, token: str) -> int:
+    position = fake.desk.positions.get(token)
+    return 0 if position is None else position.net_quantity
+
+
+async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it_there(
+    server: LocalNats, streaming_fake: AngelOneFake
+) -> None:
+    fake = streaming_fake
+    [call] = [
+        i for i in fake.instruments
+        if (i.underlying, i.kind, i.expiry, i.strike) == ("NIFTY", "call", CALL.expiry, CALL.strike)
+    ]  # fmt: skip
+    risk_settings = RiskSettings(nats_url=server.url, http_port=0)
+    risk = await RunningService(ServiceRunner(build_risk(risk_settings), risk_settings)).ready()
+    settings = ExecutionSettings(nats_url=server.url, http_port=0, venue="angel-one")
+    execution = RunningService(ServiceRunner(build_execution(settings), settings))
+    try:
+        await execution.ready()
+        released = await _cli(
+            "killswitch", "release", "--reason", "start of test", "--operator", "asha",
+            "--nats-url", server.url,
+        )  # fmt: skip
+        assert released.exit_code == 0, released.output
+        quote = fake.quote(call.token)
+        assert quote.bid is not None
+        assert quote.ask is not None
+        now = LiveClock().now_ns()
+        entry = intent("BUY", 2 * LOT, limit_price=round(quote.ask * 1.3, 1))
+        await publish_events(
+            server.url, [chain(now, bid=quote.bid, ask=quote.ask), approved(entry)]
+        )
+
+        async def opened() -> bool:
+            return _held(fake, call.token) == 2 * LOT
+
+        await eventually(opened)
+        flattened = await _cli(
+            "killswitch", "engage", "--reason", "end of test", "--operator", "asha",
+            "--flatten", "--nats-url", server.url,
+        )  # fmt: skip
+        assert flattened.exit_code == 0, flattened.output
+
+        async def closed() -> bool:
+            trades = await _trading_messages(server.url, "exec.trade.closed")
+            return _held(fake, call.token) == 0 and trades == 1
+
+        await eventually(closed)
+        assert len(fake.desk.orders) == 2
     finally:
         await execution.stop()
         await risk.stop()
