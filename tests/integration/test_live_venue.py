@@ -1,5 +1,6 @@
 """Execution on a live venue (the local Angel One) over a real bus: an approved intent opens a
-position at the broker and an engage with flatten closes it there (a trade closed on the bus);
+position at the broker and an engage with flatten closes it there (a trade closed on the bus),
+a placement left unanswered is found at the broker and not sent twice;
 a position at the broker that the log does not know halts trading, `optbus reconcile` shows it,
 and `--adopt` makes it the log's (audited)."""
 
@@ -20,6 +21,7 @@ from optbus.control import KillSwitchState
 from optbus.runtime.control_state import read_kill_switch
 from optbus.runtime.service import ServiceRunner
 from optbus.subjects import RECONCILIATION_ADOPTED, RECONCILIATION_OPERATOR
+from optbus_brokers.feed import Instrument
 from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
 from optbus_execution.main import ExecutionSettings
@@ -121,6 +123,8 @@ async def streaming_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Angel
     async with AngelOneFake(MARKET_DAY, LiveClock(), model=QuoteModel(spots=spots)) as fake:
         for name, value in fake.environment().items():
             monkeypatch.setenv(name, value)
+        # A placement left unanswered is given up on within a second, not the default ten.
+        monkeypatch.setenv("OPTBUS_ANGEL_ONE_REQUEST_TIMEOUT_SECONDS", "1")
         fake.start_streaming(0.1)
         yield fake
 
@@ -140,12 +144,12 @@ def _held(fake: AngelOneFake, token: str) -> int:
     return 0 if position is None else position.net_quantity
 
 
-async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it_there(
-    server: LocalNats, streaming_fake: AngelOneFake
-) -> None:
-    fake = streaming_fake
+@pytest.fixture
+async def trading(server: LocalNats, streaming_fake: AngelOneFake) -> AsyncIterator[Instrument]:
+    """Risk and execution on the Angel One venue, released to trade; the instrument of the
+    fixtures' NIFTY call at the broker."""
     [call] = [
-        i for i in fake.instruments
+        i for i in streaming_fake.instruments
         if (i.underlying, i.kind, i.expiry, i.strike) == ("NIFTY", "call", CALL.expiry, CALL.strike)
     ]  # fmt: skip
     risk_settings = RiskSettings(nats_url=server.url, http_port=0)
@@ -159,31 +163,58 @@ async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it
             "--nats-url", server.url,
         )  # fmt: skip
         assert released.exit_code == 0, released.output
-        quote = fake.quote(call.token)
-        assert quote.bid is not None
-        assert quote.ask is not None
-        now = LiveClock().now_ns()
-        entry = intent("BUY", 2 * LOT, limit_price=round(quote.ask * 1.3, 1))
-        await publish_events(
-            server.url, [chain(now, bid=quote.bid, ask=quote.ask), approved(entry)]
-        )
-
-        async def opened() -> bool:
-            return _held(fake, call.token) == 2 * LOT
-
-        await eventually(opened)
-        flattened = await _cli(
-            "killswitch", "engage", "--reason", "end of test", "--operator", "asha",
-            "--flatten", "--nats-url", server.url,
-        )  # fmt: skip
-        assert flattened.exit_code == 0, flattened.output
-
-        async def closed() -> bool:
-            trades = await _trading_messages(server.url, "exec.trade.closed")
-            return _held(fake, call.token) == 0 and trades == 1
-
-        await eventually(closed)
-        assert len(fake.desk.orders) == 2
+        yield call
     finally:
         await execution.stop()
         await risk.stop()
+
+
+async def _buy_two_lots_at_the_broker(url: str, fake: AngelOneFake, call: Instrument) -> None:
+    """Publish a chain showing the broker's touch and risk's approval of a two-lot buy above
+    its ask."""
+    quote = fake.quote(call.token)
+    assert quote.bid is not None
+    assert quote.ask is not None
+    entry = intent("BUY", 2 * LOT, limit_price=round(quote.ask * 1.3, 1))
+    now = LiveClock().now_ns()
+    await publish_events(url, [chain(now, bid=quote.bid, ask=quote.ask), approved(entry)])
+
+
+async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it_there(
+    server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
+) -> None:
+    fake, call = streaming_fake, trading
+    await _buy_two_lots_at_the_broker(server.url, fake, call)
+
+    async def opened() -> bool:
+        return _held(fake, call.token) == 2 * LOT
+
+    await eventually(opened)
+    flattened = await _cli(
+        "killswitch", "engage", "--reason", "end of test", "--operator", "asha",
+        "--flatten", "--nats-url", server.url,
+    )  # fmt: skip
+    assert flattened.exit_code == 0, flattened.output
+
+    async def closed() -> bool:
+        trades = await _trading_messages(server.url, "exec.trade.closed")
+        return _held(fake, call.token) == 0 and trades == 1
+
+    await eventually(closed)
+    assert len(fake.desk.orders) == 2
+
+
+async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_sent_again(
+    server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
+) -> None:
+    fake, call = streaming_fake, trading
+    fake.time_out_next_placement = True
+    await _buy_two_lots_at_the_broker(server.url, fake, call)
+
+    async def filled_and_accepted() -> bool:
+        accepted = await _trading_messages(server.url, "exec.order.accepted")
+        return _held(fake, call.token) == 2 * LOT and accepted == 1
+
+    await eventually(filled_and_accepted)
+    assert not fake.time_out_next_placement  # the placement was the one left unanswered
+    assert len(fake.desk.orders) == 1
