@@ -1,6 +1,7 @@
 """Execution on a live venue (the local Angel One) over a real bus: an approved intent opens a
 position at the broker and an engage with flatten closes it there (a trade closed on the bus),
-a placement left unanswered is found at the broker and not sent twice;
+a placement left unanswered is found at the broker and not sent twice; a restarted execution
+and `optbus reconcile` recognise the order an earlier run left working;
 a position at the broker that the log does not know halts trading, `optbus reconcile` shows it,
 and `--adopt` makes it the log's (audited)."""
 
@@ -169,13 +170,15 @@ async def trading(server: LocalNats, streaming_fake: AngelOneFake) -> AsyncItera
         await risk.stop()
 
 
-async def _buy_two_lots_at_the_broker(url: str, fake: AngelOneFake, call: Instrument) -> None:
-    """Publish a chain showing the broker's touch and risk's approval of a two-lot buy above
-    its ask."""
+async def _approve_buy(
+    url: str, fake: AngelOneFake, call: Instrument, quantity: int, ask_times: float
+) -> None:
+    """Publish a chain showing the broker's touch and risk's approval of a buy of ``quantity``
+    limited at ``ask_times`` the broker's ask."""
     quote = fake.quote(call.token)
     assert quote.bid is not None
     assert quote.ask is not None
-    entry = intent("BUY", 2 * LOT, limit_price=round(quote.ask * 1.3, 1))
+    entry = intent("BUY", quantity, limit_price=round(quote.ask * ask_times, 1))
     now = LiveClock().now_ns()
     await publish_events(url, [chain(now, bid=quote.bid, ask=quote.ask), approved(entry)])
 
@@ -184,7 +187,7 @@ async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it
     server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
 ) -> None:
     fake, call = streaming_fake, trading
-    await _buy_two_lots_at_the_broker(server.url, fake, call)
+    await _approve_buy(server.url, fake, call, 2 * LOT, ask_times=1.3)
 
     async def opened() -> bool:
         return _held(fake, call.token) == 2 * LOT
@@ -209,7 +212,7 @@ async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_s
 ) -> None:
     fake, call = streaming_fake, trading
     fake.time_out_next_placement = True
-    await _buy_two_lots_at_the_broker(server.url, fake, call)
+    await _approve_buy(server.url, fake, call, 2 * LOT, ask_times=1.3)
 
     async def filled_and_accepted() -> bool:
         accepted = await _trading_messages(server.url, "exec.order.accepted")
@@ -218,3 +221,27 @@ async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_s
     await eventually(filled_and_accepted)
     assert not fake.time_out_next_placement  # the placement was the one left unanswered
     assert len(fake.desk.orders) == 1
+
+
+async def test_a_restarted_execution_recognises_its_working_order_and_the_log_agrees(
+    server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
+) -> None:
+    fake, call = streaming_fake, trading
+    await _approve_buy(server.url, fake, call, LOT, ask_times=0.8)  # rests below the bid
+
+    async def accepted() -> bool:
+        return await _trading_messages(server.url, "exec.order.accepted") == 1
+
+    await eventually(accepted)
+    settings = ExecutionSettings(nats_url=server.url, http_port=0, venue="angel-one")
+    restarted = RunningService(ServiceRunner(build_execution(settings), settings))
+    try:
+        await restarted.ready()
+        shown = await _cli("reconcile", "--venue", "angel-one", "--nats-url", server.url)
+        state = await _kill_switch(server.url)
+    finally:
+        await restarted.stop()
+    assert state is not None
+    assert not state.engaged, state.reason
+    assert shown.exit_code == 0, shown.output
+    assert [o.row()["status"] for o in fake.desk.orders.values()] == ["open"]

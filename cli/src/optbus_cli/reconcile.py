@@ -63,6 +63,8 @@ async def compare(venue: str, nats_url: str) -> Comparison:
     await feed.login()
     index = InstrumentIndex(await feed.load_instruments())
     engine = await log_state(nats_url)
+    # This process placed none of the orders: the broker's tags are mapped back to their ids.
+    broker.remember(order.client_order_id for order in engine.working_orders())
     found = await broker_differences(broker, engine, index.contract)
     return Comparison(await broker.positions(), found, index.contract)
 
