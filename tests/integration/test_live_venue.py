@@ -104,14 +104,7 @@ async def test_a_position_unknown_to_the_log_halts_is_shown_and_can_be_adopted(
             return again.exit_code == 0
 
         await eventually(agreed)
-        nc = await nats.connect(server.url)
-        try:
-            info = await nc.jetstream().stream_info(
-                "TRADING", subjects_filter=RECONCILIATION_ADOPTED
-            )
-        finally:
-            await nc.close()
-        assert info.state.messages == 1
+        assert await _trading_messages(server.url, RECONCILIATION_ADOPTED) == 1
     finally:
         await execution.stop()
         await risk.stop()
