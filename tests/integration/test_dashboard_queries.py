@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -27,6 +28,7 @@ from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate
 from optbus_persistence.store import EventStore
+from optbus_risk.config import DEFAULT_CONFIG_PATH
 from optbus_trainer.quality import Thresholds
 from optbus_trainer.quality_report import QualityWindow, record_report, run_quality_check
 from optbus_trainer.registry import model_record
@@ -91,9 +93,21 @@ EXPECTED_COLUMNS = {
 }  # fmt: skip
 
 
-def _session_events() -> list[Event]:
+def _risk_file_letting_strategies_reenter(directory: Path) -> Path:
+    """Risk's settings with the consecutive-loss breaker out of reach: the flatten closes every
+    position, at a loss, in one go; with the default limit that trips the breaker, nothing is
+    opened again, and the open-positions panel would have nothing to show."""
+    text = DEFAULT_CONFIG_PATH.read_text().replace(
+        "max_consecutive_losses = ", "max_consecutive_losses = 1_000 #", 1
+    )
+    path = directory / "risk.toml"
+    path.write_text(text)
+    return path
+
+
+def _session_events(risk_file: Path) -> list[Event]:
     """Every event of a simulated session through the live handlers, in the order made."""
-    backtest = Backtest(BacktestConfig(run_id="live"), load_market_facts())
+    backtest = Backtest(BacktestConfig(run_id="live", risk_file=risk_file), load_market_facts())
     events: list[Event] = []
 
     def record(event: Event) -> list[Event]:
@@ -129,9 +143,11 @@ def _store(url: str, events: list[Event]) -> None:
 
 
 @pytest.fixture(scope="module")
-def session(postgres_admin_url: str) -> Iterator[tuple[str, datetime, datetime]]:
+def session(
+    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, datetime, datetime]]:
     """A migrated database holding the session, and the time range it spans."""
-    events = _session_events()
+    events = _session_events(_risk_file_letting_strategies_reenter(tmp_path_factory.mktemp("risk")))
     first = datetime.fromtimestamp(events[0].ts_event / 1e9, UTC)
     last = datetime.fromtimestamp(events[-1].ts_event / 1e9, UTC)
     with fresh_database(postgres_admin_url, f"optbus_dashboards_{os.getpid()}") as url:
