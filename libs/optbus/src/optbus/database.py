@@ -71,3 +71,15 @@ def connect(database_url: str, *, autocommit: bool = False) -> psycopg.Connectio
     """A connection to ``database_url`` bounded by the environment's ``DatabaseSettings``."""
     conninfo = bounded_conninfo(database_url, DatabaseSettings())
     return psycopg.connect(conninfo, autocommit=autocommit)
+
+
+def answers(database_url: str) -> bool:
+    """Whether the database takes a connection and answers a query, on a connection of its own:
+    a health check run from another thread must never share the connection a writer is using
+    (psycopg allows one command at a time per connection)."""
+    try:
+        with connect(database_url, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True

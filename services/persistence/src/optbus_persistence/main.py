@@ -8,6 +8,7 @@ from faststream.asgi import AsgiFastStream
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from optbus import database
 from optbus.runtime.consumer import UNLIMITED
 from optbus.runtime.health import threaded_check
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
@@ -77,7 +78,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
         broker,
         consumers=consumers,
         on_stopping=[close_stores],
-        health_checks={"database": threaded_check(lambda: deps.stores[0].ping())},
+        health_checks={"database": threaded_check(lambda: database.answers(settings.database_url))},
     )
 
 

@@ -29,7 +29,7 @@ from optbus_persistence.rows import (
     OPTION_TICK_TYPES,
     StoredEvent,
 )
-from optbus_persistence.schema import SchemaMissing, StorageMode, read_mode
+from optbus_persistence.schema import StorageMode, read_mode
 
 
 @dataclass(frozen=True)
@@ -93,15 +93,6 @@ class EventStore:
         """Close the connection, if open."""
         if self._conn is not None:
             self._conn.close()
-
-    def ping(self) -> bool:
-        """True when the database answers."""
-        try:
-            self._connection().execute("SELECT 1")
-            self._connection().commit()
-        except (psycopg.Error, SchemaMissing):
-            return False
-        return True
 
     def write(self, batch: Sequence[StoredEvent]) -> WriteResult:
         """Store every message of ``batch`` whose event is not stored yet, in one transaction."""
