@@ -57,15 +57,18 @@ class DemoOptions:
     session: date | None = None
 
 
-class Terminated(BaseException):
+class Terminated(SystemExit):
     """SIGTERM reached the demo: stop what it started, as Ctrl-C does.
 
-    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the way
-    swallows it and the stack of what the demo started unwinds."""
+    A SystemExit, so that no ``except Exception`` on the way swallows it and the stack of what
+    the demo started unwinds; and not merely a BaseException, because asyncio re-raises only
+    SystemExit and KeyboardInterrupt out of a task or callback: any other BaseException raised
+    while the loop runs a background task (the NATS client's reader, say) ends that task alone
+    and the demo would go on watching, signal lost."""
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+    raise Terminated(128 + signum)
 
 
 def state_dir() -> Path:
