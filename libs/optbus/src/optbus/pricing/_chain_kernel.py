@@ -271,8 +271,8 @@ def price_chain_into(
     strikes[:n], strikes[n:] = k, k
     iv, codes, greeks = np.empty(2 * n), np.empty(2 * n, dtype=np.int8), np.empty((6, 2 * n))
     implied_greeks_loop(
-        np.arange(2 * n) < n, both, np.array([forward]), strikes, np.array([t]),
-        np.array([rate]), min_time_value, False, table, iv, codes, greeks,
+        np.arange(2 * n) < n, both, np.full(2 * n, forward), strikes, np.full(2 * n, t),
+        np.full(2 * n, rate), min_time_value, False, table, iv, codes, greeks,
     )  # fmt: skip
     for side in range(2):
         part = slice(side * n, (side + 1) * n)

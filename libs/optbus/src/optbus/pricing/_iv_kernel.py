@@ -52,8 +52,10 @@ def _total_vol(
     if not (time_value >= min_time_value and time_value > 0.0):
         return math.nan, NO_TIME_VALUE
     x = -abs(log_moneyness)
-    beta = time_value / (df * math.sqrt(forward * strike))
-    b_max = math.exp(0.5 * x)
+    root = math.sqrt(forward * strike)
+    beta = time_value / (df * root)
+    # b_max = exp(x/2) = sqrt(min(F, K) / max(F, K)): a division instead of an exponential.
+    b_max = min(forward, strike) / root
     if beta >= b_max:
         return math.nan, ABOVE_UPPER_BOUND
     if beta < 1e-300:
@@ -86,12 +88,6 @@ def implied_vol_one(
 
 
 @kernel
-def _stride(a: npt.NDArray[np.float64]) -> int:
-    """Index multiplier that broadcasts a length-1 input over the loop: 0, else 1."""
-    return 0 if a.shape[0] == 1 else 1
-
-
-@kernel
 def implied_vol_loop(
     is_call: npt.NDArray[np.bool_],
     price: npt.NDArray[np.float64],
@@ -104,19 +100,11 @@ def implied_vol_loop(
     iv_out: npt.NDArray[np.float64],
     status_out: npt.NDArray[np.int8],
 ) -> None:
-    """Fill iv_out and status_out; each input has the outputs' length or length 1."""
-    c = 0 if is_call.shape[0] == 1 else 1
-    p, f, k, dt, dr = _stride(price), _stride(forward), _stride(strike), _stride(t), _stride(rate)
+    """Fill iv_out and status_out; each input has the outputs' length (a broadcast view
+    with stride 0 for a value shared by every option)."""
     for i in range(iv_out.shape[0]):
         iv, status = implied_vol_one(
-            table,
-            is_call[c * i],
-            price[p * i],
-            forward[f * i],
-            strike[k * i],
-            t[dt * i],
-            rate[dr * i],
-            min_time_value,
+            table, is_call[i], price[i], forward[i], strike[i], t[i], rate[i], min_time_value
         )
         iv_out[i] = iv
         status_out[i] = status
@@ -180,24 +168,17 @@ def implied_greeks_loop(
     greeks_out: npt.NDArray[np.float64],
 ) -> None:
     """Implied vol, status and the Greeks at it (rows of greeks_out) in one pass; each input
-    has the outputs' length or length 1."""
-    c = 0 if is_call.shape[0] == 1 else 1
-    p, f, k, dt, dr = _stride(price), _stride(forward), _stride(strike), _stride(t), _stride(rate)
+    has the outputs' length (a broadcast view with stride 0 for a value shared by every
+    option)."""
     for i in range(iv_out.shape[0]):
-        call, fwd, strk, ti, ri = (
-            is_call[c * i],
-            forward[f * i],
-            strike[k * i],
-            t[dt * i],
-            rate[dr * i],
-        )
-        if not _valid(price[p * i], fwd, strk, ti, ri):
+        call, fwd, strk, ti, ri = is_call[i], forward[i], strike[i], t[i], rate[i]
+        if not _valid(price[i], fwd, strk, ti, ri):
             s, status = math.nan, INVALID_INPUT
         else:
             df = math.exp(-ri * ti)
             log_moneyness = math.log(fwd / strk)
             s, status = _total_vol(
-                table, call, price[p * i], fwd, strk, df, log_moneyness, min_time_value
+                table, call, price[i], fwd, strk, df, log_moneyness, min_time_value
             )
         iv_out[i] = s / math.sqrt(ti)
         status_out[i] = status

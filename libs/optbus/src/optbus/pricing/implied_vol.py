@@ -35,18 +35,21 @@ def _table() -> FloatArray:
 def _flat_inputs(
     is_call: ArrayLike, *floats: ArrayLike
 ) -> tuple[tuple[int, ...], int, list[npt.NDArray[Any]]]:
-    """The arguments' broadcast shape, its size, and 1-D contiguous arrays for the loops.
+    """The arguments' broadcast shape, its size, and 1-D arrays of that size for the loops.
 
-    Scalars and 1-D arrays of one length (the usual chain) are passed as they are, the loops
-    broadcasting length-1 inputs themselves: numpy's broadcasting would cost more than
-    pricing a chain of a few hundred options. Other shapes are broadcast and flattened.
+    Scalars and 1-D arrays of one length (the usual chain) take a fast path: each length-1
+    input becomes a stride-0 view of the full length (no copy), as numpy's general
+    broadcasting would cost more than pricing a chain of a few hundred options. Other shapes
+    are broadcast and flattened. The loops index every input alike: a per-input stride
+    inside them costs more per option than the view does per call.
     """
     arrays = [np.asarray(is_call, dtype=np.bool_), *map(as_float, floats)]
     lengths = {a.shape[0] for a in arrays if a.ndim == 1 and a.shape[0] != 1}
     if all(a.ndim <= 1 for a in arrays) and len(lengths) <= 1:
         n = lengths.pop() if lengths else 1
         shape = (n,) if any(a.ndim == 1 for a in arrays) else ()
-        return shape, n, [np.ascontiguousarray(a.reshape(-1)) for a in arrays]
+        flat = (np.ascontiguousarray(a.reshape(-1)) for a in arrays)
+        return shape, n, [a if a.shape[0] == n else np.broadcast_to(a, (n,)) for a in flat]
     broadcast = np.broadcast_arrays(*arrays)
     shape = broadcast[0].shape
     return shape, broadcast[0].size, [np.ascontiguousarray(a).reshape(-1) for a in broadcast]
@@ -72,8 +75,7 @@ def _run(
 
     def run_chunk(k: int) -> None:
         part = slice(bounds[k], bounds[k + 1])
-        parts = (a[part] if a.shape[0] > 1 else a for a in inputs)
-        loop(*parts, *options, *(o[..., part] for o in outputs))
+        loop(*(a[part] for a in inputs), *options, *(o[..., part] for o in outputs))
 
     with ThreadPoolExecutor(max_workers=chunks) as pool:
         list(pool.map(run_chunk, range(chunks)))
