@@ -37,61 +37,49 @@ def chain(ts_event: int, expiry: date = WEEKLY, underlying: str = "NIFTY") -> Ch
     )  # fmt: skip
 
 
-class Recorder:
-    """A handler that remembers what reached it."""
+def handled(*events: Event) -> list[Event]:
+    """What of ``events``, handled in this order, reaches the handler behind the guard."""
+    seen: list[Event] = []
 
-    def __init__(self) -> None:
-        self.seen: list[Event] = []
-
-    def __call__(self, event: Event) -> Sequence[Event]:
-        self.seen.append(event)
+    def record(event: Event) -> Sequence[Event]:
+        seen.append(event)
         return [event]
+
+    guard = NewestChainsOnly(record)
+    for event in events:
+        guard(event)
+    return seen
 
 
 def test_a_chain_older_than_one_handled_already_gives_nothing() -> None:
-    handler = NewestChainsOnly(Recorder())
-    handler(chain(2_000))
+    newer = chain(2_000)
 
-    assert handler(chain(1_000)) == []
+    assert handled(newer, chain(1_000)) == [newer]
 
 
 def test_a_newer_chain_is_handled() -> None:
-    recorder = Recorder()
-    handler = NewestChainsOnly(recorder)
     first, second = chain(1_000), chain(2_000)
-    handler(first)
-    handler(second)
 
-    assert recorder.seen == [first, second]
+    assert handled(first, second) == [first, second]
 
 
 def test_chains_of_other_expiries_and_underlyings_keep_their_own_order() -> None:
-    recorder = Recorder()
-    handler = NewestChainsOnly(recorder)
-    handler(chain(2_000))
+    weekly = chain(2_000)
     monthly, bank = chain(1_000, expiry=MONTHLY), chain(1_000, underlying="BANKNIFTY")
-    handler(monthly)
-    handler(bank)
 
-    assert recorder.seen[1:] == [monthly, bank]
+    assert handled(weekly, monthly, bank) == [weekly, monthly, bank]
 
 
 def test_the_same_chain_again_is_handled_as_before() -> None:
-    recorder = Recorder()
-    handler = NewestChainsOnly(recorder)
     again = chain(1_000)
-    handler(again)
-    handler(again)
 
-    assert recorder.seen == [again, again]
+    assert handled(again, again) == [again, again]
 
 
 def test_events_other_than_chains_pass() -> None:
-    recorder = Recorder()
-    handler = NewestChainsOnly(recorder)
-    handler(chain(2_000))
+    newer = chain(2_000)
     vix = VolatilityIndexTick(
         event_id="vix-1", ts_event=1_000, ts_init=1_000, index="INDIAVIX", value=13.2
     )
 
-    assert handler(vix) == [vix]
+    assert handled(newer, vix) == [newer, vix]
