@@ -26,6 +26,7 @@ import kubernetes_validate
 import pydantic
 import pytest
 import yaml
+from cloudcoil.models.keda import v1alpha1 as keda
 from cloudcoil.models.prometheus_operator import v1 as prometheus_operator
 
 from optbus.runtime.nats_security import NatsSecurity
@@ -166,6 +167,25 @@ def test_each_service_serves_http_on_all_interfaces(compose: dict[str, Any]) -> 
 def test_services_serve_http_on_distinct_ports(compose: dict[str, Any]) -> None:
     ports = [http_port(compose["services"][s]["environment"], s) for s in SERVICES]
     assert len(set(ports)) == len(ports)
+
+
+def test_compose_runs_greeks_and_persistence_as_several_replicas(compose: dict[str, Any]) -> None:
+    for service in SCALED_SERVICES:
+        assert compose["services"][service]["deploy"]["replicas"] >= 2, service
+
+
+def test_compose_runs_one_of_each_trading_service(compose: dict[str, Any]) -> None:
+    for service in TRADING_SERVICES:
+        assert compose["services"][service].get("deploy", {}).get("replicas", 1) == 1, service
+
+
+def test_no_replicated_compose_service_publishes_a_port_on_the_host(
+    compose: dict[str, Any],
+) -> None:
+    """Two replicas cannot both bind one host port: each serves on its own container's."""
+    for name, service in compose["services"].items():
+        if service.get("deploy", {}).get("replicas", 1) > 1:
+            assert "ports" not in service, name
 
 
 def test_every_optbus_variable_in_compose_is_a_setting_the_service_reads(
@@ -663,13 +683,20 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 # --- Kubernetes, built and validated ---------------------------------------------------------
 
-BUILDS = ("base", "nats", "overlays/example")
+BUILDS = ("base", "nats", "overlays/example", "overlays/autoscaled")
 """Every kustomization someone applies: the optbus base, the NATS cluster, each overlay."""
+AUTOSCALED = "overlays/autoscaled"
+"""The overlay whose greeks and persistence KEDA scales on their consumers' lag."""
 TRADING_SERVICES = ("strategy", "risk", "execution")
+SCALED_SERVICES = ("greeks", "persistence")
+"""The services that run as several replicas sharing their durables."""
 CURRENT_KUBERNETES = list(dict.fromkeys(kubernetes_validate.utils.all_versions()))[-3:]
 """The three newest Kubernetes releases the validator bundles the schemas of (it lists each
 release twice: its plain and its strict schemas)."""
 PROMETHEUS_OPERATOR_KINDS = {"ServiceMonitor", "PrometheusRule"}
+KEDA_KINDS = {"ScaledObject"}
+CUSTOM_KINDS = PROMETHEUS_OPERATOR_KINDS | KEDA_KINDS
+"""Kinds of custom resources, checked against their operators' CRDs rather than Kubernetes'."""
 PINNED_IMAGE = re.compile(r"^[\w./-]+:v?\d+\.\d+\.\d+(-[\w.]+)?$")
 """An image named by a full version (nats:2.11.4-alpine), never latest or a moving minor."""
 
@@ -745,7 +772,7 @@ def test_every_built_object_is_valid_against_the_schemas_of_current_kubernetes(
     target: str, version: str
 ) -> None:
     for doc in built(target):
-        if doc["kind"] in PROMETHEUS_OPERATOR_KINDS:
+        if doc["kind"] in CUSTOM_KINDS:
             continue
         kubernetes_validate.validate(doc, version, strict=True)
 
@@ -763,10 +790,10 @@ def test_the_schema_check_rejects_a_misspelt_field() -> None:
         kubernetes_validate.validate(deployment, CURRENT_KUBERNETES[-1], strict=True)
 
 
-def prometheus_operator_problems(doc: dict[str, Any]) -> list[str]:
-    """What the Prometheus Operator's CRD (as cloudcoil's generated models) refuses in an
-    object, or silently drops: a field it does not know."""
-    model = getattr(prometheus_operator, doc["kind"])
+def crd_problems(models: ModuleType, doc: dict[str, Any]) -> list[str]:
+    """What an operator's CRD (as cloudcoil's models generated from it, ``models``) refuses in
+    an object, or silently drops: a field it does not know."""
+    model = getattr(models, doc["kind"])
     try:
         parsed = model.model_validate(doc)
     except pydantic.ValidationError as error:
@@ -779,16 +806,16 @@ def test_the_prometheus_operator_objects_are_valid_against_its_crds() -> None:
     objects = [doc for doc in built("base") if doc["kind"] in PROMETHEUS_OPERATOR_KINDS]
     assert {doc["kind"] for doc in objects} == PROMETHEUS_OPERATOR_KINDS
     for doc in objects:
-        assert prometheus_operator_problems(doc) == []
+        assert crd_problems(prometheus_operator, doc) == []
 
 
 def test_the_crd_check_rejects_a_misspelt_field_and_a_rule_without_expr() -> None:
     monitor = copy.deepcopy(built_objects("base", "ServiceMonitor")["optbus-services"])
     monitor["spec"]["endpoints"][0]["intervall"] = "15s"
-    assert prometheus_operator_problems(monitor)
+    assert crd_problems(prometheus_operator, monitor)
     rule = copy.deepcopy(built_objects("base", "PrometheusRule")["optbus-alerts"])
     del rule["spec"]["groups"][0]["rules"][0]["expr"]
-    assert prometheus_operator_problems(rule)
+    assert crd_problems(prometheus_operator, rule)
 
 
 @pytest.fixture(scope="module")
@@ -824,7 +851,7 @@ def test_the_service_monitor_scrapes_every_service_as_a_job_of_its_name() -> Non
     assert {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]} == {"http"}
 
 
-@pytest.mark.parametrize("target", ["base", "overlays/example"])
+@pytest.mark.parametrize("target", ["base", "overlays/example", AUTOSCALED])
 def test_each_trading_service_runs_one_replica_that_is_stopped_before_another_starts(
     target: str,
 ) -> None:
@@ -840,6 +867,8 @@ def test_no_trading_service_has_a_disruption_budget_or_an_autoscaler() -> None:
         for doc in built(target):
             if doc["kind"] == "PodDisruptionBudget":
                 assert not policy_pod_names(doc["spec"]["selector"]) & set(TRADING_SERVICES)
+            if doc["kind"] == "ScaledObject":
+                assert doc["spec"]["scaleTargetRef"]["name"] not in TRADING_SERVICES
             assert doc["kind"] != "HorizontalPodAutoscaler"
 
 
@@ -997,6 +1026,100 @@ def test_greeks_and_persistence_lose_at_most_one_replica_to_a_drain() -> None:
     budgets = built_objects("overlays/example", "PodDisruptionBudget")
     for service in ("greeks", "persistence"):
         assert budgets[service]["spec"]["maxUnavailable"] == 1
+
+
+# --- Autoscaling: KEDA on consumer lag -------------------------------------------------------
+
+
+def scaled_objects() -> dict[str, dict[str, Any]]:
+    """The autoscaled overlay's ScaledObjects, by the Deployment each scales."""
+    return {
+        doc["spec"]["scaleTargetRef"]["name"]: doc
+        for doc in built_objects(AUTOSCALED, "ScaledObject").values()
+    }
+
+
+def lag_triggers(service: str) -> list[dict[str, str]]:
+    """The metadata of each trigger of ``service``'s ScaledObject."""
+    triggers = scaled_objects()[service]["spec"]["triggers"]
+    assert {trigger["type"] for trigger in triggers} == {"nats-jetstream"}
+    return [trigger["metadata"] for trigger in triggers]
+
+
+def test_keda_scales_exactly_greeks_and_persistence() -> None:
+    deployments = built_objects(AUTOSCALED, "Deployment")
+    for service, scaled in scaled_objects().items():
+        assert deployments[service]["metadata"]["namespace"] == scaled["metadata"]["namespace"]
+    assert set(scaled_objects()) == set(SCALED_SERVICES)
+
+
+def test_the_scaled_objects_are_valid_against_kedas_crd() -> None:
+    for doc in built_objects(AUTOSCALED, "ScaledObject").values():
+        assert crd_problems(keda, doc) == []
+
+
+def test_the_keda_crd_check_rejects_a_misspelt_field_and_a_trigger_without_type() -> None:
+    scaled = copy.deepcopy(scaled_objects()["greeks"])
+    scaled["spec"]["minReplicas"] = 2
+    assert crd_problems(keda, scaled)
+    untyped = copy.deepcopy(scaled_objects()["greeks"])
+    del untyped["spec"]["triggers"][0]["type"]
+    assert crd_problems(keda, untyped)
+
+
+@pytest.mark.parametrize("service", SCALED_SERVICES)
+def test_a_scaled_service_scales_on_the_lag_of_every_durable_it_declares(service: str) -> None:
+    declared = {(consumer.stream, consumer.durable) for consumer in topology_of(service).consumers}
+    watched = [(trigger["stream"], trigger["consumer"]) for trigger in lag_triggers(service)]
+    assert sorted(watched) == sorted(declared)
+
+
+@pytest.mark.parametrize("service", SCALED_SERVICES)
+def test_keda_reads_the_lag_in_the_account_of_the_services(
+    service: str, accounts: ModuleType
+) -> None:
+    assert {trigger["account"] for trigger in lag_triggers(service)} == {accounts.ACCOUNT}
+
+
+@pytest.mark.parametrize("service", SCALED_SERVICES)
+def test_keda_reads_the_lag_from_the_monitoring_port_of_each_nats_server(service: str) -> None:
+    """The headless Service resolves to every server, which the scaler needs on a cluster:
+    it asks the server that leads each consumer."""
+    headless = built_objects("nats", "Service")["nats-headless"]
+    assert headless["spec"]["clusterIP"] == "None"
+    (nats,) = built_objects("nats", "StatefulSet").values()
+    (container,) = nats["spec"]["template"]["spec"]["containers"]
+    monitor = {port["name"]: port["containerPort"] for port in container["ports"]}["monitor"]
+    address = f"nats-headless.{nats['metadata']['namespace']}.svc.cluster.local:{monitor}"
+    endpoints = {trigger["natsServerMonitoringEndpoint"] for trigger in lag_triggers(service)}
+    assert endpoints == {address}
+
+
+def test_the_keda_operator_may_reach_the_nats_monitoring_port() -> None:
+    policy = built_objects(AUTOSCALED, "NetworkPolicy")["nats-monitoring-keda"]
+    (nats,) = built_objects("nats", "StatefulSet").values()
+    assert policy["metadata"]["namespace"] == nats["metadata"]["namespace"]
+    assert policy_pod_names(policy["spec"]["podSelector"]) == {"nats"}
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "keda"
+    }
+    assert rule["ports"] == [{"port": 8222, "protocol": "TCP"}]
+
+
+def test_an_autoscaled_deployment_leaves_its_replica_count_to_keda() -> None:
+    """A fixed count would be set back by every `kubectl apply`, under the autoscaler's feet."""
+    deployments = built_objects(AUTOSCALED, "Deployment")
+    for service in SCALED_SERVICES:
+        assert "replicas" not in deployments[service]["spec"], service
+
+
+def test_the_autoscaler_keeps_a_replica_serving_while_a_drain_takes_one() -> None:
+    budgets = built_objects(AUTOSCALED, "PodDisruptionBudget")
+    for service, scaled in scaled_objects().items():
+        least = scaled["spec"]["minReplicaCount"]
+        assert least - budgets[service]["spec"]["maxUnavailable"] >= 1, service
+        assert scaled["spec"]["maxReplicaCount"] > least, service
 
 
 # --- NATS ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The services as processes of their own, each an ``optbus run`` with its own log, and the
-wait until they are ready: what the demo and the replay start."""
+wait until they are ready: what the demo and the replay start, and what a test or a benchmark
+starts several replicas of."""
 
 from __future__ import annotations
 
@@ -26,11 +27,14 @@ class ServiceProcesses:
         self._log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
-        """Start service ``name``."""
+    def start(
+        self, name: str, extra_env: dict[str, str] | None = None, *, instance: str | None = None
+    ) -> None:
+        """Start service ``name``, known (and logged) as ``instance``, by default its name."""
+        instance = instance or name
         self._log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self._log_dir / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
+        log = (self._log_dir / f"{instance}.log").open("wb")
+        self.processes[instance] = subprocess.Popen(
             [sys.executable, "-m", "optbus_cli.main", "run", name],
             env=self._env | (extra_env or {}),
             stdout=log,
@@ -70,18 +74,39 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def start_services(
+def http_port_setting(service: str) -> str:
+    """The setting that picks the HTTP port (``/metrics``, ``/healthz``) of ``service``."""
+    return f"OPTBUS_{service.upper().replace('-', '_')}_HTTP_PORT"
+
+
+def replica_names(service: str, count: int) -> list[str]:
+    """What the replicas of ``service`` are known and logged as: its own name when it runs
+    alone, else ``<service>-1`` ... ``<service>-<count>``."""
+    if count < 1:
+        raise ValueError(f"{service}: at least one replica, not {count}")
+    return [service] if count == 1 else [f"{service}-{n}" for n in range(1, count + 1)]
+
+
+def start_replicas(
     processes: ServiceProcesses,
+    replicas: Mapping[str, int],
     timeout: float,
     extra_env: Mapping[str, dict[str, str]] | None = None,
-) -> None:
-    """Start every pipeline service and wait until each serves ``/healthz``: its consumers
-    exist and consume (greeks has compiled its kernels), so nothing published afterwards
-    waits on a service that is not there yet. ``extra_env`` adds settings per service."""
-    ports = {name: free_port() for name in PIPELINE_SERVICES}
-    for name, port in ports.items():
-        variable = f"OPTBUS_{name.upper().replace('-', '_')}_HTTP_PORT"
-        processes.start(name, {variable: str(port), **(extra_env or {}).get(name, {})})
+) -> dict[str, int]:
+    """Start ``replicas[service]`` processes of each service and wait until each serves
+    ``/healthz``: its consumers exist and consume (greeks has compiled its kernels), so nothing
+    published afterwards waits on a service that is not there yet. ``extra_env`` adds settings
+    per service. Replicas of a service share its durable consumers (JetStream hands each message
+    to one of them); each serves HTTP on a port of its own. Returns each replica's port, by
+    its name (``replica_names``)."""
+    ports: dict[str, int] = {}
+    for service, count in replicas.items():
+        for instance in replica_names(service, count):
+            ports[instance] = free_port()
+            settings = {http_port_setting(service): str(ports[instance])}
+            processes.start(
+                service, settings | (extra_env or {}).get(service, {}), instance=instance
+            )
     deadline = time.monotonic() + timeout
     waiting = dict(ports)
     while waiting:
@@ -91,3 +116,14 @@ def start_services(
             raise RuntimeError(f"services not ready after {timeout:.0f} s: {sorted(waiting)}")
         waiting = {name: port for name, port in waiting.items() if not _healthy(port)}
         time.sleep(0.2)
+    return ports
+
+
+def start_services(
+    processes: ServiceProcesses,
+    timeout: float,
+    extra_env: Mapping[str, dict[str, str]] | None = None,
+) -> None:
+    """Start one process of every pipeline service and wait until each is ready (see
+    ``start_replicas``)."""
+    start_replicas(processes, dict.fromkeys(PIPELINE_SERVICES, 1), timeout, extra_env)

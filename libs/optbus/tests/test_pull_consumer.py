@@ -79,6 +79,7 @@ class FakeClient:
         self.js = FakeJetStream(existing)
         self.subscription = FakeSubscription()
         self.advisories: dict[str, Callable[[SimpleNamespace], Awaitable[None]]] = {}
+        self.advisory_queues: dict[str, str] = {}
         self.pulls: list[tuple[str, dict[str, int], str]] = []
         self.stats = {"reconnects": 0}
         self.is_connected = True
@@ -89,9 +90,12 @@ class FakeClient:
     def new_inbox(self) -> str:
         return "_INBOX.test"
 
-    async def subscribe(self, subject: str, cb: Callable[[FakeMsg], Awaitable[None]]) -> object:
+    async def subscribe(
+        self, subject: str, cb: Callable[[FakeMsg], Awaitable[None]], queue: str = ""
+    ) -> object:
         if subject.startswith("$JS.EVENT.ADVISORY."):
             self.advisories[subject] = cb  # type: ignore[assignment]
+            self.advisory_queues[subject] = queue
             return FakeSubscription()
         self.subscription.callback = cb
         return self.subscription
@@ -311,6 +315,15 @@ async def test_a_message_past_max_deliver_that_never_raised_is_parked_saying_so(
         "delivered 3 times without an ack: no handler error seen "
         "(nak'd by the handler, or not acked within ack_wait)"
     ]
+
+
+async def test_the_replicas_of_a_durable_hear_its_advisories_as_one_queue_group() -> None:
+    """So that, of the processes sharing a durable, one parks each message it gave up on."""
+    client = FakeClient()
+    consumer = await started(client, Recorder())
+    await consumer.stop()
+
+    assert client.advisory_queues == {"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.MD.test": "test"}
 
 
 async def test_the_consumer_keeps_going_after_a_failed_batch() -> None:

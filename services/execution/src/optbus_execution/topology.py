@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from optbus import subjects
+from optbus.chain_order import NewestChainsOnly
 from optbus.events import (
     BrokerStateAdopted,
     ChainGreeks,
@@ -25,7 +26,7 @@ SERVICE = "execution"
 
 
 def _chains(engine: ExecutionEngine) -> Handler[ChainGreeks]:
-    return engine.on_chain
+    return NewestChainsOnly(engine.on_chain)
 
 
 def _vix(engine: ExecutionEngine) -> Handler[VolatilityIndexTick]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from optbus import subjects
+from optbus.chain_order import NewestChainsOnly
 from optbus.events import ChainGreeks, Event, OrderIntent
 from optbus.runtime.topology import (
     BatchConsumer,
@@ -25,7 +26,7 @@ def _intents(engine: RiskEngine) -> Handler[OrderIntent]:
 
 
 def _chains(engine: RiskEngine) -> Handler[ChainGreeks]:
-    return engine.on_chain
+    return NewestChainsOnly(engine.on_chain)
 
 
 def _executions(engine: RiskEngine) -> Handler[Event]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from optbus import subjects
+from optbus.chain_order import NewestChainsOnly
 from optbus.events import Event
 from optbus.runtime.topology import (
     BatchConsumer,
@@ -33,6 +34,10 @@ def _engine(deps: StrategyDeps) -> Handler[Event]:
     return deps.engine.handle
 
 
+def _chains(deps: StrategyDeps) -> Handler[Event]:
+    return NewestChainsOnly(deps.engine.handle)
+
+
 def _promotions(deps: StrategyDeps, ports: ConsumerPorts) -> BatchHandler:
     if deps.reloader is None:
         raise ValueError("the model consumer needs a ModelReloader")
@@ -42,7 +47,7 @@ def _promotions(deps: StrategyDeps, ports: ConsumerPorts) -> BatchHandler:
 TOPOLOGY: ServiceTopology[StrategyDeps] = ServiceTopology(
     service="strategy",
     consumers=(
-        event_consumer("ANALYTICS", subjects.GREEKS_CHAINS, "strategy-chains", Event, _engine),
+        event_consumer("ANALYTICS", subjects.GREEKS_CHAINS, "strategy-chains", Event, _chains),
         event_consumer("MD", "md.vix.>", "strategy-vix", Event, _engine),
         event_consumer("TRADING", "exec.position.>", "strategy-positions", Event, _engine),
         event_consumer("TRADING", "risk.decision.>", "strategy-decisions", Event, _engine),

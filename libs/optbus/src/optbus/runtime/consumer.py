@@ -130,6 +130,10 @@ class PullConsumer:
     ``max_deliver`` deliveries is parked by ``dead_letters``, with the handler's last error on
     it. Stopping lets the batch in hand finish first, and naks what was delivered but not yet
     handled, so nothing in flight is abandoned.
+
+    Several processes may run the same durable (replicas of a service): JetStream hands each
+    message to one of them, and one of them parks it. That one need not be the one that saw its
+    last failure, so the dead letter's reason may then say no handler error was seen.
     """
 
     def __init__(
@@ -160,8 +164,12 @@ class PullConsumer:
         spec = self.spec
         nc = self._connection()
         await self._declare(nc.jetstream())
+        # In the durable's queue group: of the replicas sharing the durable, one parks each
+        # message JetStream gave up on (each would otherwise post, count and log it).
         self._advisories = await nc.subscribe(
-            f"{_MAX_DELIVERIES}.{spec.stream}.{spec.durable}", cb=self._on_max_deliveries
+            f"{_MAX_DELIVERIES}.{spec.stream}.{spec.durable}",
+            queue=spec.durable,
+            cb=self._on_max_deliveries,
         )
         inbox = nc.new_inbox()
         self._subscription = await nc.subscribe(inbox, cb=self._on_delivery)
