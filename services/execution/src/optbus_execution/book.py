@@ -15,7 +15,7 @@ from optbus.events import (
     MarketContext,
     VolatilityIndexTick,
 )
-from optbus.quotes import ChainKey, OptionQuote, quote_at
+from optbus.quotes import ChainKey, OptionQuote, futures_quote, quote_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,8 @@ class MarketBook:
         chain = self._chains.get((contract.underlying, contract.expiry))
         if chain is None:
             return None
+        if contract.option_type == "FUT":
+            return futures_quote(chain.event, contract)
         i = chain.strike_index.get(contract.strike)
         if i is None:
             return None
@@ -78,7 +80,9 @@ class MarketBook:
     def quote_age_ns(self, contract: Contract, at_ns: int) -> int | None:
         """How old the latest quote of ``contract`` is at ``at_ns`` (None when there is none)."""
         chain = self._chains.get((contract.underlying, contract.expiry))
-        if chain is None or contract.strike not in chain.strike_index:
+        if chain is None:
+            return None
+        if contract.option_type != "FUT" and contract.strike not in chain.strike_index:
             return None
         return max(0, at_ns - chain.event.ts_event)
 

@@ -5,21 +5,37 @@ closing value on expiry day; here, the last spot the day's chains of the underly
 before the session's close (``SettlementPrices``). A long in the money is exercised and
 receives its intrinsic value, paying STT on it at the dated exercise rate; a short in the
 money is assigned and pays the intrinsic value; out of the money either side expires
-worthless. Pure: prices and times come from the events folded in.
+worthless. An index future settles at the final settlement price too: it leaves at that price
+(the difference from its average price is its P&L), with no STT and no other charge. Pure:
+prices and times come from the events folded in.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from optbus.events import Contract, MarketContext, Position, PositionSettled, SettlementOutcome
+from optbus.events import (
+    Charges,
+    Contract,
+    MarketContext,
+    Position,
+    PositionSettled,
+    SettlementOutcome,
+)
 from optbus.fees import exercise_charges
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts, MarketFactsError
 
+_NO_CHARGES = Charges(
+    brokerage=0.0, stt=0.0, exchange_transaction=0.0, sebi=0.0, stamp_duty=0.0, gst=0.0
+)
+
 
 def intrinsic_value(contract: Contract, settlement_price: float) -> float:
-    """What one unit of ``contract`` is worth at ``settlement_price`` (0 out of the money)."""
+    """What one unit of ``contract`` is worth at ``settlement_price`` (an option: 0 out of the
+    money; a future: the settlement price itself)."""
+    if contract.option_type == "FUT":
+        return settlement_price
     if contract.option_type == "CE":
         return max(0.0, settlement_price - contract.strike)
     return max(0.0, contract.strike - settlement_price)
@@ -31,7 +47,9 @@ def settlement_of(
     """The settlement of ``position`` at ``settlement_price`` (its id fixed by the position)."""
     intrinsic = intrinsic_value(position.contract, settlement_price)
     outcome: SettlementOutcome
-    if intrinsic == 0.0:
+    if position.contract.option_type == "FUT":
+        outcome = "settled"
+    elif intrinsic == 0.0:
         outcome = "expired"
     else:
         outcome = "exercised" if position.quantity > 0 else "assigned"
@@ -48,7 +66,11 @@ def settlement_of(
         settlement_price=settlement_price,
         intrinsic_value=intrinsic,
         outcome=outcome,
-        charges=exercise_charges(stt_base, position.contract.expiry),
+        charges=(
+            exercise_charges(stt_base, position.contract.expiry)
+            if outcome == "exercised"
+            else _NO_CHARGES
+        ),
     )
 
 
