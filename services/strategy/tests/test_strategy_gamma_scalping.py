@@ -219,7 +219,7 @@ def test_hedging_stops_at_the_maximum_number_of_hedges(
 
 
 def test_a_hedge_band_narrower_than_half_a_lot_is_refused(make_strategy: Any) -> None:
-    with pytest.raises(msgspec.ValidationError, match="at least 0.5"):
+    with pytest.raises(msgspec.ValidationError, match=r"at least 0\.5"):
         make_strategy("gamma_scalping", hedge_band_delta_lots=0.4)
 
 
