@@ -236,16 +236,13 @@ FUTURE = futures_contract("NIFTY", EXPIRY)
 
 
 def test_a_long_future_needs_its_scan_loss_plus_futures_exposure_margin() -> None:
-    # The scan: the future loses quantity x forward x move, worst at the full downward scan
-    # (the extremes count only their covered share). Exposure: 2% of 65 x 26,000 = 33,800.
-    grid = scenarios(MARGIN)
-    worst = float((NIFTY_LOT * FORWARD * (1 - grid.forward_factor) * grid.weight).max())
-
+    # The scan: the full -6% move loses 65 x 26,000 x 6% = 101,400 (the 12% extremes count
+    # 35%: 4.2%, less). Exposure: 2% of 65 x 26,000 = 33,800. No premium.
     result = margin_required({FUTURE: NIFTY_LOT}, MARKS, MARGIN, DAY)
 
-    assert result.scan_loss == pytest.approx(worst)
+    assert result.scan_loss == pytest.approx(101_400.0)
     assert result.exposure == pytest.approx(33_800.0)
-    assert (result.long_premium, result.total) == (0.0, pytest.approx(worst + 33_800.0))
+    assert (result.long_premium, result.total) == (0.0, pytest.approx(135_200.0))
 
 
 def test_a_short_future_needs_the_same_margin_as_a_long_one() -> None:
