@@ -123,7 +123,8 @@ def test_a_future_is_as_fresh_as_the_latest_chain_carrying_its_price() -> None:
 
     quote = book.quote(DECEMBER_FUTURE)
     assert book.is_fresh(DECEMBER_FUTURE, T0 + 61 * SECOND)
-    assert quote is not None and quote.bid == 26_140.0
+    assert quote is not None
+    assert quote.bid == 26_140.0
 
 
 def test_a_future_of_another_month_has_no_quote() -> None:
