@@ -14,21 +14,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from optbus.events import (
-    Charges,
-    Contract,
-    MarketContext,
-    Position,
-    PositionSettled,
-    SettlementOutcome,
-)
+from optbus.events import Contract, MarketContext, Position, PositionSettled, SettlementOutcome
 from optbus.fees import exercise_charges
 from optbus.ids import derived_event_id
 from optbus.market import MarketFacts, MarketFactsError
-
-_NO_CHARGES = Charges(
-    brokerage=0.0, stt=0.0, exchange_transaction=0.0, sebi=0.0, stamp_duty=0.0, gst=0.0
-)
 
 
 def intrinsic_value(contract: Contract, settlement_price: float) -> float:
@@ -54,7 +43,7 @@ def settlement_of(
     else:
         outcome = "exercised" if position.quantity > 0 else "assigned"
     units = abs(position.quantity)
-    # STT on exercise is the buyer's: a short that is assigned pays none.
+    # STT on exercise is the buyer's: a short that is assigned pays none, nor does a future.
     stt_base = intrinsic * units if outcome == "exercised" else 0.0
     return PositionSettled(
         event_id=derived_event_id("exec.position.settled", position.position_id),
@@ -66,11 +55,7 @@ def settlement_of(
         settlement_price=settlement_price,
         intrinsic_value=intrinsic,
         outcome=outcome,
-        charges=(
-            exercise_charges(stt_base, position.contract.expiry)
-            if outcome == "exercised"
-            else _NO_CHARGES
-        ),
+        charges=exercise_charges(stt_base, position.contract.expiry),
     )
 
 
