@@ -325,3 +325,20 @@ def test_every_event_type_is_one_the_bus_decodes() -> None:
     """``BusEvent`` (what the codec and persistence decode) and ``ALL_EVENT_TYPES`` (what the
     schemas are written for) name the same types, so a new event is never dead-lettered."""
     assert set(typing.get_args(events.BusEvent)) == set(events.ALL_EVENT_TYPES)
+
+
+def test_an_option_contract_keeps_its_wire_form_now_that_futures_exist() -> None:
+    call = Contract(underlying="NIFTY", expiry=date(2026, 12, 8), strike=26_000.0,
+                    option_type="CE")  # fmt: skip
+
+    assert msgspec.json.encode(call) == (
+        b'{"underlying":"NIFTY","expiry":"2026-12-08","strike":26000.0,"option_type":"CE"}'
+    )
+
+
+def test_a_future_is_a_contract_of_type_fut_with_strike_0() -> None:
+    future = events.futures_contract("NIFTY", date(2026, 12, 29))
+    wire = msgspec.json.encode(future)
+
+    assert msgspec.json.decode(wire, type=Contract) == future
+    assert (future.strike, future.kind, future.label) == (0.0, "future", "NIFTY 2026-12-29 FUT")

@@ -153,3 +153,35 @@ def _items(charges: Charges) -> list[float]:
         charges.brokerage, charges.stt, charges.exchange_transaction, charges.sebi,
         charges.stamp_duty, charges.gst,
     ]  # fmt: skip
+
+
+# A NIFTY futures hedge: one lot (65 units) at 26,012.35, turnover 1,690,802.75.
+FUTURES_TURNOVER = 65 * 26_012.35
+
+
+def test_the_sale_of_a_future_matches_the_hand_computed_charges() -> None:
+    # brokerage 20; STT 1,690,802.75 x 0.05% = 845.401375 -> 845.40; transaction x 0.00173%
+    # = 29.2508876 -> 29.25; SEBI x 10/1e7 = 1.6908 -> 1.69; no stamp duty on a sale;
+    # GST 18% x (20 + 29.25 + 1.69) = 9.1692 -> 9.17.
+    charges = charges_for("SELL", FUTURES_TURNOVER, TRADE_DATE, 20.0, kind="future")
+
+    assert charges == Charges(
+        brokerage=20.0, stt=845.40, exchange_transaction=29.25, sebi=1.69, stamp_duty=0.0, gst=9.17
+    )
+
+
+def test_the_purchase_of_a_future_matches_the_hand_computed_charges() -> None:
+    # brokerage 20; no STT on a buy; transaction 29.25; SEBI 1.69; stamp duty x 0.002%
+    # = 33.816055 -> 33.82; GST 9.17.
+    charges = charges_for("BUY", FUTURES_TURNOVER, TRADE_DATE, 20.0, kind="future")
+
+    assert charges == Charges(
+        brokerage=20.0, stt=0.0, exchange_transaction=29.25, sebi=1.69, stamp_duty=33.82, gst=9.17
+    )
+
+
+def test_the_sale_of_a_future_before_april_2026_paid_0_02_percent_stt() -> None:
+    # 1,690,802.75 x 0.02% = 338.16055 -> 338.16.
+    charges = charges_for("SELL", FUTURES_TURNOVER, date(2026, 3, 31), 20.0, kind="future")
+
+    assert charges.stt == 338.16

@@ -2,7 +2,8 @@
 
 The monitor is told to hold (no stop, target, holding-time or expiry-day exit before the
 close), so the strategies' legs are still open when their expiry day closes: expiry
-settlement, not the monitor, must close them. Two-minute steps keep ten days quick.
+settlement, not the monitor, must close them. Gamma scalping hedges its straddles with the
+June futures. Two-minute steps keep ten days quick.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from optbus.clock import ReplayClock
-from optbus.events import PositionClosed, PositionOpened, PositionSettled, TradeClosed
+from optbus.events import (
+    Fill,
+    PositionClosed,
+    PositionOpened,
+    PositionSettled,
+    TradeClosed,
+    futures_contract,
+)
 from optbus.market import MarketFacts
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.engine import BacktestResult, run_backtest
@@ -96,3 +104,34 @@ def test_the_report_shows_unrealised_pnl_in_equity_and_drawdown(
     assert performance.equity[-1] == (last.ts, capital + (last.realised + last.unrealised))
     assert min(level for _, level in performance.drawdown) == performance.max_drawdown
     assert "<h2>Unrealised P&L</h2>" in render_html("ten-days", performance, facts)
+
+
+def test_gamma_scalping_hedges_with_the_month_s_futures(ten_days: BacktestResult) -> None:
+    june_future = futures_contract("NIFTY", date(2026, 6, 30))
+    hedges = [
+        e for e in ten_days.trade_log.events
+        if isinstance(e, Fill) and e.contract == june_future
+    ]  # fmt: skip
+    trades = [
+        e for e in ten_days.trade_log.events
+        if isinstance(e, TradeClosed) and e.contract == june_future
+    ]  # fmt: skip
+    assert {h.side for h in hedges} == {"BUY", "SELL"}
+    assert trades
+    assert {t.strategy for t in trades} == {"gamma_scalping"}
+
+
+def test_the_report_splits_gamma_scalping_into_option_legs_and_futures_hedges(
+    ten_days: BacktestResult, facts: MarketFacts
+) -> None:
+    capital = ten_days.services.risk.env.config.capital
+    performance = compute_performance(
+        ten_days.trade_log.events, capital, facts, marks=ten_days.marks
+    )
+    legs = performance.by_strategy_leg
+    options, futures = legs["gamma_scalping / option legs"], legs["gamma_scalping / futures hedges"]
+    whole = performance.by_strategy["gamma_scalping"]
+    assert options.trades + futures.trades == whole.trades
+    assert options.net_pnl + futures.net_pnl == pytest.approx(whole.net_pnl)
+    page = render_html("ten-days", performance, facts)
+    assert "gamma_scalping / futures hedges" in page

@@ -71,15 +71,16 @@ def chain(
     bid_size: int = 1_300,
     ask_size: int = 1_300,
     spot: float = 26_050.0,
+    expiry: date = EXPIRY,
 ) -> ChainGreeks:
-    """A NIFTY chain at ``ts`` whose every option shows the same touch."""
+    """A NIFTY chain at ``ts`` whose every option shows the same touch (futures: spot + 40)."""
     n = len(STRIKES)
     side = ChainSide(
         bid=[bid] * n, ask=[ask] * n, last=[(bid + ask) / 2] * n, bid_size=[bid_size] * n,
         ask_size=[ask_size] * n, volume=[1_000] * n, open_interest=[50_000] * n,
     )  # fmt: skip
     snapshot = OptionChainSnapshot(
-        event_id=f"snap-{ts}", ts_event=ts, ts_init=ts, underlying="NIFTY", expiry=EXPIRY,
+        event_id=f"snap-{ts}", ts_event=ts, ts_init=ts, underlying="NIFTY", expiry=expiry,
         spot=spot, futures=spot + 40, lot_size=LOT, strikes=STRIKES, calls=side, puts=side,
     )  # fmt: skip
     return ChainGreeks(

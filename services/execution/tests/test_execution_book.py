@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from execution_fixtures import CALL, PUT, SECOND, T0, chain, vix
+from datetime import date
 
+from execution_fixtures import CALL, FACTS, PUT, SECOND, T0, chain, vix
+
+from optbus.events import futures_contract
 from optbus_execution.book import MarketBook
 
 
@@ -94,3 +97,38 @@ def test_market_time_is_the_latest_source_time_seen() -> None:
     book.on_vix(vix(T0 + SECOND))
 
     assert book.market_time_ns == T0 + SECOND
+
+
+def _futures_book() -> MarketBook:
+    return MarketBook(max_quote_age_ns=5 * SECOND, futures_expiry=FACTS.futures_expiry)
+
+
+DECEMBER_FUTURE = futures_contract("NIFTY", date(2026, 12, 29))
+
+
+def test_a_weekly_chain_quotes_its_month_s_future_at_the_futures_price() -> None:
+    book = _futures_book()
+    book.on_chain(chain(T0, spot=26_050.0))  # the 2026-12-08 weekly chain
+
+    quote = book.quote(DECEMBER_FUTURE)
+
+    assert quote is not None
+    assert (quote.bid, quote.ask, quote.last, quote.delta) == (26_090.0, 26_090.0, 26_090.0, 1.0)
+
+
+def test_a_future_is_as_fresh_as_the_latest_chain_carrying_its_price() -> None:
+    book = _futures_book()
+    book.on_chain(chain(T0, expiry=date(2026, 12, 29)))
+    book.on_chain(chain(T0 + 60 * SECOND, spot=26_100.0))  # the weekly chain, a minute later
+
+    quote = book.quote(DECEMBER_FUTURE)
+    assert book.is_fresh(DECEMBER_FUTURE, T0 + 61 * SECOND)
+    assert quote is not None
+    assert quote.bid == 26_140.0
+
+
+def test_a_future_of_another_month_has_no_quote() -> None:
+    book = _futures_book()
+    book.on_chain(chain(T0))
+
+    assert book.quote(futures_contract("NIFTY", date(2027, 1, 26))) is None

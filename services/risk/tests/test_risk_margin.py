@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from risk_builders import CONFIG, DAY, EXPIRY, FACTS, FORWARD, NIFTY_LOT, STRIKES, chain, contract
 
-from optbus.events import Contract
+from optbus.events import Contract, futures_contract
 from optbus.margin_rules import margin_rules
 from optbus.span import parse_span
 from optbus_risk.book import MissingMarketData
@@ -229,3 +229,31 @@ def test_a_contract_missing_from_the_span_file_leaves_its_group_to_the_scenario_
     without = margin_required(wider, marks, MARGIN, SPAN.business_date)
 
     assert with_span == without
+
+
+# A future of the chain's own expiry (the test chain quotes it at its futures price, FORWARD).
+FUTURE = futures_contract("NIFTY", EXPIRY)
+
+
+def test_a_long_future_needs_its_scan_loss_plus_futures_exposure_margin() -> None:
+    # The scan: the full -6% move loses 65 x 26,000 x 6% = 101,400 (the 12% extremes count
+    # 35%: 4.2%, less). Exposure: 2% of 65 x 26,000 = 33,800. No premium.
+    result = margin_required({FUTURE: NIFTY_LOT}, MARKS, MARGIN, DAY)
+
+    assert result.scan_loss == pytest.approx(101_400.0)
+    assert result.exposure == pytest.approx(33_800.0)
+    assert (result.long_premium, result.total) == (0.0, pytest.approx(135_200.0))
+
+
+def test_a_short_future_needs_the_same_margin_as_a_long_one() -> None:
+    long = margin_required({FUTURE: NIFTY_LOT}, MARKS, MARGIN, DAY).total
+    short = margin_required({FUTURE: -NIFTY_LOT}, MARKS, MARGIN, DAY).total
+
+    assert short == pytest.approx(long)  # a symmetric scan of a linear price
+
+
+def test_a_short_future_hedging_a_long_call_scans_below_the_future_alone() -> None:
+    alone = margin_required({FUTURE: -NIFTY_LOT}, MARKS, MARGIN, DAY).scan_loss
+    hedged = margin_required({FUTURE: -NIFTY_LOT, CE: 2 * NIFTY_LOT}, MARKS, MARGIN, DAY)
+
+    assert hedged.scan_loss < alone

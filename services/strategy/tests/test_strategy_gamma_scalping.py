@@ -1,4 +1,4 @@
-"""Gamma scalping: entries only where every filter holds, delta hedges with options, exits."""
+"""Gamma scalping: entries only where every filter holds, delta hedges with futures, exits."""
 
 from __future__ import annotations
 
@@ -7,10 +7,23 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
+import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optbus.events import ChainGreeks, Event, OrderIntent, Signal
+from optbus.events import (
+    ChainGreeks,
+    Event,
+    OrderIntent,
+    Position,
+    PositionClosed,
+    PositionOpened,
+    Signal,
+    futures_contract,
+)
+from optbus.market import MarketFacts
+from optbus_strategy.chainview import round_to_tick
 from optbus_strategy.engine import StrategyEngine
 
 MakeChain = Callable[..., ChainGreeks]
@@ -21,10 +34,22 @@ OPEN_ALL_DAY = {
     "exit_minutes_before_close": 0.0,
 }  # fmt: skip
 HEDGING = {
-    "target_profit": 10.0, "stop_loss": 10.0, "rebalance_delta_lots": 0.2,
+    "target_profit": 10.0, "stop_loss": 10.0, "lots": 4, "hedge_band_delta_lots": 0.5,
     "rebalance_cooldown_seconds": 0.0,
 }  # fmt: skip
 DAYS = [date(2026, 12, d) for d in (1, 2, 3, 4, 7, 8)]
+LAST_DAYS = date(2026, 12, 7)
+
+
+@pytest.fixture
+def make_chain(make_chain: MakeChain) -> MakeChain:
+    """Chains the day before expiry unless told: the default gamma floor (0.001 a point) passes
+    at-the-money NIFTY options in their last days, not a week out."""
+
+    def make(**kwargs: Any) -> ChainGreeks:
+        return make_chain(**{"day": LAST_DAYS, **kwargs})
+
+    return make
 
 
 def _engine(make_strategy: Any, make_engine: Any, **params: Any) -> StrategyEngine:
@@ -53,7 +78,7 @@ def _passes(chain: ChainGreeks, index: int, is_call: bool) -> bool:
     return (
         abs(strike - spot) <= 0.05 * spot
         and delta is not None and 0.3 < abs(delta) < 0.7
-        and gamma is not None and gamma > 0.0005
+        and gamma is not None and gamma > 0.001
         and quotes.last[index] > 50.0
         and quotes.bid[index] > 0 and quotes.ask[index] >= quotes.bid[index]
     )  # fmt: skip
@@ -142,7 +167,7 @@ def test_the_signal_s_features_are_those_of_the_entry_call(
     assert math.isclose(features["moneyness"], math.log(call.strike / chain.forward))
 
 
-def test_a_long_delta_is_hedged_by_buying_a_put_in_the_same_group(
+def test_a_long_delta_is_hedged_by_selling_futures_in_the_same_group(
     make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
 ) -> None:
     engine = _engine(make_strategy, make_engine, **HEDGING, **OPEN_ALL_DAY)
@@ -151,10 +176,10 @@ def test_a_long_delta_is_hedged_by_buying_a_put_in_the_same_group(
     (hedge,) = _intents(engine.on_chain(make_chain(minutes=70, spot=26_250.0)))
 
     assert (hedge.purpose, hedge.group_id) == ("open", entry.group_id)
-    assert [(leg.contract.option_type, leg.side) for leg in hedge.legs] == [("PE", "BUY")]
+    assert [(leg.contract.option_type, leg.side) for leg in hedge.legs] == [("FUT", "SELL")]
 
 
-def test_a_short_delta_is_hedged_by_buying_a_call(
+def test_a_short_delta_is_hedged_by_buying_futures(
     make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
 ) -> None:
     engine = _engine(make_strategy, make_engine, **HEDGING, **OPEN_ALL_DAY)
@@ -162,7 +187,23 @@ def test_a_short_delta_is_hedged_by_buying_a_call(
 
     (hedge,) = _intents(engine.on_chain(make_chain(minutes=70, spot=25_750.0)))
 
-    assert [(leg.contract.option_type, leg.side) for leg in hedge.legs] == [("CE", "BUY")]
+    assert [(leg.contract.option_type, leg.side) for leg in hedge.legs] == [("FUT", "BUY")]
+
+
+def test_the_hedge_is_the_monthly_future_the_chain_quotes_at_its_futures_price(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill, facts: MarketFacts
+) -> None:
+    engine = _engine(make_strategy, make_engine, **HEDGING, **OPEN_ALL_DAY)
+    _open(engine, make_chain(minutes=60), fill)
+    moved = make_chain(minutes=70, spot=26_250.0)
+
+    (hedge,) = _intents(engine.on_chain(moved))
+
+    (leg,) = hedge.legs
+    expiry = facts.futures_expiry("NIFTY", moved.snapshot.expiry)
+    assert leg.contract == futures_contract("NIFTY", expiry)
+    assert leg.limit_price == round_to_tick(moved.snapshot.futures, 0.05, up=False)
+    assert leg.quantity % 65 == 0
 
 
 def test_hedging_stops_at_the_maximum_number_of_hedges(
@@ -175,6 +216,51 @@ def test_hedging_stops_at_the_maximum_number_of_hedges(
     later = engine.on_chain(make_chain(minutes=80, spot=26_600.0))
 
     assert _intents(later) == []
+
+
+def test_a_hedge_band_narrower_than_half_a_lot_is_refused(make_strategy: Any) -> None:
+    with pytest.raises(msgspec.ValidationError, match=r"at least 0\.5"):
+        make_strategy("gamma_scalping", hedge_band_delta_lots=0.4)
+
+
+def _net_delta(chain: ChainGreeks, positions: Iterable[Position]) -> float:
+    """Units of delta of ``positions`` read straight off the chain (a future: 1 a unit)."""
+    total = 0.0
+    for position in positions:
+        contract = position.contract
+        if contract.option_type == "FUT":
+            total += position.quantity
+            continue
+        greeks = chain.calls if contract.option_type == "CE" else chain.puts
+        delta = greeks.delta[chain.snapshot.strikes.index(contract.strike)]
+        assert delta is not None
+        total += position.quantity * delta
+    return total
+
+
+def test_over_a_day_the_net_delta_is_within_the_band_after_each_hedge(
+    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+) -> None:
+    engine = _engine(make_strategy, make_engine, **HEDGING, max_hedges=100, **OPEN_ALL_DAY)
+    positions: dict[str, Position] = {}
+    band = 0.5 * 65
+    path = [26_000.0 + 400.0 * math.sin(step / 9.0) for step in range(0, 300, 5)]
+    hedges = 0
+    for step, spot in enumerate(path):
+        chain = make_chain(minutes=30.0 + step * 5, spot=spot)
+        outputs = engine.on_chain(chain)
+        for event in fill(outputs):
+            engine.handle(event)
+            if isinstance(event, PositionOpened):
+                positions[event.position.position_id] = event.position
+            elif isinstance(event, PositionClosed):
+                positions.pop(event.position_id)
+        if any(i.purpose == "open" and i.legs[0].contract.option_type == "FUT"
+               for i in _intents(outputs)):  # fmt: skip
+            hedges += 1
+            assert abs(_net_delta(chain, positions.values())) <= band
+
+    assert hedges >= 3
 
 
 def test_the_group_closes_when_the_target_profit_is_reached(

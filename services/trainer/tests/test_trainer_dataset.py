@@ -7,7 +7,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from optbus.events import Contract, MarketContext, ModelStamp, TradeClosed
+from optbus.events import Contract, MarketContext, ModelStamp, TradeClosed, futures_contract
 from optbus.features import FEATURE_NAMES
 from optbus.market import load_market_facts
 from optbus_trainer.dataset import (
@@ -59,6 +59,16 @@ def test_a_closed_trade_becomes_one_row_of_entry_features_label_pnl_pct_and_ist_
     assert data.pnl_pct[0] == pytest.approx(10.0)  # 650 on a premium of 100 x 65
     assert data.days == (date(2026, 11, 3),)
     assert data.skipped == {"no model stamp": 1}
+
+
+def test_a_futures_hedge_is_counted_and_left_out() -> None:
+    hedge = msgspec.structs.replace(
+        _trade(6, 500.0), contract=futures_contract("NIFTY", date(2026, 11, 24))
+    )
+
+    data = from_trades([_trade(3, 650.0), hedge], FACTS)
+
+    assert (data.rows, data.skipped) == (1, {"futures hedge": 1})
 
 
 def test_the_trading_day_is_the_exchange_date_not_the_utc_date() -> None:

@@ -226,18 +226,49 @@ class DeadLetter(Event, tag="dlq.message", kw_only=True, frozen=True):
     original_sha256: str | None = None
 
 
-OptionType = Literal["CE", "PE"]
+OptionType = Literal["CE", "PE", "FUT"]
+"""A contract's kind: a call, a put, or (``FUT``) the index future of that expiry."""
+InstrumentKind = Literal["option", "future"]
+"""What a contract is, as charges and margin tell them apart."""
 Side = Literal["BUY", "SELL"]
 OrderPurpose = Literal["open", "close"]
 
 
+FUTURES_STRIKE = 0.0
+"""The strike a futures contract carries: a future has none."""
+
+
 class Contract(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """One option contract."""
+    """One contract: an index option, or the index future of an expiry.
+
+    A future is ``option_type`` "FUT" with strike 0 (``futures_contract``): the same four
+    fields, so every event that carries a contract keeps its shape and its schema version, and
+    every option event logged before futures existed decodes as it did. A consumer built before
+    futures parks an event that carries one (the value is outside its literal) instead of
+    mistaking it for an option.
+    """
 
     underlying: str
     expiry: date
     strike: float
     option_type: OptionType
+
+    @property
+    def kind(self) -> InstrumentKind:
+        """Whether this is an option or a future."""
+        return "future" if self.option_type == "FUT" else "option"
+
+    @property
+    def label(self) -> str:
+        """The contract as a trader writes it: NIFTY 2026-12-08 26000 CE, NIFTY 2026-12-29 FUT."""
+        if self.option_type == "FUT":
+            return f"{self.underlying} {self.expiry.isoformat()} FUT"
+        return f"{self.underlying} {self.expiry.isoformat()} {self.strike:g} {self.option_type}"
+
+
+def futures_contract(underlying: str, expiry: date) -> Contract:
+    """The index future of ``underlying`` expiring on ``expiry``."""
+    return Contract(underlying=underlying, expiry=expiry, strike=FUTURES_STRIKE, option_type="FUT")
 
 
 class Leg(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -471,9 +502,10 @@ class BrokerStateAdopted(Event, tag="exec.reconciliation.adopted", kw_only=True,
     positions: list[Position]
 
 
-SettlementOutcome = Literal["exercised", "assigned", "expired"]
-"""What expiry did to a position: a long in the money is exercised, a short in the money is
-assigned (pays the intrinsic value), and out of the money either side expires worthless."""
+SettlementOutcome = Literal["exercised", "assigned", "expired", "settled"]
+"""What expiry did to a position: a long option in the money is exercised, a short one in the
+money is assigned (pays the intrinsic value), and out of the money either side expires
+worthless; a future is settled (at the final settlement price, either side)."""
 
 ExitKind = Literal["fill", "settlement"]
 """How a trade was closed: by fills at the market, or by the exchange's settlement at expiry."""
@@ -487,7 +519,9 @@ class PositionSettled(Event, tag="exec.position.settled", kw_only=True, frozen=T
 
     Index options are cash-settled at the final settlement price (the index's closing value
     on expiry day): the position leaves at ``intrinsic_value`` a unit, and ``charges`` are those
-    of settlement (STT on exercise for a long in the money; nothing else). A ``PositionClosed``
+    of settlement (STT on exercise for a long in the money; nothing else). An index future
+    leaves at the settlement price itself (``intrinsic_value`` is then the settlement price: a
+    future's value a unit), with no charges (no STT on a future's settlement). A ``PositionClosed``
     and a ``TradeClosed`` (``exit_kind`` "settlement") follow it, as they follow a closing fill.
     """
 

@@ -1,4 +1,4 @@
-"""Charges on NSE index options from the dated schedule in force on the trade date.
+"""Charges on NSE index options and futures from the dated schedule in force on the trade date.
 
 The rates change by circular and budget, so they live as dated TOML files in ``optbus/data``
 (``charges-YYYY-MM-DD.toml``; docs/architecture.md, "Market facts"), each with its source; this
@@ -11,6 +11,11 @@ items, and STT too is kept to the paisa: rounding a small fill's STT to the rupe
 vanish or double. So a day's fills add up to within a few paise per item of the note, and
 within half a rupee of its STT; ``contract_note_charges`` computes the note itself. Decimal
 arithmetic throughout, so a turnover of 17,582.50 rounds as on paper, not as its float does.
+
+Futures. A future's turnover is its traded value (price x units), and it has rates of its own
+(STT on the sell side, the exchange's transaction charge, stamp duty on the buy side); the SEBI
+fee, GST and brokerage are those of options. A future settled at expiry pays nothing: no STT
+on settlement, and no trade on the exchange.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Literal
 
 import msgspec
 
-from optbus.events import Charges, Side
+from optbus.events import Charges, InstrumentKind, Side
 
 _DATA_PACKAGE = "optbus"
 _DATA_DIR = "data"
@@ -53,11 +58,23 @@ class _ScheduleFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     stamp_buy_percent: float
     gst_percent: float
     default_brokerage_per_order: float
+    futures_stt_sell_percent: float
+    futures_transaction_percent: float
+    futures_stamp_buy_percent: float
+
+
+@dataclass(frozen=True, slots=True)
+class TurnoverRates:
+    """The turnover rates of one instrument kind."""
+
+    stt_sell_percent: Decimal
+    transaction_percent: Decimal
+    stamp_buy_percent: Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class ChargesSchedule:
-    """The statutory and exchange rates on index options from one effective date."""
+    """The statutory and exchange rates on index options and futures from one effective date."""
 
     effective_date: date
     source: str
@@ -68,6 +85,21 @@ class ChargesSchedule:
     stamp_buy_percent: Decimal
     gst_percent: Decimal
     default_brokerage_per_order: Decimal
+    futures_stt_sell_percent: Decimal
+    futures_transaction_percent: Decimal
+    futures_stamp_buy_percent: Decimal
+
+    def turnover_rates(self, kind: InstrumentKind) -> TurnoverRates:
+        """The STT, transaction and stamp rates of an option or of a future."""
+        if kind == "future":
+            return TurnoverRates(
+                self.futures_stt_sell_percent,
+                self.futures_transaction_percent,
+                self.futures_stamp_buy_percent,
+            )
+        return TurnoverRates(
+            self.stt_sell_percent, self.transaction_percent, self.stamp_buy_percent
+        )
 
 
 @functools.cache
@@ -117,8 +149,11 @@ def charges_for(
     trade_date: date,
     brokerage_per_order: float | None = None,
     schedule: ChargesSchedule | None = None,
+    kind: InstrumentKind = "option",
 ) -> Charges:
     """Itemised charges of one fill of ``premium_turnover`` rupees (price x units) on one side.
+
+    ``kind`` picks the rates: an option's (on premium) or a future's (on traded value).
 
     ``brokerage_per_order`` is what the broker takes for this fill: its flat fee on an order's
     first fill, 0 on the later fills of the same order; None means the schedule's default fee.
@@ -130,7 +165,7 @@ def charges_for(
     brokerage = _brokerage(brokerage_per_order, schedule)
     buy = turnover if side == "BUY" else Decimal(0)
     sell = turnover if side == "SELL" else Decimal(0)
-    return _itemise(schedule, buy, sell, brokerage, stt_step=_PAISA)
+    return _itemise(schedule.turnover_rates(kind), schedule, buy, sell, brokerage, stt_step=_PAISA)
 
 
 def exercise_charges(
@@ -168,17 +203,24 @@ def contract_note_charges(
     buy = _rupees(buy_turnover, "buy turnover")
     sell = _rupees(sell_turnover, "sell turnover")
     brokerage = _brokerage(brokerage_per_order, schedule) * executed_orders
-    return _itemise(schedule, buy, sell, brokerage, stt_step=_RUPEE)
+    return _itemise(
+        schedule.turnover_rates("option"), schedule, buy, sell, brokerage, stt_step=_RUPEE
+    )
 
 
 def _itemise(
-    schedule: ChargesSchedule, buy: Decimal, sell: Decimal, brokerage: Decimal, stt_step: Decimal
+    rates: TurnoverRates,
+    schedule: ChargesSchedule,
+    buy: Decimal,
+    sell: Decimal,
+    brokerage: Decimal,
+    stt_step: Decimal,
 ) -> Charges:
     turnover = buy + sell
-    stt = _round(sell * schedule.stt_sell_percent / _PERCENT, stt_step)
-    transaction = _round(turnover * schedule.transaction_percent / _PERCENT, _PAISA)
+    stt = _round(sell * rates.stt_sell_percent / _PERCENT, stt_step)
+    transaction = _round(turnover * rates.transaction_percent / _PERCENT, _PAISA)
     sebi = _round(turnover * schedule.sebi_rupees_per_crore / _CRORE, _PAISA)
-    stamp = _round(buy * schedule.stamp_buy_percent / _PERCENT, _PAISA)
+    stamp = _round(buy * rates.stamp_buy_percent / _PERCENT, _PAISA)
     gst_base = _round(brokerage, _PAISA) + transaction + sebi
     gst = _round(gst_base * schedule.gst_percent / _PERCENT, _PAISA)
     return Charges(
@@ -225,6 +267,9 @@ def _schedule(raw: bytes, name: str) -> ChargesSchedule:
         stamp_buy_percent=_decimal(parsed.stamp_buy_percent),
         gst_percent=_decimal(parsed.gst_percent),
         default_brokerage_per_order=_decimal(parsed.default_brokerage_per_order),
+        futures_stt_sell_percent=_decimal(parsed.futures_stt_sell_percent),
+        futures_transaction_percent=_decimal(parsed.futures_transaction_percent),
+        futures_stamp_buy_percent=_decimal(parsed.futures_stamp_buy_percent),
     )
 
 

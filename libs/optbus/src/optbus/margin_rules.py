@@ -1,4 +1,4 @@
-"""The exchange's dated margin rules on index options (docs/risk.md, "Margin").
+"""The exchange's dated margin rules on index options and futures (docs/risk.md, "Margin").
 
 The rules change by SEBI and exchange circular, so they live in ``optbus/data/margin-rules.toml``
 with their sources and effective dates; this module only reads them and picks the entry in
@@ -26,6 +26,7 @@ class _RulesEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     expiry_day_extra_elm_percent: float
     calendar_spread_benefit_on_expiry_day: bool
     long_premium_upfront: bool
+    futures_exposure_percent: float
 
 
 class _RulesFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -34,7 +35,7 @@ class _RulesFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
 
 @dataclass(frozen=True, slots=True)
 class MarginRules:
-    """The exchange's margin rules on index options from one effective date."""
+    """The exchange's margin rules on index options and futures from one effective date."""
 
     effective_date: date
     source: str
@@ -42,6 +43,7 @@ class MarginRules:
     expiry_day_extra_elm_percent: float
     calendar_spread_benefit_on_expiry_day: bool
     long_premium_upfront: bool
+    futures_exposure_percent: float
 
 
 @functools.cache
@@ -56,6 +58,7 @@ def load_margin_rules() -> tuple[MarginRules, ...]:
             expiry_day_extra_elm_percent=entry.expiry_day_extra_elm_percent,
             calendar_spread_benefit_on_expiry_day=entry.calendar_spread_benefit_on_expiry_day,
             long_premium_upfront=entry.long_premium_upfront,
+            futures_exposure_percent=entry.futures_exposure_percent,
         )
         for entry in parsed.rules
     ]

@@ -292,6 +292,13 @@ class MarketFacts:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return found
 
+    def futures_expiry(self, underlying: str, chain_expiry: date) -> date:
+        """When the index future a chain of ``chain_expiry`` quotes expires: the first monthly
+        expiry on or after the chain's (index futures are monthly; their lot and freeze
+        quantity are the options', ``contract``). A chain's ``futures`` price is this future's,
+        and a future is quoted by the chain of its own expiry."""
+        return self.monthly_expiries(underlying, chain_expiry, 1)[0]
+
     def is_monthly_expiry(self, underlying: str, expiry: date) -> bool:
         """Whether ``expiry`` is the monthly expiry of its month for ``underlying``."""
         first_of_month = expiry.replace(day=1)

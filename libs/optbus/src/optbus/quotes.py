@@ -1,4 +1,11 @@
-"""One contract's quote, implied volatility and Greeks, read off a ChainGreeks event."""
+"""One contract's quote, implied volatility and Greeks, read off a ChainGreeks event.
+
+A chain carries one futures price, that of the index future its expiry's month settles
+against; a future is quoted by the chain of its own expiry (the monthly chain), at that price
+on both sides (the snapshot has no futures book): bid, ask and last are the futures price,
+delta is 1 a unit and the other Greeks 0. The displayed size is ``FUTURES_DISPLAYED_UNITS``:
+index futures trade far deeper than any order optbus places, so size never limits a fill.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,15 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from optbus.events import ChainGreeks, ChainSide, Contract, SideGreeks
+from optbus.events import INT4_MAX, ChainGreeks, ChainSide, Contract, SideGreeks
 
 ChainKey = tuple[str, date]
 """A chain's identity: (underlying, expiry)."""
 
 _STRIKE_TOLERANCE = 1e-6
+
+FUTURES_DISPLAYED_UNITS = INT4_MAX
+"""The size shown on each side of a futures quote (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +125,26 @@ def quote_at(chain: ChainGreeks, contract: Contract, index: int) -> OptionQuote:
     )  # fmt: skip
 
 
+def futures_quote(chain: ChainGreeks, contract: Contract) -> OptionQuote | None:
+    """The quote of the future ``contract`` at ``chain``'s futures price (None without one)."""
+    price = chain.snapshot.futures
+    if not price > 0.0:
+        return None
+    size = FUTURES_DISPLAYED_UNITS
+    return OptionQuote(
+        contract=contract, ts=chain.ts_event, bid=price, ask=price, bid_size=size,
+        ask_size=size, last=price, iv=None, delta=1.0, gamma=0.0, theta=0.0, vega=0.0,
+        spot=chain.snapshot.spot, forward=price, rate=chain.rate,
+        time_to_expiry=chain.time_to_expiry, pcr=chain.aggregates.pcr_open_interest,
+        open_interest=0,
+    )  # fmt: skip
+
+
 def quote_in_chain(chain: ChainGreeks, contract: Contract) -> OptionQuote | None:
     """The quote of ``contract`` in ``chain``, or None when the chain does not list it."""
     if key_of_chain(chain) != chain_key(contract):
         return None
+    if contract.option_type == "FUT":
+        return futures_quote(chain, contract)
     index = strike_index(chain.snapshot.strikes, contract.strike)
     return None if index is None else quote_at(chain, contract, index)

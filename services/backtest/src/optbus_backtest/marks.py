@@ -82,7 +82,8 @@ class MarkRecorder:
             mark = None if quote is None else mark_of(quote)
             open_pnl += unrealised(position, mark)
             price = position.average_price if mark is None else mark.price
-            premium += abs(position.quantity) * price
+            if position.contract.option_type != "FUT":  # a future holds no premium
+                premium += abs(position.quantity) * price
             if quote is not None:
                 delta += position.quantity * (quote.delta or 0.0)
                 gamma += position.quantity * (quote.gamma or 0.0)

@@ -81,6 +81,9 @@ class RunPerformance:
     daily_pnl: list[tuple[str, float]] = field(default_factory=list)
     by_strategy: dict[str, GroupFigures] = field(default_factory=dict)
     by_underlying: dict[str, GroupFigures] = field(default_factory=dict)
+    # Each strategy's trades split by leg: "option legs" and "futures hedges" (gamma
+    # scalping's hedges are futures; its P&L is the two together).
+    by_strategy_leg: dict[str, GroupFigures] = field(default_factory=dict)
     exposure: list[ExposurePoint] = field(default_factory=list)
     trade_list: list[TradeClosed] = field(default_factory=list)
 
@@ -94,10 +97,25 @@ def _ratio(daily: list[float], downside_only: bool) -> float | None:
     return mean / spread * math.sqrt(TRADING_DAYS_PER_YEAR) if spread > 0 else None
 
 
+LEG_NAMES = {"option": "option legs", "future": "futures hedges"}
+"""How the report names a strategy's legs of each instrument kind."""
+
+
+def strategy_leg(trade: TradeClosed) -> str:
+    """The strategy and leg kind a trade's P&L counts under: ``gamma_scalping / futures
+    hedges``."""
+    return f"{trade.strategy} / {LEG_NAMES[trade.contract.kind]}"
+
+
 def _groups(trades: list[TradeClosed], key: str) -> dict[str, GroupFigures]:
     grouped: dict[str, list[TradeClosed]] = defaultdict(list)
     for trade in trades:
-        grouped[trade.strategy if key == "strategy" else trade.contract.underlying].append(trade)
+        if key == "strategy":
+            grouped[trade.strategy].append(trade)
+        elif key == "strategy_leg":
+            grouped[strategy_leg(trade)].append(trade)
+        else:
+            grouped[trade.contract.underlying].append(trade)
     return {
         name: GroupFigures(len(ts), sum(t.net_pnl > 0 for t in ts), sum(t.net_pnl for t in ts))
         for name, ts in sorted(grouped.items())
@@ -154,7 +172,11 @@ def _exposure(events: list[Event]) -> list[ExposurePoint]:
         points.append(
             ExposurePoint(
                 ts=event.ts_event,
-                premium=sum(abs(p.quantity) * p.average_price for p in positions),
+                premium=sum(
+                    abs(p.quantity) * p.average_price
+                    for p in positions
+                    if p.contract.option_type != "FUT"
+                ),
                 delta=sum(p.quantity * (p.entry.delta or 0.0) for p in positions),
                 gamma=sum(p.quantity * (p.entry.gamma or 0.0) for p in positions),
                 theta=sum(p.quantity * (p.entry.theta or 0.0) for p in positions),
@@ -203,5 +225,6 @@ def compute_performance(
         unrealised=[(p.ts, p.unrealised) for p in marks], drawdown=drawdown,
         daily_pnl=[(d.isoformat(), daily[d]) for d in sorted(daily)],
         by_strategy=_groups(trades, "strategy"), by_underlying=_groups(trades, "underlying"),
+        by_strategy_leg=_groups(trades, "strategy_leg"),
         exposure=_marked_exposure(marks) if marks else _exposure(log), trade_list=trades,
     )  # fmt: skip

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import msgspec
 
-from optbus.events import TradeClosed
 from optbus.market import MarketFacts
 from optbus_backtest.figures import HEADLINE_FIGURES
 from optbus_backtest.performance import GroupFigures, RunPerformance
@@ -76,16 +75,11 @@ def _headline_figures(performance: RunPerformance) -> str:
     return _table(("figure", "value"), rows)
 
 
-def _contract(trade: TradeClosed) -> str:
-    c = trade.contract
-    return f"{c.underlying} {c.expiry} {c.strike:g} {c.option_type}"
-
-
 def render_html(run_id: str, performance: RunPerformance, facts: MarketFacts) -> str:
     """The whole report as one HTML page (trade times in the exchange's time zone)."""
     trades = [
         (_when(t.entry.ts, facts), _when(t.exit.ts, facts), t.strategy,
-         _contract(t),
+         t.contract.label,
          f"{t.quantity}", f"{t.entry_price:,.2f}", f"{t.exit_price:,.2f}", t.exit_reason,
          _money(t.gross_pnl), _money(t.charges), _money(t.net_pnl))
         for t in performance.trade_list
@@ -107,6 +101,8 @@ def render_html(run_id: str, performance: RunPerformance, facts: MarketFacts) ->
         _table(("day", "net P&L"), [(d, _money(v)) for d, v in performance.daily_pnl]),
         "<h2>By strategy</h2>",
         _groups(performance.by_strategy),
+        "<h2>By strategy and leg (options, futures hedges)</h2>",
+        _groups(performance.by_strategy_leg),
         "<h2>By underlying</h2>",
         _groups(performance.by_underlying),
         "<h2>Exposure and portfolio Greeks</h2>",

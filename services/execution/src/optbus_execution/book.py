@@ -3,11 +3,17 @@
 It keeps the latest ``ChainGreeks`` per underlying and expiry (one dictionary write per chain,
 whatever its size) and reads a contract's quote out of it on demand, so that following the
 market costs almost nothing between orders.
+
+Every chain carries the price of one index future (``MarketFacts.futures_expiry`` names it), so
+a future is quoted by the latest chain that carries its price, whichever expiry that chain is
+of: a hedge ordered on a weekly chain finds its future as fresh as that chain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from optbus.events import (
     ChainGreeks,
@@ -15,7 +21,8 @@ from optbus.events import (
     MarketContext,
     VolatilityIndexTick,
 )
-from optbus.quotes import ChainKey, OptionQuote, quote_at
+from optbus.market import MarketFactsError
+from optbus.quotes import ChainKey, OptionQuote, futures_quote, quote_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +34,17 @@ class _Chain:
 class MarketBook:
     """The latest market per contract, fed by chain and VIX events; answers freshness questions."""
 
-    def __init__(self, max_quote_age_ns: int, vix_index: str = "INDIAVIX") -> None:
+    def __init__(
+        self,
+        max_quote_age_ns: int,
+        vix_index: str = "INDIAVIX",
+        futures_expiry: Callable[[str, date], date] | None = None,
+    ) -> None:
         self._max_quote_age_ns = max_quote_age_ns
         self._vix_index = vix_index
+        self._futures_expiry = futures_expiry
+        self._futures_keys: dict[ChainKey, ChainKey] = {}
+        self._futures: dict[ChainKey, ChainGreeks] = {}
         self._chains: dict[ChainKey, _Chain] = {}
         self._vix: float | None = None
         self._market_time_ns = 0
@@ -57,6 +72,30 @@ class MarketBook:
             strike_index = {strike: i for i, strike in enumerate(snapshot.strikes)}
         self._chains[key] = _Chain(chain, strike_index)
         self._market_time_ns = max(self._market_time_ns, chain.ts_event)
+        self._take_futures_price(key, chain)
+
+    def _take_futures_price(self, key: ChainKey, chain: ChainGreeks) -> None:
+        """Keep ``chain`` as the latest carrier of its future's price (see the module doc)."""
+        if self._futures_expiry is None:
+            return
+        future = self._futures_keys.get(key)
+        if future is None:
+            try:
+                future = self._futures_keys[key] = (key[0], self._futures_expiry(*key))
+            except MarketFactsError:
+                return  # an underlying without monthly contracts on file quotes no future
+        latest = self._futures.get(future)
+        if latest is None or latest.ts_event <= chain.ts_event:
+            self._futures[future] = chain
+
+    def _futures_carrier(self, contract: Contract) -> ChainGreeks | None:
+        """The latest chain that carries the price of the future ``contract``."""
+        key = (contract.underlying, contract.expiry)
+        carrier = self._futures.get(key)
+        if carrier is not None:
+            return carrier
+        own = self._chains.get(key)
+        return None if own is None else own.event
 
     def on_vix(self, tick: VolatilityIndexTick) -> None:
         """Take a volatility index tick (only the configured index counts)."""
@@ -67,6 +106,9 @@ class MarketBook:
 
     def quote(self, contract: Contract) -> OptionQuote | None:
         """The latest quote of ``contract``, or None when its chain or strike was never seen."""
+        if contract.option_type == "FUT":
+            carrier = self._futures_carrier(contract)
+            return None if carrier is None else futures_quote(carrier, contract)
         chain = self._chains.get((contract.underlying, contract.expiry))
         if chain is None:
             return None
@@ -77,6 +119,9 @@ class MarketBook:
 
     def quote_age_ns(self, contract: Contract, at_ns: int) -> int | None:
         """How old the latest quote of ``contract`` is at ``at_ns`` (None when there is none)."""
+        if contract.option_type == "FUT":
+            carrier = self._futures_carrier(contract)
+            return None if carrier is None else max(0, at_ns - carrier.ts_event)
         chain = self._chains.get((contract.underlying, contract.expiry))
         if chain is None or contract.strike not in chain.strike_index:
             return None

@@ -219,6 +219,7 @@ class BrokerReports:
             trade.price * trade.quantity,
             self._facts.local_date(trade.ts_exchange_ns),
             brokerage,
+            kind=order.contract.kind,
         )
         tracked.charges.append(charges)
         reports.append(

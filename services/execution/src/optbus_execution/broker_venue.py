@@ -27,7 +27,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 from optbus.clock import Clock
-from optbus.events import ChainGreeks, Contract, Fill, Order
+from optbus.events import FUTURES_STRIKE, ChainGreeks, Contract, Fill, OptionType, Order
 from optbus.market import MarketFacts
 from optbus.quotes import OptionQuote
 from optbus_brokers.backoff import Backoff
@@ -58,39 +58,51 @@ CLOSE_RETRIES = Counter(
     ["venue"],
 )
 
-_OPTION_KIND: dict[str, InstrumentKind] = {"CE": "call", "PE": "put"}
+_INSTRUMENT_KIND: dict[OptionType, InstrumentKind] = {"CE": "call", "PE": "put", "FUT": "future"}
+_OPTION_TYPE: dict[InstrumentKind, OptionType] = {v: k for k, v in _INSTRUMENT_KIND.items()}
+
+_InstrumentKey = tuple[str, date | None, float | None, InstrumentKind]
 
 
 class InstrumentIndex:
-    """The broker's option instruments by optbus contract."""
+    """The broker's option and index-future instruments by optbus contract.
+
+    A broker lists a future without a strike; optbus's future carries strike 0
+    (``FUTURES_STRIKE``), so futures are keyed without one.
+    """
 
     def __init__(self, instruments: Iterable[Instrument]) -> None:
-        self._by_contract: dict[tuple[str, date | None, float | None, InstrumentKind], Instrument]
-        self._by_contract = {
-            (i.underlying, i.expiry, i.strike, i.kind): i
+        self._by_contract: dict[_InstrumentKey, Instrument] = {
+            _key(i.underlying, i.expiry, i.strike, i.kind): i
             for i in instruments
-            if i.kind in ("call", "put")
+            if i.kind in _OPTION_TYPE
         }
         self._contracts = {
             i.token: Contract(
                 underlying=i.underlying,
                 expiry=i.expiry,
-                strike=i.strike,
-                option_type="CE" if i.kind == "call" else "PE",
+                strike=FUTURES_STRIKE if i.strike is None else i.strike,
+                option_type=_OPTION_TYPE[i.kind],
             )
             for i in self._by_contract.values()
-            if i.expiry is not None and i.strike is not None
+            if i.expiry is not None and (i.strike is not None or i.kind == "future")
         }
 
     def contract(self, token: str) -> Contract | None:
-        """The optbus contract of the broker's option ``token``, if it is one."""
+        """The optbus contract of the broker's option or future ``token``, if it is one."""
         return self._contracts.get(token)
 
     def instrument(self, contract: Contract) -> Instrument | None:
         """The broker's instrument of ``contract``, if the broker lists it."""
-        kind = _OPTION_KIND[contract.option_type]
-        key = (contract.underlying, contract.expiry, contract.strike, kind)
+        kind = _INSTRUMENT_KIND[contract.option_type]
+        key = _key(contract.underlying, contract.expiry, contract.strike, kind)
         return self._by_contract.get(key)
+
+
+def _key(
+    underlying: str, expiry: date | None, strike: float | None, kind: InstrumentKind
+) -> _InstrumentKey:
+    return (underlying, expiry, None if kind == "future" else strike, kind)
 
 
 @dataclass(frozen=True, slots=True)

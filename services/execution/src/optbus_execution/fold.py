@@ -64,7 +64,7 @@ class ExecutionState:
         config: ExecutionConfig, clock: Clock, facts: MarketFacts, *, halted: bool
     ) -> ExecutionState:
         """The state before any event: no market, no orders, no positions."""
-        book = MarketBook(config.max_quote_age_ns, config.vix_index)
+        book = MarketBook(config.max_quote_age_ns, config.vix_index, facts.futures_expiry)
         return ExecutionState(
             book, WorkingOrders(), PositionBook(clock), SettlementPrices(facts), halted
         )

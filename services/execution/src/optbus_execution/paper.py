@@ -104,7 +104,7 @@ class PaperBroker:
         brokerage = self._config.brokerage_per_order if ticket.fills == 0 else 0.0
         charges = charges_for(
             order.side, price * quantity, self._facts.local_date(quote.ts), brokerage,
-            self._config.charges_schedule,
+            self._config.charges_schedule, order.contract.kind,
         )  # fmt: skip
         fill_id = derived_event_id("fill", order.client_order_id, ticket.fills)
         return Fill(

@@ -5,7 +5,9 @@ closing value on expiry day; here, the last spot the day's chains of the underly
 before the session's close (``SettlementPrices``). A long in the money is exercised and
 receives its intrinsic value, paying STT on it at the dated exercise rate; a short in the
 money is assigned and pays the intrinsic value; out of the money either side expires
-worthless. Pure: prices and times come from the events folded in.
+worthless. An index future settles at the final settlement price too: it leaves at that price
+(the difference from its average price is its P&L), with no STT and no other charge. Pure:
+prices and times come from the events folded in.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from optbus.market import MarketFacts, MarketFactsError
 
 
 def intrinsic_value(contract: Contract, settlement_price: float) -> float:
-    """What one unit of ``contract`` is worth at ``settlement_price`` (0 out of the money)."""
+    """What one unit of ``contract`` is worth at ``settlement_price`` (an option: 0 out of the
+    money; a future: the settlement price itself)."""
+    if contract.option_type == "FUT":
+        return settlement_price
     if contract.option_type == "CE":
         return max(0.0, settlement_price - contract.strike)
     return max(0.0, contract.strike - settlement_price)
@@ -31,12 +36,14 @@ def settlement_of(
     """The settlement of ``position`` at ``settlement_price`` (its id fixed by the position)."""
     intrinsic = intrinsic_value(position.contract, settlement_price)
     outcome: SettlementOutcome
-    if intrinsic == 0.0:
+    if position.contract.option_type == "FUT":
+        outcome = "settled"
+    elif intrinsic == 0.0:
         outcome = "expired"
     else:
         outcome = "exercised" if position.quantity > 0 else "assigned"
     units = abs(position.quantity)
-    # STT on exercise is the buyer's: a short that is assigned pays none.
+    # STT on exercise is the buyer's: a short that is assigned pays none, nor does a future.
     stt_base = intrinsic * units if outcome == "exercised" else 0.0
     return PositionSettled(
         event_id=derived_event_id("exec.position.settled", position.position_id),

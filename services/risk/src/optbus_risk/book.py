@@ -103,8 +103,5 @@ def with_staleness(check: RiskCheck, stale: list[OptionQuote], now_ns: int) -> R
 
 
 def describe(contract: Contract) -> str:
-    """A contract as a trader writes it: NIFTY 2026-12-08 26000 CE."""
-    return (
-        f"{contract.underlying} {contract.expiry.isoformat()} "
-        f"{contract.strike:g} {contract.option_type}"
-    )
+    """A contract as a trader writes it: NIFTY 2026-12-08 26000 CE, NIFTY 2026-12-29 FUT."""
+    return contract.label

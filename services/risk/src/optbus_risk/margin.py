@@ -8,7 +8,10 @@ which only a fraction of the loss counts. The scan loss is the worst weighted lo
 contracts scanned together, so long options hedge short ones. Their margin is the larger of the
 premium of their long options (when the rules require it upfront) and their scan loss, plus an
 exposure margin on their short options (a percent of notional), plus the additional
-extreme-loss margin on short options expiring that day. The exchange's rules come dated from
+extreme-loss margin on short options expiring that day. An index future, long or short, is
+scanned with them (its price moves one for one with the forward, whatever the vol move, so it
+offsets the options' delta) and adds an exposure margin on its notional (quantity x futures
+price) at the futures rate. The exchange's rules come dated from
 ``optbus.margin_rules``; the scenario grid is the service's config. When the exchange's SPAN
 file of the day holds a risk array for every contract of a group, the group's scan loss is
 SPAN's own (the worst of its sixteen scenarios) instead of the scenario model's.
@@ -118,13 +121,14 @@ def _group_margin(
     """The margin of contracts scanned together: one underlying, offsets allowed between them."""
     quotes = [quote_or_raise(marks, contract) for contract, _ in held]
     quantities = np.array([quantity for _, quantity in held], dtype=np.float64)
+    futures = np.array([contract.option_type == "FUT" for contract, _ in held])
     premium = 0.0
     if rules.long_premium_upfront:
-        for quote, quantity in zip(quotes, quantities.tolist(), strict=True):
-            if quantity > 0:
+        for quote, quantity, future in zip(quotes, quantities.tolist(), futures, strict=True):
+            if quantity > 0 and not future:
                 premium += quantity * _mark(quote)
-    shorts = quantities < 0
-    if not shorts.any():
+    shorts = (quantities < 0) & ~futures
+    if not (shorts.any() or futures.any()):
         return MarginBreakdown(
             scan_loss=0.0, long_premium=premium, exposure=0.0, expiry_day_elm=0.0, total=premium
         )
@@ -132,8 +136,12 @@ def _group_margin(
     scan_loss = _scan_loss(quotes, quantities, config, grid) if span_loss is None else span_loss
     spots = np.array([quote.spot for quote in quotes])
     short_notional = np.where(shorts, -quantities * spots, 0.0)
+    futures_notional = np.where(futures, np.abs(quantities) * [q.forward for q in quotes], 0.0)
     expiring = np.array([contract.expiry == on for contract, _ in held])
-    exposure = float(short_notional.sum()) * rules.short_option_exposure_percent / _POINTS
+    exposure = (
+        float(short_notional.sum()) * rules.short_option_exposure_percent / _POINTS
+        + float(futures_notional.sum()) * rules.futures_exposure_percent / _POINTS
+    )
     expiry_day_elm = (
         float(short_notional[expiring].sum()) * rules.expiry_day_extra_elm_percent / _POINTS
     )
@@ -150,7 +158,25 @@ def _group_margin(
 def _scan_loss(
     quotes: list[OptionQuote], quantities: FloatArray, config: MarginConfig, grid: Scenarios
 ) -> float:
-    """The worst weighted loss of the contracts over the grid (zero when every scenario gains)."""
+    """The worst weighted loss of the contracts over the grid (zero when every scenario gains);
+    a future is worth its forward in each scenario."""
+    forward = np.array([quote.forward for quote in quotes])[:, None]
+    moved_forward = forward * grid.forward_factor[None, :]
+    now = forward.copy()
+    moved = moved_forward.copy()
+    options = [i for i, quote in enumerate(quotes) if quote.contract.option_type != "FUT"]
+    if options:
+        now[options], moved[options] = _option_prices([quotes[i] for i in options], config, grid)
+    if not (np.all(np.isfinite(now)) and np.all(np.isfinite(moved))):
+        raise MissingMarketData("a contract could not be priced (bad forward, strike or time)")
+    losses = -(quantities[:, None] * (moved - now)).sum(axis=0) * grid.weight
+    return max(0.0, float(losses.max()))
+
+
+def _option_prices(
+    quotes: list[OptionQuote], config: MarginConfig, grid: Scenarios
+) -> tuple[FloatArray, FloatArray]:
+    """The options' Black-76 prices now (a column) and in every scenario (a row each)."""
     vols = np.array([_vol(quote) for quote in quotes])[:, None]
     is_call = np.array([quote.contract.option_type == "CE" for quote in quotes])[:, None]
     forward = np.array([quote.forward for quote in quotes])[:, None]
@@ -162,19 +188,19 @@ def _scan_loss(
     moved = black76_price(
         is_call, forward * grid.forward_factor[None, :], strike, expiry, rate, scenario_vols
     )
-    if not (np.all(np.isfinite(now)) and np.all(np.isfinite(moved))):
-        raise MissingMarketData("a contract could not be priced (bad forward, strike or time)")
-    losses = -(quantities[:, None] * (moved - now)).sum(axis=0) * grid.weight
-    return max(0.0, float(losses.max()))
+    return np.asarray(now, dtype=np.float64), np.asarray(moved, dtype=np.float64)
 
 
 def _span_scan_loss(
     held: list[tuple[Contract, int]], span_arrays: Mapping[SpanKey, tuple[float, ...]]
 ) -> float | None:
     """SPAN's scan loss of the contracts: the worst of its scenarios of the summed risk arrays
-    (zero when every scenario gains); None unless the file holds every contract."""
+    (zero when every scenario gains); None unless the file holds every contract (a future
+    never: the import reads options only)."""
     arrays = []
     for contract, _ in held:
+        if contract.option_type == "FUT":
+            return None  # optbus reads the options' risk arrays only: the scenario model scans
         array = span_arrays.get(
             (contract.underlying, contract.expiry, contract.strike, contract.option_type)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol, TypeAlias
 
 from optbus.event_calendar import MarketEvent
@@ -15,6 +16,7 @@ from optbus.events import (
     PositionUpdated,
     RiskDecision,
     Signal,
+    futures_contract,
 )
 from optbus.features import FeatureHistory, option_features
 from optbus.market import ContractSpec
@@ -34,6 +36,8 @@ class StrategyContext:
     ``history`` is shared by all strategies and must only be read; ``now_ns`` is the injected
     clock's time (for ``ts_init``); session bounds are those of the chain's trading day, and
     ``events`` the scheduled market events of that day (RBI policy, budget, ...).
+    ``futures_expiry`` is the expiry of the index future whose price the chain carries (None
+    when unknown: no future to hedge with).
     """
 
     view: ChainView
@@ -44,11 +48,19 @@ class StrategyContext:
     session_open_ns: int
     session_close_ns: int
     events: tuple[MarketEvent, ...] = ()
+    futures_expiry: date | None = None
 
     @property
     def chain(self) -> ChainGreeks:
         """The chain being handled."""
         return self.view.chain
+
+    @property
+    def futures_contract(self) -> Contract | None:
+        """The index future the chain quotes (see ``futures_expiry``)."""
+        if self.futures_expiry is None:
+            return None
+        return futures_contract(self.view.underlying, self.futures_expiry)
 
     @property
     def ts_ns(self) -> int:

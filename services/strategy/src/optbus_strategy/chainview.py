@@ -1,4 +1,9 @@
-"""A chain with Greeks as numpy columns, and the quote-based prices strategies trade at."""
+"""A chain with Greeks as numpy columns, and the quote-based prices strategies trade at.
+
+A futures contract (``option_type`` "FUT") is read at the chain's one futures price, on both
+sides, with a delta of 1 a unit: the chain carries the price of the future its month settles
+against, the one a strategy hedges with (``StrategyContext.futures_contract``).
+"""
 
 from __future__ import annotations
 
@@ -104,6 +109,7 @@ class ChainView:
         self.expiry: date = snapshot.expiry
         self.spot: float = snapshot.spot
         self.forward: float = chain.forward
+        self.futures: float = snapshot.futures
         self.strikes = np.asarray(snapshot.strikes, dtype=np.float64)
         self.calls = SideView(snapshot.calls, chain.calls)
         self.puts = SideView(snapshot.puts, chain.puts)
@@ -160,10 +166,10 @@ class ChainView:
         The mid of a two-sided quote; else the last trade; else half the ask (an option
         offered with no bid is worth between nothing and the ask).
         """
-        index = self.index_of(contract.strike)
-        if index is None or contract.expiry != self.expiry:
+        touch = self._touch(contract)
+        if touch is None:
             return None
-        bid, ask, last = self.side(contract.option_type).touch_at(index)
+        bid, ask, last = touch
         mid = (bid + ask) / 2 if bid > 0 and ask >= bid else math.nan
         if math.isfinite(mid):
             return mid
@@ -172,7 +178,9 @@ class ChainView:
         return ask / 2 if ask > 0 else None
 
     def delta(self, contract: Contract) -> float | None:
-        """The contract's delta now, or None when it has none."""
+        """The contract's delta now, or None when it has none (a future's is 1)."""
+        if contract.option_type == "FUT":
+            return 1.0 if contract.underlying == self.underlying else None
         index = self.index_of(contract.strike)
         if index is None or contract.expiry != self.expiry:
             return None
@@ -187,15 +195,30 @@ class ChainView:
         ``mid``: the mid, rounded towards the touch we would cross (up to buy, down to sell);
         ``touch``: the ask to buy, the bid to sell.
         """
-        index = self.index_of(contract.strike)
-        if index is None:
+        if contract.option_type == "FUT":
+            quote = self._touch(contract)
+        else:
+            index = self.index_of(contract.strike)
+            quote = None if index is None else self.side(contract.option_type).touch_at(index)
+        if quote is None:
             return None
-        bid, ask, _ = self.side(contract.option_type).touch_at(index)
+        bid, ask, _ = quote
         if not (bid > 0 and ask >= bid):
             return None
         touch = ask if side == "BUY" else bid
         price = touch if pricing == "touch" else (bid + ask) / 2
         return round_to_tick(price, tick, up=side == "BUY")
+
+    def _touch(self, contract: Contract) -> tuple[float, float, float] | None:
+        """Bid, ask and last of ``contract``; None when this chain does not quote it."""
+        if contract.option_type == "FUT":
+            if contract.underlying != self.underlying or not self.futures > 0:
+                return None
+            return self.futures, self.futures, self.futures
+        index = self.index_of(contract.strike)
+        if index is None or contract.expiry != self.expiry:
+            return None
+        return self.side(contract.option_type).touch_at(index)
 
 
 def round_to_tick(price: float, tick: float, *, up: bool) -> float:

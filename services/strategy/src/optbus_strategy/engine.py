@@ -8,6 +8,7 @@ methods) in delivery order, then publishes what they return. Time comes from the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from optbus.clock import Clock
 from optbus.event_calendar import MarketEvent, events_on
@@ -21,7 +22,7 @@ from optbus.events import (
     VolatilityIndexTick,
 )
 from optbus.features import FeatureHistory
-from optbus.market import ContractSpec, MarketFacts
+from optbus.market import ContractSpec, MarketFacts, MarketFactsError
 from optbus.scoring import Scorer
 from optbus_strategy.base import Output, Strategy, StrategyContext
 from optbus_strategy.chainview import ChainView
@@ -56,6 +57,7 @@ class StrategyEngine:
         self._history = history or FeatureHistory(facts)
         self._position_owner: dict[str, str] = {}
         self._contracts: dict[tuple[str, int], ContractSpec] = {}
+        self._futures_expiries: dict[tuple[str, date], date | None] = {}
 
     @classmethod
     def from_specs(
@@ -166,7 +168,18 @@ class StrategyEngine:
             session_open_ns=opening,
             session_close_ns=closing,
             events=self._events_of_day(opening),
+            futures_expiry=self._futures_expiry(chain.snapshot.underlying, chain.snapshot.expiry),
         )
+
+    def _futures_expiry(self, underlying: str, chain_expiry: date) -> date | None:
+        """The expiry of the future a chain quotes (looked up once per chain expiry)."""
+        key = (underlying, chain_expiry)
+        if key not in self._futures_expiries:
+            try:
+                self._futures_expiries[key] = self._facts.futures_expiry(underlying, chain_expiry)
+            except MarketFactsError:
+                self._futures_expiries[key] = None
+        return self._futures_expiries[key]
 
     def _events_of_day(self, session_open_ns: int) -> tuple[MarketEvent, ...]:
         """The scheduled events of the session's day (looked up once per day)."""

@@ -37,8 +37,15 @@ class Group:
     close_reason: str = ""
 
     def net_premium(self) -> float:
-        """Premium paid (positive, a debit) or received (negative, a credit), in rupees."""
-        return float(sum(p.quantity * p.average_price for p in self.positions.values()))
+        """Premium paid (positive, a debit) or received (negative, a credit), in rupees; a
+        future (a hedge) pays no premium and counts for none."""
+        return float(
+            sum(
+                p.quantity * p.average_price
+                for p in self.positions.values()
+                if p.contract.option_type != "FUT"
+            )
+        )
 
     def pnl(self, view: ChainView) -> float | None:
         """Mark-to-market P&L in rupees at the chain's marks; None if a leg has no mark."""

@@ -101,10 +101,15 @@ def example_from_trade(trade: TradeClosed, facts: MarketFacts) -> Example:
 
 
 def from_trades(trades: Iterable[TradeClosed], facts: MarketFacts) -> TrainingSet:
-    """The training set of closed trades; trades without entry features are counted, not used."""
+    """The training set of closed trades; trades without entry features, and futures hedges (the
+    scorer rates option entries; a hedge's outcome is the straddle's, not its signal's), are
+    counted, not used."""
     examples: list[Example] = []
     skipped: dict[str, int] = {}
     for trade in trades:
+        if trade.contract.option_type == "FUT":
+            skipped["futures hedge"] = skipped.get("futures hedge", 0) + 1
+            continue
         if trade.model is None:
             skipped["no model stamp"] = skipped.get("no model stamp", 0) + 1
             continue

@@ -27,19 +27,26 @@ def _present(field: str) -> sql.Composable:
     return sql.SQL("count(*) FILTER (WHERE {})").format(condition)
 
 
+_EVERY_ROW = sql.SQL("true")
+_OPTION_TRADES = sql.SQL("option_type <> 'FUT'")
+"""The trades the trainer learns from: a futures hedge has no IV or option Greeks to cover."""
+
+
 def _counts(
     conn: psycopg.Connection,
     table: str,
     time_column: str,
     fields: tuple[str, ...],
     window: tuple[datetime, datetime],
+    only: sql.Composable = _EVERY_ROW,
 ) -> tuple[dict[str, int], int]:
     query = sql.SQL(
-        "SELECT count(*), {counts} FROM {table} WHERE {time} >= %s AND {time} < %s"
+        "SELECT count(*), {counts} FROM {table} WHERE {time} >= %s AND {time} < %s AND {only}"
     ).format(
         counts=sql.SQL(", ").join(_present(f) for f in fields),
         table=sql.Identifier(table),
         time=sql.Identifier(time_column),
+        only=only,
     )
     row = conn.execute(query, window).fetchone()
     assert row is not None
@@ -60,7 +67,9 @@ def quality_report_between(
 ) -> QualityReport:
     """Coverage of the trades closed and the ticks recorded in ``[start, end)``."""
     with database.connect(database_url) as conn:
-        trade_counts, trades = _counts(conn, "trades", "exit_time", TRADE_FIELDS, (start, end))
+        trade_counts, trades = _counts(
+            conn, "trades", "exit_time", TRADE_FIELDS, (start, end), _OPTION_TRADES
+        )
         chain_counts, ticks = _counts(conn, "option_ticks", "time", CHAIN_FIELDS, (start, end))
     return assess(trade_counts, trades, chain_counts, ticks, thresholds)
 

@@ -197,7 +197,7 @@ class _Run:
         offsets = np.arange(-u.strikes_per_side, u.strikes_per_side + 1, dtype=np.int64)
         specs = []
         for expiry in self._expiries(day, u):
-            futures_expiry = self.facts.monthly_expiries(u.name, expiry, 1)[0]
+            futures_expiry = self.facts.futures_expiry(u.name, expiry)
             book = self._book(u.name, expiry)
             spec = ChainSpec(
                 underlying=u,

@@ -113,12 +113,16 @@ def _leg_price(leg: Leg, marks: Marks) -> float | None:
 
 
 def check_max_premium(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
-    """Refuse a leg whose premium (quantity x price) exceeds the per-order maximum."""
+    """Refuse a leg whose premium (quantity x price) exceeds the per-order maximum. A future
+    has no premium (its value is margined, not paid): the notional check bounds it."""
     limit = ctx.config.orders.max_premium_per_order
     notes: list[str] = []
     ok = True
     marks = ctx.state.marks.for_intent(intent)
     for leg in intent.legs:
+        if leg.contract.option_type == "FUT":
+            notes.append(f"{describe(leg.contract)}: a future, no premium")
+            continue
         price = _leg_price(leg, marks)
         if price is None:
             ok = False

@@ -1,22 +1,24 @@
-"""Gamma scalping with options only: a long straddle where gamma is rich, kept delta-neutral.
+"""Gamma scalping: a long straddle where gamma is rich, its delta hedged with index futures.
 
 Entry: the strike, among those where both the call and the put pass the filters (strike
 within ``max_strike_distance`` of spot, ``min_abs_delta < |delta| < max_abs_delta``, gamma
 above ``min_gamma``, last price above ``min_last_price``, two-sided quote), with the most
-gamma; buy ``lots`` of each. The put is the offsetting option leg, so the entry is close to
-delta-neutral. Hedging: we trade options only, so when the group's net delta passes
-``rebalance_delta_lots`` lots of the underlying we *buy* ``hedge_lots`` of the option that
-offsets it (a put when long delta, a call when short), chosen among those passing the same
-filters with the delta nearest the offset needed. Buying keeps the position long gamma,
-which is the point; selling back the winning leg would shrink it. At most ``max_hedges``
-hedges, ``rebalance_cooldown_seconds`` apart. Anchor of the features: the entry call.
+gamma; buy ``lots`` of each. Hedging: when the group's net delta (options and futures, in
+units of the underlying) leaves the band of ``hedge_band_delta_lots`` lots either side of zero,
+trade the index future the chain quotes (``StrategyContext.futures_contract``) against it:
+sell futures when long delta, buy when short, as many whole lots as bring the net delta
+nearest zero. A whole-lot hedge leaves at most half a lot, so the band is at least half a lot
+and the net delta is inside it after every hedge. Selling futures into a rise and buying them
+back into a fall is what monetises the straddle's gamma; the options are never traded to
+hedge. At most ``max_hedges`` hedges, ``rebalance_cooldown_seconds`` apart. Anchor of the
+features: the entry call (a hedge's signal: the call nearest the forward).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from optbus.events import OptionType
+from optbus.events import OptionType, Side
 from optbus_strategy.base import Output, StrategyContext
 from optbus_strategy.chainview import ChainView
 from optbus_strategy.emit import EntryPlan, PlannedLeg, open_group
@@ -27,6 +29,9 @@ from optbus_strategy.selection import BoolArray, quoted
 
 KIND = "gamma_scalping"
 
+MIN_HEDGE_BAND_LOTS = 0.5
+"""The narrowest band whole-lot futures hedges can always return the net delta into."""
+
 
 class GammaScalpingParams(CommonParams, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Gamma scalping's filters and hedging (see the module docstring)."""
@@ -34,11 +39,10 @@ class GammaScalpingParams(CommonParams, kw_only=True, frozen=True, forbid_unknow
     max_strike_distance: float = 0.05
     min_abs_delta: float = 0.3
     max_abs_delta: float = 0.7
-    min_gamma: float = 0.0005
+    min_gamma: float = 0.001
     min_last_price: float = 50.0
-    rebalance_delta_lots: float = 0.5
-    hedge_lots: int = 1
-    max_hedges: int = 3
+    hedge_band_delta_lots: float = 0.5
+    max_hedges: int = 20
     rebalance_cooldown_seconds: float = 120.0
     target_profit: float = 0.3
     stop_loss: float = 0.3
@@ -53,8 +57,11 @@ class GammaScalpingParams(CommonParams, kw_only=True, frozen=True, forbid_unknow
             "need 0 <= min_abs_delta < max_abs_delta <= 1",
         )
         check(self.min_gamma >= 0 and self.min_last_price >= 0, "floors must not be negative")
-        check(self.rebalance_delta_lots > 0, "rebalance_delta_lots must be positive")
-        check(self.hedge_lots >= 1 and self.max_hedges >= 0, "hedge_lots >= 1, max_hedges >= 0")
+        check(
+            self.hedge_band_delta_lots >= MIN_HEDGE_BAND_LOTS,
+            f"hedge_band_delta_lots must be at least {MIN_HEDGE_BAND_LOTS} (whole-lot hedges)",
+        )
+        check(self.max_hedges >= 0, "max_hedges must not be negative")
 
 
 def passes_filters(view: ChainView, option_type: OptionType, p: GammaScalpingParams) -> BoolArray:
@@ -69,8 +76,14 @@ def passes_filters(view: ChainView, option_type: OptionType, p: GammaScalpingPar
     return result & quoted(view, option_type)
 
 
+def hedge_lots(net_delta: float, lot_size: int) -> int:
+    """The whole lots of futures to buy (positive) or sell (negative) that bring ``net_delta``
+    (units) nearest zero."""
+    return -round(net_delta / lot_size)
+
+
 class GammaScalping(GroupStrategy[GammaScalpingParams]):
-    """Long straddle on the richest-gamma strike that passes the filters, hedged by options."""
+    """Long straddle on the richest-gamma strike that passes the filters, hedged by futures."""
 
     def plan_entry(self, ctx: StrategyContext) -> EntryPlan | None:
         """Buy the call and the put of the best strike, if any strike passes for both."""
@@ -94,14 +107,14 @@ class GammaScalping(GroupStrategy[GammaScalpingParams]):
         )
 
     def adjust(self, group: Group, ctx: StrategyContext) -> list[Output]:
-        """Buy the offsetting option when the net delta leaves the band."""
+        """Trade futures against the net delta when it leaves the band."""
         p = self.params
         net = group.net_delta(ctx.view)
         lot = ctx.spec.lot_size
         cooldown_ns = int(p.rebalance_cooldown_seconds * 1_000_000_000)
         if (
             net is None
-            or abs(net) <= p.rebalance_delta_lots * lot
+            or abs(net) <= p.hedge_band_delta_lots * lot
             or group.adjustments >= p.max_hedges
             or ctx.ts_ns - group.last_adjust_ns < cooldown_ns
         ):
@@ -121,20 +134,15 @@ class GammaScalping(GroupStrategy[GammaScalpingParams]):
         return [opening.signal, opening.intent]
 
     def _hedge_plan(self, ctx: StrategyContext, net_delta: float) -> EntryPlan | None:
-        p, view = self.params, ctx.view
-        option_type: OptionType = "PE" if net_delta > 0 else "CE"
-        mask = passes_filters(view, option_type, p)
-        if not mask.any():
+        future = ctx.futures_contract
+        lots = hedge_lots(net_delta, ctx.spec.lot_size)
+        if future is None or lots == 0:
             return None
-        wanted = abs(net_delta) / (p.hedge_lots * ctx.spec.lot_size)
-        candidates = np.flatnonzero(mask)
-        deltas = np.abs(view.side(option_type).delta[candidates])
-        index = int(candidates[int(np.argmin(np.abs(deltas - wanted)))])
-        contract = view.contract(index, option_type)
-        strength = min(1.0, abs(net_delta) / (2 * p.rebalance_delta_lots * ctx.spec.lot_size))
+        side: Side = "BUY" if lots > 0 else "SELL"
+        band = self.params.hedge_band_delta_lots * ctx.spec.lot_size
         return EntryPlan(
-            legs=(PlannedLeg(contract, "BUY", p.hedge_lots),),
-            anchor=contract,
-            strength=strength,
-            reason=f"delta hedge: net delta {net_delta:+.1f} units",
+            legs=(PlannedLeg(future, side, abs(lots)),),
+            anchor=ctx.view.contract(ctx.view.atm_index(), "CE"),
+            strength=min(1.0, abs(net_delta) / (2 * band)),
+            reason=f"delta hedge: net delta {net_delta:+.1f} units, {side} {abs(lots)} lots",
         )
