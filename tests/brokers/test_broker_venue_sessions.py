@@ -116,7 +116,8 @@ async def test_a_whole_session_on_the_venue_ends_in_a_closed_trade_with_net_pnl(
         holder: list[ExecutionEngine] = []
         venue = BrokerVenue(
             reports, InstrumentIndex(fake.instruments), FACTS,
-            lambda contract: holder[0].state.book.quote(contract), protection=0.05,
+            lambda contract: holder[0].state.book.quote(contract),
+            lambda intent_id: holder[0].state.margins.get(intent_id), protection=0.05,
         )  # fmt: skip
         engine = ExecutionEngine(config().execution(), venue, clock, FACTS)
         holder.append(engine)

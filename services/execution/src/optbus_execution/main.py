@@ -78,7 +78,8 @@ def broker_config(settings: ExecutionSettings) -> PaperBrokerConfig:
 
 
 class _LiveVenue:
-    """A broker venue before its engine exists: the venue quotes from the engine's book."""
+    """A broker venue before its engine exists: the venue reads quotes and risk's margins
+    from the engine's state."""
 
     def __init__(self, settings: ExecutionSettings, facts: MarketFacts, clock: Clock) -> None:
         adapters = broker_adapters(settings.venue)
@@ -92,6 +93,9 @@ class _LiveVenue:
             facts,
             lambda contract: (
                 None if self.engine is None else self.engine.state.book.quote(contract)
+            ),
+            lambda intent_id: (
+                None if self.engine is None else self.engine.state.margins.get(intent_id)
             ),
             settings.market_protection_pct / 100,
         )
