@@ -144,9 +144,11 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
     async def connect_broker() -> None:
         await link.start(engine, publish_command)
 
+    # The link starts before the consumers: a decision taken before the broker's instrument
+    # master is loaded and its books read would be refused as naming no instrument.
     return create_app(
-        TOPOLOGY, settings, broker, consumers=consumers, on_connected=[restore],
-        on_ready=[connect_broker], on_stopping=[link.stop],
+        TOPOLOGY, settings, broker, consumers=consumers,
+        on_connected=[restore, connect_broker], on_stopping=[link.stop],
     )  # fmt: skip
 
 
