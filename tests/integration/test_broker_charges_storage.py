@@ -11,7 +11,6 @@ from datetime import date
 import psycopg
 import pytest
 
-from optbus.codec import encode
 from optbus.events import (
     BrokerChargesReported,
     Charges,
@@ -22,12 +21,10 @@ from optbus.events import (
     Order,
     TradeClosed,
 )
-from optbus.routing import subject_of
-from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate
-from optbus_persistence.store import EventStore
 
 from ..conftest import fresh_database
+from .conftest import query_one, store_trading_events
 
 pytestmark = pytest.mark.integration
 
@@ -100,13 +97,7 @@ def stored(postgres_admin_url: str) -> Iterator[str]:
             _reported("entry", broker=30.0, optbus=30.5),
             _reported("exit", broker=45.0, optbus=43.0),
         ]
-        store = EventStore(url)
-        store.write([
-            decode_stored(BusMessage("TRADING", seq, subject_of(e), encode(e), e.ts_event,
-                                     e.event_id))
-            for seq, e in enumerate(events, start=1)
-        ])  # fmt: skip
-        store.close()
+        store_trading_events(url, events)
         yield url
 
 
@@ -132,6 +123,4 @@ def test_a_trade_shows_the_brokers_charges_of_its_orders_beside_optbus(stored: s
 
 def test_migrating_again_keeps_the_brokers_charges(stored: str) -> None:
     migrate(stored)
-    with psycopg.connect(stored) as conn:
-        row = conn.execute("SELECT count(*) FROM trade_charges WHERE flagged").fetchone()
-    assert row == (1,)
+    assert query_one(stored, "SELECT count(*) FROM trade_charges WHERE flagged") == (1,)
