@@ -1,6 +1,7 @@
 """What a live broker charged, stored beside optbus's figures: one `broker_charges` row per
 reported order, and per trade the broker's total of its orders beside optbus's, flagged above
-one rupee (the `trade_charges` view)."""
+one rupee (the `trade_charges` view); and the margin risk computed for an approved intent, which
+the broker's available margin was checked against."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from optbus.events import (
     Contract,
     Event,
     Fill,
+    Leg,
     MarketContext,
     Order,
+    OrderIntent,
+    RiskDecision,
     TradeClosed,
 )
 from optbus_persistence.schema import migrate
@@ -82,6 +86,18 @@ def _trade(group: str, charges: float) -> TradeClosed:
     )  # fmt: skip
 
 
+def _approval(margin_required: float) -> RiskDecision:
+    entry = OrderIntent(
+        event_id="intent-entry", ts_event=ENTRY_NS, ts_init=ENTRY_NS, intent_id="intent-entry",
+        group_id="g1", strategy="test", purpose="open", reason="test",
+        legs=[Leg(contract=CALL, side="BUY", quantity=65, limit_price=None)],
+    )  # fmt: skip
+    return RiskDecision(
+        event_id="decision-entry", ts_event=ENTRY_NS, ts_init=ENTRY_NS, intent=entry,
+        approved=True, checks=[], margin_required=margin_required,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def stored(postgres_admin_url: str) -> Iterator[str]:
     """A live trade whose entry and exit the broker reported (the exit Rs 2 above optbus's
@@ -89,6 +105,7 @@ def stored(postgres_admin_url: str) -> Iterator[str]:
     with fresh_database(postgres_admin_url, f"optbus_broker_charges_{os.getpid()}") as url:
         migrate(url)
         events: list[Event] = [
+            _approval(7_800.0),
             *_order_and_fill("entry", "g1", "open", ENTRY_NS, 30.5),
             *_order_and_fill("exit", "g1", "close", EXIT_NS, 43.0),
             _trade("g1", 73.5),
@@ -119,6 +136,12 @@ def test_a_trade_shows_the_brokers_charges_of_its_orders_beside_optbus(stored: s
             "difference, flagged FROM trade_charges"
         ).fetchall()
     assert rows == [("trade-g1", 73.5, 2, 75.0, 73.5, 1.5, True)]
+
+
+def test_an_approval_is_stored_with_the_margin_risk_computed(stored: str) -> None:
+    assert query_one(stored, "SELECT intent_id, margin_required FROM risk_decisions") == (
+        "intent-entry", 7_800.0,
+    )  # fmt: skip
 
 
 def test_migrating_again_keeps_the_brokers_charges(stored: str) -> None:

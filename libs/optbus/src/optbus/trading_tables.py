@@ -79,6 +79,7 @@ def _decision(event: RiskDecision) -> dict[str, Any]:
         "approved": event.approved, "failed_checks": [c.name for c in event.failures],
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail}
                    for c in event.checks],
+        "margin_required": event.margin_required,
     }  # fmt: skip
 
 

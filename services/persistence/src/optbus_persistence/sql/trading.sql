@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS trades (
     gross_pnl double precision NOT NULL, charges double precision NOT NULL,
     net_pnl double precision NOT NULL
 );
+-- The margin risk computed for an approved intent (RiskDecision version 2; null for a refusal
+-- and for earlier decisions). Added after the table.
+ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS margin_required double precision;
 -- How a trade was closed: 'fill' (at the market) or 'settlement' (by the exchange at expiry;
 -- the settlement itself is the exec.position.settled event in the events table). Added after
 -- the table: existing rows were all closed by fills.
