@@ -141,6 +141,8 @@ class AngelOneFake:
         """While true every REST call is answered HTTP 503 and no order-status socket opens."""
         self.time_out_next_placement = False
         """The next order is placed, but its reply never comes (until the fake closes)."""
+        self.lose_next_placement = False
+        """The next placement is answered HTTP 503 before the desk sees it (never placed)."""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -453,6 +455,10 @@ class AngelOneFake:
         )  # fmt: skip
 
     async def _place(self, request: web.Request) -> web.Response:
+        if self.lose_next_placement:
+            self.lose_next_placement = False
+            return web.Response(status=503, text="<html>503 Service Unavailable</html>")
+
         async def place(body: dict[str, object]) -> FakeOrder:
             order = await self.desk.place(body, request.headers.get("X-PrivateKey", ""))
             if self.time_out_next_placement:

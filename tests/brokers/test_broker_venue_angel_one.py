@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import msgspec
 import pytest
 from execution_fixtures import CALL, LOT, T0, approved, chain, config, intent
 
@@ -48,9 +49,12 @@ class _Link:
         self.fake = fake
         self.delivered: list[VenueReport] = []
         reports = BrokerReports(adapter.name, FACTS, clock, brokerage_per_order=20.0)
+        self.margins: dict[str, float] = {}
+        """Risk's margin of each intent (by intent id); an intent not named needs none."""
         self.venue = BrokerVenue(
-            reports, InstrumentIndex(fake.instruments), FACTS, lambda _: None, protection=0.05
-        )
+            reports, InstrumentIndex(fake.instruments), FACTS, lambda _: None,
+            lambda intent_id: self.margins.get(intent_id, 0.0), protection=0.05,
+        )  # fmt: skip
 
         async def deliver(report: VenueReport) -> None:
             self.delivered.append(report)
@@ -128,14 +132,54 @@ async def test_an_order_at_the_ask_is_accepted_then_filled_under_the_brokers_tra
     assert all(f.fill_id.startswith("angel-one:5000") for f in fills)
 
 
-async def test_an_opening_buy_beyond_the_available_margin_is_refused_before_it_is_sent(
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+async def test_an_opening_order_beyond_the_available_margin_is_refused_before_it_is_sent(
+    link: _Link, angel_fake: AngelOneFake, side: str
+) -> None:
+    angel_fake.desk.available_margin = 50_000.0
+    link.margins["intent-1"] = 50_000.01
+    call = _atm_call(angel_fake)
+    [rejected] = await link.send(_order(call, _ask(angel_fake, call), side=side))
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.reason == (
+        "angel-one: margin: the intent needs Rs 50,000.01 (risk's margin), the broker has "
+        "Rs 50,000.00 available"
+    )
+    assert not angel_fake.desk.orders
+
+
+async def test_an_opening_order_within_the_available_margin_is_sent(
     link: _Link, angel_fake: AngelOneFake
 ) -> None:
-    angel_fake.desk.available_margin = 100.0
+    angel_fake.desk.available_margin = 50_000.0
+    link.margins["intent-1"] = 50_000.0
     call = _atm_call(angel_fake)
-    [rejected] = await link.send(_order(call, _ask(angel_fake, call)))
+    reports = await link.send(_order(call, _ask(angel_fake, call)))
+    assert isinstance(reports[0], OrderAccepted)
+
+
+async def test_the_later_orders_of_an_intent_draw_on_the_margin_found_for_its_first(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    link.margins["intent-1"] = angel_fake.desk.available_margin - 1.0
+    call = _atm_call(angel_fake)
+    first = _order(call, _ask(angel_fake, call))
+    second = msgspec.structs.replace(
+        first, event_id="order-1b", client_order_id=first.client_order_id[:-2] + "1b"
+    )
+    reports = await link.send(first, second)
+    assert [type(r) for r in reports[:2]] == [OrderAccepted, OrderAccepted]
+
+
+async def test_an_opening_order_whose_intent_has_no_margin_from_risk_is_refused(
+    link: _Link, angel_fake: AngelOneFake
+) -> None:
+    call = _atm_call(angel_fake)
+    order = msgspec.structs.replace(_order(call, _ask(angel_fake, call)), intent_id="unknown")
+    link.venue.required_margin = lambda _: None
+    [rejected] = await link.send(order)
     assert isinstance(rejected, OrderRejected)
-    assert rejected.reason.startswith("angel-one: margin: the order needs Rs")
+    assert "risk computed no margin for the intent" in rejected.reason
     assert not angel_fake.desk.orders
 
 
@@ -198,13 +242,9 @@ async def test_a_position_injected_at_the_broker_is_a_reconciliation_difference(
 async def test_an_opening_order_the_broker_never_got_is_refused_once_it_answers_again(
     link: _Link, angel_fake: AngelOneFake
 ) -> None:
-    angel_fake.down = True
+    angel_fake.lose_next_placement = True
     call = _atm_call(angel_fake)
-    bid = angel_fake.quote(call.token).bid
-    assert bid is not None
-    await link.send(_order(call, bid, side="SELL"))  # a sell is not margin-checked here
-    angel_fake.down = False
-    [rejected] = await link.send()
+    [rejected] = await link.send(_order(call, _ask(angel_fake, call)))
     assert isinstance(rejected, OrderRejected)
     assert "opening order not placed" in rejected.reason
     assert not angel_fake.desk.orders
@@ -257,7 +297,8 @@ async def test_a_restarted_link_finds_the_orders_the_log_has_working_and_does_no
             holder: list[ExecutionEngine] = []
             venue = BrokerVenue(
                 reports, InstrumentIndex(fake.instruments), FACTS,
-                lambda contract: holder[0].state.book.quote(contract), protection=0.05,
+                lambda contract: holder[0].state.book.quote(contract),
+                lambda intent_id: holder[0].state.margins.get(intent_id), protection=0.05,
             )  # fmt: skip
             holder.append(ExecutionEngine(config().execution(), venue, clock, FACTS))
 

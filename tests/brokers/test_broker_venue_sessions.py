@@ -5,9 +5,7 @@ broker's local fake: an opening order placed and filled, the position closed, th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pytest
 from execution_fixtures import CALL, LOT, T0, approved, chain, config, intent
@@ -16,89 +14,14 @@ from optbus.clock import ReplayClock
 from optbus.events import Event, Fill, OrderIntent, TradeClosed
 from optbus.market import load_market_facts
 from optbus_brokers.backoff import Backoff
-from optbus_brokers.feed import Instrument
 from optbus_execution.broker_reports import BrokerReports
 from optbus_execution.broker_venue import BrokerSession, BrokerVenue, InstrumentIndex
 from optbus_execution.engine import ExecutionEngine
 from optbus_execution.live import broker_adapters
 from optbus_execution.venue import VenueReport
-from tests.brokers.angel_one_fake import AngelOneFake
-from tests.brokers.conftest import MARKET_DAY
-from tests.brokers.icici_breeze_fake import BreezeFake
-from tests.brokers.kotak_neo_fake import KotakNeoFake
-from tests.brokers.quote_model import ModelQuote, QuoteModel
+from tests.brokers.venue_fakes import BROKERS, BrokerCase
 
 FACTS = load_market_facts()
-SPOTS = {"NIFTY": 26_000.0, "BANKNIFTY": 52_000.0}
-ROOM_FOR_A_SHORT = 10_000_000.0
-"""Margin enough for the closing sell, which a fake may margin as a new short."""
-
-
-@dataclass(frozen=True, slots=True)
-class FakeBroker:
-    """What the session test needs of one broker's fake, whatever its own spelling."""
-
-    environment: dict[str, str]
-    instruments: list[Instrument]
-    quote: Callable[[Instrument], ModelQuote]
-    next_round: Callable[[], Awaitable[object]]
-    open_margin: Callable[[], None]
-    orders_placed: Callable[[], int]
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerCase:
-    venue: str
-    start: Callable[[ReplayClock], AbstractAsyncContextManager[FakeBroker]]
-
-
-@asynccontextmanager
-async def _angel_one(clock: ReplayClock) -> AsyncIterator[FakeBroker]:
-    async with AngelOneFake(MARKET_DAY, clock, model=QuoteModel(spots=SPOTS)) as fake:
-
-        def open_margin() -> None:
-            fake.desk.available_margin = ROOM_FOR_A_SHORT
-
-        yield FakeBroker(
-            fake.environment(), fake.instruments, lambda i: fake.quote(i.token),
-            fake.publish_round, open_margin, lambda: len(fake.desk.orders),
-        )  # fmt: skip
-
-
-@asynccontextmanager
-async def _kotak_neo(clock: ReplayClock) -> AsyncIterator[FakeBroker]:
-    async with KotakNeoFake(MARKET_DAY, clock, model=QuoteModel(spots=SPOTS)) as fake:
-
-        async def next_round() -> None:
-            fake.orders.match_orders()
-
-        def open_margin() -> None:
-            fake.orders.available_margin = ROOM_FOR_A_SHORT
-
-        yield FakeBroker(
-            fake.environment(), fake.contracts, fake.quote, next_round, open_margin,
-            lambda: len(fake.orders.orders),
-        )  # fmt: skip
-
-
-@asynccontextmanager
-async def _icici_breeze(clock: ReplayClock) -> AsyncIterator[FakeBroker]:
-    async with BreezeFake(MARKET_DAY, clock, model=QuoteModel(spots=SPOTS)) as fake:
-
-        def open_margin() -> None:
-            fake.desk.allocated_fno = ROOM_FOR_A_SHORT
-
-        yield FakeBroker(
-            fake.environment(), fake.instruments, fake.quote, fake.publish_quotes, open_margin,
-            lambda: len(fake.desk.orders),
-        )  # fmt: skip
-
-
-BROKERS = [
-    pytest.param(BrokerCase("angel-one", _angel_one), id="angel-one"),
-    pytest.param(BrokerCase("kotak-neo", _kotak_neo), id="kotak-neo"),
-    pytest.param(BrokerCase("icici-breeze", _icici_breeze), id="icici-breeze"),
-]
 
 
 @pytest.mark.parametrize("case", BROKERS)
@@ -116,7 +39,8 @@ async def test_a_whole_session_on_the_venue_ends_in_a_closed_trade_with_net_pnl(
         holder: list[ExecutionEngine] = []
         venue = BrokerVenue(
             reports, InstrumentIndex(fake.instruments), FACTS,
-            lambda contract: holder[0].state.book.quote(contract), protection=0.05,
+            lambda contract: holder[0].state.book.quote(contract),
+            lambda intent_id: holder[0].state.margins.get(intent_id), protection=0.05,
         )  # fmt: skip
         engine = ExecutionEngine(config().execution(), venue, clock, FACTS)
         holder.append(engine)

@@ -24,6 +24,8 @@ from optbus_greeks.main import build_app as build_greeks
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.main import PersistenceSettings
 from optbus_persistence.main import build_app as build_persistence
+from optbus_persistence.rows import BusMessage, decode_stored
+from optbus_persistence.store import EventStore
 
 
 class RunningService:
@@ -105,6 +107,19 @@ async def eventually(
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within} s")
+
+
+def store_trading_events(database_url: str, events: list[Event]) -> None:
+    """Store ``events`` with the persistence writer, as the TRADING stream delivers them."""
+    store = EventStore(database_url)
+    try:
+        store.write([
+            decode_stored(BusMessage("TRADING", seq, subject_of(event), encode(event),
+                                     event.ts_event, event.event_id))
+            for seq, event in enumerate(events, start=1)
+        ])  # fmt: skip
+    finally:
+        store.close()
 
 
 def query_one(database_url: str, sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:

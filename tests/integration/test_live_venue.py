@@ -1,17 +1,21 @@
-"""Execution on a live venue (the local Angel One) over a real bus: an approved intent opens a
-position at the broker and an engage with flatten closes it there (a trade closed on the bus),
-a placement left unanswered is found at the broker and not sent twice; a restarted execution
-and `optbus reconcile` recognise the order an earlier run left working;
-a position at the broker that the log does not know halts trading, `optbus reconcile` shows it,
-and `--adopt` makes it the log's (audited)."""
+"""Execution on a live venue over a real bus. On each broker's local fake (Angel One, Kotak Neo,
+ICICI Breeze) an approved intent opens a position at the broker and an engage with flatten
+closes it there (a trade closed on the bus). On the local Angel One: a placement left
+unanswered is found at the broker and not sent twice; a restarted execution and `optbus
+reconcile` recognise the order an earlier run left working; a position at the broker that the
+log does not know halts trading, `optbus reconcile` shows it, and `--adopt` makes it the log's
+(audited)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import msgspec
 import nats
+import nats.errors
 import pytest
 from click.testing import Result
 from execution_fixtures import CALL, LOT, approved, chain, intent
@@ -19,6 +23,7 @@ from typer.testing import CliRunner
 
 from optbus.clock import LiveClock
 from optbus.control import KillSwitchState
+from optbus.events import Fill
 from optbus.runtime.control_state import read_kill_switch
 from optbus.runtime.service import ServiceRunner
 from optbus.subjects import RECONCILIATION_ADOPTED, RECONCILIATION_OPERATOR
@@ -31,7 +36,8 @@ from optbus_risk.main import RiskSettings
 from optbus_risk.main import build_app as build_risk
 from tests.brokers.angel_one_fake import AngelOneFake
 from tests.brokers.conftest import MARKET_DAY
-from tests.brokers.quote_model import QuoteModel
+from tests.brokers.quote_model import ModelQuote, QuoteModel
+from tests.brokers.venue_fakes import BROKERS, BrokerCase, FakeBroker
 
 from ..conftest import migrated_nats
 from .conftest import RunningService, eventually, publish_events
@@ -133,42 +139,68 @@ async def _trading_messages(url: str, subject: str) -> int:
     return (info.state.subjects or {}).get(subject, 0)
 
 
+async def _filled_on_the_bus(url: str) -> int:
+    """The units the TRADING stream's fills add up to (execution folded each as it published
+    it, so its book holds them)."""
+    nc = await nats.connect(url)
+    try:
+        subscription = await nc.jetstream().subscribe("exec.fill", ordered_consumer=True)
+        units = 0
+        while True:  # until the stream has nothing more to give
+            try:
+                message = await subscription.next_msg(timeout=0.5)
+            except nats.errors.TimeoutError:
+                return units
+            units += msgspec.json.decode(message.data, type=Fill).quantity
+    finally:
+        await nc.close()
+
+
 def _held(fake: AngelOneFake, token: str) -> int:
     position = fake.desk.positions.get(token)
     return 0 if position is None else position.net_quantity
+
+
+@asynccontextmanager
+async def _trading_on(url: str, venue: str) -> AsyncIterator[None]:
+    """Risk and execution on ``venue`` (its fake's settings in the environment), released."""
+    risk_settings = RiskSettings(nats_url=url, http_port=0)
+    risk = await RunningService(ServiceRunner(build_risk(risk_settings), risk_settings)).ready()
+    settings = ExecutionSettings(nats_url=url, http_port=0, venue=venue)
+    execution = RunningService(ServiceRunner(build_execution(settings), settings))
+    try:
+        await execution.ready()
+        released = await _cli(
+            "killswitch", "release", "--reason", "start of test", "--operator", "asha",
+            "--nats-url", url,
+        )  # fmt: skip
+        assert released.exit_code == 0, released.output
+        yield
+    finally:
+        await execution.stop()
+        await risk.stop()
+
+
+def _fixtures_call(instruments: list[Instrument]) -> Instrument:
+    """The broker's instrument of the execution fixtures' NIFTY call."""
+    [call] = [
+        i for i in instruments
+        if (i.underlying, i.kind, i.expiry, i.strike) == ("NIFTY", "call", CALL.expiry, CALL.strike)
+    ]  # fmt: skip
+    return call
 
 
 @pytest.fixture
 async def trading(server: LocalNats, streaming_fake: AngelOneFake) -> AsyncIterator[Instrument]:
     """Risk and execution on the Angel One venue, released to trade; the instrument of the
     fixtures' NIFTY call at the broker."""
-    [call] = [
-        i for i in streaming_fake.instruments
-        if (i.underlying, i.kind, i.expiry, i.strike) == ("NIFTY", "call", CALL.expiry, CALL.strike)
-    ]  # fmt: skip
-    risk_settings = RiskSettings(nats_url=server.url, http_port=0)
-    risk = await RunningService(ServiceRunner(build_risk(risk_settings), risk_settings)).ready()
-    settings = ExecutionSettings(nats_url=server.url, http_port=0, venue="angel-one")
-    execution = RunningService(ServiceRunner(build_execution(settings), settings))
-    try:
-        await execution.ready()
-        released = await _cli(
-            "killswitch", "release", "--reason", "start of test", "--operator", "asha",
-            "--nats-url", server.url,
-        )  # fmt: skip
-        assert released.exit_code == 0, released.output
-        yield call
-    finally:
-        await execution.stop()
-        await risk.stop()
+    async with _trading_on(server.url, "angel-one"):
+        yield _fixtures_call(streaming_fake.instruments)
 
 
-async def _approve_buy(
-    url: str, fake: AngelOneFake, call: Instrument, quantity: int, ask_times: float
-) -> None:
-    """Publish a chain showing the broker's touch and risk's approval of a buy of ``quantity``
-    limited at ``ask_times`` the broker's ask."""
-    quote = fake.quote(call.token)
+async def _approve_buy(url: str, quote: ModelQuote, quantity: int, ask_times: float) -> None:
+    """Publish a chain showing the broker's touch ``quote`` and risk's approval of a buy of
+    ``quantity`` limited at ``ask_times`` the broker's ask."""
     assert quote.bid is not None
     assert quote.ask is not None
     entry = intent("BUY", quantity, limit_price=round(quote.ask * ask_times, 1))
@@ -176,28 +208,48 @@ async def _approve_buy(
     await publish_events(url, [chain(now, bid=quote.bid, ask=quote.ask), approved(entry)])
 
 
+async def _market_rounds(fake: FakeBroker) -> None:
+    """The fake's market going on: a round (quotes, orders matched) every tenth of a second."""
+    while True:
+        await fake.next_round()
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("case", BROKERS)
 async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it_there(
-    server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
+    server: LocalNats, case: BrokerCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake, call = streaming_fake, trading
-    await _approve_buy(server.url, fake, call, 2 * LOT, ask_times=1.3)
+    async with case.start(LiveClock()) as fake:
+        for name, value in fake.environment.items():
+            monkeypatch.setenv(name, value)
+        fake.open_margin()  # the flatten's sell may be margined as a new short
+        rounds = asyncio.create_task(_market_rounds(fake))
+        try:
+            async with _trading_on(server.url, case.venue):
+                call = _fixtures_call(fake.instruments)
+                await _approve_buy(server.url, fake.quote(call), 2 * LOT, ask_times=1.3)
 
-    async def opened() -> bool:
-        return _held(fake, call.token) == 2 * LOT
+                async def opened() -> bool:  # at the broker, and in execution's book
+                    if fake.held(call) != 2 * LOT:
+                        return False
+                    return await _filled_on_the_bus(server.url) == 2 * LOT
 
-    await eventually(opened)
-    flattened = await _cli(
-        "killswitch", "engage", "--reason", "end of test", "--operator", "asha",
-        "--flatten", "--nats-url", server.url,
-    )  # fmt: skip
-    assert flattened.exit_code == 0, flattened.output
+                await eventually(opened)
+                flattened = await _cli(
+                    "killswitch", "engage", "--reason", "end of test", "--operator", "asha",
+                    "--flatten", "--nats-url", server.url,
+                )  # fmt: skip
+                assert flattened.exit_code == 0, flattened.output
 
-    async def closed() -> bool:
-        trades = await _trading_messages(server.url, "exec.trade.closed")
-        return _held(fake, call.token) == 0 and trades == 1
+                async def closed() -> bool:
+                    trades = await _trading_messages(server.url, "exec.trade.closed")
+                    return fake.held(call) == 0 and trades == 1
 
-    await eventually(closed)
-    assert len(fake.desk.orders) == 2
+                await eventually(closed)
+                assert fake.orders_placed() == 2
+        finally:
+            rounds.cancel()
+            await asyncio.gather(rounds, return_exceptions=True)
 
 
 async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_sent_again(
@@ -205,7 +257,7 @@ async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_s
 ) -> None:
     fake, call = streaming_fake, trading
     fake.time_out_next_placement = True
-    await _approve_buy(server.url, fake, call, 2 * LOT, ask_times=1.3)
+    await _approve_buy(server.url, fake.quote(call.token), 2 * LOT, ask_times=1.3)
 
     async def filled_and_accepted() -> bool:
         accepted = await _trading_messages(server.url, "exec.order.accepted")
@@ -220,7 +272,8 @@ async def test_a_restarted_execution_recognises_its_working_order_and_the_log_ag
     server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
 ) -> None:
     fake, call = streaming_fake, trading
-    await _approve_buy(server.url, fake, call, LOT, ask_times=0.8)  # rests below the bid
+    # Rests below the bid.
+    await _approve_buy(server.url, fake.quote(call.token), LOT, ask_times=0.8)
 
     async def accepted() -> bool:
         return await _trading_messages(server.url, "exec.order.accepted") == 1

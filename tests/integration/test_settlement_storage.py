@@ -9,14 +9,11 @@ from datetime import date
 import psycopg
 import pytest
 
-from optbus.codec import encode
 from optbus.events import Contract, MarketContext, TradeClosed
-from optbus.routing import subject_of
-from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate
-from optbus_persistence.store import EventStore
 
 from ..conftest import fresh_database
+from .conftest import store_trading_events
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +39,9 @@ def stored(postgres_admin_url: str) -> Iterator[str]:
     """A settled trade and a trade closed by fills, stored by the persistence writer."""
     with fresh_database(postgres_admin_url, f"optbus_settlement_{os.getpid()}") as url:
         migrate(url)
-        trades = [_trade(1, "expiry settlement: exercised"), _trade(2, "monitor target")]
-        store = EventStore(url)
-        store.write([
-            decode_stored(BusMessage("TRADING", seq, subject_of(t), encode(t), t.ts_event,
-                                     t.event_id))
-            for seq, t in enumerate(trades, start=1)
-        ])  # fmt: skip
-        store.close()
+        store_trading_events(
+            url, [_trade(1, "expiry settlement: exercised"), _trade(2, "monitor target")]
+        )
         yield url
 
 

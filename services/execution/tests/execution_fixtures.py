@@ -130,12 +130,14 @@ def intent(
     )  # fmt: skip
 
 
-def approved(order_intent: OrderIntent, ts: int | None = None) -> RiskDecision:
-    """Risk's approval of ``order_intent``."""
+def approved(
+    order_intent: OrderIntent, ts: int | None = None, margin_required: float | None = 0.0
+) -> RiskDecision:
+    """Risk's approval of ``order_intent``, with the margin risk computed for it."""
     at = order_intent.ts_event if ts is None else ts
     return RiskDecision(
         event_id=f"decision-{order_intent.intent_id}", ts_event=at, ts_init=at,
-        intent=order_intent, approved=True, checks=[],
+        intent=order_intent, approved=True, checks=[], margin_required=margin_required,
     )  # fmt: skip
 
 

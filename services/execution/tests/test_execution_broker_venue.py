@@ -27,6 +27,7 @@ def _live() -> tuple[ExecutionEngine, BrokerVenue]:
         InstrumentIndex([CALL_INSTRUMENT]),
         FACTS,
         lambda contract: holder[0].state.book.quote(contract),
+        lambda intent_id: holder[0].state.margins.get(intent_id),
         protection=0.05,
     )
     engine = ExecutionEngine(config().execution(), venue, clock, FACTS)
@@ -50,6 +51,13 @@ def test_a_market_order_goes_to_the_broker_as_a_protected_limit() -> None:
     assert (item.request.side, item.request.limit_price) == ("buy", 126.5)
     assert item.request.instrument == CALL_INSTRUMENT
     assert item.request.algo_id == "ALGO-TEST-1"
+
+
+def test_a_market_order_records_the_protected_limit_it_is_sent_at() -> None:
+    engine, _venue = _live()
+    [order] = engine.on_decision(approved(intent()))
+    assert isinstance(order, Order)
+    assert (order.order_type, order.limit_price) == ("market", 126.5)
 
 
 def test_an_explicit_limit_is_sent_as_it_is() -> None:

@@ -20,6 +20,9 @@ class _LaterVenue:
     def __init__(self) -> None:
         self.placed: list[Order] = []
 
+    def priced(self, order: Order) -> Order:
+        return order
+
     def place(self, order: Order) -> list[VenueReport]:
         self.placed.append(order)
         return []

@@ -6,6 +6,7 @@ from risk_builders import SECOND, TS, chain, contract, env, intent, leg, release
 from optbus.events import OrderIntent, RiskCheck
 from optbus.ids import derived_event_id
 from optbus_risk.checks import ALL_CHECKS
+from optbus_risk.checks.portfolio import intent_margin
 from optbus_risk.checks.runner import CheckRunner
 from optbus_risk.context import CheckContext
 from optbus_risk.killswitch import KillSwitchState
@@ -20,6 +21,22 @@ def test_an_intent_that_passes_every_check_is_approved() -> None:
 
     assert decision.approved
     assert decision.failures == []
+
+
+def test_an_approval_carries_the_margin_the_intent_adds() -> None:
+    state = released_state(chain())
+    sold = intent(leg(side="SELL"))
+
+    decision = _runner().decide(sold, state)
+
+    assert decision.approved
+    assert decision.margin_required == intent_margin(sold, _runner().context(state))
+
+
+def test_a_refusal_carries_no_margin() -> None:
+    state = replace(released_state(chain()), kill_switch=KillSwitchState.unknown())
+
+    assert _runner().decide(intent(), state).margin_required is None
 
 
 def test_a_decision_lists_every_check_in_order() -> None:

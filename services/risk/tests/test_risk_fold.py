@@ -20,6 +20,7 @@ from risk_builders import (
 )
 
 from optbus.events import (
+    BrokerStateAdopted,
     Charges,
     CircuitBreakerTripped,
     Fill,
@@ -107,6 +108,20 @@ def test_a_position_opened_then_closed_leaves_no_position() -> None:
 
     assert _fold(released_state(), opened).positions == {"p1": held}
     assert _fold(released_state(), opened, closed).positions == {}
+
+
+def test_an_adoption_replaces_the_positions_with_the_brokers() -> None:
+    held = position(position_id="p1")
+    opened = PositionOpened(event_id="po", ts_event=TS, ts_init=TS, position=held)
+    broker_short = position(quantity=-NIFTY_LOT, position_id="adopted-1")
+    adopted = BrokerStateAdopted(
+        event_id="adopt", ts_event=TS, ts_init=TS, operator="ops", reason="broker is right",
+        venue="angel-one", differences=["position ..."], positions=[broker_short],
+    )  # fmt: skip
+
+    state = _fold(released_state(), opened, adopted)
+
+    assert state.positions == {"adopted-1": broker_short}
 
 
 def test_closed_trades_add_up_to_the_days_realised_pnl() -> None:

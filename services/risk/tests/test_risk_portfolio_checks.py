@@ -29,6 +29,7 @@ from optbus_risk.checks import (
     check_portfolio_vega,
     margin_limit,
 )
+from optbus_risk.checks.portfolio import intent_margin
 from optbus_risk.context import Check
 from optbus_risk.fold import evolve
 from optbus_risk.state import RiskState, WorkingIntent
@@ -75,6 +76,44 @@ def test_margin_counts_approved_orders_not_yet_filled() -> None:
     more = intent(leg(option_type="PE", side="SELL", lots=20))
 
     assert not check_margin(more, ctx(state)).passed
+
+
+def test_a_bought_option_adds_its_premium_as_margin() -> None:
+    state = released_state(chain())
+    bought = leg()
+    quote = state.marks.quote(bought.contract)
+    assert quote is not None
+    assert quote.mark is not None
+
+    added = intent_margin(intent(bought), ctx(state))
+
+    assert added == pytest.approx(bought.quantity * quote.mark)
+
+
+def test_a_sold_option_adds_more_margin_than_its_premium() -> None:
+    state = released_state(chain())
+    sold = leg(side="SELL")
+    quote = state.marks.quote(sold.contract)
+    assert quote is not None
+    assert quote.mark is not None
+
+    added = intent_margin(intent(sold), ctx(state))
+
+    assert added is not None
+    assert added > sold.quantity * quote.mark
+
+
+def test_a_hedge_adds_no_margin() -> None:
+    short = position(contract(FORWARD), quantity=-NIFTY_LOT)
+    wing = intent(leg(strike=FORWARD + 200))
+
+    assert intent_margin(wing, ctx(released_state(chain(), positions=(short,)))) == 0.0
+
+
+def test_an_intent_on_an_unquoted_contract_has_no_margin_figure() -> None:
+    unquoted = intent(leg(strike=FORWARD + 10_000))
+
+    assert intent_margin(unquoted, ctx(released_state(chain()))) is None
 
 
 def test_open_positions_refuses_a_position_over_the_maximum() -> None:

@@ -342,12 +342,19 @@ class RiskCheck(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
 
 class RiskDecision(Event, tag="risk.decision", kw_only=True, frozen=True):
-    """Risk's verdict on an intent, with every check it ran."""
+    """Risk's verdict on an intent, with every check it ran.
 
-    schema_version: Literal[1] = 1
+    ``margin_required`` (schema version 2) is the margin in rupees the intent adds to the book
+    once filled, as risk computed it for an approval (the book's margin with the intent less
+    without, never below 0): a live broker must have that much available before the intent's
+    opening orders go. None on a refusal, when the book could not be priced, and in version 1.
+    """
+
+    schema_version: Literal[1, 2] = 2
     intent: OrderIntent
     approved: bool
     checks: list[RiskCheck]
+    margin_required: float | None = None
 
     @property
     def failures(self) -> list[RiskCheck]:

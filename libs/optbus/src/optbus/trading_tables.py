@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from optbus.events import (
+    BrokerChargesReported,
     CircuitBreakerTripped,
     Contract,
     Event,
@@ -78,6 +79,7 @@ def _decision(event: RiskDecision) -> dict[str, Any]:
         "approved": event.approved, "failed_checks": [c.name for c in event.failures],
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail}
                    for c in event.checks],
+        "margin_required": event.margin_required,
     }  # fmt: skip
 
 
@@ -107,6 +109,18 @@ def _fill(event: Fill) -> dict[str, Any]:
         "price": event.price, "bid": event.bid, "ask": event.ask, "brokerage": c.brokerage,
         "stt": c.stt, "exchange_transaction": c.exchange_transaction, "sebi": c.sebi,
         "stamp_duty": c.stamp_duty, "gst": c.gst, "total_charges": c.total,
+    }  # fmt: skip
+
+
+def _broker_charges(event: BrokerChargesReported) -> dict[str, Any]:
+    b = event.broker
+    return {
+        "client_order_id": event.client_order_id, "broker_order_id": event.broker_order_id,
+        "venue": event.venue, "brokerage": b.brokerage, "stt": b.stt,
+        "exchange_transaction": b.exchange_transaction, "sebi": b.sebi,
+        "stamp_duty": b.stamp_duty, "gst": b.gst, "broker_total": b.total,
+        "optbus_total": event.optbus.total, "difference": event.difference,
+        "flagged": event.flagged,
     }  # fmt: skip
 
 
@@ -163,6 +177,7 @@ _MAPPERS: dict[type[Event], tuple[str, Callable[[Any], dict[str, Any]]]] = {
     OrderRejected: ("order_updates", _order_update("rejected")),
     OrderCancelled: ("order_updates", _order_update("cancelled")),
     Fill: ("fills", _fill),
+    BrokerChargesReported: ("broker_charges", _broker_charges),
     PositionOpened: ("positions", _position("opened")),
     PositionUpdated: ("positions", _position("updated")),
     PositionClosed: ("positions", _position("closed")),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+import msgspec
 import structlog
 from prometheus_client import Counter, Gauge
 
@@ -119,7 +120,9 @@ class BrokerVenue:
     """The venue port over a broker: answers what it can at once, queues the rest.
 
     ``quotes`` gives the engine's latest quote of a contract (to protect market orders);
-    ``protection`` is how far past the touch (a fraction of it) a market order may fill.
+    ``margins`` the margin risk computed for an intent (by intent id; the broker must have that
+    much available before the intent's opening orders go); ``protection`` is how far past the
+    touch (a fraction of it) a market order may fill.
     """
 
     def __init__(
@@ -128,6 +131,7 @@ class BrokerVenue:
         instruments: InstrumentIndex,
         facts: MarketFacts,
         quotes: Callable[[Contract], OptionQuote | None],
+        margins: Callable[[str], float | None],
         protection: float,
     ) -> None:
         self.reports = reports
@@ -141,6 +145,21 @@ class BrokerVenue:
         self._facts = facts
         self._quotes = quotes
         self._protection = protection
+        self.required_margin = margins
+        """The margin risk computed for an intent, by intent id (None: risk gave no figure)."""
+
+    def priced(self, order: Order) -> Order:
+        """``order`` as it goes out: a market order carries the protected limit it is sent at,
+        so its ``exec.order`` records that limit. Unchanged when it has a limit already, or
+        cannot be protected (``place`` then refuses it, saying why)."""
+        instrument = self.instruments.instrument(order.contract)
+        if order.limit_price is not None or instrument is None:
+            return order
+        try:
+            limit = self._limit_price(order, instrument)
+        except Unprotectable:
+            return order
+        return msgspec.structs.replace(order, limit_price=limit)
 
     def place(self, order: Order) -> list[VenueReport]:
         """Queue ``order`` for the broker, or refuse it now saying why it cannot go."""
@@ -219,6 +238,7 @@ class BrokerSession:
         self._rng = rng or random.Random()
         self._interval_ns = int(_NS_PER_SECOND / broker.orders_per_second)
         self._last_sent_ns: int | None = None
+        self._margin_checked: set[str] = set()
         BROKER_UP.labels(broker.name).set(1)
 
     async def send_queued(self) -> None:
@@ -275,7 +295,7 @@ class BrokerSession:
     async def _place(self, item: Outgoing) -> None:
         assert item.request is not None
         coid = item.order.client_order_id
-        shortfall = await self._margin_shortfall(item.order, item.request)
+        shortfall = await self._margin_shortfall(item.order)
         if shortfall is not None:
             await self._report(self._venue.reports.refused(coid, shortfall))
             return
@@ -291,24 +311,30 @@ class BrokerSession:
             self._up()
             await self._report(self._venue.reports.accepted(coid, broker_order_id))
 
-    async def _margin_shortfall(self, order: Order, request: OrderRequest) -> str | None:
-        """Why an opening buy cannot be paid for from the broker's available margin (its
-        RMS/limits call), or None. A long option blocks its premium; a short's SPAN margin is
-        the broker's own check, whose refusal comes back with the broker's text."""
-        if order.purpose != "open" or order.side != "BUY":
+    async def _margin_shortfall(self, order: Order) -> str | None:
+        """Why the broker's available margin (its RMS/limits call) cannot carry the opening
+        intent of ``order``, or None. The figure needed is risk's margin for the intent (a
+        long's premium, a short's scenario margin), checked once, before the intent's first
+        order goes: its later orders (legs, slices) draw on the margin found then. An intent
+        risk gave no figure for is refused (fail closed). Closes are never held back here."""
+        intent_id = order.intent_id
+        if order.purpose != "open" or intent_id in self._margin_checked:
             return None
+        required = self._venue.required_margin(intent_id)
+        if required is None:
+            return "margin: risk computed no margin for the intent, opening order not placed"
         try:
             available = await self._broker.available_margin()
         except BrokerUnavailable as exc:
             self._down(f"margin unreadable: {exc}")
             return f"broker unavailable, opening orders refused: {self._venue.unavailable}"
-        required = request.quantity * request.limit_price
-        if required <= available:
-            return None
-        return (
-            f"margin: the order needs Rs {required:,.2f}, the broker has Rs {available:,.2f} "
-            "available"
-        )
+        if required > available:
+            return (
+                f"margin: the intent needs Rs {required:,.2f} (risk's margin), the broker has "
+                f"Rs {available:,.2f} available"
+            )
+        self._margin_checked.add(intent_id)
+        return None
 
     async def _resolve_unknown(self, item: Outgoing) -> None:
         """A placement the broker did not answer: find it by client order id before anything.

@@ -209,13 +209,15 @@ class ExecutionEngine:
         return events
 
     def _place(self, order: Order, spec: ContractSpec) -> list[Event]:
-        """The order, then the venue's answer, or the engine's refusal if it fails a check."""
+        """The order as the venue sends it, then the venue's answer, or the engine's refusal
+        if it fails a check."""
         reason = rejection_reason(
             order, spec, self.state.book, self.state.halted, self._config.max_quote_age_ns
         )
         if reason is not None:
             return self._refused(order, reason)
-        return [order, *self.fold(order), *self._reported(self._venue.place(order))]
+        sent = self._venue.priced(order)
+        return [sent, *self.fold(sent), *self._reported(self._venue.place(sent))]
 
     def _plan(self, intent: OrderIntent, leg: Leg) -> tuple[int, str | None]:
         """The quantity and any refusal of one leg; a close only ever reduces."""

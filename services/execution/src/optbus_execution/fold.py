@@ -47,7 +47,8 @@ class ExecutionState:
     """Everything execution knows: the market, its orders and intents, positions, the switch.
 
     ``pending`` holds the orders sent and not yet answered; ``ordered`` the intents that have
-    orders (a redelivered decision for one of them orders nothing).
+    orders (a redelivered decision for one of them orders nothing); ``margins`` the margin risk
+    computed for each approved intent (a live broker's available margin is checked against it).
     """
 
     book: MarketBook
@@ -58,6 +59,7 @@ class ExecutionState:
     intents: dict[str, OrderIntent] = field(default_factory=dict)
     ordered: set[str] = field(default_factory=set)
     pending: dict[str, Order] = field(default_factory=dict)
+    margins: dict[str, float] = field(default_factory=dict)
 
     @staticmethod
     def initial(
@@ -84,6 +86,8 @@ def apply_event(state: ExecutionState, event: Event, facts: MarketFacts) -> list
             state.book.on_vix(event)
         case RiskDecision():
             state.intents.setdefault(event.intent.intent_id, event.intent)
+            if event.margin_required is not None:
+                state.margins.setdefault(event.intent.intent_id, event.margin_required)
         case OrderIntent():
             state.intents.setdefault(event.intent_id, event)
         case Order():

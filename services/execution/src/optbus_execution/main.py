@@ -78,7 +78,8 @@ def broker_config(settings: ExecutionSettings) -> PaperBrokerConfig:
 
 
 class _LiveVenue:
-    """A broker venue before its engine exists: the venue quotes from the engine's book."""
+    """A broker venue before its engine exists: the venue reads quotes and risk's margins
+    from the engine's state."""
 
     def __init__(self, settings: ExecutionSettings, facts: MarketFacts, clock: Clock) -> None:
         adapters = broker_adapters(settings.venue)
@@ -92,6 +93,9 @@ class _LiveVenue:
             facts,
             lambda contract: (
                 None if self.engine is None else self.engine.state.book.quote(contract)
+            ),
+            lambda intent_id: (
+                None if self.engine is None else self.engine.state.margins.get(intent_id)
             ),
             settings.market_protection_pct / 100,
         )
@@ -140,9 +144,11 @@ def build_app(settings: ExecutionSettings) -> AsgiFastStream:
     async def connect_broker() -> None:
         await link.start(engine, publish_command)
 
+    # The link starts before the consumers: a decision taken before the broker's instrument
+    # master is loaded and its books read would be refused as naming no instrument.
     return create_app(
-        TOPOLOGY, settings, broker, consumers=consumers, on_connected=[restore],
-        on_ready=[connect_broker], on_stopping=[link.stop],
+        TOPOLOGY, settings, broker, consumers=consumers,
+        on_connected=[restore, connect_broker], on_stopping=[link.stop],
     )  # fmt: skip
 
 

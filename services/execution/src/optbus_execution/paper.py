@@ -35,6 +35,10 @@ class PaperBroker:
         self._facts = facts
         self._clock = clock
 
+    def priced(self, order: Order) -> Order:
+        """``order`` unchanged: the paper broker fills a market order at the touch."""
+        return order
+
     def place(self, order: Order) -> list[VenueReport]:
         """Take ``order`` as working at once; it may fill from its order time plus latency."""
         coid = order.client_order_id

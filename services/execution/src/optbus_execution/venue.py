@@ -36,6 +36,11 @@ class Venue(Protocol):
     ``ExecutionEngine.on_report`` as it arrives.
     """
 
+    def priced(self, order: Order) -> Order:
+        """``order`` as the venue sends it: a venue that sends no market order (a real broker)
+        gives a market order the limit it goes out at, which its ``exec.order`` records."""
+        ...
+
     def place(self, order: Order) -> list[VenueReport]:
         """Send ``order``; its ``client_order_id`` makes sending it again harmless."""
         ...

@@ -1,6 +1,7 @@
 """The risk state folded purely from events: ``evolve(state, event, env) -> Step``.
 
-Positions come from PositionOpened/Updated/Closed, the day's realised P&L from TradeClosed,
+Positions come from PositionOpened/Updated/Closed (and are replaced whole by an operator's
+adoption of the broker's positions, BrokerStateAdopted), the day's realised P&L from TradeClosed,
 orders sent and working quantities from approved RiskDecisions, Orders, Fills and order ends,
 quotes, Greeks and the positions' marks (unrealised P&L) from ChainGreeks, and the kill switch
 from its events or an operator's command. Only two things emit events: a TradeClosed or a
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from optbus.events import (
+    BrokerStateAdopted,
     ChainGreeks,
     CircuitBreakerTripped,
     Event,
@@ -59,6 +61,8 @@ def evolve(state: RiskState, event: Event, env: RiskEnv) -> Step:
             return Step(_position(state, event))
         case PositionClosed():
             return Step(_position_closed(state, event))
+        case BrokerStateAdopted():
+            return Step(_adopted(state, event))
         case TradeClosed():
             pnl, tripped = record_trade(state.pnl, event, env.config, env.facts, env.clock)
             return Step(replace(state, pnl=pnl), tripped)
@@ -132,6 +136,16 @@ def _position(state: RiskState, event: PositionOpened | PositionUpdated) -> Risk
 
 def _position_closed(state: RiskState, event: PositionClosed) -> RiskState:
     return _without_position(state, event.position_id)
+
+
+def _adopted(state: RiskState, adopted: BrokerStateAdopted) -> RiskState:
+    """The broker's positions become the book, as they do in execution: a position the
+    adoption drops loses its pending close and its mark; one it keeps keeps them."""
+    positions = {p.position_id: p for p in adopted.positions if p.quantity != 0}
+    pending = {k: v for k, v in state.pending_closes.items() if k in positions}
+    marks = {k: v for k, v in state.position_marks.items() if k in positions}
+    state = replace(state, positions=positions, pending_closes=pending, position_marks=marks)
+    return _remarked(state)
 
 
 def _without_position(state: RiskState, position_id: str) -> RiskState:

@@ -60,10 +60,49 @@ CREATE TABLE IF NOT EXISTS trades (
     gross_pnl double precision NOT NULL, charges double precision NOT NULL,
     net_pnl double precision NOT NULL
 );
+-- The margin risk computed for an approved intent (RiskDecision version 2; null for a refusal
+-- and for earlier decisions). Added after the table.
+ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS margin_required double precision;
 -- How a trade was closed: 'fill' (at the market) or 'settlement' (by the exchange at expiry;
 -- the settlement itself is the exec.position.settled event in the events table). Added after
 -- the table: existing rows were all closed by fills.
 ALTER TABLE trades ADD COLUMN IF NOT EXISTS exit_kind text NOT NULL DEFAULT 'fill';
+-- What a live broker reported it charged for one order (its contract note,
+-- exec.charges.reported), itemised, beside optbus's own total for the order's fills; flagged
+-- when the totals differ by more than one rupee.
+CREATE TABLE IF NOT EXISTS broker_charges (
+    time timestamptz NOT NULL, event_id text PRIMARY KEY, client_order_id text NOT NULL,
+    broker_order_id text NOT NULL, venue text NOT NULL, brokerage double precision NOT NULL,
+    stt double precision NOT NULL, exchange_transaction double precision NOT NULL,
+    sebi double precision NOT NULL, stamp_duty double precision NOT NULL,
+    gst double precision NOT NULL, broker_total double precision NOT NULL,
+    optbus_total double precision NOT NULL, difference double precision NOT NULL,
+    flagged boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS broker_charges_by_order ON broker_charges (client_order_id);
+-- Each trade's charges beside the broker's, for the trades whose orders the broker reported:
+-- the orders of the trade's strategy, group and contract with a fill between its entry and its
+-- exit. `broker_charges` and `optbus_charges` add up the reported orders (so a trade whose exit
+-- is not reported yet compares its entry alone); `flagged` when they differ by more than one
+-- rupee; `charges` is optbus's whole figure for the trade. A view rather than columns of
+-- `trades`: the exit order's contract note arrives after the trade closed, and the writer
+-- only ever inserts.
+CREATE OR REPLACE VIEW trade_charges AS
+SELECT t.trade_id, t.time, t.strategy, t.charges,
+       count(b.event_id) AS orders_reported,
+       sum(b.broker_total) AS broker_charges, sum(b.optbus_total) AS optbus_charges,
+       sum(b.broker_total) - sum(b.optbus_total) AS difference,
+       abs(sum(b.broker_total) - sum(b.optbus_total)) > 1 AS flagged
+FROM trades AS t
+JOIN orders AS o
+  ON (o.strategy, o.group_id, o.underlying, o.expiry, o.strike, o.option_type)
+   = (t.strategy, t.group_id, t.underlying, t.expiry, t.strike, t.option_type)
+JOIN broker_charges AS b ON b.client_order_id = o.client_order_id
+WHERE EXISTS (
+    SELECT 1 FROM fills AS f
+    WHERE f.client_order_id = o.client_order_id AND f.time BETWEEN t.entry_time AND t.exit_time
+)
+GROUP BY t.trade_id, t.time, t.strategy, t.charges;
 CREATE TABLE IF NOT EXISTS kill_switch_events (
     time timestamptz NOT NULL, event_id text PRIMARY KEY, action text NOT NULL,
     operator text NOT NULL, reason text NOT NULL, flatten boolean NOT NULL

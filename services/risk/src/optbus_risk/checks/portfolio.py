@@ -66,7 +66,7 @@ def _unmeasured(name: str, why: str, intent: OrderIntent, ctx: CheckContext) -> 
 def _measure(name: str, book: Book, marks: Marks, ctx: CheckContext) -> float:
     if name == MARGIN:
         return margin_required(
-            book, marks, ctx.config.margin, ctx.facts.local_date(ctx.now_ns)
+            book, marks, ctx.config.margin, ctx.facts.local_date(ctx.now_ns), ctx.span
         ).total
     risk = exposure(book, marks)
     return risk.delta_notional if name == PORTFOLIO_DELTA else risk.vega
@@ -91,6 +91,19 @@ def margin_limit(ctx: CheckContext) -> float:
 def check_margin(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
     """Refuse an intent that takes the book's scenario margin over its share of capital."""
     return _portfolio_check(MARGIN, margin_limit(ctx), intent, ctx)
+
+
+def intent_margin(intent: OrderIntent, ctx: CheckContext) -> float | None:
+    """The margin ``intent`` adds to the book once filled: the book's margin with it less
+    without, never below 0 (a hedge adds none). A live broker must have this much available
+    before the intent's opening orders go. None when the book cannot be priced."""
+    book = current_book(ctx.state)
+    try:
+        after = _measure(MARGIN, book_after(book, intent), ctx.state.marks.for_intent(intent), ctx)
+        before = _measure(MARGIN, book, ctx.state.marks, ctx)
+    except MissingMarketData:
+        return None
+    return max(0.0, after - before)
 
 
 def check_portfolio_delta(intent: OrderIntent, ctx: CheckContext) -> RiskCheck:

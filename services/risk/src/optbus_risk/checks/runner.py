@@ -1,5 +1,8 @@
 """The check runner: runs every pre-trade check on an intent and returns a RiskDecision.
 
+An approval carries the margin the intent adds to the book, which a live broker's available
+margin is checked against before the intent's opening orders go.
+
 Pure and fail closed: an intent is approved only when every check ran and passed; a check that
 raises counts as a failed check (its exception in the detail), never as an approval.
 """
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from optbus.events import OrderIntent, RiskCheck, RiskDecision
 from optbus.ids import derived_event_id
 from optbus_risk.checks import ALL_CHECKS
+from optbus_risk.checks.portfolio import intent_margin
 from optbus_risk.context import Check, CheckContext, RiskEnv
 from optbus_risk.state import RiskState
 
@@ -59,4 +63,5 @@ class CheckRunner:
             intent=intent,
             approved=approved,
             checks=checks,
+            margin_required=intent_margin(intent, ctx) if approved else None,
         )

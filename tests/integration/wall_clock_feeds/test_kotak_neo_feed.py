@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 
@@ -25,30 +24,14 @@ from optbus_brokers.feed import BrokerFeed
 from optbus_brokers.kotak_neo import KotakNeoSettings, make_feed
 from optbus_market_data.main import MarketDataSettings, run_service
 from tests.brokers.kotak_neo_fake import KotakNeoFake
-from tests.conftest import migrated_database, migrated_nats
 
-from .conftest import eventually
+from ..conftest import eventually
 
 pytestmark = pytest.mark.integration
 
 STRIKES_EACH_SIDE = 15
 TICK = 0.05
 _KINDS = {"CE": "call", "PE": "put"}
-
-
-@pytest.fixture(scope="module")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A bus of this module's own, and a database (below): the fake quotes on the wall clock, so
-    its chains fall on today's date, which other tests' simulated sessions may use too."""
-    with migrated_nats(tmp_path_factory.mktemp("nats")) as server:
-        yield server.url
-
-
-@pytest.fixture(scope="module")
-def database_url(postgres_admin_url: str) -> Iterator[str]:
-    """A database of this module's own (see ``nats_url``)."""
-    with migrated_database(postgres_admin_url, f"optbus_kotak_feed_{os.getpid()}") as url:
-        yield url
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import nats
@@ -27,9 +26,8 @@ from optbus_brokers.feed import Instrument
 from optbus_market_data.feeds.registry import feed_factory
 from optbus_market_data.main import MarketDataSettings, run_service
 from tests.brokers.icici_breeze_fake import BreezeFake
-from tests.conftest import migrated_database, migrated_nats
 
-from .conftest import eventually
+from ..conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -40,21 +38,6 @@ FOLLOWED_PER_UNDERLYING = 2 + EXPIRIES * 2 * (2 * STRIKES_EACH_SIDE + 1)
 WANTED_STRIKES = 25
 WANTED_GREEKS_SHARE = 0.8
 _TICK_INTERVAL_S = 0.5
-
-
-@pytest.fixture(scope="module")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A bus of this module's own, and a database (below): the fake quotes on the wall clock, so
-    its chains fall on today's date, which other tests' simulated sessions may use too."""
-    with migrated_nats(tmp_path_factory.mktemp("nats")) as server:
-        yield server.url
-
-
-@pytest.fixture(scope="module")
-def database_url(postgres_admin_url: str) -> Iterator[str]:
-    """A database of this module's own (see ``nats_url``)."""
-    with migrated_database(postgres_admin_url, f"optbus_breeze_feed_{os.getpid()}") as url:
-        yield url
 
 
 @pytest.fixture
