@@ -15,10 +15,12 @@ carries the chain's ``ts_event``), and each hop is timed by JetStream's storage 
 the message it published; the start is the ``md.chain``'s ``ts_init``, stamped when the source
 releases it. All clocks are this machine's.
 
-Reference, measured against the same server in the same run: a bare nats-py request/reply
-round trip between two processes, times the five hops. Each hop publishes to JetStream and
-waits for its ack (a request/reply to the server) before the next process receives the
-message, so this is the floor the Python services could approach with no work of their own.
+Reference, measured in the same window against the same server: a bare nats-py request/reply
+round trip between two processes (probed 20 times a second while the pipeline trades, so it
+meets the same contention for the CPUs), times the five hops after the chain is stored. A hop
+is a delivery to the next process and a publish from it that the server stores: about one
+round trip through the server, so this is what the services would take with no work of their
+own. Beside them, the CPU each service process used per second of the window.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ SECONDS_AT_SCALE_1 = 300
 STRATEGIES = Path(__file__).resolve().parent / "tick_to_order_strategies.toml"
 SERVICES_READY_TIMEOUT_SECONDS = 300.0
 SETTLE_SECONDS = 5.0
-ROUND_TRIPS = 2_000
+PROBE_GAP_SECONDS = 0.05
+"""The bare round trip is probed 20 times a second while the pipeline trades."""
 HOPS = (
     "md.chain stored",
     "greeks.chain",
@@ -246,19 +249,50 @@ def _responder(nats_url: str) -> Iterator[None]:
         process.wait()
 
 
-async def _round_trips_ms(nats_url: str, count: int) -> list[float]:
-    """``count`` request/reply round trips to the echo service, one at a time, in ms."""
-    nc = await nats.connect(nats_url)
+async def _round_trips_ms(nc: nats.NATS, seconds: float) -> list[float]:
+    """Request/reply round trips to the echo service, one every ``PROBE_GAP_SECONDS`` for
+    ``seconds``, in ms."""
     payload = b"x" * 200
     times = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.perf_counter_ns()
+        await nc.request("bench.echo", payload, timeout=5)
+        times.append((time.perf_counter_ns() - started) / 1e6)
+        await asyncio.sleep(PROBE_GAP_SECONDS)
+    return times
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU (user + system) process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What was measured beside the pipeline while it traded: the bare round trips, and the
+    CPU seconds each service process used."""
+
+    round_trips_ms: list[float]
+    cpu_seconds: dict[str, float]
+
+
+async def _trading_window(nats_url: str, processes: ServiceProcesses, seconds: float) -> _Window:
+    """From market-data's first chain (its start-up is not the window), ``seconds`` of
+    trading with the round-trip probe running beside it."""
+    nc = await nats.connect(nats_url)
     try:
-        for _ in range(count):
-            started = time.perf_counter_ns()
-            await nc.request("bench.echo", payload, timeout=5)
-            times.append((time.perf_counter_ns() - started) / 1e6)
+        first = await nc.subscribe("md.chain.>", max_msgs=1)
+        if (await nc.jetstream().stream_info("MD")).state.messages == 0:
+            await first.next_msg(timeout=SERVICES_READY_TIMEOUT_SECONDS)
+        pids = {name: process.pid for name, process in processes.processes.items()}
+        before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+        round_trips = await _round_trips_ms(nc, seconds)
+        used = {name: _cpu_seconds(pid) - before[name] for name, pid in pids.items()}
     finally:
         await nc.close()
-    return times
+    return _Window(round_trips, used)
 
 
 def _scratch_database() -> str:
@@ -269,7 +303,7 @@ def _scratch_database() -> str:
     return url
 
 
-def _trade_at_real_time(nats_url: str, database_url: str, work: Path, seconds: float) -> None:
+def _trade_at_real_time(nats_url: str, database_url: str, work: Path, seconds: float) -> _Window:
     """The services up, then market-data at real time for ``seconds``, then a pause for the
     last chain's orders to land."""
     env = os.environ | {"NATS_URL": nats_url, "DATABASE_URL": database_url}
@@ -285,25 +319,15 @@ def _trade_at_real_time(nats_url: str, database_url: str, work: Path, seconds: f
             "OPTBUS_MARKET_DATA_START_DATE": DAY.isoformat(),
             "OPTBUS_MARKET_DATA_SPEED": "1",
         })  # fmt: skip
-        asyncio.run(_first_chain_published(nats_url))
-        time.sleep(seconds)
+        with _responder(nats_url):
+            window = asyncio.run(_trading_window(nats_url, processes, seconds))
         processes.stop("market-data")
         time.sleep(SETTLE_SECONDS)
         if processes.failed():
             raise RuntimeError(f"services failed: {processes.failed()} (logs in {work})")
+        return window
     finally:
         processes.stop_all()
-
-
-async def _first_chain_published(nats_url: str) -> None:
-    """Wait until market-data published its first chain (its start-up is not the window)."""
-    nc = await nats.connect(nats_url)
-    try:
-        first = await nc.subscribe("md.chain.>", max_msgs=1)
-        if (await nc.jetstream().stream_info("MD")).state.messages == 0:
-            await first.next_msg(timeout=SERVICES_READY_TIMEOUT_SECONDS)
-    finally:
-        await nc.close()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -317,10 +341,8 @@ def run(scale: float) -> list[Record]:
     work = Path(tempfile.mkdtemp(prefix="bench-tick-to-order-"))
     server = LocalNats(work / "nats").start()
     try:
-        with _responder(server.url):
-            round_trips = asyncio.run(_round_trips_ms(server.url, ROUND_TRIPS))
         asyncio.run(prepare_bus(server.url))
-        _trade_at_real_time(server.url, database_url, work, seconds)
+        window = _trade_at_real_time(server.url, database_url, work, seconds)
         traces = asyncio.run(_traces(server.url))
     finally:
         server.stop()
@@ -330,6 +352,7 @@ def run(scale: float) -> list[Record]:
     totals = [trace.total_ms for trace in traces]
     hops = np.array([trace.hops_ms for trace in traces])
     orders = f"{len(traces)} orders in {seconds:.0f} s"
+    round_trips = window.round_trips_ms
     floor_p50 = _percentile(round_trips, 50) * (len(HOPS) - 1)
     floor_p99 = _percentile(round_trips, 99) * (len(HOPS) - 1)
     records = [
@@ -345,4 +368,9 @@ def run(scale: float) -> list[Record]:
                 _percentile(list(hops[:, index]), q), "ms",
                 f"bare NATS request/reply p{q}", _percentile(round_trips, q),
             ))  # fmt: skip
+    for service, cpu in window.cpu_seconds.items():
+        records.append(record(
+            f"tick_to_order_cpu_ms_per_second_{service}", 1e3 * cpu / seconds, "CPU ms/s",
+            "wall ms per second", 1e3,
+        ))  # fmt: skip
     return records
