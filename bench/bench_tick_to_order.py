@@ -20,7 +20,9 @@ round trip between two processes (probed 20 times a second while the pipeline tr
 meets the same contention for the CPUs), times the five hops after the chain is stored. A hop
 is a delivery to the next process and a publish from it that the server stores: about one
 round trip through the server, so this is what the services would take with no work of their
-own. Beside them, the CPU each service process used per second of the window.
+own. Beside them, the CPU each service process used per second of the window, and the
+machine's load average over its last five minutes (other work on a shared machine is what
+the hops mostly wait for).
 """
 
 from __future__ import annotations
@@ -276,6 +278,7 @@ class _Window:
 
     round_trips_ms: list[float]
     cpu_seconds: dict[str, float]
+    load_average: float
 
 
 async def _trading_window(nats_url: str, processes: ServiceProcesses, seconds: float) -> _Window:
@@ -292,7 +295,7 @@ async def _trading_window(nats_url: str, processes: ServiceProcesses, seconds: f
         used = {name: _cpu_seconds(pid) - before[name] for name, pid in pids.items()}
     finally:
         await nc.close()
-    return _Window(round_trips, used)
+    return _Window(round_trips, used, load_average=os.getloadavg()[1])
 
 
 def _scratch_database() -> str:
@@ -368,6 +371,10 @@ def run(scale: float) -> list[Record]:
                 _percentile(list(hops[:, index]), q), "ms",
                 f"bare NATS request/reply p{q}", _percentile(round_trips, q),
             ))  # fmt: skip
+    records.append(record(
+        "tick_to_order_load_average_5_min", window.load_average, "runnable tasks",
+        "this machine's cores", os.cpu_count() or 1,
+    ))  # fmt: skip
     for service, cpu in window.cpu_seconds.items():
         records.append(record(
             f"tick_to_order_cpu_ms_per_second_{service}", 1e3 * cpu / seconds, "CPU ms/s",
