@@ -96,7 +96,7 @@ def _resolve_nats(stack: contextlib.ExitStack, console: Console) -> str:
     return server.url
 
 
-async def _prepare_bus(nats_url: str) -> str:
+async def prepare_bus(nats_url: str) -> str:
     """The bus migrated (the services only check it), and a first kill-switch state: a fresh
     bus has none, and no state halts trading, so the demo stores a released one, as its own
     operator. A stored state (an operator's engage) is left alone."""
@@ -239,7 +239,7 @@ def _run_demo(options: DemoOptions) -> int:
         database_url = _resolve_database(console)
         mode = migrate(database_url)
         console.print(f"storage: {mode.description}")
-        console.print(asyncio.run(_prepare_bus(nats_url)))
+        console.print(asyncio.run(prepare_bus(nats_url)))
         session = options.session or _next_session_date(database_url)
         run_id = f"demo-{session:%Y%m%d}-{uuid.uuid4().hex[:8]}"
         view = asyncio.run(read_bus(nats_url))

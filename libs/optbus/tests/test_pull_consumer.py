@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -173,6 +174,28 @@ async def test_messages_that_arrived_together_reach_the_handler_as_one_batch() -
     await consumer.stop()
 
     assert handler.batches == [[b"1", b"2"], [b"3"]]
+
+
+async def test_a_lingering_consumer_gathers_what_arrives_within_its_linger_into_one_batch() -> None:
+    client, handler = FakeClient(), Recorder()
+    consumer = await started(client, handler, dataclasses.replace(SPEC, linger_seconds=0.2))
+
+    await client.deliver(FakeMsg(b"1"))
+    await client.deliver(FakeMsg(b"2"))
+    await asyncio.sleep(0.3)
+    await consumer.stop()
+
+    assert handler.batches == [[b"1", b"2"]]
+
+
+async def test_a_stop_during_the_linger_handles_the_batch_in_hand() -> None:
+    client, handler = FakeClient(), Recorder()
+    consumer = await started(client, handler, dataclasses.replace(SPEC, linger_seconds=0.2))
+
+    await client.deliver(FakeMsg(b"1"))
+    await consumer.stop()
+
+    assert handler.batches == [[b"1"]]
 
 
 async def test_the_first_pull_asks_the_durable_for_a_whole_batch_on_the_inbox() -> None:

@@ -66,3 +66,8 @@ def test_a_server_backoff_set_on_an_existing_durable_is_drift() -> None:
     existing = ConsumerConfig(**{**declared.config().__dict__, "backoff": [1.0, 5.0]})
 
     assert declared.drift(existing) == {"backoff": "[1.0, 5.0] -> None"}
+
+
+def test_a_spec_refuses_a_negative_linger() -> None:
+    with pytest.raises(ValueError, match="linger"):
+        spec(linger_seconds=-0.1)

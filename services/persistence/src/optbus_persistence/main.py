@@ -28,6 +28,15 @@ class PersistenceSettings(ServiceSettings):
     batch_size: int = Field(default=200, ge=1, le=10_000)
     retry_delay_seconds: float = Field(default=2.0, gt=0)
     ack_wait_seconds: float = Field(default=60.0, gt=0)
+    linger_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        le=5,
+        description=(
+            "how long a batch that is not full waits for more: the store's work on a burst of "
+            "chains then comes after the trading services' work on it, not beside it"
+        ),
+    )
     run_id: str = Field(
         default=LIVE_RUN_ID,
         min_length=1,
@@ -63,6 +72,7 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
         # the database is down, so any finite max_deliver would drop the whole backlog of an
         # outage of a few minutes to the DLQ. What can never be stored the writer parks itself.
         max_deliver=UNLIMITED,
+        linger_seconds=settings.linger_seconds,
     )
     consumers = pull_consumers(
         TOPOLOGY, deps, bus, tuning, only=lambda consumer: consumer.stream in settings.streams

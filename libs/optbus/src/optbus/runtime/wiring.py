@@ -43,6 +43,7 @@ class PullTuning:
     retry_delay_seconds: float = 1.0
     max_deliver: int = 10
     backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS
+    linger_seconds: float = 0.0
 
 
 class LiveBus:
@@ -110,7 +111,7 @@ def pull_consumers(
             max_ack_pending=tuning.max_ack_pending,
             retry_delay_seconds=tuning.retry_delay_seconds,
             from_start=topology.start_at == "first", max_deliver=tuning.max_deliver,
-            backoff_seconds=tuning.backoff_seconds,
+            backoff_seconds=tuning.backoff_seconds, linger_seconds=tuning.linger_seconds,
         )  # fmt: skip
         consumers.append(
             PullConsumer(
