@@ -6,8 +6,9 @@ lockstep through the greeks, strategy, risk, execution and persistence processes
 embedded nats-server. References measured or fixed in the same run: the 100x target and
 the in-process backtest of the same window (its multiple of real time). Beside them, the CPU
 the replay's processes (this one, the services, nats-server) used per market second once up,
-and the ceiling that puts on the multiple with this machine's cores even if every core were
-busy all the time. PostgreSQL's share is not counted.
+against the goal of 12 ms, in all and per process (also printed), and the ceiling that puts
+on the multiple with this machine's cores even if every core were busy all the time.
+PostgreSQL's share is not counted.
 """
 
 from __future__ import annotations
