@@ -11,7 +11,7 @@ from collections.abc import Callable
 from optbus.market import load_market_facts
 from optbus.runtime.service import run_on_uvloop
 from optbus_backtest.recorded_db import recorded_steps
-from optbus_cli.demo import state_dir
+from optbus_cli.demo import SERVICES_READY_TIMEOUT_SECONDS, state_dir
 from optbus_cli.replay.bus import isolated_bus, prepare_bus, service_env, wait_until_stored
 from optbus_cli.replay.options import ReplayOptions, replay_config
 from optbus_cli.replay.publishing import ProgressCallback, publish_in_lockstep
@@ -39,7 +39,7 @@ def run_replay(
         log_dir = state_dir() / "logs" / options.run_id
         processes = ServiceProcesses(service_env(options, nats_url, database_url), log_dir)
         stack.callback(processes.stop_all)
-        start_services(processes, timeout=60.0)
+        start_services(processes, timeout=SERVICES_READY_TIMEOUT_SECONDS)
         on_status(f"services up on market time (logs in {log_dir})")
         started = time.perf_counter()
         steps = recorded_steps(database_url, options.start, options.end)

@@ -14,8 +14,13 @@ from optbus.events import Event
 from optbus.routing import subject_of
 from optbus.runtime.lockstep import Lockstep, declared_consumers
 from optbus.runtime.nats_security import connect as connect_nats
+from optbus.subjects import MD_CHAINS, stream_of
 from optbus_backtest.wiring import PIPELINE
 from optbus_market_data.pacing import Speed, wait_seconds
+
+_MARKET_DATA = stream_of(MD_CHAINS).name
+"""The stream the replay alone publishes on: the lockstep counts its events as they are sent
+instead of receiving a copy of each chain back."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called after each market step with how many events were sent and the market time (ns)."""
@@ -74,7 +79,7 @@ async def publish_in_lockstep(
     previous_ns: int | None = None
     try:
         lockstep = Lockstep(declared_consumers(PIPELINE))
-        await lockstep.watch(nc)
+        await lockstep.watch(nc, own_streams=(_MARKET_DATA,))
         async for step in read_ahead(steps):
             if not step:
                 continue
@@ -82,11 +87,10 @@ async def publish_in_lockstep(
             if delay > 0:
                 await asyncio.sleep(delay)
             for event in step:
-                lockstep.expect(event.event_id)
-                await nc.publish(
-                    subject_of(event), encode(_restamped(event)),
-                    headers={"Nats-Msg-Id": event.event_id},
-                )  # fmt: skip
+                subject = subject_of(event)
+                lockstep.sent(subject)
+                await nc.publish(subject, encode(_restamped(event)),
+                                 headers={"Nats-Msg-Id": event.event_id})  # fmt: skip
                 await lockstep.settled(settle_timeout)
             sent += len(step)
             count += 1

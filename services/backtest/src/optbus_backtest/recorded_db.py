@@ -26,6 +26,9 @@ _STEP_COUNT = f"SELECT count(DISTINCT ts_event) FROM events WHERE {_WINDOW}"
 def recorded_steps(database_url: str, start: datetime, end: datetime) -> Iterator[list[Event]]:
     """The recorded market events of ``[start, end)``, one list per market instant."""
     with database.connect(database_url) as conn, conn.cursor(name="optbus_replay") as cursor:
+        # The window is sorted before its first row comes: a whole day's sort outlasts the
+        # connection's statement timeout on a loaded machine. The cursor's transaction only.
+        conn.execute("SET LOCAL statement_timeout = 0")
         cursor.itersize = 2_000
         cursor.execute(_MARKET_EVENTS, (start, end))
         events = (_decoder.decode(row[0]) for row in cursor)

@@ -12,6 +12,10 @@ Dispatcher's contract), and the server forwards one connection's messages in ord
 cause's ack never arrives before its effects; the count is trusted only when no watched
 subscription holds a message not yet counted, and once the published message itself has
 come back (so the publisher need not wait for JetStream's acknowledgement).
+
+A stream only the watcher's owner publishes on (the replay's market data) need not be watched:
+the owner counts what each of its messages owes with ``sent`` before publishing it, so the
+count can never run ahead of the acks, and the bus does not copy every chain back to it.
 """
 
 from __future__ import annotations
@@ -68,9 +72,11 @@ class Lockstep:
         self._awaited_id: str | None = None
         self._settled = asyncio.Event()
 
-    async def watch(self, nc: Client) -> None:
-        """Subscribe to every stream subject and to the acks."""
-        patterns = [pattern for spec in STREAMS for pattern in spec.subjects]
+    async def watch(self, nc: Client, *, own_streams: Iterable[str] = ()) -> None:
+        """Subscribe to the acks and to every stream subject but those of ``own_streams``:
+        only the caller publishes on those, counting each message with ``sent``."""
+        own = set(own_streams)
+        patterns = [p for spec in STREAMS if spec.name not in own for p in spec.subjects]
         for pattern in [*patterns, f"{_ACK_PREFIX}>"]:
             self._subscriptions.append(await nc.subscribe(pattern, cb=self._on_message))
         await nc.flush()
@@ -84,6 +90,12 @@ class Lockstep:
         """Call before publishing the message ``msg_id`` (its ``Nats-Msg-Id``): the next
         ``settled`` waits until it is seen and everything it causes is handled."""
         self._awaited_id = msg_id
+        self._settled.clear()
+
+    def sent(self, subject: str) -> None:
+        """Call before publishing a message on ``subject`` (a stream of ``own_streams``): the
+        next ``settled`` waits until every watched consumer it reaches has acked it."""
+        self._owed += self.owed_for(subject)
         self._settled.clear()
 
     async def settled(self, patience_seconds: float, *, owed_at_most: int = 0) -> None:
