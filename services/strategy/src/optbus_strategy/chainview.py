@@ -182,13 +182,14 @@ class ChainView:
     def limit_price(
         self, contract: Contract, side: Side, pricing: Pricing, tick: float
     ) -> float | None:
-        """A limit price from the quote, on the tick; None when that side is not quoted.
+        """A limit price from the quote, on the tick; None when that side is not quoted (or
+        the contract is not of this chain's expiry).
 
         ``mid``: the mid, rounded towards the touch we would cross (up to buy, down to sell);
         ``touch``: the ask to buy, the bid to sell.
         """
         index = self.index_of(contract.strike)
-        if index is None:
+        if index is None or contract.expiry != self.expiry:
             return None
         bid, ask, _ = self.side(contract.option_type).touch_at(index)
         if not (bid > 0 and ask >= bid):

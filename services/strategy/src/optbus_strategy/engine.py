@@ -8,6 +8,8 @@ methods) in delivery order, then publishes what they return. Time comes from the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from types import MappingProxyType
 
 from optbus.clock import Clock
 from optbus.event_calendar import MarketEvent, events_on
@@ -56,6 +58,7 @@ class StrategyEngine:
         self._history = history or FeatureHistory(facts)
         self._position_owner: dict[str, str] = {}
         self._contracts: dict[tuple[str, int], ContractSpec] = {}
+        self._latest: dict[str, dict[date, ChainView]] = {}
 
     @classmethod
     def from_specs(
@@ -157,8 +160,9 @@ class StrategyEngine:
 
     def _context(self, chain: ChainGreeks) -> StrategyContext:
         opening, closing = self._history.session_bounds_ns(chain.ts_event)
+        view = ChainView(chain)
         return StrategyContext(
-            view=ChainView(chain),
+            view=view,
             scorer=self._scorer,
             spec=self._contract(chain.snapshot.underlying, opening),
             history=self._history,
@@ -166,7 +170,21 @@ class StrategyEngine:
             session_open_ns=opening,
             session_close_ns=closing,
             events=self._events_of_day(opening),
+            chains=self._remember(view, opening),
         )
+
+    def _remember(self, view: ChainView, session_open_ns: int) -> MappingProxyType[date, ChainView]:
+        """Keep ``view`` as its expiry's latest chain; the underlying's latest chains, read-only.
+
+        Expiries before the session's day are dropped: nothing trades them any more.
+        """
+        latest = self._latest.setdefault(view.underlying, {})
+        if view.expiry not in latest:
+            today = self._facts.local_date(session_open_ns)
+            for expired in [expiry for expiry in latest if expiry < today]:
+                del latest[expired]
+        latest[view.expiry] = view
+        return MappingProxyType(latest)
 
     def _events_of_day(self, session_open_ns: int) -> tuple[MarketEvent, ...]:
         """The scheduled events of the session's day (looked up once per day)."""
