@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from optbus.events import ChainGreeks, Event, OrderIntent
+from optbus.events import ChainGreeks, OrderIntent
 from optbus_strategy.engine import StrategyEngine
 
 MakeChain = Callable[..., ChainGreeks]
-Fill = Callable[[Iterable[Any]], list[Event]]
+Engine = Callable[..., StrategyEngine]
+Enter = Callable[..., list[OrderIntent]]
 NEAR, FAR = date(2026, 12, 8), date(2026, 12, 15)
 PARAMS = {
     "min_score": 0.0, "max_days_to_expiry": 30.0, "entry_after_open_minutes": 0.0,
     "entry_before_close_minutes": 0.0, "min_iv_spread": 0.01, "min_premium": 5.0,
     "target_profit": 0.25, "stop_loss": 0.3, "exit_minutes_before_expiry": 1_500.0,
 }  # fmt: skip
-
-
-def _engine(make_strategy: Any, make_engine: Any, **params: Any) -> StrategyEngine:
-    engine: StrategyEngine = make_engine(make_strategy("calendar_spread", **{**PARAMS, **params}))
-    return engine
-
-
-def _intents(outputs: Iterable[Any]) -> list[OrderIntent]:
-    return [o for o in outputs if isinstance(o, OrderIntent)]
+KIND = "calendar_spread"
 
 
 def _pair(
@@ -40,25 +33,12 @@ def _pair(
     return far, near
 
 
-def _on_pair(engine: StrategyEngine, pair: tuple[ChainGreeks, ChainGreeks]) -> list[OrderIntent]:
-    far, near = pair
-    return _intents(engine.on_chain(far) + engine.on_chain(near))
-
-
-def _open(engine: StrategyEngine, pair: tuple[ChainGreeks, ChainGreeks], fill: Fill) -> None:
-    far, near = pair
-    outputs = engine.on_chain(far) + engine.on_chain(near)
-    for event in fill(outputs):
-        engine.handle(event)
-    assert len(_intents(outputs)) == 1
-
-
 def test_rich_near_volatility_sells_the_near_atm_call_and_buys_the_next_expiry_s(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
     far, near = _pair(make_chain, near_vol=0.16, far_vol=0.13)
 
-    (intent,) = _on_pair(_engine(make_strategy, make_engine), (far, near))
+    (intent,) = entered(strategy_engine(KIND, PARAMS), far, near)
 
     atm = min(near.snapshot.strikes, key=lambda k: abs(k - near.forward))
     legs = [(leg.side, leg.contract.expiry, leg.contract.strike, leg.contract.option_type)
@@ -67,11 +47,11 @@ def test_rich_near_volatility_sells_the_near_atm_call_and_buys_the_next_expiry_s
 
 
 def test_the_far_leg_is_priced_on_the_far_expiry_s_chain(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
     far, near = _pair(make_chain, near_vol=0.16, far_vol=0.13)
 
-    (intent,) = _on_pair(_engine(make_strategy, make_engine), (far, near))
+    (intent,) = entered(strategy_engine(KIND, PARAMS), far, near)
 
     bought = intent.legs[0]
     index = far.snapshot.strikes.index(bought.contract.strike)
@@ -79,69 +59,69 @@ def test_the_far_leg_is_priced_on_the_far_expiry_s_chain(
 
 
 def test_no_entry_is_made_when_near_iv_is_not_over_far_iv_by_the_margin(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
-    engine = _engine(make_strategy, make_engine)
+    engine = strategy_engine(KIND, PARAMS)
 
-    assert _on_pair(engine, _pair(make_chain, near_vol=0.135, far_vol=0.13)) == []
+    assert entered(engine, *_pair(make_chain, near_vol=0.135, far_vol=0.13)) == []
 
 
 def test_no_entry_is_made_without_a_chain_of_a_later_expiry(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+    make_chain: MakeChain, strategy_engine: Engine
 ) -> None:
-    engine = _engine(make_strategy, make_engine)
+    engine = strategy_engine(KIND, PARAMS)
 
     assert engine.on_chain(make_chain(expiry=NEAR, vol=0.16)) == []
 
 
 def test_no_entry_is_made_on_a_far_chain_older_than_the_allowed_age(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
-    engine = _engine(make_strategy, make_engine, max_chain_age_seconds=120.0)
+    engine = strategy_engine(KIND, PARAMS, max_chain_age_seconds=120.0)
     stale = _pair(make_chain, near_vol=0.16, far_vol=0.13, minutes=60.0, far_minutes=55.0)
 
-    assert _on_pair(engine, stale) == []
+    assert entered(engine, *stale) == []
 
 
 def test_no_entry_is_made_when_the_near_expiry_is_closer_than_the_minimum_days(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
-    engine = _engine(make_strategy, make_engine, min_days_to_expiry=2.0)
+    engine = strategy_engine(KIND, PARAMS, min_days_to_expiry=2.0)
 
-    assert _on_pair(engine, _pair(make_chain, near_vol=0.16, far_vol=0.13,
+    assert entered(engine, *_pair(make_chain, near_vol=0.16, far_vol=0.13,
                                   day=date(2026, 12, 7))) == []  # fmt: skip
 
 
 def test_the_calendar_closes_at_the_target_profit_with_the_far_leg_marked_on_its_chain(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
-    engine = _engine(make_strategy, make_engine)
-    _open(engine, _pair(make_chain, near_vol=0.16, far_vol=0.13), fill)
+    engine = strategy_engine(KIND, PARAMS)
+    (_,) = entered(engine, *_pair(make_chain, near_vol=0.16, far_vol=0.13))
 
-    (close,) = _on_pair(engine, _pair(make_chain, near_vol=0.10, far_vol=0.15, minutes=70.0))
+    (close,) = entered(engine, *_pair(make_chain, near_vol=0.10, far_vol=0.15, minutes=70.0))
 
     assert (close.purpose, close.reason) == ("close", "target")
     assert {leg.contract.expiry for leg in close.legs} == {NEAR, FAR}
 
 
 def test_the_calendar_closes_at_the_stop(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
-    engine = _engine(make_strategy, make_engine)
-    _open(engine, _pair(make_chain, near_vol=0.16, far_vol=0.13), fill)
+    engine = strategy_engine(KIND, PARAMS)
+    (_,) = entered(engine, *_pair(make_chain, near_vol=0.16, far_vol=0.13))
 
-    (close,) = _on_pair(engine, _pair(make_chain, near_vol=0.22, far_vol=0.10, minutes=70.0))
+    (close,) = entered(engine, *_pair(make_chain, near_vol=0.22, far_vol=0.10, minutes=70.0))
 
     assert close.reason == "stop"
 
 
 def test_the_calendar_closes_the_configured_time_before_the_near_expiry(
-    make_chain: MakeChain, make_strategy: Any, make_engine: Any, fill: Fill
+    make_chain: MakeChain, strategy_engine: Engine, entered: Enter
 ) -> None:
-    engine = _engine(make_strategy, make_engine, target_profit=10.0, stop_loss=10.0)
-    _open(engine, _pair(make_chain, near_vol=0.16, far_vol=0.13, day=date(2026, 12, 4)), fill)
+    engine = strategy_engine(KIND, PARAMS, target_profit=10.0, stop_loss=10.0)
+    (_,) = entered(engine, *_pair(make_chain, near_vol=0.16, far_vol=0.13, day=date(2026, 12, 4)))
 
-    (close,) = _on_pair(engine, _pair(make_chain, near_vol=0.16, far_vol=0.13,
+    (close,) = entered(engine, *_pair(make_chain, near_vol=0.16, far_vol=0.13,
                                       day=date(2026, 12, 7), minutes=330.0))  # fmt: skip
 
     assert close.reason == "expiry"
