@@ -45,6 +45,8 @@ INIT_NS = 1_790_000_000_000_000_000
 MakeChain = Callable[..., ChainGreeks]
 MakeStrategy = Callable[..., Strategy]
 Fill = Callable[[Iterable[Any]], list[Event]]
+Intents = Callable[[Iterable[Any]], list[OrderIntent]]
+Enter = Callable[..., list[OrderIntent]]
 
 
 def _quotes(model: np.ndarray, spread: float, oi: int) -> ChainSide:
@@ -124,6 +126,40 @@ def make_engine() -> Callable[..., StrategyEngine]:
         return StrategyEngine(strategies, scorer or BaselineScorer(), FACTS, ReplayClock(INIT_NS))
 
     return make
+
+
+@pytest.fixture
+def strategy_engine(make_strategy: MakeStrategy) -> Callable[..., StrategyEngine]:
+    """An engine running one strategy of ``kind``: ``defaults`` overridden by keywords."""
+
+    def make(kind: str, defaults: dict[str, Any], **params: Any) -> StrategyEngine:
+        strategy = make_strategy(kind, **{**defaults, **params})
+        return StrategyEngine([strategy], BaselineScorer(), FACTS, ReplayClock(INIT_NS))
+
+    return make
+
+
+def order_intents(outputs: Iterable[Any]) -> list[OrderIntent]:
+    """The order intents among a strategy's outputs."""
+    return [o for o in outputs if isinstance(o, OrderIntent)]
+
+
+def enter(engine: StrategyEngine, *chains: ChainGreeks) -> list[OrderIntent]:
+    """Hand ``chains`` to the engine in order, fill every intent at once; the intents made."""
+    outputs = [output for chain in chains for output in engine.on_chain(chain)]
+    for event in paper_fill(outputs):
+        engine.handle(event)
+    return order_intents(outputs)
+
+
+@pytest.fixture(scope="session")
+def intents() -> Intents:
+    return order_intents
+
+
+@pytest.fixture(scope="session")
+def entered() -> Enter:
+    return enter
 
 
 def _context(ts: int, price: float) -> MarketContext:

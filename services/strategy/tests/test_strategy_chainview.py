@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import msgspec
 import pytest
@@ -56,3 +57,14 @@ def test_a_mark_is_the_mid_of_the_columns(make_chain: MakeChain) -> None:
     index = view.atm_index()
 
     assert view.mark(view.contract(index, "PE")) == view.puts.mid[index]
+
+
+def test_a_contract_of_another_expiry_has_no_limit_price_on_this_chain(
+    make_chain: MakeChain,
+) -> None:
+    view = ChainView(make_chain())
+    other = msgspec.structs.replace(
+        view.contract(view.atm_index(), "CE"), expiry=date(2026, 12, 15)
+    )
+
+    assert view.limit_price(other, "BUY", "touch", 0.05) is None

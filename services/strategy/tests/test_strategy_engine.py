@@ -11,8 +11,18 @@ import pytest
 
 from optbus.clock import ReplayClock
 from optbus.codec import Decoder, encode
-from optbus.events import ChainGreeks, EndOfDay, Signal, VolatilityIndexTick
+from optbus.events import (
+    ChainGreeks,
+    EndOfDay,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+    RiskDecision,
+    Signal,
+    VolatilityIndexTick,
+)
 from optbus.scoring import BaselineScorer
+from optbus_strategy.base import Output, StrategyContext
 from optbus_strategy.engine import DuplicateStrategyName, StrategyEngine
 
 MakeChain = Callable[..., ChainGreeks]
@@ -152,3 +162,46 @@ def test_what_the_engine_makes_survives_the_wire(
     decoded = [Decoder(type(o)).decode(encode(o)) for o in outputs]
 
     assert decoded == outputs
+
+
+class ChainsSeen:
+    """A strategy that records, for each chain, the expiries its context holds chains of."""
+
+    name = kind = "chains_seen"
+    underlyings = frozenset({"NIFTY"})
+
+    def __init__(self) -> None:
+        self.seen: list[dict[date, str]] = []
+
+    def on_chain(self, chain: ChainGreeks, context: StrategyContext) -> list[Output]:
+        self.seen.append({e: v.chain.snapshot.event_id for e, v in context.chains.items()})
+        return []
+
+    def on_position_opened(self, event: PositionOpened) -> None: ...
+    def on_position_updated(self, event: PositionUpdated) -> None: ...
+    def on_position_closed(self, event: PositionClosed) -> None: ...
+    def on_risk_decision(self, event: RiskDecision) -> None: ...
+
+
+def test_the_context_holds_the_latest_chain_of_each_expiry_of_the_underlying(
+    make_chain: MakeChain, make_engine: Any
+) -> None:
+    seen = ChainsSeen()
+    engine = make_engine(seen)
+    for minutes, expiry in ((60, date(2026, 12, 15)), (61, date(2026, 12, 8)),
+                            (62, date(2026, 12, 15))):  # fmt: skip
+        engine.on_chain(make_chain(minutes=minutes, expiry=expiry, event_id=f"c{minutes}"))
+
+    assert seen.seen[-1] == {date(2026, 12, 8): "c61", date(2026, 12, 15): "c62"}
+
+
+def test_the_chains_of_expiries_before_the_day_are_dropped(
+    make_chain: MakeChain, make_engine: Any
+) -> None:
+    seen = ChainsSeen()
+    engine = make_engine(seen)
+    engine.on_chain(make_chain(day=date(2026, 12, 8), expiry=date(2026, 12, 8), event_id="old"))
+
+    engine.on_chain(make_chain(day=date(2026, 12, 9), expiry=date(2026, 12, 15), event_id="new"))
+
+    assert seen.seen[-1] == {date(2026, 12, 15): "new"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Protocol, TypeAlias
 
 from optbus.event_calendar import MarketEvent
@@ -15,6 +17,7 @@ from optbus.events import (
     PositionOpened,
     PositionUpdated,
     RiskDecision,
+    Side,
     Signal,
     futures_contract,
 )
@@ -22,6 +25,7 @@ from optbus.features import FeatureHistory, option_features
 from optbus.market import ContractSpec
 from optbus.scoring import Scorer
 from optbus_strategy.chainview import ChainView
+from optbus_strategy.params import Pricing
 
 Output: TypeAlias = Signal | OrderIntent
 """What a strategy asks to publish."""
@@ -38,6 +42,9 @@ class StrategyContext:
     ``events`` the scheduled market events of that day (RBI policy, budget, ...).
     ``futures_expiry`` is the expiry of the index future whose price the chain carries (None
     when unknown: no future to hedge with).
+    ``chains`` holds the latest chain seen of each expiry of the same underlying (this one's
+    included), so a strategy can price and mark legs of another expiry (a calendar spread):
+    the quotes of another expiry are as old as its latest chain (``ts_event`` says how old).
     """
 
     view: ChainView
@@ -49,6 +56,7 @@ class StrategyContext:
     session_close_ns: int
     events: tuple[MarketEvent, ...] = ()
     futures_expiry: date | None = None
+    chains: Mapping[date, ChainView] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def chain(self) -> ChainGreeks:
@@ -76,6 +84,41 @@ class StrategyContext:
     def minutes_to_close(self) -> float:
         """Minutes from this chain to the session's close."""
         return (self.session_close_ns - self.ts_ns) / _NS_PER_MINUTE
+
+    def view_of(self, expiry: date) -> ChainView | None:
+        """The latest chain of ``expiry`` of this underlying: this one for its own expiry."""
+        if expiry == self.view.expiry:
+            return self.view
+        return self.chains.get(expiry)
+
+    def next_expiry_view(self) -> ChainView | None:
+        """The latest chain of the nearest expiry after this chain's, if one has been seen."""
+        later = [expiry for expiry in self.chains if expiry > self.view.expiry]
+        return self.chains[min(later)] if later else None
+
+    def _view_for(self, contract: Contract) -> ChainView | None:
+        """Where ``contract`` is quoted: an option on the latest chain of its expiry; the
+        future on this chain, which carries its price whatever the chain's own expiry."""
+        if contract.option_type == "FUT":
+            return self.view
+        return self.view_of(contract.expiry)
+
+    def mark(self, contract: Contract) -> float | None:
+        """The contract's fair price on the latest chain of its expiry (``ChainView.mark``)."""
+        view = self._view_for(contract)
+        return None if view is None else view.mark(contract)
+
+    def delta(self, contract: Contract) -> float | None:
+        """The contract's delta on the latest chain of its expiry, or None."""
+        view = self._view_for(contract)
+        return None if view is None else view.delta(contract)
+
+    def limit_price(self, contract: Contract, side: Side, pricing: Pricing) -> float | None:
+        """A limit price from the latest quote of the contract's expiry, on the tick."""
+        view = self._view_for(contract)
+        if view is None:
+            return None
+        return view.limit_price(contract, side, pricing, self.spec.tick_size)
 
     def iv_history_size(self) -> int:
         """How many trailing ATM IV samples this chain's underlying and expiry have."""

@@ -190,13 +190,16 @@ class ChainView:
     def limit_price(
         self, contract: Contract, side: Side, pricing: Pricing, tick: float
     ) -> float | None:
-        """A limit price from the quote, on the tick; None when that side is not quoted.
+        """A limit price from the quote, on the tick; None when that side is not quoted (or
+        the contract is not of this chain's expiry).
 
         ``mid``: the mid, rounded towards the touch we would cross (up to buy, down to sell);
         ``touch``: the ask to buy, the bid to sell.
         """
         if contract.option_type == "FUT":
             quote = self._touch(contract)
+        elif contract.expiry != self.expiry:
+            quote = None  # another expiry's quotes are on its own chain
         else:
             index = self.index_of(contract.strike)
             quote = None if index is None else self.side(contract.option_type).touch_at(index)

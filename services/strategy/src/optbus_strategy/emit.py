@@ -113,8 +113,9 @@ def close_positions(
 ) -> OrderIntent:
     """A close intent for ``positions`` of ``group``: each the opposite side, same quantity.
 
-    Limit prices follow ``close_pricing``; a leg whose closing side has no quote gets no limit
-    price (a market order): a close must not wait for a quote that may never come.
+    Limit prices follow ``close_pricing``, from the latest chain of each leg's expiry; a leg
+    whose closing side has no quote gets no limit price (a market order): a close must not
+    wait for a quote that may never come.
     """
     chain = ctx.chain
     legs = []
@@ -123,7 +124,7 @@ def close_positions(
         pricing = params.close_pricing
         price = None
         if pricing != "market":
-            price = ctx.view.limit_price(position.contract, side, pricing, ctx.spec.tick_size)
+            price = ctx.limit_price(position.contract, side, pricing)
         legs.append(Leg(contract=position.contract, side=side,
                         quantity=abs(position.quantity), limit_price=price))  # fmt: skip
     intent_id = derived_event_id(chain.event_id, name, group.group_id, role)
@@ -146,9 +147,7 @@ def close_positions(
 def _legs(ctx: StrategyContext, plan: EntryPlan, params: CommonParams) -> list[Leg] | None:
     legs = []
     for planned in plan.legs:
-        price = ctx.view.limit_price(
-            planned.contract, planned.side, params.pricing, ctx.spec.tick_size
-        )
+        price = ctx.limit_price(planned.contract, planned.side, params.pricing)
         if price is None:
             return None
         quantity = planned.lots * ctx.spec.lot_size

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from types import MappingProxyType
 
 from optbus.clock import Clock
 from optbus.event_calendar import MarketEvent, events_on
@@ -58,6 +59,7 @@ class StrategyEngine:
         self._position_owner: dict[str, str] = {}
         self._contracts: dict[tuple[str, int], ContractSpec] = {}
         self._futures_expiries: dict[tuple[str, date], date | None] = {}
+        self._latest: dict[str, dict[date, ChainView]] = {}
 
     @classmethod
     def from_specs(
@@ -159,8 +161,9 @@ class StrategyEngine:
 
     def _context(self, chain: ChainGreeks) -> StrategyContext:
         opening, closing = self._history.session_bounds_ns(chain.ts_event)
+        view = ChainView(chain)
         return StrategyContext(
-            view=ChainView(chain),
+            view=view,
             scorer=self._scorer,
             spec=self._contract(chain.snapshot.underlying, opening),
             history=self._history,
@@ -169,6 +172,7 @@ class StrategyEngine:
             session_close_ns=closing,
             events=self._events_of_day(opening),
             futures_expiry=self._futures_expiry(chain.snapshot.underlying, chain.snapshot.expiry),
+            chains=self._remember(view, opening),
         )
 
     def _futures_expiry(self, underlying: str, chain_expiry: date) -> date | None:
@@ -180,6 +184,19 @@ class StrategyEngine:
             except MarketFactsError:
                 self._futures_expiries[key] = None
         return self._futures_expiries[key]
+
+    def _remember(self, view: ChainView, session_open_ns: int) -> MappingProxyType[date, ChainView]:
+        """Keep ``view`` as its expiry's latest chain; the underlying's latest chains, read-only.
+
+        Expiries before the session's day are dropped: nothing trades them any more.
+        """
+        latest = self._latest.setdefault(view.underlying, {})
+        if view.expiry not in latest:
+            today = self._facts.local_date(session_open_ns)
+            for expired in [expiry for expiry in latest if expiry < today]:
+                del latest[expired]
+        latest[view.expiry] = view
+        return MappingProxyType(latest)
 
     def _events_of_day(self, session_open_ns: int) -> tuple[MarketEvent, ...]:
         """The scheduled events of the session's day (looked up once per day)."""

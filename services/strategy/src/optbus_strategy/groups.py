@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
-from optbus.events import ModelStamp, OrderIntent, Position
-from optbus_strategy.chainview import ChainView
+from optbus.events import Contract, ModelStamp, OrderIntent, Position
 
 Phase = Literal["pending", "open", "closing"]
+
+
+class Marks(Protocol):
+    """Where a group's legs get their marks and deltas: one chain (``ChainView``), or the
+    latest chains of every expiry of the underlying (``StrategyContext``)."""
+
+    def mark(self, contract: Contract) -> float | None:
+        """The contract's fair price now, or None."""
+        ...
+
+    def delta(self, contract: Contract) -> float | None:
+        """The contract's delta now, or None."""
+        ...
 
 
 @dataclass(slots=True)
@@ -47,21 +59,21 @@ class Group:
             )
         )
 
-    def pnl(self, view: ChainView) -> float | None:
-        """Mark-to-market P&L in rupees at the chain's marks; None if a leg has no mark."""
+    def pnl(self, marks: Marks) -> float | None:
+        """Mark-to-market P&L in rupees at ``marks``; None if a leg has no mark."""
         total = 0.0
         for position in self.positions.values():
-            mark = view.mark(position.contract)
+            mark = marks.mark(position.contract)
             if mark is None:
                 return None
             total += position.quantity * (mark - position.average_price)
         return total
 
-    def net_delta(self, view: ChainView) -> float | None:
+    def net_delta(self, marks: Marks) -> float | None:
         """Delta in units of the underlying; None if a leg has no delta."""
         total = 0.0
         for position in self.positions.values():
-            delta = view.delta(position.contract)
+            delta = marks.delta(position.contract)
             if delta is None:
                 return None
             total += position.quantity * delta

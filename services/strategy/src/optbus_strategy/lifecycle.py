@@ -1,8 +1,9 @@
 """The life cycle every built-in strategy shares: enter, manage, exit, cool down.
 
 A concrete strategy subclasses ``GroupStrategy`` and writes ``plan_entry`` (what to open on a
-chain, if anything), and optionally ``adjust`` (delta hedges and rolls) and ``exit_reason``
-(extra exit rules, after the common ones: expiry, target, stop, holding time).
+chain, if anything), and optionally ``adjust`` (delta hedges and rolls, with ``may_adjust``
+and ``roll``) and ``exit_reason`` (extra exit rules, after the common ones: expiry, target,
+stop, holding time).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Generic, TypeVar
 
 from optbus.events import (
     ChainGreeks,
+    Position,
     PositionClosed,
     PositionOpened,
     PositionUpdated,
@@ -74,7 +76,7 @@ class GroupStrategy(ABC, Generic[P]):
         held_minutes = (ctx.ts_ns - group.opened_ns) / _NS_PER_MINUTE
         if p.max_holding_minutes > 0 and held_minutes >= p.max_holding_minutes:
             return "time"
-        pnl, basis = group.pnl(ctx.view), abs(group.net_premium())
+        pnl, basis = group.pnl(ctx), abs(group.net_premium())
         if pnl is None or basis <= 0:
             return None
         if pnl >= p.target_profit * basis:
@@ -82,6 +84,34 @@ class GroupStrategy(ABC, Generic[P]):
         if pnl <= -p.stop_loss * basis:
             return "stop"
         return None
+
+    def may_adjust(
+        self, group: Group, ctx: StrategyContext, max_adjustments: int, cooldown_seconds: float
+    ) -> bool:
+        """Whether ``group`` has adjustments left and the last one is ``cooldown_seconds`` old."""
+        cooldown_ns = int(cooldown_seconds * _NS_PER_SECOND)
+        return (
+            group.adjustments < max_adjustments and ctx.ts_ns - group.last_adjust_ns >= cooldown_ns
+        )
+
+    def roll(
+        self, group: Group, ctx: StrategyContext, closing: list[Position], plan: EntryPlan
+    ) -> list[Output]:
+        """Close ``closing`` and open ``plan`` within ``group``: its next adjustment.
+
+        The close comes first and the open is expected by the group, so the group lives on
+        while the old legs close and the new ones open. Nothing when a new leg has no quote.
+        """
+        n = group.adjustments + 1
+        opening = open_group(ctx, (self.name, self.kind), plan, self.params,
+                             role=f"roll-{n}", group_id=group.group_id)  # fmt: skip
+        if opening is None:
+            return []
+        close = close_positions(ctx, self.name, group, closing, self.params,
+                                reason=f"roll-{n}", role=f"roll-{n}-close")  # fmt: skip
+        group.adjustments, group.last_adjust_ns = n, ctx.ts_ns
+        self.book.expect(group, opening.intent)
+        return [close, opening.signal, opening.intent]
 
     def on_chain(self, chain: ChainGreeks, context: StrategyContext) -> list[Output]:
         """Manage live groups on this chain's expiry; enter when allowed and none is live."""

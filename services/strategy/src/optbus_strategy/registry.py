@@ -8,7 +8,15 @@ from typing import TypeVar
 
 from optbus_strategy.base import Strategy
 from optbus_strategy.params import CommonParams, StrategySpec
-from optbus_strategy.strategies import gamma_scalping, iron_condor, long_straddle, short_strangle
+from optbus_strategy.strategies import (
+    butterfly,
+    calendar_spread,
+    gamma_scalping,
+    iron_condor,
+    long_straddle,
+    short_straddle,
+    short_strangle,
+)
 
 P = TypeVar("P", bound=CommonParams)
 
@@ -84,4 +92,9 @@ def default_registry() -> StrategyRegistry:
                 short_strangle.ShortStrangle),
         kind_of(iron_condor.KIND, iron_condor.IronCondorParams, iron_condor.IronCondor),
         kind_of(long_straddle.KIND, long_straddle.LongStraddleParams, long_straddle.LongStraddle),
+        kind_of(short_straddle.KIND, short_straddle.ShortStraddleParams,
+                short_straddle.ShortStraddle),
+        kind_of(calendar_spread.KIND, calendar_spread.CalendarSpreadParams,
+                calendar_spread.CalendarSpread),
+        kind_of(butterfly.KIND, butterfly.ButterflyParams, butterfly.Butterfly),
     ])  # fmt: skip

@@ -15,12 +15,11 @@ min(1, 3 * credit / wing width). Anchor of the features: the short put.
 
 from __future__ import annotations
 
-import math
-
 from optbus_strategy.base import StrategyContext
 from optbus_strategy.emit import EntryPlan, PlannedLeg
 from optbus_strategy.lifecycle import GroupStrategy
 from optbus_strategy.params import CommonParams, check
+from optbus_strategy.selection import touch_credit
 from optbus_strategy.strategies.short_strangle import short_leg
 
 KIND = "iron_condor"
@@ -45,12 +44,32 @@ class IronCondorParams(CommonParams, kw_only=True, frozen=True, forbid_unknown_f
         check(0 <= self.min_iv_percentile <= 1, "min_iv_percentile must be between 0 and 1")
 
 
+def iron_legs(
+    ctx: StrategyContext, short_call: int, short_put: int, wing_steps: int, lots: int
+) -> tuple[PlannedLeg, ...] | None:
+    """Short the call at ``short_call`` and the put at ``short_put``, long the call
+    ``wing_steps`` strike steps above and the put as far below; the wings first, so a broker
+    filling legs in order is never naked short. None when a wing strike is not listed."""
+    view = ctx.view
+    width = wing_steps * ctx.spec.strike_step
+    long_call = view.index_of(float(view.strikes[short_call]) + width)
+    long_put = view.index_of(float(view.strikes[short_put]) - width)
+    if long_call is None or long_put is None:
+        return None
+    return (
+        PlannedLeg(view.contract(long_call, "CE"), "BUY", lots),
+        PlannedLeg(view.contract(long_put, "PE"), "BUY", lots),
+        PlannedLeg(view.contract(short_call, "CE"), "SELL", lots),
+        PlannedLeg(view.contract(short_put, "PE"), "SELL", lots),
+    )
+
+
 class IronCondor(GroupStrategy[IronCondorParams]):
     """Sells a strangle and buys wings around it."""
 
     def plan_entry(self, ctx: StrategyContext) -> EntryPlan | None:
         """The four legs, when all are quoted and the credit is worth it."""
-        p, view = self.params, ctx.view
+        p = self.params
         ivp = ctx.iv_percentile()
         if ivp < p.min_iv_percentile:
             return None
@@ -58,28 +77,18 @@ class IronCondor(GroupStrategy[IronCondorParams]):
         short_put = short_leg(ctx, "PE", p.put_delta, p.min_premium)
         if short_call is None or short_put is None:
             return None
+        legs = iron_legs(ctx, short_call, short_put, p.wing_steps, p.lots)
+        credit = None if legs is None else touch_credit(ctx, legs)
+        if legs is None or credit is None or credit < p.min_credit * p.lots:
+            return None
+        credit /= p.lots
         width = p.wing_steps * ctx.spec.strike_step
-        long_call = view.index_of(float(view.strikes[short_call]) + width)
-        long_put = view.index_of(float(view.strikes[short_put]) - width)
-        if long_call is None or long_put is None:
-            return None
-        credit = (
-            view.calls.bid[short_call] + view.puts.bid[short_put]
-            - view.calls.ask[long_call] - view.puts.ask[long_put]
-        )  # fmt: skip
-        wings_quoted = math.isfinite(view.calls.mid[long_call] + view.puts.mid[long_put])
-        if not wings_quoted or credit < p.min_credit:
-            return None
-        strength = 0.5 * ivp + 0.5 * min(1.0, 3.0 * float(credit) / width)
-        sc, sp = view.contract(short_call, "CE"), view.contract(short_put, "PE")
-        lc, lp = view.contract(long_call, "CE"), view.contract(long_put, "PE")
+        strength = 0.5 * ivp + 0.5 * min(1.0, 3.0 * credit / width)
+        lc, lp, sc, sp = (leg.contract for leg in legs)
         return EntryPlan(
-            legs=(
-                PlannedLeg(lc, "BUY", p.lots), PlannedLeg(lp, "BUY", p.lots),
-                PlannedLeg(sc, "SELL", p.lots), PlannedLeg(sp, "SELL", p.lots),
-            ),
+            legs=legs,
             anchor=sp,
             strength=strength,
             reason=(f"condor {lp.strike:g}/{sp.strike:g}PE {sc.strike:g}/{lc.strike:g}CE, "
-                    f"credit {float(credit):.2f}"),
+                    f"credit {credit:.2f}"),
         )  # fmt: skip

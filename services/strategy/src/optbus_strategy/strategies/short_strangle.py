@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from optbus.events import OptionType, Position
 from optbus_strategy.base import Output, StrategyContext
-from optbus_strategy.emit import EntryPlan, PlannedLeg, close_positions, open_group
+from optbus_strategy.emit import EntryPlan, PlannedLeg
 from optbus_strategy.groups import Group
 from optbus_strategy.lifecycle import GroupStrategy
 from optbus_strategy.params import CommonParams, check
@@ -55,6 +55,21 @@ def short_leg(
     return nearest_delta(view, option_type, target, mask)
 
 
+def short_positions(group: Group) -> list[Position]:
+    """The group's short legs."""
+    return [pos for pos in group.positions.values() if pos.quantity < 0]
+
+
+def delta_beyond(group: Group, ctx: StrategyContext, max_net_delta: float) -> float | None:
+    """The group's net delta when it passes ``max_net_delta`` times the units sold on one
+    side (the largest short leg); None while inside that band or without deltas."""
+    net = group.net_delta(ctx)
+    sold = max((abs(pos.quantity) for pos in short_positions(group)), default=0)
+    if net is None or sold == 0 or abs(net) <= max_net_delta * sold:
+        return None
+    return net
+
+
 class ShortStrangle(GroupStrategy[ShortStrangleParams]):
     """Sells a call and a put at chosen deltas and keeps the pair near delta-neutral."""
 
@@ -79,24 +94,18 @@ class ShortStrangle(GroupStrategy[ShortStrangleParams]):
     def adjust(self, group: Group, ctx: StrategyContext) -> list[Output]:
         """Roll the untested side when the net delta leaves the band."""
         p = self.params
-        net = group.net_delta(ctx.view)
-        shorts = [pos for pos in group.positions.values() if pos.quantity < 0]
-        sold = max((abs(pos.quantity) for pos in shorts), default=0)
-        cooldown_ns = int(p.adjust_cooldown_seconds * 1_000_000_000)
-        if (
-            net is None
-            or sold == 0
-            or abs(net) <= p.max_net_delta * sold
-            or group.adjustments >= p.max_adjustments
-            or ctx.ts_ns - group.last_adjust_ns < cooldown_ns
-        ):
+        if not self.may_adjust(group, ctx, p.max_adjustments, p.adjust_cooldown_seconds):
             return []
-        return self._roll(group, ctx, shorts, untested="PE" if net < 0 else "CE")
+        net = delta_beyond(group, ctx, p.max_net_delta)
+        if net is None:
+            return []
+        return self._roll_untested(group, ctx, untested="PE" if net < 0 else "CE")
 
-    def _roll(
-        self, group: Group, ctx: StrategyContext, shorts: list[Position], untested: OptionType
+    def _roll_untested(
+        self, group: Group, ctx: StrategyContext, untested: OptionType
     ) -> list[Output]:
         p, view = self.params, ctx.view
+        shorts = short_positions(group)
         rolled = [pos for pos in shorts if pos.contract.option_type == untested]
         tested = [pos for pos in shorts if pos.contract.option_type != untested]
         tested_delta = max((abs(view.delta(pos.contract) or 0.0) for pos in tested), default=0.0)
@@ -114,13 +123,4 @@ class ShortStrangle(GroupStrategy[ShortStrangleParams]):
             strength=min(1.0, tested_delta / _MAX_ROLL_DELTA),
             reason=f"roll untested {untested} to {contract.strike:g} (delta {target:.2f})",
         )
-        n = group.adjustments + 1
-        opening = open_group(ctx, (self.name, self.kind), plan, p,
-                             role=f"roll-{n}", group_id=group.group_id)  # fmt: skip
-        if opening is None:
-            return []
-        close = close_positions(ctx, self.name, group, rolled, p,
-                                reason=f"roll-{n}", role=f"roll-{n}-close")  # fmt: skip
-        group.adjustments, group.last_adjust_ns = n, ctx.ts_ns
-        self.book.expect(group, opening.intent)
-        return [close, opening.signal, opening.intent]
+        return self.roll(group, ctx, rolled, plan)
