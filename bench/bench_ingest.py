@@ -166,14 +166,14 @@ async def _idle_peak_rss(services: ServiceProcesses, nats_url: str) -> int:
 def _counted(database_url: str) -> tuple[int, int, int]:
     """Option rows, events, and option rows stored more than once, in the database."""
     with database.connect(database_url) as conn:
-        ticks = conn.execute("SELECT count(*) FROM option_ticks").fetchone()
-        events = conn.execute("SELECT count(*) FROM events").fetchone()
-        doubled = conn.execute(
-            "SELECT count(*) - count(DISTINCT (underlying, expiry, strike, option_type, time)) "
-            "FROM option_ticks"
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM option_ticks), (SELECT count(*) FROM events), "
+            "(SELECT count(*) - count(DISTINCT (underlying, expiry, strike, option_type, time)) "
+            "FROM option_ticks)"
         ).fetchone()
-    assert ticks and events and doubled
-    return int(ticks[0]), int(events[0]), int(doubled[0])
+    assert counts is not None
+    ticks, events, doubled = counts
+    return int(ticks), int(events), int(doubled)
 
 
 def _bare_copy_seconds(database_url: str, chains: list[ChainGreeks]) -> float:
