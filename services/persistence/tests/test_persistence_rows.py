@@ -179,6 +179,17 @@ def test_an_underlying_holding_nul_reaches_the_tick_rows_with_a_replacement_char
     assert {row[1] for row in stored.tick_rows} == {"NIF\ufffdTY"}
 
 
+def test_an_iv_status_holding_nul_reaches_the_tick_rows_with_a_replacement_character() -> None:
+    chain = _chain()
+    chain = msgspec.structs.replace(
+        chain, puts=msgspec.structs.replace(chain.puts, iv_status=["ok", "od\x00d"])
+    )
+
+    rows = option_tick_rows(chain)
+
+    assert [row[20] for row in rows] == ["ok", "below_intrinsic", "ok", "od\ufffdd"]
+
+
 def test_a_command_on_an_operators_own_subject_is_stored_as_a_kill_switch_command() -> None:
     stored = decode_stored(_message("control.killswitch.alice", b'{"action":"engage"}'))
 

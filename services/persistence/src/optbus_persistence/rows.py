@@ -122,6 +122,14 @@ def storable_text(text: str) -> str:
     return text.replace(_NUL, _REPLACEMENT)
 
 
+def _storable_texts(texts: list[str]) -> list[str]:
+    """``storable_text`` of each of ``texts``; the list itself when none holds a NUL (every
+    option of every chain passes here: one search of the joined text, not a call each)."""
+    if _NUL not in "".join(texts):
+        return texts
+    return [storable_text(text) for text in texts]
+
+
 def storable_payload(data: bytes) -> tuple[bytes, bytes | None]:
     """A message's JSON as jsonb accepts it, and its exact bytes when those had to change.
 
@@ -189,7 +197,7 @@ def option_tick_rows(chain: ChainGreeks) -> list[tuple[Any, ...]]:
                 greeks.theta,
                 greeks.vega,
                 greeks.rho,
-                map(storable_text, greeks.iv_status),
+                _storable_texts(greeks.iv_status),
                 quotes.synthetic or [False] * len(snap.strikes),
                 strict=True,
             )

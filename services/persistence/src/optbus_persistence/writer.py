@@ -1,4 +1,4 @@
-"""The persistence handler: decode a batch, write it in one transaction, then ack.
+"""The persistence handler: decode a batch, write it (``EventStore.write``), then ack.
 
 What the database refuses falls in two kinds. A refusal of the data itself (SQLSTATE class 22,
 a data exception, or 23, an integrity constraint violation) comes back on every retry, so the

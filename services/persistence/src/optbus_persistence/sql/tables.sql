@@ -48,6 +48,23 @@ CREATE INDEX IF NOT EXISTS events_type_time ON events (type, time);
 -- PostgreSQL refuses NUL in text and jsonb: a message holding one is stored with U+FFFD instead,
 -- and its exact bytes here (NULL for every other message), which also marks the row sanitised.
 ALTER TABLE events ADD COLUMN IF NOT EXISTS raw_payload bytea;
+-- A payload is compressed with lz4 rather than the default pglz: a chain's JSON (~20 KB) is
+-- written about twice as fast, for a few percent more disk. A partition or chunk made before
+-- keeps the method it was made with unless set too (ALTER on the parent does not recurse);
+-- a server built without lz4 keeps pglz.
+DO $$
+DECLARE
+    part regclass;
+BEGIN
+    ALTER TABLE events ALTER COLUMN payload SET COMPRESSION lz4;
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'events'::regclass
+    LOOP
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN payload SET COMPRESSION lz4', part);
+    END LOOP;
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE WARNING 'events keeps pglz for its payloads (%)', SQLERRM;
+END
+$$;
 
 CREATE TABLE IF NOT EXISTS option_ticks (
     time          timestamptz      NOT NULL,
