@@ -43,7 +43,7 @@ def test_every_fact_names_its_source_and_effective_date(facts: MarketFacts) -> N
 
 def test_an_unknown_underlying_is_refused_with_the_known_ones_named(facts: MarketFacts) -> None:
     with pytest.raises(MarketFactsError, match="NIFTY"):
-        facts.contract("FINNIFTY")
+        facts.contract("SENSEX")
 
 
 def test_a_date_before_the_data_starts_has_no_contract(facts: MarketFacts) -> None:
