@@ -205,7 +205,10 @@ async def _publish_paced(nats_url: str, seconds: list[_Second], services: _Repli
         await publisher.publish_all(second.chains)
         latest = max(latest, time.monotonic() - due)
     await asyncio.sleep(max(0.0, started + len(seconds) - time.monotonic()))
-    at_window_end = (await _lag(js, "MD", GREEKS_DURABLE), await _lag(js, "ANALYTICS", STORE_DURABLE))
+    at_window_end = (
+        await _lag(js, "MD", GREEKS_DURABLE),
+        await _lag(js, "ANALYTICS", STORE_DURABLE),
+    )
     publishing = False
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(sampler), timeout=len(seconds))

@@ -1,4 +1,4 @@
-"""Market facts of NSE options (index and stock contracts, sessions, holidays, expiries), loaded from data.
+"""Market facts of NSE index and stock options (contracts, sessions, holidays, expiries).
 
 The facts change by exchange circular, so they live as dated TOML files in ``optbus/data``
 (docs/architecture.md, "Market facts"), each entry with its source and effective date; this
@@ -385,7 +385,7 @@ def load_market_facts() -> MarketFacts:
     return MarketFacts(
         contracts=(
             *(_contract_spec(entry) for entry in contracts.contract),
-            *(_stock_spec(revision, stock) for revision in stocks.revision for stock in revision.stock),
+            *(_stock_spec(rev, stock) for rev in stocks.revision for stock in rev.stock),
         ),
         sessions=tuple(_session_hours(entry) for entry in hours.session),
         holiday_years=tuple(holiday_years),
