@@ -37,6 +37,7 @@ from datetime import date
 from pathlib import Path
 
 import msgspec
+import nats.errors
 from _records import Record, record
 
 from optbus import database
@@ -184,6 +185,15 @@ async def _lag(js: object, stream: str, durable: str) -> int:
     return int(info.num_pending + info.num_ack_pending)
 
 
+async def _both_lags(js: object) -> tuple[int, int] | None:
+    """Greeks' and persistence's lag, or None when the loaded server did not answer in time
+    (that sample is skipped, not the run)."""
+    try:
+        return await _lag(js, "MD", GREEKS_DURABLE), await _lag(js, "ANALYTICS", STORE_DURABLE)
+    except nats.errors.TimeoutError:
+        return None
+
+
 async def _publish_paced(nats_url: str, seconds: list[_Second], services: _Replicas) -> dict:
     """Each market second's chains at the start of its wall second, then as long again for the
     backlog to drain; the consumers' lag and the replicas' memory sampled throughout."""
@@ -195,9 +205,9 @@ async def _publish_paced(nats_url: str, seconds: list[_Second], services: _Repli
     publishing = True
 
     async def sample() -> None:
-        while publishing or lags[-1] != (0, 0):
-            lags.append((await _lag(js, "MD", GREEKS_DURABLE),
-                         await _lag(js, "ANALYTICS", STORE_DURABLE)))  # fmt: skip
+        while publishing or not lags or lags[-1] != (0, 0):
+            if (lag := await _both_lags(js)) is not None:
+                lags.append(lag)
             for service, readings in rss.items():
                 readings.append(services.rss_mb(service))
             await asyncio.sleep(_SAMPLE_SECONDS)
@@ -211,15 +221,13 @@ async def _publish_paced(nats_url: str, seconds: list[_Second], services: _Repli
         await publisher.publish_all(second.chains)
         latest = max(latest, time.monotonic() - due)
     await asyncio.sleep(max(0.0, started + len(seconds) - time.monotonic()))
-    at_window_end = (
-        await _lag(js, "MD", GREEKS_DURABLE),
-        await _lag(js, "ANALYTICS", STORE_DURABLE),
-    )
+    at_window_end = await _both_lags(js) or (lags[-1] if lags else (0, 0))
     publishing = False
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(sampler), timeout=len(seconds))
     elapsed = time.monotonic() - started
-    priced_chains = (await js.stream_info("ANALYTICS")).state.messages
+    # The bus keeps a message only until every consumer acked it: count what ever arrived.
+    priced_chains = (await js.stream_info("ANALYTICS")).state.last_seq
     sampler.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sampler
