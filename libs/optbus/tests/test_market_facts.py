@@ -12,6 +12,7 @@ from optbus.market import (
     MarketFactsError,
     NotATradingDay,
     load_market_facts,
+    load_reference_prices,
 )
 from optbus.timestamps import epoch_ns
 
@@ -43,7 +44,7 @@ def test_every_fact_names_its_source_and_effective_date(facts: MarketFacts) -> N
 
 def test_an_unknown_underlying_is_refused_with_the_known_ones_named(facts: MarketFacts) -> None:
     with pytest.raises(MarketFactsError, match="NIFTY"):
-        facts.contract("FINNIFTY")
+        facts.contract("SENSEX")
 
 
 def test_a_date_before_the_data_starts_has_no_contract(facts: MarketFacts) -> None:
@@ -200,3 +201,49 @@ def test_nifty_weeklies_expired_on_thursday_until_the_september_2025_move_to_tue
 def test_a_2025_expiry_on_a_trading_holiday_moves_to_the_day_before(facts: MarketFacts) -> None:
     # Thursday 2025-04-10 was Mahavir Jayanti: that week's NIFTY contracts expired on Wednesday.
     assert facts.expiries("NIFTY", date(2025, 4, 7), 1) == [date(2025, 4, 9)]
+
+
+SEGMENT_INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY", "NIFTYNXT50")
+
+
+def test_the_segment_lists_the_five_indices_and_at_least_180_stocks(facts: MarketFacts) -> None:
+    underlyings = facts.underlyings(date(2026, 6, 1))
+
+    assert set(SEGMENT_INDICES) <= set(underlyings)
+    assert len(underlyings) - len(SEGMENT_INDICES) >= 180
+
+
+@pytest.mark.parametrize("index", ["FINNIFTY", "MIDCPNIFTY", "NIFTYNXT50"])
+def test_the_other_indices_have_monthly_contracts_only(facts: MarketFacts, index: str) -> None:
+    assert not facts.contract(index, date(2026, 6, 1)).has_weekly_expiries
+
+
+def test_a_stock_option_has_its_lot_and_strike_step_from_the_stock_file(
+    facts: MarketFacts,
+) -> None:
+    reliance = facts.contract("RELIANCE", date(2026, 6, 1))
+
+    assert (reliance.lot_size, reliance.strike_step) == (500, 20.0)
+    assert "fo_mktlots" in reliance.source
+
+
+def test_stock_options_expire_on_the_last_tuesday_of_the_month(facts: MarketFacts) -> None:
+    expiries = facts.monthly_expiries("TCS", date(2026, 6, 1), 3)
+
+    assert expiries == [date(2026, 6, 30), date(2026, 7, 28), date(2026, 8, 25)]
+
+
+def test_stock_options_have_no_weekly_expiries(facts: MarketFacts) -> None:
+    assert not facts.contract("INFY", date(2026, 6, 1)).has_weekly_expiries
+
+
+def test_no_stock_contract_is_in_force_before_its_revision(facts: MarketFacts) -> None:
+    assert "RELIANCE" not in facts.underlyings(date(2025, 6, 1))
+
+
+def test_every_underlying_of_the_segment_has_a_reference_level(facts: MarketFacts) -> None:
+    levels = load_reference_prices()
+
+    assert set(facts.underlyings(date(2026, 6, 1))) <= set(levels.closes)
+    assert levels.source
+    assert levels.as_of == date(2025, 11, 28)

@@ -182,8 +182,8 @@ async def test_an_underlying_without_contract_data_ends_the_session_before_login
 ) -> None:
     feed = ScriptedFeed([market(T0)])
 
-    with pytest.raises(FeedUnusable, match="FINNIFTY"):
-        await run_until(feed, facts, lambda _: False, underlyings=("FINNIFTY",))
+    with pytest.raises(FeedUnusable, match="SENSEX"):
+        await run_until(feed, facts, lambda _: False, underlyings=("SENSEX",))
     assert feed.logins == 0
 
 

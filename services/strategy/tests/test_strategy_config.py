@@ -99,9 +99,9 @@ def test_a_name_used_twice_is_an_error() -> None:
 
 
 def test_an_underlying_without_market_facts_is_an_error() -> None:
-    text = STRANGLE.format(extra="", params="").replace('["NIFTY"]', '["FINNIFTY"]')
+    text = STRANGLE.format(extra="", params="").replace('["NIFTY"]', '["SENSEX"]')
 
-    assert "no contract for underlying 'FINNIFTY'" in _error(text)
+    assert "no contract for underlying 'SENSEX'" in _error(text)
 
 
 def test_an_empty_list_of_underlyings_is_an_error() -> None:

@@ -1,4 +1,4 @@
-"""Market facts of NSE index options (contracts, sessions, holidays, expiries), loaded from data.
+"""Market facts of NSE index and stock options (contracts, sessions, holidays, expiries).
 
 The facts change by exchange circular, so they live as dated TOML files in ``optbus/data``
 (docs/architecture.md, "Market facts"), each entry with its source and effective date; this
@@ -57,6 +57,38 @@ class _ContractEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     tick_size: float
     weekly_expiry_weekday: Weekday
     monthly_expiry_weekday: Weekday
+
+
+class _StockEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    underlying: str
+    lot_size: int
+    strike_step: float
+    freeze_quantity: int
+
+
+class _StockRevision(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    effective_date: date
+    source: str
+    confidence: Confidence
+    tick_size: float
+    monthly_expiry_weekday: Weekday
+    stock: list[_StockEntry]
+
+
+class _StockContractsFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    revision: list[_StockRevision]
+
+
+class _ReferencePrice(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    underlying: str
+    close: float
+
+
+class _ReferencePricesFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    as_of: date
+    source: str
+    confidence: Confidence
+    price: list[_ReferencePrice]
 
 
 class _BandEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -122,6 +154,17 @@ class ContractSpec:
     def has_weekly_expiries(self) -> bool:
         """Whether this index lists weekly contracts besides the monthly ones."""
         return self.weekly_expiry_weekday is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferencePrices:
+    """Where each underlying of the F&O segment stood on one day: levels to start a simulation
+    of the whole segment from, never prices to trade or value positions on."""
+
+    as_of: date
+    source: str
+    confidence: str
+    closes: Mapping[str, float] = field(hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +259,10 @@ class MarketFacts:
             known = sorted({c.underlying for c in self.contracts})
             raise MarketFactsError(f"no contract for underlying {underlying!r}; known: {known}")
         return in_force(entries, on, f"contract {underlying}")
+
+    def underlyings(self, on: date) -> list[str]:
+        """Every underlying with a contract in force on ``on``, in name order."""
+        return sorted({c.underlying for c in self.contracts if c.effective_date <= on})
 
     def price_band(self, on: date) -> PriceBand:
         """The options price band in force on ``on``."""
@@ -332,6 +379,9 @@ def load_market_facts() -> MarketFacts:
     """The market facts shipped with optbus (read once; the result is immutable)."""
     data = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR)
     contracts = _decode(data.joinpath("contracts.toml").read_bytes(), _ContractsFile, "contracts")
+    stocks = _decode(
+        data.joinpath("stock-contracts.toml").read_bytes(), _StockContractsFile, "stock contracts"
+    )
     hours = _decode(data.joinpath("market-hours.toml").read_bytes(), _MarketHoursFile, "hours")
     bands = _decode(data.joinpath("price-band.toml").read_bytes(), _BandFile, "price band")
     holiday_years = []
@@ -340,7 +390,10 @@ def load_market_facts() -> MarketFacts:
             parsed = _decode(item.read_bytes(), _HolidayFile, item.name)
             holiday_years.append(_holiday_year(parsed, item.name))
     return MarketFacts(
-        contracts=tuple(_contract_spec(entry) for entry in contracts.contract),
+        contracts=(
+            *(_contract_spec(entry) for entry in contracts.contract),
+            *(_stock_spec(rev, stock) for rev in stocks.revision for stock in rev.stock),
+        ),
         sessions=tuple(_session_hours(entry) for entry in hours.session),
         holiday_years=tuple(holiday_years),
         price_bands=tuple(
@@ -348,6 +401,16 @@ def load_market_facts() -> MarketFacts:
             for e in bands.band
         ),
     )
+
+
+@functools.cache
+def load_reference_prices() -> ReferencePrices:
+    """The dated reference levels of every F&O underlying shipped with optbus."""
+    parsed = read_data_file("reference-prices.toml", _ReferencePricesFile)
+    closes = {entry.underlying: entry.close for entry in parsed.price}
+    if len(closes) != len(parsed.price):
+        raise MarketFactsError("reference-prices.toml: an underlying is listed twice")
+    return ReferencePrices(parsed.as_of, parsed.source, parsed.confidence, MappingProxyType(closes))
 
 
 def read_data_file(name: str, kind: type[_T]) -> _T:
@@ -374,6 +437,20 @@ def _contract_spec(entry: _ContractEntry) -> ContractSpec:
         tick_size=entry.tick_size,
         weekly_expiry_weekday=_weekday_number(entry.weekly_expiry_weekday),
         monthly_expiry_weekday=_weekday_number(entry.monthly_expiry_weekday),
+    )
+
+
+def _stock_spec(revision: _StockRevision, stock: _StockEntry) -> ContractSpec:
+    return ContractSpec(
+        underlying=stock.underlying,
+        effective_date=revision.effective_date,
+        source=revision.source,
+        lot_size=stock.lot_size,
+        freeze_quantity=stock.freeze_quantity,
+        strike_step=stock.strike_step,
+        tick_size=revision.tick_size,
+        weekly_expiry_weekday=None,
+        monthly_expiry_weekday=_weekday_number(revision.monthly_expiry_weekday),
     )
 
 

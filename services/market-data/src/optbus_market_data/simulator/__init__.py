@@ -1,8 +1,10 @@
-"""The realistic chain simulator: NIFTY and BANKNIFTY option chains and India VIX.
+"""The realistic chain simulator: NSE option chains (NIFTY and BANKNIFTY by default, the whole
+F&O segment with ``universe``) and India VIX.
 
 Modules: ``config`` (what to simulate, model parameters), ``spot`` (index paths), ``surface``
 (implied volatilities), ``quoting`` (spreads, sizes, volume, open interest), ``chain`` (one
-chain over a block of steps) and ``engine`` (sessions, expiries, events). See docs/simulator.md.
+chain over a block of steps), ``engine`` (sessions, expiries, events) and ``universe`` (every
+underlying of the segment). See docs/simulator.md.
 """
 
 from optbus_market_data.simulator.config import (
@@ -16,6 +18,7 @@ from optbus_market_data.simulator.config import (
     UnderlyingConfig,
 )
 from optbus_market_data.simulator.engine import ChainSimulator
+from optbus_market_data.simulator.universe import universe_config, universe_underlyings
 
 __all__ = [
     "BANKNIFTY",
@@ -27,4 +30,6 @@ __all__ = [
     "SpotModel",
     "SurfaceModel",
     "UnderlyingConfig",
+    "universe_config",
+    "universe_underlyings",
 ]

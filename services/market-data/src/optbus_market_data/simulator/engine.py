@@ -195,6 +195,8 @@ class _Run:
         contract = self.facts.contract(u.name, day)
         atm_index = round(float(opening[column]) / contract.strike_step)
         offsets = np.arange(-u.strikes_per_side, u.strikes_per_side + 1, dtype=np.int64)
+        # A cheap stock's window can reach below zero; the exchange lists positive strikes only.
+        window = atm_index + offsets[atm_index + offsets > 0]
         specs = []
         for expiry in self._expiries(day, u):
             futures_expiry = self.facts.futures_expiry(u.name, expiry)
@@ -208,7 +210,7 @@ class _Run:
                 lot_size=contract.lot_size,
                 tick=contract.tick_size,
                 strike_step=contract.strike_step,
-                strike_index=session_strikes(atm_index + offsets, book.strike_index),
+                strike_index=session_strikes(window, book.strike_index),
                 sessions_after_today=self._sessions_between(day, expiry),
             )
             tenor_days = (1.0 - self.config.overnight_variance_share) + spec.sessions_after_today
