@@ -25,11 +25,8 @@ import asyncio
 import contextlib
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,7 +46,8 @@ from optbus.runtime.bus import EventPublisher
 from optbus.runtime.nats_security import connect as connect_nats
 from optbus.runtime.settings import DEFAULT_DATABASE_URL
 from optbus_cli.replay.bus import prepare_bus
-from optbus_cli.servers import LocalNats, create_database, free_port
+from optbus_cli.servers import LocalNats, create_database
+from optbus_cli.service_processes import ServiceProcesses, replica_names, start_replicas
 from optbus_market_data.simulator import ChainSimulator, universe_config
 from optbus_persistence.schema import migrate
 
@@ -109,51 +107,17 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-            return bool(200 <= answer.status < 300)
-    except OSError:
-        return False
-
-
+@dataclass(frozen=True, slots=True)
 class _Replicas:
-    """N processes of each service on one bus, each with its own log and health port."""
+    """The greeks and persistence processes of one run, ``count`` of each."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self._env = env
-        self._log_dir = log_dir
-        self.processes: dict[str, list[subprocess.Popen[bytes]]] = {}
-
-    def start(self, service: str, count: int) -> None:
-        ports = [free_port() for _ in range(count)]
-        variable = f"OPTBUS_{service.upper()}_HTTP_PORT"
-        for index, port in enumerate(ports):
-            log = (self._log_dir / f"{service}-{index}.log").open("wb")
-            self.processes.setdefault(service, []).append(subprocess.Popen(
-                [sys.executable, "-m", "optbus_cli.main", "run", service],
-                env=self._env | {variable: str(port)}, stdout=log, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
-        deadline = time.monotonic() + _READY_SECONDS
-        while not all(_ready(port) for port in ports):
-            if any(p.poll() is not None for p in self.processes[service]):
-                raise RuntimeError(f"a {service} replica exited; logs in {self._log_dir}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{service} replicas not ready; logs in {self._log_dir}")
-            time.sleep(0.2)
+    processes: ServiceProcesses
+    count: int
 
     def rss_mb(self, service: str) -> list[float]:
-        return [_rss_mb(p.pid) for p in self.processes[service]]
-
-    def stop(self) -> None:
-        every = [p for group in self.processes.values() for p in group]
-        for process in every:
-            process.terminate()
-        for process in every:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        """The resident memory of each replica of ``service``."""
+        running = self.processes.processes
+        return [_rss_mb(running[name].pid) for name in replica_names(service, self.count)]
 
 
 @contextmanager
@@ -164,19 +128,18 @@ def _stack(replicas: int, work: Path) -> Iterator[tuple[str, str, _Replicas]]:
     database_url = f"{base}/optbus_bench_universe"
     migrate(database_url)
     server = LocalNats(work / f"nats-{replicas}").start()
-    services = _Replicas(os.environ | {
+    processes = ServiceProcesses(os.environ | {
         "NATS_URL": server.url,
         "DATABASE_URL": database_url,
         "OPTBUS_CLOCK": "market",
         "OPTBUS_PERSISTENCE_STREAMS": msgspec.json.encode(["ANALYTICS"]).decode(),
-    }, work)  # fmt: skip
+    }, work / f"logs-{replicas}")  # fmt: skip
     try:
         asyncio.run(prepare_bus(server.url))
-        services.start("persistence", replicas)
-        services.start("greeks", replicas)
-        yield server.url, database_url, services
+        start_replicas(processes, {"persistence": replicas, "greeks": replicas}, _READY_SECONDS)
+        yield server.url, database_url, _Replicas(processes, replicas)
     finally:
-        services.stop()
+        processes.stop_all()
         server.stop()
 
 
