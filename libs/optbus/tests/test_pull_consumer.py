@@ -19,11 +19,14 @@ class FakeMsg:
     naks: list[float] = field(default_factory=list)
     seq: int = 1
     delivered: int = 1
+    pending: int = 0
 
     @property
     def metadata(self) -> SimpleNamespace:
         return SimpleNamespace(
-            sequence=SimpleNamespace(stream=self.seq), num_delivered=self.delivered
+            sequence=SimpleNamespace(stream=self.seq),
+            num_delivered=self.delivered,
+            num_pending=self.pending,
         )
 
     async def nak(self, delay: float = 0.0) -> None:
@@ -186,6 +189,20 @@ async def test_a_lingering_consumer_gathers_what_arrives_within_its_linger_into_
     await consumer.stop()
 
     assert handler.batches == [[b"1", b"2"]]
+
+
+async def test_a_lingering_consumer_with_a_backlog_on_the_server_handles_its_batch_at_once() -> (
+    None
+):
+    client, handler = FakeClient(), Recorder()
+    consumer = await started(client, handler, dataclasses.replace(SPEC, linger_seconds=30.0))
+
+    await client.deliver(FakeMsg(b"1", pending=500))
+    await asyncio.sleep(0.2)
+    handled_before_the_linger_ended = list(handler.batches)
+    await consumer.stop()
+
+    assert handled_before_the_linger_ended == [[b"1"]]
 
 
 async def test_a_stop_during_the_linger_handles_the_batch_in_hand() -> None:

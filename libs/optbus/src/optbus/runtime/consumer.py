@@ -275,7 +275,7 @@ class PullConsumer:
             except TimeoutError:
                 self._requested = 0
                 continue
-            await self._linger()
+            await self._linger(first)
             batch, refusal = self._messages([first, *_drain(self._arrived, spec.batch_size - 1)])
             if batch:
                 await self._handle(batch)
@@ -285,11 +285,16 @@ class PullConsumer:
                 )
                 await asyncio.sleep(spec.retry_delay_seconds)
 
-    async def _linger(self) -> None:
+    async def _linger(self, first: Msg) -> None:
         """Give a batch that is not full ``linger_seconds`` to fill, its first message in hand
-        (a stop waits for it, as for a batch being handled)."""
+        (a stop waits for it, as for a batch being handled); but only once the consumer has
+        caught up. With a backlog on the server (``first``'s pending count) a batch is short
+        only because of what was still asked for, and lingering would throttle the catch-up to
+        a batch per linger: a burst of dead letters once outran the DLQ's storage that way."""
         spec = self.spec
         if spec.linger_seconds <= 0 or self._arrived.qsize() >= spec.batch_size - 1:
+            return
+        if _has_backlog(first):
             return
         self._handling = True
         try:
@@ -371,6 +376,14 @@ class PullConsumer:
             self._failures[meta.sequence.stream] = failure
             with contextlib.suppress(Exception):
                 await msg.nak(delay=self.spec.redelivery_delay(meta.num_delivered))
+
+
+def _has_backlog(msg: Msg) -> bool:
+    """Whether the server holds more messages for ``msg``'s consumer than it has delivered
+    (a status message, with no metadata of its own, says nothing of it)."""
+    if (msg.headers or {}).get(Header.STATUS) is not None:
+        return False
+    return bool(msg.metadata.num_pending)
 
 
 def _drain(queue: asyncio.Queue[Msg], limit: int | None = None) -> list[Msg]:
