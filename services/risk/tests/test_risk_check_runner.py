@@ -6,7 +6,7 @@ from risk_builders import SECOND, TS, chain, contract, env, intent, leg, release
 from optbus.events import OrderIntent, RiskCheck
 from optbus.ids import derived_event_id
 from optbus_risk.checks import ALL_CHECKS
-from optbus_risk.checks.portfolio import intent_margin
+from optbus_risk.checks.portfolio import MARGIN, check_margin, intent_margin
 from optbus_risk.checks.runner import CheckRunner
 from optbus_risk.context import CheckContext
 from optbus_risk.killswitch import KillSwitchState
@@ -31,6 +31,16 @@ def test_an_approval_carries_the_margin_the_intent_adds() -> None:
 
     assert decision.approved
     assert decision.margin_required == intent_margin(sold, _runner().context(state))
+
+
+def test_the_decisions_margin_reuses_what_the_margin_check_priced() -> None:
+    sold = intent(leg(side="SELL"))
+    ctx = _runner().context(released_state(chain()))
+    check_margin(sold, ctx)
+    # Figures no pricing of this book gives: read back, they can only come from the memo.
+    ctx.measures[(MARGIN, True)], ctx.measures[(MARGIN, False)] = 1_000_003.0, 3.0
+
+    assert intent_margin(sold, ctx) == 1_000_000.0
 
 
 def test_a_refusal_carries_no_margin() -> None:

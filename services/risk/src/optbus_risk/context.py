@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from optbus.clock import Clock
 from optbus.events import OrderIntent, RiskCheck
@@ -26,13 +26,19 @@ class RiskEnv:
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
-    """What a check may read: the limits, the market facts, the folded state and the time."""
+    """What a check may read: the limits, the market facts, the folded state and the time.
+
+    One context serves one decision. ``measures`` keeps what the portfolio checks computed of
+    the book (by measure, and whether the intent is in it), so the decision's margin reuses the
+    margin check's figures instead of pricing the scenarios again.
+    """
 
     config: RiskConfig
     facts: MarketFacts
     state: RiskState
     now_ns: int
     span: SpanFile | None = None
+    measures: dict[tuple[str, bool], float] = field(default_factory=dict, compare=False)
 
 
 Check = Callable[[OrderIntent, CheckContext], RiskCheck]

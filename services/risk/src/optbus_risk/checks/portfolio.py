@@ -38,13 +38,13 @@ def within_or_not_worse(after: float, before: float, limit: float) -> bool:
 
 
 def _verdict(
-    name: str, after: float, limit: float, book: Book, intent: OrderIntent, ctx: CheckContext
+    name: str, after: float, limit: float, intent: OrderIntent, ctx: CheckContext
 ) -> RiskCheck:
     """Pass within the limit; over it, compare with the book before the intent."""
     if abs(after) <= limit:
         return passed(name, f"{after:,.2f} after the intent (limit {limit:,.2f})")
     try:
-        before = _measure(name, book, ctx.state.marks, ctx)
+        before = _measure(name, intent, ctx, with_intent=False)
     except MissingMarketData as exc:
         return _unmeasured(
             name, f"{after:,.2f} over the limit {limit:,.2f}; before: {exc}", intent, ctx
@@ -63,7 +63,19 @@ def _unmeasured(name: str, why: str, intent: OrderIntent, ctx: CheckContext) -> 
     return failed(name, why)
 
 
-def _measure(name: str, book: Book, marks: Marks, ctx: CheckContext) -> float:
+def _measure(name: str, intent: OrderIntent, ctx: CheckContext, *, with_intent: bool) -> float:
+    """The book's ``name`` measure with or without ``intent``, computed once per decision."""
+    key = (name, with_intent)
+    if key not in ctx.measures:
+        book = current_book(ctx.state)
+        marks: Marks = ctx.state.marks
+        if with_intent:
+            book, marks = book_after(book, intent), marks.for_intent(intent)
+        ctx.measures[key] = _book_measure(name, book, marks, ctx)
+    return ctx.measures[key]
+
+
+def _book_measure(name: str, book: Book, marks: Marks, ctx: CheckContext) -> float:
     if name == MARGIN:
         return margin_required(
             book, marks, ctx.config.margin, ctx.facts.local_date(ctx.now_ns), ctx.span
@@ -73,14 +85,14 @@ def _measure(name: str, book: Book, marks: Marks, ctx: CheckContext) -> float:
 
 
 def _portfolio_check(name: str, limit: float, intent: OrderIntent, ctx: CheckContext) -> RiskCheck:
-    book = current_book(ctx.state)
-    after_book = book_after(book, intent)
     try:
-        after = _measure(name, after_book, ctx.state.marks.for_intent(intent), ctx)
+        after = _measure(name, intent, ctx, with_intent=True)
     except MissingMarketData as exc:
         return _unmeasured(name, str(exc), intent, ctx)
-    verdict = _verdict(name, after, limit, book, intent, ctx)
-    return with_staleness(verdict, ctx.state.marks.stale({**book, **after_book}), ctx.now_ns)
+    verdict = _verdict(name, after, limit, intent, ctx)
+    book = current_book(ctx.state)
+    stale = ctx.state.marks.stale({**book, **book_after(book, intent)})
+    return with_staleness(verdict, stale, ctx.now_ns)
 
 
 def margin_limit(ctx: CheckContext) -> float:
@@ -97,10 +109,9 @@ def intent_margin(intent: OrderIntent, ctx: CheckContext) -> float | None:
     """The margin ``intent`` adds to the book once filled: the book's margin with it less
     without, never below 0 (a hedge adds none). A live broker must have this much available
     before the intent's opening orders go. None when the book cannot be priced."""
-    book = current_book(ctx.state)
     try:
-        after = _measure(MARGIN, book_after(book, intent), ctx.state.marks.for_intent(intent), ctx)
-        before = _measure(MARGIN, book, ctx.state.marks, ctx)
+        after = _measure(MARGIN, intent, ctx, with_intent=True)
+        before = _measure(MARGIN, intent, ctx, with_intent=False)
     except MissingMarketData:
         return None
     return max(0.0, after - before)
