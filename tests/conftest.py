@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nats
 import psycopg
 import pytest
+from nats.aio.client import Client
 
 from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats, LocalPostgres, create_database, postgres_answers
@@ -39,6 +41,21 @@ def migrated_nats(store_dir: Path) -> Iterator[LocalNats]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[LocalNats]:
+    """A migrated nats-server of the test's own, for a test that changes or breaks the bus."""
+    with migrated_nats(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+async def own_nc(own_nats: LocalNats) -> AsyncIterator[Client]:
+    """A client of the test's own nats-server."""
+    client = await nats.connect(own_nats.url)
+    yield client
+    await client.close()
 
 
 @pytest.fixture(scope="session")

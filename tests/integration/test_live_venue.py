@@ -9,9 +9,8 @@ log does not know halts trading, `optbus reconcile` shows it, and `--adopt` make
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import msgspec
 import nats
@@ -39,16 +38,9 @@ from tests.brokers.conftest import MARKET_DAY
 from tests.brokers.quote_model import ModelQuote, QuoteModel
 from tests.brokers.venue_fakes import BROKERS, BrokerCase, FakeBroker
 
-from ..conftest import migrated_nats
 from .conftest import RunningService, eventually, publish_events
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalNats]:
-    with migrated_nats(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
@@ -74,43 +66,43 @@ async def _kill_switch(url: str) -> KillSwitchState | None:
 
 
 async def test_a_position_unknown_to_the_log_halts_is_shown_and_can_be_adopted(
-    server: LocalNats, fake: AngelOneFake
+    own_nats: LocalNats, fake: AngelOneFake
 ) -> None:
     call = next(i for i in fake.instruments if i.kind == "call" and i.underlying == "NIFTY")
     fake.inject_position(call.token, -call.lot_size, 100.0)
-    risk_settings = RiskSettings(nats_url=server.url, http_port=0)
+    risk_settings = RiskSettings(nats_url=own_nats.url, http_port=0)
     risk = await RunningService(ServiceRunner(build_risk(risk_settings), risk_settings)).ready()
-    settings = ExecutionSettings(nats_url=server.url, http_port=0, venue="angel-one")
+    settings = ExecutionSettings(nats_url=own_nats.url, http_port=0, venue="angel-one")
     execution = RunningService(ServiceRunner(build_execution(settings), settings))
     try:
         await execution.ready()
 
         async def halted_by_reconciliation() -> bool:
-            state = await _kill_switch(server.url)
+            state = await _kill_switch(own_nats.url)
             return state is not None and state.engaged and state.operator == RECONCILIATION_OPERATOR
 
         await eventually(halted_by_reconciliation)
-        state = await _kill_switch(server.url)
+        state = await _kill_switch(own_nats.url)
         assert state is not None
         assert f"broker {-call.lot_size}, log 0" in state.reason
 
-        shown = await _cli("reconcile", "--venue", "angel-one", "--nats-url", server.url)
+        shown = await _cli("reconcile", "--venue", "angel-one", "--nats-url", own_nats.url)
         assert shown.exit_code == 1, shown.output
         assert "broker" in shown.output.splitlines()[0]
         assert str(-call.lot_size) in shown.output
 
         adopted = await _cli(
-            "reconcile", "--venue", "angel-one", "--nats-url", server.url, "--adopt",
+            "reconcile", "--venue", "angel-one", "--nats-url", own_nats.url, "--adopt",
             "--reason", "the short is ours", "--operator", "asha",
         )  # fmt: skip
         assert adopted.exit_code == 0, adopted.output
 
         async def agreed() -> bool:
-            again = await _cli("reconcile", "--venue", "angel-one", "--nats-url", server.url)
+            again = await _cli("reconcile", "--venue", "angel-one", "--nats-url", own_nats.url)
             return again.exit_code == 0
 
         await eventually(agreed)
-        assert await _trading_messages(server.url, RECONCILIATION_ADOPTED) == 1
+        assert await _trading_messages(own_nats.url, RECONCILIATION_ADOPTED) == 1
     finally:
         await execution.stop()
         await risk.stop()
@@ -191,10 +183,10 @@ def _fixtures_call(instruments: list[Instrument]) -> Instrument:
 
 
 @pytest.fixture
-async def trading(server: LocalNats, streaming_fake: AngelOneFake) -> AsyncIterator[Instrument]:
+async def trading(own_nats: LocalNats, streaming_fake: AngelOneFake) -> AsyncIterator[Instrument]:
     """Risk and execution on the Angel One venue, released to trade; the instrument of the
     fixtures' NIFTY call at the broker."""
-    async with _trading_on(server.url, "angel-one"):
+    async with _trading_on(own_nats.url, "angel-one"):
         yield _fixtures_call(streaming_fake.instruments)
 
 
@@ -217,7 +209,7 @@ async def _market_rounds(fake: FakeBroker) -> None:
 
 @pytest.mark.parametrize("case", BROKERS)
 async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it_there(
-    server: LocalNats, case: BrokerCase, monkeypatch: pytest.MonkeyPatch
+    own_nats: LocalNats, case: BrokerCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with case.start(LiveClock()) as fake:
         for name, value in fake.environment.items():
@@ -225,24 +217,24 @@ async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it
         fake.open_margin()  # the flatten's sell may be margined as a new short
         rounds = asyncio.create_task(_market_rounds(fake))
         try:
-            async with _trading_on(server.url, case.venue):
+            async with _trading_on(own_nats.url, case.venue):
                 call = _fixtures_call(fake.instruments)
-                await _approve_buy(server.url, fake.quote(call), 2 * LOT, ask_times=1.3)
+                await _approve_buy(own_nats.url, fake.quote(call), 2 * LOT, ask_times=1.3)
 
                 async def opened() -> bool:  # at the broker, and in execution's book
                     if fake.held(call) != 2 * LOT:
                         return False
-                    return await _filled_on_the_bus(server.url) == 2 * LOT
+                    return await _filled_on_the_bus(own_nats.url) == 2 * LOT
 
                 await eventually(opened)
                 flattened = await _cli(
                     "killswitch", "engage", "--reason", "end of test", "--operator", "asha",
-                    "--flatten", "--nats-url", server.url,
+                    "--flatten", "--nats-url", own_nats.url,
                 )  # fmt: skip
                 assert flattened.exit_code == 0, flattened.output
 
                 async def closed() -> bool:
-                    trades = await _trading_messages(server.url, "exec.trade.closed")
+                    trades = await _trading_messages(own_nats.url, "exec.trade.closed")
                     return fake.held(call) == 0 and trades == 1
 
                 await eventually(closed)
@@ -253,14 +245,14 @@ async def test_a_session_on_the_bus_opens_at_the_broker_and_flattening_closes_it
 
 
 async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_sent_again(
-    server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
+    own_nats: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
 ) -> None:
     fake, call = streaming_fake, trading
     fake.time_out_next_placement = True
-    await _approve_buy(server.url, fake.quote(call.token), 2 * LOT, ask_times=1.3)
+    await _approve_buy(own_nats.url, fake.quote(call.token), 2 * LOT, ask_times=1.3)
 
     async def filled_and_accepted() -> bool:
-        accepted = await _trading_messages(server.url, "exec.order.accepted")
+        accepted = await _trading_messages(own_nats.url, "exec.order.accepted")
         return _held(fake, call.token) == 2 * LOT and accepted == 1
 
     await eventually(filled_and_accepted)
@@ -269,22 +261,22 @@ async def test_a_placement_whose_answer_never_comes_is_found_at_the_broker_not_s
 
 
 async def test_a_restarted_execution_recognises_its_working_order_and_the_log_agrees(
-    server: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
+    own_nats: LocalNats, streaming_fake: AngelOneFake, trading: Instrument
 ) -> None:
     fake, call = streaming_fake, trading
     # Rests below the bid.
-    await _approve_buy(server.url, fake.quote(call.token), LOT, ask_times=0.8)
+    await _approve_buy(own_nats.url, fake.quote(call.token), LOT, ask_times=0.8)
 
     async def accepted() -> bool:
-        return await _trading_messages(server.url, "exec.order.accepted") == 1
+        return await _trading_messages(own_nats.url, "exec.order.accepted") == 1
 
     await eventually(accepted)
-    settings = ExecutionSettings(nats_url=server.url, http_port=0, venue="angel-one")
+    settings = ExecutionSettings(nats_url=own_nats.url, http_port=0, venue="angel-one")
     restarted = RunningService(ServiceRunner(build_execution(settings), settings))
     try:
         await restarted.ready()
-        shown = await _cli("reconcile", "--venue", "angel-one", "--nats-url", server.url)
-        state = await _kill_switch(server.url)
+        shown = await _cli("reconcile", "--venue", "angel-one", "--nats-url", own_nats.url)
+        state = await _kill_switch(own_nats.url)
     finally:
         await restarted.stop()
     assert state is not None

@@ -4,10 +4,8 @@ the DLQ by the MAX_DELIVERIES advisory, on a real nats-server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-import nats
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -19,8 +17,6 @@ from optbus.codec import Decoder
 from optbus.events import DeadLetter
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
-from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.servers import LocalNats
 
 pytestmark = pytest.mark.integration
 
@@ -28,16 +24,6 @@ SPEC = PullConsumerSpec(
     stream="CONTROL", subject="control.eod", durable="poisoned", batch_size=10,
     idle_poll_seconds=0.5, max_deliver=3, backoff_seconds=(0.2,),
 )  # fmt: skip
-
-
-@pytest.fixture
-async def nc(tmp_path: Path) -> AsyncIterator[Client]:
-    server = LocalNats(tmp_path).start()
-    await migrate_bus(server.url)
-    client = await nats.connect(server.url)
-    yield client
-    await client.close()
-    server.stop()
 
 
 class RefusesPoison:
@@ -54,18 +40,18 @@ class RefusesPoison:
             self.handled.append(msg.data)
 
 
-def consumer(nc: Client, handler: RefusesPoison, spec: PullConsumerSpec = SPEC) -> PullConsumer:
-    publisher = EventPublisher(nc.jetstream, "test")
+def consumer(own_nc: Client, handler: RefusesPoison, spec: PullConsumerSpec = SPEC) -> PullConsumer:
+    publisher = EventPublisher(own_nc.jetstream, "test")
     office = DeadLetterOffice(publisher, "test", spec.durable, LiveClock())
-    return PullConsumer(lambda: nc, spec, handler, "test", office)
+    return PullConsumer(lambda: own_nc, spec, handler, "test", office)
 
 
-async def parked_letter(nc: Client) -> DeadLetter:
+async def parked_letter(own_nc: Client) -> DeadLetter:
     """The dead letter of ``control.eod``, once there is one (within 15 s)."""
     async with asyncio.timeout(15.0):
         while True:
             try:
-                stored = await nc.jetstream().get_msg("DLQ", subject="dlq.control.eod")
+                stored = await own_nc.jetstream().get_msg("DLQ", subject="dlq.control.eod")
             except NotFoundError:
                 await asyncio.sleep(0.1)
                 continue
@@ -73,14 +59,14 @@ async def parked_letter(nc: Client) -> DeadLetter:
 
 
 @pytest.fixture
-async def poisoned_run(nc: Client) -> tuple[RefusesPoison, DeadLetter]:
+async def poisoned_run(own_nc: Client) -> tuple[RefusesPoison, DeadLetter]:
     """Two good messages around a poison one, through a consumer until the poison is parked."""
     handler = RefusesPoison()
-    running = consumer(nc, handler)
+    running = consumer(own_nc, handler)
     await running.start()
     for data in (b"good-1", b"poison", b"good-2"):
-        await nc.jetstream().publish("control.eod", data)
-    letter = await parked_letter(nc)
+        await own_nc.jetstream().publish("control.eod", data)
+    letter = await parked_letter(own_nc)
     await running.stop()
     return handler, letter
 
@@ -107,21 +93,21 @@ async def test_the_good_messages_around_a_poison_message_are_handled(
 
 
 async def test_a_parked_message_is_no_longer_pending_on_its_consumer(
-    nc: Client, poisoned_run: tuple[RefusesPoison, DeadLetter]
+    own_nc: Client, poisoned_run: tuple[RefusesPoison, DeadLetter]
 ) -> None:
-    info = await nc.jetstream().consumer_info("CONTROL", "poisoned")
+    info = await own_nc.jetstream().consumer_info("CONTROL", "poisoned")
 
     assert (info.num_ack_pending, info.num_pending) == (0, 0)
 
 
-async def test_an_existing_durable_without_max_deliver_is_updated_at_start(nc: Client) -> None:
-    js = nc.jetstream()
+async def test_an_existing_durable_without_max_deliver_is_updated_at_start(own_nc: Client) -> None:
+    js = own_nc.jetstream()
     await js.add_consumer(
         "CONTROL",
         ConsumerConfig(durable_name="poisoned", filter_subject="control.eod",
                        ack_policy=AckPolicy.EXPLICIT),
     )  # fmt: skip
-    running = consumer(nc, RefusesPoison())
+    running = consumer(own_nc, RefusesPoison())
 
     await running.start()
     await running.stop()

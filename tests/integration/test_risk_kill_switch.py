@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeAlias
 
-import nats
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -24,7 +22,6 @@ from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
 from optbus_risk.main import RiskSettings, build_app
 
-from ..conftest import migrated_nats
 from .conftest import RunningService
 
 pytestmark = pytest.mark.integration
@@ -34,33 +31,20 @@ KV_STREAM = f"KV_{KILLSWITCH_BUCKET}"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalNats]:
-    with migrated_nats(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-async def nc(server: LocalNats) -> AsyncIterator[Client]:
-    nc = await nats.connect(server.url)
-    yield nc
-    await nc.close()
-
-
-@pytest.fixture
-def js(nc: Client) -> JetStreamContext:
-    return nc.jetstream()
+def js(own_nc: Client) -> JetStreamContext:
+    return own_nc.jetstream()
 
 
 StartRisk: TypeAlias = Callable[..., Awaitable[RunningService]]
 
 
 @pytest.fixture
-async def start_risk(server: LocalNats) -> AsyncIterator[StartRisk]:
+async def start_risk(own_nats: LocalNats) -> AsyncIterator[StartRisk]:
     """Starts the risk service in-process (consuming once started), stopped after the test."""
     started: list[RunningService] = []
 
     async def start(**settings: object) -> RunningService:
-        risk = RiskSettings(nats_url=server.url, http_port=0, **settings)  # type: ignore[arg-type]
+        risk = RiskSettings(nats_url=own_nats.url, http_port=0, **settings)  # type: ignore[arg-type]
         started.append(RunningService(ServiceRunner(build_app(risk), risk)))
         return await started[-1].ready()
 
@@ -96,13 +80,13 @@ async def until(condition: object, within: float = 10.0) -> None:
 
 
 async def test_a_command_whose_state_cannot_be_stored_announces_nothing(
-    start_risk: StartRisk, nc: Client, js: JetStreamContext
+    start_risk: StartRisk, own_nc: Client, js: JetStreamContext
 ) -> None:
     await write_kill_switch(js, RELEASED)
     await set_max_value_size(js, 16)
     await start_risk()
 
-    await nc.publish(KILLSWITCH, ENGAGE)
+    await own_nc.publish(KILLSWITCH, ENGAGE)
     await asyncio.sleep(2)
 
     assert await engaged_events(js) == 0
@@ -110,12 +94,12 @@ async def test_a_command_whose_state_cannot_be_stored_announces_nothing(
 
 
 async def test_a_command_whose_state_could_not_be_stored_is_applied_on_redelivery(
-    start_risk: StartRisk, nc: Client, js: JetStreamContext
+    start_risk: StartRisk, own_nc: Client, js: JetStreamContext
 ) -> None:
     await write_kill_switch(js, RELEASED)
     await set_max_value_size(js, 16)
     await start_risk()
-    await nc.publish(KILLSWITCH, ENGAGE)
+    await own_nc.publish(KILLSWITCH, ENGAGE)
     await asyncio.sleep(1.5)
 
     await set_max_value_size(js, -1)
@@ -125,13 +109,13 @@ async def test_a_command_whose_state_could_not_be_stored_is_applied_on_redeliver
 
 
 async def test_an_engaged_event_refused_after_the_state_was_stored_is_published_on_redelivery(
-    start_risk: StartRisk, nc: Client, js: JetStreamContext
+    start_risk: StartRisk, own_nc: Client, js: JetStreamContext
 ) -> None:
     await write_kill_switch(js, RELEASED)
     await start_risk()
     # CONTROL takes the 56-byte command but refuses the larger KillSwitchEngaged event
     await set_max_value_size(js, 100, stream="CONTROL")
-    await nc.publish(KILLSWITCH, ENGAGE)
+    await own_nc.publish(KILLSWITCH, ENGAGE)
     await until(lambda: stored_engaged(js), within=10)
 
     await set_max_value_size(js, -1, stream="CONTROL")
@@ -140,35 +124,35 @@ async def test_an_engaged_event_refused_after_the_state_was_stored_is_published_
 
 
 async def test_an_engage_is_confirmed_once_risk_stored_it(
-    server: LocalNats, start_risk: StartRisk
+    own_nats: LocalNats, start_risk: StartRisk
 ) -> None:
     await start_risk()
     command = KillSwitchCommand(action="engage", reason="drill", operator="asha")
 
-    confirmation = await send_command(server.url, command)
+    confirmation = await send_command(own_nats.url, command)
 
     assert confirmation.confirmed
     assert "ENGAGED by asha" in confirmation.detail
 
 
 async def test_an_engage_nobody_stores_is_not_confirmed_and_says_what_was_missing(
-    server: LocalNats,
+    own_nats: LocalNats,
 ) -> None:
     command = KillSwitchCommand(action="engage", reason="drill", operator="asha")
 
-    confirmation = await send_command(server.url, command, within=1)
+    confirmation = await send_command(own_nats.url, command, within=1)
 
     assert not confirmation.confirmed
     assert "no new kill-switch state" in confirmation.detail
 
 
 def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmation(
-    server: LocalNats,
+    own_nats: LocalNats,
 ) -> None:
     started = time.monotonic()
 
     result = CliRunner().invoke(
-        app, ["killswitch", "engage", "--reason", "drill", "--nats-url", server.url]
+        app, ["killswitch", "engage", "--reason", "drill", "--nats-url", own_nats.url]
     )
 
     assert result.exit_code == 1
@@ -176,26 +160,26 @@ def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmat
 
 
 async def test_a_release_by_an_operator_not_allowed_is_refused_and_stays_engaged(
-    server: LocalNats, start_risk: StartRisk
+    own_nats: LocalNats, start_risk: StartRisk
 ) -> None:
     await start_risk(release_operators=frozenset({"ravi"}))
     engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
-    assert (await send_command(server.url, engage)).confirmed
+    assert (await send_command(own_nats.url, engage)).confirmed
 
     release = KillSwitchCommand(action="release", reason="done", operator="asha")
-    confirmation = await send_command(server.url, release)
+    confirmation = await send_command(own_nats.url, release)
 
     assert not confirmation.confirmed
     assert "ENGAGED by asha" in confirmation.detail
 
 
 async def test_a_release_by_an_allowed_operator_is_confirmed(
-    server: LocalNats, start_risk: StartRisk
+    own_nats: LocalNats, start_risk: StartRisk
 ) -> None:
     await start_risk(release_operators=frozenset({"ravi"}))
     engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
-    assert (await send_command(server.url, engage)).confirmed
+    assert (await send_command(own_nats.url, engage)).confirmed
 
     release = KillSwitchCommand(action="release", reason="done", operator="ravi")
 
-    assert (await send_command(server.url, release)).confirmed
+    assert (await send_command(own_nats.url, release)).confirmed
