@@ -79,3 +79,22 @@ async def test_a_failed_dependency_check_is_exported_as_down() -> None:
 
     assert _sample("optbus_dependency_up", service="watched", dependency="database") == 0
     assert _sample("optbus_dependency_up", service="watched", dependency="nats") == 1
+
+
+def test_the_events_a_service_may_publish_are_exported_at_zero_before_the_first() -> None:
+    publishing: ServiceTopology[object] = ServiceTopology(
+        service="announcer", consumers=(), publishes=(subjects.KILLSWITCH_ENGAGED,), clock="wall"
+    )
+
+    start_series_at_zero(publishing)
+
+    assert _sample("optbus_events_published_total", service="announcer",
+                   type="KillSwitchEngaged") == 0  # fmt: skip
+    assert _sample("optbus_events_published_total", service="announcer", type="Fill") is None
+
+
+def test_a_consumers_handling_time_is_exported_before_the_first_message() -> None:
+    start_series_at_zero(TOPOLOGY)
+
+    assert _sample("optbus_handler_seconds_count", service="watched",
+                   consumer="watched-killswitch") == 0  # fmt: skip

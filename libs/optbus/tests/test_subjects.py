@@ -89,3 +89,21 @@ def test_an_operator_may_not_be_named_like_risks_own_events() -> None:
 
 def test_every_operators_commands_are_captured_by_the_control_stream() -> None:
     assert subjects.stream_of(subjects.killswitch_of("alice")).name == "CONTROL"
+
+
+@pytest.mark.parametrize(
+    ("inner", "outer"),
+    [("exec.fill", "exec.>"), ("md.chain.*.*", "md.chain.>"), ("risk.decision.*", "risk.*.*"),
+     ("control.dq", "control.dq")],
+)  # fmt: skip
+def test_a_pattern_lies_within_a_wider_one(inner: str, outer: str) -> None:
+    assert subjects.pattern_within(inner, outer)
+
+
+@pytest.mark.parametrize(
+    ("inner", "outer"),
+    [("exec.>", "exec.fill"), ("md.chain.*.*", "md.chain.*"), ("risk.*", "risk.decision"),
+     ("dlq.>", "dlq.*"), ("exec", "exec.>")],
+)  # fmt: skip
+def test_a_pattern_wider_than_another_does_not_lie_within_it(inner: str, outer: str) -> None:
+    assert not subjects.pattern_within(inner, outer)

@@ -67,6 +67,19 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(wanted) == len(tokens)
 
 
+def pattern_within(inner: str, outer: str) -> bool:
+    """Whether every subject ``inner`` matches is matched by ``outer`` (both NATS patterns)."""
+    inside, outside = inner.split("."), outer.split(".")
+    for index, token in enumerate(outside):
+        if token == ">":
+            return len(inside) > index
+        if index >= len(inside) or inside[index] == ">":
+            return False
+        if token != "*" and token != inside[index]:
+            return False
+    return len(inside) == len(outside)
+
+
 def dead_letter(original_subject: str) -> str:
     """Subject where a message that could not be handled is parked, by its original subject."""
     return f"{DEAD_LETTER_PREFIX}.{original_subject}"

@@ -19,6 +19,7 @@ import structlog
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
+from optbus.routing import types_published_within
 from optbus.runtime.consumer import PullConsumerSpec
 from optbus.runtime.health import HEALTH_CHECK_TIMEOUT_SECONDS, HealthCheck, failures
 from optbus.runtime.metrics import (
@@ -26,6 +27,8 @@ from optbus.runtime.metrics import (
     CONSUMER_PENDING,
     DEAD_LETTERS,
     DEPENDENCY_UP,
+    EVENTS_PUBLISHED,
+    HANDLER_SECONDS,
     KILLSWITCH_INVALID_COMMANDS,
     MESSAGES_HANDLED,
 )
@@ -39,9 +42,13 @@ OUTCOMES = ("ok", "dead_lettered", "retried", "failed")
 
 def start_series_at_zero(topology: ServiceTopology[Any]) -> None:
     """Create, at zero, the series of every counter the service may increment: per consumer,
-    its outcomes and its dead letters; the invalid kill-switch commands where it consumes them."""
+    its outcomes, handling time and dead letters; per event type its declared subjects hold,
+    the events published; the invalid kill-switch commands where it consumes them."""
     service = topology.service
+    for event_type in types_published_within(topology.publishes):
+        EVENTS_PUBLISHED.labels(service, event_type.__name__)
     for consumer in topology.consumers:
+        HANDLER_SECONDS.labels(service, consumer.durable)
         DEAD_LETTERS.labels(service, consumer.durable)
         for outcome in OUTCOMES:
             MESSAGES_HANDLED.labels(service, consumer.durable, outcome)
