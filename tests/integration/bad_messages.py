@@ -28,22 +28,27 @@ from hypothesis import strategies as st
 
 from optbus.codec import Decoder, UndecodableMessage, any_event_decoder, encode
 from optbus.events import (
+    BrokerStateAdopted,
     Charges,
     EndOfDay,
     Event,
     Fill,
     KillSwitchCommand,
+    KillSwitchEngaged,
+    KillSwitchReleased,
+    ModelPromoted,
+    ModelRecord,
     Order,
     PositionClosed,
     Signal,
 )
 from optbus.routing import subject_of
 from optbus.runtime.topology import EventConsumer
-from optbus.subjects import KILLSWITCH, killswitch_operator, subject_matches
+from optbus.subjects import KILLSWITCH, killswitch_of, killswitch_operator, subject_matches
 from optbus_cli.topologies import topology_of
 
-SERVICES = ("greeks", "strategy", "risk", "execution", "persistence")
-"""The services the fuzz runs, as the declared-topology test starts them."""
+SERVICES = ("greeks", "strategy", "risk", "execution", "persistence", "trainer")
+"""The services the fuzz runs: every one that consumes from the bus (market-data only publishes)."""
 
 MAX_MESSAGE_BYTES = 1_000_000
 """The largest bad message: under nats-server's 1 MB maximum payload, headers included."""
@@ -64,16 +69,36 @@ _FILL = Fill(
     charges=Charges(brokerage=20.0, stt=0.0, exchange_transaction=1.0, sebi=0.0,
                     stamp_duty=0.0, gst=3.8),
 )  # fmt: skip
+_PROMOTED = ModelPromoted(
+    event_id="fz-promoted", ts_event=T0, ts_init=T0, previous_version=None, reason="fuzz",
+    model=ModelRecord(
+        model_version="fz-v1", model_hash="0" * 64, kind="lightgbm", object_name="fz-v1",
+        feature_names=["iv_rank"], train_first_day=date(2026, 11, 2),
+        train_last_day=date(2026, 11, 27), rows=1_000, metrics={"auc": 0.6},
+    ),
+)  # fmt: skip
+_COMMAND = KillSwitchCommand(action="engage", reason="fuzz", operator="fz")
 _TEMPLATES: dict[str, Event | KillSwitchCommand] = {
     subject_of(event): event
     for event in (
         _SNAPSHOT, vix(T0), chain(T0), _SIGNAL, intent(), approved(intent()), _ORDER, _FILL,
         PositionClosed(event_id="fz-closed", ts_event=T0, ts_init=T0, position_id="fz-p"),
         EndOfDay(event_id="fz-eod", ts_event=T0, ts_init=T0, trading_date=date(2026, 12, 2)),
+        KillSwitchEngaged(event_id="fz-engaged", ts_event=T0, ts_init=T0, operator="fz",
+                          reason="fuzz", flatten=False),
+        KillSwitchReleased(event_id="fz-released", ts_event=T0, ts_init=T0, operator="fz",
+                           reason="fuzz"),
+        BrokerStateAdopted(event_id="fz-adopted", ts_event=T0, ts_init=T0, operator="fz",
+                           reason="fuzz", venue="angel-one", differences=[], positions=[]),
+        _PROMOTED,
     )
-} | {KILLSWITCH: KillSwitchCommand(action="engage", reason="fuzz", operator="fz")}  # fmt: skip
+} | {KILLSWITCH: _COMMAND, killswitch_of("fz"): _COMMAND}  # fmt: skip
 """A valid message of each subject the fuzz sends to: md.chain, md.vix, greeks.chain,
-strategy.*, risk.decision, exec.*, control.killswitch, control.eod."""
+strategy.*, risk.decision, exec.* (the reconciliation's adoption too), control.killswitch (the
+default operator's and a named one's), risk's engaged and released events, control.eod and
+model.promoted. Not dlq.>: persistence would park a bad letter there as ``dlq.dlq.…`` and then
+store that letter of a letter, so the run's count of letters would include its own; the dead
+letter stream's bad input has tests of its own (``test_poison_messages.py``)."""
 
 FUZZED_SUBJECTS: tuple[str, ...] = tuple(_TEMPLATES)
 

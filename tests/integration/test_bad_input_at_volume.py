@@ -1,6 +1,6 @@
 """Bad input at volume: malformed messages on every consumed subject, interleaved with a simulated
-session, through greeks, strategy, risk, execution and persistence running together, each an
-``optbus run`` process of its own.
+session, through every service that consumes from the bus running together (greeks, strategy,
+risk, execution, persistence and the trainer), each an ``optbus run`` process of its own.
 
 Nothing crashes, nothing sticks, each bad message is parked once by every consumer that received
 it, each good one is stored once, and the kill switch engaged at the start stays engaged.
@@ -88,8 +88,8 @@ class Services:
 
 @pytest.fixture
 async def services(fuzz_nats: str, fuzz_database: str, tmp_path: Path) -> AsyncIterator[Services]:
-    """greeks, strategy, risk, execution and persistence, each a process of its own (as they
-    run in production; together in this process they would share one core), logging to
+    """Every service the fuzz runs (``SERVICES``), each a process of its own (as they run in
+    production; together in this process they would share one core), logging to
     ``tmp_path/logs``."""
     environment = os.environ | {
         "NATS_URL": fuzz_nats, "DATABASE_URL": fuzz_database,
