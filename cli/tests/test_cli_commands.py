@@ -15,7 +15,7 @@ def test_help_lists_every_subcommand() -> None:
     listed = {line.split()[1] for line in result.output.splitlines() if line.startswith("│ ")}
     assert listed >= {
         "run", "db", "status", "price", "export", "demo", "killswitch", "replay", "backtest",
-        "train", "dq", "dataset", "reconcile",
+        "train", "dq", "dataset", "reconcile", "iv-rank", "term-structure",
     }  # fmt: skip
 
 

@@ -192,8 +192,8 @@ class BreezeFake:
         """``OPTBUS_ICICI_BREEZE_*`` pointing the adapter at this fake with its credentials."""
         return {
             "OPTBUS_ICICI_BREEZE_API_URL": self.api_url,
-            "OPTBUS_ICICI_BREEZE_STREAM_URL": self.base_url,
-            "OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL": self.security_master_url,
+            "OPTBUS_ICICI_BREEZE_WS_URL": self.base_url,
+            "OPTBUS_ICICI_BREEZE_INSTRUMENTS_URL": self.security_master_url,
             "OPTBUS_ICICI_BREEZE_API_KEY": self.api_key,
             "OPTBUS_ICICI_BREEZE_SESSION_TOKEN": self.session_token,
             "OPTBUS_ICICI_BREEZE_SECRET_KEY": self.secret_key,

@@ -30,8 +30,8 @@ _WAIT_S = 20.0
 def _settings(fake: BreezeFake, **overrides: str) -> BreezeSettings:
     values = {
         "api_url": fake.api_url,
-        "stream_url": fake.base_url,
-        "security_master_url": fake.security_master_url,
+        "ws_url": fake.base_url,
+        "instruments_url": fake.security_master_url,
         "api_key": fake.api_key,
         "session_token": fake.session_token,
     } | overrides
@@ -273,14 +273,39 @@ def test_every_endpoint_and_credential_is_an_optbus_icici_breeze_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPTBUS_ICICI_BREEZE_API_URL", "http://127.0.0.1:1/api/")
-    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_STREAM_URL", "http://127.0.0.1:1")
-    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL", "http://127.0.0.1:1/m.zip")
+    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_WS_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_INSTRUMENTS_URL", "http://127.0.0.1:1/m.zip")
     monkeypatch.setenv("OPTBUS_ICICI_BREEZE_API_KEY", "key")
     monkeypatch.setenv("OPTBUS_ICICI_BREEZE_SESSION_TOKEN", "session")
     settings = BreezeSettings()
-    assert (settings.api_url, settings.stream_url, settings.security_master_url) == (
+    assert (settings.api_url, settings.ws_url, settings.instruments_url) == (
         "http://127.0.0.1:1/api/",
         "http://127.0.0.1:1",
         "http://127.0.0.1:1/m.zip",
     )
     assert (settings.api_key, settings.session_token) == (SecretStr("key"), SecretStr("session"))
+
+
+def test_the_earlier_stream_and_security_master_names_are_still_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_STREAM_URL", "http://127.0.0.1:2")
+    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL", "http://127.0.0.1:2/m.zip")
+    settings = BreezeSettings()
+    assert (settings.ws_url, settings.instruments_url) == (
+        "http://127.0.0.1:2",
+        "http://127.0.0.1:2/m.zip",
+    )
+
+
+def test_the_shared_endpoint_names_win_over_the_earlier_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for old, new in (("STREAM", "WS"), ("SECURITY_MASTER", "INSTRUMENTS")):
+        monkeypatch.setenv(f"OPTBUS_ICICI_BREEZE_{old}_URL", f"http://old/{old}")
+        monkeypatch.setenv(f"OPTBUS_ICICI_BREEZE_{new}_URL", f"http://new/{new}")
+    settings = BreezeSettings()
+    assert (settings.ws_url, settings.instruments_url) == (
+        "http://new/WS",
+        "http://new/INSTRUMENTS",
+    )

@@ -24,8 +24,8 @@ from tests.brokers.icici_breeze_orders_fake import (
 def _settings(fake: BreezeFake, **overrides: object) -> BreezeSettings:
     values: dict[str, object] = {
         "api_url": fake.api_url,
-        "stream_url": fake.base_url,
-        "security_master_url": fake.security_master_url,
+        "ws_url": fake.base_url,
+        "instruments_url": fake.security_master_url,
         "api_key": fake.api_key,
         "secret_key": fake.secret_key,
         "session_token": fake.session_token,

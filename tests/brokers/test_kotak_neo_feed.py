@@ -145,6 +145,20 @@ async def test_the_scrip_master_lists_indices_futures_and_two_expiries_of_81_str
         assert kinds.count((underlying, "call")) == kinds.count((underlying, "put")) == 2 * 81
 
 
+async def test_a_set_instruments_url_is_the_master_read_without_asking_the_listing(
+    fake: KotakNeoFake, clock: ReplayClock
+) -> None:
+    master = f"{fake.url}/scrip-master/{fake.today.isoformat()}/transformed/nse_fo.csv"
+    # The listing's root answers nothing: the master can only come from the address set.
+    settings = settings_for(fake, api_url="http://127.0.0.1:9", instruments_url=master)
+    feed = make_feed(clock, settings)
+    await feed.login()
+
+    instruments = await feed.load_instruments()
+
+    assert len([i for i in instruments if i.kind == "call"]) == 2 * 2 * 81
+
+
 async def test_an_option_is_mapped_with_its_lot_strike_expiry_and_tick(
     fake: KotakNeoFake, adapter: KotakNeoFeed
 ) -> None:
@@ -329,3 +343,19 @@ async def test_the_service_builds_the_adapter_from_the_environment(
     await feed.login()
 
     assert (feed.name, feed.max_subscriptions, fake.logins) == ("kotak-neo", 1200, [c.ucc])
+
+
+def test_every_endpoint_is_an_optbus_kotak_neo_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoints = {
+        "LOGIN_URL": "http://127.0.0.1:1/login",
+        "API_URL": "http://127.0.0.1:1/api",
+        "WS_URL": "ws://127.0.0.1:1/feed",
+        "INSTRUMENTS_URL": "http://127.0.0.1:1/nse_fo.csv",
+        "ORDER_FEED_URL": "ws://127.0.0.1:1/realtime",
+    }
+    for name, value in endpoints.items():
+        monkeypatch.setenv(f"OPTBUS_KOTAK_NEO_{name}", value)
+
+    settings = KotakNeoSettings()
+
+    assert [getattr(settings, name.lower()) for name in endpoints] == list(endpoints.values())

@@ -59,6 +59,18 @@ def test_importing_a_file_again_stores_nothing_new(database: str) -> None:
     assert _stored(database) == 9
 
 
+def test_files_given_together_are_each_stored(database: str, tmp_path: Path) -> None:
+    lines = SAMPLE.read_text().splitlines()
+    next_day = tmp_path / "BhavCopy_NSE_FO_0_0_0_20261204_F_0000.csv"
+    next_day.write_text(
+        "\n".join([lines[0], *(line.replace("2026-12-03", "2026-12-04") for line in lines[1:])])
+        + "\n"
+    )
+    result = _import(database, SAMPLE, next_day)
+    assert result.exit_code == 0, result.output
+    assert _stored(database) == 18
+
+
 def test_a_zipped_bhavcopy_as_nse_publishes_it_is_stored(database: str, tmp_path: Path) -> None:
     archive = tmp_path / f"{SAMPLE.name}.zip"
     with zipfile.ZipFile(archive, "w") as zipped:

@@ -31,6 +31,9 @@ def import_bhavcopy_files(
     imported_all = True
     with database.connect(database_url) as conn:
         read_mode(conn)  # a database never migrated says so here, not as a missing table
+        # End the transaction that query opened: each file's store must be a transaction of
+        # its own, committed as it ends, not a savepoint in one that spans the whole command.
+        conn.commit()
         for path in files:
             try:
                 with _text_lines(path) as lines:

@@ -23,6 +23,7 @@ from optbus_cli.commands.replay import replay
 from optbus_cli.commands.services import run
 from optbus_cli.commands.simulation import demo, export
 from optbus_cli.commands.status import status
+from optbus_cli.commands.term_structure import term_structure
 from optbus_cli.commands.training import dataset, dq, train
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ for command in (
     dq,
     dataset,
     iv_rank,
+    term_structure,
     reconcile,
 ):
     app.command()(command)

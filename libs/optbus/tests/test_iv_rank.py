@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from bhavcopy_days import FACTS, TODAY, day_rows, trading_days_to
 
+from optbus.bhavcopy import parse_bhavcopy
 from optbus.iv_rank import IV_RANK_DAYS, daily_atm_iv, iv_rank
+
+SAMPLE = Path(__file__).parents[3] / "tests/data/BhavCopy_NSE_FO_0_0_0_20261203_F_0000.csv"
 
 
 def test_a_days_atm_iv_is_read_back_from_its_settlement_prices() -> None:
@@ -13,6 +18,18 @@ def test_a_days_atm_iv_is_read_back_from_its_settlement_prices() -> None:
 
     assert read is not None
     assert (read.strike, read.iv) == (26_000.0, pytest.approx(0.137, abs=1e-9))
+
+
+def test_the_atm_strike_is_the_one_nearest_the_forward_not_the_index() -> None:
+    # The sample's index is at 26120.35; its settlements put the forward at 26152.57.
+    rows = [
+        r for r in parse_bhavcopy(SAMPLE.read_text().splitlines()).rows if r.underlying == "NIFTY"
+    ]
+
+    read = daily_atm_iv(rows, FACTS)
+
+    assert read is not None
+    assert (read.strike, read.forward) == (26_200.0, pytest.approx(26_152.57, abs=0.01))
 
 
 def test_a_day_without_a_settled_call_and_put_at_one_strike_has_no_atm_iv() -> None:

@@ -145,6 +145,20 @@ def test_an_expiry_closes_with_its_session(facts: MarketFacts) -> None:
     assert facts.expiry_close_ns(expiry) == facts.session_close_ns(expiry)
 
 
+def test_a_listed_day_closes_as_a_calendar_day_does(facts: MarketFacts) -> None:
+    day = date(2026, 6, 30)
+
+    assert facts.listed_close_ns(day) == facts.session_close_ns(day)
+
+
+def test_a_listed_expiry_beyond_the_holiday_calendar_closes_at_1530_ist(
+    facts: MarketFacts,
+) -> None:
+    closing = facts.listed_close_ns(date(2031, 6, 24))
+
+    assert datetime.fromtimestamp(closing / 1e9, tz=UTC) == datetime(2031, 6, 24, 10, tzinfo=UTC)
+
+
 def test_no_session_is_given_for_a_holiday(facts: MarketFacts) -> None:
     with pytest.raises(NotATradingDay, match="2026-10-02"):
         facts.session_open_ns(date(2026, 10, 2))

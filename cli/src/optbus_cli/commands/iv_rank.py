@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date
 
 import typer
 
 from optbus.runtime.settings import DEFAULT_DATABASE_URL
-from optbus_cli.commands.options import DatabaseUrl
+from optbus_cli.commands.options import BhavcopyDay, DatabaseUrl, Index
 
 
 def iv_rank(
-    underlying: Annotated[str, typer.Argument(help="The index: NIFTY or BANKNIFTY.")],
-    on: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="The last day to rank (default: the latest)."),
-    ] = None,
+    underlying: Index,
+    on: BhavcopyDay = None,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Print today's ATM IV, its rank and its percentile over the last 252 trading days of the

@@ -15,5 +15,10 @@ SimulatedDays = Annotated[int, typer.Option(min=1, help="Trading days to simulat
 FirstSession = Annotated[
     datetime, typer.Option(formats=["%Y-%m-%d"], help="First session (a trading day).")
 ]
+Index = Annotated[str, typer.Argument(help="The index: NIFTY or BANKNIFTY.")]
+BhavcopyDay = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="The trading day (default: the latest imported)."),
+]
 StrategiesFile = Annotated[Path | None, typer.Option(help="Strategies file (TOML).")]
 ResultsDir = Annotated[Path, typer.Option(help="Where the trade log and report go.")]

@@ -365,6 +365,14 @@ class MarketFacts:
         """When a contract expiring on ``expiry`` stops trading: that day's close, in epoch ns."""
         return self.session_close_ns(expiry)
 
+    def listed_close_ns(self, d: date) -> int:
+        """The close on ``d``, a day the exchange's own file says trades (a bhavcopy's trading
+        day, or an expiry it lists), in epoch ns: the session hours in force then, without the
+        holiday calendar, which is on file for a few years while NSE lists index options up to
+        five years out."""
+        hours = self.session_hours(d)
+        return _to_epoch_ns(d, hours.close, hours.timezone)
+
     def _trading_hours(self, d: date) -> SessionHours:
         if not self.is_trading_day(d):
             raise NotATradingDay(f"{d.isoformat()} ({_WEEKDAYS[d.weekday()]}) is not a trading day")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import astuple, fields
 from datetime import date
+from typing import LiteralString
 
 import psycopg
 from psycopg import sql
@@ -42,19 +43,35 @@ def load_index_option_days(
 ) -> list[list[BhavcopyRow]]:
     """The index-option rows of ``underlying`` on each of its last ``days`` trading days in
     the table up to ``until``, a list per day, oldest first (what IV rank reads)."""
-    row_columns = sql.SQL(", ").join(map(sql.Identifier, BHAVCOPY_COLUMNS[:-1]))
-    rows = conn.execute(
-        sql.SQL(
-            "SELECT {columns} FROM fo_bhavcopy WHERE underlying = %(u)s "
-            "AND instrument_type = 'IDO' AND trade_date IN ("
-            "SELECT DISTINCT trade_date FROM fo_bhavcopy WHERE underlying = %(u)s "
-            "AND instrument_type = 'IDO' AND trade_date <= %(until)s "
-            "ORDER BY trade_date DESC LIMIT %(days)s) ORDER BY trade_date"
-        ).format(columns=row_columns),
+    rows = _select(
+        conn,
+        "underlying = %(u)s AND instrument_type = 'IDO' AND trade_date IN ("
+        "SELECT DISTINCT trade_date FROM fo_bhavcopy WHERE underlying = %(u)s "
+        "AND instrument_type = 'IDO' AND trade_date <= %(until)s "
+        "ORDER BY trade_date DESC LIMIT %(days)s) ORDER BY trade_date",
         {"u": underlying, "until": until, "days": days},
-    ).fetchall()
+    )
     by_day: dict[date, list[BhavcopyRow]] = {}
-    for values in rows:
-        row = BhavcopyRow(*values)
+    for row in rows:
         by_day.setdefault(row.trade_date, []).append(row)
     return list(by_day.values())
+
+
+def load_index_day(conn: psycopg.Connection, underlying: str, on: date | None) -> list[BhavcopyRow]:
+    """The index options and futures of ``underlying`` on ``on`` (by default its latest day
+    with options in the table), what the term structure reads; empty when there are none."""
+    return _select(
+        conn,
+        "underlying = %(u)s AND instrument_type IN ('IDO', 'IDF') AND trade_date = "
+        "coalesce(%(on)s::date, (SELECT max(trade_date) FROM fo_bhavcopy "
+        "WHERE underlying = %(u)s AND instrument_type = 'IDO'))",
+        {"u": underlying, "on": on},
+    )
+
+
+def _select(
+    conn: psycopg.Connection, where: LiteralString, params: dict[str, object]
+) -> list[BhavcopyRow]:
+    row_columns = sql.SQL(", ").join(map(sql.Identifier, BHAVCOPY_COLUMNS[:-1]))
+    query = sql.SQL("SELECT {columns} FROM fo_bhavcopy WHERE ").format(columns=row_columns)
+    return [BhavcopyRow(*values) for values in conn.execute(query + sql.SQL(where), params)]

@@ -66,14 +66,14 @@ class BreezeFeed:
 
     async def load_instruments(self) -> list[Instrument]:
         return await download_instruments(
-            self._settings.security_master_url, self._settings.request_timeout_s
+            self._settings.instruments_url, self._settings.request_timeout_s
         )
 
     async def connect(self) -> BreezeStream:
         if self._session is None:
             raise FeedLoginFailed("log in to ICICI Breeze before opening the stream")
         return await BreezeStream.open(
-            self._settings.stream_url,
+            self._settings.ws_url,
             self._session.user_id,
             self._session.session_key.get_secret_value(),
             self._settings.request_timeout_s,

@@ -113,7 +113,7 @@ class BreezeOrders:
                 settings.api_url, self._api_key, self._session_token, settings.request_timeout_s
             )
             instruments = await download_instruments(
-                settings.security_master_url, settings.request_timeout_s
+                settings.instruments_url, settings.request_timeout_s
             )
         except FeedDisconnected as error:
             raise BrokerUnavailable(str(error)) from None

@@ -1,12 +1,14 @@
 """ICICI Breeze settings: every endpoint and credential from ``OPTBUS_ICICI_BREEZE_*``.
 
 The endpoints default to ICICI's production addresses (as breeze-connect 1.0.69 names them) so
-that a test can point each one at a local server.
+that a test can point each one at a local server. They are named as every adapter's are
+(``_API_URL``, ``_WS_URL``, ``_INSTRUMENTS_URL``); ``_STREAM_URL`` and ``_SECURITY_MASTER_URL``,
+the earlier names, are still read.
 """
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,9 +28,21 @@ class BreezeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPTBUS_ICICI_BREEZE_")
 
     api_url: str = "https://api.icicidirect.com/breezeapi/api/v1/"
-    stream_url: str = "https://livestream.icicidirect.com"
-    security_master_url: str = (
-        "https://directlink.icicidirect.com/MotherAppMaster/SecurityMaster.zip"
+    # The names every adapter shares (``_WS_URL``, ``_INSTRUMENTS_URL``) come first; the names
+    # breeze-connect's constants suggested are still read, the shared one winning when both are.
+    ws_url: str = Field(
+        default="https://livestream.icicidirect.com",
+        validation_alias=AliasChoices(
+            "ws_url", "OPTBUS_ICICI_BREEZE_WS_URL", "OPTBUS_ICICI_BREEZE_STREAM_URL"
+        ),
+    )
+    instruments_url: str = Field(
+        default="https://directlink.icicidirect.com/MotherAppMaster/SecurityMaster.zip",
+        validation_alias=AliasChoices(
+            "instruments_url",
+            "OPTBUS_ICICI_BREEZE_INSTRUMENTS_URL",
+            "OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL",
+        ),
     )
     history_url: str = "https://breezeapi.icicidirect.com/api/v2/"  # historical charts (v2 API)
     api_key: SecretStr = SecretStr("")

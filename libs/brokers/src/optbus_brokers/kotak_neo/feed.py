@@ -69,15 +69,9 @@ class KotakNeoFeed:
     async def load_instruments(self) -> list[Instrument]:
         """Index futures and options of the followed underlyings, and their spot indices."""
         settings = self._settings
-        root = settings.api_url or self._require_session().base_url or API_URL
-        headers = {"Authorization": settings.consumer_key.get_secret_value()}
         async with self._http() as http:
-            listing = await _get(http, root.rstrip("/") + SCRIP_MASTER_PATH, headers)
-            paths = _files_paths(listing)
-            fo_paths = [p for p in paths if FO_SEGMENT in p.lower()]
-            if not fo_paths:
-                raise FeedDisconnected(f"no {FO_SEGMENT} file among {len(paths)} scrip masters")
-            content = (await _get(http, fo_paths[0], {})).content
+            master_url = settings.instruments_url or await self._listed_master_url(http)
+            content = (await _get(http, master_url, {})).content
         master = parse_fo_master(content, settings.index_names)
         if master.skipped:
             _log.warning(
@@ -87,6 +81,18 @@ class KotakNeoFeed:
             )
         indices = index_instruments(settings.index_names, settings.index_tick_size)
         return indices + master.instruments
+
+    async def _listed_master_url(self, http: httpx.AsyncClient) -> str:
+        """Where today's ``nse_fo`` master is, as the scrip-master listing says."""
+        settings = self._settings
+        root = settings.api_url or self._require_session().base_url or API_URL
+        headers = {"Authorization": settings.consumer_key.get_secret_value()}
+        listing = await _get(http, root.rstrip("/") + SCRIP_MASTER_PATH, headers)
+        paths = _files_paths(listing)
+        fo_paths = [p for p in paths if FO_SEGMENT in p.lower()]
+        if not fo_paths:
+            raise FeedDisconnected(f"no {FO_SEGMENT} file among {len(paths)} scrip masters")
+        return fo_paths[0]
 
     async def connect(self) -> KotakNeoConnection:
         """Open SFeed and authenticate on it with the trade session."""

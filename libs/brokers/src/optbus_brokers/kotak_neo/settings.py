@@ -20,6 +20,8 @@ class KotakNeoSettings(BaseSettings):
     answers with the REST root (``baseUrl``), feed address (``feedUrl``) and order-feed address
     (``rtUrl``) of the account's data centre, and the production addresses above (the order
     feed at ``/realtime`` on the REST host) are the fall-back when it does not.
+    ``instruments_url`` left unset is the ``nse_fo`` file the scrip-master listing names (the
+    file's address changes with the day); set, it is fetched instead and the listing not asked.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_KOTAK_NEO_", extra="ignore")
@@ -27,6 +29,10 @@ class KotakNeoSettings(BaseSettings):
     login_url: str = Field(default=LOGIN_URL, description="REST root of the TOTP login")
     api_url: str | None = Field(default=None, description="REST root of the scrip master")
     ws_url: str | None = Field(default=None, description="SFeed market-data WebSocket")
+    instruments_url: str | None = Field(
+        default=None,
+        description="the nse_fo scrip master itself; unset, the listing API names today's file",
+    )
     order_feed_url: str | None = Field(default=None, description="the order-feed WebSocket")
     consumer_key: SecretStr = Field(default=SecretStr(""), description="Trade API token")
     mobile_number: SecretStr = Field(default=SecretStr(""), description="e.g. +919876543210")
