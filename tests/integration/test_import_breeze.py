@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -149,3 +151,27 @@ async def test_a_backtest_over_the_imported_day_reports_its_synthesised_share(
         "quotes synthesised (not quoted by the market)"
         in (tmp_path / "breeze-day.html").read_text()
     )
+
+
+async def test_an_import_killed_mid_day_keeps_the_contract_days_it_stored(
+    fake: BreezeHistoryFake, database: str
+) -> None:
+    args = ["import", "breeze", "--underlying", "NIFTY", "--from", str(MARKET_DAY),
+            "--to", str(MARKET_DAY), "--strikes", str(STRIKES_EACH_SIDE),
+            "--database-url", database]  # fmt: skip
+    command = "import sys; from optbus_cli.main import app; sys.argv[0] = 'optbus'; app()"
+    importing = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", command, *args, env=os.environ | fake.environment(),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+    def killed_at_the_fourth_call(instrument: Instrument) -> bool:
+        if fake.calls == 4:  # three contract-days were answered, and stored one by one
+            importing.send_signal(signal.SIGKILL)
+        return False
+
+    fake.refuse = killed_at_the_fourth_call
+    await importing.wait()
+
+    assert importing.returncode == -signal.SIGKILL
+    assert _count(database, "SELECT count(DISTINCT contract) FROM breeze_bars") >= 3

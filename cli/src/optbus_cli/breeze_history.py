@@ -88,6 +88,9 @@ async def import_breeze(
     """
     outcome = ImportOutcome()
     with database.connect(database_url) as conn:
+        # Each write is a transaction block of its own; a read between them must not open
+        # one around them, or a stopped run would lose what it had stored.
+        conn.autocommit = True
         read_mode(conn)  # a database never migrated says so here, not as a missing table
         day = facts.trading_day_from(request.first_day)
         while day <= request.last_day:
