@@ -35,6 +35,7 @@ from optbus.subjects import subject_matches
 from optbus_cli.commands.services import SERVICES
 from optbus_cli.servers import free_port, nats_server_binary
 from optbus_cli.topologies import topology_of
+from tests.integration.test_timescaledb_schema import timescaledb_image
 from tests.nats_accounts import make_tls
 from tests.scripts import load_script
 
@@ -266,6 +267,37 @@ def test_postgres_is_timescaledb_on_postgresql_16(compose: dict[str, Any]) -> No
     image = compose["services"]["postgres"]["image"]
     assert "timescale/timescaledb:" in image
     assert "pg16" in image
+
+
+TIMESCALEDB_IMAGE = re.compile(r"timescale/timescaledb(?::([\w.-]+))?")
+
+
+def timescaledb_images_in_files() -> dict[str, set[str]]:
+    """Every TimescaleDB image a test or deployment file names, by file (no tag: "")."""
+    found: dict[str, set[str]] = {}
+    for folder in (ROOT / "tests", DEPLOY):
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.suffix in (".pyc", ".pem", ".seed", ".parquet"):
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if tags := {match.group(1) or "" for match in TIMESCALEDB_IMAGE.finditer(text)}:
+                found[str(path.relative_to(ROOT))] = tags
+    return found
+
+
+def test_no_test_or_deployment_file_runs_an_unpinned_timescaledb(
+    compose: dict[str, Any],
+) -> None:
+    pinned = compose["services"]["postgres"]["image"].removeprefix("timescale/timescaledb:")
+    assert PINNED_IMAGE.match(f"timescale/timescaledb:{pinned}"), pinned
+    for path, tags in timescaledb_images_in_files().items():
+        if path == "tests/test_deploy_manifests.py":
+            continue  # this file names the image only to find it
+        assert tags <= {pinned}, f"{path}: {sorted(tags)}, not {pinned}"
+
+
+def test_the_schema_test_runs_the_timescaledb_image_compose_runs(compose: dict[str, Any]) -> None:
+    assert timescaledb_image() == compose["services"]["postgres"]["image"]
 
 
 def test_nats_runs_three_servers_of_the_cluster_configuration_with_every_setting_it_reads(
