@@ -105,6 +105,16 @@ def test_pricing_with_allow_errors_exits_0_despite_a_bad_row(tmp_path: Path) -> 
     assert result.exit_code == ExitCode.OK
 
 
+def test_pricing_a_csv_saved_with_a_byte_order_mark_prices_it(tmp_path: Path) -> None:
+    source = tmp_path / "chain.csv"
+    header_and_row = "kind,underlying,strike,expiry_years,rate,price\ncall,100,100,0.5,0.05,5.0\n"
+    source.write_bytes(b"\xef\xbb\xbf" + header_and_row.encode())
+
+    result = runner.invoke(app, ["price", "-i", str(source), "-o", str(tmp_path / "out.csv")])
+
+    assert result.exit_code == ExitCode.OK, result.output
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
