@@ -1,7 +1,8 @@
 """Prometheus's and Alertmanager's own tools, and the repo's alerting files, for the tests.
 
 The tools come from Debian's ``prometheus`` and ``prometheus-alertmanager`` packages, which
-``make setup`` installs when they are missing: a missing tool fails a test, never skips it.
+``make alerting-tools`` (run by ``make test``) installs when they are missing: a missing tool
+fails a test, never skips it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+INSTALL_TARGET = "alerting-tools"
+"""The Makefile target that installs the tools (``make test`` runs it)."""
 ALERT_RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 ALERT_RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
 PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
@@ -35,7 +38,7 @@ substitution would break on."""
 def tool(name: str) -> str:
     """The path of ``name`` (promtool, amtool, prometheus, prometheus-alertmanager)."""
     path = shutil.which(name)
-    assert path is not None, f"{name} is not installed: run `make setup` (it installs it)"
+    assert path is not None, f"{name} is not installed: run `make {INSTALL_TARGET}`"
     return path
 
 

@@ -19,6 +19,7 @@ from tests.alerting import (
     ROOT,
     render_alertmanager_config,
     run_tool,
+    tool,
 )
 
 SEVERITIES = {"critical", "warning", "info"}
@@ -41,6 +42,23 @@ def alertmanager_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rendered = render_alertmanager_config(output, EXAMPLE_RECEIVERS)
     assert rendered.returncode == 0, rendered.stderr
     return output
+
+
+def _make_recipe(target: str) -> str:
+    """The recipe (its tab-indented lines) of a Makefile target, empty if there is none."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)*)", makefile, re.MULTILINE)
+    return match.group(1) if match else ""
+
+
+def test_a_missing_tool_names_the_make_target_that_installs_the_tools() -> None:
+    with pytest.raises(AssertionError) as missing:
+        tool("optbus-no-such-tool")
+
+    target = re.search(r"`make ([\w-]+)`", str(missing.value))
+    assert target is not None, str(missing.value)
+    assert "$(ALERTING_TOOLS)" in _make_recipe(target.group(1))
+    assert "prometheus-alertmanager" in _make_recipe(target.group(1))
 
 
 def test_the_alert_rules_are_valid_for_promtool() -> None:
