@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TARGET = "alerting-tools"
 """The Makefile target that installs the tools (``make test`` runs it)."""
@@ -20,6 +22,14 @@ ALERT_RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
 PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 ALERTMANAGER_TEMPLATE = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
 RENDER_CONFIG = ROOT / "deploy" / "alertmanager" / "render-config.sh"
+SERVICE_MONITORS = ROOT / "deploy" / "k8s" / "base" / "service-monitors.yaml"
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+
+DELIVERED_END_TO_END = ("OptbusKillSwitchEngaged", "OptbusKillSwitchInvalidCommand")
+"""The alerts tests/e2e/test_alert_delivery.py drives to a webhook with shortened intervals;
+tests/test_alerting_config.py checks that production's intervals deliver them in time too."""
+DELIVERY_BOUND_SECONDS = 60.0
+"""An alert must reach a person within this of its cause."""
 
 EXAMPLE_RECEIVERS = {
     "ALERTMANAGER_WEBHOOK_URL": "https://hooks.example.com/optbus?token=abc&team=ops",
@@ -33,6 +43,16 @@ EXAMPLE_RECEIVERS = {
 }
 """Receivers as an operator sets them, the password with the characters a naive
 substitution would break on."""
+
+
+def compose_services() -> list[str]:
+    """The optbus services compose runs (an ``optbus run <service>`` container each)."""
+    spec = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return [
+        service["command"][1]
+        for service in spec["services"].values()
+        if isinstance(service.get("command"), list) and service["command"][:1] == ["run"]
+    ]
 
 
 def tool(name: str) -> str:
