@@ -1,7 +1,8 @@
 """Prometheus's and Alertmanager's own tools, and the repo's alerting files, for the tests.
 
 The tools come from Debian's ``prometheus`` and ``prometheus-alertmanager`` packages, which
-``make setup`` installs when they are missing: a missing tool fails a test, never skips it.
+``make alerting-tools`` (run by ``make test``) installs when they are missing: a missing tool
+fails a test, never skips it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,24 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+INSTALL_TARGET = "alerting-tools"
+"""The Makefile target that installs the tools (``make test`` runs it)."""
 ALERT_RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 ALERT_RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
 PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 ALERTMANAGER_TEMPLATE = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
 RENDER_CONFIG = ROOT / "deploy" / "alertmanager" / "render-config.sh"
+SERVICE_MONITORS = ROOT / "deploy" / "k8s" / "base" / "service-monitors.yaml"
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+
+DELIVERED_END_TO_END = ("OptbusKillSwitchEngaged", "OptbusKillSwitchInvalidCommand")
+"""The alerts tests/e2e/test_alert_delivery.py drives to a webhook with shortened intervals;
+tests/test_alerting_config.py checks that production's intervals deliver them in time too."""
+DELIVERY_BOUND_SECONDS = 60.0
+"""An alert must reach a person within this of its cause."""
 
 EXAMPLE_RECEIVERS = {
     "ALERTMANAGER_WEBHOOK_URL": "https://hooks.example.com/optbus?token=abc&team=ops",
@@ -32,10 +45,20 @@ EXAMPLE_RECEIVERS = {
 substitution would break on."""
 
 
+def compose_services() -> list[str]:
+    """The optbus services compose runs (an ``optbus run <service>`` container each)."""
+    spec = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return [
+        service["command"][1]
+        for service in spec["services"].values()
+        if isinstance(service.get("command"), list) and service["command"][:1] == ["run"]
+    ]
+
+
 def tool(name: str) -> str:
     """The path of ``name`` (promtool, amtool, prometheus, prometheus-alertmanager)."""
     path = shutil.which(name)
-    assert path is not None, f"{name} is not installed: run `make setup` (it installs it)"
+    assert path is not None, f"{name} is not installed: run `make {INSTALL_TARGET}`"
     return path
 
 

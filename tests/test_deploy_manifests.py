@@ -35,6 +35,7 @@ from optbus.subjects import subject_matches
 from optbus_cli.commands.services import SERVICES
 from optbus_cli.servers import free_port, nats_server_binary
 from optbus_cli.topologies import topology_of
+from tests.integration.test_timescaledb_schema import timescaledb_image
 from tests.nats_accounts import make_tls
 from tests.scripts import load_script
 
@@ -110,6 +111,11 @@ def base_objects(kind: str) -> dict[str, dict[str, Any]]:
         for path, doc in k8s_documents()
         if path.parent == K8S / "base" and doc.get("kind") == kind
     }
+
+
+def base_workloads() -> dict[str, dict[str, Any]]:
+    """The base's Deployments and StatefulSets (the trading services are StatefulSets)."""
+    return {**base_objects("Deployment"), **base_objects("StatefulSet")}
 
 
 def base_config() -> dict[str, str]:
@@ -261,6 +267,37 @@ def test_postgres_is_timescaledb_on_postgresql_16(compose: dict[str, Any]) -> No
     image = compose["services"]["postgres"]["image"]
     assert "timescale/timescaledb:" in image
     assert "pg16" in image
+
+
+TIMESCALEDB_IMAGE = re.compile(r"timescale/timescaledb(?::([\w.-]+))?")
+
+
+def timescaledb_images_in_files() -> dict[str, set[str]]:
+    """Every TimescaleDB image a test or deployment file names, by file (no tag: "")."""
+    found: dict[str, set[str]] = {}
+    for folder in (ROOT / "tests", DEPLOY):
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.suffix in (".pyc", ".pem", ".seed", ".parquet"):
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if tags := {match.group(1) or "" for match in TIMESCALEDB_IMAGE.finditer(text)}:
+                found[str(path.relative_to(ROOT))] = tags
+    return found
+
+
+def test_no_test_or_deployment_file_runs_an_unpinned_timescaledb(
+    compose: dict[str, Any],
+) -> None:
+    pinned = compose["services"]["postgres"]["image"].removeprefix("timescale/timescaledb:")
+    assert PINNED_IMAGE.match(f"timescale/timescaledb:{pinned}"), pinned
+    for path, tags in timescaledb_images_in_files().items():
+        if path == "tests/test_deploy_manifests.py":
+            continue  # this file names the image only to find it
+        assert tags <= {pinned}, f"{path}: {sorted(tags)}, not {pinned}"
+
+
+def test_the_schema_test_runs_the_timescaledb_image_compose_runs(compose: dict[str, Any]) -> None:
+    assert timescaledb_image() == compose["services"]["postgres"]["image"]
 
 
 def test_nats_runs_three_servers_of_the_cluster_configuration_with_every_setting_it_reads(
@@ -491,20 +528,20 @@ def test_base_kustomization_lists_every_base_manifest() -> None:
     assert {entry for entry in spec["resources"] if entry.endswith(".yaml")} == manifests
 
 
-def test_base_has_a_deployment_and_a_service_per_optbus_service() -> None:
-    assert set(SERVICES) <= set(base_objects("Deployment"))
+def test_base_has_a_workload_and_a_service_per_optbus_service() -> None:
+    assert set(SERVICES) <= set(base_workloads())
     assert set(SERVICES) <= set(base_objects("Service"))
 
 
 def test_each_deployment_runs_the_service_of_its_name() -> None:
     for service in SERVICES:
-        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        (container,) = base_workloads()[service]["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["run", service]
 
 
 def test_each_deployment_probes_healthz_for_liveness_and_readiness() -> None:
     for service in SERVICES:
-        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        (container,) = base_workloads()[service]["spec"]["template"]["spec"]["containers"]
         for probe in ("livenessProbe", "readinessProbe"):
             assert container[probe]["httpGet"]["path"] == "/healthz", f"{service} {probe}"
             assert container[probe]["httpGet"]["port"] == "http"
@@ -513,7 +550,7 @@ def test_each_deployment_probes_healthz_for_liveness_and_readiness() -> None:
 def test_each_deployment_is_scraped_on_the_port_it_serves() -> None:
     config = base_config()
     for service in SERVICES:
-        template = base_objects("Deployment")[service]["spec"]["template"]
+        template = base_workloads()[service]["spec"]["template"]
         (container,) = template["spec"]["containers"]
         port = http_port(config, service)
         assert container["ports"] == [{"name": "http", "containerPort": port}]
@@ -555,7 +592,7 @@ def _nats_login(pod: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 def test_each_deployment_logs_in_to_nats_over_tls_with_its_own_nkey_from_a_secret() -> None:
     for service in SERVICES:
-        env, files = _nats_login(base_objects("Deployment")[service]["spec"]["template"]["spec"])
+        env, files = _nats_login(base_workloads()[service]["spec"]["template"]["spec"])
         assert env["NATS_URL"] == "tls://$(NATS_ADDRESS)", service
         assert files[env["OPTBUS_NATS_NKEY_SEED_FILE"]] == f"optbus-nats-nkeys/{service}"
         assert files[env["OPTBUS_NATS_CA_FILE"]] == "optbus-nats-tls/ca.pem"
@@ -594,7 +631,7 @@ def test_a_service_serves_http_on_localhost_unless_told_otherwise() -> None:
 
 def test_only_services_that_store_get_a_database_url_on_kubernetes() -> None:
     for service in SERVICES:
-        (container,) = base_objects("Deployment")[service]["spec"]["template"]["spec"]["containers"]
+        (container,) = base_workloads()[service]["spec"]["template"]["spec"]["containers"]
         names = {item["name"] for item in container["env"]}
         assert ("DATABASE_URL" in names) == (service in NEEDS_DATABASE), service
 
@@ -852,14 +889,36 @@ def test_the_service_monitor_scrapes_every_service_as_a_job_of_its_name() -> Non
 
 
 @pytest.mark.parametrize("target", ["base", "overlays/example", AUTOSCALED])
-def test_each_trading_service_runs_one_replica_that_is_stopped_before_another_starts(
-    target: str,
-) -> None:
-    deployments = built_objects(target, "Deployment")
+def test_each_trading_service_is_a_statefulset_of_one_replica(target: str) -> None:
+    """A StatefulSet starts its pod's replacement only once the old pod is gone; a
+    Deployment's ReplicaSet starts it while the old one terminates (an eviction, a delete)."""
+    statefulsets = built_objects(target, "StatefulSet")
     for service in TRADING_SERVICES:
-        spec = deployments[service]["spec"]
+        spec = statefulsets[service]["spec"]
         assert spec["replicas"] == 1, service
-        assert spec["strategy"] == {"type": "Recreate"}, service
+        assert spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady", service
+        assert spec.get("updateStrategy", {}).get("type", "RollingUpdate") == "RollingUpdate"
+
+
+@pytest.mark.parametrize("target", ["base", "overlays/example", AUTOSCALED])
+def test_no_trading_service_is_also_a_deployment(target: str) -> None:
+    assert not set(built_objects(target, "Deployment")) & set(TRADING_SERVICES)
+
+
+def test_each_trading_statefulset_is_governed_by_its_headless_service() -> None:
+    statefulsets = built_objects("base", "StatefulSet")
+    services = built_objects("base", "Service")
+    for service in TRADING_SERVICES:
+        governing = services[statefulsets[service]["spec"]["serviceName"]]
+        assert governing["spec"]["clusterIP"] == "None", service
+        assert governing["spec"]["selector"] == {"app.kubernetes.io/name": service}
+
+
+def test_the_example_overlay_mounts_its_risk_limits_in_the_risk_pod() -> None:
+    risk = built_objects("overlays/example", "StatefulSet")["risk"]["spec"]["template"]["spec"]
+    (container,) = risk["containers"]
+    assert "risk-limits" in {mount["name"] for mount in container["volumeMounts"]}
+    assert "risk-limits" in {volume["name"] for volume in risk["volumes"]}
 
 
 def test_no_trading_service_has_a_disruption_budget_or_an_autoscaler() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,12 @@ from nats.errors import NoServersError
 from typer.testing import CliRunner
 
 from optbus.runtime.migration import BusNotMigrated
+from optbus_cli.database_urls import MalformedDatabaseUrl
 from optbus_cli.exit_codes import ExitCode
 from optbus_cli.failures import explain
 from optbus_cli.main import app
+from optbus_cli.readiness import ServicesNotReady
+from optbus_cli.service_processes import ServiceProcesses, start_replicas
 from optbus_persistence.schema import SchemaMissing
 
 runner = CliRunner()
@@ -44,6 +48,8 @@ def _optbus(*args: str) -> subprocess.CompletedProcess[str]:
         (FileNotFoundError(2, "No such file or directory", "x.csv"), ExitCode.BAD_INPUT),
         (ConnectionRefusedError(111, "Connection refused"), ExitCode.UNREACHABLE),
         (ExceptionGroup("tasks", [NoServersError()]), ExitCode.UNREACHABLE),
+        (ServicesNotReady("services not ready after 90 s: risk"), ExitCode.UNREACHABLE),
+        (MalformedDatabaseUrl("not a PostgreSQL URL"), ExitCode.BAD_INPUT),
         (ZeroDivisionError("division by zero"), ExitCode.BUG),
     ],
 )
@@ -65,6 +71,41 @@ def test_an_unreachable_database_is_one_line_without_a_traceback() -> None:
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.startswith("optbus: the database does not answer: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "mysql://optbus@db/optbus"])
+def test_a_database_url_postgresql_cannot_parse_is_bad_usage_in_one_line(url: str) -> None:
+    result = _optbus("dq", "--database-url", url)
+
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert result.stderr.startswith("optbus: the database URL (--database-url or DATABASE_URL)")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_database_url_with_a_port_that_is_not_a_number_is_bad_usage_without_its_password() -> (
+    None
+):
+    result = _optbus("dq", "--database-url", "postgresql://optbus:s3cret-pw@db:54x32/optbus")
+
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert result.stderr.strip() == (
+        "optbus: the database URL's port '54x32' is not a number: "
+        "write it as postgresql://user@host:5432/database (user:password@ with a password)"
+    )
+
+
+def test_services_that_cannot_reach_nats_in_time_are_a_dependency_unavailable(
+    tmp_path: Path,
+) -> None:
+    processes = ServiceProcesses(os.environ | {"NATS_URL": UNREACHABLE_NATS}, tmp_path)
+    try:
+        with pytest.raises(ServicesNotReady) as raised:
+            start_replicas(processes, {"risk": 1}, timeout=1.0)
+    finally:
+        processes.stop_all()
+
+    assert explain(raised.value)[0] == ExitCode.UNREACHABLE
+    assert str(tmp_path) in explain(raised.value)[1]
 
 
 def test_status_exits_non_zero_when_nothing_answers() -> None:
@@ -103,6 +144,16 @@ def test_pricing_with_allow_errors_exits_0_despite_a_bad_row(tmp_path: Path) -> 
         app, ["price", "-i", str(source), "-o", str(tmp_path / "out.csv"), "--allow-errors"]
     )
     assert result.exit_code == ExitCode.OK
+
+
+def test_pricing_a_csv_saved_with_a_byte_order_mark_prices_it(tmp_path: Path) -> None:
+    source = tmp_path / "chain.csv"
+    header_and_row = "kind,underlying,strike,expiry_years,rate,price\ncall,100,100,0.5,0.05,5.0\n"
+    source.write_bytes(b"\xef\xbb\xbf" + header_and_row.encode())
+
+    result = runner.invoke(app, ["price", "-i", str(source), "-o", str(tmp_path / "out.csv")])
+
+    assert result.exit_code == ExitCode.OK, result.output
 
 
 @pytest.mark.parametrize(

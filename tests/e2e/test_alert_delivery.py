@@ -1,10 +1,11 @@
-"""Alerts reach a person: the services, a real Prometheus with the repo's rules and a real
-Alertmanager with the repo's routing (receivers rendered as the container renders them), and a
-webhook receiver standing in for the team's; an operator engages the kill switch with
-`nats pub` and the alert arrives.
+"""Alerts reach a person: every service compose runs, a real Prometheus scraping them all with
+the repo's rules and a real Alertmanager with the repo's routing (receivers rendered as the
+container renders them), and a webhook receiver standing in for the team's; an operator
+engages the kill switch with `nats pub` and the alert arrives.
 
 Only the intervals are shortened (scrape and evaluation every second, group_wait one second),
-so the test takes seconds where production takes under a minute.
+so the test takes seconds; tests/test_alerting_config.py checks that production's intervals
+add up to under a minute for the same alerts.
 """
 
 from __future__ import annotations
@@ -29,23 +30,38 @@ from aiohttp import web
 
 from optbus.events import KillSwitchCommand
 from optbus_cli.bus_migration import migrate as migrate_bus
-from optbus_cli.demo import ServiceProcesses
 from optbus_cli.killswitch import send_command
 from optbus_cli.servers import LocalNats, free_port
+from optbus_cli.service_processes import ServiceProcesses, start_replicas
+from optbus_persistence.schema import migrate as migrate_schema
 from tests.alerting import (
     ALERT_RULES,
+    DELIVERED_END_TO_END,
+    DELIVERY_BOUND_SECONDS,
     EXAMPLE_RECEIVERS,
+    compose_services,
     render_alertmanager_config,
     tool,
 )
+from tests.conftest import fresh_database
 
 from .test_kill_switch import nats_pub
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("risk", "execution")
-"""The services that read the kill switch: enough for the alert, and quick to start."""
-DELIVERY_BOUND_SECONDS = 60.0
+SERVICES = tuple(compose_services())
+"""Every service compose runs, one process each: Prometheus scrapes them all, as in production."""
+KILL_SWITCH_READERS = ("risk", "execution")
+ENGAGED, INVALID_COMMAND = DELIVERED_END_TO_END
+"""The alerts delivered here, whose production timing tests/test_alerting_config.py checks."""
+START_SECONDS = 120.0
+"""Seven services on a shared machine; greeks compiles its kernels (cached after a first run)."""
+QUIET_SERVICES = {
+    # one chain a simulated minute (the default is every second): the stack is up, not busy
+    "market-data": {"OPTBUS_MARKET_DATA_STEP_SECONDS": "60", "OPTBUS_MARKET_DATA_RUN_ID": "alerts"},
+    # no data-quality check or training while the test runs
+    "trainer": {"OPTBUS_TRAINER_CHECK_INTERVAL_SECONDS": "3600"},
+}
 
 
 @dataclass
@@ -157,22 +173,25 @@ class AlertingStack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertingStack]:
-    """NATS, risk and execution with the switch released, Prometheus scraping them and
-    evaluating the repo's rules, Alertmanager routing to the webhook receiver."""
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
+) -> Iterator[AlertingStack]:
+    """NATS, a database and every service with the switch released, Prometheus scraping them
+    all and evaluating the repo's rules, Alertmanager routing to the webhook receiver."""
     work = tmp_path_factory.mktemp("alerting")
     with contextlib.ExitStack() as stack:
         nats = LocalNats(work / "nats").start()
         stack.callback(nats.stop)
         asyncio.run(migrate_bus(nats.url))
-        service_ports = {name: free_port() for name in SERVICES}
-        env = {"NATS_URL": nats.url} | {
-            f"OPTBUS_{name.upper()}_HTTP_PORT": str(port) for name, port in service_ports.items()
-        }
+        database_name = f"optbus_alerts_test_{os.getpid()}"
+        database_url = stack.enter_context(fresh_database(postgres_admin_url, database_name))
+        migrate_schema(database_url)
+        env = {"NATS_URL": nats.url, "DATABASE_URL": database_url}
         processes = ServiceProcesses(dict(os.environ) | env, work / "logs")
         stack.callback(processes.stop_all)
-        for name in SERVICES:
-            processes.start(name)
+        service_ports = start_replicas(
+            processes, dict.fromkeys(SERVICES, 1), START_SECONDS, QUIET_SERVICES
+        )
         release = KillSwitchCommand(action="release", reason="alert e2e", operator="ops-e2e")
         _wait(lambda: asyncio.run(send_command(nats.url, release)).confirmed, 60, "release")
 
@@ -198,21 +217,36 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertingStack]:
             == 0,
             60, "Prometheus scrapes risk's released kill switch",
         )  # fmt: skip
+        _wait(lambda: _prometheus_value(prometheus_port, "count(up == 1)") == len(SERVICES),
+              30, "Prometheus scrapes every service")  # fmt: skip
         yield AlertingStack(nats, webhook, prometheus_port)
+
+
+def test_every_service_compose_runs_is_scraped_and_none_is_reported_down(
+    stack: AlertingStack,
+) -> None:
+    up = {job: _prometheus_value(stack.prometheus_port, f'up{{job="{job}"}}') for job in SERVICES}
+    down = _prometheus_value(
+        stack.prometheus_port,
+        'count(ALERTS{alertname=~"OptbusService(Down|Absent)", alertstate="firing"})',
+    )
+
+    assert up == dict.fromkeys(SERVICES, 1.0)
+    assert down is None
 
 
 def test_an_engaged_kill_switch_reaches_the_webhook_within_a_minute(
     stack: AlertingStack,
 ) -> None:
-    assert stack.webhook.firing("OptbusKillSwitchEngaged") == []
+    assert stack.webhook.firing(ENGAGED) == []
     body = b'{"action":"engage","reason":"alert e2e drill","operator":"ops-e2e"}'
     engaged = time.time()
     nats_pub(stack.nats.port, "control.killswitch", body)
 
-    _wait(lambda: stack.webhook.firing("OptbusKillSwitchEngaged"), DELIVERY_BOUND_SECONDS,
+    _wait(lambda: stack.webhook.firing(ENGAGED), DELIVERY_BOUND_SECONDS,
           "the kill-switch alert at the webhook")  # fmt: skip
 
-    arrived, alert = stack.webhook.firing("OptbusKillSwitchEngaged")[0]
+    arrived, alert = stack.webhook.firing(ENGAGED)[0]
     print(f"\nkill switch engaged -> webhook: {arrived - engaged:.1f} s")
     assert alert["annotations"]["summary"] == "trading is halted (kill switch engaged)"
     assert alert["labels"]["severity"] == "warning"
@@ -223,11 +257,11 @@ def test_the_first_invalid_kill_switch_command_reaches_the_webhook_as_critical(
 ) -> None:
     nats_pub(stack.nats.port, "control.killswitch", b'{"action":"stop"}')
 
-    _wait(lambda: stack.webhook.firing("OptbusKillSwitchInvalidCommand"),
+    _wait(lambda: stack.webhook.firing(INVALID_COMMAND),
           DELIVERY_BOUND_SECONDS, "the invalid-command alert at the webhook")  # fmt: skip
 
     services = {a["labels"]["service"] for _, a in stack.webhook.firing(
-        "OptbusKillSwitchInvalidCommand")}  # fmt: skip
-    assert services <= set(SERVICES)
+        INVALID_COMMAND)}  # fmt: skip
+    assert services <= set(KILL_SWITCH_READERS)
     assert all(a["labels"]["severity"] == "critical"
-               for _, a in stack.webhook.firing("OptbusKillSwitchInvalidCommand"))  # fmt: skip
+               for _, a in stack.webhook.firing(INVALID_COMMAND))  # fmt: skip

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from optbus_persistence.schema import StorageMode, migrate
 
 pytestmark = pytest.mark.integration
+
+COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml"
+
+
+def timescaledb_image() -> str:
+    """The pinned image compose (and Kubernetes, a test checks) runs: the schema is tested on
+    the TimescaleDB that production runs, not whatever `latest` is today."""
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    image: str = compose["services"]["postgres"]["image"]
+    return image
 
 
 def _docker_engine_answers() -> bool:
@@ -26,7 +39,7 @@ def _docker_engine_answers() -> bool:
 def test_migrating_a_timescaledb_database_makes_hypertables() -> None:
     from testcontainers.postgres import PostgresContainer
 
-    with PostgresContainer("timescale/timescaledb:latest-pg16", driver=None) as container:
+    with PostgresContainer(timescaledb_image(), driver=None) as container:
         url = container.get_connection_url()
 
         mode = migrate(url)

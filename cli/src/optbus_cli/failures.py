@@ -12,7 +12,9 @@ import psycopg.errors
 from nats.js.errors import APIError
 
 from optbus.runtime.migration import BusNotMigrated
+from optbus_cli.database_urls import MalformedDatabaseUrl
 from optbus_cli.exit_codes import ExitCode
+from optbus_cli.readiness import ServicesNotReady
 from optbus_persistence.schema import SchemaMissing
 
 _NATS_UNREACHABLE = (
@@ -36,6 +38,10 @@ def explain(error: BaseException) -> tuple[ExitCode, str]:
         )
     if isinstance(error, psycopg.Error):
         return ExitCode.FAILED, f"the database refused: {_first_line(error)}"
+    if isinstance(error, MalformedDatabaseUrl):
+        return ExitCode.BAD_INPUT, _first_line(error)
+    if isinstance(error, ServicesNotReady):
+        return ExitCode.UNREACHABLE, _first_line(error)
     if isinstance(error, BusNotMigrated | SchemaMissing):
         return ExitCode.NOT_AS_DECLARED, _first_line(error)
     if isinstance(error, _NATS_UNREACHABLE):

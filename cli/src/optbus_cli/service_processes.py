@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from optbus_backtest.wiring import PIPELINE
+from optbus_cli.readiness import ServicesNotReady
 from optbus_cli.servers import free_port
 from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
@@ -24,7 +25,7 @@ class ServiceProcesses:
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self._env = env
-        self._log_dir = log_dir
+        self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(
@@ -32,8 +33,8 @@ class ServiceProcesses:
     ) -> None:
         """Start service ``name``, known (and logged) as ``instance``, by default its name."""
         instance = instance or name
-        self._log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self._log_dir / f"{instance}.log").open("wb")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{instance}.log").open("wb")
         self.processes[instance] = subprocess.Popen(
             [sys.executable, "-m", "optbus_cli.main", "run", name],
             env=self._env | (extra_env or {}),
@@ -111,9 +112,15 @@ def start_replicas(
     waiting = dict(ports)
     while waiting:
         if processes.failed():
-            raise RuntimeError(f"service failed to start: {', '.join(processes.failed())}")
+            raise ServicesNotReady(
+                f"service failed to start: {', '.join(processes.failed())} "
+                f"(see its log in {processes.log_dir})"
+            )
         if time.monotonic() > deadline:
-            raise RuntimeError(f"services not ready after {timeout:.0f} s: {sorted(waiting)}")
+            raise ServicesNotReady(
+                f"services not ready after {timeout:.0f} s: {', '.join(sorted(waiting))} "
+                f"(see their logs in {processes.log_dir})"
+            )
         waiting = {name: port for name, port in waiting.items() if not _healthy(port)}
         time.sleep(0.2)
     return ports

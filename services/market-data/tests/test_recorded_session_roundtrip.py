@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,19 @@ def test_a_simulated_session_reads_back_exactly_as_written(
 
     assert read_back == two_sessions
     assert msgspec.json.encode(read_back) == msgspec.json.encode(two_sessions)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_a_session_saved_with_a_byte_order_mark_reads_as_without_one(
+    two_sessions: Steps, tmp_path: Path, suffix: str
+) -> None:
+    plain = tmp_path / "session.csv"
+    write_session(two_sessions, plain)
+    marked = tmp_path / f"marked{suffix}"
+    content = b"\xef\xbb\xbf" + plain.read_bytes()
+    marked.write_bytes(gzip.compress(content) if suffix == ".csv.gz" else content)
+
+    assert list(read_session(marked)) == two_sessions
 
 
 def test_the_csv_file_has_one_row_per_option_quote_and_per_vix_tick(

@@ -8,8 +8,13 @@ from typing import Annotated
 
 import typer
 
+from optbus_cli.database_urls import checked_database_url
+
 NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server URL.")]
-DatabaseUrl = Annotated[str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.")]
+DatabaseUrl = Annotated[
+    str,
+    typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.", callback=checked_database_url),
+]
 Seed = Annotated[int, typer.Option(help="Simulator seed.")]
 SimulatedDays = Annotated[int, typer.Option(min=1, help="Trading days to simulate.")]
 FirstSession = Annotated[

@@ -28,7 +28,9 @@ def price(
     from optbus_cli.exit_codes import ExitCode
 
     try:
-        with input.open(newline="", encoding="utf-8") as source:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" begins with a byte-order mark, which would
+        # otherwise be read into the first column's name ("\ufeffkind")
+        with input.open(newline="", encoding="utf-8-sig") as source:
             if output is None:
                 bad_rows = price_csv(source, sys.stdout, sys.stderr)
             else:

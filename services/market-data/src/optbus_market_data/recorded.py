@@ -102,9 +102,12 @@ def read_session(path: Path | str) -> Iterator[list[Event]]:
 
 
 def _open_text(path: Path, mode: Literal["r", "w"]) -> TextIO:
+    # Read as utf-8-sig: a file saved by a spreadsheet begins with a byte-order mark, which
+    # utf-8 would read into the first column's name. Written without one.
+    encoding = "utf-8-sig" if mode == "r" else "utf-8"
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, f"{mode}t", encoding="utf-8", newline="")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8", newline="")
+        return gzip.open(path, f"{mode}t", encoding=encoding, newline="")  # type: ignore[return-value]
+    return open(path, mode, encoding=encoding, newline="")
 
 
 def _csv_text(value: Any) -> str:

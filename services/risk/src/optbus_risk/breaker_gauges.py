@@ -13,13 +13,14 @@ from prometheus_client.registry import Collector
 
 from optbus.clock import Clock
 from optbus.market import MarketFacts
-from optbus_risk.circuit import DailyPnl, breach, loss_limit
+from optbus_risk.circuit import DailyPnl, breach, drawdown_limit, loss_limit
 from optbus_risk.config import RiskConfig
 
 
 class CircuitBreakerGauges(Collector):
-    """``optbus_risk_circuit_breaker_tripped``, today's realised P&L and the loss limit: the
-    alerts compare the last two to warn before the breaker trips."""
+    """``optbus_risk_circuit_breaker_tripped`` and the two amounts the breaker trips on, each
+    beside its limit: today's P&L (realised plus today's change in unrealised) and its drawdown
+    from today's peak. The alerts compare each amount with its limit to warn before the trip."""
 
     def __init__(
         self, pnl: Callable[[], DailyPnl], config: RiskConfig, facts: MarketFacts, clock: Clock
@@ -37,12 +38,23 @@ class CircuitBreakerGauges(Collector):
             value=0 if breach(today, self._config) is None else 1,
         )
         yield GaugeMetricFamily(
-            "optbus_risk_realised_pnl_today_rupees",
-            "Today's realised net P&L, as the circuit breaker counts it",
-            value=today.realised,
+            "optbus_risk_pnl_today_rupees",
+            "Today's net P&L as the circuit breaker counts it: realised plus today's change in "
+            "the open positions' unrealised P&L",
+            value=today.total,
         )
         yield GaugeMetricFamily(
             "optbus_risk_daily_loss_limit_rupees",
-            "The realised loss (a positive number) at which the circuit breaker trips",
+            "The loss of today's P&L (a positive number) at which the circuit breaker trips",
             value=loss_limit(self._config),
+        )
+        yield GaugeMetricFamily(
+            "optbus_risk_drawdown_rupees",
+            "How far today's P&L is below its highest point today (0 or more)",
+            value=today.drawdown,
+        )
+        yield GaugeMetricFamily(
+            "optbus_risk_drawdown_limit_rupees",
+            "The drawdown from today's peak (a positive number) at which the circuit breaker trips",
+            value=drawdown_limit(self._config),
         )
