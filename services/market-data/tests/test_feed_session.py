@@ -116,8 +116,17 @@ class BusDown(Exception):
     """The bus refused a publication for good."""
 
 
+def session_now(facts: MarketFacts) -> int:
+    """The time on the session's clock (it stands still): an hour into today's session."""
+    return facts.session_open_ns(TODAY) + 3_600 * SECOND
+
+
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name, {"broker": BROKER}) or 0.0
+
+
 async def run_until(
-    feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], bool],
+    feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], object],
     bus_down: bool = False, underlyings: tuple[str, ...] = ("NIFTY",),
 ) -> list[Event]:  # fmt: skip
     """Run a session until ``done`` holds for what it published (a hang fails the test)."""
@@ -128,7 +137,7 @@ async def run_until(
             raise BusDown
         published.extend(events)
 
-    clock = ReplayClock(facts.session_open_ns(TODAY) + 3_600 * SECOND)
+    clock = ReplayClock(session_now(facts))
     config = dataclasses.replace(CONFIG, underlyings=underlyings)
     session = FeedSession(feed, config, publish, facts, clock, random.Random(3))
     task = asyncio.create_task(session.run())
@@ -267,3 +276,39 @@ async def test_a_master_disagreeing_with_the_contract_data_is_reported_on_the_bu
     published = await run_until(feed, facts, lambda p: bool(issues(p, "instrument-mismatch")))
 
     assert "lot size [75]" in issues(published, "instrument-mismatch")[0].detail
+
+
+async def test_each_reconnection_after_a_drop_is_counted(facts: MarketFacts) -> None:
+    before = metric("optbus_market_data_feed_reconnects_total")
+    feed = ScriptedFeed([market(T0), market(T0 + 5 * SECOND)])
+
+    await run_until(feed, facts, lambda p: bool(issues(p, "gap")))
+
+    reconnects = metric("optbus_market_data_feed_reconnects_total") - before
+    assert reconnects == len(feed.connections) - 1 >= 1
+
+
+async def test_each_gap_flagged_is_counted(facts: MarketFacts) -> None:
+    before = metric("optbus_market_data_feed_gaps_total")
+    feed = ScriptedFeed([market(T0), market(T0 + 5 * SECOND)])
+
+    published = await run_until(feed, facts, lambda p: bool(issues(p, "gap")))
+
+    gaps = metric("optbus_market_data_feed_gaps_total") - before
+    assert gaps == len(issues(published, "gap")) >= 1
+
+
+async def test_feed_latency_is_measured_from_the_exchange_time_to_publication(
+    facts: MarketFacts,
+) -> None:
+    latency = "optbus_market_data_feed_latency_seconds"
+    before = (metric(f"{latency}_count"), metric(f"{latency}_sum"))
+    quarter_second_old = session_now(facts) - SECOND // 4
+    feed = ScriptedFeed([market(quarter_second_old)])
+
+    published = await run_until(feed, facts, snapshots)
+
+    count = metric(f"{latency}_count") - before[0]
+    seconds = metric(f"{latency}_sum") - before[1]
+    assert count == len(snapshots(published)) >= 1
+    assert seconds == pytest.approx(0.25 * count)
