@@ -312,3 +312,37 @@ async def test_feed_latency_is_measured_from_the_exchange_time_to_publication(
     seconds = metric(f"{latency}_sum") - before[1]
     assert count == len(snapshots(published)) >= 1
     assert seconds == pytest.approx(0.25 * count)
+
+
+def chain_tokens(strikes: Sequence[float]) -> set[str]:
+    """The call and put tokens of the near expiry at ``strikes``."""
+    return {option_token(NIFTY_EXPIRIES[0], s, kind) for s in strikes for kind in ("call", "put")}
+
+
+async def test_a_spot_move_past_a_strike_moves_the_window_on_the_connection(
+    facts: MarketFacts,
+) -> None:
+    # Room for exactly the index, the future and 31 strikes of calls and puts: a move must swap.
+    feed = ScriptedFeed([[*market(T0), *market(T0 + SECOND, spot=25_260.0)]], max_subscriptions=64)
+
+    await run_until(feed, facts, lambda _: any(c.unsubscribed for c in feed.connections))
+
+    first = feed.connections[0]
+    moved_out, moved_in = (
+        chain_tokens([24_250.0 + 50 * i for i in range(5)]),
+        chain_tokens([25_800.0 + 50 * i for i in range(5)]),
+    )
+    assert (set(first.unsubscribed), set(first.subscribed[2 + 62 :])) == (moved_out, moved_in)
+    assert len(set(first.subscribed) - set(first.unsubscribed)) == 64
+
+
+async def test_a_plan_over_the_brokers_limit_narrows_the_window_and_says_so_on_the_bus(
+    facts: MarketFacts,
+) -> None:
+    feed = ScriptedFeed([market(T0)], max_subscriptions=40)
+
+    published = await run_until(feed, facts, lambda p: bool(issues(p, "subscription-limit")))
+
+    [limit] = issues(published, "subscription-limit")
+    assert "limit of 40 subscriptions allows ±9 strikes, not the ±15" in limit.detail
+    assert len(feed.connections[0].subscribed) == 2 + 2 * (2 * 9 + 1)
