@@ -750,8 +750,10 @@ def encode_snap_quote(
     exchange_ms: int,
     quote: ModelQuote,
     tick: float,
+    circuits: tuple[float, float] | None = None,
 ) -> bytes:
-    """A 379-byte SNAP_QUOTE frame as SmartStream lays it out (see optbus_brokers.angel_one)."""
+    """A 379-byte SNAP_QUOTE frame as SmartStream lays it out (see optbus_brokers.angel_one),
+    with the fake's price band or the ``circuits`` (lower, upper) given."""
     last = _paise(quote.last)
     head = _SNAP_QUOTE_LAYOUT.pack(
         SNAP_QUOTE_MODE,
@@ -784,7 +786,8 @@ def encode_snap_quote(
         for level in range(5)
     )
     has_book = quote.ask is not None
-    lower, upper = (_paise(limit) for limit in circuit_limits(quote, tick))
-    if not has_book:
+    band = circuits if circuits is not None else circuit_limits(quote, tick)
+    lower, upper = (_paise(limit) for limit in band)
+    if not has_book and circuits is None:
         lower, upper = 0, 0
     return head + levels + _TAIL.pack(upper, lower, last * 2, last // 2)

@@ -296,8 +296,12 @@ class BreezeFake:
             self.joined.get(sid, set()).discard(room)
 
 
-def quote_frame(instrument: Instrument, quote: ModelQuote, ltt_s: int) -> list[object]:
-    """breeze-connect's ``parse_data`` field order: 21 fields for an index, 23 for F&O.
+def quote_frame(
+    instrument: Instrument, quote: ModelQuote, ltt_s: int,
+    circuits: tuple[float, float] | None = None,
+) -> list[object]:  # fmt: skip
+    """breeze-connect's ``parse_data`` field order: 21 fields for an index, 23 for F&O; an
+    option's price band is the fake's, or the ``circuits`` (lower, upper) given.
 
     An index quote has ``null`` for its book, volume and circuits, as breeze-connect's README
     shows one; Breeze sends 0 for the price of an empty side of a contract's book.
@@ -309,8 +313,8 @@ def quote_frame(instrument: Instrument, quote: ModelQuote, ltt_s: int) -> list[o
     bid, ask = quote.bid or 0.0, quote.ask or 0.0
     book: list[object] = [bid, quote.bid_size, ask, quote.ask_size, 0, quote.last]
     tail: list[object] = [quote.volume, quote.bid_size, quote.ask_size, "0.00C", ""]
-    circuits: list[object] = [0.05, round(quote.last * 3, 2)]
-    return [*head, *book, quote.open_interest, None, *tail, *circuits, ltt_s, quote.last]
+    lower, upper = circuits if circuits is not None else (0.05, round(quote.last * 3, 2))
+    return [*head, *book, quote.open_interest, None, *tail, lower, upper, ltt_s, quote.last]
 
 
 def _room_list(rooms: object) -> list[str]:

@@ -374,16 +374,22 @@ class KotakNeoFake:
         return max(3 * quote.last, 20.0), 0.05
 
     def touch_line_packet(self, token: str) -> bytes:
-        instrument = self._by_token[token]
-        q = self.quote(instrument)
-        assert q.bid is not None
-        assert q.ask is not None
+        return self.touch_line_packet_of(self._by_token[token])
+
+    def touch_line_packet_of(
+        self, instrument: Instrument, quote: ModelQuote | None = None,
+        circuits: tuple[float, float] | None = None,
+    ) -> bytes:  # fmt: skip
+        """A touch-line packet of ``instrument`` (listed or not) quoting the model, or ``quote``
+        (an empty side as 0), in the fake's price band or the ``circuits`` (lower, upper)."""
+        q = quote or self.quote(instrument)
+        band = self.circuit_limits(q) if circuits is None else (circuits[1], circuits[0])
         last, bid, ask, upper, lower = (
-            round(p * PAISE) for p in (q.last, q.bid, q.ask, *self.circuit_limits(q))
+            round(p * PAISE) for p in (q.last, q.bid or 0.0, q.ask or 0.0, *band)
         )
         now, lot = self._seconds(), instrument.lot_size
         body = MARKET_PICTURE.pack(
-            int(token), q.bid_size * 3, q.ask_size * 3, q.volume, now, now,
+            int(instrument.token), q.bid_size * 3, q.ask_size * 3, q.volume, now, now,
             last, last, last, last, last, lot, last, 0, 1, 1, 0, 0,
             q.open_interest, float(q.volume * last), 0, upper, lower, 0, 0, lot, 2, 1,
         )  # fmt: skip

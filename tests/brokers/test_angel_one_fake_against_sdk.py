@@ -3,8 +3,9 @@
 The SDK's own ``SmartConnect`` logs in to the fake, places, modifies and cancels orders and reads
 the order book, trade book, positions and RMS limits; its own ``SmartWebSocketV2`` subscribes
 and parses the fake's frames and its ``SmartWebSocketOrderUpdate`` receives the fake's order
-updates. Only the endpoints are pointed at the fake, never the parsing.
-So the fake (and the adapter tested against it) cannot drift into a private dialect.
+updates. Only the endpoints are pointed at the fake, never the parsing (the SDK is imported
+without the network: tests/brokers/smartapi_sdk.py). So the fake (and the adapter tested
+against it) cannot drift into a private dialect.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from typing import Any
 
 import pyotp
 import pytest
-from SmartApi import SmartConnect
-from SmartApi.smartWebSocketOrderUpdate import SmartWebSocketOrderUpdate
-from SmartApi.smartWebSocketV2 import SmartWebSocketV2
 
 from optbus.clock import ReplayClock
 from tests.brokers.angel_one_fake import INDEX_TOKENS, AngelOneFake
+from tests.brokers.smartapi_sdk import SmartConnect, SmartWebSocketOrderUpdate, SmartWebSocketV2
 
 _SDK_WAIT_SECONDS = 30
 

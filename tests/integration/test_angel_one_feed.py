@@ -1,4 +1,5 @@
-"""A local Angel One (SmartAPI's protocol) → market-data → greeks → persistence, end to end.
+"""A local Angel One (SmartAPI's protocol) → market-data → greeks → persistence, end to end;
+and, on a bus of its own, on through strategy and risk to a paper fill (live data, paper mode).
 
 The fake's market clock runs four times faster than the wall clock: each quarter second the
 test moves it on a second and the fake sends a SNAP_QUOTE round for every subscribed token. The
@@ -14,23 +15,35 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
+import nats
 import psycopg
 import pytest
 from prometheus_client import REGISTRY
+from typer.testing import CliRunner
 
 from optbus.clock import ReplayClock
+from optbus.runtime.service import ServiceRunner
 from optbus.timestamps import datetime_from_ns
 from optbus_brokers.angel_one.smartstream import EXCHANGE_TYPES, decode_frame
 from optbus_brokers.feed import DroppedFrame, Instrument
+from optbus_cli.main import app
+from optbus_cli.servers import LocalNats
+from optbus_execution.main import ExecutionSettings
+from optbus_execution.main import build_app as build_execution
 from optbus_market_data.feeds.registry import feed_factory
 from optbus_market_data.feeds.validation import frame_reason_label
 from optbus_market_data.main import MarketDataSettings, build_service
+from optbus_risk.main import RiskSettings
+from optbus_risk.main import build_app as build_risk
+from optbus_strategy.main import StrategySettings
+from optbus_strategy.main import build_app as build_strategy
 from tests.brokers.angel_one_fake import AngelOneFake, encode_snap_quote
 from tests.brokers.conftest import MARKET_DAY, MARKET_MORNING_NS
 from tests.brokers.quote_model import ModelQuote
 
-from .conftest import RunningService, eventually
+from .conftest import RunningService, eventually, start_greeks
 
 pytestmark = pytest.mark.integration
 
@@ -63,13 +76,13 @@ async def _drive(session: AngelSession) -> None:
         await asyncio.sleep(0.25)
 
 
-@pytest.fixture
-async def angel_session(
-    nats_url: str, pipeline: None, monkeypatch: pytest.MonkeyPatch
+@contextlib.asynccontextmanager
+async def _market_data_on_the_fake(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[AngelSession]:
-    """The fake, market-data on ``angel-one`` pointed at it, greeks and persistence running.
+    """The fake quoting a round a market second, and market-data on ``angel-one`` following it.
 
-    Each test's market starts an hour after the last one's, so their rows never share times.
+    Each session's market starts an hour after the last one's, so their rows never share times.
     """
     start_ns = MARKET_MORNING_NS + next(_session_hours) * HOUR
     clock = ReplayClock(start_ns)
@@ -92,6 +105,15 @@ async def angel_session(
                 await driver
             await running.stop()
         assert service.failures == []
+
+
+@pytest.fixture
+async def angel_session(
+    nats_url: str, pipeline: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[AngelSession]:
+    """The fake and market-data following it, with greeks and persistence running."""
+    async with _market_data_on_the_fake(nats_url, monkeypatch) as session:
+        yield session
 
 
 def _rows(database_url: str, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
@@ -267,3 +289,65 @@ def _atm_call_rows(database_url: str, start_ns: int, iv_status: str) -> list[tup
         (NIFTY_NEAR_EXPIRY, ATM, iv_status, datetime_from_ns(start_ns),
          datetime_from_ns(start_ns + HOUR)),
     )  # fmt: skip
+
+
+ENTER_AT_ONCE = """
+[[strategy]]
+name = "paper_gamma_nifty"
+kind = "gamma_scalping"
+underlyings = ["NIFTY"]
+[strategy.params]
+min_score = 0.0
+entry_after_open_minutes = 0.0
+min_gamma = 0.0
+min_last_price = 1.0
+max_days_to_expiry = 35.0
+cooldown_seconds = 0.0
+max_hedges = 0
+"""
+"""A strategy that buys as soon as it sees a priced NIFTY chain (not a trading configuration)."""
+
+
+async def _fills(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        info = await nc.jetstream().stream_info("TRADING", subjects_filter="exec.fill")
+    finally:
+        await nc.close()
+    return (info.state.subjects or {}).get("exec.fill", 0)
+
+
+async def test_the_brokers_quotes_trade_on_paper_through_greeks_strategy_and_risk(
+    own_nats: LocalNats, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = own_nats.url
+    strategies = tmp_path / "strategies.toml"
+    strategies.write_text(ENTER_AT_ONCE)
+    strategy_settings = StrategySettings(nats_url=url, http_port=0, strategies_file=strategies)
+    risk_settings = RiskSettings(nats_url=url, http_port=0)
+    execution_settings = ExecutionSettings(nats_url=url, http_port=0, venue="paper")
+    services = [
+        await start_greeks(url).ready(),
+        await RunningService(
+            ServiceRunner(build_strategy(strategy_settings), strategy_settings)
+        ).ready(),
+        await RunningService(ServiceRunner(build_risk(risk_settings), risk_settings)).ready(),
+        await RunningService(
+            ServiceRunner(build_execution(execution_settings), execution_settings)
+        ).ready(),
+    ]
+    try:
+        released = await asyncio.to_thread(CliRunner().invoke, app, [
+            "killswitch", "release", "--reason", "start of test", "--operator", "asha",
+            "--nats-url", url,
+        ])  # fmt: skip
+        assert released.exit_code == 0, released.output
+        async with _market_data_on_the_fake(url, monkeypatch):
+
+            async def filled() -> bool:
+                return await _fills(url) > 0
+
+            await eventually(filled, within=60.0)
+    finally:
+        for service in reversed(services):
+            await service.stop()

@@ -1,11 +1,12 @@
-"""`optbus import breeze` from the Breeze fake into a migrated database, then `optbus backtest
---from/--to` over what it recorded: every quote synthesised, and the report says so."""
+"""`optbus import breeze` from the Breeze fake into a migrated database, then `optbus backtest`
+and `optbus replay` over what it recorded: every quote synthesised, and the report says so."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -118,8 +119,15 @@ async def test_a_day_missing_a_contract_is_recorded_once_a_run_again_fetched_it(
     assert _count(database, chains) == MINUTES
 
 
-async def test_a_backtest_over_the_imported_day_reports_its_synthesised_share(
-    fake: BreezeHistoryFake, database: str, tmp_path: Path
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["backtest", "--no-store"], id="backtest"),
+        pytest.param(["replay"], id="replay"),
+    ],
+)
+async def test_a_run_over_the_imported_day_reports_its_synthesised_share(
+    fake: BreezeHistoryFake, database: str, tmp_path: Path, command: list[str]
 ) -> None:
     await _import(fake, database)
     window = [f"{MARKET_DAY}T00:00:00", f"{MARKET_DAY + timedelta(days=1)}T00:00:00"]
@@ -127,24 +135,13 @@ async def test_a_backtest_over_the_imported_day_reports_its_synthesised_share(
     result = await asyncio.to_thread(
         CliRunner().invoke,
         app,
-        [
-            "backtest",
-            "--from",
-            window[0],
-            "--to",
-            window[1],
-            "--run-id",
-            "breeze-day",
-            "--out-dir",
-            str(tmp_path),
-            "--database-url",
-            database,
-            "--no-store",
-        ],
+        [*command, "--from", window[0], "--to", window[1], "--run-id", "breeze-day",
+         "--out-dir", str(tmp_path), "--database-url", database],
         env={"COLUMNS": "200"},
-    )
+    )  # fmt: skip
 
     assert result.exit_code == 0, result.output
+    assert re.search(r"synthesised quotes .*100\.0%", result.output), result.output
     figures = json.loads((tmp_path / "breeze-day.json").read_text())
     assert figures["synthetic_quote_share"] == 1.0
     assert (

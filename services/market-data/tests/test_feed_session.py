@@ -116,8 +116,17 @@ class BusDown(Exception):
     """The bus refused a publication for good."""
 
 
+def session_now(facts: MarketFacts) -> int:
+    """The time on the session's clock (it stands still): an hour into today's session."""
+    return facts.session_open_ns(TODAY) + 3_600 * SECOND
+
+
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name, {"broker": BROKER}) or 0.0
+
+
 async def run_until(
-    feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], bool],
+    feed: ScriptedFeed, facts: MarketFacts, done: Callable[[list[Event]], object],
     bus_down: bool = False, underlyings: tuple[str, ...] = ("NIFTY",),
 ) -> list[Event]:  # fmt: skip
     """Run a session until ``done`` holds for what it published (a hang fails the test)."""
@@ -128,7 +137,7 @@ async def run_until(
             raise BusDown
         published.extend(events)
 
-    clock = ReplayClock(facts.session_open_ns(TODAY) + 3_600 * SECOND)
+    clock = ReplayClock(session_now(facts))
     config = dataclasses.replace(CONFIG, underlyings=underlyings)
     session = FeedSession(feed, config, publish, facts, clock, random.Random(3))
     task = asyncio.create_task(session.run())
@@ -267,3 +276,73 @@ async def test_a_master_disagreeing_with_the_contract_data_is_reported_on_the_bu
     published = await run_until(feed, facts, lambda p: bool(issues(p, "instrument-mismatch")))
 
     assert "lot size [75]" in issues(published, "instrument-mismatch")[0].detail
+
+
+async def test_each_reconnection_after_a_drop_is_counted(facts: MarketFacts) -> None:
+    before = metric("optbus_market_data_feed_reconnects_total")
+    feed = ScriptedFeed([market(T0), market(T0 + 5 * SECOND)])
+
+    await run_until(feed, facts, lambda p: bool(issues(p, "gap")))
+
+    reconnects = metric("optbus_market_data_feed_reconnects_total") - before
+    assert reconnects == len(feed.connections) - 1 >= 1
+
+
+async def test_each_gap_flagged_is_counted(facts: MarketFacts) -> None:
+    before = metric("optbus_market_data_feed_gaps_total")
+    feed = ScriptedFeed([market(T0), market(T0 + 5 * SECOND)])
+
+    published = await run_until(feed, facts, lambda p: bool(issues(p, "gap")))
+
+    gaps = metric("optbus_market_data_feed_gaps_total") - before
+    assert gaps == len(issues(published, "gap")) >= 1
+
+
+async def test_feed_latency_is_measured_from_the_exchange_time_to_publication(
+    facts: MarketFacts,
+) -> None:
+    latency = "optbus_market_data_feed_latency_seconds"
+    before = (metric(f"{latency}_count"), metric(f"{latency}_sum"))
+    quarter_second_old = session_now(facts) - SECOND // 4
+    feed = ScriptedFeed([market(quarter_second_old)])
+
+    published = await run_until(feed, facts, snapshots)
+
+    count = metric(f"{latency}_count") - before[0]
+    seconds = metric(f"{latency}_sum") - before[1]
+    assert count == len(snapshots(published)) >= 1
+    assert seconds == pytest.approx(0.25 * count)
+
+
+def chain_tokens(strikes: Sequence[float]) -> set[str]:
+    """The call and put tokens of the near expiry at ``strikes``."""
+    return {option_token(NIFTY_EXPIRIES[0], s, kind) for s in strikes for kind in ("call", "put")}
+
+
+async def test_a_spot_move_past_a_strike_moves_the_window_on_the_connection(
+    facts: MarketFacts,
+) -> None:
+    # Room for exactly the index, the future and 31 strikes of calls and puts: a move must swap.
+    feed = ScriptedFeed([[*market(T0), *market(T0 + SECOND, spot=25_260.0)]], max_subscriptions=64)
+
+    await run_until(feed, facts, lambda _: any(c.unsubscribed for c in feed.connections))
+
+    first = feed.connections[0]
+    moved_out, moved_in = (
+        chain_tokens([24_250.0 + 50 * i for i in range(5)]),
+        chain_tokens([25_800.0 + 50 * i for i in range(5)]),
+    )
+    assert (set(first.unsubscribed), set(first.subscribed[2 + 62 :])) == (moved_out, moved_in)
+    assert len(set(first.subscribed) - set(first.unsubscribed)) == 64
+
+
+async def test_a_plan_over_the_brokers_limit_narrows_the_window_and_says_so_on_the_bus(
+    facts: MarketFacts,
+) -> None:
+    feed = ScriptedFeed([market(T0)], max_subscriptions=40)
+
+    published = await run_until(feed, facts, lambda p: bool(issues(p, "subscription-limit")))
+
+    [limit] = issues(published, "subscription-limit")
+    assert "limit of 40 subscriptions allows ±9 strikes, not the ±15" in limit.detail
+    assert len(feed.connections[0].subscribed) == 2 + 2 * (2 * 9 + 1)

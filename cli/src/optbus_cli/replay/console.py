@@ -50,6 +50,9 @@ def replay_table(result: ReplayResult, files: ReplayFiles) -> Table:
     return figures_table(f"replay {result.run_id}", [
         ("market steps / events", f"{result.steps:,} / {result.market_events:,}"),
         ("events the services emitted (stored)", f"{len(result.events):,}"),
+        # As the backtest's table says it: how much of the run rests on quotes no market made.
+        ("synthesised quotes", f"{figures.synthetic_quote_share or 0.0:.1%} of those replayed"),
+        ("fills on synthesised quotes", f"{figures.synthetic_fill_share or 0.0:.1%}"),
         ("closed trades", f"{figures.trades}"),
         ("gross P&L", f"₹{figures.gross_pnl:,.2f}"),
         ("charges", f"₹{figures.charges:,.2f}"),
