@@ -114,7 +114,7 @@ def base_objects(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def base_workloads() -> dict[str, dict[str, Any]]:
-    """The base's Deployments and StatefulSets (the trading services are StatefulSets)."""
+    """The base's Deployments and StatefulSets (the single-writer services are StatefulSets)."""
     return {**base_objects("Deployment"), **base_objects("StatefulSet")}
 
 
@@ -180,8 +180,8 @@ def test_compose_runs_greeks_and_persistence_as_several_replicas(compose: dict[s
         assert compose["services"][service]["deploy"]["replicas"] >= 2, service
 
 
-def test_compose_runs_one_of_each_trading_service(compose: dict[str, Any]) -> None:
-    for service in TRADING_SERVICES:
+def test_compose_runs_one_of_each_single_writer_service(compose: dict[str, Any]) -> None:
+    for service in SINGLE_WRITER_SERVICES:
         assert compose["services"][service].get("deploy", {}).get("replicas", 1) == 1, service
 
 
@@ -726,6 +726,10 @@ BUILDS = ("base", "nats", "overlays/example", "overlays/autoscaled")
 AUTOSCALED = "overlays/autoscaled"
 """The overlay whose greeks and persistence KEDA scales on their consumers' lag."""
 TRADING_SERVICES = ("strategy", "risk", "execution")
+SINGLE_WRITER_SERVICES = ("market-data", *TRADING_SERVICES, "trainer")
+"""The services of which two processes must never overlap: market-data would publish every
+chain twice (and log in to a broker's feed twice), the trading services would act twice on
+every event, two trainers could each train and promote a model for the same day."""
 SCALED_SERVICES = ("greeks", "persistence")
 """The services that run as several replicas sharing their durables."""
 CURRENT_KUBERNETES = list(dict.fromkeys(kubernetes_validate.utils.all_versions()))[-3:]
@@ -890,11 +894,11 @@ def test_the_service_monitor_scrapes_every_service_as_a_job_of_its_name() -> Non
 
 
 @pytest.mark.parametrize("target", ["base", "overlays/example", AUTOSCALED])
-def test_each_trading_service_is_a_statefulset_of_one_replica(target: str) -> None:
+def test_each_single_writer_service_is_a_statefulset_of_one_replica(target: str) -> None:
     """A StatefulSet starts its pod's replacement only once the old pod is gone; a
     Deployment's ReplicaSet starts it while the old one terminates (an eviction, a delete)."""
     statefulsets = built_objects(target, "StatefulSet")
-    for service in TRADING_SERVICES:
+    for service in SINGLE_WRITER_SERVICES:
         spec = statefulsets[service]["spec"]
         assert spec["replicas"] == 1, service
         assert spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady", service
@@ -902,14 +906,14 @@ def test_each_trading_service_is_a_statefulset_of_one_replica(target: str) -> No
 
 
 @pytest.mark.parametrize("target", ["base", "overlays/example", AUTOSCALED])
-def test_no_trading_service_is_also_a_deployment(target: str) -> None:
-    assert not set(built_objects(target, "Deployment")) & set(TRADING_SERVICES)
+def test_no_single_writer_service_is_also_a_deployment(target: str) -> None:
+    assert not set(built_objects(target, "Deployment")) & set(SINGLE_WRITER_SERVICES)
 
 
-def test_each_trading_statefulset_is_governed_by_its_headless_service() -> None:
+def test_each_single_writer_statefulset_is_governed_by_its_headless_service() -> None:
     statefulsets = built_objects("base", "StatefulSet")
     services = built_objects("base", "Service")
-    for service in TRADING_SERVICES:
+    for service in SINGLE_WRITER_SERVICES:
         governing = services[statefulsets[service]["spec"]["serviceName"]]
         assert governing["spec"]["clusterIP"] == "None", service
         assert governing["spec"]["selector"] == {"app.kubernetes.io/name": service}
@@ -922,13 +926,13 @@ def test_the_example_overlay_mounts_its_risk_limits_in_the_risk_pod() -> None:
     assert "risk-limits" in {volume["name"] for volume in risk["volumes"]}
 
 
-def test_no_trading_service_has_a_disruption_budget_or_an_autoscaler() -> None:
+def test_no_single_writer_service_has_a_disruption_budget_or_an_autoscaler() -> None:
     for target in BUILDS:
         for doc in built(target):
             if doc["kind"] == "PodDisruptionBudget":
-                assert not policy_pod_names(doc["spec"]["selector"]) & set(TRADING_SERVICES)
+                assert not policy_pod_names(doc["spec"]["selector"]) & set(SINGLE_WRITER_SERVICES)
             if doc["kind"] == "ScaledObject":
-                assert doc["spec"]["scaleTargetRef"]["name"] not in TRADING_SERVICES
+                assert doc["spec"]["scaleTargetRef"]["name"] not in SINGLE_WRITER_SERVICES
             assert doc["kind"] != "HorizontalPodAutoscaler"
 
 
