@@ -17,7 +17,7 @@ from optbus_cli.database_urls import MalformedDatabaseUrl
 from optbus_cli.exit_codes import ExitCode
 from optbus_cli.failures import explain
 from optbus_cli.main import app
-from optbus_cli.readiness import ServicesNotReady
+from optbus_cli.readiness import ServiceExited, ServicesNotReady
 from optbus_cli.service_processes import ServiceProcesses, start_replicas
 from optbus_persistence.schema import SchemaMissing
 
@@ -49,6 +49,7 @@ def _optbus(*args: str) -> subprocess.CompletedProcess[str]:
         (ConnectionRefusedError(111, "Connection refused"), ExitCode.UNREACHABLE),
         (ExceptionGroup("tasks", [NoServersError()]), ExitCode.UNREACHABLE),
         (ServicesNotReady("services not ready after 90 s: risk"), ExitCode.UNREACHABLE),
+        (ServiceExited("service failed during the replay: greeks"), ExitCode.UNREACHABLE),
         (MalformedDatabaseUrl("not a PostgreSQL URL"), ExitCode.BAD_INPUT),
         (ZeroDivisionError("division by zero"), ExitCode.BUG),
     ],

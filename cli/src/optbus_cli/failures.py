@@ -14,7 +14,7 @@ from nats.js.errors import APIError
 from optbus.runtime.migration import BusNotMigrated
 from optbus_cli.database_urls import MalformedDatabaseUrl
 from optbus_cli.exit_codes import ExitCode
-from optbus_cli.readiness import ServicesNotReady
+from optbus_cli.readiness import ServiceExited, ServicesNotReady
 from optbus_persistence.schema import SchemaMissing
 
 _NATS_UNREACHABLE = (
@@ -40,7 +40,7 @@ def explain(error: BaseException) -> tuple[ExitCode, str]:
         return ExitCode.FAILED, f"the database refused: {_first_line(error)}"
     if isinstance(error, MalformedDatabaseUrl):
         return ExitCode.BAD_INPUT, _first_line(error)
-    if isinstance(error, ServicesNotReady):
+    if isinstance(error, ServicesNotReady | ServiceExited):
         return ExitCode.UNREACHABLE, _first_line(error)
     if isinstance(error, BusNotMigrated | SchemaMissing):
         return ExitCode.NOT_AS_DECLARED, _first_line(error)

@@ -12,6 +12,7 @@ from optbus.market import load_market_facts
 from optbus.runtime.service import run_on_uvloop
 from optbus_backtest.recorded_db import recorded_steps
 from optbus_cli.demo import SERVICES_READY_TIMEOUT_SECONDS, state_dir
+from optbus_cli.readiness import ServiceExited
 from optbus_cli.replay.bus import isolated_bus, prepare_bus, service_env, wait_until_stored
 from optbus_cli.replay.options import ReplayOptions, replay_config
 from optbus_cli.replay.publishing import ProgressCallback, publish_in_lockstep
@@ -49,7 +50,10 @@ def run_replay(
         wall = time.perf_counter() - started
         asyncio.run(wait_until_stored(nats_url, patience_seconds=120.0))
         if processes.failed():
-            raise RuntimeError(f"service failed during the replay: {processes.failed()}")
+            raise ServiceExited(
+                f"service failed during the replay: {', '.join(processes.failed())} "
+                f"(see its log in {log_dir})"
+            )
     return ReplayResult(
         run_id=options.run_id, market_events=sent, steps=count, first_ts_ns=first_ns,
         last_ts_ns=last_ns, wall_seconds=wall, window=f"[{options.start}, {options.end})",
