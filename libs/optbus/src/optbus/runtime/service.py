@@ -29,9 +29,7 @@ STARTUP_FAILED_EXIT_CODE = 3
 """What a service process exits with when it refused to start (uvicorn's own code for it)."""
 
 
-_CONSUMING: weakref.WeakKeyDictionary[AsgiFastStream, asyncio.Event] = (
-    weakref.WeakKeyDictionary()
-)
+_CONSUMING: weakref.WeakKeyDictionary[AsgiFastStream, asyncio.Event] = weakref.WeakKeyDictionary()
 """Each app's mark, set once its consumers started and its ``on_ready`` hooks ran. FastStream
 reports the ASGI startup complete before its ``after_startup`` hooks (the consumers) run, so
 uvicorn's ``started`` alone comes too early: a test publishing then to a consumer that starts
