@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeAlias
 
 import pytest
@@ -193,17 +194,40 @@ async def test_an_engage_nobody_stores_is_not_confirmed_and_says_what_was_missin
     assert "no new kill-switch state" in confirmation.detail
 
 
-def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmation(
-    own_nats: LocalNats,
+@pytest.mark.parametrize("action", ["engage", "release"])
+def test_the_command_exits_non_zero_within_five_seconds_without_confirmation(
+    own_nats: LocalNats, action: str
 ) -> None:
     started = time.monotonic()
 
     result = CliRunner().invoke(
-        app, ["killswitch", "engage", "--reason", "drill", "--nats-url", own_nats.url]
+        app, ["killswitch", action, "--reason", "drill", "--nats-url", own_nats.url]
     )
 
     assert result.exit_code == 1
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 5
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP listener that accepts connections and never says a word: a hung NATS."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield f"nats://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("action", ["engage", "release"])
+def test_the_command_exits_non_zero_within_five_seconds_when_nats_never_answers(
+    silent_server: str, action: str
+) -> None:
+    started = time.monotonic()
+
+    result = CliRunner().invoke(
+        app, ["killswitch", action, "--reason", "drill", "--nats-url", silent_server]
+    )
+
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 5
+    assert "not confirmed" in result.output
 
 
 async def test_a_release_by_an_operator_not_allowed_is_refused_and_stays_engaged(
