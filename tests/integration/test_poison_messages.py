@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -76,11 +77,9 @@ async def _parked_once(database_url: str, original_subject: str, consumer: str) 
     assert _letters(database_url, original_subject, consumer) == 1
 
 
-def _vix(event_id: str, moment: datetime) -> VolatilityIndexTick:
+def _vix(event_id: str, moment: datetime, index: str = "ITTSRANGE") -> VolatilityIndexTick:
     ns = epoch_ns(moment)
-    return VolatilityIndexTick(
-        event_id=event_id, ts_event=ns, ts_init=ns, index="ITTSRANGE", value=14.0
-    )
+    return VolatilityIndexTick(event_id=event_id, ts_event=ns, ts_init=ns, index=index, value=14.0)
 
 
 async def test_a_vix_tick_at_a_time_no_date_holds_is_parked_and_the_ticks_behind_it_stored(
@@ -101,6 +100,27 @@ async def test_a_vix_tick_at_a_time_no_date_holds_is_parked_and_the_ticks_behind
     await eventually(stored)
     await _parked_once(database_url, subject, "persistence-md-md")
     assert _stored(database_url, ["it-ts-range-bad"]) == 0
+
+
+async def test_a_vix_tick_whose_event_id_no_index_can_hold_is_parked_and_the_ticks_behind_it_stored(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    """A schema-valid event with an 8,000-character id (random, so it does not compress): the
+    events' unique index cannot hold it (SQLSTATE 54000, a program limit, not the database
+    being away)."""
+    moment = datetime(2026, 12, 21, 5, 0, tzinfo=UTC)
+    bad = _vix(secrets.token_hex(4_000), moment, "ITLONGID")
+    good = [_vix(f"it-long-id-{i}", moment, "ITLONGID") for i in range(3)]
+    subject = "md.vix.ITLONGID"
+
+    await publish_events(nats_url, [good[0], bad, *good[1:]])
+
+    async def stored() -> bool:
+        return _stored(database_url, [event.event_id for event in good]) == len(good)
+
+    await eventually(stored, within=30)
+    await _parked_once(database_url, subject, "persistence-md-md")
+    assert _stored(database_url, [bad.event_id]) == 0
 
 
 async def test_a_huge_binary_snapshot_is_parked_by_greeks_and_the_chains_behind_it_priced(

@@ -5,8 +5,9 @@ a deadlock, a database shutting down or out of resources, a schema never migrate
 server answered with another SQLSTATE, or the driver's operational and interface errors, or an
 OS error) passes, so the batch is nak'd with a delay and comes again, for as long as it lasts:
 the consumers deliver without limit, and no outage parks anything. Everything else comes back
-on every retry: a refusal of the data itself (SQLSTATE class 22, a data exception, or 23, an
-integrity constraint violation) and any other exception (a bug mapping some message to rows,
+on every retry: a refusal of the data itself (SQLSTATE class 22, a data exception, 23, an
+integrity constraint violation, or 54, a program limit such as an index row too large) and any
+other exception (a bug mapping some message to rows,
 say), so the batch is split in halves until the message at fault is alone, and only that message
 is parked with the error: the others are stored and acked. Either way a message is acked only
 after its commit.
@@ -33,7 +34,10 @@ from optbus_persistence.store import EventStore, WriteResult
 
 _log = structlog.get_logger()
 
-_PERMANENT_SQLSTATE_CLASSES = ("22", "23")
+_PERMANENT_SQLSTATE_CLASSES = ("22", "23", "54")
+"""What the database says of the data itself: a data exception, an integrity constraint
+violation, a program limit exceeded (an index row too large: an event id of thousands of
+characters, which the events' unique index cannot hold)."""
 
 DUPLICATES = Counter(
     "optbus_persistence_duplicates_total",
@@ -70,8 +74,8 @@ def bus_message(msg: Msg) -> BusMessage:
 
 
 def refuses_the_data(exc: Exception) -> bool:
-    """Whether a failed write failed on the data, which a retry cannot fix: SQLSTATE class 22
-    or 23, or the driver refusing a value before sending it (a ``DataError`` of its own, or a
+    """Whether a failed write failed on the data, which a retry cannot fix: SQLSTATE class 22,
+    23 or 54, or the driver refusing a value before sending it (a ``DataError`` of its own, or a
     number its column type cannot hold)."""
     if isinstance(exc, psycopg.Error) and exc.sqlstate is not None:
         return exc.sqlstate[:2] in _PERMANENT_SQLSTATE_CLASSES
