@@ -56,7 +56,9 @@ async def send_command(
 
     nc: Client | None = None
     sent = False
-    deadline = asyncio.get_running_loop().time() + within - _CLOSE_SECONDS - _SLACK_SECONDS
+    # the reserve for closing and the process around it, never more than half a short wait
+    reserve = min(_CLOSE_SECONDS + _SLACK_SECONDS, within / 2)
+    deadline = asyncio.get_running_loop().time() + within - reserve
     try:
         async with asyncio.timeout_at(deadline):
             nc = await connect_nats(
