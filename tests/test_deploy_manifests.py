@@ -942,7 +942,8 @@ def test_the_nats_cluster_is_three_servers_of_the_cluster_configuration_one_per_
     assert nats["spec"]["replicas"] == 3
     assert nats["spec"]["serviceName"] == "nats-headless"
     (container,) = nats["spec"]["template"]["spec"]["containers"]
-    assert container["command"][-1] == "/etc/nats/nats-cluster.conf"
+    assert container["command"][-1] == "/etc/nats/nats-kubernetes.conf"
+    assert "include ./nats-cluster.conf" in (DEPLOY / "nats" / "nats-kubernetes.conf").read_text()
     anti = nats["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
     assert anti["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"] == (
         "kubernetes.io/hostname"
@@ -953,8 +954,11 @@ def test_the_nats_servers_get_every_setting_the_cluster_configuration_reads() ->
     nats = built_objects("nats", "StatefulSet")["nats"]
     template = nats["spec"]["template"]
     (container,) = template["spec"]["containers"]
-    config = set(re.findall(r"\$(\w+)", (DEPLOY / "nats" / "nats-cluster.conf").read_text()))
-    config |= set(re.findall(r"\$(\w+)", (DEPLOY / "nats" / "nats-server.conf").read_text()))
+    config = {
+        name
+        for file in ("nats-kubernetes.conf", "nats-cluster.conf", "nats-server.conf")
+        for name in re.findall(r"\$(\w+)", (DEPLOY / "nats" / file).read_text())
+    }
     user_keys = {name for name in config if name.endswith("_NKEY")}
     assert config - user_keys <= environment_names(template)
     assert [source["secretRef"]["name"] for source in container["envFrom"]] == ["nats-nkeys"]
@@ -978,13 +982,35 @@ def test_the_nats_servers_mount_the_repository_configuration_files() -> None:
     (config_map,) = built_objects("nats", "ConfigMap").values()
     for name, text in config_map["data"].items():
         assert text == (DEPLOY / "nats" / name).read_text(encoding="utf-8"), name
-    assert {"nats-server.conf", "nats-cluster.conf", "accounts.conf"} == set(config_map["data"])
+    assert {
+        "nats-server.conf",
+        "nats-cluster.conf",
+        "nats-kubernetes.conf",
+        "accounts.conf",
+    } == set(config_map["data"])
 
 
 def test_the_routes_of_the_cluster_configuration_are_the_statefulset_pods() -> None:
     conf = (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
     routes = set(re.findall(r"nats://([\w.-]+):6222", conf))
     assert routes == {f"nats-{i}.nats-headless.nats.svc.cluster.local" for i in range(3)}
+
+
+def test_on_kubernetes_the_nats_monitoring_port_listens_on_the_pod_address() -> None:
+    """The probes, Prometheus and KEDA come over the pod network; the loopback default of
+    nats-server.conf would refuse them, so nats-kubernetes.conf listens on the pod's IP."""
+    conf = (DEPLOY / "nats" / "nats-kubernetes.conf").read_text(encoding="utf-8")
+    assert re.findall(r"^http:\s*(\S+)", conf, re.MULTILINE) == ["$NATS_MONITOR_LISTEN"]
+    (container,) = built_objects("nats", "StatefulSet")["nats"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    names = [item["name"] for item in container["env"]]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    # $(POD_IP) is expanded only from a variable defined before it
+    assert names.index("POD_IP") < names.index("NATS_MONITOR_LISTEN")
+    monitor = {port["name"]: port["containerPort"] for port in container["ports"]}["monitor"]
+    assert env["NATS_MONITOR_LISTEN"]["value"] == f"$(POD_IP):{monitor}"
 
 
 def test_a_drain_takes_at_most_one_nats_server() -> None:
@@ -1242,10 +1268,101 @@ def test_nats_server_accepts_the_cluster_configuration_with_tls_routes(
     assert "verify: true" in (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
 
 
+def test_nats_server_accepts_the_kubernetes_configuration(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    environment = _server_environment(accounts, tmp_path)
+    environment["NATS_MONITOR_LISTEN"] = "10.1.2.3:8222"
+    result = _check_nats_config(environment, "nats-kubernetes.conf")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_nats_monitoring_port_listens_on_the_loopback_only() -> None:
+    """/varz, /connz and /jsz ask no credentials: nothing off the machine (or the container)
+    may reach them unless a deployment says so (nats-kubernetes.conf)."""
+    conf = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    settings = re.findall(r"^\s*(https?(?:_port)?|monitor(?:_port)?)\s*[:=]\s*(\S+)", conf, re.M)
+    assert settings == [("http", "127.0.0.1:8222")]
+    cluster = (DEPLOY / "nats" / "nats-cluster.conf").read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(https?|monitor)(_port)?\s*[:=]", cluster, re.MULTILINE)
+
+
+def _monitor_host(address: str, monitor_port: int) -> str | None:
+    """The host the monitoring port says it listens on, asked at ``address``; None if closed."""
+    try:
+        url = f"http://{address}:{monitor_port}/varz"
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return str(json.load(answer)["http_host"])
+    except OSError:
+        return None
+
+
+def _start_nats(directory: Path, config: str, environment: dict[str, str], *arguments: str) -> Any:
+    return subprocess.Popen(
+        [str(nats_server_binary()), "-c", config, "-p", str(free_port()), *arguments],
+        cwd=directory,
+        env={**os.environ, **environment, "JS_DIR": str(directory / "jetstream")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for_monitor(address: str, monitor_port: int) -> str | None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if (host := _monitor_host(address, monitor_port)) is not None:
+            return host
+        time.sleep(0.2)
+    return None
+
+
+@pytest.mark.integration
+def test_a_nats_server_of_the_configuration_serves_monitoring_on_the_loopback_address_only(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    monitor_port = free_port()
+    cluster = f"nats://127.0.0.1:{free_port()}"
+    server = _start_nats(
+        cluster_configuration_copy(tmp_path),
+        "nats-cluster.conf",
+        _server_environment(accounts, tmp_path),
+        *("-m", str(monitor_port), "--cluster", cluster),
+    )
+    try:
+        assert _wait_for_monitor("127.0.0.1", monitor_port) == "127.0.0.1"
+        # another address of the machine (here the loopback's 127.0.0.2) is refused
+        assert _monitor_host("127.0.0.2", monitor_port) is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.integration
+def test_a_nats_server_of_the_kubernetes_configuration_serves_monitoring_on_the_pod_address(
+    accounts: ModuleType, tmp_path: Path
+) -> None:
+    monitor_port = free_port()
+    environment = _server_environment(accounts, tmp_path)
+    # 127.0.0.2 stands in for the pod's IP
+    environment["NATS_MONITOR_LISTEN"] = f"127.0.0.2:{monitor_port}"
+    cluster = f"nats://127.0.0.1:{free_port()}"
+    server = _start_nats(
+        cluster_configuration_copy(tmp_path),
+        "nats-kubernetes.conf",
+        environment,
+        *("--cluster", cluster),
+    )
+    try:
+        assert _wait_for_monitor("127.0.0.2", monitor_port) == "127.0.0.2"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def cluster_configuration_copy(directory: Path) -> Path:
     """deploy/nats's files in ``directory`` with JetStream stored under ``$JS_DIR`` (the file's
     /data/jetstream is each pod's volume), all else as is."""
-    for name in ("nats-cluster.conf", "accounts.conf"):
+    for name in ("nats-cluster.conf", "nats-kubernetes.conf", "accounts.conf"):
         shutil.copy(DEPLOY / "nats" / name, directory / name)
     server = (DEPLOY / "nats" / "nats-server.conf").read_text(encoding="utf-8")
     stored = server.replace('store_dir: "/data/jetstream"', "store_dir: $JS_DIR")

@@ -11,6 +11,7 @@ from typing import Any
 import nats
 import pytest
 from nats.js.api import StreamConfig
+from nats.js.errors import APIError
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
@@ -131,3 +132,38 @@ async def test_a_service_on_a_bus_never_migrated_names_the_missing_streams(bus: 
         "stream ANALYTICS is missing",
         "stream DLQ is missing",
     ]
+
+
+APPEND_ONLY = [
+    (spec.name, spec.subjects[0].replace(">", "it"))
+    for spec in subjects.STREAMS
+    if spec.append_only
+]
+"""The streams services rebuild their state from, and a subject of each."""
+
+
+@pytest.mark.parametrize(("stream", "subject"), APPEND_ONLY)
+async def test_a_message_of_an_append_only_stream_cannot_be_deleted_even_with_the_whole_api(
+    own_nc: nats.NATS, stream: str, subject: str
+) -> None:
+    """The test's user may call every JetStream API (no accounts): the stream itself refuses."""
+    js = own_nc.jetstream()
+    ack = await js.publish(subject, b"recorded")
+
+    with pytest.raises(APIError, match="not permitted"):
+        await js.delete_msg(stream, ack.seq)
+
+    assert (await js.get_msg(stream, ack.seq)).data == b"recorded"
+
+
+@pytest.mark.parametrize(("stream", "subject"), APPEND_ONLY)
+async def test_an_append_only_stream_cannot_be_purged_even_with_the_whole_api(
+    own_nc: nats.NATS, stream: str, subject: str
+) -> None:
+    js = own_nc.jetstream()
+    await js.publish(subject, b"recorded")
+
+    with pytest.raises(APIError, match="not permitted"):
+        await js.purge_stream(stream)
+
+    assert (await js.stream_info(stream)).state.messages == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 import nats
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 from optbus.clock import ReplayClock
 from optbus.codec import encode
@@ -21,6 +22,7 @@ from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.rates import DatedRate
 from optbus.routing import subject_of
+from optbus.subjects import STREAM_NAMES
 from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig
@@ -104,6 +106,26 @@ async def test_an_event_published_again_on_a_new_jetstream_store_is_stored_once(
     await _store_through(bus, database_url, fresh + stored)
 
     assert _stored(database_url, stored) == len(stored)
+
+
+def _duplicates_counted() -> float:
+    """``optbus_persistence_duplicates_total`` over every stream, in this process (where the
+    tests run persistence)."""
+    return sum(
+        REGISTRY.get_sample_value("optbus_persistence_duplicates_total", {"stream": stream}) or 0.0
+        for stream in STREAM_NAMES
+    )
+
+
+async def test_an_event_published_again_on_a_new_jetstream_store_is_counted_as_a_duplicate(
+    after_a_reset: tuple[LocalNats, list[Event], list[Event]], database_url: str
+) -> None:
+    bus, stored, fresh = after_a_reset
+    before = _duplicates_counted()
+
+    await _store_through(bus, database_url, fresh + stored)
+
+    assert _duplicates_counted() - before == len(stored)
 
 
 async def _shorten_duplicate_windows(nats_url: str, streams: tuple[str, ...]) -> None:

@@ -113,3 +113,45 @@ async def test_an_existing_durable_without_max_deliver_is_updated_at_start(own_n
     await running.stop()
 
     assert (await js.consumer_info("CONTROL", "poisoned")).config.max_deliver == 3
+
+
+class CountsPoison(RefusesPoison):
+    """Refuses the poison message; ``refused_twice`` is set on its second coming."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+        self.refused_twice = asyncio.Event()
+
+    async def __call__(self, batch: Sequence[Msg]) -> None:
+        self.refused += any(msg.data == b"poison" for msg in batch)
+        if self.refused >= 2:
+            self.refused_twice.set()
+        await super().__call__(batch)
+
+
+async def test_a_message_out_of_deliveries_while_no_consumer_ran_is_parked_by_the_next_run(
+    own_nc: Client,
+) -> None:
+    """JetStream publishes the MAX_DELIVERIES advisory (plain NATS, heard by nobody when nobody
+    listens) only when a pull would have had the message again, and a consumer listens before
+    it pulls: so the next run hears it, although no consumer ran when the last retry was due."""
+    spec = PullConsumerSpec(
+        stream="CONTROL", subject="control.eod", durable="poisoned", batch_size=10,
+        idle_poll_seconds=0.5, max_deliver=2, backoff_seconds=(0.2, 3.0),
+    )  # fmt: skip
+    first = CountsPoison()
+    running = consumer(own_nc, first, spec)
+    await running.start()
+    await own_nc.jetstream().publish("control.eod", b"poison")
+    await asyncio.wait_for(first.refused_twice.wait(), 10.0)
+    await running.stop()  # its second failure nak'd with 3 s: due while nothing runs
+    await asyncio.sleep(4.0)
+
+    running = consumer(own_nc, CountsPoison(), spec)
+    await running.start()
+    letter = await parked_letter(own_nc)
+    await running.stop()
+
+    assert (letter.stream_seq, letter.payload) == (1, "poison")
+    assert letter.reason.startswith("delivered 2 times without an ack")

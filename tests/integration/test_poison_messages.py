@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import msgspec
+import psycopg
 import pytest
 
 from optbus.codec import encode
@@ -17,6 +21,7 @@ from optbus.events import (
     DeadLetter,
     Fill,
     KillSwitchEngaged,
+    KillSwitchReleased,
     OptionChainSnapshot,
     VolatilityIndexTick,
 )
@@ -72,11 +77,9 @@ async def _parked_once(database_url: str, original_subject: str, consumer: str) 
     assert _letters(database_url, original_subject, consumer) == 1
 
 
-def _vix(event_id: str, moment: datetime) -> VolatilityIndexTick:
+def _vix(event_id: str, moment: datetime, index: str = "ITTSRANGE") -> VolatilityIndexTick:
     ns = epoch_ns(moment)
-    return VolatilityIndexTick(
-        event_id=event_id, ts_event=ns, ts_init=ns, index="ITTSRANGE", value=14.0
-    )
+    return VolatilityIndexTick(event_id=event_id, ts_event=ns, ts_init=ns, index=index, value=14.0)
 
 
 async def test_a_vix_tick_at_a_time_no_date_holds_is_parked_and_the_ticks_behind_it_stored(
@@ -97,6 +100,27 @@ async def test_a_vix_tick_at_a_time_no_date_holds_is_parked_and_the_ticks_behind
     await eventually(stored)
     await _parked_once(database_url, subject, "persistence-md-md")
     assert _stored(database_url, ["it-ts-range-bad"]) == 0
+
+
+async def test_a_vix_tick_whose_event_id_no_index_can_hold_is_parked_and_the_ticks_behind_it_stored(
+    nats_url: str, database_url: str, pipeline: None
+) -> None:
+    """A schema-valid event with an 8,000-character id (random, so it does not compress): the
+    events' unique index cannot hold it (SQLSTATE 54000, a program limit, not the database
+    being away)."""
+    moment = datetime(2026, 12, 21, 5, 0, tzinfo=UTC)
+    bad = _vix(secrets.token_hex(4_000), moment, "ITLONGID")
+    good = [_vix(f"it-long-id-{i}", moment, "ITLONGID") for i in range(3)]
+    subject = "md.vix.ITLONGID"
+
+    await publish_events(nats_url, [good[0], bad, *good[1:]])
+
+    async def stored() -> bool:
+        return _stored(database_url, [event.event_id for event in good]) == len(good)
+
+    await eventually(stored, within=30)
+    await _parked_once(database_url, subject, "persistence-md-md")
+    assert _stored(database_url, [bad.event_id]) == 0
 
 
 async def test_a_huge_binary_snapshot_is_parked_by_greeks_and_the_chains_behind_it_priced(
@@ -124,8 +148,8 @@ async def test_a_huge_binary_snapshot_is_parked_by_greeks_and_the_chains_behind_
     assert ticks_on(database_url, day) == expected_rows(steps)
 
 
-def _fill(event_id: str, quantity: int) -> Fill:
-    ns = epoch_ns(datetime(2026, 12, 23, 4, 0, tzinfo=UTC))
+def _fill(event_id: str, quantity: int, day: date = date(2026, 12, 23)) -> Fill:
+    ns = epoch_ns(datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC))
     return Fill(
         event_id=event_id, ts_event=ns, ts_init=ns, fill_id=event_id, client_order_id="it-o",
         contract=Contract(underlying="NIFTY", expiry=date(2026, 12, 29), strike=26_000.0,
@@ -141,9 +165,7 @@ async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_
 ) -> None:
     good = [_fill(f"it-refused-{i}", 65) for i in range(4)]
     bad = _fill("it-refused-bad", 65)
-    # A price written with 20,000 decimals: a float to the decoder (0.0), a number jsonb cannot
-    # hold ("value overflows numeric format", SQLSTATE 22003).
-    bad_data = encode(bad).replace(b'"price":100.0', b'"price":0.' + b"0" * 20_000 + b"1")
+    bad_data = _unstorable(bad)
     await publish_events(nats_url, good[:2])
     await publish_raw(nats_url, [(subject_of(bad), bad_data)])
     await publish_events(nats_url, good[2:])
@@ -164,6 +186,49 @@ async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_
             "AND payload->>'payload' LIKE '%%it-refused-bad%%'",
         )[0]
         assert str(reason).startswith("database refused it: SQLSTATE 22003")
+    finally:
+        await persistence.stop()
+
+
+def _unstorable(fill: Fill) -> bytes:
+    """``fill`` with a price written with 20,000 decimals: a float to the decoder (0.0), a
+    number jsonb cannot hold (SQLSTATE 22003)."""
+    return encode(fill).replace(b'"price":100.0', b'"price":0.' + b"0" * 20_000 + b"1")
+
+
+async def test_a_day_whose_first_batch_was_refused_stores_its_later_events_after_a_restart(
+    nats_url: str, database_url: str
+) -> None:
+    """The first batch of a day creates its partition, in the batch's transaction: refused and
+    rolled back, the partition went with it, and a store that still believed it there sent the
+    day's good rows to the default partition; the next process could then never create the
+    day's partition (SQLSTATE 23514) and parked every later event of the day."""
+    day = date(2027, 1, 6)
+    first = [_fill(f"it-first-batch-{i}", 65, day) for i in range(2)]
+    bad = _fill("it-first-batch-bad", 65, day)
+    later = [_fill(f"it-first-batch-later-{i}", 65, day) for i in range(3)]
+    await publish_events(nats_url, first[:1])
+    await publish_raw(nats_url, [(subject_of(bad), _unstorable(bad))])
+    await publish_events(nats_url, first[1:])
+    persistence = await start_persistence(nats_url, database_url).ready()
+    try:
+
+        async def first_stored() -> bool:
+            return _stored(database_url, [fill.event_id for fill in first]) == len(first)
+
+        await eventually(first_stored)
+    finally:
+        await persistence.stop()
+
+    await publish_events(nats_url, later)
+    persistence = await start_persistence(nats_url, database_url).ready()
+    try:
+
+        async def later_stored() -> bool:
+            return _stored(database_url, [fill.event_id for fill in later]) == len(later)
+
+        await eventually(later_stored, within=20)
+        assert _letters_holding(database_url, "persistence-trading-exec", "it-first-batch") == 1
     finally:
         await persistence.stop()
 
@@ -233,33 +298,100 @@ async def test_a_dead_letter_holding_nul_is_stored_and_the_letters_behind_it_too
     assert _letters(database_url, "dlq.md.chain.ITNUL.20261229", "persistence-dlq-dlq") == 0
 
 
-async def test_a_kill_switch_engaged_with_nul_in_its_reason_leaves_its_audit_rows(
+async def test_a_kill_switch_engaged_and_released_with_nul_in_its_reasons_leaves_its_audit_rows(
     nats_url: str, database_url: str, pipeline: None
 ) -> None:
-    command = b'{"action":"engage","reason":"fat \\u0000 finger","operator":"it-nul-ops"}'
+    engage = b'{"action":"engage","reason":"fat \\u0000 finger","operator":"it-nul-ops"}'
+    release = b'{"action":"release","reason":"all \\u0000 clear","operator":"it-nul-ops"}'
     ns = epoch_ns(datetime(2026, 12, 24, 5, 0, tzinfo=UTC))
     engaged = KillSwitchEngaged(
         event_id="it-nul-engaged", ts_event=ns, ts_init=ns, operator="it-nul-ops",
         reason="fat \x00 finger", flatten=False,
     )  # fmt: skip
+    released = KillSwitchReleased(
+        event_id="it-nul-released", ts_event=ns + 1, ts_init=ns + 1, operator="it-nul-ops",
+        reason="all \x00 clear",
+    )  # fmt: skip
 
-    await publish_raw(nats_url, [(KILLSWITCH, command)])
-    await publish_events(nats_url, [engaged])  # what risk publishes when it acts on the command
+    # each command, and what risk publishes when it acts on it
+    await publish_raw(nats_url, [(KILLSWITCH, engage)])
+    await publish_events(nats_url, [engaged])
+    await publish_raw(nats_url, [(KILLSWITCH, release)])
+    await publish_events(nats_url, [released])
 
     async def audited() -> bool:
         return _count(
-            database_url, "SELECT count(*) FROM kill_switch_events WHERE event_id = %s",
-            (engaged.event_id,),
-        ) == 1  # fmt: skip
+            database_url, "SELECT count(*) FROM kill_switch_events WHERE event_id = ANY(%s)",
+            ([engaged.event_id, released.event_id],),
+        ) == 2  # fmt: skip
 
     await eventually(audited)
-    assert query_one(
-        database_url, "SELECT reason FROM kill_switch_events WHERE event_id = %s",
-        (engaged.event_id,),
-    ) == ("fat \ufffd finger",)  # fmt: skip
-    assert _count(
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT action, reason FROM kill_switch_events WHERE event_id = ANY(%s) ORDER BY time",
+            ([engaged.event_id, released.event_id],),
+        ).fetchall()
+    assert rows == [("engage", "fat \ufffd finger"), ("release", "all \ufffd clear")]
+    for command in (engage, release):
+        assert _count(
+            database_url,
+            "SELECT count(*) FROM events WHERE type = %s AND payload->>'operator' = 'it-nul-ops' "
+            "AND raw_payload = %s",
+            (KILLSWITCH, command),
+        ) == 1  # fmt: skip
+
+
+@contextmanager
+def _fills_must_be_priced(database_url: str) -> Iterator[None]:
+    """A CHECK on ``fills`` that a positive price passes, while in the block: a database
+    stricter than the events' schema, which lets a fill's price be 0."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE fills ADD CONSTRAINT it_fills_priced CHECK (price > 0) NOT VALID")
+    try:
+        yield
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE fills DROP CONSTRAINT it_fills_priced")
+
+
+def _letters_holding(database_url: str, consumer: str, text: str) -> int:
+    return _count(
         database_url,
-        "SELECT count(*) FROM events WHERE type = %s AND payload->>'operator' = 'it-nul-ops' "
-        "AND raw_payload = %s",
-        (KILLSWITCH, command),
-    ) == 1  # fmt: skip
+        "SELECT count(*) FROM events WHERE stream = 'DLQ' AND payload->>'consumer' = %s "
+        "AND payload->>'payload' LIKE %s",
+        (consumer, f"%{text}%"),
+    )
+
+
+async def test_a_fill_its_table_refuses_for_integrity_is_parked_and_the_good_fills_stored(
+    nats_url: str, database_url: str
+) -> None:
+    good = [_fill(f"it-integrity-{i}", 65) for i in range(4)]
+    bad = msgspec.structs.replace(_fill("it-integrity-bad", 65), price=0.0)
+    consumer = "persistence-trading-exec"
+    with _fills_must_be_priced(database_url):
+        await publish_events(nats_url, [*good[:2], bad, *good[2:]])
+        persistence = await start_persistence(nats_url, database_url).ready()
+        try:
+
+            async def parked() -> bool:
+                return _letters_holding(database_url, consumer, bad.event_id) > 0
+
+            await eventually(parked)
+            await asyncio.sleep(1.5)  # the redelivery it would take to park it again
+            assert _letters_holding(database_url, consumer, bad.event_id) == 1
+            good_ids = [fill.event_id for fill in good]
+            assert _count(
+                database_url, "SELECT count(*) FROM fills WHERE event_id = ANY(%s)", (good_ids,)
+            ) == len(good)  # fmt: skip
+            assert _stored(database_url, good_ids) == len(good)
+            assert _stored(database_url, [bad.event_id]) == 0
+            reason = query_one(
+                database_url,
+                "SELECT payload->>'reason' FROM events WHERE stream = 'DLQ' "
+                "AND payload->>'consumer' = %s AND payload->>'payload' LIKE %s",
+                (consumer, f"%{bad.event_id}%"),
+            )[0]
+            assert str(reason).startswith("database refused it: SQLSTATE 23514")
+        finally:
+            await persistence.stop()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeAlias
 
 import pytest
@@ -16,7 +17,7 @@ from optbus.control import RELEASED
 from optbus.events import KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch, write_kill_switch
 from optbus.runtime.service import ServiceRunner
-from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET, KILLSWITCH_ENGAGED
+from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET, KILLSWITCH_ENGAGED, dead_letter
 from optbus_cli.killswitch import send_command
 from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
@@ -108,6 +109,53 @@ async def test_a_command_whose_state_could_not_be_stored_is_applied_on_redeliver
     assert (await read_kill_switch(js)).engaged
 
 
+async def test_the_kill_switch_consumer_redelivers_a_command_without_limit(
+    start_risk: StartRisk, js: JetStreamContext
+) -> None:
+    """Ten deliveries (the other consumers') would park an engage the bucket refused for a
+    quarter of an hour, and the switch would never be engaged."""
+    await start_risk()
+
+    info = await js.consumer_info("CONTROL", "risk-killswitch")
+
+    assert info.config.max_deliver == -1
+
+
+async def test_an_engage_refused_by_the_bucket_for_a_while_is_applied_soon_after_it_takes_it(
+    start_risk: StartRisk, own_nc: Client, js: JetStreamContext
+) -> None:
+    await write_kill_switch(js, RELEASED)
+    await set_max_value_size(js, 16)
+    await start_risk()
+    await own_nc.publish(KILLSWITCH, ENGAGE)
+    # refused on its 1st, 2nd, 3rd, ... deliveries: the service's backoff would wait 30 s next
+    await asyncio.sleep(8)
+    assert await engaged_events(js) == 0
+
+    await set_max_value_size(js, -1)
+
+    await until(lambda: stored_engaged(js), within=3)
+    await until(lambda: engaged_events(js), within=3)
+
+
+async def test_a_malformed_kill_switch_command_is_parked_at_once_and_changes_nothing(
+    start_risk: StartRisk, own_nc: Client, js: JetStreamContext
+) -> None:
+    await write_kill_switch(js, RELEASED)
+    await start_risk()
+
+    await own_nc.publish(KILLSWITCH, b'{"action":"resume","reason":"x","operator":"asha"}')
+
+    await until(lambda: parked_commands(js), within=2)
+    assert await read_kill_switch(js) == RELEASED
+    assert await engaged_events(js) == 0
+
+
+async def parked_commands(js: JetStreamContext) -> int:
+    info = await js.stream_info("DLQ", subjects_filter=dead_letter(KILLSWITCH))
+    return sum((info.state.subjects or {}).values())
+
+
 async def test_an_engaged_event_refused_after_the_state_was_stored_is_published_on_redelivery(
     start_risk: StartRisk, own_nc: Client, js: JetStreamContext
 ) -> None:
@@ -146,17 +194,40 @@ async def test_an_engage_nobody_stores_is_not_confirmed_and_says_what_was_missin
     assert "no new kill-switch state" in confirmation.detail
 
 
-def test_the_engage_command_exits_non_zero_within_five_seconds_without_confirmation(
-    own_nats: LocalNats,
+@pytest.mark.parametrize("action", ["engage", "release"])
+def test_the_command_exits_non_zero_within_five_seconds_without_confirmation(
+    own_nats: LocalNats, action: str
 ) -> None:
     started = time.monotonic()
 
     result = CliRunner().invoke(
-        app, ["killswitch", "engage", "--reason", "drill", "--nats-url", own_nats.url]
+        app, ["killswitch", action, "--reason", "drill", "--nats-url", own_nats.url]
     )
 
     assert result.exit_code == 1
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 5
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP listener that accepts connections and never says a word: a hung NATS."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield f"nats://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("action", ["engage", "release"])
+def test_the_command_exits_non_zero_within_five_seconds_when_nats_never_answers(
+    silent_server: str, action: str
+) -> None:
+    started = time.monotonic()
+
+    result = CliRunner().invoke(
+        app, ["killswitch", action, "--reason", "drill", "--nats-url", silent_server]
+    )
+
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 5
+    assert "not confirmed" in result.output
 
 
 async def test_a_release_by_an_operator_not_allowed_is_refused_and_stays_engaged(

@@ -32,6 +32,10 @@ def _days_ago(days: int) -> date:
 
 def _store_tick(conn: psycopg.Connection, day: date, mid: float, second: int = 0) -> None:
     conn.execute("SELECT optbus_ensure_day_partition('option_ticks', %s)", (day,))
+    _insert_tick(conn, day, mid, second)
+
+
+def _insert_tick(conn: psycopg.Connection, day: date, mid: float, second: int = 0) -> None:
     conn.execute(
         "INSERT INTO option_ticks (time, underlying, expiry, strike, option_type, bid, ask, "
         "spot, iv, open_interest, iv_status) VALUES (%s, 'NIFTY', %s, 24000, 'CE', %s, %s, "
@@ -103,3 +107,18 @@ def test_optbus_db_migrate_applies_the_tick_retention_it_is_given(database: str)
 
         assert result.exit_code == 0, result.output
         assert _partition(old) not in _tick_partitions(conn)
+
+
+def test_a_day_already_in_the_default_partition_still_takes_rows(database: str) -> None:
+    """Rows of a day in the default partition (written by a store that believed the day's
+    partition there) forbid creating that partition; the day then stays in the default one
+    instead of every later row of it being refused (SQLSTATE 23514)."""
+    day = _days_ago(3)
+    with psycopg.connect(database, autocommit=True) as conn:
+        _insert_tick(conn, day, 100.0, second=0)  # no partition of its day: the default takes it
+
+        _store_tick(conn, day, 101.0, second=1)
+
+        (count,) = conn.execute("SELECT count(*) FROM option_ticks_default").fetchone() or (0,)
+        assert count == 2
+        assert _partition(day) not in _tick_partitions(conn)

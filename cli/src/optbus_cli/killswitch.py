@@ -4,11 +4,12 @@ then confirmed from the state risk stores in the bucket."""
 from __future__ import annotations
 
 import asyncio
-import time
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
+from nats.aio.client import Client
 
 from optbus.control import KillSwitchReading, UnknownKillSwitch
 from optbus.events import KillSwitchCommand
@@ -18,7 +19,14 @@ from optbus.runtime.nats_security import connect as connect_nats
 from optbus.subjects import KILLSWITCH_BUCKET, killswitch_of
 
 CONFIRM_SECONDS = 5.0
-"""How long the operator waits for risk to store the state asked for."""
+"""How long the whole command may take, connecting to NATS included: an operator halting
+trading is told within this whether it was done."""
+_CLOSE_SECONDS = 0.3
+"""Of that, what closing the connection is given at most (a hung server never answers it)."""
+_SLACK_SECONDS = 0.4
+"""Of that, what is left for starting and ending the process around it."""
+_CONNECT_SECONDS = 2.0
+"""How long one attempt to reach a server may take (a second one follows if time is left)."""
 _POLL_SECONDS = 0.1
 
 
@@ -39,29 +47,45 @@ async def send_command(
     """A plain core publish of the JSON command on its operator's subject (the CONTROL stream
     captures it), confirmed only when risk stores a new revision of the state in the asked
     state: a publish the server refused, or a risk that is down or refuses, is never reported
-    as done."""
+    as done. The answer comes within ``within`` seconds, connecting included, whatever hangs:
+    a server that accepts the connection and never answers is not confirmed either."""
     refusals: list[str] = []
 
     async def remember(exc: Exception) -> None:
         refusals.append(str(exc))
 
-    nc = await connect_nats(
-        nats_url, security, connect_timeout=5, max_reconnect_attempts=1, error_cb=remember
-    )
+    nc: Client | None = None
+    sent = False
+    # the reserve for closing and the process around it, never more than half a short wait
+    reserve = min(_CLOSE_SECONDS + _SLACK_SECONDS, within / 2)
+    deadline = asyncio.get_running_loop().time() + within - reserve
     try:
-        js = nc.jetstream()
-        before, _ = await read_kill_switch_revision(js)
-        await nc.publish(killswitch_of(command.operator), msgspec.json.encode(command))
-        await nc.flush(timeout=5)
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            revision, state = await read_kill_switch_revision(js)
-            if revision > before:
-                return _answer(command, state)
-            await asyncio.sleep(_POLL_SECONDS)
+        async with asyncio.timeout_at(deadline):
+            nc = await connect_nats(
+                nats_url, security, connect_timeout=min(_CONNECT_SECONDS, within),
+                max_reconnect_attempts=1, error_cb=remember,
+            )  # fmt: skip
+            js = nc.jetstream()
+            before, _ = await read_kill_switch_revision(js)
+            await nc.publish(killswitch_of(command.operator), msgspec.json.encode(command))
+            await nc.flush()
+            sent = True
+            while True:
+                revision, state = await read_kill_switch_revision(js)
+                if revision > before:
+                    return _answer(command, state)
+                await asyncio.sleep(_POLL_SECONDS)
+    except TimeoutError:
+        pass
     finally:
-        await nc.close()
+        if nc is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(_CLOSE_SECONDS):
+                    await nc.close()
     server = f"; the server said: {'; '.join(refusals)}" if refusals else ""
+    if not sent:
+        return Confirmation(False, f"not confirmed: NATS at {nats_url} did not take the "
+                                   f"command within {within:g} s{server}")  # fmt: skip
     return Confirmation(False, f"not confirmed: risk stored no new kill-switch state in "
                                f"{KILLSWITCH_BUCKET} within {within:g} s{server}")  # fmt: skip
 

@@ -13,8 +13,14 @@ from optbus.codec import encode
 from optbus.events import VolatilityIndexTick
 from optbus.subjects import STREAM_NAMES
 from optbus_persistence.rows import StoredEvent
+from optbus_persistence.schema import SchemaMissing
 from optbus_persistence.store import WriteResult
-from optbus_persistence.writer import PersistenceDeps, persist_batch, refuses_the_data
+from optbus_persistence.writer import (
+    PersistenceDeps,
+    database_unavailable,
+    persist_batch,
+    refuses_the_data,
+)
 
 TS = 1_764_564_300_123_456_789
 
@@ -53,8 +59,8 @@ class FakeDeadLetters:
 @dataclass
 class RefusingStore:
     """Commits a batch unless it holds a message whose index is "BAD" (refused as PostgreSQL
-    refuses data) or the database is ``down``; the sequences ``stored_already`` are reported
-    as duplicates."""
+    refuses data) or "BUG" (whose write raises what a bug mapping it to rows would), or the
+    database is ``down``; the sequences ``stored_already`` are reported as duplicates."""
 
     down: bool = False
     stored_already: frozenset[int] = frozenset()
@@ -65,6 +71,8 @@ class RefusingStore:
             raise psycopg.OperationalError("connection to server lost")
         if any(b'"index":"BAD"' in stored.message.data for stored in batch):
             raise psycopg.errors.NumericValueOutOfRange("integer out of range")
+        if any(b'"index":"BUG"' in stored.message.data for stored in batch):
+            raise KeyError("strike")
         fresh = [
             stored.message.seq for stored in batch if stored.message.seq not in self.stored_already
         ]
@@ -119,6 +127,19 @@ async def test_a_temporary_database_failure_naks_the_whole_batch_and_parks_nothi
     )  # fmt: skip
 
 
+async def test_a_message_whose_write_raises_an_unexpected_error_is_parked_alone_with_it() -> None:
+    store, dead_letters = RefusingStore(), FakeDeadLetters()
+    bad = _tick(3, index="BUG")
+    batch = [_tick(1), _tick(2), bad, _tick(4), _tick(5)]
+
+    await persist_batch(batch, _deps(store, dead_letters))  # type: ignore[arg-type]
+
+    assert (sorted(store.committed), dead_letters.parked) == (
+        [1, 2, 4, 5], [(bad, "storing it failed: KeyError('strike')")],
+    )  # fmt: skip
+    assert [msg.outcome for msg in batch] == ["acked", "acked", "parked", "acked", "acked"]
+
+
 async def test_a_message_with_a_time_out_of_range_is_parked_and_the_others_stored() -> None:
     store, dead_letters = RefusingStore(), FakeDeadLetters()
     bad = FakeMsg(_tick(1).data.replace(str(TS).encode(), b"1" + b"0" * 30, 1), 1)
@@ -136,6 +157,7 @@ async def test_a_message_with_a_time_out_of_range_is_parked_and_the_others_store
         (psycopg.errors.NumericValueOutOfRange(), True),
         (psycopg.errors.UntranslatableCharacter(), True),
         (psycopg.errors.NotNullViolation(), True),
+        (psycopg.errors.ProgramLimitExceeded(), True),
         (psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"), True),
         (OverflowError("int too big to convert"), True),
         (psycopg.OperationalError("connection to server lost"), False),
@@ -149,6 +171,35 @@ async def test_a_message_with_a_time_out_of_range_is_parked_and_the_others_store
 )
 def test_only_a_refusal_of_the_data_itself_is_permanent(error: Exception, permanent: bool) -> None:
     assert refuses_the_data(error) is permanent
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (psycopg.OperationalError("connection to server lost"), True),
+        (psycopg.InterfaceError("the connection is closed"), True),
+        (ConnectionRefusedError(), True),
+        (SchemaMissing("no optbus_schema table"), True),
+        (psycopg.errors.AdminShutdown(), True),
+        (psycopg.errors.SerializationFailure(), True),
+        (psycopg.errors.DeadlockDetected(), True),
+        (psycopg.errors.TooManyConnections(), True),
+        (psycopg.errors.QueryCanceled(), True),
+        (psycopg.errors.UndefinedTable(), True),
+        (psycopg.errors.NumericValueOutOfRange(), False),
+        (psycopg.errors.NotNullViolation(), False),
+        (psycopg.errors.ProgramLimitExceeded(), False),
+        (psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"), False),
+        (psycopg.ProgrammingError("cannot adapt type 'object'"), False),
+        (KeyError("strike"), False),
+        (TypeError("unsupported operand"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_only_the_database_being_away_or_not_ready_is_retried(
+    error: Exception, unavailable: bool
+) -> None:
+    assert database_unavailable(error) is unavailable
 
 
 def _duplicates_counted(stream: str) -> float | None:

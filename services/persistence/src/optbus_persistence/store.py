@@ -121,11 +121,12 @@ class EventStore:
             conn = self._connection("events")
             event_rows = [_event_copy_row(stored.event_row, self._run_id) for stored in batch]
             with conn.transaction():
-                self._ensure_partitions(conn, "events", event_rows)
+                created = self._ensure_partitions(conn, "events", event_rows)
                 events = self._insert_new(conn, "events", EVENT_COLUMNS, EVENT_TYPES, event_rows)
                 if live:
                     trading_rows = [stored.trading_row for stored in batch if stored.trading_row]
                     _insert_trading_rows(conn, trading_rows)
+            self._partitions |= created
         finally:
             ticks_stored = ticks.result() if ticks else 0
         sent = Counter(stored.message.stream for stored in batch)
@@ -135,10 +136,12 @@ class EventStore:
         """Store the option ticks not stored yet in one transaction; how many were new."""
         conn = self._connection("option_ticks")
         with conn.transaction():
-            self._ensure_partitions(conn, "option_ticks", rows)
-            return self._insert_new(
+            created = self._ensure_partitions(conn, "option_ticks", rows)
+            inserted = self._insert_new(
                 conn, "option_ticks", OPTION_TICK_COLUMNS, OPTION_TICK_TYPES, rows
             ).total()
+        self._partitions |= created
+        return inserted
 
     def _insert_new(
         self,
@@ -173,16 +176,18 @@ class EventStore:
 
     def _ensure_partitions(
         self, conn: psycopg.Connection, table: str, rows: Iterable[tuple[Any, ...]]
-    ) -> None:
-        """Create the daily partitions of ``table`` that ``rows`` (time first) fall in."""
+    ) -> set[tuple[str, date]]:
+        """Create the daily partitions of ``table`` that ``rows`` (time first) fall in; which
+        ones were asked for. The caller remembers them only once its transaction commits: a
+        partition created in one rolled back (a batch the database refused, a lost connection)
+        is gone, and a store that believed it there sent the rest of its day to the default
+        partition, where they stopped the day's partition from ever being created."""
         if self._mode is not StorageMode.POSTGRES:
-            return
+            return set()
         missing = {(table, row[0].date()) for row in rows} - self._partitions
-        if not missing:
-            return
         for _, day in sorted(missing):
             conn.execute("SELECT optbus_ensure_day_partition(%s, %s)", (table, day))
-        self._partitions |= missing
+        return missing
 
 
 def _insert_trading_rows(conn: psycopg.Connection, rows: Sequence[TableRow]) -> None:

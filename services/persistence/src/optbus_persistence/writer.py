@@ -1,11 +1,16 @@
 """The persistence handler: decode a batch, write it (``EventStore.write``), then ack.
 
-What the database refuses falls in two kinds. A refusal of the data itself (SQLSTATE class 22,
-a data exception, or 23, an integrity constraint violation) comes back on every retry, so the
-batch is split in halves until the message at fault is alone, and only that message is parked:
-the others are stored and acked. Anything else (the connection lost, a deadlock, a database
-shutting down or out of resources, a schema never migrated) passes, so the batch is nak'd with
-a delay and comes again. Either way a message is acked only after its commit.
+A failed write falls in two kinds. The database being away or not ready (the connection lost,
+a deadlock, a database shutting down or out of resources, a schema never migrated: anything the
+server answered with another SQLSTATE, or the driver's operational and interface errors, or an
+OS error) passes, so the batch is nak'd with a delay and comes again, for as long as it lasts:
+the consumers deliver without limit, and no outage parks anything. Everything else comes back
+on every retry: a refusal of the data itself (SQLSTATE class 22, a data exception, 23, an
+integrity constraint violation, or 54, a program limit such as an index row too large) and any
+other exception (a bug mapping some message to rows,
+say), so the batch is split in halves until the message at fault is alone, and only that message
+is parked with the error: the others are stored and acked. Either way a message is acked only
+after its commit.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ from optbus_persistence.store import EventStore, WriteResult
 
 _log = structlog.get_logger()
 
-_PERMANENT_SQLSTATE_CLASSES = ("22", "23")
+_PERMANENT_SQLSTATE_CLASSES = ("22", "23", "54")
+"""What the database says of the data itself: a data exception, an integrity constraint
+violation, a program limit exceeded (an index row too large: an event id of thousands of
+characters, which the events' unique index cannot hold)."""
 
 DUPLICATES = Counter(
     "optbus_persistence_duplicates_total",
@@ -66,19 +74,34 @@ def bus_message(msg: Msg) -> BusMessage:
 
 
 def refuses_the_data(exc: Exception) -> bool:
-    """Whether a failed write failed on the data, which a retry cannot fix: SQLSTATE class 22
-    or 23, or the driver refusing a value before sending it (a ``DataError`` of its own, or a
+    """Whether a failed write failed on the data, which a retry cannot fix: SQLSTATE class 22,
+    23 or 54, or the driver refusing a value before sending it (a ``DataError`` of its own, or a
     number its column type cannot hold)."""
     if isinstance(exc, psycopg.Error) and exc.sqlstate is not None:
         return exc.sqlstate[:2] in _PERMANENT_SQLSTATE_CLASSES
     return isinstance(exc, psycopg.DataError | OverflowError)
 
 
+def database_unavailable(exc: Exception) -> bool:
+    """Whether a failed write failed on the database's state, which passes: the connection (an
+    OS error, the driver's operational or interface error, a pool's timeout), the schema not
+    there yet, or any SQLSTATE the server answered with beyond classes 22 and 23 (a deadlock,
+    a shutdown, too many connections, a table not migrated). A retry, later, stores it."""
+    if refuses_the_data(exc):
+        return False
+    if isinstance(exc, OSError | SchemaMissing | psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    return isinstance(exc, psycopg.Error) and exc.sqlstate is not None
+
+
 def _refusal(exc: Exception) -> str:
-    """The reason a message the database refused is parked with: the SQLSTATE and message."""
-    if isinstance(exc, psycopg.Error):
+    """The reason a message that cannot be stored is parked with: the SQLSTATE and message the
+    database refused it with, or the exception that stopped its write."""
+    if isinstance(exc, psycopg.Error) and exc.sqlstate is not None:
         return f"database refused it: SQLSTATE {exc.sqlstate} {exc.diag.message_primary or exc}"
-    return f"database refused it: {exc!r}"
+    if refuses_the_data(exc):
+        return f"database refused it: {exc!r}"
+    return f"storing it failed: {exc!r}"
 
 
 async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> WriteResult | None:
@@ -101,13 +124,17 @@ async def persist_batch(messages: Sequence[Msg], deps: PersistenceDeps) -> Write
         part = parts.popleft()
         try:
             result = await asyncio.to_thread(deps.store.write, [stored for _, stored in part])
-        except (psycopg.Error, SchemaMissing, OverflowError) as exc:
-            if not refuses_the_data(exc):
+        except Exception as exc:  # what is not an outage is the message's fault: bisect
+            if database_unavailable(exc):
                 uncommitted = [msg for waiting in (part, *parts) for msg, _ in waiting]
                 await _retry_later(uncommitted, deps, exc)
                 await _park(unstorable, deps)
                 return None
             if len(part) == 1:
+                if not refuses_the_data(exc):
+                    # not the database's word on the data: a bug of ours, worth its traceback
+                    _log.error("storing a message failed; parking it", consumer=deps.consumer,
+                               exc_info=exc)  # fmt: skip
                 unstorable.append((part[0][0], _refusal(exc)))
             else:
                 parts.extendleft([part[len(part) // 2 :], part[: len(part) // 2]])

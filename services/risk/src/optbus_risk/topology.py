@@ -8,6 +8,7 @@ from functools import partial
 from optbus import subjects
 from optbus.chain_order import NewestChainsOnly
 from optbus.events import ChainGreeks, Event, OrderIntent
+from optbus.runtime.consumer import UNLIMITED
 from optbus.runtime.topology import (
     BatchConsumer,
     BatchHandler,
@@ -19,6 +20,10 @@ from optbus.runtime.topology import (
 )
 from optbus_risk.commands import handle_commands
 from optbus_risk.engine import RiskEngine
+
+KILL_SWITCH_BACKOFF_SECONDS = (0.5, 1.0, 2.0)
+"""Delays between deliveries of a kill-switch command that failed: short, as a halt waits on
+them, and the last repeated for as long as it fails."""
 
 
 def _intents(engine: RiskEngine) -> Handler[OrderIntent]:
@@ -54,6 +59,12 @@ TOPOLOGY: ServiceTopology[RiskEngine] = ServiceTopology(
             _commands,
             dead_letters="kill_switch",
             batch_size=16,
+            # An operator's engage is never dropped: one whose state cannot be stored (the
+            # bucket's stream refusing writes, its leader lost) is retried until it is applied,
+            # every 2 s at most, not parked after the service's ten deliveries (a quarter of an
+            # hour). A command that does not parse is parked at once by the handler.
+            max_deliver=UNLIMITED,
+            backoff_seconds=KILL_SWITCH_BACKOFF_SECONDS,
         ),
     ),
     publishes=(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -26,6 +27,13 @@ T = TypeVar("T")
 Hook = Callable[[], Awaitable[None]]
 STARTUP_FAILED_EXIT_CODE = 3
 """What a service process exits with when it refused to start (uvicorn's own code for it)."""
+
+
+_CONSUMING: weakref.WeakKeyDictionary[AsgiFastStream, asyncio.Event] = weakref.WeakKeyDictionary()
+"""Each app's mark, set once its consumers started and its ``on_ready`` hooks ran. FastStream
+reports the ASGI startup complete before its ``after_startup`` hooks (the consumers) run, so
+uvicorn's ``started`` alone comes too early: a test publishing then to a consumer that starts
+at new messages lost the message."""
 
 
 NATS_MAX_OUTSTANDING_PINGS = 2
@@ -104,7 +112,12 @@ def create_app(
     async def mark_down() -> None:
         UP.labels(service).set(0)
 
-    return AsgiFastStream(
+    consuming = asyncio.Event()
+
+    async def mark_consuming() -> None:
+        consuming.set()
+
+    app = AsgiFastStream(
         broker,
         asgi_routes=[
             ("/metrics", make_asgi_app()),
@@ -112,9 +125,11 @@ def create_app(
         ],
         logger=logger,
         on_startup=[connect_and_check_streams],
-        after_startup=[start_consumers, monitor.start, *on_ready],
+        after_startup=[start_consumers, monitor.start, *on_ready, mark_consuming],
         on_shutdown=[monitor.stop, stop_consumers, *on_stopping, mark_down],
     )
+    _CONSUMING[app] = consuming
+    return app
 
 
 class ServiceRunner:
@@ -131,6 +146,7 @@ class ServiceRunner:
             lifespan="on",
         )
         self._server = uvicorn.Server(config)
+        self._consuming = _CONSUMING.get(app)
 
     async def serve(self) -> None:
         """Run until told to stop."""
@@ -139,7 +155,8 @@ class ServiceRunner:
     @property
     def started(self) -> bool:
         """True once the app has connected, checked its streams and started consuming."""
-        return bool(self._server.started)
+        consuming = self._consuming is None or self._consuming.is_set()
+        return bool(self._server.started) and consuming
 
     def request_stop(self) -> None:
         """Ask the server to shut down gracefully, as SIGTERM would."""

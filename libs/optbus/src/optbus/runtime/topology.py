@@ -101,6 +101,11 @@ class BatchConsumer(Generic[Deps]):
     handler: Callable[[Deps, ConsumerPorts], BatchHandler]
     dead_letters: DeadLetterKind = "standard"
     batch_size: int | None = None
+    max_deliver: int | None = None
+    """How often a message is delivered before it is parked (-1: ``UNLIMITED``), when not the
+    service's ``PullTuning``: for a consumer that must never drop what keeps failing."""
+    backoff_seconds: tuple[float, ...] | None = None
+    """The delays between its deliveries, when not the service's ``PullTuning``."""
 
 
 Consumer: TypeAlias = EventConsumer[Deps, Any] | BatchConsumer[Deps]

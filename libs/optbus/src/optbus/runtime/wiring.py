@@ -17,6 +17,7 @@ from optbus.runtime.consumer import DEFAULT_BACKOFF_SECONDS, PullConsumer, PullC
 from optbus.runtime.dispatch import Dispatcher
 from optbus.runtime.history import read_history
 from optbus.runtime.topology import (
+    BatchConsumer,
     Consumer,
     ConsumerPorts,
     EventConsumer,
@@ -105,13 +106,18 @@ def pull_consumers(
         else:
             handler = declared.handler(deps, ports)
         batch_size = declared.batch_size or tuning.batch_size
+        max_deliver, backoff = tuning.max_deliver, tuning.backoff_seconds
+        if isinstance(declared, BatchConsumer):
+            if declared.max_deliver is not None:
+                max_deliver = declared.max_deliver
+            backoff = declared.backoff_seconds or backoff
         spec = PullConsumerSpec(
             stream=declared.stream, subject=declared.subject, durable=declared.durable,
             batch_size=batch_size, ack_wait_seconds=tuning.ack_wait_seconds,
             max_ack_pending=tuning.max_ack_pending,
             retry_delay_seconds=tuning.retry_delay_seconds,
-            from_start=topology.start_at == "first", max_deliver=tuning.max_deliver,
-            backoff_seconds=tuning.backoff_seconds, linger_seconds=tuning.linger_seconds,
+            from_start=topology.start_at == "first", max_deliver=max_deliver,
+            backoff_seconds=backoff, linger_seconds=tuning.linger_seconds,
         )  # fmt: skip
         consumers.append(
             PullConsumer(
