@@ -188,7 +188,7 @@ def _seconds(duration: str) -> float:
 
 def _matches(matcher: str, labels: dict[str, str]) -> bool:
     parsed = re.fullmatch(r'(\w+)="([^"]*)"', matcher)
-    assert parsed is not None, f"only name=\"value\" matchers are read here: {matcher}"
+    assert parsed is not None, f'only name="value" matchers are read here: {matcher}'
     return labels.get(parsed.group(1)) == parsed.group(2)
 
 
