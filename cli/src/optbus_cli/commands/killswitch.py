@@ -62,8 +62,9 @@ def _send(nats_url: str, command: KillSwitchCommand) -> None:
     """Publish the command and wait for risk to store the state asked for; exit 1 without it."""
     from optbus_cli.killswitch import send_command
 
-    typer.echo(f"kill switch {command.action} sent by {command.operator}: {command.reason}")
     confirmation = asyncio.run(send_command(nats_url, command))
+    # Said once it was published: NATS not answering is the one line of the failure instead.
+    typer.echo(f"kill switch {command.action} sent by {command.operator}: {command.reason}")
     typer.echo(confirmation.detail, err=not confirmation.confirmed)
     if not confirmation.confirmed:
         raise typer.Exit(1)
