@@ -309,3 +309,24 @@ def test_the_shared_endpoint_names_win_over_the_earlier_ones(
         "http://new/WS",
         "http://new/INSTRUMENTS",
     )
+
+
+def test_an_unprefixed_endpoint_name_in_the_environment_is_not_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WS_URL", "http://elsewhere")
+    monkeypatch.setenv("INSTRUMENTS_URL", "http://elsewhere/m.zip")
+    monkeypatch.setenv("OPTBUS_ICICI_BREEZE_WS_URL", "http://127.0.0.1:3")
+    settings = BreezeSettings()
+    assert (settings.ws_url, settings.instruments_url) == (
+        "http://127.0.0.1:3",
+        BreezeSettings.model_fields["instruments_url"].default,
+    )
+
+
+def test_code_may_still_name_the_endpoints_by_field() -> None:
+    settings = BreezeSettings(ws_url="http://127.0.0.1:4", instruments_url="http://127.0.0.1:4/m")
+    assert (settings.ws_url, settings.instruments_url) == (
+        "http://127.0.0.1:4",
+        "http://127.0.0.1:4/m",
+    )

@@ -25,7 +25,8 @@ class BreezeSettings(BaseSettings):
     its own day's session); without one, orders use the data app's credentials.
     """
 
-    model_config = SettingsConfigDict(env_prefix="OPTBUS_ICICI_BREEZE_")
+    # populate_by_name: code passes ``ws_url=...``; a bare ``WS_URL`` in the environment is not read.
+    model_config = SettingsConfigDict(env_prefix="OPTBUS_ICICI_BREEZE_", populate_by_name=True)
 
     api_url: str = "https://api.icicidirect.com/breezeapi/api/v1/"
     # The names every adapter shares (``_WS_URL``, ``_INSTRUMENTS_URL``) come first; the names
@@ -33,13 +34,12 @@ class BreezeSettings(BaseSettings):
     ws_url: str = Field(
         default="https://livestream.icicidirect.com",
         validation_alias=AliasChoices(
-            "ws_url", "OPTBUS_ICICI_BREEZE_WS_URL", "OPTBUS_ICICI_BREEZE_STREAM_URL"
+            "OPTBUS_ICICI_BREEZE_WS_URL", "OPTBUS_ICICI_BREEZE_STREAM_URL"
         ),
     )
     instruments_url: str = Field(
         default="https://directlink.icicidirect.com/MotherAppMaster/SecurityMaster.zip",
         validation_alias=AliasChoices(
-            "instruments_url",
             "OPTBUS_ICICI_BREEZE_INSTRUMENTS_URL",
             "OPTBUS_ICICI_BREEZE_SECURITY_MASTER_URL",
         ),
