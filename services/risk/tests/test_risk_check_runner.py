@@ -38,9 +38,20 @@ def test_the_decisions_margin_reuses_what_the_margin_check_priced() -> None:
     ctx = _runner().context(released_state(chain()))
     check_margin(sold, ctx)
     # Figures no pricing of this book gives: read back, they can only come from the memo.
-    ctx.measures[(MARGIN, True)], ctx.measures[(MARGIN, False)] = 1_000_003.0, 3.0
+    ctx.measures[(MARGIN, sold.event_id)], ctx.measures[(MARGIN, "")] = 1_000_003.0, 3.0
 
     assert intent_margin(sold, ctx) == 1_000_000.0
+
+
+def test_a_second_intent_on_one_context_is_priced_on_its_own() -> None:
+    first, second = intent(leg(side="SELL")), intent(leg(side="SELL", lots=3))
+    fresh = _runner().context(released_state(chain()))
+    shared = _runner().context(released_state(chain()))
+    check_margin(first, shared)
+
+    assert (
+        intent_margin(second, shared) == intent_margin(second, fresh) != intent_margin(first, fresh)
+    )
 
 
 def test_a_refusal_carries_no_margin() -> None:

@@ -29,8 +29,8 @@ class CheckContext:
     """What a check may read: the limits, the market facts, the folded state and the time.
 
     One context serves one decision. ``measures`` keeps what the portfolio checks computed of
-    the book (by measure, and whether the intent is in it), so the decision's margin reuses the
-    margin check's figures instead of pricing the scenarios again.
+    the book (by measure, and the id of the intent in it, "" for the book as it is), so the
+    decision's margin reuses the margin check's figures instead of pricing the scenarios again.
     """
 
     config: RiskConfig
@@ -38,7 +38,7 @@ class CheckContext:
     state: RiskState
     now_ns: int
     span: SpanFile | None = None
-    measures: dict[tuple[str, bool], float] = field(default_factory=dict, compare=False)
+    measures: dict[tuple[str, str], float] = field(default_factory=dict, compare=False)
 
 
 Check = Callable[[OrderIntent, CheckContext], RiskCheck]

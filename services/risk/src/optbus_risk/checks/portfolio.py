@@ -65,7 +65,7 @@ def _unmeasured(name: str, why: str, intent: OrderIntent, ctx: CheckContext) -> 
 
 def _measure(name: str, intent: OrderIntent, ctx: CheckContext, *, with_intent: bool) -> float:
     """The book's ``name`` measure with or without ``intent``, computed once per decision."""
-    key = (name, with_intent)
+    key = (name, intent.event_id if with_intent else "")
     if key not in ctx.measures:
         book = current_book(ctx.state)
         marks: Marks = ctx.state.marks
