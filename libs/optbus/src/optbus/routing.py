@@ -37,72 +37,57 @@ from optbus.events import (
     VolatilityIndexTick,
 )
 
-_ROUTES: dict[type[Event], Callable[[Any], str]] = {
-    OptionChainSnapshot: lambda e: subjects.md_chain(e.underlying, e.expiry),
-    VolatilityIndexTick: lambda e: subjects.md_vix(e.index),
-    FeedDataIssue: lambda e: subjects.md_feed_issue(e.broker),
-    ChainGreeks: lambda e: subjects.greeks_chain(e.snapshot.underlying, e.snapshot.expiry),
-    EndOfDay: lambda e: subjects.END_OF_DAY,
-    DeadLetter: lambda e: subjects.dead_letter(e.original_subject),
-    Signal: lambda e: subjects.strategy_signal(e.strategy, e.underlying),
-    OrderIntent: lambda e: subjects.strategy_intent(e.strategy),
-    RiskDecision: lambda e: subjects.risk_decision(e.intent.strategy),
-    CircuitBreakerTripped: lambda e: subjects.RISK_CIRCUIT_BREAKER,
-    Order: lambda e: subjects.exec_event("order.new"),
-    OrderAccepted: lambda e: subjects.exec_event("order.accepted"),
-    OrderRejected: lambda e: subjects.exec_event("order.rejected"),
-    OrderCancelled: lambda e: subjects.exec_event("order.cancelled"),
-    Fill: lambda e: subjects.exec_event("fill"),
-    PositionOpened: lambda e: subjects.exec_event("position.opened"),
-    PositionUpdated: lambda e: subjects.exec_event("position.updated"),
-    PositionClosed: lambda e: subjects.exec_event("position.closed"),
-    PositionSettled: lambda e: subjects.exec_event("position.settled"),
-    TradeClosed: lambda e: subjects.exec_event("trade.closed"),
-    BrokerStateAdopted: lambda e: subjects.RECONCILIATION_ADOPTED,
-    BrokerChargesReported: lambda e: subjects.exec_event("charges.reported"),
-    KillSwitchEngaged: lambda e: subjects.KILLSWITCH_ENGAGED,
-    KillSwitchReleased: lambda e: subjects.KILLSWITCH_RELEASED,
-    ModelTrained: lambda e: subjects.MODEL_TRAINED,
-    ModelPromoted: lambda e: subjects.MODEL_PROMOTED,
-    DataQualityReported: lambda e: subjects.DATA_QUALITY,
-}
+Route = tuple[str, Callable[[Any], str]]
+"""Where a type of event goes: the pattern all its subjects match, and its subject."""
 
-_SUBJECT_PATTERNS: dict[type[Event], str] = {
-    OptionChainSnapshot: "md.chain.*.*",
-    VolatilityIndexTick: "md.vix.*",
-    FeedDataIssue: "md.feed.issue.*",
-    ChainGreeks: "greeks.chain.*.*",
-    EndOfDay: subjects.END_OF_DAY,
-    DeadLetter: f"{subjects.DEAD_LETTER_PREFIX}.>",
-    Signal: "strategy.signal.*.*",
-    OrderIntent: "strategy.intent.*",
-    RiskDecision: "risk.decision.*",
-    CircuitBreakerTripped: subjects.RISK_CIRCUIT_BREAKER,
-    Order: subjects.exec_event("order.new"),
-    OrderAccepted: subjects.exec_event("order.accepted"),
-    OrderRejected: subjects.exec_event("order.rejected"),
-    OrderCancelled: subjects.exec_event("order.cancelled"),
-    Fill: subjects.exec_event("fill"),
-    PositionOpened: subjects.exec_event("position.opened"),
-    PositionUpdated: subjects.exec_event("position.updated"),
-    PositionClosed: subjects.exec_event("position.closed"),
-    PositionSettled: subjects.exec_event("position.settled"),
-    TradeClosed: subjects.exec_event("trade.closed"),
-    BrokerStateAdopted: subjects.RECONCILIATION_ADOPTED,
-    BrokerChargesReported: subjects.exec_event("charges.reported"),
-    KillSwitchEngaged: subjects.KILLSWITCH_ENGAGED,
-    KillSwitchReleased: subjects.KILLSWITCH_RELEASED,
-    ModelTrained: subjects.MODEL_TRAINED,
-    ModelPromoted: subjects.MODEL_PROMOTED,
-    DataQualityReported: subjects.DATA_QUALITY,
+
+def _fixed(subject: str) -> Route:
+    """A type of event always published on one subject, which is its pattern too."""
+    return subject, lambda _: subject
+
+
+_ROUTES: dict[type[Event], Route] = {
+    OptionChainSnapshot: ("md.chain.*.*", lambda e: subjects.md_chain(e.underlying, e.expiry)),
+    VolatilityIndexTick: ("md.vix.*", lambda e: subjects.md_vix(e.index)),
+    FeedDataIssue: ("md.feed.issue.*", lambda e: subjects.md_feed_issue(e.broker)),
+    ChainGreeks: (
+        "greeks.chain.*.*",
+        lambda e: subjects.greeks_chain(e.snapshot.underlying, e.snapshot.expiry),
+    ),
+    EndOfDay: _fixed(subjects.END_OF_DAY),
+    DeadLetter: (
+        f"{subjects.DEAD_LETTER_PREFIX}.>",
+        lambda e: subjects.dead_letter(e.original_subject),
+    ),
+    Signal: ("strategy.signal.*.*", lambda e: subjects.strategy_signal(e.strategy, e.underlying)),
+    OrderIntent: ("strategy.intent.*", lambda e: subjects.strategy_intent(e.strategy)),
+    RiskDecision: ("risk.decision.*", lambda e: subjects.risk_decision(e.intent.strategy)),
+    CircuitBreakerTripped: _fixed(subjects.RISK_CIRCUIT_BREAKER),
+    Order: _fixed(subjects.exec_event("order.new")),
+    OrderAccepted: _fixed(subjects.exec_event("order.accepted")),
+    OrderRejected: _fixed(subjects.exec_event("order.rejected")),
+    OrderCancelled: _fixed(subjects.exec_event("order.cancelled")),
+    Fill: _fixed(subjects.exec_event("fill")),
+    PositionOpened: _fixed(subjects.exec_event("position.opened")),
+    PositionUpdated: _fixed(subjects.exec_event("position.updated")),
+    PositionClosed: _fixed(subjects.exec_event("position.closed")),
+    PositionSettled: _fixed(subjects.exec_event("position.settled")),
+    TradeClosed: _fixed(subjects.exec_event("trade.closed")),
+    BrokerStateAdopted: _fixed(subjects.RECONCILIATION_ADOPTED),
+    BrokerChargesReported: _fixed(subjects.exec_event("charges.reported")),
+    KillSwitchEngaged: _fixed(subjects.KILLSWITCH_ENGAGED),
+    KillSwitchReleased: _fixed(subjects.KILLSWITCH_RELEASED),
+    ModelTrained: _fixed(subjects.MODEL_TRAINED),
+    ModelPromoted: _fixed(subjects.MODEL_PROMOTED),
+    DataQualityReported: _fixed(subjects.DATA_QUALITY),
 }
-"""The subjects each type of event is published on, as a pattern: what a service's declared
-``publishes`` is compared with to know which types it may publish."""
+"""Each type of event: the pattern every subject it is published on matches (what a service's
+declared ``publishes`` is compared with to know which types it may publish), and its subject."""
 
 
 def subject_pattern_of(event_type: type[Event]) -> str:
     """The pattern every subject ``event_type`` is published on matches."""
-    return _SUBJECT_PATTERNS[event_type]
+    return _ROUTES[event_type][0]
 
 
 def types_published_within(patterns: Iterable[str]) -> list[type[Event]]:
@@ -111,7 +96,7 @@ def types_published_within(patterns: Iterable[str]) -> list[type[Event]]:
     wanted = tuple(patterns)
     return [
         event_type
-        for event_type, pattern in _SUBJECT_PATTERNS.items()
+        for event_type, (pattern, _) in _ROUTES.items()
         if any(subjects.pattern_within(pattern, outer) for outer in wanted)
     ]
 
@@ -121,4 +106,4 @@ def subject_of(event: Event) -> str:
     route = _ROUTES.get(type(event))
     if route is None:
         raise TypeError(f"no subject for {type(event).__name__}")
-    return route(event)
+    return route[1](event)

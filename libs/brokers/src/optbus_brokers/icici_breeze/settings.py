@@ -25,7 +25,8 @@ class BreezeSettings(BaseSettings):
     its own day's session); without one, orders use the data app's credentials.
     """
 
-    # populate_by_name: code passes ``ws_url=...``; a bare ``WS_URL`` in the environment is not read.
+    # populate_by_name: code may pass ``ws_url=...``; a bare ``WS_URL`` in the environment is
+    # never read (only the prefixed names below are).
     model_config = SettingsConfigDict(env_prefix="OPTBUS_ICICI_BREEZE_", populate_by_name=True)
 
     api_url: str = "https://api.icicidirect.com/breezeapi/api/v1/"
