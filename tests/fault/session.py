@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 
@@ -85,10 +85,10 @@ STRATEGY = "FAULT"
 class KillSwitchSeen:
     """The kill switch after a fault: who the bucket says engaged it (None when it reads
     released or unreadable), and whether risk refused an opening intent on its kill-switch
-    check (None where no risk service runs)."""
+    check."""
 
     engaged_by: str | None
-    refused_opening: bool | None
+    refused_opening: bool
 
 
 OBEYED = KillSwitchSeen(engaged_by=OPERATOR, refused_opening=True)
@@ -176,10 +176,10 @@ class Tally:
     published: int
     stored: int
     distinct: int
-    stuck: Backlog = field(default_factory=dict)
+    stuck: Backlog
     """The durables with a message still pending or unacknowledged at the end (none: empty)."""
-    durables: int = 0
-    kill_switch: KillSwitchSeen | None = None
+    durables: int
+    kill_switch: KillSwitchSeen
 
     @property
     def lost(self) -> int:
@@ -195,7 +195,7 @@ def tally(
     day: date,
     published: int,
     backlog: Backlog,
-    kill_switch: KillSwitchSeen | None = None,
+    kill_switch: KillSwitchSeen,
 ) -> Tally:
     """Count the day's rows, and the distinct options among them (one per option and time)."""
     stored, distinct = query_one(
