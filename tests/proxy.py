@@ -33,6 +33,10 @@ class StallingProxy:
         """From now on, forward nothing."""
         self._forwarding.clear()
 
+    def resume(self) -> None:
+        """Forward again, what was held back first: the server answers again."""
+        self._forwarding.set()
+
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()

@@ -18,8 +18,17 @@ from ..integration.conftest import (
     simulated_steps,
     start_greeks,
     start_persistence,
+    start_risk,
 )
-from .session import SteadyPublisher, Tally, connect, tally, wait_until_stored
+from .session import (
+    SteadyPublisher,
+    Tally,
+    after_the_fault,
+    connect,
+    engage_kill_switch,
+    tally,
+    wait_until_stored,
+)
 
 REPLICAS = 3
 STEPS = 16
@@ -58,11 +67,12 @@ async def stream_leader(url: str, stream: str) -> str:
 
 
 async def start_pipeline(url: str, database_url: str) -> list[RunningService]:
-    """The bus migrated with R3 streams, then persistence and greeks on the cluster."""
+    """The bus migrated with R3 streams, then persistence, greeks and risk on the cluster."""
     await migrate_replicated(url)
     return [
         await start_persistence(url, database_url).ready(),
         await start_greeks(url).ready(),
+        await start_risk(url).ready(),
     ]
 
 
@@ -72,24 +82,29 @@ async def session_with_a_fault(
     day: date,
     fault: Callable[[], Awaitable[None]],
 ) -> Tally:
-    """A session on the cluster with ``fault`` half-way through, and what it stored."""
+    """A session on the cluster with ``fault`` half-way through, the kill switch engaged before
+    it: what it stored, what was stuck, and the kill switch after."""
     steps = simulated_steps(day, STEPS, f"fault-cluster-{day.isoformat()}")
     services = await start_pipeline(cluster.url, database_url)
-    publisher = SteadyPublisher(cluster.url)
-    publishing = asyncio.create_task(publisher.publish(steps, pause=0.3))
+    try:
+        await engage_kill_switch(cluster.url)
+        publisher = SteadyPublisher(cluster.url)
+        publishing = asyncio.create_task(publisher.publish(steps, pause=0.3))
 
-    async def half_way() -> bool:
-        return publisher.published >= sum(len(step) for step in steps[: STEPS // 2])
+        async def half_way() -> bool:
+            return publisher.published >= sum(len(step) for step in steps[: STEPS // 2])
 
-    await eventually(half_way, within=30)
-    await fault()
-    fault_over = time.monotonic()
-    await publishing
-    stored = await wait_until_stored(database_url, day, expected_rows(steps), within=90)
-    print(f"\nevery tick stored {stored - fault_over:.1f} s after the fault ended")
-    for service in services:
-        await service.stop()
-    return tally(database_url, day, expected_rows(steps))
+        await eventually(half_way, within=30)
+        await fault()
+        fault_over = time.monotonic()
+        await publishing
+        stored = await wait_until_stored(database_url, day, expected_rows(steps), within=90)
+        print(f"\nevery tick stored {stored - fault_over:.1f} s after the fault ended")
+        backlog, kill_switch = await after_the_fault(cluster.url, day)
+    finally:  # a failed session's services must not go on loading the next test's host
+        for service in services:
+            await service.stop()
+    return tally(database_url, day, expected_rows(steps), backlog, kill_switch)
 
 
 StreamState = tuple[int, int, int]

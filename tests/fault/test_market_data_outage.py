@@ -1,6 +1,7 @@
 """nats-server stops for 15 s while market-data plays a session: it waits, publishes again the
 events JetStream did not confirm, under the same ids, and the stream ends up with every event
-once."""
+once; nothing is left stuck, and the kill switch engaged before the outage is still engaged and
+obeyed by risk after it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from nats.js.errors import NotFoundError
 from optbus_cli.servers import LocalNats
 from optbus_market_data.main import MarketDataSettings, run_service
 
-from ..integration.conftest import eventually, simulated_steps
+from ..integration.conftest import eventually, simulated_steps, start_risk, stuck
+from .session import OBEYED, after_the_fault, engage_kill_switch
 
 pytestmark = pytest.mark.fault
 
@@ -43,6 +45,8 @@ async def test_market_data_publishes_every_event_it_made_across_a_nats_outage(
         exit_when_done=True, http_port=0,
     )  # fmt: skip
     made = sum(len(step) for step in simulated_steps(DAY, 60, RUN_ID))
+    risk = await start_risk(own_nats.url).ready()
+    await engage_kill_switch(own_nats.url)
     playing = asyncio.create_task(run_service(settings))
 
     async def publishing() -> bool:
@@ -55,4 +59,10 @@ async def test_market_data_publishes_every_event_it_made_across_a_nats_outage(
     own_nats.start()
 
     assert await asyncio.wait_for(playing, timeout=60)
-    assert before_the_outage < made == await _market_data_stored(own_nats.url)
+    stored = await _market_data_stored(own_nats.url)
+    backlog, kill_switch = await after_the_fault(own_nats.url, DAY)
+    await risk.stop()
+    print(f"\nMD stream: {stored} of {made}; stuck {stuck(backlog)} on {len(backlog)} durables")
+    assert before_the_outage < made == stored
+    assert stuck(backlog) == {}
+    assert kill_switch == OBEYED  # engaged before the outage, still engaged and obeyed

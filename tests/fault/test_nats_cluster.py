@@ -20,7 +20,7 @@ from optbus_cli.servers import LocalNatsCluster
 
 from ..integration.conftest import eventually
 from .cluster import REPLICAS, migrate_replicated, session_with_a_fault, stream_leader
-from .session import connect
+from .session import OBEYED, connect
 
 pytestmark = pytest.mark.fault
 
@@ -40,7 +40,8 @@ async def test_killing_the_market_data_streams_leader_loses_and_doubles_no_optio
 
     counted = await session_with_a_fault(cluster, database_url, date(2026, 12, 14), kill_the_leader)
 
-    assert (counted.lost, counted.duplicated) == (0, 0)
+    assert (counted.lost, counted.duplicated, counted.stuck) == (0, 0, {})
+    assert counted.kill_switch == OBEYED  # engaged before the fault, still engaged and obeyed
 
 
 async def test_restarting_the_whole_cluster_loses_and_doubles_no_option_tick(
@@ -54,7 +55,8 @@ async def test_restarting_the_whole_cluster_loses_and_doubles_no_option_tick(
         cluster, database_url, date(2026, 12, 15), restart_every_member
     )
 
-    assert (counted.lost, counted.duplicated) == (0, 0)
+    assert (counted.lost, counted.duplicated, counted.stuck) == (0, 0, {})
+    assert counted.kill_switch == OBEYED  # engaged before the fault, still engaged and obeyed
 
 
 async def test_migrating_again_without_replicas_keeps_the_streams_three_replicas(

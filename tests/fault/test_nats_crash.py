@@ -1,4 +1,5 @@
-"""nats-server is killed (-9) mid-session and restarted: every option lands exactly once."""
+"""nats-server is killed (-9) mid-session and restarted: every option lands exactly once, nothing
+is left stuck, and the kill switch engaged before the kill is still engaged and obeyed."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from ..integration.conftest import (
     simulated_steps,
     start_greeks,
     start_persistence,
-    ticks_on,
+    start_risk,
     wait_for_rows,
 )
+from .session import OBEYED, after_the_fault, engage_kill_switch, tally
 
 pytestmark = pytest.mark.fault
 
@@ -31,7 +33,9 @@ async def test_a_killed_nats_server_loses_and_doubles_no_option_tick(
     services = [
         await start_persistence(own_nats.url, database_url).ready(),
         await start_greeks(own_nats.url).ready(),
+        await start_risk(own_nats.url).ready(),
     ]
+    await engage_kill_switch(own_nats.url)
     await publish_events(own_nats.url, [e for s in steps[:5] for e in s])
 
     await wait_for_rows(database_url, day, 1)
@@ -42,6 +46,9 @@ async def test_a_killed_nats_server_loses_and_doubles_no_option_tick(
 
     await wait_for_rows(database_url, day, rows, within=120)
     await asyncio.sleep(2.0)
+    backlog, kill_switch = await after_the_fault(own_nats.url, day)
     for service in services:
         await service.stop()
-    assert ticks_on(database_url, day) == rows
+    counted = tally(database_url, day, rows, backlog, kill_switch)
+    assert (counted.lost, counted.duplicated, counted.stuck) == (0, 0, {})
+    assert counted.kill_switch == OBEYED  # engaged before the kill, still engaged and obeyed

@@ -19,6 +19,7 @@ from optbus_cli.servers import LocalNatsCluster
 
 from .cluster import REPLICAS, session_with_a_fault, stream_leader, wait_until_replicas_agree
 from .network import Switch, requires_network_namespaces, switch_of
+from .session import OBEYED
 
 pytestmark = [pytest.mark.fault, requires_network_namespaces()]
 
@@ -57,7 +58,8 @@ async def test_cutting_off_the_market_data_streams_leader_loses_and_doubles_no_o
         cluster, database_url, date(2027, 1, 18), cut_off_the_leader
     )
 
-    assert (counted.lost, counted.duplicated) == (0, 0)
+    assert (counted.lost, counted.duplicated, counted.stuck) == (0, 0, {})
+    assert counted.kill_switch == OBEYED  # engaged before the fault, still engaged and obeyed
     await wait_until_replicas_agree(cluster, within=30)
 
 
@@ -73,5 +75,6 @@ async def test_cutting_off_a_follower_loses_and_doubles_no_option_tick(
         cluster, database_url, date(2027, 1, 19), cut_off_a_follower
     )
 
-    assert (counted.lost, counted.duplicated) == (0, 0)
+    assert (counted.lost, counted.duplicated, counted.stuck) == (0, 0, {})
+    assert counted.kill_switch == OBEYED  # engaged before the fault, still engaged and obeyed
     await wait_until_replicas_agree(cluster, within=30)

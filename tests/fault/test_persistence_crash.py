@@ -4,7 +4,8 @@ exactly once.
 Persistence runs as operators run it (``optbus run persistence``, a process of its own); greeks
 runs in the test. A kill leaves a batch unacknowledged, so JetStream delivers it again after the
 ack wait (5 s here rather than the default 60 s, to keep the test short): the restarted
-process must store what its predecessor had not committed and nothing it had.
+process must store what its predecessor had not committed and nothing it had, and leave nothing
+stuck. Risk runs too: the kill switch engaged before the kill stays engaged and obeyed.
 """
 
 from __future__ import annotations
@@ -24,10 +25,18 @@ from ..integration.conftest import (
     expected_rows,
     simulated_steps,
     start_greeks,
+    start_risk,
     ticks_on,
     wait_for_rows,
 )
-from .session import SteadyPublisher, tally, wait_until_stored
+from .session import (
+    OBEYED,
+    SteadyPublisher,
+    after_the_fault,
+    engage_kill_switch,
+    tally,
+    wait_until_stored,
+)
 
 pytestmark = pytest.mark.fault
 
@@ -54,7 +63,8 @@ async def test_a_persistence_process_killed_mid_session_loses_and_doubles_no_opt
 ) -> None:
     steps = simulated_steps(DAY, STEPS, "fault-persistence-kill")
     processes.start("persistence")
-    greeks = await start_greeks(own_nats.url).ready()
+    services = [await start_greeks(own_nats.url).ready(), await start_risk(own_nats.url).ready()]
+    await engage_kill_switch(own_nats.url)
     publisher = SteadyPublisher(own_nats.url)
     publishing = asyncio.create_task(publisher.publish(steps, pause=0.3))
 
@@ -65,7 +75,10 @@ async def test_a_persistence_process_killed_mid_session_loses_and_doubles_no_opt
     processes.start("persistence")
     await publishing
     await wait_until_stored(database_url, DAY, expected_rows(steps), within=60)
-    await greeks.stop()
+    backlog, kill_switch = await after_the_fault(own_nats.url, DAY)
+    for service in services:
+        await service.stop()
 
-    counted = tally(database_url, DAY, expected_rows(steps))
-    assert (counted.lost, counted.duplicated) == (0, 0)
+    counted = tally(database_url, DAY, expected_rows(steps), backlog, kill_switch)
+    assert (counted.lost, counted.duplicated, counted.stuck) == (0, 0, {})
+    assert counted.kill_switch == OBEYED  # engaged before the kill, still engaged and obeyed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -21,11 +21,15 @@ from optbus.runtime.service import ServiceRunner
 from optbus.subjects import STREAM_NAMES
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
+from optbus_greeks.topology import TOPOLOGY as GREEKS
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
 from optbus_persistence.main import PersistenceSettings
 from optbus_persistence.main import build_app as build_persistence
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.store import EventStore
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
+from optbus_risk.main import RiskSettings
+from optbus_risk.main import build_app as build_risk
 
 
 class RunningService:
@@ -54,11 +58,22 @@ def start_greeks(nats_url: str) -> RunningService:
     return RunningService(ServiceRunner(build_greeks(settings), settings))
 
 
+def start_risk(nats_url: str) -> RunningService:
+    settings = RiskSettings(nats_url=nats_url, http_port=0)
+    return RunningService(ServiceRunner(build_risk(settings), settings))
+
+
 def start_persistence(nats_url: str, database_url: str) -> RunningService:
     settings = PersistenceSettings(
         nats_url=nats_url, database_url=database_url, http_port=0, retry_delay_seconds=0.5
     )
     return RunningService(ServiceRunner(build_persistence(settings), settings))
+
+
+PERSISTENCE_DURABLES = frozenset(consumer.durable for consumer in PERSISTENCE.consumers)
+"""The durable consumers of persistence."""
+PIPELINE_DURABLES = PERSISTENCE_DURABLES | {consumer.durable for consumer in GREEKS.consumers}
+"""The durable consumers of greeks and persistence (the ``pipeline`` fixture)."""
 
 
 @pytest.fixture
@@ -158,28 +173,66 @@ async def wait_for_rows(database_url: str, day: date, rows: int, within: float =
     await eventually(enough, within=within)
 
 
-async def wait_until_consumed(nats_url: str, within: float = 60.0) -> None:
-    """Wait until every durable consumer on the bus has acked all its stream holds, twice in
-    a row (what one service acks may be what the next consumes)."""
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    settled = 0
+Backlog = dict[str, tuple[int, int]]
+"""Each durable consumer's messages pending and acknowledged-pending (delivered, not acked)."""
 
-    async def consumed() -> bool:
-        nonlocal settled
-        busy = [
-            info
-            for stream in STREAM_NAMES
-            for info in await js.consumers_info(stream)
-            if info.num_pending or info.num_ack_pending
-        ]
-        settled = 0 if busy else settled + 1
-        return settled >= 2
+
+async def durable_backlog(
+    nats_url: str,
+    within: float = 60.0,
+    interval: float = 0.5,
+    durables: Collection[str] | None = None,
+) -> Backlog:
+    """Wait until no durable consumer on the bus (of every member of a cluster, comma-separated)
+    has a message pending or unacknowledged on two polls in a row (a letter a consumer parks
+    between reading one stream's consumers and the next's is seen by the second), or until
+    ``within`` seconds pass; every durable's (pending, unacked) as last seen, the evidence.
+    ``durables`` limits it to those names (on a bus other tests' services left durables on)."""
+    nc = await nats.connect(nats_url.split(","))
+    js = nc.jetstream()
+    seen: Backlog = {}
+    quiet_polls = 0
+
+    async def nothing_pending() -> bool:
+        nonlocal quiet_polls
+        seen.clear()
+        for stream in STREAM_NAMES:
+            try:
+                consumers = await js.consumers_info(stream)
+            except nats.errors.Error:  # a cluster member just back may not answer yet
+                seen[f"({stream}: no answer)"] = (-1, -1)
+                quiet_polls = 0
+                return False
+            for info in consumers:
+                named = durables is None or info.name in durables
+                if info.config.durable_name is not None and named:
+                    seen[info.name] = (info.num_pending or 0, info.num_ack_pending or 0)
+        quiet_polls = quiet_polls + 1 if all(c == (0, 0) for c in seen.values()) else 0
+        return quiet_polls == 2
 
     try:
-        await eventually(consumed, within=within, interval=0.5)
+        await eventually(nothing_pending, within=within, interval=interval)
+    except AssertionError:
+        pass  # the backlog says what is stuck
     finally:
         await nc.close()
+    return dict(seen)
+
+
+def stuck(backlog: Backlog) -> Backlog:
+    """The durables of ``backlog`` with a message pending or unacknowledged."""
+    return {name: counts for name, counts in backlog.items() if counts != (0, 0)}
+
+
+async def wait_until_consumed(
+    nats_url: str, within: float = 60.0, interval: float = 0.5
+) -> Backlog:
+    """Wait until every durable consumer on the bus has acked all its stream holds (what one
+    service acks may be what the next consumes); fail naming the durables still busy."""
+    backlog = await durable_backlog(nats_url, within, interval)
+    if stuck(backlog):
+        raise AssertionError(f"not consumed within {within} s: {stuck(backlog)}")
+    return backlog
 
 
 @contextmanager

@@ -31,14 +31,14 @@ from optbus.control import KillSwitchState
 from optbus.events import EndOfDay, Event
 from optbus.routing import subject_of
 from optbus.runtime.control_state import read_kill_switch
-from optbus.subjects import DEFAULT_OPERATOR, KILLSWITCH, KILLSWITCH_RELEASED, STREAM_NAMES
+from optbus.subjects import DEFAULT_OPERATOR, KILLSWITCH, KILLSWITCH_RELEASED
 from optbus_cli.demo import ServiceProcesses
 from optbus_cli.servers import free_port
 from optbus_persistence.schema import migrate
 
 from ..conftest import fresh_database, migrated_nats
 from .bad_messages import SERVICES, BadMessage, consumers_of, generate
-from .conftest import eventually, simulated_steps
+from .conftest import eventually, simulated_steps, wait_until_consumed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -147,34 +147,6 @@ def _interleaved(bad: list[BadMessage], good: list[Event]) -> list[Outgoing]:
     return mixed
 
 
-async def _drained(nc: Client) -> dict[str, tuple[int, int]]:
-    """Wait until no durable has a message pending or unacked; each one's (pending, unacked)
-    as last seen, the assertion's evidence."""
-    js = nc.jetstream()
-    seen: dict[str, tuple[int, int]] = {}
-
-    quiet_polls = 0
-
-    async def nothing_pending() -> bool:
-        """Nothing pending on two polls in a row: a letter a consumer parks between reading
-        one stream's consumers and the next's is seen by the second."""
-        nonlocal quiet_polls
-        seen.clear()
-        for stream in STREAM_NAMES:
-            for info in await js.consumers_info(stream):
-                if info.config.durable_name is not None:
-                    seen[info.name] = (info.num_pending or 0, info.num_ack_pending or 0)
-        quiet_polls = quiet_polls + 1 if all(c == (0, 0) for c in seen.values()) else 0
-        return quiet_polls == 2
-
-    try:
-        await eventually(nothing_pending, within=DRAIN_SECONDS, interval=1.0)
-    except AssertionError:
-        stuck = {name: counts for name, counts in seen.items() if counts != (0, 0)}
-        raise AssertionError(f"not drained within {DRAIN_SECONDS} s: {stuck}") from None
-    return seen
-
-
 async def _send_and_drain(nats_url: str) -> Sent:
     """Publish the fuzz's messages, then wait for every durable to drain (within the bound)."""
     generating = time.monotonic()
@@ -188,11 +160,11 @@ async def _send_and_drain(nats_url: str) -> Sent:
     try:
         started = time.monotonic()
         acks = await _publish(nc, mixed)
-        published = time.monotonic()
-        durables = await _drained(nc)
-        drained = time.monotonic()
     finally:
         await nc.close()
+    published = time.monotonic()
+    durables = await wait_until_consumed(nats_url, within=DRAIN_SECONDS, interval=1.0)
+    drained = time.monotonic()
     print(f"\nfuzz: {len(bad)} bad messages generated in {started - generating:.1f} s; "
           f"they and {len(good) + 1} good ones published in "
           f"{published - started:.1f} s; {len(durables)} durables drained "

@@ -30,6 +30,10 @@ from optbus.subjects import KILLSWITCH, md_chain
 from optbus.timestamps import datetime_from_ns, epoch_ns
 
 from .conftest import (
+    PERSISTENCE_DURABLES,
+    PIPELINE_DURABLES,
+    Backlog,
+    durable_backlog,
     eventually,
     expected_rows,
     publish_events,
@@ -37,6 +41,7 @@ from .conftest import (
     query_one,
     simulated_steps,
     start_persistence,
+    stuck,
     ticks_on,
     wait_for_rows,
 )
@@ -77,6 +82,12 @@ async def _parked_once(database_url: str, original_subject: str, consumer: str) 
     assert _letters(database_url, original_subject, consumer) == 1
 
 
+async def _stuck(nats_url: str, durables: frozenset[str] = PIPELINE_DURABLES) -> Backlog:
+    """The running services' durables still holding a message once they drained (or a minute
+    passed): none, when nothing is stuck behind or on the bad message."""
+    return stuck(await durable_backlog(nats_url, durables=durables))
+
+
 def _vix(event_id: str, moment: datetime, index: str = "ITTSRANGE") -> VolatilityIndexTick:
     ns = epoch_ns(moment)
     return VolatilityIndexTick(event_id=event_id, ts_event=ns, ts_init=ns, index=index, value=14.0)
@@ -100,6 +111,7 @@ async def test_a_vix_tick_at_a_time_no_date_holds_is_parked_and_the_ticks_behind
     await eventually(stored)
     await _parked_once(database_url, subject, "persistence-md-md")
     assert _stored(database_url, ["it-ts-range-bad"]) == 0
+    assert await _stuck(nats_url) == {}
 
 
 async def test_a_vix_tick_whose_event_id_no_index_can_hold_is_parked_and_the_ticks_behind_it_stored(
@@ -146,6 +158,7 @@ async def test_a_huge_binary_snapshot_is_parked_by_greeks_and_the_chains_behind_
     )
     assert (size, digest, truncated) == (str(len(body)), hashlib.sha256(body).hexdigest(), "true")
     assert ticks_on(database_url, day) == expected_rows(steps)
+    assert await _stuck(nats_url) == {}
 
 
 def _fill(event_id: str, quantity: int, day: date = date(2026, 12, 23)) -> Fill:
@@ -186,6 +199,7 @@ async def test_a_fill_its_table_cannot_hold_is_parked_and_the_good_fills_of_its_
             "AND payload->>'payload' LIKE '%%it-refused-bad%%'",
         )[0]
         assert str(reason).startswith("database refused it: SQLSTATE 22003")
+        assert await _stuck(nats_url, PERSISTENCE_DURABLES) == {}
     finally:
         await persistence.stop()
 
@@ -267,6 +281,7 @@ async def test_a_chain_with_a_bid_size_no_integer_column_holds_is_parked_and_its
     assert ticks_on(database_url, day) == expected_rows(steps)
     assert _ticks_at(database_url, bad_ns) == 0
     assert _stored(database_url, ["it-wide-size-bad"]) == 0
+    assert await _stuck(nats_url) == {}
 
 
 def _letter(event_id: str, payload: str) -> DeadLetter:
@@ -296,6 +311,7 @@ async def test_a_dead_letter_holding_nul_is_stored_and_the_letters_behind_it_too
     )
     assert (payload, raw) == ('{"a":"\ufffd"}', encode(letters[0]))
     assert _letters(database_url, "dlq.md.chain.ITNUL.20261229", "persistence-dlq-dlq") == 0
+    assert await _stuck(nats_url) == {}
 
 
 async def test_a_kill_switch_engaged_and_released_with_nul_in_its_reasons_leaves_its_audit_rows(
@@ -339,6 +355,7 @@ async def test_a_kill_switch_engaged_and_released_with_nul_in_its_reasons_leaves
             "AND raw_payload = %s",
             (KILLSWITCH, command),
         ) == 1  # fmt: skip
+    assert await _stuck(nats_url) == {}
 
 
 @contextmanager

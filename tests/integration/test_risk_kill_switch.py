@@ -8,16 +8,25 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeAlias
 
+import msgspec
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
-from optbus.control import RELEASED
-from optbus.events import KillSwitchCommand
+from optbus.control import RELEASED, KillSwitchState
+from optbus.events import DeadLetter, KillSwitchCommand
 from optbus.runtime.control_state import read_kill_switch, write_kill_switch
 from optbus.runtime.service import ServiceRunner
-from optbus.subjects import KILLSWITCH, KILLSWITCH_BUCKET, KILLSWITCH_ENGAGED, dead_letter
+from optbus.subjects import (
+    KILLSWITCH,
+    KILLSWITCH_BUCKET,
+    KILLSWITCH_ENGAGED,
+    KILLSWITCH_RELEASED,
+    dead_letter,
+)
 from optbus_cli.killswitch import send_command
 from optbus_cli.main import app
 from optbus_cli.servers import LocalNats
@@ -28,6 +37,8 @@ from .conftest import RunningService
 pytestmark = pytest.mark.integration
 
 ENGAGE = b'{"action":"engage","reason":"drill","operator":"asha"}'
+MALFORMED = b'{"action":"resume"}'
+"""What an operator might type to resume: no such action, so no command at all."""
 KV_STREAM = f"KV_{KILLSWITCH_BUCKET}"
 
 
@@ -254,3 +265,67 @@ async def test_a_release_by_an_allowed_operator_is_confirmed(
     release = KillSwitchCommand(action="release", reason="done", operator="ravi")
 
     assert (await send_command(own_nats.url, release)).confirmed
+
+
+def invalid_commands_counted() -> float:
+    """The in-process risk service's count of kill-switch commands it could not read."""
+    counted = REGISTRY.get_sample_value(
+        "optbus_killswitch_invalid_commands_total", {"service": "risk"}
+    )
+    return counted or 0.0
+
+
+async def parked_command(js: JetStreamContext) -> DeadLetter | None:
+    """The last letter parked from the plain kill-switch subject, if any."""
+    try:
+        message = await js.get_last_msg("DLQ", dead_letter(KILLSWITCH))
+    except NotFoundError:
+        return None
+    return msgspec.json.decode(message.data or b"", type=DeadLetter)
+
+
+@pytest.fixture
+async def malformed_after_engage(
+    own_nats: LocalNats, start_risk: StartRisk, own_nc: Client, js: JetStreamContext
+) -> float:
+    """Risk running, the switch engaged by asha (confirmed), then a malformed command published
+    as `nats pub control.killswitch` would, and parked; the invalid commands counted before."""
+    await start_risk()
+    engage = KillSwitchCommand(action="engage", reason="drill", operator="asha")
+    assert (await send_command(own_nats.url, engage)).confirmed
+    counted_before = invalid_commands_counted()
+
+    await own_nc.publish(KILLSWITCH, MALFORMED)
+
+    await until(lambda: parked_letter_present(js), within=10)
+    return counted_before
+
+
+async def parked_letter_present(js: JetStreamContext) -> bool:
+    return await parked_command(js) is not None
+
+
+async def test_a_malformed_command_is_parked_with_its_exact_bytes(
+    malformed_after_engage: float, js: JetStreamContext
+) -> None:
+    letter = await parked_command(js)
+
+    assert letter is not None
+    assert (letter.consumer, letter.payload) == ("risk-killswitch", MALFORMED.decode())
+
+
+async def test_a_malformed_command_is_counted_for_the_alert(malformed_after_engage: float) -> None:
+    assert invalid_commands_counted() - malformed_after_engage == 1
+
+
+async def test_a_malformed_command_never_releases_an_engaged_switch(
+    malformed_after_engage: float, js: JetStreamContext
+) -> None:
+    await asyncio.sleep(1)  # anything the command made would be stored by now
+
+    state = await read_kill_switch(js)
+    released = await js.stream_info("CONTROL", subjects_filter=KILLSWITCH_RELEASED)
+
+    assert isinstance(state, KillSwitchState)
+    assert (state.engaged, state.operator) == (True, "asha")
+    assert not released.state.subjects
