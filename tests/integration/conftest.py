@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import nats
 import psycopg
@@ -18,7 +19,7 @@ from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
-from optbus.subjects import STREAM_NAMES
+from optbus.runtime.topology import ServiceTopology
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
 from optbus_market_data.simulator import ChainSimulator, SimulatorConfig
@@ -158,20 +159,23 @@ async def wait_for_rows(database_url: str, day: date, rows: int, within: float =
     await eventually(enough, within=within)
 
 
-async def wait_until_consumed(nats_url: str, within: float = 60.0) -> None:
-    """Wait until every durable consumer on the bus has acked all its stream holds, twice in
-    a row (what one service acks may be what the next consumes)."""
+async def wait_until_consumed(
+    nats_url: str, running: Iterable[ServiceTopology[Any]], within: float = 60.0
+) -> None:
+    """Wait until every durable of the ``running`` services has acked all its stream holds,
+    twice in a row (what one service acks may be what the next consumes). The others' durables
+    are on the bus too (the migration made them) but nobody pulls from them."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
+    durables = [(c.stream, c.durable) for topology in running for c in topology.consumers]
     settled = 0
 
     async def consumed() -> bool:
         nonlocal settled
         busy = [
             info
-            for stream in STREAM_NAMES
-            for info in await js.consumers_info(stream)
-            if info.num_pending or info.num_ack_pending
+            for stream, durable in durables
+            if (info := await js.consumer_info(stream, durable)).num_pending or info.num_ack_pending
         ]
         settled = 0 if busy else settled + 1
         return settled >= 2
