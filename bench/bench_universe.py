@@ -43,13 +43,16 @@ from optbus.events import OptionChainSnapshot
 from optbus.market import load_market_facts, load_reference_prices
 from optbus.routing import subject_of
 from optbus.runtime.bus import EventPublisher
+from optbus.runtime.migration import declared_consumers
 from optbus.runtime.nats_security import connect as connect_nats
 from optbus.runtime.settings import DEFAULT_DATABASE_URL
 from optbus_cli.replay.bus import prepare_bus
 from optbus_cli.servers import LocalNats, create_database
 from optbus_cli.service_processes import ServiceProcesses, replica_names, start_replicas
+from optbus_greeks.topology import TOPOLOGY as GREEKS
 from optbus_market_data.simulator import ChainSimulator, universe_config
 from optbus_persistence.schema import migrate
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
 REPLICAS = (1, 2, 4)
 LIVE_OPTIONS_PER_SECOND = 60_000.0
@@ -135,7 +138,13 @@ def _stack(replicas: int, work: Path) -> Iterator[tuple[str, str, _Replicas]]:
         "OPTBUS_PERSISTENCE_STREAMS": msgspec.json.encode(["ANALYTICS"]).decode(),
     }, work / f"logs-{replicas}")  # fmt: skip
     try:
-        asyncio.run(prepare_bus(server.url))
+        # The durables of the services run here only: on the in-memory bus (interest
+        # retention) one nobody runs would hold every message.
+        consumers = [
+            *declared_consumers((GREEKS,)),
+            *(c for c in declared_consumers((PERSISTENCE,)) if c.stream == "ANALYTICS"),
+        ]
+        asyncio.run(prepare_bus(server.url, consumers))
         start_replicas(processes, {"persistence": replicas, "greeks": replicas}, _READY_SECONDS)
         yield server.url, database_url, _Replicas(processes, replicas)
     finally:

@@ -124,7 +124,11 @@ def base_config() -> dict[str, str]:
 
 
 def may(user: Any, action: str, subject: str) -> bool:
-    return any(subject_matches(pattern, subject) for pattern in getattr(user, action))
+    """Whether ``user`` may ``action`` on ``subject``: an allow matches it and no deny does."""
+    denied = getattr(user, f"deny_{action}", ())
+    return any(subject_matches(pattern, subject) for pattern in getattr(user, action)) and not any(
+        subject_matches(pattern, subject) for pattern in denied
+    )
 
 
 # --- YAML parses -----------------------------------------------------------------------------
@@ -1471,7 +1475,7 @@ def test_greeks_may_read_market_data_and_publish_greeks_and_dead_letters(
 
 def test_greeks_may_pull_and_ack_from_its_own_durable_only(nats_users: dict[str, Any]) -> None:
     user = nats_users["greeks"]
-    assert may(user, "publish", "$JS.API.CONSUMER.CREATE.MD.greeks.md.chain.>")
+    assert may(user, "publish", "$JS.API.CONSUMER.INFO.MD.greeks")
     assert may(user, "publish", "$JS.API.CONSUMER.MSG.NEXT.MD.greeks")
     assert may(user, "publish", "$JS.ACK.MD.greeks.1.42.42.1763769600000000000.0")
     assert not may(user, "publish", "$JS.API.CONSUMER.MSG.NEXT.MD.persistence-md-md")
@@ -1535,9 +1539,9 @@ def test_trading_services_may_pull_and_ack_from_their_own_durables_only(
     assert {durable for _, _, durable in inputs["execution"]} >= {"execution-killswitch"}
     for service, own in inputs.items():
         user = nats_users[service]
-        for stream, subject, durable in own:
+        for stream, _, durable in own:
             assert durable.startswith(f"{service}-"), durable
-            assert may(user, "publish", f"$JS.API.CONSUMER.CREATE.{stream}.{durable}.{subject}")
+            assert may(user, "publish", f"$JS.API.CONSUMER.INFO.{stream}.{durable}")
             assert may(user, "publish", f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}")
             assert may(user, "publish", f"$JS.ACK.{stream}.{durable}.1.7.7.1763769600000000000.0")
         for other, theirs in inputs.items():
@@ -1669,6 +1673,30 @@ def test_only_the_migrator_may_create_or_update_a_stream_or_bucket(
             subject = f"$JS.API.STREAM.{verb}.{stream}"
             allowed = {name for name, user in nats_users.items() if may(user, "publish", subject)}
             assert allowed == {"migrator"}, subject
+
+
+def test_only_the_migrator_may_create_or_update_a_declared_durable(
+    nats_users: dict[str, Any],
+) -> None:
+    for service in SERVICES:
+        for c in topology_of(service).consumers:
+            for subject in (
+                f"$JS.API.CONSUMER.CREATE.{c.stream}.{c.durable}",
+                f"$JS.API.CONSUMER.CREATE.{c.stream}.{c.durable}.{c.subject}",
+                f"$JS.API.CONSUMER.DURABLE.CREATE.{c.stream}.{c.durable}",
+            ):
+                allowed = {n for n, user in nats_users.items() if may(user, "publish", subject)}
+                assert allowed == {"migrator"}, subject
+
+
+def test_every_service_may_read_the_info_of_the_durables_it_checks_at_start(
+    nats_users: dict[str, Any],
+) -> None:
+    for service in SERVICES:
+        for c in topology_of(service).consumers:
+            assert may(
+                nats_users[service], "publish", f"$JS.API.CONSUMER.INFO.{c.stream}.{c.durable}"
+            )
 
 
 def test_every_service_may_read_the_info_of_the_streams_it_checks_at_start(

@@ -9,15 +9,18 @@ cannot drift from what the services do;
 
 What each service needs from the bus, beyond its own subjects:
 
-- no service creates, updates, deletes or purges a stream of the bus: ``optbus bus migrate``
-  does, as the user ``migrator`` (``$JS.API.STREAM.{INFO,CREATE,UPDATE}`` of each stream and of
-  the buckets' streams, nothing else); a service checks at start that each stream it uses is as
-  declared (``optbus.runtime.migration.check_streams``): ``$JS.API.STREAM.INFO.<S>`` for those;
+- no service creates, updates, deletes or purges a stream of the bus or a durable consumer:
+  ``optbus bus migrate`` does, as the user ``migrator`` (``$JS.API.STREAM.{INFO,CREATE,UPDATE}``
+  of each stream and of the buckets' streams, ``$JS.API.CONSUMER.{INFO,CREATE,DURABLE.CREATE}``
+  of each declared durable, nothing else); a service checks at start that each stream it uses
+  and each durable it runs is as declared (``optbus.runtime.migration.check_streams``,
+  ``check_consumers``): ``$JS.API.STREAM.INFO.<S>`` and ``$JS.API.CONSUMER.INFO.<S>.<durable>``;
 - a JetStream publish waits for the stored-ack on a reply inbox: subscribe ``_INBOX.>``;
-- a durable pull consumer looks itself up, creates itself when missing, fetches batches and
-  acks, naks or terminates each message: ``$JS.API.CONSUMER.{INFO,CREATE,DURABLE.CREATE,
-  MSG.NEXT}.<S>.<durable>`` and ``$JS.ACK.<S>.<durable>.>`` (and the domain-qualified form
-  ``$JS.ACK.<domain>.<account>.<S>.<durable>.>``); the fetched messages arrive on the inbox;
+- a durable pull consumer fetches batches and acks, naks or terminates each message, and its
+  service reads its info (the start-up check, the lag gauges):
+  ``$JS.API.CONSUMER.{INFO,MSG.NEXT}.<S>.<durable>`` and ``$JS.ACK.<S>.<durable>.>`` (and the
+  domain-qualified form ``$JS.ACK.<domain>.<account>.<S>.<durable>.>``); the fetched messages
+  arrive on the inbox;
 - a message its durable stopped delivering (MaxDeliver reached) is parked on the DLQ: the
   consumer subscribes to its own advisory,
   ``$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<S>.<durable>``, and reads the message by its
@@ -74,6 +77,7 @@ class User:
     role: str
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
+    deny_publish: tuple[str, ...] = ()
 
     @property
     def nkey_env(self) -> str:
@@ -88,11 +92,24 @@ class User:
 
 def bus_migration() -> tuple[str, ...]:
     """What ``migrate_bus`` publishes to: look up, create or update each stream of the bus and
-    each bucket's stream. No delete, no purge: not even the migrator may drop what is stored."""
-    return tuple(
-        f"$JS.API.STREAM.{verb}.{name}"
-        for name in (*subjects.STREAM_NAMES, KV_STREAM, MODELS_OBJECTS)
-        for verb in ("INFO", "CREATE", "UPDATE")
+    each bucket's stream, and each declared durable consumer (a durable's create request also
+    updates it). No delete, no purge: not even the migrator may drop what is stored."""
+    api = "$JS.API"
+    return (
+        *(
+            f"{api}.STREAM.{verb}.{name}"
+            for name in (*subjects.STREAM_NAMES, KV_STREAM, MODELS_OBJECTS)
+            for verb in ("INFO", "CREATE", "UPDATE")
+        ),
+        *(
+            subject
+            for topology in TOPOLOGIES
+            for c in topology.consumers
+            for subject in (
+                f"{api}.CONSUMER.INFO.{c.stream}.{c.durable}",
+                *durable_writes(c.stream, c.durable),
+            )
+        ),
     )
 
 
@@ -101,14 +118,35 @@ def stream_checks(topology: ServiceTopology[Any]) -> tuple[str, ...]:
     return tuple(f"$JS.API.STREAM.INFO.{spec.name}" for spec in topology.streams)
 
 
-def pull_consumer(stream: str, durable: str) -> tuple[str, ...]:
-    """What a durable pull consumer publishes to: look up, create, fetch, ack."""
+def durable_writes(stream: str, durable: str) -> tuple[str, ...]:
+    """Creating or updating ``durable`` (a durable's create request updates an existing one)."""
     api = "$JS.API.CONSUMER"
     return (
-        f"{api}.INFO.{stream}.{durable}",
         f"{api}.CREATE.{stream}.{durable}",
         f"{api}.CREATE.{stream}.{durable}.>",
         f"{api}.DURABLE.CREATE.{stream}.{durable}",
+    )
+
+
+def declared_durable_writes(stream: str) -> tuple[str, ...]:
+    """Creating or updating any declared durable on ``stream``: denied to a service whose
+    history reads may create consumers there (their name is random, so the grant cannot name
+    it), so that such a grant never reaches a durable of the bus."""
+    return tuple(
+        subject
+        for topology in TOPOLOGIES
+        for c in topology.consumers
+        if c.stream == stream
+        for subject in durable_writes(c.stream, c.durable)
+    )
+
+
+def pull_consumer(stream: str, durable: str) -> tuple[str, ...]:
+    """What a durable pull consumer publishes to: look up (never create or update), fetch,
+    ack."""
+    api = "$JS.API.CONSUMER"
+    return (
+        f"{api}.INFO.{stream}.{durable}",
         f"{api}.MSG.NEXT.{stream}.{durable}",
         f"$JS.ACK.{stream}.{durable}.>",
         f"$JS.ACK.*.*.{stream}.{durable}.>",
@@ -212,6 +250,7 @@ def service_user(topology: ServiceTopology[Any], role: str, extra: tuple[str, ..
             *extra,
         ),
         subscribe=(*consumed_subjects(topology), INBOX),
+        deny_publish=declared_durable_writes(history.stream) if history else (),
     )
 
 
@@ -287,6 +326,8 @@ def operator_user(name: str, role: str, publish: tuple[str, ...]) -> User:
         role=role,
         publish=(*publish, *operator_reads()),
         subscribe=(DEAD_LETTERS, "control.>", INBOX),
+        # Reading the dead letters creates consumers on the DLQ: never its declared durables.
+        deny_publish=declared_durable_writes(subjects.stream_of(DEAD_LETTERS).name),
     )
 
 
@@ -319,7 +360,10 @@ def users(operators: tuple[str, ...] | None = None) -> tuple[User, ...]:
         ),
         User(
             name="migrator",
-            role="creates and updates the streams and buckets (optbus bus migrate), nothing else",
+            role=(
+                "creates and updates the streams, buckets and durable consumers "
+                "(optbus bus migrate), nothing else"
+            ),
             publish=bus_migration(),
             subscribe=(INBOX,),
         ),
@@ -340,6 +384,7 @@ def render_user(user: User) -> str:
             "        permissions: {",
             "          publish: { allow: [",
             *_quoted(user.publish),
+            *(["          ], deny: [", *_quoted(user.deny_publish)] if user.deny_publish else []),
             "          ] }",
             "          subscribe: { allow: [",
             *_quoted(user.subscribe),
@@ -361,7 +406,8 @@ HEADER = """\
 # per deployment (deploy/make-env.sh, or `generate_accounts.py --nkeys DIR`); nats-server reads
 # them from its environment:
 {envs}
-# Anything not allowed is denied; a denied publish reaches the client as a timeout.
+# Anything not allowed is denied, and a deny list wins over the allow list (it keeps the
+# declared durables out of a wildcard grant); a denied publish reaches the client as a timeout.
 """
 
 

@@ -24,6 +24,7 @@ from optbus.rates import DatedRate
 from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
 from optbus.scoring import BASELINE_VERSION, BaselineScorer
+from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_greeks.domain import GreeksConfig, enrich_chain
 from optbus_market_data.simulator import NIFTY, ChainSimulator, SimulatorConfig
 from optbus_strategy.main import StrategySettings, build_app
@@ -205,9 +206,11 @@ async def test_a_newly_deployed_strategy_service_loads_the_promoted_model_at_sta
     bus: str, client: Client, register: Register
 ) -> None:
     promoted = (await register("e2e-at-start", 14, True)).record
-    # A fresh deployment: no durable consumer that could deliver the promotion it missed.
+    # A fresh deployment: its migration makes the durable after the promotion (it starts at
+    # new messages), so no durable consumer could deliver the promotion it missed.
     [models] = [c for c in STRATEGY.consumers if c.stream == "MODELS"]
     await client.jetstream().delete_consumer(models.stream, models.durable)
+    await migrate_bus(bus)
 
     service = await Strategy(bus).start()
     await service.stop()

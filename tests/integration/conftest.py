@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import nats
 import psycopg
 import pytest
+from nats.js.api import ConsumerInfo
 
 from optbus.clock import ReplayClock
 from optbus.codec import encode
@@ -18,6 +20,7 @@ from optbus.events import Event, OptionChainSnapshot
 from optbus.market import load_market_facts
 from optbus.routing import subject_of
 from optbus.runtime.service import ServiceRunner
+from optbus.runtime.topology import ServiceTopology
 from optbus.subjects import STREAM_NAMES
 from optbus_greeks.main import GreeksSettings
 from optbus_greeks.main import build_app as build_greeks
@@ -187,7 +190,9 @@ async def durable_backlog(
     has a message pending or unacknowledged on two polls in a row (a letter a consumer parks
     between reading one stream's consumers and the next's is seen by the second), or until
     ``within`` seconds pass; every durable's (pending, unacked) as last seen, the evidence.
-    ``durables`` limits it to those names (on a bus other tests' services left durables on)."""
+    ``durables`` limits it to those names (on a bus other tests' services left durables on);
+    without it, every durable some client pulls or pulled from (``optbus bus migrate`` makes
+    the durables of every service, and those of services the test does not run wait unread)."""
     nc = await nats.connect(nats_url.split(","))
     js = nc.jetstream()
     seen: Backlog = {}
@@ -204,7 +209,7 @@ async def durable_backlog(
                 quiet_polls = 0
                 return False
             for info in consumers:
-                named = durables is None or info.name in durables
+                named = info.name in durables if durables is not None else _pulled(info)
                 if info.config.durable_name is not None and named:
                     seen[info.name] = (info.num_pending or 0, info.num_ack_pending or 0)
         quiet_polls = quiet_polls + 1 if all(c == (0, 0) for c in seen.values()) else 0
@@ -219,17 +224,28 @@ async def durable_backlog(
     return dict(seen)
 
 
+def _pulled(info: ConsumerInfo) -> bool:
+    """Whether a client pulls from the durable now (a pull request waiting: each running
+    consumer keeps some outstanding) or ever had a message from it."""
+    return bool(info.num_waiting) or bool(info.delivered and info.delivered.consumer_seq)
+
+
 def stuck(backlog: Backlog) -> Backlog:
     """The durables of ``backlog`` with a message pending or unacknowledged."""
     return {name: counts for name, counts in backlog.items() if counts != (0, 0)}
 
 
 async def wait_until_consumed(
-    nats_url: str, within: float = 60.0, interval: float = 0.5
+    nats_url: str,
+    running: Iterable[ServiceTopology[Any]],
+    within: float = 60.0,
+    interval: float = 0.5,
 ) -> Backlog:
-    """Wait until every durable consumer on the bus has acked all its stream holds (what one
-    service acks may be what the next consumes); fail naming the durables still busy."""
-    backlog = await durable_backlog(nats_url, within, interval)
+    """Wait until every durable of the ``running`` services has acked all its stream holds
+    (what one service acks may be what the next consumes); fail naming the durables still
+    busy. The other services' durables are on the bus too (the migration made them), unread."""
+    durables = {consumer.durable for topology in running for consumer in topology.consumers}
+    backlog = await durable_backlog(nats_url, within, interval, durables)
     if stuck(backlog):
         raise AssertionError(f"not consumed within {within} s: {stuck(backlog)}")
     return backlog

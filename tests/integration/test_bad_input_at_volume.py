@@ -34,6 +34,7 @@ from optbus.runtime.control_state import read_kill_switch
 from optbus.subjects import DEFAULT_OPERATOR, KILLSWITCH, KILLSWITCH_RELEASED
 from optbus_cli.demo import ServiceProcesses
 from optbus_cli.servers import free_port
+from optbus_cli.topologies import topology_of
 from optbus_persistence.schema import migrate
 
 from ..conftest import fresh_database, migrated_nats
@@ -163,7 +164,8 @@ async def _send_and_drain(nats_url: str) -> Sent:
     finally:
         await nc.close()
     published = time.monotonic()
-    durables = await wait_until_consumed(nats_url, within=DRAIN_SECONDS, interval=1.0)
+    running = [topology_of(service) for service in SERVICES]
+    durables = await wait_until_consumed(nats_url, running, within=DRAIN_SECONDS, interval=1.0)
     drained = time.monotonic()
     print(f"\nfuzz: {len(bad)} bad messages generated in {started - generating:.1f} s; "
           f"they and {len(good) + 1} good ones published in "

@@ -1,5 +1,5 @@
 """``optbus bus migrate`` makes what the services need, and a service meets a bus that is not
-as declared by refusing to start, saying which stream and setting."""
+as declared by refusing to start, saying which stream or durable and which setting."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from optbus import subjects
-from optbus.runtime.migration import check_streams
+from optbus.runtime.migration import (
+    check_streams,
+    consumer_problems,
+    declared_consumers,
+    migrate_bus,
+)
 from optbus.runtime.service import STARTUP_FAILED_EXIT_CODE, serve
 from optbus_cli.bus_migration import migrate
 from optbus_cli.main import app
@@ -167,3 +172,77 @@ async def test_an_append_only_stream_cannot_be_purged_even_with_the_whole_api(
         await js.purge_stream(stream)
 
     assert (await js.stream_info(stream)).state.messages == 1
+
+
+async def drift_durable(url: str, stream: str, durable: str, max_deliver: int) -> None:
+    """What a login allowed to update durables could do: make one give up after
+    ``max_deliver`` deliveries."""
+    nc = await nats.connect(url)
+    config = (await nc.jetstream().consumer_info(stream, durable)).config
+    config.max_deliver = max_deliver
+    await nc.jetstream().add_consumer(stream, config)
+    await nc.close()
+
+
+async def problems_of_every_durable(url: str) -> list[str]:
+    nc = await nats.connect(url)
+    problems = await consumer_problems(nc.jetstream(), declared_consumers(TOPOLOGIES))
+    await nc.close()
+    return problems
+
+
+async def test_bus_migrate_creates_every_declared_durable_as_declared(bus: str) -> None:
+    await migrate(bus)
+
+    assert await problems_of_every_durable(bus) == []
+
+
+async def test_bus_migrate_brings_a_drifted_durable_back_to_its_declaration(bus: str) -> None:
+    await migrate(bus)
+    await drift_durable(bus, "MD", "greeks", max_deliver=1)
+
+    await migrate(bus)
+
+    assert await problems_of_every_durable(bus) == []
+
+
+async def test_a_service_on_a_drifted_durable_names_it_and_the_setting_and_refuses_to_start(
+    bus: str,
+) -> None:
+    await migrate(bus)
+    await drift_durable(bus, "MD", "greeks", max_deliver=1)
+
+    code, refusal = await refusal_of_greeks(bus)
+
+    assert code == STARTUP_FAILED_EXIT_CODE
+    assert refusal["problems"] == ["consumer greeks on stream MD: max_deliver is 1, declared 10"]
+
+
+async def test_a_service_whose_durable_is_missing_names_it_and_refuses_to_start(
+    bus: str,
+) -> None:
+    await migrate(bus)
+    nc = await nats.connect(bus)
+    await nc.jetstream().delete_consumer("MD", "greeks")
+    await nc.close()
+
+    code, refusal = await refusal_of_greeks(bus)
+
+    assert code == STARTUP_FAILED_EXIT_CODE
+    assert refusal["problems"] == ["consumer greeks on stream MD is missing"]
+
+
+async def test_a_new_durable_made_by_the_migration_delivers_what_came_after_the_migration(
+    bus: str,
+) -> None:
+    nc = await nats.connect(bus)
+    js = nc.jetstream()
+    await migrate_bus(js)
+    await js.publish(subjects.GREEKS_CHAINS.replace(">", "NIFTY.before"), b"{}")
+    await migrate(bus)
+    await js.publish(subjects.GREEKS_CHAINS.replace(">", "NIFTY.after"), b"{}")
+
+    pending = (await js.consumer_info("ANALYTICS", "strategy-chains")).num_pending
+    await nc.close()
+
+    assert pending == 1

@@ -1,5 +1,6 @@
-"""The running services create on the bus exactly the consumers they declare, in the declared
-order, and the backtest runs the pure ones among them in that same order."""
+"""``optbus bus migrate`` creates on the bus exactly the consumers the services declare, in the
+declared order, the services run on them, and the backtest runs the pure ones among them in
+that same order."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from optbus.subjects import STREAM_NAMES
 from optbus_backtest.config import BacktestConfig
 from optbus_backtest.engine import Backtest
 from optbus_backtest.wiring import PIPELINE
-from optbus_cli.topologies import topology_of
+from optbus_cli.topologies import TOPOLOGIES, topology_of
 from optbus_execution.main import ExecutionSettings
 from optbus_execution.main import build_app as build_execution
 from optbus_risk.main import RiskSettings
@@ -37,9 +38,10 @@ ACK_WAIT_AND_MAX_PENDING = {
     "risk": (30.0, 1000),
     "execution": (30.0, 1000),
     "persistence": (60.0, 4 * 200),
+    "trainer": (30.0, 1000),
 }
-"""What each service's settings give its consumers by default (greeks keeps eight batches in
-flight, persistence four, the trading services JetStream's usual 1000)."""
+"""What each service's topology declares for its durables (greeks keeps eight default batches
+in flight, persistence four, the others JetStream's usual 1000)."""
 
 
 @pytest.fixture
@@ -54,7 +56,8 @@ def _start(build: Any, settings: Any) -> RunningService:
 
 @pytest.fixture
 async def consumers_on_bus(fresh_nats: str, database_url: str) -> AsyncIterator[list[ConsumerInfo]]:
-    """Every durable consumer the pipeline services and persistence create, oldest first."""
+    """Every durable consumer on a migrated bus once the pipeline services and persistence
+    started on it, oldest first."""
     services = [
         await start_greeks(fresh_nats).ready(),
         await _start(build_strategy, StrategySettings(nats_url=fresh_nats, http_port=0)).ready(),
@@ -83,25 +86,22 @@ def _owner(info: ConsumerInfo, topologies: list[ServiceTopology[Any]]) -> str:
     return owner
 
 
-async def test_the_services_create_their_declared_consumers_in_the_declared_order(
+async def test_the_migration_creates_the_declared_consumers_in_the_declared_order(
     consumers_on_bus: list[ConsumerInfo],
 ) -> None:
-    topologies = [*PIPELINE, topology_of("persistence")]
-
     on_bus = [
         (info.stream_name, info.name, info.config.filter_subject) for info in consumers_on_bus
     ]
 
-    declared = [(c.stream, c.durable, c.subject) for t in topologies for c in t.consumers]
+    declared = [(c.stream, c.durable, c.subject) for t in TOPOLOGIES for c in t.consumers]
     assert on_bus == declared
 
 
 async def test_each_consumer_starts_where_its_service_declares_and_pulls_as_configured(
     consumers_on_bus: list[ConsumerInfo],
 ) -> None:
-    topologies = [*PIPELINE, topology_of("persistence")]
     for info in consumers_on_bus:
-        owner = topology_of(_owner(info, topologies))
+        owner = topology_of(_owner(info, list(TOPOLOGIES)))
         policy = DeliverPolicy.ALL if owner.start_at == "first" else DeliverPolicy.NEW
         ack_wait, max_pending = ACK_WAIT_AND_MAX_PENDING[owner.service]
         assert info.config.deliver_policy == policy, info.name
@@ -112,10 +112,11 @@ async def test_the_backtest_runs_the_live_pure_consumers_in_the_live_order(
     consumers_on_bus: list[ConsumerInfo],
 ) -> None:
     live_only = {"strategy-models", "risk-killswitch"}
+    pipeline = {c.durable for t in PIPELINE for c in t.consumers}
     live = [
         (info.name, info.config.filter_subject)
         for info in consumers_on_bus
-        if not info.name.startswith("persistence-") and info.name not in live_only
+        if info.name in pipeline and info.name not in live_only
     ]
 
     backtest = Backtest(BacktestConfig(), load_market_facts()).bus.subscriptions

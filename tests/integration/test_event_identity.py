@@ -27,9 +27,11 @@ from optbus_cli.bus_migration import migrate as migrate_bus
 from optbus_cli.servers import LocalNats
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
+from optbus_greeks.topology import TOPOLOGY as GREEKS
 from optbus_persistence.rows import BusMessage, decode_stored
 from optbus_persistence.schema import migrate
 from optbus_persistence.store import EventStore
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
 from ..conftest import fresh_database
 from .conftest import (
@@ -64,7 +66,7 @@ async def _store_through(bus: LocalNats, database_url: str, events: list[Event])
     """Run persistence on ``bus`` until it has stored what is published there."""
     persistence = await start_persistence(bus.url, database_url).ready()
     await publish_events(bus.url, events)
-    await wait_until_consumed(bus.url)
+    await wait_until_consumed(bus.url, (PERSISTENCE,))
     await persistence.stop()
 
 
@@ -150,12 +152,12 @@ async def test_a_producer_publishing_again_after_the_duplicate_window_doubles_no
     await _shorten_duplicate_windows(bus.url, ("MD", "ANALYTICS"))
     events = [e for step in simulated_steps(RESTART_DAY, 3, "it-restart") for e in step]
     await publish_events(bus.url, events)
-    await wait_until_consumed(bus.url)
+    await wait_until_consumed(bus.url, (PERSISTENCE, GREEKS))
     await asyncio.sleep(3 * SHORT_WINDOW_SECONDS)
 
     await publish_events(bus.url, events)
 
-    await wait_until_consumed(bus.url)
+    await wait_until_consumed(bus.url, (PERSISTENCE, GREEKS))
     for service in services:
         await service.stop()
     bus.stop()

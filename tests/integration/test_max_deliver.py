@@ -17,6 +17,7 @@ from optbus.codec import Decoder
 from optbus.events import DeadLetter
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
+from optbus.runtime.migration import ensure_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +63,7 @@ async def parked_letter(own_nc: Client) -> DeadLetter:
 async def poisoned_run(own_nc: Client) -> tuple[RefusesPoison, DeadLetter]:
     """Two good messages around a poison one, through a consumer until the poison is parked."""
     handler = RefusesPoison()
+    await ensure_consumer(own_nc.jetstream(), SPEC)
     running = consumer(own_nc, handler)
     await running.start()
     for data in (b"good-1", b"poison", b"good-2"):
@@ -100,17 +102,17 @@ async def test_a_parked_message_is_no_longer_pending_on_its_consumer(
     assert (info.num_ack_pending, info.num_pending) == (0, 0)
 
 
-async def test_an_existing_durable_without_max_deliver_is_updated_at_start(own_nc: Client) -> None:
+async def test_an_existing_durable_without_max_deliver_is_updated_by_the_migration(
+    own_nc: Client,
+) -> None:
     js = own_nc.jetstream()
     await js.add_consumer(
         "CONTROL",
         ConsumerConfig(durable_name="poisoned", filter_subject="control.eod",
                        ack_policy=AckPolicy.EXPLICIT),
     )  # fmt: skip
-    running = consumer(own_nc, RefusesPoison())
 
-    await running.start()
-    await running.stop()
+    await ensure_consumer(js, SPEC)
 
     assert (await js.consumer_info("CONTROL", "poisoned")).config.max_deliver == 3
 

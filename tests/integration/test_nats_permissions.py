@@ -1,7 +1,7 @@
 """The users of deploy/nats/accounts.conf on a real server: a service may do what parking a
 message past MaxDeliver takes (hear its consumer's advisory, read the message by sequence,
-publish the dead letter) and check its streams, but never change or delete a stream; only the
-migrator shapes the bus."""
+publish the dead letter) and check its streams and durables, but never change or delete a
+stream nor create or change a durable; only the migrator shapes the bus."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ from optbus.codec import Decoder
 from optbus.events import DeadLetter
 from optbus.runtime.bus import DeadLetterOffice, EventPublisher
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
-from optbus.runtime.migration import check_streams
+from optbus.runtime.migration import (
+    check_consumers,
+    check_streams,
+    declared_consumers,
+    ensure_consumer,
+)
 from optbus.runtime.monitoring import DependencyMonitor
 from optbus.subjects import END_OF_DAY, stream_of
 from optbus_cli.bus_migration import migrate as migrate_bus
@@ -60,6 +65,10 @@ async def test_greeks_as_its_own_user_parks_a_message_past_max_deliver(
         stream=declared.stream, subject=declared.subject, durable=declared.durable,
         idle_poll_seconds=0.5, max_deliver=2, backoff_seconds=(0.1,),
     )  # fmt: skip
+    # The migrator declares greeks' durable with two deliveries, for the test's sake.
+    migrator = await migrated.connect_as("migrator")
+    await ensure_consumer(migrator.jetstream(), spec)
+    await migrator.close()
     office = DeadLetterOffice(
         EventPublisher(greeks.jetstream, "greeks"), "greeks", spec.durable, LiveClock()
     )
@@ -88,6 +97,46 @@ async def test_every_service_as_its_own_user_may_check_the_streams_it_uses(
         nc = await migrated.connect_as(topology.service)
         await check_streams(nc.jetstream(), topology.streams)
         await nc.close()
+
+
+async def test_every_service_as_its_own_user_may_check_the_durables_it_runs(
+    migrated: AccountsServer,
+) -> None:
+    for topology in TOPOLOGIES:
+        nc = await migrated.connect_as(topology.service)
+        await check_consumers(nc.jetstream(), declared_consumers((topology,)))
+        await nc.close()
+
+
+async def test_a_service_user_cannot_update_its_own_durable(migrated: AccountsServer) -> None:
+    greeks = await migrated.connect_as("greeks")
+    config = (await greeks.jetstream().consumer_info("MD", "greeks")).config
+    config.max_deliver = 1
+
+    with pytest.raises(NatsTimeoutError):
+        await greeks.jetstream(timeout=1.0).add_consumer("MD", config)
+
+    await greeks.close()
+    operator = await migrated.connect_as("operator")
+    assert (await operator.jetstream().consumer_info("MD", "greeks")).config.max_deliver == 10
+    await operator.close()
+
+
+async def test_a_service_reading_history_cannot_update_a_durable_through_its_read_grant(
+    migrated: AccountsServer,
+) -> None:
+    risk = await migrated.connect_as("risk")
+    config = (await risk.jetstream().consumer_info("TRADING", "risk-executions")).config
+    config.max_deliver = 1
+
+    with pytest.raises(NatsTimeoutError):
+        await risk.jetstream(timeout=1.0).add_consumer("TRADING", config)
+
+    await risk.close()
+    operator = await migrated.connect_as("operator")
+    stored = (await operator.jetstream().consumer_info("TRADING", "risk-executions")).config
+    assert stored.max_deliver == 10
+    await operator.close()
 
 
 async def test_a_service_user_cannot_cap_the_trading_stream(migrated: AccountsServer) -> None:
@@ -135,10 +184,7 @@ async def test_every_service_as_its_own_user_may_read_its_consumers_lag(
 
     for topology in TOPOLOGIES:
         nc = await migrated.connect_as(topology.service)
-        specs = [PullConsumerSpec(stream=c.stream, subject=c.subject, durable=c.durable)
-                 for c in topology.consumers]  # fmt: skip
-        for spec in specs:
-            await nc.jetstream().add_consumer(spec.stream, spec.config())
+        specs = declared_consumers((topology,))
         monitor = DependencyMonitor(topology.service, {"nats": answers}, nc.jetstream, specs, 60)
         await monitor.poll()
         await nc.close()

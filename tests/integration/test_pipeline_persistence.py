@@ -10,6 +10,7 @@ import pytest
 
 from optbus.events import OptionChainSnapshot
 from optbus.subjects import md_chain
+from optbus_cli.bus_migration import migrate as migrate_bus
 
 from .conftest import (
     eventually,
@@ -90,6 +91,7 @@ async def test_a_forced_redelivery_of_every_message_adds_no_row(
     for stream, durable in _DURABLES:
         await nc.jetstream().delete_consumer(stream, durable)
     await nc.close()
+    await migrate_bus(nats_url)  # makes them again, from the start of their streams
 
     persistence = await start_persistence(nats_url, database_url).ready()
     await eventually(lambda: _persistence_caught_up(nats_url))

@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from optbus.codec import Decoder
 from optbus.events import ChainGreeks, OptionChainSnapshot
 from optbus_cli.service_processes import ServiceProcesses, replica_names, start_replicas
+from optbus_greeks.topology import TOPOLOGY as GREEKS
+from optbus_persistence.topology import TOPOLOGY as PERSISTENCE
 
 from ..conftest import migrated_database, migrated_nats
 from .conftest import (
@@ -112,7 +114,7 @@ def replicated_run(
             steps = simulated_steps(SESSION, STEPS, run_id="replicas")
             events = [event for step in steps for event in step]
             asyncio.run(publish_events(server.url, events))
-            asyncio.run(wait_until_consumed(server.url, within=300.0))
+            asyncio.run(wait_until_consumed(server.url, (GREEKS, PERSISTENCE), within=300.0))
             handled = {
                 replica: _metric_total(port, "optbus_messages_handled_total", outcome="ok")
                 for replica, port in ports.items()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
 
 from optbus.runtime.consumer import PullConsumer, PullConsumerSpec
@@ -443,30 +443,9 @@ async def test_nothing_is_asked_for_while_disconnected() -> None:
     assert (asked_while_down, client.batches_asked()) == ([], [4])
 
 
-async def test_a_missing_durable_is_created_from_the_spec() -> None:
+async def test_starting_a_consumer_neither_creates_nor_updates_its_durable() -> None:
     client = FakeClient(existing=None)
     consumer = await started(client, Recorder())
     await consumer.stop()
 
-    assert client.js.added == [("MD", SPEC.config())]
-
-
-async def test_an_existing_durable_as_declared_is_bound_not_recreated() -> None:
-    client = FakeClient(existing=SPEC.config())
-    consumer = await started(client, Recorder())
-    await consumer.stop()
-
     assert client.js.added == []
-
-
-async def test_an_existing_durable_unlike_its_declaration_is_updated_where_it_starts() -> None:
-    existing = ConsumerConfig(
-        durable_name="test", filter_subject="md.>", deliver_policy=DeliverPolicy.NEW,
-        ack_wait=SPEC.ack_wait_seconds, max_ack_pending=SPEC.max_ack_pending,
-    )  # fmt: skip
-    client = FakeClient(existing=existing)
-    consumer = await started(client, Recorder())
-    await consumer.stop()
-
-    [(_, updated)] = client.js.added
-    assert (updated.max_deliver, updated.deliver_policy) == (SPEC.max_deliver, DeliverPolicy.NEW)

@@ -1,7 +1,8 @@
 import pytest
-from nats.js.api import ConsumerConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from optbus.runtime.consumer import UNLIMITED, PullConsumerSpec
+from optbus.runtime.consumer import PullConsumerSpec
+from optbus.runtime.topology import UNLIMITED, BatchConsumer, Delivery, ServiceTopology, StartAt
 
 
 def spec(**overrides: object) -> PullConsumerSpec:
@@ -71,3 +72,42 @@ def test_a_server_backoff_set_on_an_existing_durable_is_drift() -> None:
 def test_a_spec_refuses_a_negative_linger() -> None:
     with pytest.raises(ValueError, match="linger"):
         spec(linger_seconds=-0.1)
+
+
+def test_a_spec_refuses_a_batch_larger_than_its_max_ack_pending() -> None:
+    with pytest.raises(ValueError, match="max_ack_pending"):
+        spec(batch_size=65, max_ack_pending=64)
+
+
+def test_a_drifted_setting_is_named_with_its_durable_stream_and_declared_value() -> None:
+    declared = spec(max_deliver=5)
+    existing = declared.config()
+    existing.max_deliver = 1
+
+    assert declared.drift_problems(existing) == [
+        "consumer d on stream MD: max_deliver is 1, declared 5"
+    ]
+
+
+def _declaring(start_at: StartAt, delivery: Delivery) -> ServiceTopology[None]:
+    consumer: BatchConsumer[None] = BatchConsumer(
+        "MD", "md.>", "d", lambda deps, ports: _no_batch, batch_size=8
+    )
+    return ServiceTopology(
+        "s", (consumer,), publishes=(), clock="wall", start_at=start_at, delivery=delivery
+    )
+
+
+async def _no_batch(batch: object) -> None:
+    return None
+
+
+def test_a_declared_spec_takes_the_durables_settings_from_its_topology() -> None:
+    topology = _declaring("new", Delivery(ack_wait_seconds=7.0, max_ack_pending=9, max_deliver=3))
+
+    config = PullConsumerSpec.declared(topology, topology.consumers[0]).config()
+
+    assert (
+        config.durable_name, config.filter_subject, config.deliver_policy,
+        config.ack_wait, config.max_ack_pending, config.max_deliver,
+    ) == ("d", "md.>", DeliverPolicy.NEW, 7.0, 9, 3)  # fmt: skip

@@ -1,4 +1,4 @@
-"""``optbus bus``: the bus's streams and buckets."""
+"""``optbus bus``: the bus's streams, buckets and durable consumers."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def bus_migrate(
         ),
     ] = None,
 ) -> None:
-    """Create or update every stream and create the buckets the services use (idempotent).
+    """Create or update every stream, create the buckets, and create or update every durable
+    consumer the services declare (idempotent).
 
-    The services may not: they check the streams at start and refuse to start until this ran.
+    The services may not: they check their streams and durables at start and refuse to start
+    until this ran.
     """
     from optbus_cli.bus_migration import MigrationFailed, migrate
 

@@ -13,7 +13,13 @@ from optbus.runtime.service import run_on_uvloop
 from optbus_backtest.recorded_db import recorded_steps
 from optbus_cli.demo import SERVICES_READY_TIMEOUT_SECONDS, state_dir
 from optbus_cli.readiness import ServiceExited
-from optbus_cli.replay.bus import isolated_bus, prepare_bus, service_env, wait_until_stored
+from optbus_cli.replay.bus import (
+    isolated_bus,
+    prepare_bus,
+    replay_consumers,
+    service_env,
+    wait_until_stored,
+)
 from optbus_cli.replay.options import ReplayOptions, replay_config
 from optbus_cli.replay.publishing import ProgressCallback, publish_in_lockstep
 from optbus_cli.replay.results import ReplayResult, clear_run, read_run_events
@@ -36,7 +42,7 @@ def run_replay(
         on_status(f"replacing run {options.run_id}: {cleared:,} stored events deleted")
     with isolated_bus(options) as nats_url, contextlib.ExitStack() as stack:
         on_status(f"replay bus: {nats_url}")
-        asyncio.run(prepare_bus(nats_url))
+        asyncio.run(prepare_bus(nats_url, replay_consumers(options)))
         log_dir = state_dir() / "logs" / options.run_id
         processes = ServiceProcesses(service_env(options, nats_url, database_url), log_dir)
         stack.callback(processes.stop_all)

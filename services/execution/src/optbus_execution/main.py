@@ -48,7 +48,7 @@ class ExecutionSettings(ServiceSettings):
     slippage_spread_fraction: float = Field(default=0.0, ge=0)
     slippage_size_impact: float = Field(default=0.5, ge=0)
     brokerage_per_order: float | None = Field(default=None, ge=0)
-    batch_size: int = Field(default=64, ge=1)
+    batch_size: int = Field(default=64, ge=1, le=TOPOLOGY.delivery.max_ack_pending)
     venue: VenueName = Field(
         default="paper", description="paper, or a broker (live only with OPTBUS_LIVE_TRADING=yes)"
     )

@@ -23,8 +23,7 @@ class GreeksSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_GREEKS_", extra="ignore")
 
-    batch_size: int = Field(default=64, ge=1, le=1000)
-    ack_wait_seconds: float = Field(default=30.0, gt=0)
+    batch_size: int = Field(default=64, ge=1, le=TOPOLOGY.delivery.max_ack_pending)
 
 
 def build_app(settings: GreeksSettings) -> AsgiFastStream:
@@ -33,11 +32,7 @@ def build_app(settings: GreeksSettings) -> AsgiFastStream:
     bus = LiveBus(broker, TOPOLOGY.service, TOPOLOGY.make_clock(settings.clock))
     facts = load_market_facts()
     config = GreeksConfig(rate_at=DatedRate(facts), expiry_close_ns=facts.expiry_close_ns)
-    tuning = PullTuning(
-        batch_size=settings.batch_size,
-        ack_wait_seconds=settings.ack_wait_seconds,
-        max_ack_pending=8 * settings.batch_size,
-    )
+    tuning = PullTuning(batch_size=settings.batch_size)
     consumers = pull_consumers(TOPOLOGY, GreeksDeps(config, bus.clock), bus, tuning)
 
     async def compile_pricing() -> None:

@@ -8,7 +8,7 @@ from functools import partial
 from optbus import subjects
 from optbus.clock import Clock
 from optbus.events import OptionChainSnapshot
-from optbus.runtime.topology import Handler, ServiceTopology, event_consumer
+from optbus.runtime.topology import Delivery, Handler, ServiceTopology, event_consumer
 from optbus_greeks.domain import GreeksConfig
 from optbus_greeks.handlers import price_snapshot
 
@@ -30,4 +30,6 @@ TOPOLOGY: ServiceTopology[GreeksDeps] = ServiceTopology(
     consumers=(event_consumer("MD", subjects.MD_CHAINS, "greeks", OptionChainSnapshot, _pricing),),
     publishes=("greeks.>",),
     clock="configured",
+    # Eight default batches (64) in flight, across the replicas.
+    delivery=Delivery(max_ack_pending=8 * 64),
 )

@@ -9,7 +9,6 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from optbus import database
-from optbus.runtime.consumer import UNLIMITED
 from optbus.runtime.health import threaded_check
 from optbus.runtime.service import create_app, make_broker, run_on_uvloop, serve
 from optbus.runtime.settings import ServiceSettings
@@ -25,9 +24,8 @@ class PersistenceSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPTBUS_PERSISTENCE_", extra="ignore")
 
-    batch_size: int = Field(default=200, ge=1, le=10_000)
+    batch_size: int = Field(default=200, ge=1, le=TOPOLOGY.delivery.max_ack_pending)
     retry_delay_seconds: float = Field(default=2.0, gt=0)
-    ack_wait_seconds: float = Field(default=60.0, gt=0)
     linger_seconds: float = Field(
         default=0.2,
         ge=0,
@@ -63,15 +61,11 @@ def build_app(settings: PersistenceSettings) -> AsgiFastStream:
     deps = StoreDeps(
         partial(EventStore, settings.database_url, settings.run_id), settings.retry_delay_seconds
     )
+    # How long a batch may go unacked, how much is in flight and how often a message is
+    # delivered are the durables' own, declared in TOPOLOGY.delivery.
     tuning = PullTuning(
         batch_size=settings.batch_size,
-        ack_wait_seconds=settings.ack_wait_seconds,
-        max_ack_pending=4 * settings.batch_size,
         retry_delay_seconds=settings.retry_delay_seconds,
-        # Redelivered for as long as it takes: the writer naks a batch every retry delay while
-        # the database is down, so any finite max_deliver would drop the whole backlog of an
-        # outage of a few minutes to the DLQ. What can never be stored the writer parks itself.
-        max_deliver=UNLIMITED,
         linger_seconds=settings.linger_seconds,
     )
     consumers = pull_consumers(

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from optbus.runtime.topology import BatchConsumer, BatchHandler, ConsumerPorts, ServiceTopology
+from optbus.runtime.topology import (
+    UNLIMITED,
+    BatchConsumer,
+    BatchHandler,
+    ConsumerPorts,
+    Delivery,
+    ServiceTopology,
+)
 from optbus.subjects import STREAMS, StreamSpec
 from optbus_persistence.store import EventStore
 from optbus_persistence.writer import PersistenceDeps, persist_batch
@@ -58,4 +65,9 @@ TOPOLOGY: ServiceTopology[StoreDeps] = ServiceTopology(
     ),
     publishes=(),
     clock="wall",
+    # Redelivered for as long as it takes: the writer naks a batch every retry delay while the
+    # database is down, so any finite max_deliver would drop the whole backlog of an outage of
+    # a few minutes to the DLQ. What can never be stored the writer parks itself. A minute to
+    # store a batch; four default batches (200) in flight, across the replicas.
+    delivery=Delivery(ack_wait_seconds=60.0, max_ack_pending=4 * 200, max_deliver=UNLIMITED),
 )

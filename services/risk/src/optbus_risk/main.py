@@ -38,7 +38,7 @@ class RiskSettings(ServiceSettings):
     max_intent_age_ms: int | None = Field(
         default=None, gt=0, description="overrides the file's; a replay at N x real time needs N x"
     )
-    batch_size: int = Field(default=64, ge=1)
+    batch_size: int = Field(default=64, ge=1, le=TOPOLOGY.delivery.max_ack_pending)
     span_dir: Path = Field(
         default=Path("span"),
         description="where `optbus import span` stores NSE SPAN files; the latest is loaded at "

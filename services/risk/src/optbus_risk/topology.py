@@ -8,8 +8,8 @@ from functools import partial
 from optbus import subjects
 from optbus.chain_order import NewestChainsOnly
 from optbus.events import ChainGreeks, Event, OrderIntent
-from optbus.runtime.consumer import UNLIMITED
 from optbus.runtime.topology import (
+    UNLIMITED,
     BatchConsumer,
     BatchHandler,
     ConsumerPorts,

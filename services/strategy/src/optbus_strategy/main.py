@@ -28,7 +28,7 @@ class StrategySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OPTBUS_STRATEGY_", extra="ignore")
 
     strategies_file: Path = Field(default_factory=default_strategies_path)
-    batch_size: int = Field(default=64, ge=1)
+    batch_size: int = Field(default=64, ge=1, le=TOPOLOGY.delivery.max_ack_pending)
 
 
 def build_app(settings: StrategySettings) -> AsgiFastStream:

@@ -28,17 +28,17 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy, Header, StatusCode
-from nats.js.errors import NotFoundError
 
 from optbus.runtime.bus import DeadLetterOffice
 from optbus.runtime.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
+from optbus.runtime.topology import UNLIMITED, BatchConsumer, Consumer, ServiceTopology
 
 _log = structlog.get_logger()
 
@@ -48,15 +48,14 @@ _PENDING_MESSAGES = "Nats-Pending-Messages"
 _REQUEST_ENDED = frozenset({StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT})
 _DRAIN_SECONDS = 5.0
 
-UNLIMITED = -1
-"""``max_deliver`` of a consumer JetStream redelivers to for as long as it takes."""
 DEFAULT_BACKOFF_SECONDS = (1.0, 5.0, 30.0, 120.0)
 """Delays before the 2nd, 3rd, 4th and every later delivery of a message that failed: a blip
 (a publish timed out during a leader election) is retried within a second, a longer fault is
 not hammered."""
 _DECLARED = ("filter_subject", "ack_wait", "max_deliver", "max_ack_pending", "backoff")
-"""What of an existing durable is brought to the declaration at start (what JetStream lets an
-update change: where a durable starts cannot, and no longer matters once it exists)."""
+"""What of an existing durable ``optbus bus migrate`` brings to the declaration and a service
+checks at start (what JetStream lets an update change: where a durable starts cannot, and no
+longer matters once it exists)."""
 _MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
 _NO_ERROR_SEEN = "no handler error seen (nak'd by the handler, or not acked within ack_wait)"
 
@@ -94,6 +93,31 @@ class PullConsumerSpec:
             raise ValueError(f"{self.durable}: backoff_seconds must be delays of 0 s or more")
         if self.linger_seconds < 0:
             raise ValueError(f"{self.durable}: linger_seconds must be 0 s or more")
+        if self.batch_size > self.max_ack_pending:
+            # JetStream refuses a pull request for more than max_ack_pending messages.
+            raise ValueError(
+                f"{self.durable}: batch_size {self.batch_size} exceeds the durable's "
+                f"max_ack_pending {self.max_ack_pending}"
+            )
+
+    @classmethod
+    def declared(cls, topology: ServiceTopology[Any], consumer: Consumer[Any]) -> PullConsumerSpec:
+        """``consumer`` of ``topology`` as declared: its stream, filter and durable, where it
+        starts and how JetStream delivers to it (``topology.delivery``). What ``optbus bus
+        migrate`` creates and the service checks, both from this one spec's ``config``; how the
+        service pulls (batch size, retries, linger) is its own, to ``dataclasses.replace``."""
+        delivery = topology.delivery
+        max_deliver = delivery.max_deliver
+        if isinstance(consumer, BatchConsumer) and consumer.max_deliver is not None:
+            max_deliver = consumer.max_deliver  # its own limit (risk's kill-switch commands)
+        return cls(
+            stream=consumer.stream, subject=consumer.subject, durable=consumer.durable,
+            # The service pulls with its own batch size unless the consumer declares one.
+            batch_size=min(consumer.batch_size or cls.batch_size, delivery.max_ack_pending),
+            ack_wait_seconds=delivery.ack_wait_seconds,
+            max_ack_pending=delivery.max_ack_pending,
+            from_start=topology.start_at == "first", max_deliver=max_deliver,
+        )  # fmt: skip
 
     def config(self) -> ConsumerConfig:
         """The JetStream consumer configuration (explicit acks).
@@ -121,6 +145,17 @@ class PullConsumerSpec:
             for name in _DECLARED
             if getattr(existing, name) != getattr(wanted, name)
         }
+
+    def drift_problems(self, existing: ConsumerConfig) -> list[str]:
+        """Each setting of ``existing`` that is not the declared one, as ``consumer D on
+        stream S: setting is X, declared Y``; empty when the durable is as declared."""
+        wanted = self.config()
+        return [
+            f"consumer {self.durable} on stream {self.stream}: {name} is {had!r}, "
+            f"declared {declared!r}"
+            for name in _DECLARED
+            if (had := getattr(existing, name)) != (declared := getattr(wanted, name))
+        ]
 
     def redelivery_delay(self, deliveries: int) -> float:
         """How long a message that failed on its ``deliveries``-th delivery waits for the next:
@@ -169,11 +204,11 @@ class PullConsumer:
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        """Create the durable consumer or bring it to its declaration, listen for the messages
-        it gives up on, and start consuming in the background."""
+        """Listen for the messages the durable gives up on, and start consuming in the
+        background. The durable is ``optbus bus migrate``'s to create; the service checked it
+        before (``optbus.runtime.migration.check_consumers``)."""
         spec = self.spec
         nc = self._connection()
-        await self._declare(nc.jetstream())
         # In the durable's queue group: of the replicas sharing the durable, one parks each
         # message JetStream gave up on (each would otherwise post, count and log it).
         self._advisories = await nc.subscribe(
@@ -184,25 +219,6 @@ class PullConsumer:
         inbox = nc.new_inbox()
         self._subscription = await nc.subscribe(inbox, cb=self._on_delivery)
         self._task = asyncio.create_task(self._consume(nc, inbox), name=spec.durable)
-
-    async def _declare(self, js: JetStreamContext) -> None:
-        """Create the durable, or update an existing one that differs from the declaration: one
-        created before ``max_deliver`` was declared would redeliver a poison message forever."""
-        spec = self.spec
-        wanted = spec.config()
-        try:
-            existing = (await js.consumer_info(spec.stream, spec.durable)).config
-        except NotFoundError:
-            await js.add_consumer(spec.stream, wanted)
-            return
-        changed = spec.drift(existing)
-        if changed:
-            wanted.deliver_policy = existing.deliver_policy
-            # A durable's create request updates the one that exists.
-            await js.add_consumer(spec.stream, wanted)
-            _log.warning(
-                "consumer updated to its declared config", consumer=spec.durable, changed=changed
-            )
 
     async def stop(self) -> None:
         """Finish the batch in hand, hand back what is queued, and drop the subscriptions

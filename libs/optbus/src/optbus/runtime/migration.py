@@ -1,10 +1,12 @@
 """The bus's layout: created and updated by one explicit step, checked by every service.
 
-Only ``optbus bus migrate`` (its own NATS user, ``migrator``) creates or changes the streams and
-buckets (``migrate_bus``). A service may not: a login that could update a stream could cap the
-trading log to one message or narrow the control stream's subjects. At start a service only
-checks that the streams it uses are as declared (``check_streams``) and refuses to start when
-one is not, naming the stream and the setting.
+Only ``optbus bus migrate`` (its own NATS user, ``migrator``) creates or changes the streams,
+the buckets and the services' durable consumers (``migrate_bus``). A service may not: a login
+that could update a stream could cap the trading log to one message or narrow the control
+stream's subjects, and one that could update a durable could make it give up on messages after
+one delivery. At start a service only checks that the streams it uses and the durables it runs
+are as declared (``check_streams``, ``check_consumers``) and refuses to start when one is not,
+naming the stream or the durable and the setting.
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from enum import Enum
+from typing import Any
 
+import structlog
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from optbus import subjects
+from optbus.runtime.consumer import PullConsumerSpec
+from optbus.runtime.topology import ServiceTopology
+
+_log = structlog.get_logger()
 
 MIGRATE_HINT = "run `optbus bus migrate`"
 KILLSWITCH_BUCKET_CONFIG = KeyValueConfig(bucket=subjects.KILLSWITCH_BUCKET, history=64)
@@ -98,17 +106,59 @@ async def ensure_buckets(js: JetStreamContext, *, replicas: int | None = None) -
                 await js.update_stream(dataclasses.replace(stored, num_replicas=replicas))
 
 
+def declared_consumers(
+    topologies: Iterable[ServiceTopology[Any]],
+) -> tuple[PullConsumerSpec, ...]:
+    """Every durable consumer ``topologies`` declare, in their order, as declared
+    (``PullConsumerSpec.declared``: the one spec the migration creates and the service checks)."""
+    return tuple(
+        PullConsumerSpec.declared(topology, consumer)
+        for topology in topologies
+        for consumer in topology.consumers
+    )
+
+
+async def ensure_consumer(js: JetStreamContext, spec: PullConsumerSpec) -> dict[str, str]:
+    """Create the durable of ``spec``, or bring an existing one to its declaration; what
+    changed (``{}`` when it already was as declared).
+
+    An existing durable keeps where it started (JetStream cannot change it, and it no longer
+    matters once it exists). A new one starts where declared: a ``new`` durable at the end of
+    its stream now, at the migration, not when its service first starts."""
+    wanted = spec.config()
+    try:
+        existing = (await js.consumer_info(spec.stream, spec.durable)).config
+    except NotFoundError:
+        await js.add_consumer(spec.stream, wanted)
+        return {"created": f"deliver policy {wanted.deliver_policy}"}
+    changed = spec.drift(existing)
+    if changed:
+        wanted.deliver_policy = existing.deliver_policy
+        # A durable's create request updates the one that exists.
+        await js.add_consumer(spec.stream, wanted)
+        _log.warning("consumer updated to its declared config", consumer=spec.durable,
+                     stream=spec.stream, changed=changed)  # fmt: skip
+    return changed
+
+
 async def migrate_bus(
-    js: JetStreamContext, *, ephemeral: bool = False, replicas: int | None = None
+    js: JetStreamContext,
+    consumers: Sequence[PullConsumerSpec] = (),
+    *,
+    ephemeral: bool = False,
+    replicas: int | None = None,
 ) -> None:
     """Everything the services need on the bus and may not create themselves: every stream of
-    ``optbus.subjects.STREAMS`` at its declared configuration, and the buckets. Idempotent.
+    ``optbus.subjects.STREAMS`` at its declared configuration, the buckets, and each durable of
+    ``consumers`` (``declared_consumers``) as declared. Idempotent.
 
-    The services' durable consumers are not made here: each service creates its own at start
-    (its grants name only its own durables), with the delivery settings it runs with.
+    A durable the services no longer declare is left alone (it may hold the only record of
+    how far a consumer got); deleting one is an operator's decision.
     """
     await ensure_streams(js, ephemeral=ephemeral, replicas=replicas)
     await ensure_buckets(js, replicas=replicas)
+    for spec in consumers:
+        await ensure_consumer(js, spec)
 
 
 def _shown(value: object) -> object:
@@ -148,5 +198,28 @@ async def check_streams(js: JetStreamContext, specs: Iterable[subjects.StreamSpe
             problems.append(f"stream {spec.name} is missing")
             continue
         problems += stream_drift(spec.config(), info.config)
+    if problems:
+        raise BusNotMigrated(problems)
+
+
+async def consumer_problems(js: JetStreamContext, specs: Iterable[PullConsumerSpec]) -> list[str]:
+    """Each durable of ``specs`` that is missing and each setting of one that drifted from its
+    declaration; empty when all are as declared."""
+    problems: list[str] = []
+    for spec in specs:
+        try:
+            info = await js.consumer_info(spec.stream, spec.durable)
+        except NotFoundError:
+            problems.append(f"consumer {spec.durable} on stream {spec.stream} is missing")
+            continue
+        problems += spec.drift_problems(info.config)
+    return problems
+
+
+async def check_consumers(js: JetStreamContext, specs: Iterable[PullConsumerSpec]) -> None:
+    """Raise ``BusNotMigrated`` naming every durable of ``specs`` that is missing and every
+    setting of one that drifted from its declaration: a service runs the durables
+    ``optbus bus migrate`` made and may not make or change them itself."""
+    problems = await consumer_problems(js, specs)
     if problems:
         raise BusNotMigrated(problems)

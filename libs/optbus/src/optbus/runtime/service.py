@@ -18,7 +18,7 @@ from optbus.runtime.health import HealthCheck, health_route, service_checks
 from optbus.runtime.history import IncompleteHistory
 from optbus.runtime.logs import configure_logging
 from optbus.runtime.metrics import UP
-from optbus.runtime.migration import MIGRATE_HINT, BusNotMigrated, check_streams
+from optbus.runtime.migration import MIGRATE_HINT, BusNotMigrated, check_consumers, check_streams
 from optbus.runtime.monitoring import DependencyMonitor, start_series_at_zero
 from optbus.runtime.settings import ServiceSettings
 from optbus.runtime.topology import ServiceTopology
@@ -70,8 +70,9 @@ def create_app(
     their batch in hand) at shutdown; ``/metrics`` and ``/healthz`` served over HTTP.
 
     The service refuses to start (fails closed, the process exits non-zero) when a stream of
-    ``topology`` is missing or not as declared: it may not fix the stream itself, and waiting
-    would look alive to whoever runs it while nothing flows. ``on_connected`` hooks run once the
+    ``topology`` or the durable of one of ``consumers`` is missing or not as declared: it may
+    not fix either itself (``optbus bus migrate`` does), and waiting would look alive to
+    whoever runs it while nothing flows. ``on_connected`` hooks run once the
     streams are checked and before any consumer starts (to restore state); ``on_ready`` hooks
     run after the consumers started. ``/healthz`` checks the NATS connection and each of
     ``health_checks`` (by name); the same checks and each consumer's lag are exported as
@@ -87,8 +88,10 @@ def create_app(
 
     async def connect_and_check_streams() -> None:
         await broker.connect()
+        js = broker.connection.jetstream()
         try:
-            await check_streams(broker.connection.jetstream(), topology.streams)
+            await check_streams(js, topology.streams)
+            await check_consumers(js, [consumer.spec for consumer in consumers])
         except BusNotMigrated as exc:
             logger.error("refusing to start: the bus is not as declared",
                          problems=list(exc.problems), fix=MIGRATE_HINT)  # fmt: skip

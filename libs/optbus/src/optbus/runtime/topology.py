@@ -54,7 +54,32 @@ clock always (a service that only stores or schedules)."""
 
 StartAt = Literal["first", "new"]
 """Where a new durable starts: at the stream's ``first`` message (nothing may be missed), or at
-``new`` ones (the service rebuilds its state from history and must not act on old events)."""
+``new`` ones (the service rebuilds its state from history and must not act on old events).
+
+A durable is created by ``optbus bus migrate``, not by its service: a ``new`` one starts at
+the end of its stream when the migration first made it. What is published between then and
+the service's first start is delivered at that start, as what is published while a service is
+down is delivered when it comes back."""
+
+UNLIMITED = -1
+"""``max_deliver`` of a consumer JetStream redelivers to for as long as it takes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How JetStream delivers to each of a service's durables, stored on the durable itself:
+    how long a delivered message may go unacked (``ack_wait_seconds``), how many may be
+    delivered and unacked at once across every replica of the service (``max_ack_pending``: no
+    replica may ask for a batch larger), and how often a message is delivered before it is
+    parked (``max_deliver``, or ``UNLIMITED``).
+
+    Declared here, not set by the service's environment, because ``optbus bus migrate``
+    creates the durables from the declaration and the service only checks them: a setting the
+    service changed alone would be a drift it refuses to start with."""
+
+    ack_wait_seconds: float = 30.0
+    max_ack_pending: int = 1000
+    max_deliver: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +128,7 @@ class BatchConsumer(Generic[Deps]):
     batch_size: int | None = None
     max_deliver: int | None = None
     """How often a message is delivered before it is parked (-1: ``UNLIMITED``), when not the
-    service's ``PullTuning``: for a consumer that must never drop what keeps failing."""
+    service's ``Delivery``: for a consumer that must never drop what keeps failing."""
     backoff_seconds: tuple[float, ...] | None = None
     """The delays between its deliveries, when not the service's ``PullTuning``."""
 
@@ -131,6 +156,7 @@ class ServiceTopology(Generic[Deps]):
     clock: ClockRule
     start_at: StartAt = "first"
     history: History[Deps] | None = None
+    delivery: Delivery = Delivery()
 
     def __post_init__(self) -> None:
         durables = [consumer.durable for consumer in self.consumers]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,20 +30,17 @@ Deps = TypeVar("Deps")
 
 @dataclass(frozen=True, slots=True)
 class PullTuning:
-    """How a service's consumers pull: batch size (unless a consumer declares its own), ack
-    wait, how much may be in flight, and how a message that fails is retried: after the delays
-    of ``backoff_seconds`` (by delivery count), at most ``max_deliver`` times in all, then
-    parked on the DLQ.
+    """How a service's consumers pull: batch size (unless a consumer declares its own, and
+    never more than the durable's ``max_ack_pending``), how long to wait after a failed pull,
+    how long a failed message waits before its next delivery (``backoff_seconds``, by delivery
+    count), and how long a batch that is not full lingers.
 
-    The default, 10 deliveries 1 s, 5 s, 30 s, then 2 min apart, gives a message that keeps
-    failing about a quarter of an hour before it is parked: few faults of the bus last longer,
-    and a poison message no longer holds its consumer for good."""
+    What JetStream stores on the durable (ack wait, max ack pending, max deliver) is not here:
+    it is declared in the topology (``ServiceTopology.delivery``), made by ``optbus bus
+    migrate`` and only checked by the service."""
 
     batch_size: int = 100
-    ack_wait_seconds: float = 30.0
-    max_ack_pending: int = 1000
     retry_delay_seconds: float = 1.0
-    max_deliver: int = 10
     backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS
     linger_seconds: float = 0.0
 
@@ -105,20 +103,16 @@ def pull_consumers(
             )  # fmt: skip
         else:
             handler = declared.handler(deps, ports)
-        batch_size = declared.batch_size or tuning.batch_size
-        max_deliver, backoff = tuning.max_deliver, tuning.backoff_seconds
-        if isinstance(declared, BatchConsumer):
-            if declared.max_deliver is not None:
-                max_deliver = declared.max_deliver
-            backoff = declared.backoff_seconds or backoff
-        spec = PullConsumerSpec(
-            stream=declared.stream, subject=declared.subject, durable=declared.durable,
-            batch_size=batch_size, ack_wait_seconds=tuning.ack_wait_seconds,
-            max_ack_pending=tuning.max_ack_pending,
+        backoff = tuning.backoff_seconds
+        if isinstance(declared, BatchConsumer) and declared.backoff_seconds is not None:
+            backoff = declared.backoff_seconds
+        spec = dataclasses.replace(
+            PullConsumerSpec.declared(topology, declared),
+            batch_size=declared.batch_size or tuning.batch_size,
             retry_delay_seconds=tuning.retry_delay_seconds,
-            from_start=topology.start_at == "first", max_deliver=max_deliver,
-            backoff_seconds=backoff, linger_seconds=tuning.linger_seconds,
-        )  # fmt: skip
+            backoff_seconds=backoff,
+            linger_seconds=tuning.linger_seconds,
+        )
         consumers.append(
             PullConsumer(
                 lambda: bus.broker.connection, spec, handler, bus.service, ports.dead_letters
