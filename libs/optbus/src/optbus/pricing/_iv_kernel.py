@@ -38,7 +38,10 @@ def _total_vol(
     log_moneyness: float,
     min_time_value: float,
 ) -> tuple[float, int]:
-    """Total volatility sigma sqrt(T) implied by a valid option's price, and the status."""
+    """Total volatility sigma sqrt(T) implied by a valid option's price, and the status.
+
+    implied_vol_loop makes the same checks in the same order, written out for speed.
+    """
     intrinsic = df * max(forward - strike if is_call else strike - forward, 0.0)
     # A price within rounding of the intrinsic value (a few ulps of the larger of the
     # discounted forward and strike) has no time value rather than being below intrinsic.
@@ -67,27 +70,6 @@ def _total_vol(
 
 
 @kernel
-def implied_vol_one(
-    table: npt.NDArray[np.float64],
-    is_call: bool,
-    price: float,
-    forward: float,
-    strike: float,
-    t: float,
-    rate: float,
-    min_time_value: float,
-) -> tuple[float, int]:
-    """Black-76 implied volatility of one option and its status code."""
-    if not _valid(price, forward, strike, t, rate):
-        return math.nan, INVALID_INPUT
-    df = math.exp(-rate * t)
-    s, status = _total_vol(
-        table, is_call, price, forward, strike, df, math.log(forward / strike), min_time_value
-    )
-    return s / math.sqrt(t), status
-
-
-@kernel
 def implied_vol_loop(
     is_call: npt.NDArray[np.bool_],
     price: npt.NDArray[np.float64],
@@ -101,13 +83,45 @@ def implied_vol_loop(
     status_out: npt.NDArray[np.int8],
 ) -> None:
     """Fill iv_out and status_out; each input has the outputs' length (a broadcast view
-    with stride 0 for a value shared by every option)."""
+    with stride 0 for a value shared by every option).
+
+    The checks of _total_vol are written out here, each leaving the option at once, instead
+    of calling it: the (vol, status) pair it returns through every exit cost about 25 ns of
+    the 185 per option (1M random options, one core).
+    """
     for i in range(iv_out.shape[0]):
-        iv, status = implied_vol_one(
-            table, is_call[i], price[i], forward[i], strike[i], t[i], rate[i], min_time_value
-        )
-        iv_out[i] = iv
-        status_out[i] = status
+        call, p, fwd, strk, ti, ri = is_call[i], price[i], forward[i], strike[i], t[i], rate[i]
+        iv_out[i] = math.nan
+        if not _valid(p, fwd, strk, ti, ri):
+            status_out[i] = INVALID_INPUT
+            continue
+        df = math.exp(-ri * ti)
+        intrinsic = df * max(fwd - strk if call else strk - fwd, 0.0)
+        if p < intrinsic - _ROUNDING_ULPS * _DBL_EPSILON * df * max(fwd, strk):
+            status_out[i] = BELOW_INTRINSIC
+            continue
+        if p >= df * (fwd if call else strk):
+            status_out[i] = ABOVE_UPPER_BOUND
+            continue
+        time_value = p - intrinsic
+        if not (time_value >= min_time_value and time_value > 0.0):
+            status_out[i] = NO_TIME_VALUE
+            continue
+        root = math.sqrt(fwd * strk)
+        beta = time_value / (df * root)
+        b_max = min(fwd, strk) / root
+        if beta >= b_max:
+            status_out[i] = ABOVE_UPPER_BOUND
+            continue
+        if beta < 1e-300:
+            status_out[i] = NO_TIME_VALUE
+            continue
+        s = fast_implied_vol(table, beta, -abs(math.log(fwd / strk)), b_max)
+        if not (s > 0.0 and math.isfinite(s)):
+            status_out[i] = NO_CONVERGENCE
+            continue
+        iv_out[i] = s / math.sqrt(ti)
+        status_out[i] = OK
 
 
 @kernel
