@@ -1,10 +1,16 @@
 """A tabulated initial guess for the normalised implied volatility: one Householder step.
 
 Jaeckel's rational-cubic guess is within about 1e-2 of the root, so it needs two
-Householder steps. This table of ln(s) over (ln|x|, N^-1(beta/b_max)), filled once per
+Householder steps. This table of ln(s) over (ln|x|, v(beta/b_max)), filled once per
 process by the exact solver itself, guesses within about 1e-4 (bilinear interpolation on a
 256 x 256 grid, 512 KiB), after which one quartic step reaches 1e-15 and the whole solve
 costs about two thirds. Outside the table, or where it has no value, the full method runs instead.
+
+The second axis, v(u) = sqrt(-2 ln(1 - u)) - sqrt(-2 ln u), has the shape of the inverse normal
+N^-1(u) (it tends to -sqrt(-2 ln u) in the lower tail and to sqrt(-2 ln(1 - u)) in the upper)
+but costs two logarithms and two square roots without a branch, where N^-1 costs a rational
+function and, in its tails, a logarithm and a square root behind a branch that a random
+batch mispredicts.
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ import numpy.typing as npt
 
 from optbus.pricing._jit import kernel
 from optbus.pricing._lbr import LOWER, MIDDLE, UPPER, iterate, normalised_implied_vol
-from optbus.pricing._special import inverse_norm_cdf, norm_cdf
+from optbus.pricing._special import norm_cdf
 
 LOG_A_MIN, LOG_A_MAX, N_A = -16.0, 1.5, 256  # |x| = |ln(F/K)| from 1e-7 to 4.5
-Y_MIN, Y_MAX, N_Y = -9.0, 4.0, 256  # beta/b_max from 1e-19 to 0.99997
+Y_MIN, Y_MAX, N_Y = -9.32, 4.55, 256  # beta/b_max from 1e-19 to 0.99997 (v of those)
 _A_STEP = (LOG_A_MAX - LOG_A_MIN) / (N_A - 1)
 _Y_STEP = (Y_MAX - Y_MIN) / (N_Y - 1)
 # The error after a Householder step of relative size d is of order d^4: after a step of at
@@ -29,14 +35,35 @@ _DBL_MAX = 1.7976931348623157e308
 
 
 @kernel
+def _axis(u: float, one_minus_u: float) -> float:
+    """v(u), the second axis, from u = beta/b_max and 1 - u."""
+    return math.sqrt(-2.0 * math.log(one_minus_u)) - math.sqrt(-2.0 * math.log(u))
+
+
+@kernel
+def _node_quantile(v: float) -> float:
+    """z with v(N(z)) = v, by bisection (v increases with z): u = N(z) and 1 - u = N(-z)
+    keep their digits in both tails."""
+    low, high = -40.0, 40.0
+    for _ in range(64):  # 80 / 2^64: below an ulp of z
+        mid = 0.5 * (low + high)
+        if _axis(norm_cdf(mid), norm_cdf(-mid)) < v:
+            low = mid
+        else:
+            high = mid
+    return 0.5 * (low + high)
+
+
+@kernel
 def build_table() -> npt.NDArray[np.float64]:
     """ln(s) at every grid node, solved exactly; NaN where beta underflows."""
     table = np.full((N_A, N_Y), np.nan)
+    quantiles = np.array([_node_quantile(Y_MIN + _Y_STEP * j) for j in range(N_Y)])
     for i in range(N_A):
         x = -math.exp(LOG_A_MIN + _A_STEP * i)
         b_max = math.exp(0.5 * x)
         for j in range(N_Y):
-            beta = norm_cdf(Y_MIN + _Y_STEP * j) * b_max
+            beta = norm_cdf(quantiles[j]) * b_max
             if 1e-290 < beta < b_max:
                 table[i, j] = math.log(normalised_implied_vol(beta, x, b_max))
     return table
@@ -47,7 +74,8 @@ def _table_guess(table: npt.NDArray[np.float64], beta: float, x: float, b_max: f
     """Bilinear interpolation of the table; NaN outside it."""
     u = (math.log(-x) - LOG_A_MIN) / _A_STEP if x < 0.0 else 0.0
     u = min(max(u, 0.0), N_A - 1.000001)  # |x| below 1e-7 behaves as 1e-7 for a guess
-    v = (inverse_norm_cdf(beta / b_max) - Y_MIN) / _Y_STEP
+    inv_b_max = 1.0 / b_max
+    v = (_axis(beta * inv_b_max, (b_max - beta) * inv_b_max) - Y_MIN) / _Y_STEP
     if not (0.0 <= v < N_Y - 1) or (u >= N_A - 1.000001 and -x > math.exp(LOG_A_MAX)):
         return math.nan
     i, j = int(u), int(v)
