@@ -70,7 +70,7 @@ def build_table() -> npt.NDArray[np.float64]:
 
 
 @kernel
-def _table_guess(table: npt.NDArray[np.float64], beta: float, x: float, b_max: float) -> float:
+def table_guess(table: npt.NDArray[np.float64], beta: float, x: float, b_max: float) -> float:
     """Bilinear interpolation of the table; NaN outside it."""
     u = (math.log(-x) - LOG_A_MIN) / _A_STEP if x < 0.0 else 0.0
     u = min(max(u, 0.0), N_A - 1.000001)  # |x| below 1e-7 behaves as 1e-7 for a guess
@@ -86,18 +86,27 @@ def _table_guess(table: npt.NDArray[np.float64], beta: float, x: float, b_max: f
 
 
 @kernel
+def step_mode(s: float, beta: float, x: float, b_max: float) -> int:
+    """The branch objective for a step from the guess s: chosen by where the guess lies, as
+    the full method chooses by where beta lies. ln(b) below the inflection point, ln(b_max - b)
+    high above it, b itself between."""
+    if s < math.sqrt(-2.0 * x):
+        return LOWER
+    if beta > 0.5 * b_max:
+        return UPPER
+    return MIDDLE
+
+
+@kernel
+def refine(s: float, beta: float, x: float, b_max: float, mode: int) -> float:
+    """Total volatility from the tabulated guess s: one step, two where the guess was poor."""
+    return iterate(x, beta, b_max, s, 0.0, _DBL_MAX, mode, STEP_TOLERANCE)
+
+
+@kernel
 def fast_implied_vol(table: npt.NDArray[np.float64], beta: float, x: float, b_max: float) -> float:
     """Total volatility s with b(x, s) = beta: tabulated guess and one step where possible."""
-    s = _table_guess(table, beta, x, b_max)
+    s = table_guess(table, beta, x, b_max)
     if not (s > 0.0 and math.isfinite(s)):
         return normalised_implied_vol(beta, x, b_max)
-    # The branch objective is chosen by where the guess lies, as the full method does by
-    # where beta lies: ln(b) below the inflection point, ln(b_max - b) high above it.
-    s_c = math.sqrt(-2.0 * x)
-    if s < s_c:
-        mode = LOWER
-    elif beta > 0.5 * b_max:
-        mode = UPPER
-    else:
-        mode = MIDDLE
-    return iterate(x, beta, b_max, s, 0.0, _DBL_MAX, mode, STEP_TOLERANCE)
+    return refine(s, beta, x, b_max, step_mode(s, beta, x, b_max))
