@@ -7,7 +7,7 @@ process by the exact solver itself, guesses within about 1e-4 (bilinear interpol
 costs about two thirds. Outside the table, or where it has no value, the full method runs instead.
 
 The axes only place the nodes, so they need to be smooth and increasing, not exact: L is
-_special.rough_log2 (the float's exponent and a cubic in its mantissa, no libm call), and the
+_special.rough_log2 (the float's exponent and a quintic in its mantissa, no libm call), and the
 second axis, v(u) = sqrt(-2 ln(1 - u)) - sqrt(-2 ln u) with ln taken as L ln 2, has the shape of
 the inverse normal N^-1(u) (it tends to -sqrt(-2 ln u) in the lower tail and to
 sqrt(-2 ln(1 - u)) in the upper) without N^-1's rational function and the branch into its tails
@@ -48,7 +48,7 @@ def _axis(u: float, one_minus_u: float) -> float:
 
 @kernel
 def _node_abs_x(a: float) -> float:
-    """|x| with L(|x|) = a: L is its exponent plus a cubic in the mantissa that goes from 0
+    """|x| with L(|x|) = a: L is its exponent plus a quintic in the mantissa that goes from 0
     to 1 increasingly, so a bisection in the mantissa finds it."""
     exponent = math.floor(a)
     low, high = 1.0, 2.0
