@@ -31,6 +31,7 @@ A_MIN, A_MAX, N_A = -23.0, 2.2, 256  # |x| = |ln(F/K)| from 1.2e-7 to 4.6 (L of 
 Y_MIN, Y_MAX, N_Y = -9.32, 4.55, 256  # beta/b_max from 1e-19 to 0.99997 (v of those)
 _A_STEP = (A_MAX - A_MIN) / (N_A - 1)
 _Y_STEP = (Y_MAX - Y_MIN) / (N_Y - 1)
+_A_SCALE, _Y_SCALE = 1.0 / _A_STEP, 1.0 / _Y_STEP
 # The error after a Householder step of relative size d is of order d^4: after a step of at
 # most 2e-4 it is of order 1e-15, so no further step is taken.
 STEP_TOLERANCE = 2e-4
@@ -93,9 +94,9 @@ def build_table() -> npt.NDArray[np.float64]:
 @kernel
 def table_guess(table: npt.NDArray[np.float64], beta: float, x: float, b_max: float) -> float:
     """Bilinear interpolation of the table; NaN outside it."""
-    u = (rough_log2(-x) - A_MIN) / _A_STEP if x < 0.0 else 0.0
+    u = (rough_log2(-x) - A_MIN) * _A_SCALE if x < 0.0 else 0.0
     inv_b_max = 1.0 / b_max
-    v = (_axis(beta * inv_b_max, (b_max - beta) * inv_b_max) - Y_MIN) / _Y_STEP
+    v = (_axis(beta * inv_b_max, (b_max - beta) * inv_b_max) - Y_MIN) * _Y_SCALE
     if not (0.0 <= v < N_Y - 1 and u < N_A - 1):
         return math.nan
     u = max(u, 0.0)  # |x| below the table behaves as its smallest for a guess

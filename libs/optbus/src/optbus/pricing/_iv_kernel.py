@@ -85,6 +85,16 @@ def _store(
 
 
 @kernel
+def _reject(
+    iv_out: npt.NDArray[np.float64], status_out: npt.NDArray[np.int8], i: int, status: int
+) -> None:
+    """Option i has no implied vol, for the reason status (written only on this path, not
+    first for every option: a store per option less)."""
+    iv_out[i] = math.nan
+    status_out[i] = status
+
+
+@kernel
 def implied_vol_loop(
     is_call: npt.NDArray[np.bool_],
     price: npt.NDArray[np.float64],
@@ -117,31 +127,30 @@ def implied_vol_loop(
         counts[:] = 0
         for i in range(start, min(start + _BLOCK, n)):
             call, p, fwd, strk, ti, ri = is_call[i], price[i], forward[i], strike[i], t[i], rate[i]
-            iv_out[i] = math.nan
             if not _valid(p, fwd, strk, ti, ri):
-                status_out[i] = INVALID_INPUT
+                _reject(iv_out, status_out, i, INVALID_INPUT)
                 continue
             df = math.exp(-ri * ti)
             intrinsic = df * max(fwd - strk if call else strk - fwd, 0.0)
             if p < intrinsic - _ROUNDING_ULPS * _DBL_EPSILON * df * max(fwd, strk):
-                status_out[i] = BELOW_INTRINSIC
+                _reject(iv_out, status_out, i, BELOW_INTRINSIC)
                 continue
             if p >= df * (fwd if call else strk):
-                status_out[i] = ABOVE_UPPER_BOUND
+                _reject(iv_out, status_out, i, ABOVE_UPPER_BOUND)
                 continue
             time_value = p - intrinsic
             if not (time_value >= min_time_value and time_value > 0.0):
-                status_out[i] = NO_TIME_VALUE
+                _reject(iv_out, status_out, i, NO_TIME_VALUE)
                 continue
             x = -abs(math.log(fwd / strk))
             root = math.sqrt(fwd * strk)
             beta = time_value / (df * root)
             b_max = min(fwd, strk) / root
             if beta >= b_max:
-                status_out[i] = ABOVE_UPPER_BOUND
+                _reject(iv_out, status_out, i, ABOVE_UPPER_BOUND)
                 continue
             if beta < 1e-300:
-                status_out[i] = NO_TIME_VALUE
+                _reject(iv_out, status_out, i, NO_TIME_VALUE)
                 continue
             s = table_guess(table, beta, x, b_max)
             if not (s > 0.0 and math.isfinite(s)):
