@@ -142,6 +142,7 @@ async def test_a_message_out_of_deliveries_while_no_consumer_ran_is_parked_by_th
         stream="CONTROL", subject="control.eod", durable="poisoned", batch_size=10,
         idle_poll_seconds=0.5, max_deliver=2, backoff_seconds=(0.2, 3.0),
     )  # fmt: skip
+    await ensure_consumer(own_nc.jetstream(), spec)
     first = CountsPoison()
     running = consumer(own_nc, first, spec)
     await running.start()
