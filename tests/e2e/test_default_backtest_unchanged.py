@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-TRADE_LOG_SHA256 = "b1acee64bbac6380f2990963d997e5b8c0cc010e36db5a7d3340cf5e2e5f2b3e"
+TRADE_LOG_SHA256 = "304a8a04a571ba58b3e27670ba71f119e1098ffe76801a3ec3e135195f4cafdb"
 """The trade log of the default one-day run with seed 7 (docs/backtest.md)."""
 
 
