@@ -45,9 +45,13 @@ _WRITE_BATCH = 2_000
 
 
 def _scratch_database() -> str:
+    """A fresh scratch database, ``OPTBUS_BENCH_REPLAY_DATABASE`` if set: two checkouts
+    compared side by side (the only fair comparison on a shared machine) each need their own,
+    with their own ``OPTBUS_STATE_DIR`` for the service logs."""
     base = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL).rpartition("/")[0]
-    create_database(f"{base}/postgres", "optbus_bench_replay", fresh=True)
-    return f"{base}/optbus_bench_replay"
+    name = os.environ.get("OPTBUS_BENCH_REPLAY_DATABASE", "optbus_bench_replay")
+    create_database(f"{base}/postgres", name, fresh=True)
+    return f"{base}/{name}"
 
 
 def _record_session(database_url: str, steps: int) -> None:
