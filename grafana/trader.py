@@ -99,15 +99,15 @@ WITH spans AS (
            time AS since, lead(time) OVER (PARTITION BY position_id ORDER BY time) AS until
     FROM positions
 ), per_position AS (
-    SELECT $__timeGroupAlias(t.time, $__interval), s.position_id,
-           avg(t.delta * s.quantity) AS delta, avg(t.gamma * s.quantity) AS gamma,
-           avg(t.theta * s.quantity) AS theta, avg(t.vega * s.quantity) AS vega
+    SELECT $__timeGroupAlias(b.bucket, $__interval), s.position_id,
+           avg(b.delta * s.quantity) AS delta, avg(b.gamma * s.quantity) AS gamma,
+           avg(b.theta * s.quantity) AS theta, avg(b.vega * s.quantity) AS vega
     FROM spans s
-    JOIN option_ticks t
-      ON (t.underlying, t.expiry, t.strike, t.option_type)
+    JOIN option_minute_bars b
+      ON (b.underlying, b.expiry, b.strike, b.option_type)
        = (s.underlying, s.expiry, s.strike, s.option_type)
-     AND t.time >= s.since AND (s.until IS NULL OR t.time < s.until)
-    WHERE s.change <> 'closed' AND $__timeFilter(t.time)
+     AND b.bucket >= date_trunc('minute', s.since) AND (s.until IS NULL OR b.bucket < s.until)
+    WHERE s.change <> 'closed' AND $__timeFilter(b.bucket)
     GROUP BY 1, 2
 )
 SELECT "time", sum(delta) AS "delta", sum(gamma) AS "gamma", sum(theta) AS "theta",
@@ -115,8 +115,10 @@ SELECT "time", sum(delta) AS "delta", sum(gamma) AS "gamma", sum(theta) AS "thet
 FROM per_position
 GROUP BY 1
 ORDER BY 1"""
-"""Each position's Greeks (its contract's ticks times the quantity it had then), averaged per
-interval, summed over the positions open in it."""
+"""Each position's Greeks (its contract's minute bars, the last Greeks of each minute, times the
+quantity it had then), averaged per interval, summed over the positions open in it. From the
+minute bars (the continuous aggregate on TimescaleDB), so a range of weeks reads a row per
+contract and minute, not every tick."""
 
 CLOSED_TRADES = """\
 SELECT exit_time, strategy, underlying, expiry, strike, option_type, quantity, entry_time,
@@ -287,7 +289,8 @@ def positions_row(dash: db.Dashboard) -> db.Dashboard:
     greeks = series(
         "Portfolio Greeks",
         "Delta, gamma, theta and vega of the open positions summed (each option's Greek times "
-        "its signed quantity), averaged over each interval.",
+        "its signed quantity), averaged over each interval; from the minute bars "
+        "(option_minute_bars), so long ranges stay cheap.",
         "short",
         PORTFOLIO_GREEKS,
         span=24,

@@ -11,7 +11,11 @@ SELECT date_bin(INTERVAL '1 minute', time, TIMESTAMPTZ '2000-01-01') AS bucket,
        min((bid + ask) / 2)                               AS low,
        (array_agg((bid + ask) / 2 ORDER BY time DESC))[1] AS close,
        (array_agg(iv ORDER BY time DESC))[1]              AS iv,
-       (array_agg(open_interest ORDER BY time DESC))[1]   AS open_interest
+       (array_agg(open_interest ORDER BY time DESC))[1]   AS open_interest,
+       (array_agg(delta ORDER BY time DESC))[1]           AS delta,
+       (array_agg(gamma ORDER BY time DESC))[1]           AS gamma,
+       (array_agg(theta ORDER BY time DESC))[1]           AS theta,
+       (array_agg(vega ORDER BY time DESC))[1]            AS vega
 FROM option_ticks
 GROUP BY bucket, underlying, expiry, strike, option_type;
 

@@ -13,6 +13,19 @@ ALTER TABLE option_ticks SET (
 );
 SELECT add_compression_policy('option_ticks', INTERVAL '1 day', if_not_exists => TRUE);
 
+-- An aggregate made by a release before the bars carried Greeks is made again: a continuous
+-- aggregate's query cannot be altered. The refresh policy below fills the last three hours;
+-- `CALL refresh_continuous_aggregate('option_minute_bars', NULL, NULL)` the rest, once.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_class WHERE relname = 'option_minute_bars')
+       AND NOT EXISTS (SELECT 1 FROM information_schema.columns
+                       WHERE table_name = 'option_minute_bars' AND column_name = 'vega') THEN
+        DROP MATERIALIZED VIEW option_minute_bars;
+    END IF;
+END
+$$;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS option_minute_bars
 WITH (timescaledb.continuous) AS
 SELECT time_bucket(INTERVAL '1 minute', time) AS bucket,
@@ -22,7 +35,11 @@ SELECT time_bucket(INTERVAL '1 minute', time) AS bucket,
        min((bid + ask) / 2)         AS low,
        last((bid + ask) / 2, time)  AS close,
        last(iv, time)               AS iv,
-       last(open_interest, time)    AS open_interest
+       last(open_interest, time)    AS open_interest,
+       last(delta, time)            AS delta,
+       last(gamma, time)            AS gamma,
+       last(theta, time)            AS theta,
+       last(vega, time)             AS vega
 FROM option_ticks
 GROUP BY bucket, underlying, expiry, strike, option_type
 WITH NO DATA;
