@@ -90,18 +90,7 @@ class EventPublisher:
     async def publish_all(self, batch: Iterable[tuple[str, Event]]) -> None:
         """Publish several events with their acks in flight together, in order on the wire
         (an event published again after an outage may land after those that followed it)."""
-        await self.start_all(batch)
-
-    def start_all(self, batch: Iterable[tuple[str, Event]]) -> asyncio.Future[list[None]]:
-        """Start publishing several events, as ``publish_all``, and return at once what to
-        await for JetStream's confirmation of them all.
-
-        Each event's publish is a task of its own from here (no task in between), so the
-        client has them in its buffer after one turn of the event loop and its flusher has
-        written them after the next: a caller that has more to do before it awaits the
-        confirmations yields those two turns to get them on the wire first.
-        """
-        return asyncio.gather(*(self.publish(subject, event) for subject, event in batch))
+        await asyncio.gather(*(self.publish(subject, event) for subject, event in batch))
 
     async def _until_confirmed(self, subject: str, data: bytes, event_id: str) -> None:
         """Publish until JetStream confirms; the last failure once patience runs out."""
