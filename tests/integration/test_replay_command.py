@@ -97,6 +97,18 @@ def _in_process(recorded: Recorded) -> list[Event]:
     return run_backtest(steps, config, facts=load_market_facts()).trade_log.events
 
 
+def _differences(left: list[Event], right: list[Event]) -> str:
+    """The events only one side emitted (type and id, a few of each), to read a mismatch by."""
+    ids_left, ids_right = {e.event_id for e in left}, {e.event_id for e in right}
+    only_left = [f"{type(e).__name__} {e.event_id}" for e in left if e.event_id not in ids_right]
+    only_right = [f"{type(e).__name__} {e.event_id}" for e in right if e.event_id not in ids_left]
+    same_ids_differ = (
+        len(left) - len(only_left) - sum(1 for e in left if e.event_id in ids_right and e in right)
+    )
+    return (f"{len(left)} vs {len(right)} events; only left: {only_left[:8]}; "
+            f"only right: {only_right[:8]}; same id, other content: {same_ids_differ}")  # fmt: skip
+
+
 def test_the_replayed_services_trade_the_recorded_window(first_replay: list[Event]) -> None:
     kinds = {type(event) for event in first_replay}
 
@@ -109,7 +121,9 @@ def test_a_bus_replay_emits_exactly_what_the_in_process_backtest_emits(
 ) -> None:
     in_process = _in_process(recorded)
 
-    assert canonical_sha256(first_replay) == canonical_sha256(in_process)
+    assert canonical_sha256(first_replay) == canonical_sha256(in_process), _differences(
+        first_replay, in_process
+    )
     assert len(first_replay) == len(in_process)
 
 
@@ -118,7 +132,9 @@ def test_two_bus_replays_of_the_same_window_emit_the_same_events(
 ) -> None:
     second = _replay(recorded, "it-replay-second")
 
-    assert canonical_sha256(second) == canonical_sha256(first_replay)
+    assert canonical_sha256(second) == canonical_sha256(first_replay), _differences(
+        second, first_replay
+    )
 
 
 def test_two_in_process_backtests_from_the_database_write_byte_identical_trade_logs(
